@@ -1,0 +1,74 @@
+// urn::Client: the C++ client library for urnd.
+//
+//   urn::ClientOptions opts;
+//   opts.server = "127.0.0.1:50051";
+//   opts.key = "urn_...";              // sent as `authorization: Bearer <key>`
+//   absl::StatusOr<urn::Client> client = urn::Client::Connect(opts);
+//   absl::StatusOr<bool> serving = client->Healthy();
+//
+// Every method takes its deadline from ClientOptions::timeout unless stated otherwise and
+// returns the server's status unchanged (code and message). Thread safety: a Client may be
+// used from many threads at once; it shares one gRPC channel.
+#ifndef URN_CLIENT_CLIENT_H_
+#define URN_CLIENT_CLIENT_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace grpc {
+class Channel;
+class ClientContext;
+}  // namespace grpc
+
+namespace urn {
+
+struct ClientOptions {
+  // host:port of urnd.
+  std::string server = "127.0.0.1:50051";
+  // The API key, "urn_<keyid>_<secret>"; empty sends no authorization header.
+  std::string key;
+  // PEM CA bundle to verify the server with; empty means plaintext.
+  std::string tls_ca;
+  // PEM client certificate and key for mutual TLS (both or neither).
+  std::string tls_cert;
+  std::string tls_key;
+  // Deadline for unary calls.
+  std::chrono::milliseconds timeout{10000};
+};
+
+struct ServerInfo {
+  std::string version;
+  int64_t uptime_seconds = 0;
+  bool tls = false;
+};
+
+class Client {
+ public:
+  // Creates the channel; does not contact the server. Fails when TLS files cannot be read.
+  static absl::StatusOr<Client> Connect(const ClientOptions& options);
+
+  // True when grpc.health.v1.Health reports SERVING for `service` ("" = the whole server).
+  absl::StatusOr<bool> Healthy(const std::string& service = "") const;
+
+  // Version and uptime of the server.
+  absl::StatusOr<ServerInfo> GetServerInfo() const;
+
+  const ClientOptions& options() const { return options_; }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+  // Sets the deadline and authorization metadata on `context`.
+  void Prepare(grpc::ClientContext& context) const;
+
+ private:
+  Client(ClientOptions options, std::shared_ptr<grpc::Channel> channel);
+
+  ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+}  // namespace urn
+
+#endif  // URN_CLIENT_CLIENT_H_

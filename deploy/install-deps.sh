@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs every Debian package that urn's build, tests and benchmarks need.
+#
+# This is the only place in the repository that names packages. It is idempotent: when every
+# package is already installed it prints nothing and exits 0 at once; otherwise it runs
+# `apt-get update` and `apt-get install`, shows apt's output, and exits non-zero if anything
+# cannot be installed. Run it as root (or through sudo) on Debian 12 (bookworm).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build ccache pkg-config git ca-certificates
+  # libraries (see CMakeLists.txt)
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
+  libabsl-dev libspdlog-dev libfmt-dev libcli11-dev libxxhash-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libssl-dev
+  # tests and benchmark scripts
+  python3 python3-numpy python3-grpcio procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1; then exec sudo -E "$0" "$@"; fi
+  echo "install-deps: missing packages (${missing[*]}) and not root; rerun as root" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get update; then
+  echo "install-deps: apt-get update failed" >&2
+  exit 1
+fi
+if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
+  echo "install-deps: apt-get install failed for: ${missing[*]}" >&2
+  exit 1
+fi

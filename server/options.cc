@@ -1,0 +1,154 @@
+#include "options.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace urn::server {
+namespace {
+
+const std::set<std::string>& LogLevels() {
+  static const auto* levels =
+      new std::set<std::string>{"trace", "debug", "info", "warn", "error", "critical", "off"};
+  return *levels;
+}
+
+absl::Status CheckListen(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen: '", listen, "' is not HOST:PORT with a port in 0..65535"));
+  }
+  return absl::OkStatus();
+}
+
+// Applies the config file's keys to `opts`, except those in `from_flags`.
+absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string>& from_flags,
+                             ServerOptions& opts, std::string& log_format) {
+  if (!std::filesystem::is_regular_file(path)) {
+    return absl::InvalidArgumentError(absl::StrCat("--config: ", path, ": no such file"));
+  }
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":", e.mark.line + 1, ": ", e.msg));
+  }
+  if (!root || root.IsNull()) return absl::OkStatus();
+  if (!root.IsMap()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":1: expected a mapping of keys"));
+  }
+  std::map<std::string, std::string*> strings = {{"listen", &opts.listen},
+                                                 {"data_dir", &opts.data_dir},
+                                                 {"log_level", &opts.log_level},
+                                                 {"log_format", &log_format},
+                                                 {"tls_cert", &opts.tls_cert},
+                                                 {"tls_key", &opts.tls_key},
+                                                 {"admin_key_file", &opts.admin_key_file}};
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>("");
+    const int line = kv.first.Mark().line + 1;
+    if (key == "plans") continue;  // read by the plan registry
+    const bool known = strings.count(key) > 0 || key == "shutdown_grace_seconds";
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": unknown key '", key, "'"));
+    }
+    if (from_flags.count(key)) continue;
+    if (!kv.second.IsScalar()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", line, ": '", key, "' must be a single value"));
+    }
+    const std::string value = kv.second.as<std::string>();
+    if (key == "shutdown_grace_seconds") {
+      if (!absl::SimpleAtod(value, &opts.shutdown_grace_seconds)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ":", line, ": shutdown_grace_seconds must be a number"));
+      }
+    } else {
+      *strings[key] = value;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
+  ServerOptions opts;
+  std::string log_format = "text";
+  CLI::App app{"urnd: the urn sampling service"};
+  app.set_version_flag("--version", "urnd " URN_VERSION);
+  app.add_option("--listen", opts.listen, "HOST:PORT to serve gRPC on")->capture_default_str();
+  app.add_option("--data-dir", opts.data_dir, "directory for durable state (created if missing)")
+      ->capture_default_str();
+  app.add_option("--config", opts.config, "YAML config file (server keys and plans)");
+  app.add_option("--log-level", opts.log_level, "trace|debug|info|warn|error|critical|off")
+      ->capture_default_str();
+  app.add_option("--log-format", log_format, "text|json")->capture_default_str();
+  app.add_option("--tls-cert", opts.tls_cert, "PEM certificate chain; enables TLS");
+  app.add_option("--tls-key", opts.tls_key, "PEM private key for --tls-cert");
+  app.add_option("--admin-key-file", opts.admin_key_file,
+                 "file with the admin key to install on first start (instead of generating one)");
+  app.add_option("--shutdown-grace", opts.shutdown_grace_seconds,
+                 "seconds running streams get to finish after SIGTERM")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return absl::CancelledError(app.help());
+  } catch (const CLI::CallForVersion&) {
+    return absl::CancelledError("urnd " URN_VERSION "\n");
+  } catch (const CLI::ParseError& e) {
+    return absl::InvalidArgumentError(absl::StrCat(e.what(), "; see urnd --help"));
+  }
+
+  if (!opts.config.empty()) {
+    std::set<std::string> from_flags;
+    for (const char* name : {"listen", "data-dir", "log-level", "log-format", "tls-cert", "tls-key",
+                             "admin-key-file", "shutdown-grace"}) {
+      if (app.count(std::string("--") + name) > 0) {
+        std::string key = name;
+        for (char& c : key) c = c == '-' ? '_' : c;
+        if (key == "shutdown_grace") key = "shutdown_grace_seconds";
+        from_flags.insert(key);
+      }
+    }
+    if (absl::Status s = ApplyConfigFile(opts.config, from_flags, opts, log_format); !s.ok()) {
+      return s;
+    }
+  }
+
+  if (absl::Status s = CheckListen(opts.listen); !s.ok()) return s;
+  if (!LogLevels().count(opts.log_level)) {
+    return absl::InvalidArgumentError(absl::StrCat("--log-level: '", opts.log_level,
+                                                   "' is not one of trace, debug, info, warn, "
+                                                   "error, critical, off"));
+  }
+  if (log_format == "text") {
+    opts.log_format = LogFormat::kText;
+  } else if (log_format == "json") {
+    opts.log_format = LogFormat::kJson;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log-format: '", log_format, "' is not text or json"));
+  }
+  if (opts.tls_cert.empty() != opts.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");
+  }
+  if (opts.data_dir.empty()) return absl::InvalidArgumentError("--data-dir: must not be empty");
+  if (!(opts.shutdown_grace_seconds >= 0 && opts.shutdown_grace_seconds <= 3600)) {
+    return absl::InvalidArgumentError("--shutdown-grace: must be between 0 and 3600 seconds");
+  }
+  return opts;
+}
+
+}  // namespace urn::server

@@ -1,0 +1,41 @@
+// ServerOptions: everything urnd is configured with, from flags and an optional YAML config
+// file (`--config`). Flags given on the command line win over the file.
+#ifndef URN_SERVER_OPTIONS_H_
+#define URN_SERVER_OPTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace urn::server {
+
+enum class LogFormat { kText, kJson };
+
+struct ServerOptions {
+  // host:port to serve gRPC on. Default: loopback only.
+  std::string listen = "127.0.0.1:50051";
+  // Where metadata, datasets and weight stores live; created if missing.
+  std::string data_dir = "./urn-data";
+  // Optional YAML file with the same keys as the flags (listen, data_dir, log_level,
+  // log_format, tls_cert, tls_key, admin_key_file, shutdown_grace_seconds).
+  std::string config;
+  // trace, debug, info, warn, error, critical, off.
+  std::string log_level = "info";
+  LogFormat log_format = LogFormat::kText;
+  // PEM server certificate and private key; both or neither. Neither means plaintext.
+  std::string tls_cert;
+  std::string tls_key;
+  // A file holding the admin key to install on first start instead of generating one.
+  std::string admin_key_file;
+  // How long running streams may take to finish after SIGTERM before they are cancelled.
+  double shutdown_grace_seconds = 5.0;
+};
+
+// Parses argv (and the config file it names). Returns InvalidArgument with a message fit for
+// the user on bad input. `--help` yields Cancelled with the help text as the message.
+absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv);
+
+}  // namespace urn::server
+
+#endif  // URN_SERVER_OPTIONS_H_

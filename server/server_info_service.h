@@ -1,0 +1,26 @@
+// urn.v1.ServerInfo: version and uptime.
+#ifndef URN_SERVER_SERVER_INFO_SERVICE_H_
+#define URN_SERVER_SERVER_INFO_SERVICE_H_
+
+#include <chrono>
+
+#include "urn/v1/server_info.grpc.pb.h"
+
+namespace urn::server {
+
+class ServerInfoService final : public v1::ServerInfo::CallbackService {
+ public:
+  explicit ServerInfoService(bool tls);
+
+  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
+                                          const v1::GetServerInfoRequest* request,
+                                          v1::GetServerInfoResponse* response) override;
+
+ private:
+  const bool tls_;
+  const std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace urn::server
+
+#endif  // URN_SERVER_SERVER_INFO_SERVICE_H_

@@ -1,0 +1,119 @@
+#include "urn_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "auth/bootstrap.h"
+#include "server_info_service.h"
+
+namespace urn::server {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read ", path));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+}  // namespace
+
+UrnServer::UrnServer(ServerOptions options) : options_(std::move(options)) {}
+
+UrnServer::~UrnServer() {
+  if (grpc_server_) {
+    grpc_server_->Shutdown(std::chrono::system_clock::now());
+    grpc_server_->Wait();
+  }
+}
+
+absl::Status UrnServer::PrepareDataDir() {
+  namespace fs = std::filesystem;
+  const fs::path dir(options_.data_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--data-dir ", options_.data_dir, ": not a usable directory",
+                     ec ? absl::StrCat(" (", ec.message(), ")") : std::string()));
+  }
+  if (::access(dir.c_str(), R_OK | W_OK | X_OK) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--data-dir ", options_.data_dir, ": not readable and writable by this user"));
+  }
+  absl::StatusOr<std::unique_ptr<storage::MetadataStore>> store =
+      storage::MetadataStore::Open((dir / "meta").string());
+  if (!store.ok()) {
+    if (absl::IsFailedPrecondition(store.status())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--data-dir ", options_.data_dir, ": already in use by another urnd process"));
+    }
+    return store.status();
+  }
+  metadata_ = *std::move(store);
+  return auth::EnsureAdmin(*metadata_, options_.data_dir, options_.admin_key_file);
+}
+
+absl::Status UrnServer::Start() {
+  if (absl::Status s = PrepareDataDir(); !s.ok()) return s;
+
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  const bool tls = !options_.tls_cert.empty();
+  if (tls) {
+    absl::StatusOr<std::string> cert = ReadFile("--tls-cert", options_.tls_cert);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadFile("--tls-key", options_.tls_key);
+    if (!key.ok()) return key.status();
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    creds = grpc::SslServerCredentials(ssl);
+  } else {
+    creds = grpc::InsecureServerCredentials();
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default, which would let a second urnd share a busy port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddListeningPort(options_.listen, creds, &port_);
+  services_.push_back(std::make_unique<ServerInfoService>(tls));
+  for (auto& service : services_) builder.RegisterService(service.get());
+  grpc_server_ = builder.BuildAndStart();
+  if (!grpc_server_ || port_ == 0) {
+    grpc_server_.reset();
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options_.listen,
+        ": the address is in use or not available on this host (try another --listen)"));
+  }
+  grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+  if (tls) {
+    spdlog::info("urnd {} serving on {} (TLS), data in {}", URN_VERSION, options_.listen,
+                 options_.data_dir);
+  } else {
+    spdlog::warn("urnd {} serving on {} in PLAINTEXT (no --tls-cert), data in {}", URN_VERSION,
+                 options_.listen, options_.data_dir);
+  }
+  return absl::OkStatus();
+}
+
+void UrnServer::Shutdown(std::chrono::milliseconds grace) {
+  if (!grpc_server_) return;
+  grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+  grpc_server_->Shutdown(std::chrono::system_clock::now() + grace);
+}
+
+void UrnServer::Wait() {
+  if (grpc_server_) grpc_server_->Wait();
+}
+
+}  // namespace urn::server

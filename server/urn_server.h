@@ -1,0 +1,56 @@
+// UrnServer: urnd's process-level object. Opens the data directory, bootstraps the admin
+// user, builds the gRPC server (urn.v1 services, grpc.health.v1.Health, reflection) and shuts
+// it down gracefully.
+//
+// Lifecycle: Start() once, then Shutdown() once from any thread; Wait() returns after
+// Shutdown() has drained the server. Not copyable.
+#ifndef URN_SERVER_URN_SERVER_H_
+#define URN_SERVER_URN_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "options.h"
+#include "storage/metadata_store.h"
+
+namespace urn::server {
+
+class UrnServer {
+ public:
+  explicit UrnServer(ServerOptions options);
+  ~UrnServer();
+  UrnServer(const UrnServer&) = delete;
+  UrnServer& operator=(const UrnServer&) = delete;
+
+  // Prepares the data directory and starts serving. Errors name what is wrong: an unusable
+  // data directory (FailedPrecondition), a directory held by another urnd, unreadable TLS
+  // files (InvalidArgument), or a listen address that cannot be bound (Unavailable).
+  absl::Status Start();
+
+  // The port actually bound (useful with --listen HOST:0). REQUIRES: Start() succeeded.
+  int port() const { return port_; }
+
+  // Marks health NOT_SERVING, stops accepting calls, gives running calls `grace` to finish and
+  // cancels the rest. Safe to call once from any thread.
+  void Shutdown(std::chrono::milliseconds grace);
+
+  // Blocks until the server has shut down.
+  void Wait();
+
+ private:
+  absl::Status PrepareDataDir();
+
+  const ServerOptions options_;
+  std::unique_ptr<storage::MetadataStore> metadata_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int port_ = 0;
+};
+
+}  // namespace urn::server
+
+#endif  // URN_SERVER_URN_SERVER_H_

@@ -1,0 +1,97 @@
+#include "storage/metadata_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace urn::storage {
+namespace {
+
+absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string msg = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": in use by another process (", s.ToString(), ")"));
+  }
+  if (s.IsIOError()) return absl::UnavailableError(msg);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  return absl::InternalError(msg);
+}
+
+rocksdb::WriteOptions Synced() {
+  rocksdb::WriteOptions w;
+  w.sync = true;
+  return w;
+}
+
+}  // namespace
+
+MetadataStore::MetadataStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+MetadataStore::~MetadataStore() = default;
+
+absl::StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& path) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.paranoid_checks = true;
+  options.keep_log_file_num = 4;
+  options.max_manifest_file_size = 64 << 20;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("metadata store ", path));
+  return std::unique_ptr<MetadataStore>(new MetadataStore(std::unique_ptr<rocksdb::DB>(raw)));
+}
+
+absl::StatusOr<std::optional<std::string>> MetadataStore::Get(std::string_view key) const {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "metadata get");
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status MetadataStore::Put(std::string_view key, std::string_view value) {
+  return FromRocks(db_->Put(Synced(), rocksdb::Slice(key.data(), key.size()),
+                            rocksdb::Slice(value.data(), value.size())),
+                   "metadata put");
+}
+
+absl::Status MetadataStore::Delete(std::string_view key) {
+  return FromRocks(db_->Delete(Synced(), rocksdb::Slice(key.data(), key.size())),
+                   "metadata delete");
+}
+
+absl::Status MetadataStore::Write(
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& ops) {
+  rocksdb::WriteBatch batch;
+  for (const auto& [key, value] : ops) {
+    rocksdb::Status s = value ? batch.Put(key, *value) : batch.Delete(key);
+    if (!s.ok()) return FromRocks(s, "metadata batch");
+  }
+  return FromRocks(db_->Write(Synced(), &batch), "metadata write");
+}
+
+absl::Status MetadataStore::Scan(
+    std::string_view prefix,
+    const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!fn(key, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+  return FromRocks(it->status(), "metadata scan");
+}
+
+absl::StatusOr<bool> MetadataStore::Empty() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  it->SeekToFirst();
+  if (!it->status().ok()) return FromRocks(it->status(), "metadata scan");
+  return !it->Valid();
+}
+
+}  // namespace urn::storage

@@ -1,0 +1,63 @@
+// MetadataStore: the durable home of urn's metadata (users, keys, dataset and weight-store
+// definitions, usage counters) in a RocksDB database under `<data-dir>/meta`.
+//
+// Promise: a Put or Write that returned OK is synced to disk (WriteOptions::sync), so an
+// acknowledged metadata change survives a host crash.
+//
+// Thread safety: all methods may be called concurrently (RocksDB serializes writers).
+#ifndef URN_STORAGE_METADATA_STORE_H_
+#define URN_STORAGE_METADATA_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace urn::storage {
+
+class MetadataStore {
+ public:
+  // Opens (creating if needed) the store at `path`. Fails with FailedPrecondition when another
+  // process holds the store, and with DataLoss when its files are damaged.
+  static absl::StatusOr<std::unique_ptr<MetadataStore>> Open(const std::string& path);
+
+  ~MetadataStore();
+  MetadataStore(const MetadataStore&) = delete;
+  MetadataStore& operator=(const MetadataStore&) = delete;
+
+  // The value at `key`, or nullopt when absent.
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const;
+
+  // Synced single write.
+  absl::Status Put(std::string_view key, std::string_view value);
+  absl::Status Delete(std::string_view key);
+
+  // Synced atomic batch: puts (value set) and deletes (value nullopt) applied together.
+  absl::Status Write(const std::vector<std::pair<std::string, std::optional<std::string>>>& ops);
+
+  // Calls `fn(key, value)` for every key starting with `prefix`, in key order, until it
+  // returns false.
+  absl::Status Scan(std::string_view prefix,
+                    const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+  // True when the store holds no keys at all (a fresh data directory).
+  absl::StatusOr<bool> Empty() const;
+
+ private:
+  explicit MetadataStore(std::unique_ptr<rocksdb::DB> db);
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace urn::storage
+
+#endif  // URN_STORAGE_METADATA_STORE_H_

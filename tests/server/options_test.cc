@@ -1,0 +1,68 @@
+#include "options.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "support/temp_dir.h"
+
+namespace urn::server {
+namespace {
+
+absl::StatusOr<ServerOptions> Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "urnd");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  return ParseServerOptions(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(ServerOptions, DefaultsAreTheEmbeddedQuickStart) {
+  absl::StatusOr<ServerOptions> o = Parse({});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->listen, "127.0.0.1:50051");
+  EXPECT_EQ(o->data_dir, "./urn-data");
+  EXPECT_EQ(o->log_format, LogFormat::kText);
+}
+
+TEST(ServerOptions, BadFlagsNameTheFlag) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string want;
+  };
+  for (const Case& c : std::vector<Case>{{{"--listen", "nocolon"}, "--listen"},
+                                         {{"--listen", "h:70000"}, "--listen"},
+                                         {{"--log-level", "loud"}, "--log-level"},
+                                         {{"--log-format", "xml"}, "--log-format"},
+                                         {{"--tls-cert", "a.pem"}, "--tls-key"},
+                                         {{"--no-such-flag"}, "no-such-flag"},
+                                         {{"--config", "/nonexistent.yaml"}, "--config"}}) {
+    absl::StatusOr<ServerOptions> o = Parse(c.args);
+    ASSERT_FALSE(o.ok()) << c.args[0];
+    EXPECT_TRUE(absl::IsInvalidArgument(o.status()));
+    EXPECT_NE(o.status().message().find(c.want), std::string::npos) << o.status();
+  }
+}
+
+TEST(ServerOptions, ConfigFileAppliesAndFlagsWin) {
+  testing::TempDir dir;
+  const std::string path = dir.Join("urnd.yaml");
+  testing::WriteFileOrDie(path, "listen: 127.0.0.1:6000\nlog_level: debug\n");
+  absl::StatusOr<ServerOptions> o = Parse({"--config", path, "--log-level", "warn"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->listen, "127.0.0.1:6000");
+  EXPECT_EQ(o->log_level, "warn");
+}
+
+TEST(ServerOptions, ConfigFileUnknownKeyNamesItsLine) {
+  testing::TempDir dir;
+  const std::string path = dir.Join("urnd.yaml");
+  testing::WriteFileOrDie(path, "listen: 127.0.0.1:6000\n\nlisten_port: 7\n");
+  absl::StatusOr<ServerOptions> o = Parse({"--config", path});
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find(path + ":3: unknown key 'listen_port'"), std::string::npos)
+      << o.status();
+}
+
+}  // namespace
+}  // namespace urn::server
