@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Installs every Debian package that urn's build, tests and benchmarks need.
 #
+#   bash deploy/install-deps.sh            build, test and benchmark dependencies
+#   bash deploy/install-deps.sh --runtime  only the shared libraries urnd and urn run with
+#                                          (the container image's runtime stage)
+#
 # This is the only place in the repository that names packages. It is idempotent: when every
 # package is already installed it prints nothing and exits 0 at once; otherwise it runs
 # `apt-get update` and `apt-get install`, shows apt's output, and exits non-zero if anything
 # cannot be installed. Run it as root (or through sudo) on Debian 12 (bookworm).
 set -euo pipefail
 
-packages=(
+runtime_packages=(
+  libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libspdlog1.10 libfmt9 libssl3
+  libyaml-cpp0.7 libxxhash0 libc-ares2 libre2-9 libsnappy1v5 liblz4-1 libzstd1 libbz2-1.0
+  zlib1g ca-certificates
+)
+
+build_packages=(
   # toolchain
   g++ cmake ninja-build ccache pkg-config git ca-certificates
   # libraries (see CMakeLists.txt)
@@ -17,6 +27,12 @@ packages=(
   # tests and benchmark scripts
   python3 python3-numpy python3-grpcio procps
 )
+
+case "${1:-}" in
+  "") packages=("${build_packages[@]}") ;;
+  --runtime) packages=("${runtime_packages[@]}") ;;
+  *) echo "usage: install-deps.sh [--runtime]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

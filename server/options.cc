@@ -87,17 +87,27 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   std::string log_format = "text";
   CLI::App app{"urnd: the urn sampling service"};
   app.set_version_flag("--version", "urnd " URN_VERSION);
-  app.add_option("--listen", opts.listen, "HOST:PORT to serve gRPC on")->capture_default_str();
+  app.add_option("--listen", opts.listen, "HOST:PORT to serve gRPC on")
+      ->envname("URN_LISTEN")
+      ->capture_default_str();
   app.add_option("--data-dir", opts.data_dir, "directory for durable state (created if missing)")
+      ->envname("URN_DATA_DIR")
       ->capture_default_str();
-  app.add_option("--config", opts.config, "YAML config file (server keys and plans)");
+  app.add_option("--config", opts.config, "YAML config file (server keys and plans)")
+      ->envname("URN_CONFIG");
   app.add_option("--log-level", opts.log_level, "trace|debug|info|warn|error|critical|off")
+      ->envname("URN_LOG_LEVEL")
       ->capture_default_str();
-  app.add_option("--log-format", log_format, "text|json")->capture_default_str();
-  app.add_option("--tls-cert", opts.tls_cert, "PEM certificate chain; enables TLS");
-  app.add_option("--tls-key", opts.tls_key, "PEM private key for --tls-cert");
+  app.add_option("--log-format", log_format, "text|json")
+      ->envname("URN_LOG_FORMAT")
+      ->capture_default_str();
+  app.add_option("--tls-cert", opts.tls_cert, "PEM certificate chain; enables TLS")
+      ->envname("URN_TLS_CERT");
+  app.add_option("--tls-key", opts.tls_key, "PEM private key for --tls-cert")
+      ->envname("URN_TLS_KEY");
   app.add_option("--admin-key-file", opts.admin_key_file,
-                 "file with the admin key to install on first start (instead of generating one)");
+                 "file with the admin key to install on first start (instead of generating one)")
+      ->envname("URN_ADMIN_KEY_FILE");
   app.add_option("--shutdown-grace", opts.shutdown_grace_seconds,
                  "seconds running streams get to finish after SIGTERM")
       ->capture_default_str();
