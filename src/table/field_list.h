@@ -1,0 +1,42 @@
+// Field lists as tsv-utils spells them: "3", "1,4", "2-5", or header names ("weight",
+// "user,day") when the input has a header line. "0" alone means the whole line.
+//
+// Cost: parsing is O(length of the spec + header fields); extracting a field scans the line
+// once with memchr up to that field.
+#ifndef URN_TABLE_FIELD_LIST_H_
+#define URN_TABLE_FIELD_LIST_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace urn::table {
+
+struct FieldList {
+  bool whole_line = false;   // the spec was "0"
+  std::vector<int> indices;  // 0-based field indices, in the order given
+};
+
+// Parses `spec`. Names are looked up in `header` (the header line's fields); without a header
+// only numbers are allowed. Errors name the offending entry.
+absl::StatusOr<FieldList> ParseFieldList(std::string_view spec,
+                                         const std::vector<std::string_view>* header);
+
+// Splits `line` on `delimiter`.
+std::vector<std::string_view> SplitFields(std::string_view line, char delimiter);
+
+// The field at 0-based `index`, or false when the line has fewer fields.
+bool FieldAt(std::string_view line, char delimiter, int index, std::string_view* field);
+
+// The key of `line` for `fields`: the whole line, a single field, or the selected fields
+// joined by the delimiter (so that distinct field tuples give distinct keys). `scratch` holds
+// the joined text when needed. Returns false (and sets `*missing` to the 0-based field index)
+// when the line is too short.
+bool ExtractKey(std::string_view line, char delimiter, const FieldList& fields,
+                std::string* scratch, std::string_view* key, int* missing);
+
+}  // namespace urn::table
+
+#endif  // URN_TABLE_FIELD_LIST_H_

@@ -1,0 +1,112 @@
+#include "table/line_reader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace urn::table {
+namespace {
+
+constexpr size_t kMinBuffer = 1 << 20;
+
+}  // namespace
+
+LineReader::LineReader(std::vector<std::string> paths)
+    : paths_(std::move(paths)), buffer_(kMinBuffer) {}
+
+LineReader::~LineReader() {
+  if (fd_ > 0) ::close(fd_);
+}
+
+bool LineReader::OpenNext() {
+  if (fd_ > 0) ::close(fd_);
+  fd_ = -1;
+  if (next_path_ >= paths_.size()) return false;
+  const std::string& path = paths_[next_path_++];
+  line_number_ = 0;
+  begin_ = end_ = 0;
+  if (path == "-") {
+    fd_ = 0;
+    display_name_ = "stdin";
+  } else {
+    display_name_ = path;
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      status_ = absl::NotFoundError(absl::StrCat(path, ": ", std::strerror(errno)));
+      return false;
+    }
+#ifdef POSIX_FADV_SEQUENTIAL
+    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+  }
+  eof_ = false;
+  return true;
+}
+
+bool LineReader::Fill() {
+  if (eof_) return false;
+  if (begin_ > 0) {  // move the partial line to the front
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
+  for (;;) {
+    ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
+    if (n > 0) {
+      end_ += static_cast<size_t>(n);
+      bytes_read_ += n;
+      return true;
+    }
+    if (n == 0) {
+      eof_ = true;
+      return false;
+    }
+    if (errno == EINTR) continue;
+    status_ = absl::UnavailableError(absl::StrCat(display_name_, ": ", std::strerror(errno)));
+    eof_ = true;
+    return false;
+  }
+}
+
+bool LineReader::Next(std::string_view* line) {
+  if (!status_.ok()) return false;
+  for (;;) {
+    if (fd_ < 0 && !OpenNext()) return false;
+    size_t scan_from = begin_;
+    for (;;) {
+      const char* start = buffer_.data() + scan_from;
+      const void* nl = std::memchr(start, '\n', end_ - scan_from);
+      if (nl != nullptr) {
+        const size_t pos = static_cast<const char*>(nl) - buffer_.data();
+        size_t len = pos - begin_;
+        if (len > 0 && buffer_[pos - 1] == '\r') --len;
+        *line = std::string_view(buffer_.data() + begin_, len);
+        begin_ = pos + 1;
+        ++line_number_;
+        return true;
+      }
+      const size_t scanned = end_ - begin_;
+      if (!Fill()) break;
+      scan_from = begin_ + scanned;
+    }
+    if (!status_.ok()) return false;
+    if (end_ > begin_) {  // last line without a terminator
+      size_t len = end_ - begin_;
+      if (buffer_[end_ - 1] == '\r') --len;
+      *line = std::string_view(buffer_.data() + begin_, len);
+      begin_ = end_;
+      ++line_number_;
+      return true;
+    }
+    if (fd_ > 0) ::close(fd_);
+    fd_ = -1;
+    if (next_path_ >= paths_.size()) return false;
+  }
+}
+
+}  // namespace urn::table

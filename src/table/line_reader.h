@@ -1,0 +1,66 @@
+// LineReader: the lines of a sequence of files (or standard input, "-"), one at a time, with
+// the file name and line number of each so that errors can say `file:line`.
+//
+// Reads with large read(2) calls into one growing buffer; a line is a view into that buffer
+// valid until the next call to Next(). Memory: the buffer, which is at least 1 MiB and at
+// most twice the longest line. The line terminator ("\n", or "\r\n") is not part of the line.
+// A last line without a terminator is still a line.
+//
+// Thread safety: none; one reader per thread.
+#ifndef URN_TABLE_LINE_READER_H_
+#define URN_TABLE_LINE_READER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace urn::table {
+
+class LineReader {
+ public:
+  // `paths` are read in order; "-" is standard input. Files are opened lazily, so a missing
+  // file is reported by Next() when the reader reaches it (after the lines before it).
+  explicit LineReader(std::vector<std::string> paths);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  // Sets `*line` to the next line and returns true; returns false at the end of the last file
+  // or on error (then status() says why, naming the file).
+  bool Next(std::string_view* line);
+
+  // OK, or the error that ended reading.
+  const absl::Status& status() const { return status_; }
+
+  // The file and 1-based line number of the line last returned. "-" shows as "stdin".
+  const std::string& file() const { return display_name_; }
+  int64_t line_number() const { return line_number_; }
+  // True when the line last returned is the first line of its file.
+  bool first_line_of_file() const { return line_number_ == 1; }
+
+  // Total bytes read so far.
+  int64_t bytes_read() const { return bytes_read_; }
+
+ private:
+  bool OpenNext();
+  bool Fill();  // reads more input; false at end of the current file or on error
+
+  std::vector<std::string> paths_;
+  size_t next_path_ = 0;
+  int fd_ = -1;
+  bool eof_ = true;
+  std::string display_name_;
+  int64_t line_number_ = 0;
+  int64_t bytes_read_ = 0;
+  std::vector<char> buffer_;
+  size_t begin_ = 0;  // start of unread data in buffer_
+  size_t end_ = 0;    // end of valid data in buffer_
+  absl::Status status_;
+};
+
+}  // namespace urn::table
+
+#endif  // URN_TABLE_LINE_READER_H_

@@ -1,0 +1,65 @@
+#include "table/line_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "support/temp_dir.h"
+
+namespace urn::table {
+namespace {
+
+std::vector<std::string> ReadAll(LineReader& r, std::vector<std::string>* where = nullptr) {
+  std::vector<std::string> lines;
+  std::string_view line;
+  while (r.Next(&line)) {
+    lines.emplace_back(line);
+    if (where) where->push_back(r.file() + ":" + std::to_string(r.line_number()));
+  }
+  return lines;
+}
+
+TEST(LineReader, SplitsLinesAcrossFilesWithPositions) {
+  testing::TempDir dir;
+  testing::WriteFileOrDie(dir.Join("a"), "h\n1\r\n2\n");
+  testing::WriteFileOrDie(dir.Join("b"), "h\n3");  // no final newline
+  LineReader r({dir.Join("a"), dir.Join("b")});
+  std::vector<std::string> where;
+  EXPECT_EQ(ReadAll(r, &where), (std::vector<std::string>{"h", "1", "2", "h", "3"}));
+  EXPECT_TRUE(r.status().ok());
+  EXPECT_EQ(where[2], dir.Join("a") + ":3");
+  EXPECT_EQ(where[4], dir.Join("b") + ":2");
+}
+
+TEST(LineReader, EmptyLinesAndEmptyFiles) {
+  testing::TempDir dir;
+  testing::WriteFileOrDie(dir.Join("e"), "");
+  testing::WriteFileOrDie(dir.Join("f"), "\n\nx\n");
+  LineReader r({dir.Join("e"), dir.Join("f")});
+  EXPECT_EQ(ReadAll(r), (std::vector<std::string>{"", "", "x"}));
+}
+
+TEST(LineReader, LinesLongerThanTheBuffer) {
+  testing::TempDir dir;
+  const std::string big(3 << 20, 'z');
+  testing::WriteFileOrDie(dir.Join("big"), "a\n" + big + "\nb\n");
+  LineReader r({dir.Join("big")});
+  const std::vector<std::string> lines = ReadAll(r);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[1], big);
+  EXPECT_EQ(lines[2], "b");
+}
+
+TEST(LineReader, MissingFileNamesTheFileAfterEarlierLines) {
+  testing::TempDir dir;
+  testing::WriteFileOrDie(dir.Join("a"), "1\n");
+  LineReader r({dir.Join("a"), dir.Join("missing.tsv")});
+  EXPECT_EQ(ReadAll(r), (std::vector<std::string>{"1"}));
+  EXPECT_TRUE(absl::IsNotFound(r.status()));
+  EXPECT_NE(r.status().message().find("missing.tsv: No such file"), std::string::npos)
+      << r.status();
+}
+
+}  // namespace
+}  // namespace urn::table
