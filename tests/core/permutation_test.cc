@@ -7,22 +7,13 @@
 #include <set>
 #include <vector>
 
+#include "support/orders.h"
 #include "support/stats.h"
 
 namespace urn::samplers {
 namespace {
 
-// The rank (0 .. m!-1) of a sequence of m distinct values among all orderings of those values,
-// by its Lehmer code.
-int OrderRank(const std::vector<uint64_t>& values) {
-  int rank = 0;
-  for (size_t i = 0; i < values.size(); ++i) {
-    int smaller_after = 0;
-    for (size_t j = i + 1; j < values.size(); ++j) smaller_after += values[j] < values[i];
-    rank = rank * static_cast<int>(values.size() - i) + smaller_after;
-  }
-  return rank;
-}
+using testing::OrderRank;
 
 std::vector<uint64_t> Iota(uint64_t n) {
   std::vector<uint64_t> v(n);
