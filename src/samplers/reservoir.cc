@@ -1,0 +1,77 @@
+#include "samplers/reservoir.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "samplers/shuffle.h"
+
+namespace urn::samplers {
+
+ReservoirSampler::ReservoirSampler(uint64_t k, uint64_t seed)
+    : k_(k), stream_(seed, random::Stream::kReservoir, 0), seed_(seed) {
+  slots_.reserve(static_cast<size_t>(std::min<uint64_t>(k, uint64_t{1} << 20)));
+}
+
+void ReservoirSampler::DrawNext() {
+  // Li's Algorithm L, in logs: W *= U^(1/k); skip = floor(ln U' / ln(1 - W)).
+  log_w_ += std::log(stream_.Uniform(3 * event_)) / static_cast<double>(k_);
+  const double skip =
+      std::floor(std::log(stream_.Uniform(3 * event_ + 1)) / std::log1p(-std::exp(log_w_)));
+  // skip is +inf or NaN once W underflows: no later row enters.
+  const double room = static_cast<double>(std::numeric_limits<uint64_t>::max() - seen_);
+  next_ = skip < room ? seen_ + static_cast<uint64_t>(skip) : std::numeric_limits<uint64_t>::max();
+}
+
+int64_t ReservoirSampler::Offer() {
+  const uint64_t row = seen_++;
+  if (k_ == 0) return kDrop;
+  if (row < k_) {
+    slots_.push_back(row);
+    if (row + 1 == k_) DrawNext();  // seen_ == k: the first candidate is row k + skip
+    return static_cast<int64_t>(row);
+  }
+  if (row != next_) return kDrop;
+  const uint64_t slot = stream_.Bounded(3 * event_ + 2, k_);
+  slots_[slot] = row;
+  ++event_;
+  DrawNext();  // seen_ == row + 1: the next candidate is row + 1 + skip
+  return static_cast<int64_t>(slot);
+}
+
+uint64_t ReservoirSampler::RowsToSkip() const {
+  if (k_ == 0) return std::numeric_limits<uint64_t>::max() - seen_;
+  if (seen_ < k_) return 0;
+  return next_ - seen_;
+}
+
+Sample ReservoirSampler::Result(OutputOrder order, bool with_weights) const {
+  Sample s;
+  s.rows = slots_;
+  std::sort(s.rows.begin(), s.rows.end());
+  if (order == OutputOrder::kRandom) {
+    PartialShuffle(absl::MakeSpan(s.rows), s.rows.size(),
+                   random::KeyedStream(seed_, random::Stream::kReservoir, 1));
+  }
+  if (with_weights && !s.rows.empty()) {
+    s.ht_weights.assign(s.rows.size(),
+                        static_cast<double>(seen_) / static_cast<double>(s.rows.size()));
+  }
+  return s;
+}
+
+Sample SampleReservoir(uint64_t n, uint64_t k, uint64_t seed, OutputOrder order,
+                       bool with_weights) {
+  ReservoirSampler r(k, seed);
+  while (r.rows_seen() < n) {
+    const uint64_t skip = std::min(r.RowsToSkip(), n - r.rows_seen());
+    if (skip > 0) {
+      r.Skip(skip);
+    } else {
+      r.Offer();
+    }
+  }
+  return r.Result(order, with_weights);
+}
+
+}  // namespace urn::samplers
