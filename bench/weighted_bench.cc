@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "random/counter_rng.h"
+#include "samplers/alias_table.h"
 #include "samplers/weighted_without_replacement.h"
 
 namespace urn::samplers {
@@ -52,6 +53,33 @@ void BM_WeightedWithoutReplacementOneThread(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 BENCHMARK(BM_WeightedWithoutReplacementOneThread)->Args({10000000, 1000});
+
+// Alias table construction; items = rows.
+void BM_AliasBuild(benchmark::State& state) {
+  const uint64_t n = state.range(0);
+  const std::vector<double>& w = Weights(n);
+  for (auto _ : state) {
+    auto table = AliasTable::Build(w);
+    benchmark::DoNotOptimize(table->size());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_AliasBuild)->Arg(1000)->Arg(1000000)->Arg(10000000);
+
+// Draws from a built table of n rows, 4096 per batch; items = draws.
+void BM_AliasSample(benchmark::State& state) {
+  const uint64_t n = state.range(0);
+  const AliasTable table = *AliasTable::Build(Weights(n));
+  std::vector<uint64_t> out(4096);
+  uint64_t draw = 0;
+  for (auto _ : state) {
+    table.Draw(1, draw, out);
+    draw += out.size();
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * out.size());
+}
+BENCHMARK(BM_AliasSample)->Arg(1000)->Arg(1000000)->Arg(10000000);
 
 }  // namespace
 }  // namespace urn::samplers
