@@ -1,0 +1,85 @@
+// Weighted samplers: without replacement (exponential keys), alias tables, Poisson arrivals and
+// the weighted shuffle. Weights are uniform on (0, 1], generated once per population size.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "random/counter_rng.h"
+#include "samplers/alias_table.h"
+#include "samplers/weighted_without_replacement.h"
+
+namespace urn::samplers {
+namespace {
+
+const std::vector<double>& Weights(uint64_t n) {
+  static std::map<uint64_t, std::vector<double>> cache;
+  std::vector<double>& w = cache[n];
+  if (w.size() != n) {
+    const random::KeyedStream s(2026, random::Stream::kUniformWithReplacement);
+    w.resize(n);
+    for (uint64_t i = 0; i < n; ++i) w[i] = s.Uniform(i);
+  }
+  return w;
+}
+
+// k of n rows, two threads; items = rows scanned. CPU time is the calling thread's, which
+// scans one of the two chunks; compare_numpy.py reports wall time.
+void BM_WeightedWithoutReplacement(benchmark::State& state) {
+  const uint64_t n = state.range(0), k = state.range(1);
+  const std::vector<double>& w = Weights(n);
+  WeightedOptions options;
+  options.threads = 2;
+  for (auto _ : state) {
+    ++options.seed;
+    auto sample = WeightedSampleWithoutReplacement(w, k, options);
+    benchmark::DoNotOptimize(sample->rows.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_WeightedWithoutReplacement)->Args({10000000, 1000})->Args({1000000, 100000});
+
+// The same scan on one thread.
+void BM_WeightedWithoutReplacementOneThread(benchmark::State& state) {
+  const uint64_t n = state.range(0), k = state.range(1);
+  const std::vector<double>& w = Weights(n);
+  WeightedOptions options;
+  for (auto _ : state) {
+    ++options.seed;
+    auto sample = WeightedSampleWithoutReplacement(w, k, options);
+    benchmark::DoNotOptimize(sample->rows.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_WeightedWithoutReplacementOneThread)->Args({10000000, 1000});
+
+// Alias table construction; items = rows.
+void BM_AliasBuild(benchmark::State& state) {
+  const uint64_t n = state.range(0);
+  const std::vector<double>& w = Weights(n);
+  for (auto _ : state) {
+    auto table = AliasTable::Build(w);
+    benchmark::DoNotOptimize(table->size());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_AliasBuild)->Arg(1000)->Arg(1000000)->Arg(10000000);
+
+// Draws from a built table of n rows, 4096 per batch; items = draws.
+void BM_AliasSample(benchmark::State& state) {
+  const uint64_t n = state.range(0);
+  const AliasTable table = *AliasTable::Build(Weights(n));
+  std::vector<uint64_t> out(4096);
+  uint64_t draw = 0;
+  for (auto _ : state) {
+    table.Draw(1, draw, out);
+    draw += out.size();
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * out.size());
+}
+BENCHMARK(BM_AliasSample)->Arg(1000)->Arg(1000000)->Arg(10000000);
+
+}  // namespace
+}  // namespace urn::samplers

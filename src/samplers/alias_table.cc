@@ -1,0 +1,146 @@
+#include "samplers/alias_table.h"
+
+#include <cfloat>
+#include <cmath>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "random/counter_rng.h"
+
+namespace urn::samplers {
+namespace {
+
+using u128 = unsigned __int128;
+using i128 = __int128;
+
+constexpr u128 kColumnMass = u128{1} << 64;
+
+// Neumaier's compensated sum in long double: error ~2^-64 W, independent of n.
+long double CompensatedSum(std::span<const double> weights) {
+  long double sum = 0, compensation = 0;
+  for (double w : weights) {
+    const long double t = sum + w;
+    compensation += std::fabs(sum) >= w ? (sum - t) + w : (w - t) + sum;
+    sum = t;
+  }
+  return sum + compensation;
+}
+
+// floor(q) for 0 <= q < 2^128, without libgcc's slow __fixunsxfti. q has a 64-bit mantissa, so
+// q - high * 2^64 is exact.
+u128 FloorToU128(long double q) {
+  if (q < 0x1p64L) return static_cast<uint64_t>(q);
+  const uint64_t high = static_cast<uint64_t>(q * 0x1p-64L);
+  const uint64_t low = static_cast<uint64_t>(q - static_cast<long double>(high) * 0x1p64L);
+  return (static_cast<u128>(high) << 64) | low;
+}
+
+random::KeyedStream ColumnStream(uint64_t seed) {
+  return random::KeyedStream(seed, random::Stream::kWeightedReplacement, 0);
+}
+random::KeyedStream CoinStream(uint64_t seed) {
+  return random::KeyedStream(seed, random::Stream::kWeightedReplacement, 1);
+}
+
+}  // namespace
+
+absl::StatusOr<AliasTable> AliasTable::Build(std::span<const double> weights) {
+  const uint64_t n = weights.size();
+  if (n == 0) return absl::InvalidArgumentError("alias table of no rows");
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!(weights[i] >= 0 && weights[i] <= DBL_MAX)) {
+      return absl::InvalidArgumentError(absl::StrCat("weight of row ", i, " is ", weights[i],
+                                                     "; weights must be finite and >= 0"));
+    }
+  }
+  const long double total = CompensatedSum(weights);
+  if (!(total > 0)) return absl::InvalidArgumentError("alias table with no positive weight");
+
+  // Integer masses summing to exactly n * 2^64.
+  const u128 target = static_cast<u128>(n) << 64;
+  const long double scale = static_cast<long double>(target) / total;
+  std::vector<u128> mass(n);
+  u128 assigned = 0;
+  uint64_t largest = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    mass[i] = FloorToU128(weights[i] * scale);  // 0 for w = 0
+    assigned += mass[i];
+    if (mass[i] > mass[largest]) largest = i;
+  }
+  const i128 remainder = static_cast<i128>(target) - static_cast<i128>(assigned);
+  mass[largest] = static_cast<u128>(static_cast<i128>(mass[largest]) + remainder);
+
+  // Vose: pair each under-full column with an over-full row that tops it up.
+  std::vector<Column> columns(n);
+  std::vector<uint64_t> small, large;
+  for (uint64_t i = 0; i < n; ++i) (mass[i] < kColumnMass ? small : large).push_back(i);
+  while (!small.empty() && !large.empty()) {
+    const uint64_t s = small.back(), l = large.back();
+    small.pop_back();
+    columns[s] = {static_cast<uint64_t>(mass[s]), l};
+    mass[l] -= kColumnMass - mass[s];
+    if (mass[l] < kColumnMass) {
+      large.pop_back();
+      small.push_back(l);
+    }
+  }
+  // Exact arithmetic leaves only full columns (mass exactly 2^64) here.
+  for (uint64_t i : large) columns[i] = {~uint64_t{0}, i};
+  for (uint64_t i : small) columns[i] = {~uint64_t{0}, i};  // unreachable: sum is exact
+  return AliasTable(std::move(columns));
+}
+
+uint64_t AliasTable::Draw(uint64_t seed, uint64_t draw) const {
+  uint64_t row;
+  Draw(seed, draw, std::span<uint64_t>(&row, 1));
+  return row;
+}
+
+void AliasTable::Draw(uint64_t seed, uint64_t first_draw, std::span<uint64_t> out) const {
+  const random::KeyedStream column_stream = ColumnStream(seed), coin_stream = CoinStream(seed);
+  const uint64_t n = columns_.size();
+  const Column* columns = columns_.data();
+  // Pick columns a batch ahead and prefetch them: large tables miss the cache on every draw.
+  constexpr size_t kBatch = 32;
+  uint64_t picked[kBatch];
+  for (size_t b = 0; b < out.size(); b += kBatch) {
+    const size_t m = std::min(kBatch, out.size() - b);
+    for (size_t i = 0; i < m; ++i) {
+      picked[i] = random::KeyedStream::BoundedFromBits(column_stream.Bits(first_draw + b + i), n);
+      __builtin_prefetch(columns + picked[i]);
+    }
+    for (size_t i = 0; i < m; ++i) {
+      const Column& c = columns[picked[i]];
+      out[b + i] = coin_stream.Bits(first_draw + b + i) < c.threshold ? picked[i] : c.alias;
+    }
+  }
+}
+
+Sample AliasTable::SampleRows(uint64_t seed, uint64_t count) const {
+  Sample sample;
+  sample.rows.resize(count);
+  Draw(seed, 0, sample.rows);
+  return sample;
+}
+
+std::vector<double> AliasTable::Probabilities() const {
+  const uint64_t n = columns_.size();
+  std::vector<u128> mass(n);
+  for (uint64_t j = 0; j < n; ++j) {
+    const Column& c = columns_[j];
+    if (c.alias == j) {
+      mass[j] += kColumnMass;
+    } else {
+      mass[j] += c.threshold;
+      mass[c.alias] += kColumnMass - c.threshold;
+    }
+  }
+  std::vector<double> p(n);
+  const long double denominator = static_cast<long double>(static_cast<u128>(n) << 64);
+  for (uint64_t i = 0; i < n; ++i) {
+    p[i] = static_cast<double>(static_cast<long double>(mass[i]) / denominator);
+  }
+  return p;
+}
+
+}  // namespace urn::samplers
