@@ -1,0 +1,222 @@
+// Sum tree draws and updates: urn's 8-ary lockstep tree (src/weights/sum_tree.h) against the
+// textbook binary float tree of the seed essay "Efficient Sampling Algorithms", which we wrote
+// here from its description (BM_Baseline*), in the same run. Arguments are /slots/batch;
+// items_per_second counts draws or updates.
+//
+//   ./build/bench/urn_bench --benchmark_filter=SumTree --benchmark_repetitions=3
+//       --benchmark_report_aggregates_only=true
+//
+// Alternatives measured (the layout kept is the first): BM_SumTreeSampleOneByOne (same tree,
+// descents one after the other), BM_SumTreeSampleSmallPages (no madvise(MADV_HUGEPAGE)),
+// BM_BinaryLockstepSample (the binary float tree with lockstep descents and prefetching).
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "random/counter_rng.h"
+#include "weights/page_array.h"
+#include "weights/sum_tree.h"
+
+namespace urn::weights {
+namespace {
+
+using random::KeyedStream;
+using random::Stream;
+
+// The essay's tree: floats in an implicit binary heap, node i has children 2i and 2i+1, the
+// leaves are nodes n..2n-1 (n a power of two here); one root-to-leaf descent per draw, and an
+// update walks to the root recomputing each parent from its two children.
+class BaselineSumTree {
+ public:
+  explicit BaselineSumTree(uint64_t n) : n_(n), w_(2 * n, false) {}
+  void Set(uint64_t slot, float weight) {
+    uint64_t j = n_ + slot;
+    w_[j] = weight;
+    while (j > 1) {
+      j /= 2;
+      w_[j] = w_[2 * j] + w_[2 * j + 1];
+    }
+  }
+  void Build() {
+    for (uint64_t j = n_ - 1; j >= 1; --j) w_[j] = w_[2 * j] + w_[2 * j + 1];
+  }
+  float& leaf(uint64_t slot) { return w_[n_ + slot]; }
+  uint64_t Sample(float u) const {
+    float v = u * w_[1];
+    uint64_t j = 1;
+    while (j < n_) {
+      j *= 2;
+      if (w_[j] < v) {
+        v -= w_[j];
+        j += 1;
+      }
+    }
+    return j - n_;
+  }
+  // The same tree with the descents of a batch in lockstep and the next node prefetched.
+  void SampleLockstep(const float* u, uint64_t* out, size_t m) const {
+    std::vector<float> v(m);
+    for (size_t i = 0; i < m; ++i) {
+      v[i] = u[i] * w_[1];
+      out[i] = 1;
+    }
+    for (uint64_t level = 1; level < n_; level *= 2) {
+      for (size_t i = 0; i < m; ++i) {
+        uint64_t j = out[i] * 2;
+        if (w_[j] < v[i]) {
+          v[i] -= w_[j];
+          j += 1;
+        }
+        out[i] = j;
+        __builtin_prefetch(&w_[2 * j]);
+      }
+    }
+    for (size_t i = 0; i < m; ++i) out[i] -= n_;
+  }
+
+ private:
+  uint64_t n_;
+  PageArray<float> w_;
+};
+
+float Weight(uint64_t i) { return static_cast<float>(KeyedStream(1, Stream::kSumTree).Uniform(i)); }
+
+// Trees are expensive to build at 2^27 slots, so each kind keeps one, rebuilt when the size or
+// the options change.
+BaselineSumTree& Baseline(uint64_t n) {
+  static uint64_t built = 0;
+  static std::unique_ptr<BaselineSumTree> tree;
+  if (built != n) {
+    tree.reset();
+    tree = std::make_unique<BaselineSumTree>(n);
+    for (uint64_t i = 0; i < n; ++i) tree->leaf(i) = Weight(i);
+    tree->Build();
+    built = n;
+  }
+  return *tree;
+}
+
+SumTree& Ours(uint64_t n, SumTree::Options options) {
+  static uint64_t built = 0;
+  static SumTree::Options built_options;
+  static std::unique_ptr<SumTree> tree;
+  if (built != n || built_options.huge_pages != options.huge_pages ||
+      built_options.lockstep != options.lockstep) {
+    tree.reset();
+    tree = *SumTree::Create(n, options);
+    constexpr uint64_t kStep = 1 << 16;
+    std::vector<uint64_t> slots(kStep);
+    std::vector<double> weights(kStep);
+    for (uint64_t first = 0; first < n; first += kStep) {
+      const uint64_t m = std::min(kStep, n - first);
+      slots.resize(m);
+      weights.resize(m);
+      for (uint64_t i = 0; i < m; ++i) {
+        slots[i] = first + i;
+        weights[i] = Weight(first + i);
+      }
+      if (!tree->SetBatch(slots, weights).ok()) std::abort();
+    }
+    built = n;
+    built_options = options;
+  }
+  return *tree;
+}
+
+void SampleOurs(benchmark::State& state, SumTree::Options options) {
+  SumTree& tree = Ours(state.range(0), options);
+  std::vector<uint64_t> out(state.range(1));
+  uint64_t batch = 0;
+  for (auto _ : state) {
+    if (!tree.SampleWithReplacement(7, batch++, absl::MakeSpan(out)).ok()) std::abort();
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(1));
+}
+
+void BM_SumTreeSample(benchmark::State& state) { SampleOurs(state, {}); }
+void BM_SumTreeSampleOneByOne(benchmark::State& state) {
+  SampleOurs(state, {.huge_pages = true, .lockstep = false});
+}
+void BM_SumTreeSampleSmallPages(benchmark::State& state) {
+  SampleOurs(state, {.huge_pages = false, .lockstep = true});
+}
+
+void BM_SumTreeUpdate(benchmark::State& state) {
+  const uint64_t n = state.range(0);
+  SumTree& tree = Ours(n, {});
+  const size_t m = state.range(1);
+  std::vector<uint64_t> slots(m);
+  std::vector<double> weights(m);
+  uint64_t batch = 0;
+  for (auto _ : state) {
+    const KeyedStream rng(3, Stream::kSumTree, batch++);
+    for (size_t i = 0; i < m; ++i) {
+      slots[i] = rng.Bounded(2 * i, n);
+      weights[i] = rng.Uniform(2 * i + 1);
+    }
+    if (!tree.SetBatch(slots, weights).ok()) std::abort();
+  }
+  state.SetItemsProcessed(state.iterations() * m);
+}
+
+void BM_BaselineSumTreeSample(benchmark::State& state) {
+  const BaselineSumTree& tree = Baseline(state.range(0));
+  std::vector<uint64_t> out(state.range(1));
+  uint64_t batch = 0;
+  for (auto _ : state) {
+    const KeyedStream rng(7, Stream::kSumTree, batch++);
+    for (size_t j = 0; j < out.size(); ++j) {
+      out[j] = tree.Sample(static_cast<float>(1.0 - rng.Uniform(j)));
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(1));
+}
+
+void BM_BinaryLockstepSample(benchmark::State& state) {
+  const BaselineSumTree& tree = Baseline(state.range(0));
+  std::vector<uint64_t> out(state.range(1));
+  std::vector<float> u(state.range(1));
+  uint64_t batch = 0;
+  for (auto _ : state) {
+    const KeyedStream rng(7, Stream::kSumTree, batch++);
+    for (size_t j = 0; j < out.size(); ++j) u[j] = static_cast<float>(1.0 - rng.Uniform(j));
+    tree.SampleLockstep(u.data(), out.data(), out.size());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(1));
+}
+
+void BM_BaselineSumTreeUpdate(benchmark::State& state) {
+  const uint64_t n = state.range(0);
+  BaselineSumTree& tree = Baseline(n);
+  const size_t m = state.range(1);
+  uint64_t batch = 0;
+  for (auto _ : state) {
+    const KeyedStream rng(3, Stream::kSumTree, batch++);
+    for (size_t i = 0; i < m; ++i) {
+      tree.Set(rng.Bounded(2 * i, n), static_cast<float>(rng.Uniform(2 * i + 1)));
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * m);
+}
+
+// Registered size by size, so that each kind of tree is built once per size.
+BENCHMARK(BM_BaselineSumTreeSample)->Args({1 << 20, 256});
+BENCHMARK(BM_BinaryLockstepSample)->Args({1 << 20, 256});
+BENCHMARK(BM_BaselineSumTreeUpdate)->Args({1 << 20, 256});
+BENCHMARK(BM_SumTreeSample)->Args({1 << 20, 256});
+BENCHMARK(BM_SumTreeUpdate)->Args({1 << 20, 256});
+BENCHMARK(BM_SumTreeSampleOneByOne)->Args({1 << 20, 256});
+BENCHMARK(BM_SumTreeSampleSmallPages)->Args({1 << 20, 256});
+BENCHMARK(BM_BaselineSumTreeSample)->Args({1 << 27, 256});
+BENCHMARK(BM_BinaryLockstepSample)->Args({1 << 27, 256});
+BENCHMARK(BM_SumTreeSample)->Args({1 << 27, 256});
+BENCHMARK(BM_SumTreeSampleOneByOne)->Args({1 << 27, 256});
+BENCHMARK(BM_SumTreeSampleSmallPages)->Args({1 << 27, 256});
+
+}  // namespace
+}  // namespace urn::weights
