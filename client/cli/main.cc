@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "local_sample.h"
+#include "sample_options.h"
 #include "urn/client.h"
 
 namespace {
@@ -21,9 +23,32 @@ int Fail(const absl::Status& s) {
   return 1;
 }
 
+// `urn sample ...` on local files.
+int RunSampleCommand(int argc, char** argv) {
+  absl::StatusOr<urn::cli::SampleOptions> options = urn::cli::ParseSampleOptions(argc, argv);
+  if (!options.ok()) {
+    if (absl::IsCancelled(options.status())) {
+      std::fputs(std::string(options.status().message()).c_str(), stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "urn sample: %s\n", std::string(options.status().message()).c_str());
+    return 2;
+  }
+  urn::cli::Output out;
+  absl::Status s = urn::cli::RunLocalSample(*options, out);
+  absl::Status flushed = out.Flush();
+  if (s.ok()) s = flushed;
+  if (!s.ok()) {
+    std::fprintf(stderr, "urn sample: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "sample") return RunSampleCommand(argc - 1, argv + 1);
   CLI::App app{"urn: exact, reproducible sampling of files and of datasets on a urnd server"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "urn " URN_VERSION);
@@ -44,11 +69,17 @@ int main(int argc, char** argv) {
   CLI::App* health = app.add_subcommand("health", "exit 0 when the server reports SERVING");
   health->add_option("--service", service, "service name to check (default: the server)");
   CLI::App* info = app.add_subcommand("info", "print the server's version and uptime");
+  CLI::App* sample = app.add_subcommand("sample", "sample local files (urn sample --help)");
+  sample->allow_extras();
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (*sample) {
+    std::fputs("urn: write `urn sample ...` with no options before `sample`\n", stderr);
+    return 2;
   }
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
   absl::StatusOr<urn::Client> client = urn::Client::Connect(options);

@@ -1,0 +1,408 @@
+#include "local_sample.h"
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "random/counter_rng.h"
+#include "record_source.h"
+#include "samplers/alias_table.h"
+#include "samplers/bernoulli.h"
+#include "samplers/distinct.h"
+#include "samplers/exponential_key.h"
+#include "samplers/permutation.h"
+#include "samplers/reservoir.h"
+#include "samplers/uniform_with_replacement.h"
+#include "samplers/universe.h"
+#include "samplers/weighted_without_replacement.h"
+
+namespace urn::cli {
+namespace {
+
+using samplers::KeyedRow;
+
+// Records held in memory: one byte arena and the offset of each record.
+class RecordArena {
+ public:
+  void Add(std::string_view r) {
+    bytes_.append(r.data(), r.size());
+    ends_.push_back(bytes_.size());
+  }
+  size_t size() const { return ends_.size(); }
+  std::string_view at(size_t i) const {
+    const size_t begin = i == 0 ? 0 : ends_[i - 1];
+    return std::string_view(bytes_.data() + begin, ends_[i] - begin);
+  }
+  void clear() {
+    bytes_.clear();
+    ends_.clear();
+  }
+
+ private:
+  std::string bytes_;
+  std::vector<uint64_t> ends_;
+};
+
+// Writes one output record: [random value, delimiter] record [delimiter, HT weight].
+class RecordWriter {
+ public:
+  RecordWriter(const SampleOptions& o, Output& out) : o_(o), out_(out) {}
+
+  void Header(const std::optional<std::string>& header) {
+    if (!header) return;
+    if (o_.print_random || o_.gen_random_inorder) {
+      out_.Write(o_.random_value_header);
+      out_.Put(o_.delimiter);
+    }
+    out_.Write(*header);
+    if (!o_.with_weight.empty()) {
+      out_.Put(o_.delimiter);
+      out_.Write(o_.with_weight);
+    }
+    out_.Put('\n');
+  }
+
+  void Record(std::string_view record, double random_value, double ht_weight) {
+    if (o_.print_random || o_.gen_random_inorder) {
+      out_.WriteDouble(random_value);
+      out_.Put(o_.delimiter);
+    }
+    out_.Write(record);
+    if (!o_.with_weight.empty()) {
+      out_.Put(o_.delimiter);
+      out_.WriteDouble(ht_weight);
+    }
+    out_.Put('\n');
+  }
+
+ private:
+  const SampleOptions& o_;
+  Output& out_;
+};
+
+// u^(1/w) of an exponential key, the value tsv-sample prints for weighted modes: in [0, 1],
+// larger values are drawn first.
+double KeyToUnitValue(uint64_t key) {
+  return key == 0 ? 1.0 : std::exp(-samplers::ExponentialKeyUpperBound(key));
+}
+
+struct Loaded {
+  RecordArena records;
+  std::vector<double> weights;  // empty when unweighted
+};
+
+absl::Status LoadAll(RecordSource& src, const table::FieldList* weight_field, Loaded& loaded) {
+  std::string_view record;
+  while (src.Next(&record)) {
+    if (weight_field != nullptr) {
+      double w = 0;
+      if (absl::Status s = src.Weight(record, weight_field->indices[0], &w); !s.ok()) return s;
+      loaded.weights.push_back(w);
+    }
+    loaded.records.Add(record);
+  }
+  return src.status();
+}
+
+// Shuffle: a keyed permutation of all rows (compat: rows by descending u, i.e. ascending
+// exponential key with unit weights, so the random values can be printed).
+absl::Status RunShuffle(const SampleOptions& o, RecordSource& src, RecordWriter& w) {
+  Loaded all;
+  if (absl::Status s = LoadAll(src, nullptr, all); !s.ok()) return s;
+  const uint64_t n = all.records.size();
+  if (!o.compat) {
+    samplers::KeyedPermutation perm(n, o.seed, 0);
+    std::vector<uint64_t> order = perm.Materialize(o.threads);
+    for (uint64_t row : order) w.Record(all.records.at(row), 0, 1.0);
+    return absl::OkStatus();
+  }
+  std::vector<double> ones(n, 1.0);
+  absl::StatusOr<std::vector<KeyedRow>> keys =
+      samplers::SmallestExponentialKeys(ones, {}, n, o.seed, o.threads);
+  if (!keys.ok()) return keys.status();
+  for (const KeyedRow& k : *keys) w.Record(all.records.at(k.row), KeyToUnitValue(k.key), 1.0);
+  return absl::OkStatus();
+}
+
+// Weighted shuffle: rows of positive weight in the order of successive weighted draws, then
+// rows of weight 0 in input order (they are never drawn, as tsv-sample orders them last).
+absl::Status RunWeightedShuffle(const SampleOptions& o, RecordSource& src,
+                                const table::FieldList& wf, RecordWriter& w) {
+  Loaded all;
+  if (absl::Status s = LoadAll(src, &wf, all); !s.ok()) return s;
+  absl::StatusOr<std::vector<KeyedRow>> keys =
+      samplers::SmallestExponentialKeys(all.weights, {}, all.records.size(), o.seed, o.threads);
+  if (!keys.ok()) return keys.status();
+  for (const KeyedRow& k : *keys) w.Record(all.records.at(k.row), KeyToUnitValue(k.key), 1.0);
+  for (size_t i = 0; i < all.records.size(); ++i) {
+    if (all.weights[i] == 0) w.Record(all.records.at(i), 0.0, 1.0);
+  }
+  return absl::OkStatus();
+}
+
+// -n N: Algorithm L over the stream; only the N reservoir lines are kept.
+absl::Status RunSimple(const SampleOptions& o, RecordSource& src, RecordWriter& w) {
+  samplers::ReservoirSampler reservoir(o.num, o.seed);
+  std::vector<std::string> slots(o.num);
+  std::string_view record;
+  uint64_t skip = 0;
+  while (src.Next(&record)) {
+    if (skip > 0) {
+      reservoir.Skip(1);
+      --skip;
+      continue;
+    }
+    const int64_t slot = reservoir.Offer();
+    if (slot != samplers::ReservoirSampler::kDrop) slots[slot].assign(record);
+    skip = reservoir.RowsToSkip();
+  }
+  if (!src.status().ok()) return src.status();
+  absl::flat_hash_map<uint64_t, size_t> slot_of;
+  for (size_t i = 0; i < reservoir.slots().size(); ++i) slot_of[reservoir.slots()[i]] = i;
+  samplers::Sample sample = reservoir.Result(
+      o.inorder ? samplers::OutputOrder::kInput : samplers::OutputOrder::kRandom, true);
+  for (size_t i = 0; i < sample.rows.size(); ++i) {
+    w.Record(slots[slot_of[sample.rows[i]]], 0, sample.ht_weights[i]);
+  }
+  return absl::OkStatus();
+}
+
+// -n N -w F, and -n N in compatibility mode (unit weights): the N+1 smallest exponential keys
+// over chunks of rows, merged exactly; the (N+1)-th key gives the HT weights.
+absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table::FieldList* wf,
+                         RecordWriter& w) {
+  constexpr size_t kChunk = 1 << 16;
+  const uint64_t want = o.num + 1;
+  struct Kept {
+    KeyedRow key;
+    double weight;
+    std::string record;
+  };
+  std::vector<Kept> best;  // ascending by key, at most `want`
+  RecordArena chunk;
+  std::vector<double> weights;
+  std::vector<uint64_t> row_keys;
+  uint64_t base = 0;
+  bool done = false;
+  while (!done) {
+    chunk.clear();
+    weights.clear();
+    std::string_view record;
+    while (chunk.size() < kChunk) {
+      if (!src.Next(&record)) {
+        done = true;
+        break;
+      }
+      double weight = 1.0;
+      if (wf != nullptr) {
+        if (absl::Status s = src.Weight(record, wf->indices[0], &weight); !s.ok()) return s;
+      }
+      weights.push_back(weight);
+      chunk.Add(record);
+    }
+    if (done && !src.status().ok()) return src.status();
+    if (chunk.size() == 0) break;
+    row_keys.resize(chunk.size());
+    for (size_t i = 0; i < chunk.size(); ++i) row_keys[i] = base + i;
+    absl::StatusOr<std::vector<KeyedRow>> top =
+        samplers::SmallestExponentialKeys(weights, row_keys, want, o.seed, o.threads);
+    if (!top.ok()) return top.status();
+    std::vector<Kept> merged;
+    merged.reserve(std::min<uint64_t>(want, best.size() + top->size()));
+    size_t a = 0, b = 0;
+    while (merged.size() < want && (a < best.size() || b < top->size())) {
+      const bool take_best =
+          b >= top->size() ||
+          (a < best.size() && best[a].key < KeyedRow{(*top)[b].key, (*top)[b].row + base});
+      if (take_best) {
+        merged.push_back(std::move(best[a++]));
+      } else {
+        const KeyedRow local = (*top)[b++];
+        merged.push_back(Kept{KeyedRow{local.key, local.row + base}, weights[local.row],
+                              std::string(chunk.at(local.row))});
+      }
+    }
+    best = std::move(merged);
+    base += chunk.size();
+  }
+  const bool have_tau = best.size() == want;
+  const uint64_t tau = have_tau ? best.back().key.key : 0;
+  if (have_tau) best.pop_back();
+  std::vector<size_t> order(best.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (o.inorder) {
+    std::sort(order.begin(), order.end(),
+              [&](size_t x, size_t y) { return best[x].key.row < best[y].key.row; });
+  }
+  for (size_t i : order) {
+    const Kept& k = best[i];
+    const double ht = have_tau ? 1.0 / -std::expm1(-samplers::WeightTimesKey(k.weight, tau)) : 1.0;
+    w.Record(k.record, KeyToUnitValue(k.key.key), ht);
+  }
+  return absl::OkStatus();
+}
+
+// -r -n N: draws with replacement (uniform, or alias table with -w), in draw order, with
+// Hansen-Hurwitz weights n/N (uniform) or W/(N w_i) (weighted).
+absl::Status RunReplace(const SampleOptions& o, RecordSource& src, const table::FieldList* wf,
+                        RecordWriter& w) {
+  Loaded all;
+  if (absl::Status s = LoadAll(src, wf, all); !s.ok()) return s;
+  const uint64_t n = all.records.size();
+  if (n == 0) return absl::OkStatus();
+  constexpr uint64_t kBatch = 4096;
+  std::vector<uint64_t> rows(kBatch);
+  if (wf == nullptr) {
+    samplers::UniformWithReplacement draws(n, o.seed);
+    const double ht = static_cast<double>(n) / static_cast<double>(o.num);
+    for (uint64_t first = 0; first < o.num; first += kBatch) {
+      const uint64_t count = std::min(kBatch, o.num - first);
+      draws.Fill(first, count, rows.data());
+      for (uint64_t j = 0; j < count; ++j) w.Record(all.records.at(rows[j]), 0, ht);
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<samplers::AliasTable> table = samplers::AliasTable::Build(all.weights);
+  if (!table.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("-w/--weight-field: ", std::string(table.status().message())));
+  }
+  double total = 0;
+  for (double x : all.weights) total += x;
+  for (uint64_t first = 0; first < o.num; first += kBatch) {
+    const uint64_t count = std::min(kBatch, o.num - first);
+    table->Draw(o.seed, first, std::span<uint64_t>(rows.data(), count));
+    for (uint64_t j = 0; j < count; ++j) {
+      const double ht = total / (static_cast<double>(o.num) * all.weights[rows[j]]);
+      w.Record(all.records.at(rows[j]), 0, ht);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// -p P, -k F -p P, -k F -p P --min-per-key M: one decision per line as it is read.
+absl::Status RunStreaming(const SampleOptions& o, RecordSource& src, const table::FieldList* kf,
+                          RecordWriter& w) {
+  samplers::BernoulliOptions bo;
+  bo.seed = o.seed;
+  bo.compatibility_mode = o.compat;
+  absl::StatusOr<samplers::BernoulliFilter> bernoulli =
+      samplers::BernoulliFilter::Create(o.prob, bo);
+  absl::StatusOr<samplers::UniverseSampler> universe =
+      samplers::UniverseSampler::Create(o.prob, o.seed);
+  absl::StatusOr<samplers::DistinctSampler> distinct =
+      samplers::DistinctSampler::Create(o.prob, o.min_per_key, o.seed);
+  if (!bernoulli.ok()) return bernoulli.status();
+  if (!universe.ok()) return universe.status();
+  if (!distinct.ok()) return distinct.status();
+  const random::KeyedStream bernoulli_u(o.seed, random::Stream::kBernoulli, 0);
+  const random::KeyedStream universe_u(o.seed, random::Stream::kUniverse, 0);
+  const bool all_lines = o.gen_random_inorder;
+  uint64_t row = 0, written = 0;
+  std::string_view record;
+  while (src.Next(&record) && (o.num == 0 || written < o.num)) {
+    bool keep = false;
+    double ht = 1.0 / o.prob, value = 0;
+    if (o.mode == SampleMode::kBernoulli) {
+      keep = bernoulli->Keep(row);
+      value = bernoulli_u.Uniform(row);
+    } else {
+      uint64_t hash = 0;
+      if (absl::Status s = src.KeyHash(record, *kf, &hash); !s.ok()) return s;
+      if (o.mode == SampleMode::kUniverse) {
+        keep = universe->KeepHash(hash);
+        value = universe_u.Uniform(hash);
+      } else {
+        const samplers::DistinctSampler::Decision d = distinct->OfferHash(hash);
+        keep = d.keep;
+        ht = d.weight;
+      }
+    }
+    ++row;
+    if (keep || all_lines) {
+      w.Record(record, value, ht);
+      ++written;
+    }
+  }
+  return src.status();
+}
+
+// --gen-random-inorder for the modes without a key: every line with the random value its
+// mode uses (u of the exponential key; u^(1/w) with weights).
+absl::Status RunRandomInorder(const SampleOptions& o, RecordSource& src, const table::FieldList* wf,
+                              RecordWriter& w) {
+  const random::KeyedStream stream(o.seed, random::Stream::kWeighted, 0);
+  uint64_t row = 0;
+  std::string_view record;
+  while (src.Next(&record)) {
+    double weight = 1.0;
+    if (wf != nullptr) {
+      if (absl::Status s = src.Weight(record, wf->indices[0], &weight); !s.ok()) return s;
+    }
+    const double value =
+        weight > 0 ? KeyToUnitValue(samplers::ExponentialKey(stream.Bits(row), weight)) : 0.0;
+    w.Record(record, value, 1.0);
+    ++row;
+  }
+  return src.status();
+}
+
+absl::StatusOr<table::FieldList> SingleField(RecordSource& src, const std::string& flag,
+                                             const std::string& spec) {
+  absl::StatusOr<table::FieldList> f = src.ResolveFields(flag, spec);
+  if (!f.ok()) return f.status();
+  if (f->whole_line || f->indices.size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": exactly one field, got '", spec, "'"));
+  }
+  return f;
+}
+
+}  // namespace
+
+absl::Status RunLocalSample(const SampleOptions& o, Output& out) {
+  RecordSource src(o.files, o.header, o.csv, o.delimiter);
+  if (absl::Status s = src.Start(); !s.ok()) return s;
+  std::optional<table::FieldList> weight_field, key_fields;
+  if (!o.weight_field.empty()) {
+    absl::StatusOr<table::FieldList> f = SingleField(src, "-w/--weight-field", o.weight_field);
+    if (!f.ok()) return f.status();
+    weight_field = *f;
+  }
+  if (!o.key_fields.empty()) {
+    absl::StatusOr<table::FieldList> f = src.ResolveFields("-k/--key-fields", o.key_fields);
+    if (!f.ok()) return f.status();
+    key_fields = *f;
+  }
+  const table::FieldList* wf = weight_field ? &*weight_field : nullptr;
+  const table::FieldList* kf = key_fields ? &*key_fields : nullptr;
+  RecordWriter writer(o, out);
+  writer.Header(src.header());
+
+  if (o.gen_random_inorder && kf == nullptr && o.mode != SampleMode::kBernoulli) {
+    return RunRandomInorder(o, src, wf, writer);
+  }
+  switch (o.mode) {
+    case SampleMode::kShuffle:
+      return RunShuffle(o, src, writer);
+    case SampleMode::kWeightedShuffle:
+      return RunWeightedShuffle(o, src, *wf, writer);
+    case SampleMode::kSimple:
+      return o.compat ? RunWeighted(o, src, nullptr, writer) : RunSimple(o, src, writer);
+    case SampleMode::kWeighted:
+      return RunWeighted(o, src, wf, writer);
+    case SampleMode::kReplace:
+    case SampleMode::kWeightedReplace:
+      return RunReplace(o, src, wf, writer);
+    case SampleMode::kBernoulli:
+    case SampleMode::kUniverse:
+    case SampleMode::kDistinct:
+      return RunStreaming(o, src, kf, writer);
+  }
+  return absl::InternalError("unknown sample mode");
+}
+
+}  // namespace urn::cli

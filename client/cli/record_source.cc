@@ -1,0 +1,165 @@
+#include "record_source.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "samplers/group_key.h"
+#include "table/csv_fields.h"
+
+namespace urn::cli {
+namespace {
+
+std::string_view TrimSpaces(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+RecordSource::RecordSource(std::vector<std::string> files, bool header, bool csv, char delimiter)
+    : reader_(std::move(files)), header_mode_(header), csv_(csv), delimiter_(delimiter) {}
+
+absl::Status RecordSource::Start() {
+  started_ = true;
+  if (!header_mode_) return absl::OkStatus();
+  std::string_view first;
+  if (NextRaw(&first)) {
+    header_ = std::string(first);
+  }
+  return status_;
+}
+
+bool RecordSource::NextRaw(std::string_view* record) {
+  std::string_view line;
+  if (!reader_.Next(&line)) {
+    status_ = reader_.status();
+    return false;
+  }
+  record_line_ = reader_.line_number();
+  if (!csv_ || table::CsvRecordComplete(line)) {
+    *record = line;
+    return true;
+  }
+  // A quoted CSV field spans lines: join them with the newline they contained.
+  csv_record_.assign(line.data(), line.size());
+  while (!table::CsvRecordComplete(csv_record_)) {
+    if (!reader_.Next(&line) || reader_.line_number() == 1) {
+      status_ = reader_.status().ok() ? absl::InvalidArgumentError(absl::StrCat(
+                                            Where(), ": unterminated quoted field at end of file"))
+                                      : reader_.status();
+      return false;
+    }
+    csv_record_.push_back('\n');
+    csv_record_.append(line.data(), line.size());
+  }
+  *record = csv_record_;
+  return true;
+}
+
+bool RecordSource::Next(std::string_view* record) {
+  for (;;) {
+    if (!NextRaw(record)) return false;
+    // Every file's first record is its header; the first file's was read by Start().
+    if (header_mode_ && record_line_ == 1) continue;
+    return true;
+  }
+}
+
+std::string RecordSource::Where() const { return absl::StrCat(reader_.file(), ":", record_line_); }
+
+absl::StatusOr<table::FieldList> RecordSource::ResolveFields(const std::string& flag,
+                                                             const std::string& spec) const {
+  std::vector<std::string_view> names;
+  std::vector<std::string> storage;
+  if (header_) {
+    if (csv_) {
+      for (int i = 0;; ++i) {
+        std::string scratch;
+        std::string_view f;
+        if (table::CsvFieldAt(*header_, delimiter_, i, &scratch, &f) !=
+            table::CsvFieldStatus::kOk) {
+          break;
+        }
+        storage.emplace_back(f);
+      }
+      for (const std::string& s : storage) names.push_back(s);
+    } else {
+      names = table::SplitFields(*header_, delimiter_);
+    }
+  }
+  absl::StatusOr<table::FieldList> fields = table::ParseFieldList(spec, header_ ? &names : nullptr);
+  if (!fields.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", std::string(fields.status().message())));
+  }
+  return fields;
+}
+
+absl::Status RecordSource::Field(std::string_view record, int index, const char* role,
+                                 std::string_view* field) {
+  if (!csv_) {
+    if (table::FieldAt(record, delimiter_, index, field)) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(Where(), ": no field ", index + 1, " (", role,
+                                                   "): the line has fewer fields"));
+  }
+  switch (table::CsvFieldAt(record, delimiter_, index, &scratch_, field)) {
+    case table::CsvFieldStatus::kOk:
+      return absl::OkStatus();
+    case table::CsvFieldStatus::kMissing:
+      return absl::InvalidArgumentError(absl::StrCat(Where(), ": no field ", index + 1, " (", role,
+                                                     "): the record has fewer fields"));
+    case table::CsvFieldStatus::kMalformed:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(Where(), ": malformed CSV record (a stray quote) before field ", index + 1));
+}
+
+absl::Status RecordSource::Weight(std::string_view record, int index, double* weight) {
+  std::string_view text;
+  if (absl::Status s = Field(record, index, "weight", &text); !s.ok()) return s;
+  const std::string_view t = TrimSpaces(text);
+  double w = 0;
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), w);
+  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(Where(), ": weight '", std::string(text),
+                                                   "' in field ", index + 1, " is not a number"));
+  }
+  if (!std::isfinite(w) || w < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(Where(), ": weight '", std::string(text),
+                                                   "' in field ", index + 1,
+                                                   " must be finite and >= 0"));
+  }
+  *weight = w;
+  return absl::OkStatus();
+}
+
+absl::Status RecordSource::KeyHash(std::string_view record, const table::FieldList& fields,
+                                   uint64_t* hash) {
+  if (fields.whole_line) {
+    const std::string_view parts[1] = {record};
+    *hash = samplers::HashKeyColumns(parts);
+    return absl::OkStatus();
+  }
+  if (fields.indices.size() == 1) {
+    std::string_view f;
+    if (absl::Status s = Field(record, fields.indices[0], "key", &f); !s.ok()) return s;
+    const std::string_view parts[1] = {f};
+    *hash = samplers::HashKeyColumns(parts);
+    return absl::OkStatus();
+  }
+  key_parts_.resize(fields.indices.size());
+  std::vector<std::string_view> views(fields.indices.size());
+  for (size_t i = 0; i < fields.indices.size(); ++i) {
+    std::string_view f;
+    if (absl::Status s = Field(record, fields.indices[i], "key", &f); !s.ok()) return s;
+    key_parts_[i].assign(f.data(), f.size());
+    views[i] = key_parts_[i];
+  }
+  *hash = samplers::HashKeyColumns(views);
+  return absl::OkStatus();
+}
+
+}  // namespace urn::cli

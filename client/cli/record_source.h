@@ -1,0 +1,72 @@
+// RecordSource: the data records of `urn sample`'s inputs, with headers taken out and fields
+// resolved. A record is a line of TSV, or an RFC 4180 CSV record (which may span lines).
+#ifndef URN_CLIENT_CLI_RECORD_SOURCE_H_
+#define URN_CLIENT_CLI_RECORD_SOURCE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "table/field_list.h"
+#include "table/line_reader.h"
+
+namespace urn::cli {
+
+class RecordSource {
+ public:
+  // With `header`, the first record of every file is a header; the first file's is kept.
+  RecordSource(std::vector<std::string> files, bool header, bool csv, char delimiter);
+
+  // Reads the first header (when there is one) so that field names can be resolved. Call once,
+  // before Next().
+  absl::Status Start();
+
+  // The header record of the first file, or nullopt.
+  const std::optional<std::string>& header() const { return header_; }
+
+  // Parses a field list against the header. Errors read "-w/--weight-field: ...".
+  absl::StatusOr<table::FieldList> ResolveFields(const std::string& flag,
+                                                 const std::string& spec) const;
+
+  // The next data record; false at the end or on error (see status()).
+  bool Next(std::string_view* record);
+  const absl::Status& status() const { return status_; }
+
+  // "file:line" of the record last returned (its first line).
+  std::string Where() const;
+
+  // Field `index` (0-based) of `record`; an error naming file:line when it is missing or, in
+  // CSV, malformed. `role` names the field's use ("weight", "key").
+  absl::Status Field(std::string_view record, int index, const char* role, std::string_view* field);
+
+  // A non-negative finite weight from field `index`; errors name file:line and the text.
+  absl::Status Weight(std::string_view record, int index, double* weight);
+
+  // The key hash of `record` for `fields` (HashKeyColumns of the field values, or of the
+  // whole record for field list "0").
+  absl::Status KeyHash(std::string_view record, const table::FieldList& fields, uint64_t* hash);
+
+  char delimiter() const { return delimiter_; }
+
+ private:
+  bool NextRaw(std::string_view* record);
+
+  table::LineReader reader_;
+  bool header_mode_;
+  bool csv_;
+  char delimiter_;
+  bool started_ = false;
+  std::optional<std::string> header_;
+  std::string csv_record_;  // a CSV record that spans lines
+  std::string scratch_;
+  std::vector<std::string> key_parts_;
+  int64_t record_line_ = 0;
+  absl::Status status_;
+};
+
+}  // namespace urn::cli
+
+#endif  // URN_CLIENT_CLI_RECORD_SOURCE_H_

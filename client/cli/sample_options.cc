@@ -1,0 +1,155 @@
+#include "sample_options.h"
+
+#include <sys/random.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace urn::cli {
+namespace {
+
+// The seed of -s/--static-seed when no seed value is given.
+constexpr uint64_t kStaticSeed = 2438424139;
+
+constexpr char kModesHelp[] = R"(
+Modes (the options select one):
+  (none)              Shuffle: every line, in random order; all orders equally likely.
+                      Memory: the whole input.
+  -w F                Weighted shuffle: every line with weight > 0, in the order of successive
+                      weighted draws (lines with weight 0 follow, in input order). Memory: input.
+  -n N                Simple random sample of N lines, all N-sets equally likely, output in
+                      random order (-i: input order). One pass (reservoir sampling, Algorithm L),
+                      memory: N lines.
+  -n N -w F           Weighted sample without replacement (Efraimidis-Spirakis exponential keys),
+                      output in selection order, so the first M lines of the output are a
+                      weighted sample of M (-i: input order). One pass, memory: N lines. Exact
+                      for weights from 1e-300 to 1e300.
+  -r -n N             N draws with replacement, in draw order; weighted with -w (alias table).
+                      Memory: the whole input.
+  -p P                Bernoulli: each line independently with probability P, input order.
+                      Streaming, one random draw per selected line; memory: one line.
+  -k F -p P           Distinct-key sampling (U-SQL UNIVERSE): a key (fields F, 0 = the whole
+                      line) is selected with probability P and all its lines are kept, input
+                      order. Streaming; memory: one line.
+  -k F -p P --min-per-key M
+                      U-SQL DISTINCT(P, M): the first M lines of every key are kept (weight 1),
+                      later lines with probability P (weight 1/P). Memory: one counter per key.
+
+Reproducibility: the same seed (--seed, -s, -v) gives the same output on any machine and in
+any run; without one every run differs. Every random decision is a pure function of the seed
+and the line's number (or key), so samples repeat exactly.
+Compatibility mode (--compat, implied by --print-random): with one seed, a Bernoulli sample at
+P is a subset of the one at P' > P, and a sample of N (weighted or not) is a subset of the one
+of N' > N. Distinct-key samples are always nested this way.
+--with-weight NAME appends each line's Horvitz-Thompson weight (1 / its inclusion probability:
+N_total/N, 1/P, 1 or 1/P for DISTINCT; for weighted samples the bottom-k rank-conditioning
+weight) as a last column, named NAME in the header.
+Fields: 1-based numbers ("3", "1,4", "2-5") or, with -H, header names. -k 0 is the whole line.
+Exit status: 0 on success; 1 on bad input data (the message names file:line); 2 on bad usage.
+)";
+
+uint64_t RandomSeed() {
+  uint64_t seed = 0;
+  if (::getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) seed = 0x9E3779B97F4A7C15ULL;
+  return seed;
+}
+
+}  // namespace
+
+absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
+  SampleOptions o;
+  CLI::App app{
+      "urn sample: sample lines of files or standard input. Drop-in for tsv-sample, exact and "
+      "reproducible.",
+      "urn sample"};
+  app.footer(kModesHelp);
+  app.get_formatter()->column_width(34);
+  bool replace = false, static_seed = false, compatibility_mode = false;
+  std::string delimiter = "\t";
+  uint64_t seed_value = 0;
+  bool seed_given = false;
+  app.add_option("files", o.files, "input files; - or none for standard input");
+  app.add_option("-n,--num", o.num, "sample size (0 = all selected lines)");
+  app.add_option("-p,--prob", o.prob, "inclusion probability, 0 < P <= 1");
+  app.add_option("-w,--weight-field", o.weight_field, "field with the line's weight (>= 0)");
+  app.add_option("-k,--key-fields", o.key_fields, "key fields for distinct sampling; 0 = line");
+  app.add_option("--min-per-key", o.min_per_key, "DISTINCT: lines always kept per key");
+  app.add_flag("-r,--replace", replace, "sample with replacement (needs -n)");
+  app.add_flag("-i,--inorder", o.inorder, "keep input order (-n, -n -w)");
+  app.add_flag("-H,--header", o.header, "the first line of each file is a header");
+  app.add_flag("-s,--static-seed", static_seed, "the same seed every run");
+  app.add_option("-v,--seed-value,--seed", seed_value, "the random seed")
+      ->each([&](const std::string&) { seed_given = true; });
+  app.add_flag("--compat,--compatibility-mode", compatibility_mode,
+               "per-line random values: nested samples across -p and -n");
+  app.add_flag("--print-random", o.print_random, "prepend each line's random value");
+  app.add_flag("--gen-random-inorder", o.gen_random_inorder,
+               "all lines in input order with their random values prepended");
+  app.add_option("--random-value-header", o.random_value_header,
+                 "header of the random value column")
+      ->capture_default_str();
+  app.add_option("--with-weight", o.with_weight, "append the Horvitz-Thompson weight column");
+  app.add_option("-d,--delimiter", delimiter, "field delimiter (default TAB)");
+  app.add_flag("--csv", o.csv, "RFC 4180 CSV input (delimiter ',' unless -d)");
+  app.add_option("--threads", o.threads, "threads for weighted sampling")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return absl::CancelledError(app.help());
+  } catch (const CLI::ParseError& e) {
+    return absl::InvalidArgumentError(absl::StrCat(e.what(), " (see urn sample --help)"));
+  }
+  if (o.files.empty()) o.files.push_back("-");
+  if (o.csv && app.count("--delimiter") == 0) delimiter = ",";
+  if (delimiter.size() != 1) {
+    return absl::InvalidArgumentError("-d/--delimiter must be a single character");
+  }
+  o.delimiter = delimiter[0];
+  o.compat = compatibility_mode || o.print_random || o.gen_random_inorder;
+  o.seed = seed_given && seed_value != 0 ? seed_value : static_seed ? kStaticSeed : RandomSeed();
+  if (o.threads < 1 || o.threads > 256) {
+    return absl::InvalidArgumentError("--threads must be between 1 and 256");
+  }
+
+  const bool has_prob = app.count("--prob") > 0;
+  const bool has_weight = !o.weight_field.empty();
+  const bool has_key = !o.key_fields.empty();
+  if (has_prob && !(o.prob > 0 && o.prob <= 1)) {  // also rejects NaN
+    return absl::InvalidArgumentError(absl::StrCat("-p/--prob must be in (0, 1], got ", o.prob));
+  }
+  if (replace && o.num == 0) {
+    return absl::InvalidArgumentError("-r/--replace needs -n/--num N with N > 0");
+  }
+  if (replace && (has_prob || has_key)) {
+    return absl::InvalidArgumentError("-r/--replace cannot be combined with -p or -k");
+  }
+  if (has_key && !has_prob) return absl::InvalidArgumentError("-k/--key-fields needs -p/--prob");
+  if (has_prob && has_weight) {
+    return absl::InvalidArgumentError("-w/--weight-field cannot be combined with -p/--prob");
+  }
+  if (app.count("--min-per-key") > 0 && !has_key) {
+    return absl::InvalidArgumentError("--min-per-key needs -k/--key-fields and -p/--prob");
+  }
+  if (replace && (o.print_random || o.gen_random_inorder)) {
+    return absl::InvalidArgumentError("random values are not defined with -r/--replace");
+  }
+  if (app.count("--min-per-key") > 0 && (o.print_random || o.gen_random_inorder)) {
+    return absl::InvalidArgumentError("random values are not defined with --min-per-key");
+  }
+  if (replace) {
+    o.mode = has_weight ? SampleMode::kWeightedReplace : SampleMode::kReplace;
+  } else if (has_key) {
+    o.mode = app.count("--min-per-key") > 0 ? SampleMode::kDistinct : SampleMode::kUniverse;
+  } else if (has_prob) {
+    o.mode = SampleMode::kBernoulli;
+  } else if (o.num > 0) {
+    o.mode = has_weight ? SampleMode::kWeighted : SampleMode::kSimple;
+  } else {
+    o.mode = has_weight ? SampleMode::kWeightedShuffle : SampleMode::kShuffle;
+  }
+  return o;
+}
+
+}  // namespace urn::cli
