@@ -62,7 +62,8 @@ void Subprocess::Signal(int sig) const {
 
 std::optional<int> Subprocess::Wait(std::chrono::milliseconds timeout) {
   if (exit_) return exit_;
-  const auto end = std::chrono::steady_clock::now() + timeout;
+  const auto started = std::chrono::steady_clock::now();
+  const auto end = started + timeout;
   for (;;) {
     int status = 0;
     pid_t r = ::waitpid(pid_, &status, WNOHANG);
@@ -70,8 +71,11 @@ std::optional<int> Subprocess::Wait(std::chrono::milliseconds timeout) {
       exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       return exit_;
     }
-    if (std::chrono::steady_clock::now() >= end) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= end) return std::nullopt;
+    // Short commands end within milliseconds: poll finely at first, then back off.
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(now - started < std::chrono::milliseconds(200) ? 200 : 5000));
   }
 }
 

@@ -1,0 +1,324 @@
+// `urn sample` through the real binary: every mode against its exact distribution (fixed
+// seeds), headers and field names, determinism, the compatibility superset property, and the
+// error messages for bad input.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/stats.h"
+#include "support/subprocess.h"
+#include "support/temp_dir.h"
+
+namespace urn {
+namespace {
+
+using testing::RunResult;
+using testing::TempDir;
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(line);
+  return out;
+}
+
+class UrnSample : public ::testing::Test {
+ protected:
+  RunResult Sample(std::vector<std::string> args, const std::string& stdin_path = "") {
+    args.insert(args.begin(), {URN_CLI_PATH, "sample"});
+    return testing::Run(args, stdin_path);
+  }
+  // A file of `n` lines "i<TAB>w_i<TAB>key" with a header "id weight key".
+  std::string Table(const std::string& name, const std::vector<double>& weights, int keys = 1) {
+    std::string text = "id\tweight\tkey\n";
+    for (size_t i = 0; i < weights.size(); ++i) {
+      std::ostringstream w;
+      w << weights[i];
+      text += std::to_string(i) + "\t" + w.str() + "\tk" + std::to_string(i % keys) + "\n";
+    }
+    const std::string path = dir_.Join(name);
+    testing::WriteFileOrDie(path, text);
+    return path;
+  }
+  TempDir dir_;
+};
+
+// Shuffle of 4 lines: each of the 24 orders has probability 1/24.
+TEST_F(UrnSample, ShuffleOrdersAreUniform) {
+  const std::string file = Table("t", {1, 1, 1, 1});
+  std::map<std::string, int64_t> counts;
+  for (int seed = 1; seed <= 480; ++seed) {
+    RunResult r = Sample({"-H", "-v", std::to_string(seed), file});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ++counts[r.out];
+  }
+  ASSERT_EQ(counts.size(), 24u);
+  std::vector<int64_t> observed;
+  for (const auto& [order, c] : counts) observed.push_back(c);
+  EXPECT_GT(testing::ChiSquareTest(observed, std::vector<double>(24, 1.0 / 24)).p_value, 1e-4);
+}
+
+// -n 2 of 5 in random order: each of the 20 ordered pairs has probability 1/20.
+TEST_F(UrnSample, SimpleRandomSampleOrderedPairsAreUniform) {
+  const std::string file = Table("t", {1, 1, 1, 1, 1});
+  std::map<std::string, int64_t> counts;
+  for (int seed = 1; seed <= 600; ++seed) {
+    RunResult r = Sample({"-H", "-n", "2", "--seed", std::to_string(seed), file});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(Lines(r.out).size(), 3u);
+    ++counts[r.out];
+  }
+  ASSERT_EQ(counts.size(), 20u);
+  std::vector<int64_t> observed;
+  for (const auto& [pair, c] : counts) observed.push_back(c);
+  EXPECT_GT(testing::ChiSquareTest(observed, std::vector<double>(20, 1.0 / 20)).p_value, 1e-4);
+}
+
+// -n 2 -w: the first line of the output is the first weighted draw, P(i) = w_i / W.
+TEST_F(UrnSample, WeightedSampleFirstDrawIsProportionalToWeight) {
+  const std::vector<double> w = {1, 2, 3, 4, 5, 15};
+  const std::string file = Table("t", w);
+  std::vector<int64_t> first(6);
+  for (int seed = 1; seed <= 600; ++seed) {
+    RunResult r = Sample({"-H", "-n", "2", "-w", "weight", "-v", std::to_string(seed), file});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::vector<std::string> lines = Lines(r.out);
+    ASSERT_EQ(lines.size(), 3u);
+    ++first[std::stoi(lines[1])];
+  }
+  std::vector<double> p;
+  for (double x : w) p.push_back(x / 30);
+  EXPECT_GT(testing::ChiSquareTest(first, p).p_value, 1e-4);
+}
+
+// -r -n with -w: 60000 draws from weights 1,2,3,4 have frequencies w / 10.
+TEST_F(UrnSample, WeightedDrawsWithReplacementMatchWeights) {
+  const std::string file = Table("t", {1, 2, 3, 4});
+  RunResult r = Sample({"-H", "-r", "-n", "60000", "-w", "2", "-s", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<int64_t> counts(4);
+  const std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 60001u);
+  for (size_t i = 1; i < lines.size(); ++i) ++counts[std::stoi(lines[i])];
+  EXPECT_GT(testing::ChiSquareTest(counts, {0.1, 0.2, 0.3, 0.4}).p_value, 1e-4);
+}
+
+// -p 0.3 over 100000 lines: each tenth of the file keeps lines at rate 0.3 (chi-square of kept
+// counts per tenth against equal shares) and the total is Binomial(100000, 0.3) (within 5 sd).
+TEST_F(UrnSample, BernoulliKeepsEachLineWithProbabilityP) {
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += std::to_string(i) + "\n";
+  const std::string file = dir_.Join("lines");
+  testing::WriteFileOrDie(file, text);
+  for (bool compat : {false, true}) {
+    std::vector<std::string> args = {"-p", "0.3", "-v", "7", file};
+    if (compat) args.insert(args.begin(), "--compat");
+    RunResult r = Sample(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::vector<std::string> lines = Lines(r.out);
+    EXPECT_LT(std::fabs(static_cast<double>(lines.size()) - 30000), 5 * std::sqrt(100000 * .21));
+    std::vector<int64_t> tenths(10);
+    int previous = -1;
+    for (const std::string& l : lines) {
+      const int v = std::stoi(l);
+      ASSERT_GT(v, previous) << "input order";
+      previous = v;
+      ++tenths[v / 10000];
+    }
+    EXPECT_GT(testing::ChiSquareTest(tenths, std::vector<double>(10, 0.1)).p_value, 1e-4);
+  }
+}
+
+// -k key -p 0.2: keys are kept whole, and the number of kept keys of 2000 is
+// Binomial(2000, 0.2) (within 5 sd).
+TEST_F(UrnSample, UniverseKeepsKeysWhole) {
+  const std::string file = Table("t", std::vector<double>(20000, 1), 2000);
+  RunResult r = Sample({"-H", "-k", "key", "-p", "0.2", "-v", "3", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, int> per_key;
+  const std::vector<std::string> lines = Lines(r.out);
+  for (size_t i = 1; i < lines.size(); ++i) ++per_key[lines[i].substr(lines[i].rfind('\t') + 1)];
+  for (const auto& [key, count] : per_key) EXPECT_EQ(count, 10) << key;
+  EXPECT_LT(std::fabs(static_cast<double>(per_key.size()) - 400), 5 * std::sqrt(2000 * .16));
+}
+
+// DISTINCT(0.5, 2): the first two lines of every key have weight 1; later lines are kept at
+// rate 0.5 with weight 2.
+TEST_F(UrnSample, DistinctKeepsMinimumPerKeyThenSamples) {
+  const std::string file = Table("t", std::vector<double>(4000, 1), 100);
+  RunResult r = Sample({"-H", "-k", "3", "-p", "0.5", "--min-per-key", "2", "--with-weight",
+                        "_Weight", "-v", "11", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = Lines(r.out);
+  EXPECT_EQ(lines[0], "id\tweight\tkey\t_Weight");
+  int ones = 0, twos = 0;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string w = lines[i].substr(lines[i].rfind('\t') + 1);
+    const int id = std::stoi(lines[i]);
+    if (id < 200) {
+      EXPECT_EQ(w, "1") << lines[i];
+      ++ones;
+    } else {
+      EXPECT_EQ(w, "2") << lines[i];
+      ++twos;
+    }
+  }
+  EXPECT_EQ(ones, 200);
+  EXPECT_LT(std::fabs(twos - 1900.0), 5 * std::sqrt(3800 * .25));
+}
+
+TEST_F(UrnSample, HeaderIsPrintedOnceAcrossFiles) {
+  const std::string a = Table("a", {1, 1});
+  const std::string b = Table("b", {1, 1});
+  RunResult r = Sample({"-H", "-s", a, b});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0], "id\tweight\tkey");
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), "id\tweight\tkey"), 1);
+}
+
+TEST_F(UrnSample, SameSeedSameOutputAndStdin) {
+  const std::string file = Table("t", std::vector<double>(1000, 2));
+  for (const std::vector<std::string>& mode :
+       std::vector<std::vector<std::string>>{{},
+                                             {"-n", "10"},
+                                             {"-n", "10", "-w", "2"},
+                                             {"-p", "0.1"},
+                                             {"-r", "-n", "20"},
+                                             {"-k", "0", "-p", "0.1"}}) {
+    std::vector<std::string> args = mode;
+    args.insert(args.end(), {"-H", "-v", "42"});
+    std::vector<std::string> from_file = args, from_stdin = args, other = args;
+    from_file.push_back(file);
+    from_stdin.push_back("-");
+    other[other.size() - 1] = "43";
+    other.push_back(file);
+    RunResult a = Sample(from_file), b = Sample(from_file), c = Sample(from_stdin, file),
+              d = Sample(other);
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_EQ(a.out, b.out);
+    EXPECT_EQ(a.out, c.out);
+    EXPECT_NE(a.out, d.out);
+  }
+}
+
+TEST_F(UrnSample, CompatModeSamplesAreNested) {
+  const std::string file = Table("t", std::vector<double>(2000, 1));
+  auto set_of = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--compat", "-H", "-v", "5", file});
+    RunResult r = Sample(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> lines = Lines(r.out);
+    return std::set<std::string>(lines.begin() + 1, lines.end());
+  };
+  for (const auto& [small, large] :
+       std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>>{
+           {{"-p", "0.2"}, {"-p", "0.3"}},
+           {{"-n", "50"}, {"-n", "80"}},
+           {{"-n", "50", "-w", "2"}, {"-n", "80", "-w", "2"}}}) {
+    const std::set<std::string> a = set_of(small), b = set_of(large);
+    EXPECT_FALSE(a.empty());
+    EXPECT_LT(a.size(), b.size());
+    EXPECT_TRUE(std::includes(b.begin(), b.end(), a.begin(), a.end()));
+  }
+}
+
+TEST_F(UrnSample, PrintRandomAndGenRandomInorder) {
+  const std::string file = Table("t", {1, 2, 3});
+  RunResult r = Sample({"-H", "--gen-random-inorder", "-s", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "random_value\tid\tweight\tkey");
+  for (size_t i = 1; i < 4; ++i) {
+    const double v = std::stod(lines[i].substr(0, lines[i].find('\t')));
+    EXPECT_GT(v, 0);
+    EXPECT_LE(v, 1);
+    EXPECT_EQ(lines[i].substr(lines[i].find('\t') + 1, 1), std::to_string(i - 1));
+  }
+  // The printed values of a compat sample come out in decreasing order (selection order).
+  r = Sample({"-H", "-n", "3", "--print-random", "-s", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> printed = Lines(r.out);
+  ASSERT_EQ(printed.size(), 4u);
+  EXPECT_GE(std::stod(printed[1]), std::stod(printed[2]));
+  EXPECT_GE(std::stod(printed[2]), std::stod(printed[3]));
+}
+
+TEST_F(UrnSample, CsvRecordsWithQuotesAndNewlines) {
+  const std::string file = dir_.Join("c.csv");
+  testing::WriteFileOrDie(file, "name,weight\n\"a, b\",1\n\"multi\nline\",2\n\"q\"\"x\",0\n");
+  RunResult r = Sample({"--csv", "-H", "-w", "weight", "-n", "5", "-s", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"multi\nline\",2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"a, b\",1\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("q\"\"x"), std::string::npos) << "weight 0 is never drawn";
+}
+
+TEST_F(UrnSample, HtWeightsOfSimpleSampleAreNOverK) {
+  const std::string file = Table("t", std::vector<double>(10, 1));
+  RunResult r = Sample({"-H", "-n", "4", "--with-weight", "w", "-s", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 5u);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i].substr(lines[i].rfind('\t') + 1), "2.5");
+  }
+}
+
+struct BadInput {
+  std::string contents;
+  std::vector<std::string> args;
+  int exit_code;
+  std::string message;
+};
+
+TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
+  const std::string name = dir_.Join("bad.tsv");
+  for (const BadInput& c : std::vector<BadInput>{
+           {"a\t1\nb\t-2\n", {"-n", "1", "-w", "2"}, 1, name + ":2: weight '-2'"},
+           {"a\t1\nb\tnan\n", {"-n", "1", "-w", "2"}, 1, name + ":2: weight 'nan'"},
+           {"a\t1\nb\tinf\n", {"-w", "2"}, 1, name + ":2: weight 'inf'"},
+           {"a\tx1\n", {"-n", "1", "-w", "2"}, 1, name + ":1: weight 'x1' in field 2 is not a"},
+           {"a\t1\nb\n", {"-n", "1", "-w", "2"}, 1, name + ":2: no field 2"},
+           {"a\t1\n", {"-k", "3", "-p", "0.5"}, 1, name + ":1: no field 3"},
+           {"a\t1\n", {"-r"}, 2, "-r/--replace needs -n"},
+           {"a\t1\n", {"-p", "0"}, 2, "-p/--prob must be in (0, 1]"},
+           {"a\t1\n", {"-p", "1.5"}, 2, "-p/--prob must be in (0, 1]"},
+           {"h\tw\na\t1\n", {"-H", "-w", "weight"}, 1, "unknown field name 'weight'"},
+           {"a\t1\n", {"--no-such-flag"}, 2, "no-such-flag"},
+       }) {
+    testing::WriteFileOrDie(name, c.contents);
+    std::vector<std::string> args = c.args;
+    args.push_back(name);
+    RunResult r = Sample(args);
+    EXPECT_EQ(r.exit_code, c.exit_code) << c.message << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  RunResult missing = Sample({dir_.Join("missing.tsv")});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("missing.tsv: No such file or directory"), std::string::npos)
+      << missing.err;
+}
+
+TEST_F(UrnSample, HelpExplainsEveryMode) {
+  RunResult r = Sample({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* needle :
+       {"Shuffle", "Weighted shuffle", "Simple random sample", "Bernoulli", "UNIVERSE", "DISTINCT",
+        "with replacement", "Compatibility mode", "Memory"}) {
+    EXPECT_NE(r.out.find(needle), std::string::npos) << needle;
+  }
+}
+
+}  // namespace
+}  // namespace urn
