@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "random/counter_rng.h"
+#include "record_arena.h"
 #include "record_source.h"
 #include "samplers/alias_table.h"
 #include "samplers/bernoulli.h"
@@ -24,28 +25,6 @@ namespace urn::cli {
 namespace {
 
 using samplers::KeyedRow;
-
-// Records held in memory: one byte arena and the offset of each record.
-class RecordArena {
- public:
-  void Add(std::string_view r) {
-    bytes_.append(r.data(), r.size());
-    ends_.push_back(bytes_.size());
-  }
-  size_t size() const { return ends_.size(); }
-  std::string_view at(size_t i) const {
-    const size_t begin = i == 0 ? 0 : ends_[i - 1];
-    return std::string_view(bytes_.data() + begin, ends_[i] - begin);
-  }
-  void clear() {
-    bytes_.clear();
-    ends_.clear();
-  }
-
- private:
-  std::string bytes_;
-  std::vector<uint64_t> ends_;
-};
 
 // Writes one output record: [random value, delimiter] record [delimiter, HT weight].
 class RecordWriter {
@@ -96,6 +75,8 @@ struct Loaded {
 };
 
 absl::Status LoadAll(RecordSource& src, const table::FieldList* weight_field, Loaded& loaded) {
+  loaded.records.Reserve(src.InputBytesHint());
+  if (weight_field != nullptr) loaded.weights.reserve(src.InputBytesHint() / 2 + 1);
   std::string_view record;
   while (src.Next(&record)) {
     if (weight_field != nullptr) {
@@ -116,8 +97,20 @@ absl::Status RunShuffle(const SampleOptions& o, RecordSource& src, RecordWriter&
   const uint64_t n = all.records.size();
   if (!o.compat) {
     samplers::KeyedPermutation perm(n, o.seed, 0);
-    std::vector<uint64_t> order = perm.Materialize(o.threads);
-    for (uint64_t row : order) w.Record(all.records.at(row), 0, 1.0);
+    constexpr uint64_t kBatch = 4096;
+    std::vector<uint64_t> order(kBatch);
+    for (uint64_t first = 0; first < n; first += kBatch) {
+      const uint64_t count = std::min(kBatch, n - first);
+      perm.Fill(first, count, order.data());
+      // Each record is a random read: prefetch its offset and then its bytes ahead of use.
+      constexpr uint64_t kAhead = 16;
+      for (uint64_t j = 0; j < std::min(count, kAhead); ++j) all.records.PrefetchOffsets(order[j]);
+      for (uint64_t j = 0; j < count; ++j) {
+        if (j + kAhead < count) all.records.PrefetchOffsets(order[j + kAhead]);
+        if (j + kAhead / 2 < count) all.records.Prefetch(order[j + kAhead / 2]);
+        w.Record(all.records.at(order[j]), 0, 1.0);
+      }
+    }
     return absl::OkStatus();
   }
   std::vector<double> ones(n, 1.0);
@@ -149,16 +142,15 @@ absl::Status RunSimple(const SampleOptions& o, RecordSource& src, RecordWriter& 
   samplers::ReservoirSampler reservoir(o.num, o.seed);
   std::vector<std::string> slots(o.num);
   std::string_view record;
-  uint64_t skip = 0;
-  while (src.Next(&record)) {
-    if (skip > 0) {
-      reservoir.Skip(1);
-      --skip;
-      continue;
+  for (;;) {
+    if (const uint64_t skip = reservoir.RowsToSkip(); skip > 0) {
+      const uint64_t skipped = src.Skip(skip);
+      reservoir.Skip(skipped);
+      if (skipped < skip) break;
     }
+    if (!src.Next(&record)) break;
     const int64_t slot = reservoir.Offer();
     if (slot != samplers::ReservoirSampler::kDrop) slots[slot].assign(record);
-    skip = reservoir.RowsToSkip();
   }
   if (!src.status().ok()) return src.status();
   absl::flat_hash_map<uint64_t, size_t> slot_of;
@@ -302,20 +294,30 @@ absl::Status RunStreaming(const SampleOptions& o, RecordSource& src, const table
   const random::KeyedStream bernoulli_u(o.seed, random::Stream::kBernoulli, 0);
   const random::KeyedStream universe_u(o.seed, random::Stream::kUniverse, 0);
   const bool all_lines = o.gen_random_inorder;
+  const bool values = o.print_random || o.gen_random_inorder;
+  // Bernoulli in skip mode jumps from one kept line to the next without looking at the rest.
+  const bool jump = o.mode == SampleMode::kBernoulli && !o.compat && !all_lines;
   uint64_t row = 0, written = 0;
   std::string_view record;
-  while (src.Next(&record) && (o.num == 0 || written < o.num)) {
+  while (o.num == 0 || written < o.num) {
+    if (jump) {
+      const uint64_t next = bernoulli->NextKeptAtOrAfter(row);
+      const uint64_t skipped = src.Skip(next - row);
+      row += skipped;
+      if (row < next) break;
+    }
+    if (!src.Next(&record)) break;
     bool keep = false;
     double ht = 1.0 / o.prob, value = 0;
     if (o.mode == SampleMode::kBernoulli) {
       keep = bernoulli->Keep(row);
-      value = bernoulli_u.Uniform(row);
+      if (values) value = bernoulli_u.Uniform(row);
     } else {
       uint64_t hash = 0;
       if (absl::Status s = src.KeyHash(record, *kf, &hash); !s.ok()) return s;
       if (o.mode == SampleMode::kUniverse) {
         keep = universe->KeepHash(hash);
-        value = universe_u.Uniform(hash);
+        if (values) value = universe_u.Uniform(hash);
       } else {
         const samplers::DistinctSampler::Decision d = distinct->OfferHash(hash);
         keep = d.keep;

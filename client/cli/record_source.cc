@@ -1,5 +1,7 @@
 #include "record_source.h"
 
+#include <sys/stat.h>
+
 #include <charconv>
 #include <cmath>
 
@@ -19,7 +21,12 @@ std::string_view TrimSpaces(std::string_view s) {
 }  // namespace
 
 RecordSource::RecordSource(std::vector<std::string> files, bool header, bool csv, char delimiter)
-    : reader_(std::move(files)), header_mode_(header), csv_(csv), delimiter_(delimiter) {}
+    : reader_(files), header_mode_(header), csv_(csv), delimiter_(delimiter) {
+  for (const std::string& f : files) {
+    struct stat st {};
+    if (f != "-" && ::stat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode)) input_bytes_ += st.st_size;
+  }
+}
 
 absl::Status RecordSource::Start() {
   started_ = true;
@@ -65,6 +72,21 @@ bool RecordSource::Next(std::string_view* record) {
     if (header_mode_ && record_line_ == 1) continue;
     return true;
   }
+}
+
+uint64_t RecordSource::Skip(uint64_t m) {
+  uint64_t done = 0;
+  std::string_view record;
+  while (done < m) {
+    // Bulk skipping only inside a started TSV file, so that a header is never skipped as data.
+    if (!csv_ && reader_.line_number() >= 1) {
+      done += reader_.SkipLines(m - done);
+      if (done == m) break;
+    }
+    if (!Next(&record)) break;  // the next file (its header handled by Next) or the end
+    ++done;
+  }
+  return done;
 }
 
 std::string RecordSource::Where() const { return absl::StrCat(reader_.file(), ":", record_line_); }

@@ -35,6 +35,10 @@ class RecordSource {
   bool Next(std::string_view* record);
   const absl::Status& status() const { return status_; }
 
+  // Passes over up to `m` data records without returning them (fast for TSV: newlines are
+  // counted in bulk). Returns how many it passed; fewer than m only at the end of the input.
+  uint64_t Skip(uint64_t m);
+
   // "file:line" of the record last returned (its first line).
   std::string Where() const;
 
@@ -51,6 +55,10 @@ class RecordSource {
 
   char delimiter() const { return delimiter_; }
 
+  // The total size of the inputs that are regular files (standard input counts 0): a hint for
+  // reserving memory.
+  uint64_t InputBytesHint() const { return input_bytes_; }
+
  private:
   bool NextRaw(std::string_view* record);
 
@@ -64,6 +72,7 @@ class RecordSource {
   std::string scratch_;
   std::vector<std::string> key_parts_;
   int64_t record_line_ = 0;
+  uint64_t input_bytes_ = 0;
   absl::Status status_;
 };
 

@@ -73,6 +73,52 @@ bool LineReader::Fill() {
   }
 }
 
+namespace {
+
+// Newlines in [p, p + n), counted so that GCC vectorizes the loop.
+size_t CountNewlines(const char* p, size_t n) {
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++i) count += p[i] == '\n';
+  return count;
+}
+
+}  // namespace
+
+uint64_t LineReader::SkipLines(uint64_t m) {
+  if (!status_.ok() || m == 0) return 0;
+  if (fd_ < 0 && !OpenNext()) return 0;
+  uint64_t skipped = 0;
+  for (;;) {
+    // Whole 4 KiB blocks while they hold fewer newlines than are left to skip.
+    constexpr size_t kBlock = 4096;
+    // (Only when many lines are left: a block holds ~100 typical lines.)
+    while (m - skipped > 512 && end_ - begin_ >= kBlock) {
+      const size_t c = CountNewlines(buffer_.data() + begin_, kBlock);
+      if (skipped + c >= m) break;
+      skipped += c;
+      begin_ += kBlock;
+    }
+    // Then line by line.
+    while (skipped < m) {
+      const void* nl = std::memchr(buffer_.data() + begin_, '\n', end_ - begin_);
+      if (nl == nullptr) break;
+      begin_ = static_cast<const char*>(nl) - buffer_.data() + 1;
+      ++skipped;
+    }
+    if (skipped == m) break;
+    if (!Fill()) {
+      // End of the file: a last line without a newline counts too.
+      if (status_.ok() && end_ > begin_) {
+        begin_ = end_;
+        ++skipped;
+      }
+      break;
+    }
+  }
+  line_number_ += static_cast<int64_t>(skipped);
+  return skipped;
+}
+
 bool LineReader::Next(std::string_view* line) {
   if (!status_.ok()) return false;
   for (;;) {

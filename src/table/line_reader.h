@@ -32,6 +32,11 @@ class LineReader {
   // or on error (then status() says why, naming the file).
   bool Next(std::string_view* line);
 
+  // Passes over up to `m` lines of the current file without returning them, much faster than
+  // m calls to Next() (it counts newlines in bulk). Returns how many lines it passed: fewer
+  // than m only at the end of the current file; the next Next() then moves to the next file.
+  uint64_t SkipLines(uint64_t m);
+
   // OK, or the error that ended reading.
   const absl::Status& status() const { return status_; }
 

@@ -63,3 +63,32 @@ TEST(LineReader, MissingFileNamesTheFileAfterEarlierLines) {
 
 }  // namespace
 }  // namespace urn::table
+
+namespace urn::table {
+namespace {
+
+TEST(LineReader, SkipLinesCountsAcrossBlocksAndStopsAtFileEnd) {
+  testing::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += "line " + std::to_string(i) + "\n";
+  testing::WriteFileOrDie(dir.Join("a"), text);
+  testing::WriteFileOrDie(dir.Join("b"), "x\ny");
+  LineReader r({dir.Join("a"), dir.Join("b")});
+  std::string_view line;
+  ASSERT_TRUE(r.Next(&line));
+  EXPECT_EQ(r.SkipLines(5000), 5000u);
+  ASSERT_TRUE(r.Next(&line));
+  EXPECT_EQ(line, "line 5001");
+  EXPECT_EQ(r.line_number(), 5002);
+  EXPECT_EQ(r.SkipLines(1000000), 100000u - 5002);
+  EXPECT_EQ(r.SkipLines(3), 0u);  // at the end of "a"
+  ASSERT_TRUE(r.Next(&line));
+  EXPECT_EQ(line, "x");
+  EXPECT_EQ(r.file(), dir.Join("b"));
+  EXPECT_EQ(r.SkipLines(5), 1u);  // "y" has no newline but is a line
+  EXPECT_FALSE(r.Next(&line));
+  EXPECT_TRUE(r.status().ok());
+}
+
+}  // namespace
+}  // namespace urn::table
