@@ -15,6 +15,7 @@
 #include "samplers/bernoulli.h"
 #include "samplers/distinct.h"
 #include "samplers/exponential_key.h"
+#include "samplers/parallel_for.h"
 #include "samplers/permutation.h"
 #include "samplers/reservoir.h"
 #include "samplers/uniform_with_replacement.h"
@@ -163,11 +164,41 @@ absl::Status RunSimple(const SampleOptions& o, RecordSource& src, RecordWriter& 
   return absl::OkStatus();
 }
 
+// Parses one value per record of a batch on `threads` threads (fixed chunks, so errors and
+// results do not depend on the thread count). On error returns the first failing record's
+// error, located at file:line.
+template <typename T, typename ParseFn>
+absl::Status ParseBatch(const RecordSource& src, const std::vector<std::string_view>& batch,
+                        int threads, std::vector<T>& out, const ParseFn& parse) {
+  constexpr size_t kPiece = 4096;
+  out.resize(batch.size());
+  const size_t pieces = (batch.size() + kPiece - 1) / kPiece;
+  std::vector<std::pair<size_t, absl::Status>> errors(pieces, {0, absl::OkStatus()});
+  samplers::ParallelFor(pieces, threads, [&](uint64_t piece) {
+    const size_t end = std::min(batch.size(), (piece + 1) * kPiece);
+    for (size_t i = piece * kPiece; i < end; ++i) {
+      absl::Status s = parse(batch[i], &out[i]);
+      if (!s.ok()) {
+        errors[piece] = {i, std::move(s)};
+        return;
+      }
+    }
+  });
+  for (const auto& [i, s] : errors) {
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(src.WhereInBatch(i), ": ", std::string(s.message())));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // -n N -w F, and -n N in compatibility mode (unit weights): the N+1 smallest exponential keys
-// over chunks of rows, merged exactly; the (N+1)-th key gives the HT weights.
+// of each batch of rows, merged exactly into the running N+1 smallest; only those records are
+// copied. The (N+1)-th key gives the HT weights.
 absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table::FieldList* wf,
                          RecordWriter& w) {
-  constexpr size_t kChunk = 1 << 16;
+  constexpr size_t kBatch = 1 << 16;
   const uint64_t want = o.num + 1;
   struct Kept {
     KeyedRow key;
@@ -175,31 +206,22 @@ absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table:
     std::string record;
   };
   std::vector<Kept> best;  // ascending by key, at most `want`
-  RecordArena chunk;
+  std::vector<std::string_view> batch;
   std::vector<double> weights;
   std::vector<uint64_t> row_keys;
   uint64_t base = 0;
-  bool done = false;
-  while (!done) {
-    chunk.clear();
-    weights.clear();
-    std::string_view record;
-    while (chunk.size() < kChunk) {
-      if (!src.Next(&record)) {
-        done = true;
-        break;
-      }
-      double weight = 1.0;
-      if (wf != nullptr) {
-        if (absl::Status s = src.Weight(record, wf->indices[0], &weight); !s.ok()) return s;
-      }
-      weights.push_back(weight);
-      chunk.Add(record);
+  while (src.NextBatch(kBatch, &batch)) {
+    if (wf != nullptr) {
+      const int field = wf->indices[0];
+      absl::Status s =
+          ParseBatch(src, batch, o.threads, weights,
+                     [&](std::string_view r, double* x) { return src.ParseWeight(r, field, x); });
+      if (!s.ok()) return s;
+    } else {
+      weights.assign(batch.size(), 1.0);
     }
-    if (done && !src.status().ok()) return src.status();
-    if (chunk.size() == 0) break;
-    row_keys.resize(chunk.size());
-    for (size_t i = 0; i < chunk.size(); ++i) row_keys[i] = base + i;
+    row_keys.resize(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) row_keys[i] = base + i;
     absl::StatusOr<std::vector<KeyedRow>> top =
         samplers::SmallestExponentialKeys(weights, row_keys, want, o.seed, o.threads);
     if (!top.ok()) return top.status();
@@ -215,12 +237,13 @@ absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table:
       } else {
         const KeyedRow local = (*top)[b++];
         merged.push_back(Kept{KeyedRow{local.key, local.row + base}, weights[local.row],
-                              std::string(chunk.at(local.row))});
+                              std::string(batch[local.row])});
       }
     }
     best = std::move(merged);
-    base += chunk.size();
+    base += batch.size();
   }
+  if (!src.status().ok()) return src.status();
   const bool have_tau = best.size() == want;
   const uint64_t tau = have_tau ? best.back().key.key : 0;
   if (have_tau) best.pop_back();
@@ -236,6 +259,31 @@ absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table:
     w.Record(k.record, KeyToUnitValue(k.key.key), ht);
   }
   return absl::OkStatus();
+}
+
+// -k F -p P (UNIVERSE) without random values: key hashes of each batch computed in parallel,
+// decisions and output in input order.
+absl::Status RunUniverseBatched(const SampleOptions& o, RecordSource& src,
+                                const table::FieldList& kf, RecordWriter& w) {
+  absl::StatusOr<samplers::UniverseSampler> universe =
+      samplers::UniverseSampler::Create(o.prob, o.seed);
+  if (!universe.ok()) return universe.status();
+  constexpr size_t kBatch = 1 << 16;
+  std::vector<std::string_view> batch;
+  std::vector<uint64_t> hashes;
+  uint64_t written = 0;
+  while (src.NextBatch(kBatch, &batch)) {
+    absl::Status s =
+        ParseBatch(src, batch, o.threads, hashes,
+                   [&](std::string_view r, uint64_t* h) { return src.ParseKeyHash(r, kf, h); });
+    if (!s.ok()) return s;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!universe->KeepHash(hashes[i])) continue;
+      w.Record(batch[i], 0, universe->weight());
+      if (++written == o.num) return absl::OkStatus();
+    }
+  }
+  return src.status();
 }
 
 // -r -n N: draws with replacement (uniform, or alias table with -w), in draw order, with
@@ -399,8 +447,12 @@ absl::Status RunLocalSample(const SampleOptions& o, Output& out) {
     case SampleMode::kReplace:
     case SampleMode::kWeightedReplace:
       return RunReplace(o, src, wf, writer);
-    case SampleMode::kBernoulli:
     case SampleMode::kUniverse:
+      if (!o.print_random && !o.gen_random_inorder) {
+        return RunUniverseBatched(o, src, *kf, writer);
+      }
+      return RunStreaming(o, src, kf, writer);
+    case SampleMode::kBernoulli:
     case SampleMode::kDistinct:
       return RunStreaming(o, src, kf, writer);
   }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "samplers/group_key.h"
 #include "table/csv_fields.h"
+#include "table/decimal.h"
 
 namespace urn::cli {
 namespace {
@@ -119,69 +120,123 @@ absl::StatusOr<table::FieldList> RecordSource::ResolveFields(const std::string& 
   return fields;
 }
 
-absl::Status RecordSource::Field(std::string_view record, int index, const char* role,
-                                 std::string_view* field) {
+absl::Status RecordSource::FieldOf(std::string_view record, int index, const char* role,
+                                   std::string* scratch, std::string_view* field) const {
   if (!csv_) {
     if (table::FieldAt(record, delimiter_, index, field)) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrCat(Where(), ": no field ", index + 1, " (", role,
-                                                   "): the line has fewer fields"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("no field ", index + 1, " (", role, "): the line has fewer fields"));
   }
-  switch (table::CsvFieldAt(record, delimiter_, index, &scratch_, field)) {
+  switch (table::CsvFieldAt(record, delimiter_, index, scratch, field)) {
     case table::CsvFieldStatus::kOk:
       return absl::OkStatus();
     case table::CsvFieldStatus::kMissing:
-      return absl::InvalidArgumentError(absl::StrCat(Where(), ": no field ", index + 1, " (", role,
-                                                     "): the record has fewer fields"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("no field ", index + 1, " (", role, "): the record has fewer fields"));
     case table::CsvFieldStatus::kMalformed:
       break;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat(Where(), ": malformed CSV record (a stray quote) before field ", index + 1));
+      absl::StrCat("malformed CSV record (a stray quote) before field ", index + 1));
 }
 
-absl::Status RecordSource::Weight(std::string_view record, int index, double* weight) {
+absl::Status RecordSource::ParseWeight(std::string_view record, int index, double* weight) const {
+  std::string scratch;
   std::string_view text;
-  if (absl::Status s = Field(record, index, "weight", &text); !s.ok()) return s;
+  if (absl::Status s = FieldOf(record, index, "weight", &scratch, &text); !s.ok()) return s;
   const std::string_view t = TrimSpaces(text);
   double w = 0;
-  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), w);
-  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(Where(), ": weight '", std::string(text),
-                                                   "' in field ", index + 1, " is not a number"));
+  if (!table::ParseDoubleText(t, &w)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("weight '", std::string(text), "' in field ", index + 1, " is not a number"));
   }
   if (!std::isfinite(w) || w < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(Where(), ": weight '", std::string(text),
-                                                   "' in field ", index + 1,
-                                                   " must be finite and >= 0"));
+    return absl::InvalidArgumentError(absl::StrCat("weight '", std::string(text), "' in field ",
+                                                   index + 1, " must be finite and >= 0"));
   }
   *weight = w;
   return absl::OkStatus();
 }
 
-absl::Status RecordSource::KeyHash(std::string_view record, const table::FieldList& fields,
-                                   uint64_t* hash) {
+absl::Status RecordSource::ParseKeyHash(std::string_view record, const table::FieldList& fields,
+                                        uint64_t* hash) const {
   if (fields.whole_line) {
     const std::string_view parts[1] = {record};
     *hash = samplers::HashKeyColumns(parts);
     return absl::OkStatus();
   }
-  if (fields.indices.size() == 1) {
-    std::string_view f;
-    if (absl::Status s = Field(record, fields.indices[0], "key", &f); !s.ok()) return s;
-    const std::string_view parts[1] = {f};
-    *hash = samplers::HashKeyColumns(parts);
-    return absl::OkStatus();
-  }
-  key_parts_.resize(fields.indices.size());
+  std::vector<std::string> storage(fields.indices.size());
   std::vector<std::string_view> views(fields.indices.size());
   for (size_t i = 0; i < fields.indices.size(); ++i) {
     std::string_view f;
-    if (absl::Status s = Field(record, fields.indices[i], "key", &f); !s.ok()) return s;
-    key_parts_[i].assign(f.data(), f.size());
-    views[i] = key_parts_[i];
+    if (absl::Status s = FieldOf(record, fields.indices[i], "key", &storage[i], &f); !s.ok()) {
+      return s;
+    }
+    views[i] = f;
   }
   *hash = samplers::HashKeyColumns(views);
   return absl::OkStatus();
+}
+
+absl::Status RecordSource::Weight(std::string_view record, int index, double* weight) {
+  absl::Status s = ParseWeight(record, index, weight);
+  if (s.ok()) return s;
+  return absl::InvalidArgumentError(absl::StrCat(Where(), ": ", std::string(s.message())));
+}
+
+absl::Status RecordSource::KeyHash(std::string_view record, const table::FieldList& fields,
+                                   uint64_t* hash) {
+  absl::Status s = ParseKeyHash(record, fields, hash);
+  if (s.ok()) return s;
+  return absl::InvalidArgumentError(absl::StrCat(Where(), ": ", std::string(s.message())));
+}
+
+bool RecordSource::NextBatch(size_t max, std::vector<std::string_view>* records) {
+  records->clear();
+  if (csv_) {
+    batch_storage_.clear();
+    batch_lines_.clear();
+    batch_files_.clear();
+    std::vector<size_t> ends;
+    std::string_view record;
+    while (ends.size() < max && Next(&record)) {
+      if (batch_files_.empty() || batch_files_.back().second != reader_.file()) {
+        batch_files_.emplace_back(ends.size(), reader_.file());
+      }
+      batch_storage_.append(record.data(), record.size());
+      ends.push_back(batch_storage_.size());
+      batch_lines_.push_back(record_line_);
+    }
+    size_t begin = 0;
+    for (size_t end : ends) {
+      records->emplace_back(batch_storage_.data() + begin, end - begin);
+      begin = end;
+    }
+    return !records->empty();
+  }
+  for (;;) {
+    if (!reader_.NextLines(max, records)) {
+      status_ = reader_.status();
+      return false;
+    }
+    batch_first_line_ = reader_.line_number() - static_cast<int64_t>(records->size()) + 1;
+    if (header_mode_ && batch_first_line_ == 1) {  // a file's header
+      records->erase(records->begin());
+      ++batch_first_line_;
+      if (records->empty()) continue;
+    }
+    record_line_ = reader_.line_number();
+    return true;
+  }
+}
+
+std::string RecordSource::WhereInBatch(size_t i) const {
+  if (!csv_) return absl::StrCat(reader_.file(), ":", batch_first_line_ + static_cast<int64_t>(i));
+  std::string file = reader_.file();
+  for (const auto& [first, name] : batch_files_) {
+    if (first <= i) file = name;
+  }
+  return absl::StrCat(file, ":", batch_lines_[i]);
 }
 
 }  // namespace urn::cli

@@ -35,6 +35,19 @@ class RecordSource {
   bool Next(std::string_view* record);
   const absl::Status& status() const { return status_; }
 
+  // The next data records, at most `max` (for TSV, the lines already buffered), valid until
+  // the next read. False at the end or on error (see status()).
+  bool NextBatch(size_t max, std::vector<std::string_view>* records);
+
+  // "file:line" of record `i` of the last batch.
+  std::string WhereInBatch(size_t i) const;
+
+  // Thread-safe parsing of one record's weight: the error (without a location) or OK.
+  absl::Status ParseWeight(std::string_view record, int index, double* weight) const;
+  // Thread-safe key hash of one record (see KeyHash).
+  absl::Status ParseKeyHash(std::string_view record, const table::FieldList& fields,
+                            uint64_t* hash) const;
+
   // Passes over up to `m` data records without returning them (fast for TSV: newlines are
   // counted in bulk). Returns how many it passed; fewer than m only at the end of the input.
   uint64_t Skip(uint64_t m);
@@ -68,9 +81,16 @@ class RecordSource {
   char delimiter_;
   bool started_ = false;
   std::optional<std::string> header_;
-  std::string csv_record_;  // a CSV record that spans lines
-  std::string scratch_;
-  std::vector<std::string> key_parts_;
+  // Field `index` of `record` without location in errors; `scratch` for unescaped CSV.
+  absl::Status FieldOf(std::string_view record, int index, const char* role, std::string* scratch,
+                       std::string_view* field) const;
+
+  std::string csv_record_;            // a CSV record that spans lines
+  std::vector<int64_t> batch_lines_;  // CSV: the first line of each record of the batch
+  // CSV: (first record index, file) for each file the batch touches.
+  std::vector<std::pair<size_t, std::string>> batch_files_;
+  std::string batch_storage_;     // CSV: the batch's records
+  int64_t batch_first_line_ = 0;  // TSV: the line of the batch's first record
   int64_t record_line_ = 0;
   uint64_t input_bytes_ = 0;
   absl::Status status_;

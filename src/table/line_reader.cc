@@ -119,6 +119,26 @@ uint64_t LineReader::SkipLines(uint64_t m) {
   return skipped;
 }
 
+bool LineReader::NextLines(size_t max_lines, std::vector<std::string_view>* lines) {
+  lines->clear();
+  std::string_view first;
+  // Next() handles file changes, refills and a last line without a newline; the lines after
+  // it are taken from the buffer as it is, so that they all stay valid together.
+  if (!Next(&first)) return false;
+  lines->push_back(first);
+  while (lines->size() < max_lines && begin_ < end_) {
+    const void* nl = std::memchr(buffer_.data() + begin_, '\n', end_ - begin_);
+    if (nl == nullptr) break;
+    const size_t pos = static_cast<const char*>(nl) - buffer_.data();
+    size_t len = pos - begin_;
+    if (len > 0 && buffer_[pos - 1] == '\r') --len;
+    lines->emplace_back(buffer_.data() + begin_, len);
+    begin_ = pos + 1;
+    ++line_number_;
+  }
+  return true;
+}
+
 bool LineReader::Next(std::string_view* line) {
   if (!status_.ok()) return false;
   for (;;) {

@@ -32,6 +32,12 @@ class LineReader {
   // or on error (then status() says why, naming the file).
   bool Next(std::string_view* line);
 
+  // Appends to `lines` the complete lines now in the buffer, up to `max_lines`, all of the
+  // current file; they stay valid until the next call to any reading method. Returns false at
+  // the end of the last file or on error. The first line appended is line `line_number() -
+  // lines->size() + 1` of file(), and the lines are consecutive (the batch never spans files).
+  bool NextLines(size_t max_lines, std::vector<std::string_view>* lines);
+
   // Passes over up to `m` lines of the current file without returning them, much faster than
   // m calls to Next() (it counts newlines in bulk). Returns how many lines it passed: fewer
   // than m only at the end of the current file; the next Next() then moves to the next file.
