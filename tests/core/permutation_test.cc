@@ -119,7 +119,7 @@ std::vector<double> BucketSizes(uint64_t n, uint64_t buckets) {
 }
 
 // Each position takes each value with probability 1/n: sizes served by the table (10, 16) and
-// by the Feistel network with 16 rounds (300, cycle-walking) and 8 rounds (40000, bucketed).
+// by the Feistel network with 16 rounds (257, 300) and 8 rounds (100000, bucketed).
 TEST(KeyedPermutation, EveryPositionIsUniformOverValues) {
   for (uint64_t n : {10, 16, 257, 300}) {
     const std::vector<uint64_t> positions = {0, 1, n / 2, n - 1};
@@ -134,10 +134,10 @@ TEST(KeyedPermutation, EveryPositionIsUniformOverValues) {
                                  << " chi2=" << r.statistic;
     }
   }
-  const uint64_t n = 40000, buckets = 64;
+  const uint64_t n = 100000, buckets = 64;
   std::vector<double> probs = BucketSizes(n, buckets);
   for (double& q : probs) q /= n;
-  for (uint64_t position : {0, 20000, 39999}) {
+  for (uint64_t position : {0, 50000, 99999}) {
     std::vector<int64_t> counts(buckets);
     for (int e = 0; e < 64 * 100; ++e) ++counts[KeyedPermutation(n, 6, e).At(position) * 64 / n];
     const auto r = testing::ChiSquareTest(counts, probs);
@@ -147,10 +147,11 @@ TEST(KeyedPermutation, EveryPositionIsUniformOverValues) {
 
 // The values at positions i and i + 1, over many epochs, fall in each pair of 32 value buckets
 // with the exact probability of two draws without replacement: the network leaves no
-// correlation between neighbours, at 16 rounds (257, 1000) and 8 rounds (40000, 2^20 + 3).
+// correlation between neighbours, at 16 rounds (257, 1000, 40000) and 8 rounds (100003, 2^20 + 3).
 TEST(KeyedPermutation, NeighbouringPositionsAreIndependent) {
   const uint64_t b = 32;
-  for (uint64_t n : {uint64_t{257}, uint64_t{1000}, uint64_t{40000}, (uint64_t{1} << 20) + 3}) {
+  for (uint64_t n : {uint64_t{257}, uint64_t{1000}, uint64_t{40000}, uint64_t{100003},
+                     (uint64_t{1} << 20) + 3}) {
     const std::vector<double> sizes = BucketSizes(n, b);
     std::vector<double> probs(b * b);
     for (uint64_t x = 0; x < b; ++x) {
