@@ -1,6 +1,7 @@
 #include "samplers/permutation.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -106,10 +107,21 @@ const bool kHasAvx2 = __builtin_cpu_supports("avx2");
 const bool kHasAvx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
                         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
 
+using internal::PermutationIsa;
+std::atomic<PermutationIsa> g_isa{kHasAvx512 ? PermutationIsa::kAvx512
+                                  : kHasAvx2 ? PermutationIsa::kAvx2
+                                             : PermutationIsa::kGeneric};
+
 bool RunNarrow(const Network& net, uint32_t* high, uint32_t* low, uint64_t* out, size_t count,
                uint64_t n) {
-  if (kHasAvx512) return NarrowAvx512(net, high, low, out, count, n);
-  if (kHasAvx2) return NarrowAvx2(net, high, low, out, count, n);
+  switch (g_isa.load(std::memory_order_relaxed)) {
+    case PermutationIsa::kAvx512:
+      return NarrowAvx512(net, high, low, out, count, n);
+    case PermutationIsa::kAvx2:
+      return NarrowAvx2(net, high, low, out, count, n);
+    case PermutationIsa::kGeneric:
+      break;
+  }
   return NarrowGeneric(net, high, low, out, count, n);
 }
 
@@ -117,6 +129,19 @@ static_assert(KeyedPermutation::kRoundsLarge % 2 == 0 && KeyedPermutation::kRoun
               "rounds alternate low and high parts");
 
 }  // namespace
+
+namespace internal {
+
+bool ForcePermutationIsaForTesting(PermutationIsa isa) {
+  if ((isa == PermutationIsa::kAvx512 && !kHasAvx512) ||
+      (isa == PermutationIsa::kAvx2 && !kHasAvx2)) {
+    return false;
+  }
+  g_isa.store(isa);
+  return true;
+}
+
+}  // namespace internal
 
 KeyedPermutation::KeyedPermutation(uint64_t n, uint64_t seed, uint64_t epoch) : n_(n) {
   const random::KeyedStream stream(seed, random::Stream::kPermutation, epoch);
@@ -139,6 +164,12 @@ KeyedPermutation::KeyedPermutation(uint64_t n, uint64_t seed, uint64_t epoch) : 
   // Keys depend on n as well, so permutations of different sizes with one seed and epoch are
   // unrelated rather than restrictions of one network. Draw key: n * 32 + round.
   for (int r = 0; r < rounds_; ++r) keys_[r] = stream.Bits(n_ * 32 + r);
+}
+
+KeyedPermutation KeyedPermutation::WideForTesting(uint64_t n, uint64_t seed, uint64_t epoch) {
+  KeyedPermutation p(n, seed, epoch);
+  p.narrow_ = false;
+  return p;
 }
 
 void KeyedPermutation::EncryptParts(uint64_t* high, uint64_t* low) const {

@@ -84,6 +84,11 @@ class KeyedPermutation {
   // The whole permutation as a vector (n words of memory): Fill(0, n, ...).
   std::vector<uint64_t> Materialize(int threads = 1) const;
 
+  // For tests: a permutation that uses the wide (64-bit) round function whatever n is, to
+  // exercise the path that is otherwise taken only for n above about 2^40. It is a different
+  // permutation from KeyedPermutation(n, seed, epoch).
+  static KeyedPermutation WideForTesting(uint64_t n, uint64_t seed, uint64_t epoch);
+
  private:
   // One pass of the network on (high, low) in [0, a) x [0, b), no cycle-walking.
   void EncryptParts(uint64_t* high, uint64_t* low) const;
@@ -159,6 +164,13 @@ class PermutationCursor {
   size_t buffered_ = 0;  // values in buffer_[next_ .. buffered_)
   size_t next_ = 0;
 };
+
+namespace internal {
+enum class PermutationIsa { kGeneric, kAvx2, kAvx512 };
+// Tests only: makes Fill and Map use the given instruction set (the default is the best the
+// CPU has). Returns false, changing nothing, if the CPU lacks it. Not for concurrent use.
+bool ForcePermutationIsaForTesting(PermutationIsa isa);
+}  // namespace internal
 
 }  // namespace urn::samplers
 

@@ -34,6 +34,42 @@ TEST(KeyedPermutation, IsABijectionForEverySize) {
   }
 }
 
+// The generic, AVX2 and AVX-512 kernels give bit-identical permutations (those the CPU has).
+TEST(KeyedPermutation, EveryInstructionSetGivesTheSamePermutation) {
+  using internal::PermutationIsa;
+  const KeyedPermutation p(100003, 21, 4);
+  const auto reference = p.Materialize();
+  int checked = 0;
+  for (auto isa : {PermutationIsa::kGeneric, PermutationIsa::kAvx2, PermutationIsa::kAvx512}) {
+    if (!internal::ForcePermutationIsaForTesting(isa)) continue;
+    EXPECT_EQ(p.Materialize(), reference) << static_cast<int>(isa);
+    ++checked;
+  }
+  EXPECT_GE(checked, 1);
+  // Restore the best available.
+  if (!internal::ForcePermutationIsaForTesting(PermutationIsa::kAvx512) &&
+      !internal::ForcePermutationIsaForTesting(PermutationIsa::kAvx2)) {
+    internal::ForcePermutationIsaForTesting(PermutationIsa::kGeneric);
+  }
+  for (uint64_t i = 0; i < 100003; i += 1009) EXPECT_EQ(reference[i], p.At(i));
+}
+
+// The wide round function (used for n above about 2^40) is a bijection too, and uniform.
+TEST(KeyedPermutation, WideRoundFunctionIsABijectionAndUniform) {
+  for (uint64_t n : {257, 1000, 65537, 100003}) {
+    const KeyedPermutation p = KeyedPermutation::WideForTesting(n, 11, 3);
+    std::vector<uint64_t> all = p.Materialize(2);
+    for (uint64_t i = 0; i < n; i += 97) ASSERT_EQ(all[i], p.At(i));
+    std::sort(all.begin(), all.end());
+    EXPECT_EQ(all, Iota(n)) << "n=" << n;
+  }
+  const uint64_t n = 300;
+  std::vector<int64_t> counts(n);
+  for (uint64_t e = 0; e < 20 * n; ++e) ++counts[KeyedPermutation::WideForTesting(n, 5, e).At(7)];
+  const auto r = testing::ChiSquareTest(counts, std::vector<double>(n, 1.0 / n));
+  EXPECT_GT(r.p_value, 1e-4) << "chi2=" << r.statistic;
+}
+
 TEST(KeyedPermutation, HugeDomainsStayInRangeAndInjective) {
   for (uint64_t n : {(uint64_t{1} << 40) + 7, (uint64_t{1} << 63) + 1, ~uint64_t{0}}) {
     const KeyedPermutation p(n, 5, 0);
