@@ -1,7 +1,7 @@
 // KeyedPermutation: a pseudorandom bijection on [0, n), computed on demand, never stored.
 //
 // What it gives. position i -> At(i), a permutation of [0, n) chosen by (seed, epoch). Any
-// position costs O(1) expected time and the whole object is O(1) memory (under 400 bytes), so a
+// position costs O(1) expected time and the whole object is O(1) memory (under 512 bytes), so a
 // shuffle of a dataset of any size can be served, resumed from any offset, or split between
 // the ranks of a distributed job without materializing it. Same (n, seed, epoch) gives the same
 // permutation on every machine and thread count; a new epoch gives an independent one.
