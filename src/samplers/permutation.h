@@ -4,7 +4,7 @@
 // position costs O(1) expected time and the whole object is O(1) memory (under 512 bytes), so a
 // shuffle of a dataset of any size can be served, resumed from any offset, or split between
 // the ranks of a distributed job without materializing it. Same (n, seed, epoch) gives the same
-// permutation on every machine and thread count; a new epoch gives an independent one.
+// permutation on every machine and thread count; a new epoch gives an unrelated one.
 //
 // Algorithm. For n > kTableMax: a Feistel network on the numeral pair (h, l) in
 // [0, a) x [0, b), a = ceil(sqrt(n)), b = ceil(n / a), position x <-> (x / b, x mod b), with
