@@ -1,6 +1,8 @@
 #include "samplers/permutation.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <cstring>
 
 #include "absl/strings/str_format.h"
@@ -10,89 +12,136 @@
 namespace urn::samplers {
 namespace {
 
-// Positions handled per batch: small enough that the pending arrays live in L1.
+// Positions handled per batch: small enough that the part arrays live in L1.
 constexpr size_t kBlock = 1024;
 // Positions per parallel work item; fixed, so the split never depends on the thread count.
 constexpr uint64_t kChunk = uint64_t{1} << 16;
 
-// The round function: a 32-bit xor-shift-multiply hash (constants from Wellons' hash
-// prospector, "lowbias32") of v XOR key. Branch-free and 32-bit only, so it vectorizes.
-inline uint32_t RoundHash(uint32_t v, uint32_t key) {
+// Narrow round function: a 32-bit xor-shift-multiply hash (constants from Wellons' hash
+// prospector, "lowbias32") of v XOR key, reduced to [0, m) by Lemire's multiply-shift.
+// Branch-free 32-bit arithmetic, so loops over it vectorize.
+inline uint32_t NarrowRound(uint32_t v, uint32_t key, uint32_t m) {
   uint32_t x = v ^ key;
   x ^= x >> 16;
   x *= 0x7FEB352DU;
   x ^= x >> 15;
   x *= 0x846CA68BU;
   x ^= x >> 16;
-  return x;
+  return static_cast<uint32_t>((static_cast<uint64_t>(x) * m) >> 32);
+}
+
+// (x + f) mod m for x, f < m < 2^31, without a branch: if x + f < m, subtracting m wraps to a
+// larger value and min keeps x + f.
+inline uint32_t AddMod(uint32_t x, uint32_t f, uint32_t m) {
+  const uint32_t t = x + f;
+  return std::min(t, t - m);
+}
+
+// Wide round function (parts of 2^20 values or more): a 64-bit mix of v XOR key, reduced to
+// [0, m) by a 64 x 64 -> 128-bit multiply-shift, so the reduction bias stays below 2^-40.
+inline uint64_t WideRound(uint64_t v, uint64_t key, uint64_t m) {
+  const uint64_t x = random::Mix64(v ^ key);
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(x) * m) >> 64);
 }
 
 struct Network {
-  int rounds;  // KeyedPermutation::kRoundsLarge or kRoundsSmall
-  int low_bits;
-  uint32_t low_mask;
-  uint32_t high_mask;
-  const uint32_t* keys;
+  int rounds;
+  uint32_t high_radix;  // a
+  uint32_t low_radix;   // b
+  const uint64_t* keys;
 };
 
-// Encrypts values[0, count) in place, count <= kBlock. The parts live in two small arrays and
-// the round loop is outermost, so every inner loop is an independent, branch-free pass over
-// 32-bit lanes: the compiler vectorizes it and the CPU overlaps its iterations (a round's
-// two multiplies would otherwise serialize). Inlined into the per-ISA entry points below, so
-// the same source is compiled for each target; integer arithmetic makes them bit-identical.
+// Runs the narrow network on count (high, low) pairs in place, count <= kBlock. The round loop
+// is outermost, so every inner loop is an independent, branch-free pass over 32-bit lanes: the
+// compiler vectorizes it and the CPU overlaps its iterations (one element's rounds would
+// otherwise serialize on their multiplies). Inlined into the per-ISA entry points below, so one
+// source is compiled for each target; integer arithmetic makes them bit-identical.
 template <int kRounds>
-__attribute__((always_inline)) inline void EncryptRounds(const Network& net, uint64_t* values,
-                                                         size_t count) {
-  alignas(64) uint32_t lo[kBlock];
-  alignas(64) uint32_t hi[kBlock];
-  const int low_bits = net.low_bits;
-  const uint32_t low_mask = net.low_mask, high_mask = net.high_mask;
-  for (size_t i = 0; i < count; ++i) {
-    lo[i] = static_cast<uint32_t>(values[i]) & low_mask;
-    hi[i] = static_cast<uint32_t>(values[i] >> low_bits);
-  }
+__attribute__((always_inline)) inline void NarrowRounds(const Network& net, uint32_t* high,
+                                                        uint32_t* low, size_t count) {
+  const uint32_t a = net.high_radix, b = net.low_radix;
   for (int r = 0; r < kRounds; r += 2) {
-    const uint32_t k0 = net.keys[r], k1 = net.keys[r + 1];
-    for (size_t i = 0; i < count; ++i) lo[i] ^= RoundHash(hi[i], k0) & low_mask;
-    for (size_t i = 0; i < count; ++i) hi[i] ^= RoundHash(lo[i], k1) & high_mask;
-  }
-  for (size_t i = 0; i < count; ++i) {
-    values[i] = (static_cast<uint64_t>(hi[i]) << low_bits) | lo[i];
+    const uint32_t k0 = static_cast<uint32_t>(net.keys[r]);
+    const uint32_t k1 = static_cast<uint32_t>(net.keys[r + 1]);
+    for (size_t i = 0; i < count; ++i) low[i] = AddMod(low[i], NarrowRound(high[i], k0, b), b);
+    for (size_t i = 0; i < count; ++i) high[i] = AddMod(high[i], NarrowRound(low[i], k1, a), a);
   }
 }
 
-__attribute__((always_inline)) inline void EncryptKernel(const Network& net, uint64_t* values,
-                                                         size_t count) {
+// Encrypts count split positions, joins them into out (x = high * b + low) and returns whether
+// any value is >= n (to be cycle-walked), all in vectorizable loops.
+__attribute__((always_inline)) inline bool NarrowKernel(const Network& net, uint32_t* high,
+                                                        uint32_t* low, uint64_t* out, size_t count,
+                                                        uint64_t n) {
   if (net.rounds == KeyedPermutation::kRoundsLarge) {
-    EncryptRounds<KeyedPermutation::kRoundsLarge>(net, values, count);
+    NarrowRounds<KeyedPermutation::kRoundsLarge>(net, high, low, count);
   } else {
-    EncryptRounds<KeyedPermutation::kRoundsSmall>(net, values, count);
+    NarrowRounds<KeyedPermutation::kRoundsSmall>(net, high, low, count);
   }
+  const uint64_t b = net.low_radix;
+  uint64_t outside = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const uint64_t x = static_cast<uint64_t>(high[i]) * b + low[i];
+    out[i] = x;
+    outside |= x >= n;
+  }
+  return outside != 0;
 }
 
-__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw"))) void EncryptAvx512(const Network& net,
-                                                                                 uint64_t* values,
-                                                                                 size_t count) {
-  EncryptKernel(net, values, count);
+__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw"))) bool NarrowAvx512(
+    const Network& net, uint32_t* high, uint32_t* low, uint64_t* out, size_t count, uint64_t n) {
+  return NarrowKernel(net, high, low, out, count, n);
 }
 
-__attribute__((target("avx2"))) void EncryptAvx2(const Network& net, uint64_t* values,
-                                                 size_t count) {
-  EncryptKernel(net, values, count);
+__attribute__((target("avx2"))) bool NarrowAvx2(const Network& net, uint32_t* high, uint32_t* low,
+                                                uint64_t* out, size_t count, uint64_t n) {
+  return NarrowKernel(net, high, low, out, count, n);
 }
 
-void EncryptGeneric(const Network& net, uint64_t* values, size_t count) {
-  EncryptKernel(net, values, count);
+bool NarrowGeneric(const Network& net, uint32_t* high, uint32_t* low, uint64_t* out, size_t count,
+                   uint64_t n) {
+  return NarrowKernel(net, high, low, out, count, n);
 }
 
 const bool kHasAvx2 = __builtin_cpu_supports("avx2");
 const bool kHasAvx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
                         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
 
+using internal::PermutationIsa;
+std::atomic<PermutationIsa> g_isa{kHasAvx512 ? PermutationIsa::kAvx512
+                                  : kHasAvx2 ? PermutationIsa::kAvx2
+                                             : PermutationIsa::kGeneric};
+
+bool RunNarrow(const Network& net, uint32_t* high, uint32_t* low, uint64_t* out, size_t count,
+               uint64_t n) {
+  switch (g_isa.load(std::memory_order_relaxed)) {
+    case PermutationIsa::kAvx512:
+      return NarrowAvx512(net, high, low, out, count, n);
+    case PermutationIsa::kAvx2:
+      return NarrowAvx2(net, high, low, out, count, n);
+    case PermutationIsa::kGeneric:
+      break;
+  }
+  return NarrowGeneric(net, high, low, out, count, n);
+}
+
 static_assert(KeyedPermutation::kRoundsLarge % 2 == 0 && KeyedPermutation::kRoundsSmall % 2 == 0,
               "rounds alternate low and high parts");
 
 }  // namespace
+
+namespace internal {
+
+bool ForcePermutationIsaForTesting(PermutationIsa isa) {
+  if ((isa == PermutationIsa::kAvx512 && !kHasAvx512) ||
+      (isa == PermutationIsa::kAvx2 && !kHasAvx2)) {
+    return false;
+  }
+  g_isa.store(isa);
+  return true;
+}
+
+}  // namespace internal
 
 KeyedPermutation::KeyedPermutation(uint64_t n, uint64_t seed, uint64_t epoch) : n_(n) {
   const random::KeyedStream stream(seed, random::Stream::kPermutation, epoch);
@@ -104,98 +153,141 @@ KeyedPermutation::KeyedPermutation(uint64_t n, uint64_t seed, uint64_t epoch) : 
     }
     return;
   }
-  const int bits = 64 - __builtin_clzll(n_ - 1);  // ceil(log2 n) > 8
-  low_bits_ = bits / 2;
-  const int high_bits = bits - low_bits_;
-  low_mask_ = static_cast<uint32_t>((uint64_t{1} << low_bits_) - 1);
-  high_mask_ = static_cast<uint32_t>((uint64_t{1} << high_bits) - 1);
-  rounds_ = bits >= kLargeBits ? kRoundsLarge : kRoundsSmall;
+  // a = ceil(sqrt(n)), b = ceil(n / a): a * b >= n and a * b - n < a.
+  uint64_t a = static_cast<uint64_t>(std::sqrt(static_cast<double>(n_)));
+  while (static_cast<unsigned __int128>(a) * a < n_) ++a;
+  while (a > 1 && static_cast<unsigned __int128>(a - 1) * (a - 1) >= n_) --a;
+  high_radix_ = a;
+  low_radix_ = (n_ - 1) / a + 1;
+  narrow_ = high_radix_ < kNarrowRadix && low_radix_ < kNarrowRadix;
+  rounds_ = n_ >= kLargeSize ? kRoundsLarge : kRoundsSmall;
   // Keys depend on n as well, so permutations of different sizes with one seed and epoch are
   // unrelated rather than restrictions of one network. Draw key: n * 32 + round.
-  for (int r = 0; r < rounds_; ++r) keys_[r] = static_cast<uint32_t>(stream.Bits(n_ * 32 + r));
+  for (int r = 0; r < rounds_; ++r) keys_[r] = stream.Bits(n_ * 32 + r);
 }
 
-uint64_t KeyedPermutation::Encrypt(uint64_t x) const {
-  uint32_t lo = static_cast<uint32_t>(x) & low_mask_;
-  uint32_t hi = static_cast<uint32_t>(x >> low_bits_);
+KeyedPermutation KeyedPermutation::WideForTesting(uint64_t n, uint64_t seed, uint64_t epoch) {
+  KeyedPermutation p(n, seed, epoch);
+  p.narrow_ = false;
+  return p;
+}
+
+void KeyedPermutation::EncryptParts(uint64_t* high, uint64_t* low) const {
+  const uint64_t a = high_radix_, b = low_radix_;
+  uint64_t h = *high, l = *low;
   for (int r = 0; r < rounds_; r += 2) {
-    lo ^= RoundHash(hi, keys_[r]) & low_mask_;
-    hi ^= RoundHash(lo, keys_[r + 1]) & high_mask_;
+    if (narrow_) {
+      l = AddMod(static_cast<uint32_t>(l),
+                 NarrowRound(static_cast<uint32_t>(h), static_cast<uint32_t>(keys_[r]),
+                             static_cast<uint32_t>(b)),
+                 static_cast<uint32_t>(b));
+      h = AddMod(static_cast<uint32_t>(h),
+                 NarrowRound(static_cast<uint32_t>(l), static_cast<uint32_t>(keys_[r + 1]),
+                             static_cast<uint32_t>(a)),
+                 static_cast<uint32_t>(a));
+    } else {
+      const uint64_t f = WideRound(h, keys_[r], b);
+      l = l >= b - f ? l - (b - f) : l + f;  // (l + f) mod b without overflow
+      const uint64_t g = WideRound(l, keys_[r + 1], a);
+      h = h >= a - g ? h - (a - g) : h + g;
+    }
   }
-  return (static_cast<uint64_t>(hi) << low_bits_) | lo;
+  *high = h;
+  *low = l;
 }
 
 uint64_t KeyedPermutation::At(uint64_t i) const {
   if (n_ <= kTableMax) return table_[i];
-  uint64_t x = i;
-  do {
-    x = Encrypt(x);
-  } while (x >= n_);  // cycle-walking: terminates because i's cycle contains i < n
-  return x;
-}
-
-void KeyedPermutation::EncryptBatch(uint64_t* values, size_t count) const {
-  const Network net{rounds_, low_bits_, low_mask_, high_mask_, keys_.data()};
-  if (kHasAvx512) {
-    EncryptAvx512(net, values, count);
-  } else if (kHasAvx2) {
-    EncryptAvx2(net, values, count);
-  } else {
-    EncryptGeneric(net, values, count);
+  uint64_t h = i / low_radix_, l = i % low_radix_;
+  for (;;) {
+    EncryptParts(&h, &l);
+    // h * b + l < a * b; cycle-walking ends because i's cycle contains i < n.
+    const unsigned __int128 x = static_cast<unsigned __int128>(h) * low_radix_ + l;
+    if (x < n_) return static_cast<uint64_t>(x);
   }
 }
 
-// values hold positions on entry and their images on return.
-void KeyedPermutation::MapBlock(const uint64_t* positions, uint64_t* out, size_t count) const {
-  if (n_ <= kTableMax) {
-    for (size_t i = 0; i < count; ++i) out[i] = table_[positions[i]];
-    return;
-  }
-  if (out != positions) std::memcpy(out, positions, count * sizeof(uint64_t));
-  EncryptBatch(out, count);
-  // Cycle-walk the values that left [0, n): compact them, encrypt again, repeat. At most half
-  // of the domain lies outside [0, n), so each pass at least halves the pending list on
-  // average.
+// Finishes a block whose positions are split into parts (narrow network only): encrypts,
+// joins into out, and cycle-walks the few values that landed in [n, a * b) (fewer than a of
+// the a * b values, so under 1/sqrt(n) of them; most blocks have none).
+void KeyedPermutation::FinishBlock(uint32_t* high, uint32_t* low, uint64_t* out,
+                                   size_t count) const {
+  const Network net{rounds_, static_cast<uint32_t>(high_radix_), static_cast<uint32_t>(low_radix_),
+                    keys_.data()};
+  if (!RunNarrow(net, high, low, out, count, n_)) return;
   uint32_t where[kBlock];
-  uint64_t pending[kBlock];
+  uint32_t pending_high[kBlock];
+  uint32_t pending_low[kBlock];
+  uint64_t pending_out[kBlock];
   size_t m = 0;
   for (size_t i = 0; i < count; ++i) {
+    if (out[i] < n_) continue;
     where[m] = static_cast<uint32_t>(i);
-    pending[m] = out[i];
-    m += out[i] >= n_;
+    pending_high[m] = high[i];
+    pending_low[m] = low[i];
+    ++m;
   }
   while (m > 0) {
-    EncryptBatch(pending, m);
+    RunNarrow(net, pending_high, pending_low, pending_out, m, n_);
     size_t kept = 0;
     for (size_t j = 0; j < m; ++j) {
-      // Branch-free: store unconditionally (a value still out of range is overwritten when its
-      // walk ends) and keep it pending iff it is out of range.
-      const uint64_t v = pending[j];
-      out[where[j]] = v;
+      if (pending_out[j] < n_) {
+        out[where[j]] = pending_out[j];
+        continue;
+      }
       where[kept] = where[j];
-      pending[kept] = v;
-      kept += v >= n_;
+      pending_high[kept] = pending_high[j];
+      pending_low[kept] = pending_low[j];
+      ++kept;
     }
     m = kept;
   }
 }
 
 void KeyedPermutation::Map(const uint64_t* positions, uint64_t* out, size_t count) const {
+  if (n_ <= kTableMax || !narrow_) {
+    for (size_t i = 0; i < count; ++i) out[i] = At(positions[i]);
+    return;
+  }
+  alignas(64) uint32_t high[kBlock];
+  alignas(64) uint32_t low[kBlock];
   for (size_t done = 0; done < count; done += kBlock) {
-    MapBlock(positions + done, out + done, std::min(kBlock, count - done));
+    const size_t m = std::min(kBlock, count - done);
+    for (size_t i = 0; i < m; ++i) {
+      const uint64_t x = positions[done + i];
+      high[i] = static_cast<uint32_t>(x / low_radix_);
+      low[i] = static_cast<uint32_t>(x % low_radix_);
+    }
+    FinishBlock(high, low, out + done, m);
   }
 }
 
 void KeyedPermutation::Fill(uint64_t start, uint64_t count, uint64_t* out, int threads) const {
+  if (n_ <= kTableMax || !narrow_) {
+    for (uint64_t i = 0; i < count; ++i) out[i] = At(start + i);
+    return;
+  }
   const uint64_t chunks = (count + kChunk - 1) / kChunk;
   ParallelFor(chunks, threads, [&](uint64_t c) {
+    alignas(64) uint32_t high[kBlock];
+    alignas(64) uint32_t low[kBlock];
     const uint64_t begin = c * kChunk;
     const uint64_t end = std::min(count, begin + kChunk);
-    for (uint64_t b = begin; b < end; b += kBlock) {
-      const size_t m = static_cast<size_t>(std::min<uint64_t>(kBlock, end - b));
-      uint64_t* block = out + b;
-      for (size_t j = 0; j < m; ++j) block[j] = start + b + j;
-      MapBlock(block, block, m);
+    const uint32_t b = static_cast<uint32_t>(low_radix_);
+    for (uint64_t first = begin; first < end; first += kBlock) {
+      const size_t m = static_cast<size_t>(std::min<uint64_t>(kBlock, end - first));
+      // Consecutive positions: one division per block, then runs of equal high part.
+      uint32_t h = static_cast<uint32_t>((start + first) / b);
+      uint32_t l = static_cast<uint32_t>((start + first) % b);
+      for (size_t j = 0; j < m; ++h, l = 0) {
+        const size_t run = std::min<size_t>(m - j, b - l);
+        for (size_t t = 0; t < run; ++t) {
+          high[j + t] = h;
+          low[j + t] = l + static_cast<uint32_t>(t);
+        }
+        j += run;
+      }
+      FinishBlock(high, low, out + first, m);
     }
   });
 }

@@ -1,38 +1,43 @@
 // KeyedPermutation: a pseudorandom bijection on [0, n), computed on demand, never stored.
 //
 // What it gives. position i -> At(i), a permutation of [0, n) chosen by (seed, epoch). Any
-// position costs O(1) expected time and the whole object is O(1) memory (under 400 bytes), so a
+// position costs O(1) expected time and the whole object is O(1) memory (under 512 bytes), so a
 // shuffle of a dataset of any size can be served, resumed from any offset, or split between
 // the ranks of a distributed job without materializing it. Same (n, seed, epoch) gives the same
-// permutation on every machine and thread count; a new epoch gives an independent one.
+// permutation on every machine and thread count; a new epoch gives an unrelated one.
 //
-// Algorithm. For n > kTableMax: an unbalanced Feistel network on the smallest power-of-two
-// domain [0, 2^b) that holds n, with cycle-walking to restrict it to [0, n) (Black and
-// Rogaway, "Ciphers with arbitrary finite domains", CT-RSA 2002). A value x of b bits is split
-// into a high part of ceil(b/2) bits and a low part of floor(b/2) bits; round r replaces one
-// part by itself XOR F(other part, key_r), alternating low and high. Each round is a bijection,
-// so the network is one; cycle-walking re-applies it until the value lands in [0, n), which is
-// again a bijection of [0, n). Because 2^b < 2n, a position needs fewer than 2 encryptions on
-// average.
-//   Round function F(v, k): a 32-bit integer hash (xor-shift / multiply, two multiplies) of
-//   v XOR k, truncated to the width of the part it modifies. Round keys: 32 bits each from
-//   random::KeyedStream(seed, kPermutation, epoch).Bits(n * 32 + round).
-//   Rounds: 8 from b >= 16 (n > 32768), 16 below. Tiny domains are where a Feistel network
-//   is weakest, because each round function sees only a few input bits: measured over all
-//   orders with 100 epochs per order, 8 rounds give chi-square p = 1e-23 on n = 5, and n = 8
-//   (two parts of 1 and 2 bits) is still rejected at 24 rounds and only passes at 32. So
-//   n <= kTableMax = 256 does not use the network at all: the constructor runs an exact
-//   Fisher-Yates shuffle (Durstenfeld 1964) into a 256-byte table, which At() reads. Above
-//   that, tests/core/permutation_test.cc checks that positions are uniform over values and
-//   that neighbouring positions are independent (chi-square p > 1e-4).
+// Algorithm. For n > kTableMax: a Feistel network on the numeral pair (h, l) in
+// [0, a) x [0, b), a = ceil(sqrt(n)), b = ceil(n / a), position x <-> (x / b, x mod b), with
+// modular addition instead of XOR (as the NIST FF1 format-preserving cipher does, SP 800-38G),
+// and cycle-walking from [0, a b) to [0, n) (Black and Rogaway, "Ciphers with arbitrary finite
+// domains", CT-RSA 2002). Round r replaces one part by (part + F(other part, key_r)) mod its
+// radix, alternating l (mod b) and h (mod a). Each round is a bijection of [0, a) x [0, b), so
+// the network is one, and cycle-walking (re-encrypting until the value is below n) is a
+// bijection of [0, n). Since a b - n < a, fewer than 1/sqrt(n) of the values need a second
+// encryption: almost every position costs exactly one.
+//   Round function F(v, k) into [0, m): parts below 2^20 (n up to about 2^40) use a 32-bit
+//   xor-shift-multiply hash of v XOR k reduced by Lemire's multiply-shift (bias below 2^-12);
+//   wider parts a 64-bit mix (random::Mix64) and a 128-bit multiply-shift.
+//   Round keys: random::KeyedStream(seed, kPermutation, epoch).Bits(n * 32 + round), so
+//   permutations of different sizes are unrelated.
+//   Rounds: 8 from n >= 2^16, 16 below. Tiny domains are where a Feistel network is weakest,
+//   because each round function sees only a few input values: measured with an XOR network
+//   over all orders with 100 epochs per order, 8 rounds give chi-square p = 1e-23 on n = 5, and
+//   n = 8 is still rejected at 24 rounds and only passes at 32. So n <= kTableMax = 256 does
+//   not use the network at all: the constructor runs an exact Fisher-Yates shuffle
+//   (Durstenfeld 1964) into a 256-byte table, which At() reads. Above that,
+//   tests/core/permutation_test.cc checks that positions are uniform over values and that
+//   neighbouring positions are independent (chi-square p > 1e-4) at both round counts.
 //   This is a statistical shuffle, not a cipher: do not use it where an adversary must not
 //   predict or invert the order.
 //
-// Speed. Fill() computes many positions at once with branch-free 32-bit rounds that the
-// compiler vectorizes (AVX-512 or AVX2 when the CPU has it, chosen at run time; results are
-// bit-identical on every path), then cycle-walks the few out-of-range values in a compacted second
-// pass; with threads > 1 it splits the range into fixed chunks (the output never depends on
-// the thread count). See bench/permutation_bench.cc.
+// Speed. Fill() splits a block of consecutive positions into parts by counting (one division
+// per 1024 positions), runs the rounds as branch-free 32-bit passes over the block that the
+// compiler vectorizes (AVX-512 or AVX2 when the CPU has them, chosen at run time; the results
+// are bit-identical on every path), joins, and cycle-walks the rare out-of-range values in a
+// compacted pass. With threads > 1 it splits the range into fixed chunks of 65,536 positions
+// (the output never depends on the thread count). Parts of 2^20 or more use a scalar path.
+// See bench/permutation_bench.cc.
 //
 // Thread safety: immutable after construction; share freely.
 #ifndef URN_SAMPLERS_PERMUTATION_H_
@@ -50,9 +55,11 @@ namespace urn::samplers {
 class KeyedPermutation {
  public:
   // Sizes up to kTableMax use an explicit table; larger ones the Feistel network, with
-  // kRoundsSmall rounds below 2^kLargeBits and kRoundsLarge from there on.
+  // kRoundsSmall rounds below kLargeSize and kRoundsLarge from there on; parts (radixes) below
+  // kNarrowRadix use the vectorized 32-bit round function.
   static constexpr uint64_t kTableMax = 256;
-  static constexpr int kLargeBits = 16;
+  static constexpr uint64_t kLargeSize = uint64_t{1} << 16;
+  static constexpr uint64_t kNarrowRadix = uint64_t{1} << 20;
   static constexpr int kRoundsSmall = 16;
   static constexpr int kRoundsLarge = 8;
 
@@ -62,8 +69,8 @@ class KeyedPermutation {
 
   uint64_t size() const { return n_; }
 
-  // The value at position i. REQUIRES: i < size(). O(1) expected (fewer than 2 encryptions
-  // on average; about 50 ns scalar with 8 rounds, see BM_PermutationAt).
+  // The value at position i. REQUIRES: i < size(). O(1) expected (1 + O(1/sqrt(n))
+  // encryptions; tens of ns scalar, see BM_PermutationAt).
   uint64_t At(uint64_t i) const;
 
   // out[j] = At(start + j) for j in [0, count). REQUIRES: start + count <= size(). Uses up to
@@ -77,20 +84,24 @@ class KeyedPermutation {
   // The whole permutation as a vector (n words of memory): Fill(0, n, ...).
   std::vector<uint64_t> Materialize(int threads = 1) const;
 
+  // For tests: a permutation that uses the wide (64-bit) round function whatever n is, to
+  // exercise the path that is otherwise taken only for n above about 2^40. It is a different
+  // permutation from KeyedPermutation(n, seed, epoch).
+  static KeyedPermutation WideForTesting(uint64_t n, uint64_t seed, uint64_t epoch);
+
  private:
-  // One pass of the Feistel network on [0, 2^b), no cycle-walking. REQUIRES: x < 2^b.
-  uint64_t Encrypt(uint64_t x) const;
-  // In-place Encrypt of each value, batched for the vectorizer.
-  void EncryptBatch(uint64_t* values, size_t count) const;
-  // Map() on one block of at most kBlock positions.
-  void MapBlock(const uint64_t* positions, uint64_t* out, size_t count) const;
+  // One pass of the network on (high, low) in [0, a) x [0, b), no cycle-walking.
+  void EncryptParts(uint64_t* high, uint64_t* low) const;
+  // Encrypts a block of split positions (count <= 1024, narrow network), joins them into out
+  // and cycle-walks the values >= n.
+  void FinishBlock(uint32_t* high, uint32_t* low, uint64_t* out, size_t count) const;
 
   uint64_t n_;
+  uint64_t high_radix_ = 0;  // a
+  uint64_t low_radix_ = 0;   // b
+  bool narrow_ = false;      // a, b < kNarrowRadix
   int rounds_ = 0;
-  int low_bits_ = 0;  // floor(b / 2)
-  uint32_t low_mask_ = 0;
-  uint32_t high_mask_ = 0;
-  std::array<uint32_t, kRoundsSmall> keys_{};
+  std::array<uint64_t, kRoundsSmall> keys_{};
   std::array<uint8_t, kTableMax> table_{};  // the permutation itself when n <= kTableMax
 };
 
@@ -153,6 +164,13 @@ class PermutationCursor {
   size_t buffered_ = 0;  // values in buffer_[next_ .. buffered_)
   size_t next_ = 0;
 };
+
+namespace internal {
+enum class PermutationIsa { kGeneric, kAvx2, kAvx512 };
+// Tests only: makes Fill and Map use the given instruction set (the default is the best the
+// CPU has). Returns false, changing nothing, if the CPU lacks it. Not for concurrent use.
+bool ForcePermutationIsaForTesting(PermutationIsa isa);
+}  // namespace internal
 
 }  // namespace urn::samplers
 

@@ -5,10 +5,10 @@
 // step j swaps position j with position j + r_j, r_j = KeyedStream(seed,
 // kUniformWithoutReplacement).Bounded(j, n - j), and the sample is positions 0 .. k-1. Only
 // positions that were touched differ from the identity, so when k is small next to n they are
-// kept in a hash map ("hashed partial Fisher-Yates", cf. the sparse Fisher-Yates used for
-// random sampling in e.g. Ting, "Simple, optimal algorithms for random sampling without
-// replacement", 2021); when 8k >= n a plain array of n (at most 8k words) is faster. Both
-// make the same swaps, so the sample does not depend on which is used.
+// kept in a hash map (a sparse Fisher-Yates; Floyd's algorithm, in Bentley and Floyd, "A
+// sample of brilliance", CACM 1987, is the set-only alternative, which gives no random order);
+// when 8k >= n a plain array of n (at most 8k words) is faster. Both make the same swaps, so
+// the sample does not depend on which is used.
 // Time O(k) expected; memory O(k).
 //
 // Order. OutputOrder::kRandom (default): the rows in the order the steps chose them, which is
@@ -26,6 +26,7 @@
 #define URN_SAMPLERS_UNIFORM_WITHOUT_REPLACEMENT_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "samplers/output_order.h"
 #include "samplers/sample.h"

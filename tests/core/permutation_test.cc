@@ -34,6 +34,42 @@ TEST(KeyedPermutation, IsABijectionForEverySize) {
   }
 }
 
+// The generic, AVX2 and AVX-512 kernels give bit-identical permutations (those the CPU has).
+TEST(KeyedPermutation, EveryInstructionSetGivesTheSamePermutation) {
+  using internal::PermutationIsa;
+  const KeyedPermutation p(100003, 21, 4);
+  const auto reference = p.Materialize();
+  int checked = 0;
+  for (auto isa : {PermutationIsa::kGeneric, PermutationIsa::kAvx2, PermutationIsa::kAvx512}) {
+    if (!internal::ForcePermutationIsaForTesting(isa)) continue;
+    EXPECT_EQ(p.Materialize(), reference) << static_cast<int>(isa);
+    ++checked;
+  }
+  EXPECT_GE(checked, 1);
+  // Restore the best available.
+  if (!internal::ForcePermutationIsaForTesting(PermutationIsa::kAvx512) &&
+      !internal::ForcePermutationIsaForTesting(PermutationIsa::kAvx2)) {
+    internal::ForcePermutationIsaForTesting(PermutationIsa::kGeneric);
+  }
+  for (uint64_t i = 0; i < 100003; i += 1009) EXPECT_EQ(reference[i], p.At(i));
+}
+
+// The wide round function (used for n above about 2^40) is a bijection too, and uniform.
+TEST(KeyedPermutation, WideRoundFunctionIsABijectionAndUniform) {
+  for (uint64_t n : {257, 1000, 65537, 100003}) {
+    const KeyedPermutation p = KeyedPermutation::WideForTesting(n, 11, 3);
+    std::vector<uint64_t> all = p.Materialize(2);
+    for (uint64_t i = 0; i < n; i += 97) ASSERT_EQ(all[i], p.At(i));
+    std::sort(all.begin(), all.end());
+    EXPECT_EQ(all, Iota(n)) << "n=" << n;
+  }
+  const uint64_t n = 300;
+  std::vector<int64_t> counts(n);
+  for (uint64_t e = 0; e < 20 * n; ++e) ++counts[KeyedPermutation::WideForTesting(n, 5, e).At(7)];
+  const auto r = testing::ChiSquareTest(counts, std::vector<double>(n, 1.0 / n));
+  EXPECT_GT(r.p_value, 1e-4) << "chi2=" << r.statistic;
+}
+
 TEST(KeyedPermutation, HugeDomainsStayInRangeAndInjective) {
   for (uint64_t n : {(uint64_t{1} << 40) + 7, (uint64_t{1} << 63) + 1, ~uint64_t{0}}) {
     const KeyedPermutation p(n, 5, 0);
@@ -119,7 +155,7 @@ std::vector<double> BucketSizes(uint64_t n, uint64_t buckets) {
 }
 
 // Each position takes each value with probability 1/n: sizes served by the table (10, 16) and
-// by the Feistel network with 16 rounds (300, cycle-walking) and 8 rounds (40000, bucketed).
+// by the Feistel network with 16 rounds (257, 300) and 8 rounds (100000, bucketed).
 TEST(KeyedPermutation, EveryPositionIsUniformOverValues) {
   for (uint64_t n : {10, 16, 257, 300}) {
     const std::vector<uint64_t> positions = {0, 1, n / 2, n - 1};
@@ -134,10 +170,10 @@ TEST(KeyedPermutation, EveryPositionIsUniformOverValues) {
                                  << " chi2=" << r.statistic;
     }
   }
-  const uint64_t n = 40000, buckets = 64;
+  const uint64_t n = 100000, buckets = 64;
   std::vector<double> probs = BucketSizes(n, buckets);
   for (double& q : probs) q /= n;
-  for (uint64_t position : {0, 20000, 39999}) {
+  for (uint64_t position : {0, 50000, 99999}) {
     std::vector<int64_t> counts(buckets);
     for (int e = 0; e < 64 * 100; ++e) ++counts[KeyedPermutation(n, 6, e).At(position) * 64 / n];
     const auto r = testing::ChiSquareTest(counts, probs);
@@ -147,10 +183,11 @@ TEST(KeyedPermutation, EveryPositionIsUniformOverValues) {
 
 // The values at positions i and i + 1, over many epochs, fall in each pair of 32 value buckets
 // with the exact probability of two draws without replacement: the network leaves no
-// correlation between neighbours, at 16 rounds (257, 1000) and 8 rounds (40000, 2^20 + 3).
+// correlation between neighbours, at 16 rounds (257, 1000, 40000) and 8 rounds (100003, 2^20 + 3).
 TEST(KeyedPermutation, NeighbouringPositionsAreIndependent) {
   const uint64_t b = 32;
-  for (uint64_t n : {uint64_t{257}, uint64_t{1000}, uint64_t{40000}, (uint64_t{1} << 20) + 3}) {
+  for (uint64_t n : {uint64_t{257}, uint64_t{1000}, uint64_t{40000}, uint64_t{100003},
+                     (uint64_t{1} << 20) + 3}) {
     const std::vector<double> sizes = BucketSizes(n, b);
     std::vector<double> probs(b * b);
     for (uint64_t x = 0; x < b; ++x) {
