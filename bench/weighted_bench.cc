@@ -1,5 +1,7 @@
 // Weighted samplers: without replacement (exponential keys), alias tables, Poisson arrivals and
 // the weighted shuffle. Weights are uniform on (0, 1], generated once per population size.
+// Multithreaded benchmarks report the calling thread's CPU time in the CPU column and
+// items_per_second; the Time column (wall clock) is the figure to compare.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -8,6 +10,8 @@
 
 #include "random/counter_rng.h"
 #include "samplers/alias_table.h"
+#include "samplers/poisson_arrivals.h"
+#include "samplers/weighted_shuffle.h"
 #include "samplers/weighted_without_replacement.h"
 
 namespace urn::samplers {
@@ -80,6 +84,36 @@ void BM_AliasSample(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * out.size());
 }
 BENCHMARK(BM_AliasSample)->Arg(1000)->Arg(1000000)->Arg(10000000);
+
+// m draws with replacement from n rows by Poisson arrivals, two threads; items = rows scanned.
+void BM_PoissonArrivals(benchmark::State& state) {
+  const uint64_t n = state.range(0), m = state.range(1);
+  const std::vector<double>& w = Weights(n);
+  WeightedOptions options;
+  options.threads = 2;
+  for (auto _ : state) {
+    ++options.seed;
+    auto sample = PoissonArrivalsSample(w, m, options);
+    benchmark::DoNotOptimize(sample->rows.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_PoissonArrivals)->Args({10000000, 1000})->Args({1000000, 100000});
+
+// Weighted shuffle of n rows, two threads; items = rows.
+void BM_WeightedShuffle(benchmark::State& state) {
+  const uint64_t n = state.range(0);
+  const std::vector<double>& w = Weights(n);
+  WeightedOptions options;
+  options.threads = 2;
+  for (auto _ : state) {
+    ++options.seed;
+    auto shuffle = WeightedShuffle(w, options);
+    benchmark::DoNotOptimize(shuffle->rows.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_WeightedShuffle)->Arg(1000000)->Arg(10000000);
 
 }  // namespace
 }  // namespace urn::samplers
