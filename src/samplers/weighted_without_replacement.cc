@@ -35,7 +35,7 @@ void ScanChunk(std::span<const double> weights, std::span<const uint64_t> row_ke
                ChunkResult* result) {
   std::vector<KeyedRow>& kept = result->smallest;
   const size_t limit = static_cast<size_t>(2 * count);
-  kept.reserve(limit);
+  kept.reserve(std::min<uint64_t>(limit, end - begin));
   uint64_t threshold = kInfiniteExponentialKey;
   auto cut = [&] {
     std::nth_element(kept.begin(), kept.begin() + (count - 1), kept.end());
