@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <vector>
 
 #include "random/counter_rng.h"
@@ -52,33 +53,38 @@ void BM_ExponentialKeyFilter(benchmark::State& state) {
 }
 BENCHMARK(BM_ExponentialKeyFilter)->DenseRange(0, 2);
 
-// k of n rows, two threads; items = rows scanned. CPU time is the calling thread's, which
-// scans one of the two chunks; compare_numpy.py reports wall time.
-void BM_WeightedWithoutReplacement(benchmark::State& state) {
-  const uint64_t n = state.range(0), k = state.range(1);
+// Runs sample(weights, options) with a fresh seed per iteration on n = range(0) rows; items =
+// rows.
+template <typename Sampler>
+void RunSampler(benchmark::State& state, int threads, Sampler sample) {
+  const uint64_t n = state.range(0);
   const std::vector<double>& w = Weights(n);
   WeightedOptions options;
-  options.threads = 2;
+  options.threads = threads;
   for (auto _ : state) {
     ++options.seed;
-    auto sample = WeightedSampleWithoutReplacement(w, k, options);
-    benchmark::DoNotOptimize(sample->rows.data());
+    auto result = sample(w, options);
+    benchmark::DoNotOptimize(result->rows.data());
   }
   state.SetItemsProcessed(state.iterations() * n);
+}
+
+// k = range(1) of n rows, two threads; items = rows scanned. CPU time is the calling thread's,
+// which scans one of the two chunks; compare_numpy.py reports wall time.
+void BM_WeightedWithoutReplacement(benchmark::State& state) {
+  const uint64_t k = state.range(1);
+  RunSampler(state, 2, [k](std::span<const double> w, const WeightedOptions& options) {
+    return WeightedSampleWithoutReplacement(w, k, options);
+  });
 }
 BENCHMARK(BM_WeightedWithoutReplacement)->Args({10000000, 1000})->Args({1000000, 100000});
 
 // The same scan on one thread.
 void BM_WeightedWithoutReplacementOneThread(benchmark::State& state) {
-  const uint64_t n = state.range(0), k = state.range(1);
-  const std::vector<double>& w = Weights(n);
-  WeightedOptions options;
-  for (auto _ : state) {
-    ++options.seed;
-    auto sample = WeightedSampleWithoutReplacement(w, k, options);
-    benchmark::DoNotOptimize(sample->rows.data());
-  }
-  state.SetItemsProcessed(state.iterations() * n);
+  const uint64_t k = state.range(1);
+  RunSampler(state, 1, [k](std::span<const double> w, const WeightedOptions& options) {
+    return WeightedSampleWithoutReplacement(w, k, options);
+  });
 }
 BENCHMARK(BM_WeightedWithoutReplacementOneThread)->Args({10000000, 1000});
 
@@ -109,33 +115,21 @@ void BM_AliasSample(benchmark::State& state) {
 }
 BENCHMARK(BM_AliasSample)->Arg(1000)->Arg(1000000)->Arg(10000000);
 
-// m draws with replacement from n rows by Poisson arrivals, two threads; items = rows scanned.
+// m = range(1) draws with replacement from n rows by Poisson arrivals, two threads; items =
+// rows scanned.
 void BM_PoissonArrivals(benchmark::State& state) {
-  const uint64_t n = state.range(0), m = state.range(1);
-  const std::vector<double>& w = Weights(n);
-  WeightedOptions options;
-  options.threads = 2;
-  for (auto _ : state) {
-    ++options.seed;
-    auto sample = PoissonArrivalsSample(w, m, options);
-    benchmark::DoNotOptimize(sample->rows.data());
-  }
-  state.SetItemsProcessed(state.iterations() * n);
+  const uint64_t m = state.range(1);
+  RunSampler(state, 2, [m](std::span<const double> w, const WeightedOptions& options) {
+    return PoissonArrivalsSample(w, m, options);
+  });
 }
 BENCHMARK(BM_PoissonArrivals)->Args({10000000, 1000})->Args({1000000, 100000});
 
 // Weighted shuffle of n rows, two threads; items = rows.
 void BM_WeightedShuffle(benchmark::State& state) {
-  const uint64_t n = state.range(0);
-  const std::vector<double>& w = Weights(n);
-  WeightedOptions options;
-  options.threads = 2;
-  for (auto _ : state) {
-    ++options.seed;
-    auto shuffle = WeightedShuffle(w, options);
-    benchmark::DoNotOptimize(shuffle->rows.data());
-  }
-  state.SetItemsProcessed(state.iterations() * n);
+  RunSampler(state, 2, [](std::span<const double> w, const WeightedOptions& options) {
+    return WeightedShuffle(w, options);
+  });
 }
 BENCHMARK(BM_WeightedShuffle)->Arg(1000000)->Arg(10000000);
 

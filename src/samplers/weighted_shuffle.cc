@@ -2,15 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cfloat>
 #include <limits>
-#include <thread>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "random/counter_rng.h"
 #include "samplers/exponential_key.h"
+#include "samplers/row_chunks.h"
+#include "samplers/weight_validation.h"
 
 namespace urn::samplers {
 namespace {
@@ -32,7 +30,7 @@ void KeyChunk(std::span<const double> weights, std::span<const uint64_t> row_key
   chunk->keyed.reserve(end - begin);
   for (uint64_t row = begin; row < end; ++row) {
     const double w = weights[row];
-    if (!(w >= 0 && w <= DBL_MAX)) {
+    if (!IsValidWeight(w)) {
       chunk->first_invalid = row;
       return;
     }
@@ -79,32 +77,20 @@ absl::StatusOr<Sample> WeightedShuffle(std::span<const double> weights,
                                        std::span<const uint64_t> row_keys,
                                        const WeightedOptions& options) {
   if (!row_keys.empty() && row_keys.size() != weights.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("got ", row_keys.size(), " row keys for ", weights.size(), " weights"));
+    return RowKeyCountError(row_keys.size(), weights.size());
   }
   const uint64_t n = weights.size();
   const random::KeyedStream stream(options.seed, random::Stream::kWeighted);
-  const uint64_t chunks = std::clamp<uint64_t>(n / kMinRowsPerThread, 1,
-                                               static_cast<uint64_t>(std::max(options.threads, 1)));
-  std::vector<Chunk> parts(chunks);
-  auto bound = [&](uint64_t c) { return c == chunks ? n : n / chunks * c; };
-  {
-    std::vector<std::jthread> workers;
-    for (uint64_t c = 1; c < chunks; ++c) {
-      workers.emplace_back(
-          [&, c] { KeyChunk(weights, row_keys, stream, bound(c), bound(c + 1), &parts[c]); });
-    }
-    KeyChunk(weights, row_keys, stream, bound(0), bound(1), &parts[0]);
-  }
+  std::vector<Chunk> parts(RowChunkCount(n, options.threads, kMinRowsPerThread));
+  ForEachRowChunk(n, options.threads, kMinRowsPerThread, 1,
+                  [&](uint64_t c, uint64_t begin, uint64_t end) {
+                    KeyChunk(weights, row_keys, stream, begin, end, &parts[c]);
+                  });
   for (const Chunk& part : parts) {
-    if (part.first_invalid != kNoRow) {
-      return absl::InvalidArgumentError(absl::StrCat("weight of row ", part.first_invalid, " is ",
-                                                     weights[part.first_invalid],
-                                                     "; weights must be finite and >= 0"));
-    }
+    if (part.first_invalid != kNoRow) return InvalidWeightError(weights, part.first_invalid);
   }
   std::vector<KeyedRow> keyed = std::move(parts[0].keyed);
-  for (uint64_t c = 1; c < chunks; ++c) {
+  for (size_t c = 1; c < parts.size(); ++c) {
     keyed.insert(keyed.end(), parts[c].keyed.begin(), parts[c].keyed.end());
   }
   RadixSortByKey(keyed);
