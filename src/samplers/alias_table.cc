@@ -1,11 +1,10 @@
 #include "samplers/alias_table.h"
 
-#include <cfloat>
 #include <cmath>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "random/counter_rng.h"
+#include "samplers/weight_validation.h"
 
 namespace urn::samplers {
 namespace {
@@ -48,10 +47,7 @@ absl::StatusOr<AliasTable> AliasTable::Build(std::span<const double> weights) {
   const uint64_t n = weights.size();
   if (n == 0) return absl::InvalidArgumentError("alias table of no rows");
   for (uint64_t i = 0; i < n; ++i) {
-    if (!(weights[i] >= 0 && weights[i] <= DBL_MAX)) {
-      return absl::InvalidArgumentError(absl::StrCat("weight of row ", i, " is ", weights[i],
-                                                     "; weights must be finite and >= 0"));
-    }
+    if (!IsValidWeight(weights[i])) return InvalidWeightError(weights, i);
   }
   const long double total = CompensatedSum(weights);
   if (!(total > 0)) return absl::InvalidArgumentError("alias table with no positive weight");

@@ -23,14 +23,23 @@ double Unpack(uint64_t key, int* exponent) {
   return std::bit_cast<double>((key & kFractionMask) | std::bit_cast<uint64_t>(1.0));
 }
 
+// std::frexp without the library call for normal x > 0 (m in [0.5, 1), x = m 2^e).
+inline double Frexp(double x, int* e) {
+  const uint64_t bits = std::bit_cast<uint64_t>(x);
+  const int biased = static_cast<int>(bits >> 52);              // sign bit is 0
+  if (biased == 0 || biased == 0x7FF) return std::frexp(x, e);  // subnormal (or not finite)
+  *e = biased - 1022;
+  return std::bit_cast<double>((bits & kFractionMask) | (uint64_t{1022} << 52));
+}
+
 }  // namespace
 
 uint64_t ExponentialKeyOf(double e, double w) {
   if (e == 0) return 0;
   int ee = 0, ew = 0;
-  const double me = std::frexp(e, &ee);  // [0.5, 1)
-  const double mw = std::frexp(w, &ew);  // [0.5, 1), also for subnormal w
-  double q = me / mw;                    // (0.5, 2): correctly rounded, never out of range
+  const double me = Frexp(e, &ee);  // [0.5, 1)
+  const double mw = Frexp(w, &ew);  // [0.5, 1), also for subnormal w
+  double q = me / mw;               // (0.5, 2): correctly rounded, never out of range
   int exponent = ee - ew;
   if (q < 1) {
     q *= 2;  // exact
@@ -58,7 +67,7 @@ double WeightTimesKey(double w, uint64_t key) {
   if (key == kInfiniteExponentialKey) return HUGE_VAL;
   int exponent = 0, ew = 0;
   const double m = Unpack(key, &exponent);
-  const double mw = std::frexp(w, &ew);
+  const double mw = Frexp(w, &ew);
   return std::ldexp(m * mw, exponent + ew);
 }
 

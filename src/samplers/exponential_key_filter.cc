@@ -9,8 +9,8 @@
 //
 // Let t >= 0 be the threshold bound, S = fl(t * 2^52 * (1 + 2^-40)) = FilterScale(t), and for a
 // row of weight 0 <= w <= DBL_MAX let P = fl(S * w) and d = (~bits) >> 12, an integer below
-// 2^52 converted exactly. The row is rejected iff d > P, tested as: fl(P - d) has its sign bit
-// set (exact for non-NaN operands; NaN arises only as inf * 0, a zero-weight row).
+// 2^52 converted exactly. The row is rejected iff d > P, tested on bit patterns (P and d are
+// non-negative; P is NaN only as inf * 0, for a zero-weight row, which may then be rejected).
 //  - S = +inf: P is +inf (w > 0) or NaN (w = 0): no row of positive weight is rejected.
 //  - P normal: P >= S w (1 - 2^-53) >= t w 2^52 (1 + 2^-40)(1 - 2^-53)^2 > t w 2^52 (1 + 2^-41).
 //  - P subnormal or 0: t w 2^52 < S w < 2^-1022, while d > P >= 0 means d >= 1.
@@ -65,14 +65,16 @@ template <bool kKeyed>
       d -= 0x1p52;
       F64x8 wv;
       std::memcpy(&wv, w + i + 8 * g, sizeof(wv));
-      // Sign-bit logic instead of compares (GCC 12 scalarizes vector compares on AVX-512):
-      // P - d is negative iff d > P (the sign of a rounded difference is exact), and
+      // Sign-bit logic instead of compares (GCC 12 scalarizes vector compares on AVX-512).
+      // d > P iff bits(P) - bits(d) < 0: non-negative doubles order like their bit patterns.
+      // Integer subtraction, so no FMA can fuse it with the multiply on any build.
       // 0 <= w <= DBL_MAX iff w's bits are below those of +inf with a clear sign bit.
-      const F64x8 slack = wv * scale - d;
-      U64x8 s, wb;
-      std::memcpy(&s, &slack, sizeof(s));
+      const F64x8 p = wv * scale;
+      U64x8 pb, db, wb;
+      std::memcpy(&pb, &p, sizeof(pb));
+      std::memcpy(&db, &d, sizeof(db));
       std::memcpy(&wb, &wv, sizeof(wb));
-      const U64x8 keep = ~(s & (wb - kInfBits) & ~wb) >> 63;  // 1: candidate
+      const U64x8 keep = ~((pb - db) & (wb - kInfBits) & ~wb) >> 63;  // 1: candidate
       masks[g] = keep;
       any |= keep;
     }

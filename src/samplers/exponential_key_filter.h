@@ -7,12 +7,13 @@
 // is T. The test is done with a safety margin (see exponential_key_filter.cc for the proof that
 // it never rejects a row the exact comparison would accept) on 8 rows at a time with GCC vector
 // extensions: the counter hash (two 64-bit multiplies), an exact integer-to-double conversion,
-// one multiply, two subtractions and sign-bit logic per row, no branch. Invalid weights (negative, NaN, inf) are
-// never rejected, so the exact pass sees and reports them.
+// one multiply and integer sign-bit logic per row, no branch. Invalid weights (negative, NaN, inf)
+// are never rejected, so the exact pass sees and reports them.
 //
 // Three builds of the same code are dispatched at run time: AVX-512 (F+DQ+VL+BW), AVX2 and the
-// baseline x86-64 one. They use only integer operations, an exact conversion, one IEEE multiply
-// and compares, so every build returns the same candidates bit for bit.
+// baseline x86-64 one. They use only integer operations, an exact conversion and one IEEE
+// multiply (never fused into an FMA: the comparison is an integer subtraction), so every build
+// returns the same candidates bit for bit.
 //
 // Cost: ~0.2 ns/row with AVX-512 (memory bound beyond); ~1 ns/row baseline.
 // Thread safety: pure functions.

@@ -1,16 +1,14 @@
 #include "samplers/weighted_without_replacement.h"
 
 #include <algorithm>
-#include <cfloat>
 #include <cmath>
 #include <limits>
-#include <thread>
 
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "random/counter_rng.h"
 #include "samplers/exponential_key.h"
 #include "samplers/exponential_key_filter.h"
+#include "samplers/row_chunks.h"
+#include "samplers/weight_validation.h"
 
 namespace urn::samplers {
 namespace {
@@ -35,7 +33,7 @@ void ScanChunk(std::span<const double> weights, std::span<const uint64_t> row_ke
                ChunkResult* result) {
   std::vector<KeyedRow>& kept = result->smallest;
   const size_t limit = static_cast<size_t>(2 * count);
-  kept.reserve(limit);
+  kept.reserve(std::min<uint64_t>(limit, end - begin));
   uint64_t threshold = kInfiniteExponentialKey;
   auto cut = [&] {
     std::nth_element(kept.begin(), kept.begin() + (count - 1), kept.end());
@@ -59,7 +57,7 @@ void ScanChunk(std::span<const double> weights, std::span<const uint64_t> row_ke
     for (size_t c = 0; c < found; ++c) {
       const uint64_t row = b + candidates[c];
       const double w = weights[row];
-      if (!(w >= 0 && w <= DBL_MAX)) {
+      if (!IsValidWeight(w)) {
         result->first_invalid = row;
         return;
       }
@@ -78,11 +76,6 @@ void ScanChunk(std::span<const double> weights, std::span<const uint64_t> row_ke
   std::sort(kept.begin(), kept.end());
 }
 
-absl::Status InvalidWeight(std::span<const double> weights, uint64_t row) {
-  return absl::InvalidArgumentError(absl::StrCat("weight of row ", row, " is ", weights[row],
-                                                 "; weights must be finite and >= 0"));
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<KeyedRow>> SmallestExponentialKeys(std::span<const double> weights,
@@ -90,31 +83,20 @@ absl::StatusOr<std::vector<KeyedRow>> SmallestExponentialKeys(std::span<const do
                                                               uint64_t count, uint64_t seed,
                                                               int threads) {
   if (!row_keys.empty() && row_keys.size() != weights.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("got ", row_keys.size(), " row keys for ", weights.size(), " weights"));
+    return RowKeyCountError(row_keys.size(), weights.size());
   }
   const uint64_t n = weights.size();
   count = std::min(count, n);
   const random::KeyedStream stream(seed, random::Stream::kWeighted);
-  const uint64_t chunks =
-      std::clamp<uint64_t>(n / kMinRowsPerThread, 1, static_cast<uint64_t>(std::max(threads, 1)));
-  std::vector<ChunkResult> results(chunks);
-  auto bound = [&](uint64_t c) {
-    return c == chunks ? n : n / chunks * c / kBlockRows * kBlockRows;
-  };
-  {
-    std::vector<std::jthread> workers;
-    for (uint64_t c = 1; c < chunks; ++c) {
-      workers.emplace_back([&, c] {
-        ScanChunk(weights, row_keys, stream, bound(c), bound(c + 1), count, &results[c]);
-      });
-    }
-    ScanChunk(weights, row_keys, stream, bound(0), bound(1), count, &results[0]);
-  }
+  std::vector<ChunkResult> results(RowChunkCount(n, threads, kMinRowsPerThread));
+  ForEachRowChunk(n, threads, kMinRowsPerThread, kBlockRows,
+                  [&](uint64_t c, uint64_t begin, uint64_t end) {
+                    ScanChunk(weights, row_keys, stream, begin, end, count, &results[c]);
+                  });
   uint64_t first_invalid = kNoRow;
   for (const ChunkResult& r : results) first_invalid = std::min(first_invalid, r.first_invalid);
-  if (first_invalid != kNoRow) return InvalidWeight(weights, first_invalid);
-  if (chunks == 1) return std::move(results[0].smallest);
+  if (first_invalid != kNoRow) return InvalidWeightError(weights, first_invalid);
+  if (results.size() == 1) return std::move(results[0].smallest);
   std::vector<KeyedRow> merged;
   for (const ChunkResult& r : results) {
     merged.insert(merged.end(), r.smallest.begin(), r.smallest.end());
