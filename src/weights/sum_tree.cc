@@ -17,7 +17,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kChunk = 256;  // descents advanced in lockstep (their state stays in L1)
-constexpr size_t kAhead = 16;   // prefetch distance of update loops, in items
+constexpr size_t kAhead = 32;   // prefetch distance of update loops, in items
 
 // Running prefixes P_0..P_7 of 8 children, in four SSE2 registers. They are formed pairwise,
 // P_{2i} = P_{2i-1} + c_{2i} and P_{2i+1} = P_{2i-1} + (c_{2i} + c_{2i+1}), which keeps the two
@@ -274,6 +274,16 @@ absl::Status SumTree::SetBatch(absl::Span<const uint64_t> slots, absl::Span<cons
                                                       slots.size(), weights.size()));
   }
   for (size_t i = 0; i < slots.size(); ++i) {
+    // Validation reads every slot anyway: start fetching the lines the update will write.
+    if (slots[i] < size_) {
+      PrefetchForWrite(&leaves_[slots[i]]);
+      if (depth_ > 1) {
+        const InnerNode& node = inner_[0][slots[i] / (kFanout * kFanout)];
+        PrefetchForWrite(node.prefix);
+        PrefetchForWrite(node.sum);
+        PrefetchForWrite(node.min);
+      }
+    }
     if (slots[i] >= size_) {
       return absl::InvalidArgumentError(
           absl::StrFormat("slot at index %d is %d, outside [0, %d)", i, slots[i], size_));
