@@ -18,6 +18,7 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kChunk = 256;  // descents advanced in lockstep (their state stays in L1)
 constexpr size_t kAhead = 32;   // prefetch distance of update loops, in items
+constexpr uint64_t kCachedBytes = 512 << 10;  // levels smaller than this stay in L2
 
 // Running prefixes P_0..P_7 of 8 children, in four SSE2 registers. They are formed pairwise,
 // P_{2i} = P_{2i-1} + c_{2i} and P_{2i+1} = P_{2i-1} + (c_{2i} + c_{2i+1}), which keeps the two
@@ -43,27 +44,14 @@ inline Prefixes Scan(const double* c) {
   return Scan(_mm_load_pd(c), _mm_load_pd(c + 2), _mm_load_pd(c + 4), _mm_load_pd(c + 6));
 }
 
-// sum[j] = x, then prefix = the prefixes of sum. Works on whole vectors: a scalar store followed
-// by vector loads of the same line would stall on store-to-load forwarding.
+// sum[j] = x, then prefix = the prefixes of sum. The line is read back as scalars: a vector
+// load that overlaps the fresh scalar store would stall on store-to-load forwarding.
 inline void SetAndScan(double* sum, double* prefix, int j, double x) {
-  alignas(16) static constexpr uint64_t kLane[SumTree::kFanout][SumTree::kFanout] = {
-      {~0ull},
-      {0, ~0ull},
-      {0, 0, ~0ull},
-      {0, 0, 0, ~0ull},
-      {0, 0, 0, 0, ~0ull},
-      {0, 0, 0, 0, 0, ~0ull},
-      {0, 0, 0, 0, 0, 0, ~0ull},
-      {0, 0, 0, 0, 0, 0, 0, ~0ull}};
-  const __m128d value = _mm_set1_pd(x);
-  __m128d c[4];
-  for (int i = 0; i < 4; ++i) {
-    const __m128d lane =
-        _mm_castsi128_pd(_mm_load_si128(reinterpret_cast<const __m128i*>(&kLane[j][2 * i])));
-    c[i] = _mm_or_pd(_mm_andnot_pd(lane, _mm_load_pd(sum + 2 * i)), _mm_and_pd(lane, value));
-    _mm_store_pd(sum + 2 * i, c[i]);
-  }
-  const Prefixes p = Scan(c[0], c[1], c[2], c[3]);
+  sum[j] = x;
+  const Prefixes p = Scan(_mm_unpacklo_pd(_mm_load_sd(sum), _mm_load_sd(sum + 1)),
+                          _mm_unpacklo_pd(_mm_load_sd(sum + 2), _mm_load_sd(sum + 3)),
+                          _mm_unpacklo_pd(_mm_load_sd(sum + 4), _mm_load_sd(sum + 5)),
+                          _mm_unpacklo_pd(_mm_load_sd(sum + 6), _mm_load_sd(sum + 7)));
   _mm_store_pd(prefix, p.p01);
   _mm_store_pd(prefix + 2, p.p23);
   _mm_store_pd(prefix + 4, p.p45);
@@ -228,17 +216,13 @@ void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots) {
       for (uint64_t node = 0; node < level_nodes_[l]; ++node) RecomputeNode(l, node);
       continue;
     }
+    // The children were written by the previous pass and are in cache; the nodes written here
+    // are worth prefetching only when their level does not fit in L2.
+    const bool prefetch = level_nodes_[l] * sizeof(InnerNode) > kCachedBytes;
     uint64_t previous = ~uint64_t{0};
     for (size_t i = 0; i < k; ++i) {
-      if (i + kAhead < k) {
-        const uint64_t ahead = slots[i + kAhead] >> shift;
-        if (l == 1) {
-          Prefetch(leaves_.data() + ahead * kFanout);
-        } else {
-          Prefetch(inner_[l - 2][ahead].prefix);
-          Prefetch(inner_[l - 2][ahead].min);
-        }
-        InnerNode& node = inner_[l - 1][ahead / kFanout];
+      if (prefetch && i + kAhead < k) {
+        InnerNode& node = inner_[l - 1][slots[i + kAhead] >> (shift + 3)];
         PrefetchForWrite(node.prefix);
         PrefetchForWrite(node.sum);
         PrefetchForWrite(node.min);
