@@ -1,9 +1,12 @@
 #include "weights/sum_tree.h"
 
+#include <emmintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <tuple>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
@@ -14,50 +17,104 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kChunk = 256;  // descents advanced in lockstep (their state stays in L1)
-constexpr size_t kAhead = 8;    // prefetch distance of update loops, in items
+constexpr size_t kAhead = 32;   // prefetch distance of update loops, in items
+constexpr uint64_t kCachedBytes = 512 << 10;  // levels smaller than this stay in L2
 
-// The one summation order of 8 children, used by updates and rebuilds alike; written so that
-// the compiler can pair lanes (c0+c4, c1+c5, ...) in SIMD registers.
-inline double NodeSum(const double* c) {
-  const double s0 = c[0] + c[4], s1 = c[1] + c[5], s2 = c[2] + c[6], s3 = c[3] + c[7];
-  return (s0 + s2) + (s1 + s3);
+// Running prefixes P_0..P_7 of 8 children, in four SSE2 registers. They are formed pairwise,
+// P_{2i} = P_{2i-1} + c_{2i} and P_{2i+1} = P_{2i-1} + (c_{2i} + c_{2i+1}), which keeps the two
+// properties the descent's proof needs: they never decrease, and a zero child repeats the
+// prefix before it (c + 0 == c exactly). P_7 is the node's sum, the one summation order that
+// updates and rebuilds share.
+struct Prefixes {
+  __m128d p01, p23, p45, p67;
+};
+
+inline Prefixes Scan(__m128d c01, __m128d c23, __m128d c45, __m128d c67) {
+  const __m128d zero = _mm_setzero_pd();
+  Prefixes p;
+  // (a, b) -> (a, a + b) in each pair, then carry the running total from pair to pair.
+  p.p01 = _mm_add_pd(c01, _mm_unpacklo_pd(zero, c01));
+  p.p23 = _mm_add_pd(_mm_add_pd(c23, _mm_unpacklo_pd(zero, c23)), _mm_unpackhi_pd(p.p01, p.p01));
+  p.p45 = _mm_add_pd(_mm_add_pd(c45, _mm_unpacklo_pd(zero, c45)), _mm_unpackhi_pd(p.p23, p.p23));
+  p.p67 = _mm_add_pd(_mm_add_pd(c67, _mm_unpacklo_pd(zero, c67)), _mm_unpackhi_pd(p.p45, p.p45));
+  return p;
 }
+
+inline Prefixes Scan(const double* c) {
+  return Scan(_mm_load_pd(c), _mm_load_pd(c + 2), _mm_load_pd(c + 4), _mm_load_pd(c + 6));
+}
+
+// sum[j] = x, then prefix = the prefixes of sum. The line is read back as scalars: a vector
+// load that overlaps the fresh scalar store would stall on store-to-load forwarding.
+inline void SetAndScan(double* sum, double* prefix, int j, double x) {
+  sum[j] = x;
+  const Prefixes p = Scan(_mm_unpacklo_pd(_mm_load_sd(sum), _mm_load_sd(sum + 1)),
+                          _mm_unpacklo_pd(_mm_load_sd(sum + 2), _mm_load_sd(sum + 3)),
+                          _mm_unpacklo_pd(_mm_load_sd(sum + 4), _mm_load_sd(sum + 5)),
+                          _mm_unpacklo_pd(_mm_load_sd(sum + 6), _mm_load_sd(sum + 7)));
+  _mm_store_pd(prefix, p.p01);
+  _mm_store_pd(prefix + 2, p.p23);
+  _mm_store_pd(prefix + 4, p.p45);
+  _mm_store_pd(prefix + 6, p.p67);
+}
+
+inline Prefixes Load(const double* prefix) {
+  return {_mm_load_pd(prefix), _mm_load_pd(prefix + 2), _mm_load_pd(prefix + 4),
+          _mm_load_pd(prefix + 6)};
+}
+
+inline void Store(const Prefixes& p, double* out) {
+  _mm_store_pd(out, p.p01);
+  _mm_store_pd(out + 2, p.p23);
+  _mm_store_pd(out + 4, p.p45);
+  _mm_store_pd(out + 6, p.p67);
+}
+
+inline double LastPrefix(const Prefixes& p) { return _mm_cvtsd_f64(_mm_unpackhi_pd(p.p67, p.p67)); }
 
 inline double NodeMin(const double* m) {
-  double r = m[0];
-  for (int j = 1; j < SumTree::kFanout; ++j) r = m[j] < r ? m[j] : r;
-  return r;
+  const __m128d a = _mm_min_pd(_mm_load_pd(m), _mm_load_pd(m + 2));
+  const __m128d b = _mm_min_pd(_mm_load_pd(m + 4), _mm_load_pd(m + 6));
+  const __m128d r = _mm_min_pd(a, b);
+  return _mm_cvtsd_f64(_mm_min_sd(r, _mm_unpackhi_pd(r, r)));
 }
 
+// The smallest positive value of w[0..8), +inf if none.
 inline double PositiveMin(const double* w) {
-  double r = kInf;
-  for (int j = 0; j < SumTree::kFanout; ++j) {
-    const double x = w[j] > 0 ? w[j] : kInf;
-    r = x < r ? x : r;
-  }
-  return r;
+  const __m128d inf = _mm_set1_pd(kInf), zero = _mm_setzero_pd();
+  const auto positive = [&](const double* p) {
+    const __m128d x = _mm_load_pd(p);
+    const __m128d keep = _mm_cmpgt_pd(x, zero);
+    return _mm_or_pd(_mm_and_pd(keep, x), _mm_andnot_pd(keep, inf));
+  };
+  const __m128d r = _mm_min_pd(_mm_min_pd(positive(w), positive(w + 2)),
+                               _mm_min_pd(positive(w + 4), positive(w + 6)));
+  return _mm_cvtsd_f64(_mm_min_sd(r, _mm_unpackhi_pd(r, r)));
 }
 
-// Chooses the child of a node with entries c[0..8) for target *t and moves *t into the child's
-// coordinates. The chosen child always has c[k] > 0 (see the header: a zero entry does not
-// raise the running prefix; past the last prefix we take the last positive entry and make the
-// target +inf, so that every level below does the same). REQUIRES: some c[j] > 0, *t >= 0.
-inline int PickChild(const double* c, double* t) {
-  double prefix = 0, before = 0;
-  int k = 0;
-  for (int j = 0; j < SumTree::kFanout; ++j) {
-    prefix += c[j];
-    const bool passed = prefix <= *t;
-    k += passed;
-    before = passed ? prefix : before;
-  }
+// Chooses the child for target *t given the node's prefixes, and moves *t into the child's
+// coordinates: k = the number of prefixes <= *t, so child k is the first whose prefix exceeds
+// the target, and it has c[k] > 0 (a zero child does not raise the prefix). Past the last
+// prefix (rounding) we take the last positive child and make the target +inf, so that every
+// level below does the same. REQUIRES: some c[j] > 0 and *t >= 0.
+inline int Select(const Prefixes& p, const double* c, double* t) {
+  const __m128d target = _mm_set1_pd(*t);
+  const __m128d le01 = _mm_cmple_pd(p.p01, target), le23 = _mm_cmple_pd(p.p23, target);
+  const __m128d le45 = _mm_cmple_pd(p.p45, target), le67 = _mm_cmple_pd(p.p67, target);
+  const unsigned mask = _mm_movemask_pd(le01) | _mm_movemask_pd(le23) << 2 |
+                        _mm_movemask_pd(le45) << 4 | _mm_movemask_pd(le67) << 6;
+  const int k = __builtin_ctz(~mask);  // prefixes are monotone: mask is 0b0..01..1
   if (k == SumTree::kFanout) [[unlikely]] {
-    k = SumTree::kFanout - 1;
-    while (c[k] == 0) --k;
+    int last = SumTree::kFanout - 1;
+    while (c[last] == 0) --last;
     *t = kInf;
-    return k;
+    return last;
   }
-  *t -= before;
+  // The largest prefix <= target (0 if none): where child k starts.
+  __m128d before = _mm_max_pd(_mm_max_pd(_mm_and_pd(le01, p.p01), _mm_and_pd(le23, p.p23)),
+                              _mm_max_pd(_mm_and_pd(le45, p.p45), _mm_and_pd(le67, p.p67)));
+  before = _mm_max_sd(before, _mm_unpackhi_pd(before, before));
+  *t -= _mm_cvtsd_f64(before);
   return k;
 }
 
@@ -100,18 +157,53 @@ SumTree::SumTree(uint64_t slots, Options options)
 
 SumTree::~SumTree() = default;
 
-void SumTree::RecomputeEntry(int level, uint64_t entry) {
-  const double* child = NodeSums(level - 1, entry);
-  const double min = level == 1 ? PositiveMin(child) : NodeMin(inner_[level - 2][entry].min);
+inline void SumTree::RecomputeEntry(int level, uint64_t entry) {
+  double total, min;
+  if (level == 1) {
+    const double* leaves = leaves_.data() + entry * kFanout;
+    total = LastPrefix(Scan(leaves));
+    min = PositiveMin(leaves);
+  } else {
+    const InnerNode& child = inner_[level - 2][entry];
+    total = child.prefix[kFanout - 1];
+    min = NodeMin(child.min);
+  }
   InnerNode& node = inner_[level - 1][entry / kFanout];
-  node.sum[entry % kFanout] = NodeSum(child);
   node.min[entry % kFanout] = min;
+  SetAndScan(node.sum, node.prefix, static_cast<int>(entry % kFanout), total);
 }
 
-void SumTree::RecomputeRoot() {
-  total_ = NodeSum(NodeSums(depth_ - 1, 0));
-  min_positive_ = depth_ == 1 ? PositiveMin(leaves_.data()) : NodeMin(inner_[depth_ - 2][0].min);
+void SumTree::RecomputeNode(int level, uint64_t index) {
+  alignas(16) double sum[kFanout], min[kFanout];
+  const uint64_t entries = level_nodes_[level - 1];
+  for (int j = 0; j < kFanout; ++j) {
+    const uint64_t entry = index * kFanout + j;
+    if (entry >= entries) {
+      sum[j] = 0;
+      min[j] = kInf;
+    } else if (level == 1) {
+      const double* leaves = leaves_.data() + entry * kFanout;
+      sum[j] = LastPrefix(Scan(leaves));
+      min[j] = PositiveMin(leaves);
+    } else {
+      const InnerNode& child = inner_[level - 2][entry];
+      sum[j] = child.prefix[kFanout - 1];
+      min[j] = NodeMin(child.min);
+    }
+  }
+  InnerNode& node = inner_[level - 1][index];
+  std::memcpy(node.sum, sum, sizeof sum);
+  std::memcpy(node.min, min, sizeof min);
+  Store(Scan(sum), node.prefix);
 }
+
+std::pair<double, double> SumTree::RootValues() const {
+  if (depth_ == 1) return {LastPrefix(Scan(leaves_.data())), PositiveMin(leaves_.data())};
+  const InnerNode& root = inner_[depth_ - 2][0];
+  return {root.prefix[kFanout - 1], NodeMin(root.min)};
+}
+
+void SumTree::RecomputeRoot() { std::tie(total_, min_positive_) = RootValues(); }
 
 void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots) {
   const size_t k = slots.size();
@@ -119,18 +211,21 @@ void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots) {
     const int shift = 3 * l;
     const uint64_t entries = level_nodes_[l - 1];
     if (entries <= k) {
-      // Near the root the batch's paths merge: recomputing the whole (small) level is cheaper
-      // than finding the distinct entries.
-      for (uint64_t e = 0; e < entries; ++e) RecomputeEntry(l, e);
+      // Near the root the batch's paths merge: recomputing the whole (small) level, node by
+      // node, is cheaper than finding the distinct entries.
+      for (uint64_t node = 0; node < level_nodes_[l]; ++node) RecomputeNode(l, node);
       continue;
     }
+    // The children were written by the previous pass and are in cache; the nodes written here
+    // are worth prefetching only when their level does not fit in L2.
+    const bool prefetch = level_nodes_[l] * sizeof(InnerNode) > kCachedBytes;
     uint64_t previous = ~uint64_t{0};
     for (size_t i = 0; i < k; ++i) {
-      if (i + kAhead < k) {
-        const uint64_t ahead = slots[i + kAhead] >> shift;
-        Prefetch(NodeSums(l - 1, ahead));
-        if (l >= 2) Prefetch(inner_[l - 2][ahead].min);
-        PrefetchForWrite(&inner_[l - 1][ahead / kFanout]);
+      if (prefetch && i + kAhead < k) {
+        InnerNode& node = inner_[l - 1][slots[i + kAhead] >> (shift + 3)];
+        PrefetchForWrite(node.prefix);
+        PrefetchForWrite(node.sum);
+        PrefetchForWrite(node.min);
       }
       const uint64_t e = slots[i] >> shift;
       if (e == previous) continue;
@@ -143,8 +238,9 @@ void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots) {
 
 void SumTree::WriteLeaves(absl::Span<const uint64_t> slots, absl::Span<const double> weights) {
   const size_t k = slots.size();
+  for (size_t i = 0; i < std::min(k, kChunk); ++i) PrefetchForWrite(&leaves_[slots[i]]);
   for (size_t i = 0; i < k; ++i) {
-    if (i + kAhead < k) PrefetchForWrite(&leaves_[slots[i + kAhead]]);
+    if (i + kChunk < k) PrefetchForWrite(&leaves_[slots[i + kChunk]]);
     double& leaf = leaves_[slots[i]];
     const double w = weights[i] + 0.0;  // -0 becomes +0, so equal weights are equal bits
     positive_count_ += static_cast<int64_t>(w > 0) - static_cast<int64_t>(leaf > 0);
@@ -162,6 +258,16 @@ absl::Status SumTree::SetBatch(absl::Span<const uint64_t> slots, absl::Span<cons
                                                       slots.size(), weights.size()));
   }
   for (size_t i = 0; i < slots.size(); ++i) {
+    // Validation reads every slot anyway: start fetching the lines the update will write.
+    if (slots[i] < size_) {
+      PrefetchForWrite(&leaves_[slots[i]]);
+      if (depth_ > 1) {
+        const InnerNode& node = inner_[0][slots[i] / (kFanout * kFanout)];
+        PrefetchForWrite(node.prefix);
+        PrefetchForWrite(node.sum);
+        PrefetchForWrite(node.min);
+      }
+    }
     if (slots[i] >= size_) {
       return absl::InvalidArgumentError(
           absl::StrFormat("slot at index %d is %d, outside [0, %d)", i, slots[i], size_));
@@ -187,7 +293,7 @@ absl::Status SumTree::Assign(absl::Span<const double> weights) {
     positive_count_ += leaves_[i] > 0;
   }
   for (int l = 1; l < depth_; ++l) {
-    for (uint64_t e = 0; e < level_nodes_[l - 1]; ++e) RecomputeEntry(l, e);
+    for (uint64_t node = 0; node < level_nodes_[l]; ++node) RecomputeNode(l, node);
   }
   RecomputeRoot();
   return absl::OkStatus();
@@ -196,7 +302,13 @@ absl::Status SumTree::Assign(absl::Span<const double> weights) {
 uint64_t SumTree::DescendOne(double target) const {
   uint64_t node = 0;
   for (int l = depth_ - 1; l >= 0; --l) {
-    node = node * kFanout + PickChild(NodeSums(l, node), &target);
+    if (l == 0) {
+      const double* leaves = leaves_.data() + node * kFanout;
+      node = node * kFanout + Select(Scan(leaves), leaves, &target);
+    } else {
+      const InnerNode& inner = inner_[l - 1][node];
+      node = node * kFanout + Select(Load(inner.prefix), inner.sum, &target);
+    }
   }
   return node;
 }
@@ -210,13 +322,15 @@ void SumTree::DescendLockstep(double* targets, uint64_t* out, size_t count) cons
     for (int l = depth_ - 1; l >= 1; --l) {
       const InnerNode* level = inner_[l - 1].data();
       for (size_t j = 0; j < m; ++j) {
-        node[j] = node[j] * kFanout + PickChild(level[node[j]].sum, &t[j]);
-        Prefetch(NodeSums(l - 1, node[j]));
+        const InnerNode& inner = level[node[j]];
+        node[j] = node[j] * kFanout + Select(Load(inner.prefix), inner.sum, &t[j]);
+        Prefetch(DescentLine(l - 1, node[j]));
       }
     }
     const double* leaves = leaves_.data();
     for (size_t j = 0; j < m; ++j) {
-      node[j] = node[j] * kFanout + PickChild(leaves + node[j] * kFanout, &t[j]);
+      const double* c = leaves + node[j] * kFanout;
+      node[j] = node[j] * kFanout + Select(Scan(c), c, &t[j]);
     }
   }
 }
@@ -334,9 +448,13 @@ absl::Status SumTree::Verify() const {
     for (uint64_t e = 0; e < level_nodes_[l] * kFanout; ++e) {
       double sum = 0, min = kInf;
       if (e < level_nodes_[l - 1]) {
-        const double* child = NodeSums(l - 1, e);
-        sum = NodeSum(child);
-        min = l == 1 ? PositiveMin(child) : NodeMin(inner_[l - 2][e].min);
+        if (l == 1) {
+          sum = LastPrefix(Scan(leaves_.data() + e * kFanout));
+          min = PositiveMin(leaves_.data() + e * kFanout);
+        } else {
+          sum = inner_[l - 2][e].prefix[kFanout - 1];
+          min = NodeMin(inner_[l - 2][e].min);
+        }
       }
       const InnerNode& node = inner_[l - 1][e / kFanout];
       if (!bits_equal(node.sum[e % kFanout], sum) || !bits_equal(node.min[e % kFanout], min)) {
@@ -344,11 +462,18 @@ absl::Status SumTree::Verify() const {
             absl::StrFormat("level %d entry %d holds (%a, %a), a rebuild gives (%a, %a)", l, e,
                             node.sum[e % kFanout], node.min[e % kFanout], sum, min));
       }
+      if (e % kFanout == kFanout - 1) {
+        alignas(16) double prefix[kFanout];
+        Store(Scan(node.sum), prefix);
+        if (std::memcmp(prefix, node.prefix, sizeof prefix) != 0) {
+          return absl::InternalError(
+              absl::StrFormat("level %d node %d: prefixes differ from its sums", l, e / kFanout));
+        }
+      }
     }
   }
-  const double* root = NodeSums(depth_ - 1, 0);
-  const double min = depth_ == 1 ? PositiveMin(leaves_.data()) : NodeMin(inner_[depth_ - 2][0].min);
-  if (!bits_equal(total_, NodeSum(root)) || !bits_equal(min_positive_, min)) {
+  const auto [total, min] = RootValues();
+  if (!bits_equal(total_, total) || !bits_equal(min_positive_, min)) {
     return absl::InternalError("total or minimum differs from a rebuild");
   }
   return absl::OkStatus();

@@ -52,6 +52,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -133,22 +134,29 @@ class SumTree {
   ~SumTree();
 
  private:
-  // One node of an internal level: the sums of 8 subtrees, then their minimum positive leaves.
+  // One node of an internal level, three cache lines: the running prefixes of the sums of its
+  // 8 subtrees (all a descent reads), the sums, and the subtrees' minimum positive leaves.
   struct alignas(64) InnerNode {
+    double prefix[kFanout];
     double sum[kFanout];
     double min[kFanout];
   };
 
   SumTree(uint64_t slots, Options options);
 
-  const double* NodeSums(int level, uint64_t node) const {
-    return level == 0 ? leaves_.data() + node * kFanout : inner_[level - 1][node].sum;
+  // The cache line a descent reads at `node` of `level`.
+  const double* DescentLine(int level, uint64_t node) const {
+    return level == 0 ? leaves_.data() + node * kFanout : inner_[level - 1][node].prefix;
   }
   // Recomputes entry `entry` of level `level` >= 1 from its child node.
   void RecomputeEntry(int level, uint64_t entry);
+  // Recomputes all 8 entries of node `index` of level `level` >= 1 from their children.
+  void RecomputeNode(int level, uint64_t index);
   // Recomputes the internal entries above `slots`, whose leaves have changed, and the root.
   void RecomputeAbove(absl::Span<const uint64_t> slots);
   void RecomputeRoot();
+  // {total, minimum positive weight} as the root node gives them.
+  std::pair<double, double> RootValues() const;
   // Writes leaves without validation, maintaining positive_count_. Returns nothing.
   void WriteLeaves(absl::Span<const uint64_t> slots, absl::Span<const double> weights);
   // Descends for targets[0..count), writing slots to out. Targets are consumed.
