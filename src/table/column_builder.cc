@@ -118,38 +118,55 @@ bool ColumnBuilder::AppendJson(const JsonField& field,
   return true;
 }
 
-Type ColumnBuilder::InferType(std::optional<char> list_delimiter) const {
-  if (json_) {
-    switch (json_kind_) {
-      case JsonKind::kNumber:
-        return all_int_ ? Type::kInt64 : Type::kDouble;
-      case JsonKind::kBool:
-        return Type::kBool;
-      case JsonKind::kArray:
-        return Type::kStringList;
-      case JsonKind::kNull:
-      case JsonKind::kString:
-        return Type::kString;
-    }
-    return Type::kString;
+Type ColumnBuilder::InferJsonType() const {
+  switch (json_kind_) {
+    case JsonKind::kNumber:
+      return all_int_ ? Type::kInt64 : Type::kDouble;
+    case JsonKind::kBool:
+      return Type::kBool;
+    case JsonKind::kArray:
+      return Type::kStringList;
+    case JsonKind::kNull:
+    case JsonKind::kString:
+      return Type::kString;
   }
-  bool any = false, can_int = true, can_double = true, can_bool = true;
+  return Type::kString;
+}
+
+template <typename T, typename Parse>
+bool ColumnBuilder::TryFill(Parse parse, std::vector<T>* out) const {
   const size_t n = static_cast<size_t>(size());
-  for (size_t i = 0; i < n && (can_int || can_double || can_bool); ++i) {
-    if (IsNullCell(i)) continue;
-    any = true;
-    const std::string_view text = Cell(i);
-    int64_t iv;
-    double dv;
-    bool bv;
-    if (can_int && !ParseInt64(text, &iv)) can_int = false;
-    if (!can_int && can_double && !ParseDouble(text, &dv)) can_double = false;
-    if (can_bool && !ParseBool(text, &bv)) can_bool = false;
+  out->assign(n, T());
+  for (size_t i = 0; i < n; ++i) {
+    if (!IsNullCell(i) && !parse(Cell(i), &(*out)[i])) {
+      std::vector<T>().swap(*out);
+      return false;
+    }
   }
-  if (!any) return Type::kString;
-  if (can_int) return Type::kInt64;
-  if (can_double) return Type::kDouble;
-  if (can_bool) return Type::kBool;
+  return true;
+}
+
+Type ColumnBuilder::FillInferredText(std::optional<char> list_delimiter, Column* c) const {
+  const size_t n = static_cast<size_t>(size());
+  size_t first = 0;
+  while (first < n && IsNullCell(first)) ++first;
+  if (first == n) return Type::kString;
+  // Only types that the first value fits are tried on the whole column.
+  const std::string_view sample = Cell(first);
+  int64_t iv;
+  double dv;
+  bool bv;
+  if (ParseInt64(sample, &iv) && TryFill(ParseInt64, &c->ints_)) return Type::kInt64;
+  if (ParseDouble(sample, &dv) && TryFill(ParseDouble, &c->doubles_)) return Type::kDouble;
+  if (ParseBool(sample, &bv)) {
+    auto parse = [](std::string_view text, uint8_t* out) {
+      bool b;
+      if (!ParseBool(text, &b)) return false;
+      *out = b ? 1 : 0;
+      return true;
+    };
+    if (TryFill(parse, &c->bools_)) return Type::kBool;
+  }
   if (list_delimiter && !bytes_.empty() &&
       std::memchr(bytes_.data(), *list_delimiter, bytes_.size()) != nullptr) {
     return Type::kStringList;
@@ -208,29 +225,35 @@ void ColumnBuilder::BuildList(std::optional<char> list_delimiter, Column* c) {
 }
 
 Column ColumnBuilder::Finish(std::optional<char> list_delimiter) {
-  const Type type = declared_ ? *declared_ : InferType(list_delimiter);
-  Column c(name_, type);
+  Column c(name_, Type::kString);
   const size_t n = static_cast<size_t>(size());
   c.size_ = static_cast<int64_t>(n);
   FillValidity(&c);
+  Type type;
+  bool filled = false;  // the typed array is already built
+  if (declared_) {
+    type = *declared_;
+  } else if (json_) {
+    type = InferJsonType();
+  } else {
+    type = FillInferredText(list_delimiter, &c);
+    filled = true;
+  }
+  c.type_ = type;
   switch (type) {
     case Type::kInt64:
-      c.ints_.assign(n, 0);
-      for (size_t i = 0; i < n; ++i) {
-        if (!IsNullCell(i)) ParseInt64(Cell(i), &c.ints_[i]);
-      }
+      if (!filled) TryFill(ParseInt64, &c.ints_);  // values were checked when appended
       break;
     case Type::kDouble:
-      c.doubles_.assign(n, 0.0);
-      for (size_t i = 0; i < n; ++i) {
-        if (!IsNullCell(i)) ParseDouble(Cell(i), &c.doubles_[i]);
-      }
+      if (!filled) TryFill(ParseDouble, &c.doubles_);
       break;
     case Type::kBool:
-      c.bools_.assign(n, 0);
-      for (size_t i = 0; i < n; ++i) {
-        bool b = false;
-        if (!IsNullCell(i) && ParseBool(Cell(i), &b)) c.bools_[i] = b ? 1 : 0;
+      if (!filled) {
+        c.bools_.assign(n, 0);
+        for (size_t i = 0; i < n; ++i) {
+          bool b = false;
+          if (!IsNullCell(i) && ParseBool(Cell(i), &b)) c.bools_[i] = b ? 1 : 0;
+        }
       }
       break;
     case Type::kString:

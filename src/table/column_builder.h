@@ -53,7 +53,12 @@ class ColumnBuilder {
   std::string_view Cell(size_t i) const {
     return std::string_view(bytes_.data() + offsets_[i], offsets_[i + 1] - offsets_[i]);
   }
-  Type InferType(std::optional<char> list_delimiter) const;
+  Type InferJsonType() const;
+  // Infers a TSV/CSV column's type, filling `c`'s typed array when it is numeric or bool.
+  Type FillInferredText(std::optional<char> list_delimiter, Column* c) const;
+  // Parses every non-null cell into `*out`; false (and `*out` emptied) at the first failure.
+  template <typename T, typename Parse>
+  bool TryFill(Parse parse, std::vector<T>* out) const;
   void FillValidity(Column* c) const;
   void BuildList(std::optional<char> list_delimiter, Column* c);
 
