@@ -20,6 +20,7 @@
 #include "samplers/reservoir.h"
 #include "samplers/uniform_with_replacement.h"
 #include "samplers/universe.h"
+#include "samplers/weighted_shuffle.h"
 #include "samplers/weighted_without_replacement.h"
 
 namespace urn::cli {
@@ -122,18 +123,25 @@ absl::Status RunShuffle(const SampleOptions& o, RecordSource& src, RecordWriter&
   return absl::OkStatus();
 }
 
-// Weighted shuffle: rows of positive weight in the order of successive weighted draws, then
-// rows of weight 0 in input order (they are never drawn, as tsv-sample orders them last).
+// Weighted shuffle (samplers/weighted_shuffle.h): rows of positive weight in the order of
+// successive weighted draws, then rows of weight 0 in input order.
 absl::Status RunWeightedShuffle(const SampleOptions& o, RecordSource& src,
                                 const table::FieldList& wf, RecordWriter& w) {
   Loaded all;
   if (absl::Status s = LoadAll(src, &wf, all); !s.ok()) return s;
-  absl::StatusOr<std::vector<KeyedRow>> keys =
-      samplers::SmallestExponentialKeys(all.weights, {}, all.records.size(), o.seed, o.threads);
-  if (!keys.ok()) return keys.status();
-  for (const KeyedRow& k : *keys) w.Record(all.records.at(k.row), KeyToUnitValue(k.key), 1.0);
-  for (size_t i = 0; i < all.records.size(); ++i) {
-    if (all.weights[i] == 0) w.Record(all.records.at(i), 0.0, 1.0);
+  samplers::WeightedOptions options;
+  options.seed = o.seed;
+  options.threads = o.threads;
+  absl::StatusOr<samplers::Sample> shuffle = samplers::WeightedShuffle(all.weights, options);
+  if (!shuffle.ok()) return shuffle.status();
+  const random::KeyedStream stream(o.seed, random::Stream::kWeighted, 0);
+  const bool values = o.print_random;
+  for (uint64_t row : shuffle->rows) {
+    const double weight = all.weights[row];
+    const double value = values && weight > 0
+                             ? KeyToUnitValue(samplers::ExponentialKey(stream.Bits(row), weight))
+                             : 0.0;
+    w.Record(all.records.at(row), value, 1.0);
   }
   return absl::OkStatus();
 }

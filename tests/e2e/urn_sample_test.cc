@@ -174,6 +174,23 @@ TEST_F(UrnSample, DistinctKeepsMinimumPerKeyThenSamples) {
   EXPECT_LT(std::fabs(twos - 1900.0), 5 * std::sqrt(3800 * .25));
 }
 
+// -w alone: every positive line in selection order (its first N lines are exactly the weighted
+// sample of N with the same seed), then the zero-weight lines in input order.
+TEST_F(UrnSample, WeightedShuffleIsSelectionOrderThenZeroWeights) {
+  const std::string file = Table("t", {0, 3, 1, 0, 2, 5, 0, 4});
+  RunResult all = Sample({"-H", "-w", "weight", "-v", "9", file});
+  RunResult top3 = Sample({"-H", "-w", "weight", "-n", "3", "-v", "9", file});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  ASSERT_EQ(top3.exit_code, 0) << top3.err;
+  const std::vector<std::string> a = Lines(all.out), b = Lines(top3.out);
+  ASSERT_EQ(a.size(), 9u);
+  ASSERT_EQ(b.size(), 4u);
+  EXPECT_TRUE(std::equal(b.begin(), b.end(), a.begin()));
+  EXPECT_EQ(a[6].substr(0, 2), "0\t");
+  EXPECT_EQ(a[7].substr(0, 2), "3\t");
+  EXPECT_EQ(a[8].substr(0, 2), "6\t");
+}
+
 TEST_F(UrnSample, HeaderIsPrintedOnceAcrossFiles) {
   const std::string a = Table("a", {1, 1});
   const std::string b = Table("b", {1, 1});
