@@ -60,7 +60,12 @@ absl::Status UrnServer::PrepareDataDir() {
     return store.status();
   }
   metadata_ = *std::move(store);
-  return auth::EnsureAdmin(*metadata_, options_.data_dir, options_.admin_key_file);
+  if (absl::Status s = auth::EnsureAdmin(*metadata_, options_.data_dir, options_.admin_key_file);
+      !s.ok()) {
+    return s;
+  }
+  authenticator_ = std::make_unique<auth::Authenticator>(metadata_.get());
+  return authenticator_->Invalidate();
 }
 
 absl::Status UrnServer::Start() {
@@ -86,7 +91,7 @@ absl::Status UrnServer::Start() {
   // gRPC sets SO_REUSEPORT by default, which would let a second urnd share a busy port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options_.listen, creds, &port_);
-  services_.push_back(std::make_unique<ServerInfoService>(tls));
+  services_.push_back(std::make_unique<ServerInfoService>(authenticator_.get(), tls));
   for (auto& service : services_) builder.RegisterService(service.get());
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || port_ == 0) {

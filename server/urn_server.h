@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "auth/authenticator.h"
 #include "options.h"
 #include "storage/metadata_store.h"
 
@@ -46,6 +47,7 @@ class UrnServer {
 
   const ServerOptions options_;
   std::unique_ptr<storage::MetadataStore> metadata_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;

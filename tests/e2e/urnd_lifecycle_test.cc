@@ -145,6 +145,15 @@ TEST(UrndLifecycle, CliHealthCommandReportsServing) {
   testing::RunResult r = testing::Run({URN_CLI_PATH, "--server", addr, "health"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "SERVING\n");
+  // Every urn.v1 call needs a key; health does not.
+  testing::RunResult anonymous = testing::Run({URN_CLI_PATH, "--server", addr, "info"});
+  EXPECT_EQ(anonymous.exit_code, 1);
+  EXPECT_NE(anonymous.err.find("missing authorization"), std::string::npos) << anonymous.err;
+  const std::string key = testing::ReadFileOrEmpty(dir.Join("d") + "/admin.key");
+  testing::RunResult info = testing::Run(
+      {URN_CLI_PATH, "--server", addr, "--key", key.substr(0, key.size() - 1), "info"});
+  EXPECT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("version\t" URN_VERSION), std::string::npos) << info.out;
   urnd.Signal(SIGTERM);
   EXPECT_EQ(urnd.Wait(seconds(5)), 0);
   testing::RunResult down =
