@@ -24,6 +24,9 @@ esac
 
 bash deploy/install-deps.sh
 
+# ccache: paths relative to the checkout, so that clones in other directories share the cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+
 build_dir=${BUILD_DIR:-build}
 jobs=${URN_JOBS:-$(nproc)}
 cmake_args=(-S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release)
