@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "samplers/group_key.h"
-#include "table/csv_fields.h"
+#include "table/csv_record.h"
 #include "table/decimal.h"
 
 namespace urn::cli {
@@ -46,19 +46,27 @@ bool RecordSource::NextRaw(std::string_view* record) {
     return false;
   }
   record_line_ = reader_.line_number();
-  if (!csv_ || table::CsvRecordComplete(line)) {
+  if (!csv_) {
+    *record = line;
+    return true;
+  }
+  table::CsvRecordScanner scanner(delimiter_);
+  scanner.FindEnd(line);
+  if (!scanner.in_quotes()) {
     *record = line;
     return true;
   }
   // A quoted CSV field spans lines: join them with the newline they contained.
   csv_record_.assign(line.data(), line.size());
-  while (!table::CsvRecordComplete(csv_record_)) {
+  while (scanner.in_quotes()) {
     if (!reader_.Next(&line) || reader_.line_number() == 1) {
       status_ = reader_.status().ok() ? absl::InvalidArgumentError(absl::StrCat(
                                             Where(), ": unterminated quoted field at end of file"))
                                       : reader_.status();
       return false;
     }
+    scanner.FindEnd("\n");
+    scanner.FindEnd(line);
     csv_record_.push_back('\n');
     csv_record_.append(line.data(), line.size());
   }
@@ -95,19 +103,14 @@ std::string RecordSource::Where() const { return absl::StrCat(reader_.file(), ":
 absl::StatusOr<table::FieldList> RecordSource::ResolveFields(const std::string& flag,
                                                              const std::string& spec) const {
   std::vector<std::string_view> names;
-  std::vector<std::string> storage;
+  std::string scratch;
   if (header_) {
     if (csv_) {
-      for (int i = 0;; ++i) {
-        std::string scratch;
-        std::string_view f;
-        if (table::CsvFieldAt(*header_, delimiter_, i, &scratch, &f) !=
-            table::CsvFieldStatus::kOk) {
-          break;
-        }
-        storage.emplace_back(f);
+      table::CsvSplitError error;
+      if (!table::SplitCsvRecord(*header_, delimiter_, &scratch, &names, &error)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(flag, ": the CSV header is malformed: ", error.message));
       }
-      for (const std::string& s : storage) names.push_back(s);
     } else {
       names = table::SplitFields(*header_, delimiter_);
     }
@@ -127,17 +130,18 @@ absl::Status RecordSource::FieldOf(std::string_view record, int index, const cha
     return absl::InvalidArgumentError(
         absl::StrCat("no field ", index + 1, " (", role, "): the line has fewer fields"));
   }
-  switch (table::CsvFieldAt(record, delimiter_, index, scratch, field)) {
-    case table::CsvFieldStatus::kOk:
-      return absl::OkStatus();
-    case table::CsvFieldStatus::kMissing:
-      return absl::InvalidArgumentError(
-          absl::StrCat("no field ", index + 1, " (", role, "): the record has fewer fields"));
-    case table::CsvFieldStatus::kMalformed:
-      break;
+  std::vector<std::string_view> fields;
+  table::CsvSplitError error;
+  if (!table::SplitCsvRecord(record, delimiter_, scratch, &fields, &error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed CSV record in field ", error.field + 1, ": ", error.message));
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("malformed CSV record (a stray quote) before field ", index + 1));
+  if (static_cast<size_t>(index) >= fields.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no field ", index + 1, " (", role, "): the record has fewer fields"));
+  }
+  *field = fields[index];
+  return absl::OkStatus();
 }
 
 absl::Status RecordSource::ParseWeight(std::string_view record, int index, double* weight) const {
