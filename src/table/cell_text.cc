@@ -1,0 +1,71 @@
+#include "table/cell_text.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <system_error>
+
+namespace urn::table {
+namespace {
+
+// Removes one leading '+' (std::from_chars accepts only '-'); false when what is left cannot
+// start a number ("", "+-1", "++1").
+bool StripPlus(std::string_view* text) {
+  if (!text->empty() && text->front() == '+') {
+    text->remove_prefix(1);
+    if (!text->empty() && (text->front() == '-' || text->front() == '+')) return false;
+  }
+  return !text->empty();
+}
+
+}  // namespace
+
+bool ParseInt64(std::string_view text, int64_t* out) {
+  if (!StripPlus(&text)) return false;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *out, 10);
+  return ec == std::errc() && ptr == end;
+}
+
+bool ParseDouble(std::string_view text, double* out) {
+  if (!StripPlus(&text)) return false;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *out, std::chars_format::general);
+  if (ptr != end) return false;
+  if (ec == std::errc()) return true;
+  if (ec != std::errc::result_out_of_range) return false;
+  // Overflow or underflow: strtod gives +-HUGE_VAL or the nearest tiny value.
+  std::string copy(text);
+  *out = std::strtod(copy.c_str(), nullptr);
+  return true;
+}
+
+bool ParseBool(std::string_view text, bool* out) {
+  auto iequals = [](std::string_view a, std::string_view lower) {
+    if (a.size() != lower.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      char c = a[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (c != lower[i]) return false;
+    }
+    return true;
+  };
+  if (iequals(text, "true")) {
+    *out = true;
+    return true;
+  }
+  if (iequals(text, "false")) {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
+void AppendDouble(double v, std::string* out) {
+  char buf[64];
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), v);
+  if (r.ec != std::errc()) return;  // cannot happen with 64 bytes
+  out->append(buf, r.ptr);
+}
+
+}  // namespace urn::table

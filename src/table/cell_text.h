@@ -1,0 +1,29 @@
+// The text forms of typed cells: parsing a field's text as int64 / double / bool (the rules type
+// inference uses) and rendering a double in its shortest round-trip form.
+//
+// Rules: an integer is an optional sign ('+' or '-') and decimal digits, within int64 range;
+// a double is anything std::from_chars accepts in general format after an optional sign,
+// including "inf", "infinity" and "nan" in any case (magnitudes beyond double range become
+// +-inf); a bool is "true" or "false" in any case. No surrounding whitespace is allowed.
+// Cost: O(length of the text); no allocation except when a double overflows.
+//
+// Thread safety: all functions are pure.
+#ifndef URN_TABLE_CELL_TEXT_H_
+#define URN_TABLE_CELL_TEXT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace urn::table {
+
+bool ParseInt64(std::string_view text, int64_t* out);
+bool ParseDouble(std::string_view text, double* out);
+bool ParseBool(std::string_view text, bool* out);
+
+// Appends the shortest text that parses back to `v` ("nan", "inf", "-inf" for non-finite).
+void AppendDouble(double v, std::string* out);
+
+}  // namespace urn::table
+
+#endif  // URN_TABLE_CELL_TEXT_H_

@@ -1,0 +1,98 @@
+#include "table/table.h"
+
+#include <charconv>
+
+#include "table/cell_text.h"
+
+namespace urn::table {
+namespace {
+
+template <typename T>
+int64_t VectorBytes(const std::vector<T>& v) {
+  return static_cast<int64_t>(v.capacity() * sizeof(T));
+}
+
+}  // namespace
+
+Value Column::At(int64_t row) const {
+  if (IsNull(row)) return Value::Null();
+  switch (type_) {
+    case Type::kNull:
+      return Value::Null();
+    case Type::kInt64:
+      return Value::Int64(ints_[row]);
+    case Type::kDouble:
+      return Value::Double(doubles_[row]);
+    case Type::kBool:
+      return Value::Bool(bools_[row] != 0);
+    case Type::kString:
+      return Value::String(std::string(StringAt(row)));
+    case Type::kStringList: {
+      std::vector<std::string> list;
+      const int64_t n = ListSize(row);
+      list.reserve(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) list.emplace_back(ListElement(row, i));
+      return Value::StringList(std::move(list));
+    }
+  }
+  return Value::Null();
+}
+
+int64_t Column::MemoryBytes() const {
+  return static_cast<int64_t>(sizeof(Column) + name_.capacity() + arena_.capacity()) +
+         VectorBytes(valid_) + VectorBytes(ints_) + VectorBytes(doubles_) + VectorBytes(bools_) +
+         VectorBytes(offsets_) + VectorBytes(list_offsets_);
+}
+
+int Table::FindColumn(std::string_view name) const {
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    if (columns_[i].name() == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void Table::AppendCell(int col, int64_t row, std::string* out) const {
+  const Column& c = columns_[col];
+  if (c.IsNull(row)) return;
+  switch (c.type()) {
+    case Type::kNull:
+      return;
+    case Type::kInt64: {
+      char buf[24];
+      const std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), c.Int64Data()[row]);
+      out->append(buf, r.ptr);
+      return;
+    }
+    case Type::kDouble:
+      AppendDouble(c.DoubleData()[row], out);
+      return;
+    case Type::kBool:
+      out->append(c.BoolData()[row] ? "true" : "false");
+      return;
+    case Type::kString:
+      out->append(c.StringAt(row));
+      return;
+    case Type::kStringList: {
+      const int64_t n = c.ListSize(row);
+      for (int64_t i = 0; i < n; ++i) {
+        if (i > 0) out->push_back(list_delimiter_);
+        out->append(c.ListElement(row, i));
+      }
+      return;
+    }
+  }
+}
+
+std::string Table::RenderCell(int col, int64_t row) const {
+  std::string out;
+  AppendCell(col, row, &out);
+  return out;
+}
+
+int64_t Table::MemoryBytes() const {
+  int64_t bytes = static_cast<int64_t>(sizeof(Table) + raw_.capacity()) + VectorBytes(raw_offsets_);
+  for (const Column& c : columns_) bytes += c.MemoryBytes();
+  return bytes;
+}
+
+}  // namespace urn::table

@@ -1,0 +1,186 @@
+// TSV reading through TableBuilder: headers, inference, declared types, errors and limits.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "table/table_builder.h"
+
+namespace urn::table {
+namespace {
+
+absl::StatusOr<Table> Read(const std::string& text, ReadOptions options = {}) {
+  TableBuilder builder(std::move(options));
+  if (absl::Status s = builder.Append(text); !s.ok()) return s;
+  return builder.Finish();
+}
+
+ReadOptions NoHeader() {
+  ReadOptions o;
+  o.has_header = false;
+  return o;
+}
+
+TEST(TsvReader, InfersEachType) {
+  ReadOptions o;
+  o.list_delimiter = '|';
+  absl::StatusOr<Table> t = Read(
+      "i\td\tb\ts\tl\tn\tbig\tspecial\n"
+      "1\t1.5\ttrue\tx\ta|b\t\t9223372036854775807\tnan\n"
+      "-2\t3\tFalse\t2\tc\t\t9223372036854775808\t-inf\n",
+      o);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->column(0).type(), Type::kInt64);
+  EXPECT_EQ(t->column(1).type(), Type::kDouble);
+  EXPECT_EQ(t->column(2).type(), Type::kBool);
+  EXPECT_EQ(t->column(3).type(), Type::kString);
+  EXPECT_EQ(t->column(4).type(), Type::kStringList);
+  EXPECT_EQ(t->column(4).ListSize(0), 2);
+  EXPECT_EQ(t->column(4).ListElement(0, 1), "b");
+  EXPECT_EQ(t->column(5).type(), Type::kString);  // all null
+  EXPECT_TRUE(t->column(5).IsNull(0));
+  EXPECT_EQ(t->column(6).type(), Type::kDouble);  // out of int64 range
+  EXPECT_EQ(t->column(7).type(), Type::kDouble);
+  EXPECT_TRUE(std::isnan(t->column(7).DoubleData()[0]));
+}
+
+TEST(TsvReader, ListNeedsTheDelimiterSetAndPresent) {
+  absl::StatusOr<Table> t = Read("l\na|b\n");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->column(0).type(), Type::kString);
+  ReadOptions o;
+  o.list_delimiter = '|';
+  t = Read("l\na\nb\n", o);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->column(0).type(), Type::kString);
+  o.column_types["l"] = Type::kStringList;
+  t = Read("l\na\nb|\n", o);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->column(0).type(), Type::kStringList);
+  EXPECT_EQ(t->At(0, 1), Value::StringList({"b", ""}));
+}
+
+TEST(TsvReader, WithoutHeaderColumnsAreNumbered) {
+  absl::StatusOr<Table> t = Read("a\t1\nb\t2\n", NoHeader());
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->num_rows(), 2);
+  EXPECT_EQ(t->column(0).name(), "1");
+  EXPECT_EQ(t->column(1).name(), "2");
+  EXPECT_EQ(t->FindColumn("2"), 1);
+  EXPECT_EQ(t->column(1).type(), Type::kInt64);
+}
+
+TEST(TsvReader, HeaderOnlyAndEmptyInputGiveEmptyTables) {
+  absl::StatusOr<Table> t = Read("a\tb\n");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->num_columns(), 2);
+  EXPECT_EQ(t->num_rows(), 0);
+  t = Read("");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->num_columns(), 0);
+}
+
+TEST(TsvReader, SkipsEmptyLinesButCountsThem) {
+  absl::StatusOr<Table> t = Read("a\tb\n\n1\t2\n\r\n3\n");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().message(), "line 5: field 'b': expected 2 fields, got 1");
+}
+
+TEST(TsvReader, RaggedRowsAreErrorsWithLineNumbers) {
+  absl::StatusOr<Table> t = Read("id\tlabel\tweight\n1\ta\t2\n2\tb\n");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(t.status().message(), "line 3: field 'weight': expected 3 fields, got 2");
+  t = Read("a\n1\t2\n");
+  EXPECT_EQ(t.status().message(), "line 2: expected 1 fields, got 2");
+}
+
+TEST(TsvReader, DeclaredTypesAreCheckedPerValue) {
+  ReadOptions o;
+  o.column_types["w"] = Type::kDouble;
+  o.column_types["id"] = Type::kString;
+  absl::StatusOr<Table> t = Read("id\tw\n1\t2\n", o);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->column(0).type(), Type::kString);
+  EXPECT_EQ(t->column(1).type(), Type::kDouble);
+  t = Read("id\tw\n1\t2\n2\theavy\n", o);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().message(), "line 3: field 'w': expected double, got 'heavy'");
+  o.column_types["missing"] = Type::kInt64;
+  t = Read("id\tw\n1\t2\n", o);
+  EXPECT_NE(t.status().message().find("no column named 'missing'"), absl::string_view::npos);
+}
+
+TEST(TsvReader, RejectsDuplicateColumnNamesAndBadOptions) {
+  EXPECT_EQ(Read("a\tb\ta\n").status().message(), "line 1: duplicate column name 'a'");
+  ReadOptions o;
+  o.delimiter = '\n';
+  EXPECT_EQ(Read("a\n", o).status().code(), absl::StatusCode::kInvalidArgument);
+  ReadOptions n;
+  n.column_types["a"] = Type::kNull;
+  EXPECT_FALSE(Read("a\n", n).ok());
+}
+
+TEST(TsvReader, HonoursAnotherDelimiter) {
+  ReadOptions o;
+  o.delimiter = ' ';
+  absl::StatusOr<Table> t = Read("a b\n1 x\n", o);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->column(1).StringAt(0), "x");
+}
+
+TEST(TsvReader, EnforcesLimits) {
+  ReadOptions o;
+  o.max_rows = 2;
+  absl::StatusOr<Table> t = Read("a\n1\n2\n3\n", o);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(t.status().message(), "line 4: more than max_rows (2) rows");
+  ReadOptions c;
+  c.max_columns = 2;
+  EXPECT_EQ(Read("a\tb\tc\n", c).status().code(), absl::StatusCode::kResourceExhausted);
+  ReadOptions f;
+  f.max_field_bytes = 3;
+  t = Read("a\tb\n1\t1234\n", f);
+  EXPECT_EQ(t.status().message(), "line 2: field 'b': field longer than max_field_bytes (3)");
+  ReadOptions l;
+  l.max_line_bytes = 8;
+  t = Read("a\n1\n123456789\n", l);
+  EXPECT_EQ(t.status().message(), "line 3: record longer than max_line_bytes (8)");
+  t = Read("a\n1\n123456789", l);  // the unterminated last line too
+  EXPECT_EQ(t.status().message(), "line 3: record longer than max_line_bytes (8)");
+  ReadOptions total;
+  total.max_total_bytes = 6;
+  t = Read("a\n1\n2\n3\n", total);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(t.status().message(), "line 4: input longer than max_total_bytes (6)");
+}
+
+TEST(TsvReader, ErrorsAreStickyAndFinishIsOnce) {
+  TableBuilder b(ReadOptions{});
+  ASSERT_FALSE(b.Append("a\tb\n1\n").ok());
+  EXPECT_FALSE(b.Append("1\t2\n").ok());
+  EXPECT_EQ(b.Finish().status().message(), "line 2: field 'b': expected 2 fields, got 1");
+  TableBuilder ok(ReadOptions{});
+  ASSERT_TRUE(ok.Finish().ok());
+  EXPECT_EQ(ok.Finish().status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(TsvReader, StartInputRestartsLinesAndChecksHeaders) {
+  TableBuilder b(ReadOptions{});
+  ASSERT_TRUE(b.StartInput("x.tsv").ok());
+  ASSERT_TRUE(b.Append("a\tb\n1\t2").ok());
+  ASSERT_TRUE(b.StartInput("y.tsv").ok());
+  ASSERT_TRUE(b.Append("a\tb\n3\t4\n").ok());
+  absl::StatusOr<Table> t = b.Finish();
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->num_rows(), 2);
+  TableBuilder bad(ReadOptions{});
+  ASSERT_TRUE(bad.StartInput("x.tsv").ok());
+  ASSERT_TRUE(bad.Append("a\tb\n1\t2\n").ok());
+  ASSERT_TRUE(bad.StartInput("y.tsv").ok());
+  EXPECT_EQ(bad.Append("a\tc\n").message(),
+            "y.tsv:1: header differs from the first input's header");
+}
+
+}  // namespace
+}  // namespace urn::table
