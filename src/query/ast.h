@@ -131,6 +131,7 @@ using SampleClause =
     std::variant<NoSample, SampleBy, UniformSample, UniverseSample, DistinctSample, UsingSample>;
 
 struct Query {
+  std::string text;                   // the query as written (errors found later point into it)
   std::optional<std::string> source;  // FROM name / SAMPLE name (as written, '@' kept)
   SourceSpan source_span;
   std::unique_ptr<Expr> where;  // null: no WHERE

@@ -49,6 +49,7 @@ class Parser {
 
   absl::StatusOr<Query> Run() {
     Query q;
+    q.text = std::string(text_);
     absl::Status s;
     if (Peek().Is("select")) {
       s = ParseSelect(q);
@@ -89,8 +90,8 @@ class Parser {
   }
   absl::Status Expect(TokenKind kind, const std::string& context) {
     if (Peek().kind != kind) {
-      return Error(Peek().span, absl::StrCat("expected ", std::string(TokenKindName(kind)), " ", context,
-                                             ", found ", Describe(Peek())));
+      return Error(Peek().span, absl::StrCat("expected ", std::string(TokenKindName(kind)), " ",
+                                             context, ", found ", Describe(Peek())));
     }
     Advance();
     return absl::OkStatus();
