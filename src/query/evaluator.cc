@@ -1,0 +1,238 @@
+#include "query/evaluator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "query/parser.h"
+#include "samplers/alias_table.h"
+#include "samplers/bernoulli.h"
+#include "samplers/distinct.h"
+#include "samplers/group_key.h"
+#include "samplers/parallel_for.h"
+#include "samplers/reservoir.h"
+#include "samplers/universe.h"
+#include "samplers/weighted_without_replacement.h"
+
+namespace urn::query {
+namespace {
+
+absl::Status CheckSchema(const Plan& plan, const table::Table& table) {
+  const Schema actual = SchemaOf(table);
+  if (actual.size() != plan.schema.size()) {
+    return absl::FailedPreconditionError(absl::StrCat("the query was planned for a table of ",
+                                                      plan.schema.size(), " columns; this one has ",
+                                                      actual.size()));
+  }
+  for (size_t i = 0; i < actual.size(); ++i) {
+    if (actual[i].name != plan.schema[i].name || actual[i].type != plan.schema[i].type) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "column ", i + 1, " is '", actual[i].name, "' (",
+          std::string(table::TypeName(actual[i].type)), "); the query was planned for '",
+          plan.schema[i].name, "' (", std::string(table::TypeName(plan.schema[i].type)), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Filter and weights for every row, evaluated in `threads` ranges.
+struct Evaluated {
+  std::vector<uint8_t> pass;    // when asked
+  std::vector<double> weights;  // when asked
+  uint64_t passed = 0;
+};
+
+absl::StatusOr<Evaluated> Evaluate(const Program& program, const table::Table& table,
+                                   bool want_pass, bool want_weights, int threads) {
+  Evaluated ev;
+  const int64_t n = table.num_rows();
+  if (want_pass) ev.pass.resize(n);
+  if (want_weights) ev.weights.resize(n);
+  // Ranges of whole blocks; enough ranges that two threads stay busy, few enough that each
+  // range's scratch registers are set up rarely.
+  const int64_t block = Program::kBlockRows;
+  const int64_t per_range =
+      std::max<int64_t>(block * 64, (n / (4 * std::max(threads, 1)) / block + 1) * block);
+  const uint64_t ranges = static_cast<uint64_t>((n + per_range - 1) / per_range);
+  std::vector<absl::Status> status(ranges);
+  std::vector<int64_t> passed(ranges, 0);
+  samplers::ParallelFor(ranges, threads, [&](uint64_t r) {
+    const int64_t begin = static_cast<int64_t>(r) * per_range;
+    const int64_t end = std::min(n, begin + per_range);
+    status[r] = program.Evaluate(table, begin, end, want_pass ? ev.pass.data() + begin : nullptr,
+                                 want_weights ? ev.weights.data() + begin : nullptr, &passed[r]);
+  });
+  for (uint64_t r = 0; r < ranges; ++r) {
+    if (!status[r].ok()) return status[r];
+    ev.passed += passed[r];
+  }
+  return ev;
+}
+
+// The text of the key columns of `row`, as the command line's -k hashes it.
+class KeyHasher {
+ public:
+  KeyHasher(const table::Table& table, const std::vector<int>& columns)
+      : table_(table), columns_(columns), text_(columns.size()), views_(columns.size()) {}
+
+  uint64_t Hash(int64_t row) {
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      const table::Column& col = table_.column(columns_[i]);
+      if (col.type() == table::Type::kString) {
+        views_[i] = col.StringAt(row);
+      } else {
+        text_[i].clear();
+        table_.AppendCell(columns_[i], row, &text_[i]);
+        views_[i] = text_[i];
+      }
+    }
+    return samplers::HashKeyColumns(views_);
+  }
+
+ private:
+  const table::Table& table_;
+  const std::vector<int>& columns_;
+  std::vector<std::string> text_;
+  std::vector<std::string_view> views_;
+};
+
+}  // namespace
+
+absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table, uint64_t seed,
+                                     int threads) {
+  if (absl::Status s = CheckSchema(plan, table); !s.ok()) return s;
+  if (plan.seed) seed = *plan.seed;
+  QueryResult result;
+  result.weight_column = plan.weight_column;
+  const bool ht = plan.weight_column.has_value();
+  const auto n = static_cast<uint64_t>(table.num_rows());
+  result.rows_scanned = n;
+  const bool weighted = plan.sampler == SamplerKind::kWeightedWithReplacement ||
+                        plan.sampler == SamplerKind::kWeightedWithoutReplacement;
+  const bool need_pass = !weighted && plan.program->has_filter();
+  absl::StatusOr<Evaluated> ev = Evaluate(*plan.program, table, need_pass, weighted, threads);
+  if (!ev.ok()) return ev.status();
+  result.rows_passed = ev->passed;
+  auto passes = [&](uint64_t row) { return !need_pass || ev->pass[row] != 0; };
+
+  switch (plan.sampler) {
+    case SamplerKind::kAll:
+      for (uint64_t r = 0; r < n; ++r) {
+        if (passes(r)) result.rows.push_back(r);
+      }
+      if (ht) result.weights.assign(result.rows.size(), 1.0);
+      break;
+
+    case SamplerKind::kWeightedWithoutReplacement: {
+      samplers::WeightedOptions o;
+      o.seed = seed;
+      o.threads = threads;
+      o.order = samplers::SampleOrder::kSelection;
+      o.ht_weights = ht;
+      absl::StatusOr<samplers::Sample> s = samplers::WeightedSampleWithoutReplacement(
+          ev->weights, plan.count.value_or(ev->passed), o);
+      if (!s.ok()) return s.status();
+      result.rows = std::move(s->rows);
+      result.weights = std::move(s->ht_weights);
+      break;
+    }
+
+    case SamplerKind::kWeightedWithReplacement: {
+      const uint64_t draws = plan.count.value_or(ev->passed);
+      double total = 0;
+      for (double w : ev->weights) total += w;
+      if (draws == 0 || !(total > 0)) break;
+      absl::StatusOr<samplers::AliasTable> alias = samplers::AliasTable::Build(ev->weights);
+      if (!alias.ok()) return alias.status();
+      result.rows.resize(draws);
+      alias->Draw(seed, 0, std::span<uint64_t>(result.rows));
+      if (ht) {
+        result.weights.reserve(draws);
+        for (uint64_t row : result.rows) {
+          result.weights.push_back(total / (static_cast<double>(draws) * ev->weights[row]));
+        }
+      }
+      break;
+    }
+
+    case SamplerKind::kBernoulli: {
+      if (plan.fraction <= 0 || n == 0) break;
+      samplers::BernoulliOptions o;
+      o.seed = seed;
+      o.threads = threads;
+      o.with_weights = false;
+      absl::StatusOr<samplers::Sample> s = samplers::SampleBernoulli(n, plan.fraction, o);
+      if (!s.ok()) return s.status();
+      for (uint64_t row : s->rows) {
+        if (passes(row)) result.rows.push_back(row);
+      }
+      if (ht) result.weights.assign(result.rows.size(), 1.0 / plan.fraction);
+      break;
+    }
+
+    case SamplerKind::kReservoir: {
+      std::vector<uint64_t> passing;
+      if (need_pass) {
+        passing.reserve(ev->passed);
+        for (uint64_t r = 0; r < n; ++r) {
+          if (ev->pass[r]) passing.push_back(r);
+        }
+      }
+      const uint64_t m = need_pass ? passing.size() : n;
+      const uint64_t k =
+          plan.count ? *plan.count
+                     : static_cast<uint64_t>(std::llround(plan.fraction * static_cast<double>(m)));
+      samplers::Sample s =
+          samplers::SampleReservoir(m, k, seed, samplers::OutputOrder::kRandom, ht);
+      result.rows.reserve(s.rows.size());
+      for (uint64_t i : s.rows) result.rows.push_back(need_pass ? passing[i] : i);
+      result.weights = std::move(s.ht_weights);
+      break;
+    }
+
+    case SamplerKind::kUniverse: {
+      absl::StatusOr<samplers::UniverseSampler> u =
+          samplers::UniverseSampler::Create(plan.fraction, seed);
+      if (!u.ok()) return u.status();
+      KeyHasher keys(table, plan.key_columns);
+      for (uint64_t r = 0; r < n; ++r) {
+        if (passes(r) && u->KeepHash(keys.Hash(static_cast<int64_t>(r)))) result.rows.push_back(r);
+      }
+      if (ht) result.weights.assign(result.rows.size(), u->weight());
+      break;
+    }
+
+    case SamplerKind::kDistinct: {
+      absl::StatusOr<samplers::DistinctSampler> d =
+          samplers::DistinctSampler::Create(plan.fraction, plan.min_rows, seed);
+      if (!d.ok()) return d.status();
+      KeyHasher keys(table, plan.key_columns);
+      for (uint64_t r = 0; r < n; ++r) {
+        if (!passes(r)) continue;
+        const samplers::DistinctSampler::Decision dec =
+            d->OfferHash(keys.Hash(static_cast<int64_t>(r)));
+        if (!dec.keep) continue;
+        result.rows.push_back(r);
+        if (ht) result.weights.push_back(dec.weight);
+      }
+      break;
+    }
+  }
+  if (!ht) result.weights.clear();
+  return result;
+}
+
+absl::StatusOr<QueryResult> RunQueryText(std::string_view text, const table::Table& table,
+                                         uint64_t seed, int threads, const QueryLimits& limits) {
+  absl::StatusOr<Query> q = ParseQuery(text, limits);
+  if (!q.ok()) return q.status();
+  absl::StatusOr<Plan> p = PlanQuery(*q, table);
+  if (!p.ok()) return p.status();
+  return RunQuery(*p, table, seed, threads);
+}
+
+}  // namespace urn::query

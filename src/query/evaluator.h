@@ -1,0 +1,59 @@
+// RunQuery: runs a Plan (planner.h) over a Table and returns the sampled rows.
+//
+// Two steps. First the plan's Program evaluates the WHERE filter and the sampling weight for
+// every row, in parallel over `threads` contiguous ranges (a pure function of the row, so the
+// result does not depend on the thread count). Then the core sampler named by the plan runs
+// with the request's seed (or the query's REPEATABLE seed), exactly as the command line runs
+// it for the equivalent flags; see planner.h for the mapping and for how WHERE interacts
+// with each sampler's randomness.
+//
+// Output order: weighted without replacement: selection order; with replacement: draw order
+// (the d-th row is draw d, a row may repeat); reservoir: random; everything else: input order.
+// Weights (only when the query says WITH WEIGHT AS name): the Horvitz–Thompson weight of each
+// output row, 1/(its inclusion probability): 1/p for Bernoulli and universe; 1 or 1/p for
+// DISTINCT; N/k for reservoir over N passing rows; the rank-conditioning weights of
+// weighted_without_replacement.h; for draws with replacement the Hansen–Hurwitz weight
+// W / (draws * w_i); 1 for a plain SELECT.
+//
+// Edge cases: no row with positive weight (or no passing row) gives an empty result, not an
+// error. A weight that is negative, NaN or infinite is InvalidArgument naming the data row.
+// A table whose columns differ from the plan's schema is FailedPrecondition.
+//
+// Cost: O(rows) for evaluation (a few ns per row per condition) plus the sampler's cost.
+// Memory: 9 bytes per row for weights and filter, plus the result.
+// Thread safety: reentrant; the Plan and Table are only read.
+#ifndef URN_QUERY_EVALUATOR_H_
+#define URN_QUERY_EVALUATOR_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "query/limits.h"
+#include "query/planner.h"
+#include "table/table.h"
+
+namespace urn::query {
+
+struct QueryResult {
+  std::vector<uint64_t> rows;                // 0-based row indices into the table, in output order
+  std::optional<std::string> weight_column;  // WITH WEIGHT AS name
+  std::vector<double> weights;               // one per row when weight_column is set, else empty
+  uint64_t rows_scanned = 0;                 // rows of the table
+  uint64_t rows_passed = 0;                  // rows that passed WHERE
+};
+
+absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table, uint64_t seed,
+                                     int threads = 1);
+
+// ParseQuery, PlanQuery and RunQuery in one call (errors carry positions; see FormatError).
+absl::StatusOr<QueryResult> RunQueryText(std::string_view text, const table::Table& table,
+                                         uint64_t seed, int threads = 1,
+                                         const QueryLimits& limits = {});
+
+}  // namespace urn::query
+
+#endif  // URN_QUERY_EVALUATOR_H_
