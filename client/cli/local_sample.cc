@@ -8,6 +8,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "query/error.h"
+#include "query/evaluator.h"
+#include "query/parser.h"
+#include "query/planner.h"
 #include "random/counter_rng.h"
 #include "record_arena.h"
 #include "record_source.h"
@@ -22,6 +26,7 @@
 #include "samplers/universe.h"
 #include "samplers/weighted_shuffle.h"
 #include "samplers/weighted_without_replacement.h"
+#include "table/read_table.h"
 
 namespace urn::cli {
 namespace {
@@ -409,6 +414,47 @@ absl::Status RunRandomInorder(const SampleOptions& o, RecordSource& src, const t
   return src.status();
 }
 
+// --query: the query is parsed first (a malformed query is refused before any input is read),
+// then the input is loaded into a typed table, planned (type errors) and run.
+absl::Status RunQueryMode(const SampleOptions& o, Output& out) {
+  absl::StatusOr<query::Query> parsed = query::ParseQuery(o.query);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(query::FormatError(o.query, parsed.status()));
+  }
+  table::ReadOptions read;
+  read.format = o.csv ? table::Format::kCsv : table::Format::kTsv;
+  read.has_header = o.header;
+  read.delimiter = o.delimiter;
+  if (o.list_delimiter != 0) read.list_delimiter = o.list_delimiter;
+  read.keep_raw_rows = true;
+  absl::StatusOr<table::Table> data = table::ReadTableFromFiles(o.files, read);
+  if (!data.ok()) return data.status();
+  absl::StatusOr<query::Plan> plan = query::PlanQuery(*parsed, *data);
+  if (!plan.ok()) return absl::InvalidArgumentError(query::FormatError(o.query, plan.status()));
+  absl::StatusOr<query::QueryResult> result = query::RunQuery(*plan, *data, o.seed, o.threads);
+  if (!result.ok()) return result.status();
+  if (o.header) {
+    for (int c = 0; c < data->num_columns(); ++c) {
+      if (c > 0) out.Put(o.delimiter);
+      out.Write(data->column(c).name());
+    }
+    if (result->weight_column) {
+      out.Put(o.delimiter);
+      out.Write(*result->weight_column);
+    }
+    out.Put('\n');
+  }
+  for (size_t i = 0; i < result->rows.size(); ++i) {
+    out.Write(data->RawRow(static_cast<int64_t>(result->rows[i])));
+    if (result->weight_column) {
+      out.Put(o.delimiter);
+      out.WriteDouble(result->weights[i]);
+    }
+    out.Put('\n');
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<table::FieldList> SingleField(RecordSource& src, const std::string& flag,
                                              const std::string& spec) {
   absl::StatusOr<table::FieldList> f = src.ResolveFields(flag, spec);
@@ -422,6 +468,7 @@ absl::StatusOr<table::FieldList> SingleField(RecordSource& src, const std::strin
 }  // namespace
 
 absl::Status RunLocalSample(const SampleOptions& o, Output& out) {
+  if (o.mode == SampleMode::kQuery) return RunQueryMode(o, out);
   RecordSource src(o.files, o.header, o.csv, o.delimiter);
   if (absl::Status s = src.Start(); !s.ok()) return s;
   std::optional<table::FieldList> weight_field, key_fields;
@@ -460,6 +507,8 @@ absl::Status RunLocalSample(const SampleOptions& o, Output& out) {
         return RunUniverseBatched(o, src, *kf, writer);
       }
       return RunStreaming(o, src, kf, writer);
+    case SampleMode::kQuery:
+      break;  // handled above
     case SampleMode::kBernoulli:
     case SampleMode::kDistinct:
       return RunStreaming(o, src, kf, writer);

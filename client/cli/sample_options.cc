@@ -36,6 +36,13 @@ Modes (the options select one):
   -k F -p P --min-per-key M
                       U-SQL DISTINCT(P, M): the first M lines of every key are kept (weight 1),
                       later lines with probability P (weight 1/P). Memory: one counter per key.
+  --query Q           A sampling query over the file's columns (names from -H, else 1, 2, ...):
+                        SELECT * WHERE label != 'x' SAMPLE BY max_weight(contains(findings,
+                          'Hernia'): 20, True: 1) REPLACE false LIMIT 100      (Deep Lake TQL)
+                        SAMPLE ON ZipCode DISTINCT (0.1, 3) WITH WEIGHT AS _Weight   (U-SQL)
+                        SELECT * USING SAMPLE 10% (bernoulli) REPEATABLE (42)        (DuckDB)
+                      Output as the query says. Memory: the whole input, typed by column.
+                      --list-delimiter C splits list fields for contains().
 
 Reproducibility: the same seed (--seed, -s, -v) gives the same output on any machine and in
 any run; without one every run differs. Every random decision is a pure function of the seed
@@ -93,6 +100,9 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   app.add_option("--with-weight", o.with_weight, "append the Horvitz-Thompson weight column");
   app.add_option("-d,--delimiter", delimiter, "field delimiter (default TAB)");
   app.add_flag("--csv", o.csv, "RFC 4180 CSV input (delimiter ',' unless -d)");
+  std::string list_delimiter;
+  app.add_option("--query", o.query, "a sampling query (TQL, U-SQL SAMPLE, DuckDB USING SAMPLE)");
+  app.add_option("--list-delimiter", list_delimiter, "splits list-valued fields, e.g. '|'");
   app.add_option("--threads", o.threads, "threads for weighted sampling")->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -107,6 +117,13 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
     return absl::InvalidArgumentError("-d/--delimiter must be a single character");
   }
   o.delimiter = delimiter[0];
+  if (!list_delimiter.empty()) {
+    if (list_delimiter.size() != 1 || list_delimiter[0] == o.delimiter) {
+      return absl::InvalidArgumentError(
+          "--list-delimiter must be one character other than the field delimiter");
+    }
+    o.list_delimiter = list_delimiter[0];
+  }
   o.compat = compatibility_mode || o.print_random || o.gen_random_inorder;
   o.seed = seed_given && seed_value != 0 ? seed_value : static_seed ? kStaticSeed : RandomSeed();
   if (o.threads < 1 || o.threads > 256) {
@@ -137,6 +154,16 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   }
   if (app.count("--min-per-key") > 0 && (o.print_random || o.gen_random_inorder)) {
     return absl::InvalidArgumentError("random values are not defined with --min-per-key");
+  }
+  if (!o.query.empty()) {
+    if (replace || has_prob || has_weight || has_key || o.num > 0 || !o.with_weight.empty() ||
+        o.print_random || o.gen_random_inorder || o.inorder) {
+      return absl::InvalidArgumentError(
+          "--query says everything itself: it cannot be combined with -n, -p, -w, -k, -r, -i, "
+          "--with-weight (use WITH WEIGHT AS) or random values");
+    }
+    o.mode = SampleMode::kQuery;
+    return o;
   }
   if (replace) {
     o.mode = has_weight ? SampleMode::kWeightedReplace : SampleMode::kReplace;

@@ -21,6 +21,7 @@ enum class SampleMode {
   kBernoulli,        // -p P
   kUniverse,         // -k F -p P
   kDistinct,         // -k F -p P --min-per-key M
+  kQuery,            // --query Q
 };
 
 struct SampleOptions {
@@ -40,6 +41,8 @@ struct SampleOptions {
   std::string with_weight;  // HT weight column name; empty: none
   char delimiter = '\t';
   bool csv = false;
+  std::string query;        // --query
+  char list_delimiter = 0;  // --list-delimiter; 0: none
   uint64_t seed = 0;
   int threads = 2;
 };

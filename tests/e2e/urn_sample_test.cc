@@ -327,6 +327,54 @@ TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
       << missing.err;
 }
 
+// A query runs the same core sampler with the same seed as the equivalent flags.
+TEST_F(UrnSample, QueryGivesTheSameRowsAsTheEquivalentFlags) {
+  std::vector<double> w;
+  for (int i = 0; i < 3000; ++i) w.push_back(i % 7);
+  const std::string file = Table("t", w, 300);
+  for (const auto& [query, flags] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"SELECT * SAMPLE BY weight REPLACE false LIMIT 25", {"-n", "25", "-w", "weight"}},
+           {"SELECT * SAMPLE BY weight LIMIT 40", {"-r", "-n", "40", "-w", "weight"}},
+           {"SAMPLE UNIFORM (0.05)", {"-p", "0.05"}},
+           {"SAMPLE ON key UNIVERSE (0.1)", {"-k", "key", "-p", "0.1"}},
+           {"SAMPLE ON key DISTINCT (0.1, 2)", {"-k", "key", "-p", "0.1", "--min-per-key", "2"}},
+           {"SELECT * USING SAMPLE 20 ROWS", {"-n", "20"}}}) {
+    RunResult q = Sample({"-H", "-v", "77", "--query", query, file});
+    std::vector<std::string> args = flags;
+    args.insert(args.end(), {"-H", "-v", "77", file});
+    RunResult f = Sample(args);
+    ASSERT_EQ(q.exit_code, 0) << query << ": " << q.err;
+    ASSERT_EQ(f.exit_code, 0) << f.err;
+    EXPECT_GT(Lines(q.out).size(), 1u) << query;
+    EXPECT_EQ(q.out, f.out) << query;
+  }
+}
+
+// The U-SQL reference's five rows: DISTINCT (0.1, 3) on ZipCode keeps every row, weight 1.
+TEST_F(UrnSample, QueryUsqlDistinctExampleKeepsAllFiveRows) {
+  const std::string file = dir_.Join("zip.tsv");
+  testing::WriteFileOrDie(file,
+                          "ZipCode\tName\n98052\tAnn\n98052\tBob\n98004\tCid\n98052\tDee\n"
+                          "98004\tEve\n");
+  RunResult r = Sample(
+      {"-H", "-s", "--query", "SAMPLE ON ZipCode DISTINCT (0.1, 3) WITH WEIGHT AS _Weight", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "ZipCode\tName\t_Weight\n98052\tAnn\t1\n98052\tBob\t1\n98004\tCid\t1\n"
+            "98052\tDee\t1\n98004\tEve\t1\n");
+}
+
+TEST_F(UrnSample, BadQueryShowsLineColumnAndCaret) {
+  const std::string file = Table("t", {1, 2});
+  RunResult r = Sample({"-H", "--query", "SELECT * WHERE nope > 3 SAMPLE BY 1", file});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("1:16: unknown column 'nope'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\n                 ^~~~"), std::string::npos) << r.err;
+  r = Sample({"-H", "--query", "SAMPLE UNIFORM (0.1)", "-n", "3", file});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--query says everything itself"), std::string::npos) << r.err;
+}
+
 TEST_F(UrnSample, HelpExplainsEveryMode) {
   RunResult r = Sample({"--help"});
   EXPECT_EQ(r.exit_code, 0);
