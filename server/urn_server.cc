@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "auth/bootstrap.h"
+#include "datasets/datasets_service.h"
 #include "server_info_service.h"
 
 namespace urn::server {
@@ -65,7 +66,9 @@ absl::Status UrnServer::PrepareDataDir() {
     return s;
   }
   authenticator_ = std::make_unique<auth::Authenticator>(metadata_.get());
-  return authenticator_->Invalidate();
+  if (absl::Status s = authenticator_->Invalidate(); !s.ok()) return s;
+  datasets_ = std::make_unique<DatasetRegistry>(metadata_.get());
+  return datasets_->Load();
 }
 
 absl::Status UrnServer::Start() {
@@ -88,10 +91,12 @@ absl::Status UrnServer::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  builder.SetMaxReceiveMessageSize(4 << 20);
   // gRPC sets SO_REUSEPORT by default, which would let a second urnd share a busy port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options_.listen, creds, &port_);
   services_.push_back(std::make_unique<ServerInfoService>(authenticator_.get(), tls));
+  services_.push_back(std::make_unique<DatasetsService>(authenticator_.get(), datasets_.get()));
   for (auto& service : services_) builder.RegisterService(service.get());
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || port_ == 0) {

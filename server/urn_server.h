@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "auth/authenticator.h"
+#include "datasets/dataset_registry.h"
 #include "options.h"
 #include "storage/metadata_store.h"
 
@@ -48,6 +49,7 @@ class UrnServer {
   const ServerOptions options_;
   std::unique_ptr<storage::MetadataStore> metadata_;
   std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<DatasetRegistry> datasets_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;

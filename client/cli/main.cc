@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "local_sample.h"
@@ -18,9 +19,33 @@ std::string EnvOr(const char* name, const std::string& fallback) {
   return v && *v ? std::string(v) : fallback;
 }
 
+// Errors read as sentences: the server's message, with what kind of failure it is when the
+// message alone does not say.
 int Fail(const absl::Status& s) {
-  std::fprintf(stderr, "urn: %s\n", std::string(s.message()).c_str());
+  std::string text(s.message());
+  if (absl::IsUnauthenticated(s)) text = "not authenticated: " + text;
+  if (absl::IsPermissionDenied(s)) text = "permission denied: " + text;
+  if (absl::IsUnavailable(s)) text = "server unavailable: " + text;
+  if (absl::IsDeadlineExceeded(s)) text = "timed out: " + text;
+  std::fprintf(stderr, "urn: %s\n", text.c_str());
   return 1;
+}
+
+const char* TypeName(urn::v1::ColumnType t) {
+  switch (t) {
+    case urn::v1::COLUMN_TYPE_INT64:
+      return "int64";
+    case urn::v1::COLUMN_TYPE_DOUBLE:
+      return "double";
+    case urn::v1::COLUMN_TYPE_STRING:
+      return "string";
+    case urn::v1::COLUMN_TYPE_BOOL:
+      return "bool";
+    case urn::v1::COLUMN_TYPE_STRING_LIST:
+      return "list<string>";
+    default:
+      return "?";
+  }
 }
 
 // `urn sample ...` on local files.
@@ -69,6 +94,26 @@ int main(int argc, char** argv) {
   CLI::App* health = app.add_subcommand("health", "exit 0 when the server reports SERVING");
   health->add_option("--service", service, "service name to check (default: the server)");
   CLI::App* info = app.add_subcommand("info", "print the server's version and uptime");
+  std::string key_file = EnvOr("URN_KEY_FILE", "");
+  app.add_option("--key-file", key_file, "file holding the API key (env URN_KEY_FILE)");
+
+  CLI::App* datasets = app.add_subcommand("datasets", "datasets on the server");
+  datasets->require_subcommand(1);
+  std::string ds_name, ds_file, ds_format = "tsv", ds_delimiter, ds_list_delimiter;
+  bool ds_header = false;
+  CLI::App* ds_create = datasets->add_subcommand("create", "upload FILE as dataset NAME");
+  ds_create->add_option("name", ds_name, "dataset name")->required();
+  ds_create->add_option("file", ds_file, "file to upload (- for standard input)")->required();
+  ds_create->add_flag("-H,--header", ds_header, "the first line names the columns");
+  ds_create->add_option("--format", ds_format, "tsv, csv or jsonl")->capture_default_str();
+  ds_create->add_option("-d,--delimiter", ds_delimiter, "field delimiter");
+  ds_create->add_option("--list-delimiter", ds_list_delimiter, "splits list-valued fields");
+  CLI::App* ds_list = datasets->add_subcommand("list", "list your datasets");
+  CLI::App* ds_describe = datasets->add_subcommand("describe", "show a dataset's columns");
+  ds_describe->add_option("name", ds_name, "dataset name")->required();
+  CLI::App* ds_delete = datasets->add_subcommand("delete", "delete a dataset");
+  ds_delete->add_option("name", ds_name, "dataset name")->required();
+
   CLI::App* sample = app.add_subcommand("sample", "sample local files (urn sample --help)");
   sample->allow_extras();
 
@@ -82,6 +127,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  if (options.key.empty() && !key_file.empty()) {
+    std::ifstream in(key_file);
+    if (!in) return Fail(absl::NotFoundError("--key-file: cannot read " + key_file));
+    std::getline(in, options.key);
+  }
   absl::StatusOr<urn::Client> client = urn::Client::Connect(options);
   if (!client.ok()) return Fail(client.status());
 
@@ -90,6 +140,56 @@ int main(int argc, char** argv) {
     if (!ok.ok()) return Fail(ok.status());
     std::puts(*ok ? "SERVING" : "NOT_SERVING");
     return *ok ? 0 : 1;
+  }
+  if (*ds_create) {
+    urn::v1::CreateDatasetHeader header;
+    header.set_name(ds_name);
+    header.set_has_header(ds_header);
+    if (ds_format == "tsv") {
+      header.set_format(urn::v1::DATA_FORMAT_TSV);
+    } else if (ds_format == "csv") {
+      header.set_format(urn::v1::DATA_FORMAT_CSV);
+    } else if (ds_format == "jsonl") {
+      header.set_format(urn::v1::DATA_FORMAT_JSONL);
+    } else {
+      std::fprintf(stderr, "urn: --format must be tsv, csv or jsonl\n");
+      return 2;
+    }
+    header.set_delimiter(ds_delimiter);
+    header.set_list_delimiter(ds_list_delimiter);
+    absl::StatusOr<urn::v1::Dataset> d = client->CreateDataset(header, ds_file);
+    if (!d.ok()) return Fail(d.status());
+    std::printf("created dataset '%s': %lld rows, %d columns\n", d->name().c_str(),
+                static_cast<long long>(d->num_rows()), d->columns_size());
+    return 0;
+  }
+  if (*ds_list) {
+    absl::StatusOr<std::vector<urn::v1::Dataset>> all = client->ListDatasets();
+    if (!all.ok()) return Fail(all.status());
+    std::printf("name\towner\trows\tcolumns\n");
+    for (const urn::v1::Dataset& d : *all) {
+      std::printf("%s\t%s\t%lld\t%d\n", d.name().c_str(), d.owner().c_str(),
+                  static_cast<long long>(d.num_rows()), d.columns_size());
+    }
+    return 0;
+  }
+  if (*ds_describe) {
+    absl::StatusOr<urn::v1::Dataset> d = client->GetDataset(ds_name);
+    if (!d.ok()) return Fail(d.status());
+    std::printf("name\t%s\nowner\t%s\nrows\t%lld\nmemory_bytes\t%lld\n", d->name().c_str(),
+                d->owner().c_str(), static_cast<long long>(d->num_rows()),
+                static_cast<long long>(d->memory_bytes()));
+    std::printf("column\ttype\tnulls\n");
+    for (const urn::v1::Column& c : d->columns()) {
+      std::printf("%s\t%s\t%lld\n", c.name().c_str(), TypeName(c.type()),
+                  static_cast<long long>(c.null_count()));
+    }
+    return 0;
+  }
+  if (*ds_delete) {
+    if (absl::Status s = client->DeleteDataset(ds_name); !s.ok()) return Fail(s);
+    std::printf("deleted dataset '%s'\n", ds_name.c_str());
+    return 0;
   }
   if (*info) {
     absl::StatusOr<urn::ServerInfo> si = client->GetServerInfo();

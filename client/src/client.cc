@@ -3,10 +3,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "urn/v1/datasets.grpc.pb.h"
 #include "urn/v1/server_info.grpc.pb.h"
 
 namespace urn {
@@ -84,6 +86,85 @@ absl::StatusOr<ServerInfo> Client::GetServerInfo() const {
   grpc::Status s = stub->GetServerInfo(&context, v1::GetServerInfoRequest(), &response);
   if (!s.ok()) return FromGrpc(s);
   return ServerInfo{response.version(), response.uptime_seconds(), response.tls()};
+}
+
+absl::StatusOr<v1::Dataset> Client::CreateDataset(
+    const v1::CreateDatasetHeader& header, const std::string& path,
+    const std::function<void(int64_t)>& progress) const {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open for reading"));
+    in = &file;
+  }
+  auto stub = v1::Datasets::NewStub(channel_);
+  grpc::ClientContext context;
+  if (!options_.key.empty()) context.AddMetadata("authorization", "Bearer " + options_.key);
+  v1::Dataset response;
+  std::unique_ptr<grpc::ClientWriter<v1::CreateDatasetRequest>> writer =
+      stub->CreateDataset(&context, &response);
+  v1::CreateDatasetRequest request;
+  *request.mutable_header() = header;
+  bool ok = writer->Write(request);
+  std::string chunk(1 << 20, '\0');
+  int64_t sent = 0;
+  while (ok && *in) {
+    in->read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const std::streamsize n = in->gcount();
+    if (n <= 0) break;
+    request.set_data(chunk.data(), static_cast<size_t>(n));
+    ok = writer->Write(request);
+    sent += n;
+    if (progress) progress(sent);
+  }
+  if (in->bad()) {
+    context.TryCancel();
+    return absl::UnavailableError(absl::StrCat(path, ": read error"));
+  }
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  if (!s.ok()) return FromGrpc(s);
+  return response;
+}
+
+absl::StatusOr<v1::Dataset> Client::GetDataset(const std::string& name) const {
+  auto stub = v1::Datasets::NewStub(channel_);
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::GetDatasetRequest request;
+  request.set_name(name);
+  v1::Dataset response;
+  grpc::Status s = stub->GetDataset(&context, request, &response);
+  if (!s.ok()) return FromGrpc(s);
+  return response;
+}
+
+absl::StatusOr<std::vector<v1::Dataset>> Client::ListDatasets() const {
+  auto stub = v1::Datasets::NewStub(channel_);
+  std::vector<v1::Dataset> out;
+  v1::ListDatasetsRequest request;
+  request.set_page_size(1000);
+  for (;;) {
+    grpc::ClientContext context;
+    Prepare(context);
+    v1::ListDatasetsResponse response;
+    grpc::Status s = stub->ListDatasets(&context, request, &response);
+    if (!s.ok()) return FromGrpc(s);
+    for (v1::Dataset& d : *response.mutable_datasets()) out.push_back(std::move(d));
+    if (response.next_page_token().empty()) return out;
+    request.set_page_token(response.next_page_token());
+  }
+}
+
+absl::Status Client::DeleteDataset(const std::string& name) const {
+  auto stub = v1::Datasets::NewStub(channel_);
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::DeleteDatasetRequest request;
+  request.set_name(name);
+  v1::DeleteDatasetResponse response;
+  return FromGrpc(stub->DeleteDataset(&context, request, &response));
 }
 
 }  // namespace urn

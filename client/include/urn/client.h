@@ -13,10 +13,13 @@
 #define URN_CLIENT_CLIENT_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "urn/v1/datasets.pb.h"
 
 namespace grpc {
 class Channel;
@@ -55,6 +58,17 @@ class Client {
 
   // Version and uptime of the server.
   absl::StatusOr<ServerInfo> GetServerInfo() const;
+
+  // Uploads the file at `path` ("-" for standard input) as a dataset described by `header`,
+  // in chunks of 1 MiB. `progress`, when set, is called after each chunk with the bytes sent.
+  // Not retried: a failed upload leaves nothing behind on the server, so the caller may retry.
+  absl::StatusOr<v1::Dataset> CreateDataset(
+      const v1::CreateDatasetHeader& header, const std::string& path,
+      const std::function<void(int64_t bytes_sent)>& progress = nullptr) const;
+  absl::StatusOr<v1::Dataset> GetDataset(const std::string& name) const;
+  // Every dataset the caller can see (all pages).
+  absl::StatusOr<std::vector<v1::Dataset>> ListDatasets() const;
+  absl::Status DeleteDataset(const std::string& name) const;
 
   const ClientOptions& options() const { return options_; }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }

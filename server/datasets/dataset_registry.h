@@ -1,0 +1,105 @@
+// DatasetRegistry: the datasets urnd holds, by (owner, name), as immutable columnar tables in
+// memory, persisted in the metadata store so that a restart restores them.
+//
+// Durability: an upload's bytes are written in chunks as they arrive (synced in groups); the
+// dataset exists once its record is committed with a synced write, after the whole upload parsed
+// cleanly. A crash before that leaves only chunks of an unfinished upload, removed at the next
+// Load(). On Load() every dataset is parsed again from its bytes; a dataset whose chunks are
+// missing or do not parse is reported as DataLoss naming it, and is never served.
+//
+// Thread safety: all methods may be called concurrently. Readers share a lock; a table, once
+// returned, stays valid (shared_ptr) even if the dataset is deleted meanwhile.
+#ifndef URN_SERVER_DATASETS_DATASET_REGISTRY_H_
+#define URN_SERVER_DATASETS_DATASET_REGISTRY_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/metadata_store.h"
+#include "table/read_options.h"
+#include "table/table.h"
+#include "table/table_builder.h"
+#include "urn/internal/records.pb.h"
+
+namespace urn::server {
+
+struct DatasetEntry {
+  internal::DatasetRecord record;
+  std::shared_ptr<const table::Table> table;
+};
+
+// Validates a dataset or weight-store name: [A-Za-z0-9_.-], 1 to 128 characters.
+absl::Status CheckResourceName(const std::string& field, const std::string& name);
+
+class DatasetRegistry {
+ public:
+  // REQUIRES: `store` outlives the registry.
+  explicit DatasetRegistry(storage::MetadataStore* store) : store_(store) {}
+
+  // Restores every committed dataset and removes unfinished uploads.
+  absl::Status Load();
+
+  // An upload in progress. Feed it with Append(); Commit() parses the end, persists the
+  // record and registers the dataset. Dropping it without Commit() discards the upload.
+  class Upload {
+   public:
+    ~Upload();
+    absl::Status Append(std::string_view bytes);
+    absl::StatusOr<std::shared_ptr<const DatasetEntry>> Commit();
+
+   private:
+    friend class DatasetRegistry;
+    Upload(DatasetRegistry* registry, internal::DatasetRecord record, table::ReadOptions options);
+    absl::Status FlushChunks();
+
+    DatasetRegistry* registry_;
+    internal::DatasetRecord record_;
+    table::TableBuilder builder_;
+    std::vector<std::pair<std::string, std::optional<std::string>>> pending_;
+    bool committed_ = false;
+  };
+
+  // Starts an upload. ALREADY_EXISTS when the owner has a dataset of that name;
+  // INVALID_ARGUMENT for a bad name or options (naming the field).
+  absl::StatusOr<std::unique_ptr<Upload>> StartUpload(internal::DatasetRecord record);
+
+  // NOT_FOUND unless `owner` has a dataset `name` (another owner's dataset is not found).
+  absl::StatusOr<std::shared_ptr<const DatasetEntry>> Get(const std::string& owner,
+                                                          const std::string& name) const;
+
+  // At most `limit` datasets of `owner` (of every owner when `owner` is empty) that come
+  // after (after_owner, after_name) in (owner, name) order.
+  std::vector<std::shared_ptr<const DatasetEntry>> List(const std::string& owner,
+                                                        const std::string& after_owner,
+                                                        const std::string& after_name,
+                                                        size_t limit) const;
+
+  // Removes a dataset and its bytes (synced). NOT_FOUND as for Get.
+  absl::Status Delete(const std::string& owner, const std::string& name);
+
+  // The read options a record describes.
+  static absl::StatusOr<table::ReadOptions> ReadOptionsOf(const internal::DatasetRecord& r);
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // (owner, name)
+
+  absl::Status DeleteChunks(const std::string& upload_id);
+  absl::StatusOr<std::shared_ptr<const DatasetEntry>> Restore(internal::DatasetRecord record);
+
+  storage::MetadataStore* const store_;
+  mutable absl::Mutex mu_;
+  std::map<Key, std::shared_ptr<const DatasetEntry>> datasets_ ABSL_GUARDED_BY(mu_);
+  // Names being uploaded, so two uploads of one name cannot both commit.
+  std::map<Key, int> uploading_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace urn::server
+
+#endif  // URN_SERVER_DATASETS_DATASET_REGISTRY_H_

@@ -1,0 +1,189 @@
+#include "datasets/datasets_service.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "call_auth.h"
+
+namespace urn::server {
+namespace {
+
+v1::ColumnType WireType(table::Type t) {
+  switch (t) {
+    case table::Type::kInt64:
+      return v1::COLUMN_TYPE_INT64;
+    case table::Type::kDouble:
+      return v1::COLUMN_TYPE_DOUBLE;
+    case table::Type::kString:
+      return v1::COLUMN_TYPE_STRING;
+    case table::Type::kBool:
+      return v1::COLUMN_TYPE_BOOL;
+    case table::Type::kStringList:
+      return v1::COLUMN_TYPE_STRING_LIST;
+    case table::Type::kNull:
+      break;
+  }
+  return v1::COLUMN_TYPE_UNSPECIFIED;
+}
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl::Status& s) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpc(s));
+  return reactor;
+}
+
+// CreateDataset: the header, then chunks parsed and persisted as they arrive.
+class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequest> {
+ public:
+  CreateReactor(DatasetRegistry* registry, auth::Principal who, v1::Dataset* response)
+      : registry_(registry), who_(std::move(who)), response_(response) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client has sent everything
+      if (!upload_) return Fail(absl::InvalidArgumentError("header: missing (send it first)"));
+      absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry = upload_->Commit();
+      upload_.reset();
+      if (!entry.ok()) return Fail(entry.status());
+      DescribeDataset(**entry, response_);
+      return Finish(grpc::Status::OK);
+    }
+    absl::Status s = Handle();
+    if (!s.ok()) return Fail(s);
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Status Handle() {
+    if (request_.has_header()) {
+      if (upload_) return absl::InvalidArgumentError("header: sent twice");
+      const v1::CreateDatasetHeader& h = request_.header();
+      internal::DatasetRecord record;
+      record.set_owner(who_.user);
+      record.set_name(h.name());
+      record.set_format(h.format());
+      record.set_has_header(h.has_header());
+      record.set_delimiter(h.delimiter());
+      record.set_list_delimiter(h.list_delimiter());
+      for (const auto& [name, type] : h.column_types())
+        (*record.mutable_column_types())[name] = type;
+      absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> upload =
+          registry_->StartUpload(std::move(record));
+      if (!upload.ok()) return upload.status();
+      upload_ = *std::move(upload);
+      return absl::OkStatus();
+    }
+    if (!upload_) return absl::InvalidArgumentError("header: must come before any data");
+    if (request_.data().size() > DatasetsService::kMaxChunkBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("data: a chunk holds at most 1 MiB, got ",
+                                                     request_.data().size(), " bytes"));
+    }
+    return upload_->Append(request_.data());
+  }
+
+  void Fail(const absl::Status& s) {
+    upload_.reset();
+    Finish(ToGrpc(s));
+  }
+
+  DatasetRegistry* const registry_;
+  const auth::Principal who_;
+  v1::Dataset* const response_;
+  v1::CreateDatasetRequest request_;
+  std::unique_ptr<DatasetRegistry::Upload> upload_;
+};
+
+// Rejects every message; used when authentication fails before the stream is read.
+class RejectReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequest> {
+ public:
+  explicit RejectReactor(const absl::Status& s) { Finish(ToGrpc(s)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+void DescribeDataset(const DatasetEntry& entry, v1::Dataset* out) {
+  out->set_name(entry.record.name());
+  out->set_owner(entry.record.owner());
+  out->set_num_rows(entry.table->num_rows());
+  out->set_memory_bytes(entry.table->MemoryBytes());
+  out->set_created_unix(entry.record.created_unix());
+  out->set_format(static_cast<v1::DataFormat>(entry.record.format()));
+  for (const table::Column& c : entry.table->columns()) {
+    v1::Column* col = out->add_columns();
+    col->set_name(c.name());
+    col->set_type(WireType(c.type()));
+    int64_t nulls = 0;
+    if (c.has_nulls()) {
+      for (int64_t r = 0; r < c.size(); ++r) nulls += c.IsNull(r);
+    }
+    col->set_null_count(nulls);
+  }
+}
+
+grpc::ServerReadReactor<v1::CreateDatasetRequest>* DatasetsService::CreateDataset(
+    grpc::CallbackServerContext* context, v1::Dataset* response) {
+  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  if (!who.ok()) return new RejectReactor(who.status());
+  return new CreateReactor(registry_, *std::move(who), response);
+}
+
+grpc::ServerUnaryReactor* DatasetsService::GetDataset(grpc::CallbackServerContext* context,
+                                                      const v1::GetDatasetRequest* request,
+                                                      v1::Dataset* response) {
+  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  if (!who.ok()) return Done(context, who.status());
+  absl::StatusOr<std::shared_ptr<const DatasetEntry>> e =
+      registry_->Get(who->user, request->name());
+  if (!e.ok()) return Done(context, e.status());
+  DescribeDataset(**e, response);
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* DatasetsService::ListDatasets(grpc::CallbackServerContext* context,
+                                                        const v1::ListDatasetsRequest* request,
+                                                        v1::ListDatasetsResponse* response) {
+  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  if (!who.ok()) return Done(context, who.status());
+  if (request->page_size() < 0 || request->page_size() > 1000) {
+    return Done(context, absl::InvalidArgumentError("page_size: must be between 0 and 1000"));
+  }
+  const size_t page = request->page_size() == 0 ? 100 : request->page_size();
+  // The token is where the previous page ended: "owner/name".
+  const std::string owner = who->admin ? "" : who->user;
+  std::string after_owner = owner, after_name;
+  if (!request->page_token().empty()) {
+    const std::string& token = request->page_token();
+    const size_t slash = token.find('/');
+    if (slash == std::string::npos || (!owner.empty() && token.substr(0, slash) != owner)) {
+      return Done(context, absl::InvalidArgumentError("page_token: not from this listing"));
+    }
+    after_owner = token.substr(0, slash);
+    after_name = token.substr(slash + 1);
+  }
+  std::vector<std::shared_ptr<const DatasetEntry>> entries =
+      registry_->List(owner, after_owner, after_name, page + 1);
+  for (size_t i = 0; i < entries.size() && i < page; ++i) {
+    DescribeDataset(*entries[i], response->add_datasets());
+  }
+  if (entries.size() > page) {
+    const DatasetEntry& last = *entries[page - 1];
+    response->set_next_page_token(absl::StrCat(last.record.owner(), "/", last.record.name()));
+  }
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* DatasetsService::DeleteDataset(grpc::CallbackServerContext* context,
+                                                         const v1::DeleteDatasetRequest* request,
+                                                         v1::DeleteDatasetResponse*) {
+  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  if (!who.ok()) return Done(context, who.status());
+  return Done(context, registry_->Delete(who->user, request->name()));
+}
+
+}  // namespace urn::server

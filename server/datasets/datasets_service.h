@@ -1,0 +1,44 @@
+// urn.v1.Datasets over the DatasetRegistry: upload (client streaming), get, list, delete.
+// Every handler authenticates first; names are scoped to the caller (another user's dataset
+// is NOT_FOUND); an admin lists every user's datasets.
+#ifndef URN_SERVER_DATASETS_DATASETS_SERVICE_H_
+#define URN_SERVER_DATASETS_DATASETS_SERVICE_H_
+
+#include "auth/authenticator.h"
+#include "datasets/dataset_registry.h"
+#include "urn/v1/datasets.grpc.pb.h"
+
+namespace urn::server {
+
+// Fills a wire description of a dataset.
+void DescribeDataset(const DatasetEntry& entry, v1::Dataset* out);
+
+class DatasetsService final : public v1::Datasets::CallbackService {
+ public:
+  // Bytes per data message, as the API promises.
+  static constexpr size_t kMaxChunkBytes = 1 << 20;
+
+  // REQUIRES: both outlive the service.
+  DatasetsService(const auth::Authenticator* authenticator, DatasetRegistry* registry)
+      : authenticator_(authenticator), registry_(registry) {}
+
+  grpc::ServerReadReactor<v1::CreateDatasetRequest>* CreateDataset(
+      grpc::CallbackServerContext* context, v1::Dataset* response) override;
+  grpc::ServerUnaryReactor* GetDataset(grpc::CallbackServerContext* context,
+                                       const v1::GetDatasetRequest* request,
+                                       v1::Dataset* response) override;
+  grpc::ServerUnaryReactor* ListDatasets(grpc::CallbackServerContext* context,
+                                         const v1::ListDatasetsRequest* request,
+                                         v1::ListDatasetsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteDataset(grpc::CallbackServerContext* context,
+                                          const v1::DeleteDatasetRequest* request,
+                                          v1::DeleteDatasetResponse* response) override;
+
+ private:
+  const auth::Authenticator* const authenticator_;
+  DatasetRegistry* const registry_;
+};
+
+}  // namespace urn::server
+
+#endif  // URN_SERVER_DATASETS_DATASETS_SERVICE_H_
