@@ -56,28 +56,23 @@ void BM_Shuffle(benchmark::State& state) {
 }
 BENCHMARK(BM_Shuffle)->Arg(10000000)->Unit(benchmark::kMillisecond);
 
-// Bernoulli(p = 0.1) over n rows, skip mode, 1 thread; items = rows of the population.
-void BM_Bernoulli(benchmark::State& state) {
+// Bernoulli(p = 0.1) over n rows, 1 thread; items = rows of the population.
+void BernoulliOverRows(benchmark::State& state, bool compatibility_mode) {
   const uint64_t n = state.range(0);
   uint64_t seed = 0;
   for (auto _ : state) {
-    auto s = SampleBernoulli(n, 0.1, {.seed = seed++});
+    auto s = SampleBernoulli(n, 0.1, {.seed = seed++, .compatibility_mode = compatibility_mode});
     benchmark::DoNotOptimize(s->rows.data());
   }
   state.SetItemsProcessed(state.iterations() * n);
 }
+
+// Skip mode: one draw per kept row.
+void BM_Bernoulli(benchmark::State& state) { BernoulliOverRows(state, false); }
 BENCHMARK(BM_Bernoulli)->Arg(10000000)->Unit(benchmark::kMillisecond);
 
-// The same in compatibility mode (one draw per row).
-void BM_BernoulliCompatibility(benchmark::State& state) {
-  const uint64_t n = state.range(0);
-  uint64_t seed = 0;
-  for (auto _ : state) {
-    auto s = SampleBernoulli(n, 0.1, {.seed = seed++, .compatibility_mode = true});
-    benchmark::DoNotOptimize(s->rows.data());
-  }
-  state.SetItemsProcessed(state.iterations() * n);
-}
+// Compatibility mode: one draw per row.
+void BM_BernoulliCompatibility(benchmark::State& state) { BernoulliOverRows(state, true); }
 BENCHMARK(BM_BernoulliCompatibility)->Arg(10000000)->Unit(benchmark::kMillisecond);
 
 // The streaming filter asked about every row, as the command line does; items = rows.

@@ -13,13 +13,8 @@
 namespace urn::samplers {
 namespace {
 
+using testing::Iota;
 using testing::OrderRank;
-
-std::vector<uint64_t> Iota(uint64_t n) {
-  std::vector<uint64_t> v(n);
-  std::iota(v.begin(), v.end(), 0);
-  return v;
-}
 
 TEST(KeyedPermutation, IsABijectionForEverySize) {
   for (uint64_t n : {0,   1,   2,   3,    4,     5,     7,     8,     9,     15,

@@ -16,12 +16,7 @@ namespace urn::samplers {
 namespace {
 
 using testing::ChiSquareTest;
-
-std::vector<uint64_t> Iota(uint64_t n) {
-  std::vector<uint64_t> v(n);
-  std::iota(v.begin(), v.end(), 0);
-  return v;
-}
+using testing::Iota;
 
 // --- with replacement ---------------------------------------------------------------------
 

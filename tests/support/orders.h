@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <numeric>
 #include <vector>
 
 namespace urn::testing {
@@ -35,7 +36,12 @@ inline uint64_t SubsetMask(const std::vector<uint64_t>& values) {
   return mask;
 }
 
-inline uint64_t Factorial(uint64_t n) { return n <= 1 ? 1 : n * Factorial(n - 1); }
+// 0, 1, ..., n-1: the identity, what a sorted permutation of [0, n) must equal.
+inline std::vector<uint64_t> Iota(uint64_t n) {
+  std::vector<uint64_t> v(n);
+  std::iota(v.begin(), v.end(), uint64_t{0});
+  return v;
+}
 
 }  // namespace urn::testing
 
