@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "auth/bootstrap.h"
 #include "datasets/datasets_service.h"
+#include "sampling/sampling_service.h"
 #include "server_info_service.h"
 
 namespace urn::server {
@@ -97,6 +98,8 @@ absl::Status UrnServer::Start() {
   builder.AddListeningPort(options_.listen, creds, &port_);
   services_.push_back(std::make_unique<ServerInfoService>(authenticator_.get(), tls));
   services_.push_back(std::make_unique<DatasetsService>(authenticator_.get(), datasets_.get()));
+  services_.push_back(std::make_unique<SamplingService>(authenticator_.get(), datasets_.get(),
+                                                        /*threads=*/2));
   for (auto& service : services_) builder.RegisterService(service.get());
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || port_ == 0) {

@@ -3,12 +3,14 @@
 // Exit codes: 0 success; 1 the operation failed (server error, unhealthy); 2 usage error
 // (bad flags or arguments).
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
 #include "local_sample.h"
+#include "remote_sample.h"
 #include "sample_options.h"
 #include "urn/client.h"
 
@@ -48,8 +50,18 @@ const char* TypeName(urn::v1::ColumnType t) {
   }
 }
 
-// `urn sample ...` on local files.
-int RunSampleCommand(int argc, char** argv) {
+// Reads the key from `key_file` when no key was given.
+absl::Status LoadKeyFile(const std::string& key_file, urn::ClientOptions& options) {
+  if (!options.key.empty() || key_file.empty()) return absl::OkStatus();
+  std::ifstream in(key_file);
+  if (!in) return absl::NotFoundError("--key-file: cannot read " + key_file);
+  std::getline(in, options.key);
+  return absl::OkStatus();
+}
+
+// `urn sample ...`: local files, or a dataset on the server with --dataset.
+int RunSampleCommand(int argc, char** argv, urn::ClientOptions client_options,
+                     const std::string& key_file) {
   absl::StatusOr<urn::cli::SampleOptions> options = urn::cli::ParseSampleOptions(argc, argv);
   if (!options.ok()) {
     if (absl::IsCancelled(options.status())) {
@@ -60,27 +72,43 @@ int RunSampleCommand(int argc, char** argv) {
     return 2;
   }
   urn::cli::Output out;
-  absl::Status s = urn::cli::RunLocalSample(*options, out);
+  absl::Status s;
+  if (options->dataset.empty()) {
+    s = urn::cli::RunLocalSample(*options, out);
+  } else {
+    s = LoadKeyFile(key_file, client_options);
+    absl::StatusOr<urn::Client> client =
+        s.ok() ? urn::Client::Connect(client_options) : absl::StatusOr<urn::Client>(s);
+    s = client.ok() ? urn::cli::RunRemoteSample(*options, *client, out) : client.status();
+  }
   absl::Status flushed = out.Flush();
   if (s.ok()) s = flushed;
   if (!s.ok()) {
+    if (!options->dataset.empty()) return Fail(s);
     std::fprintf(stderr, "urn sample: %s\n", std::string(s.message()).c_str());
     return 1;
   }
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  if (argc >= 2 && std::string(argv[1]) == "sample") return RunSampleCommand(argc - 1, argv + 1);
-  CLI::App app{"urn: exact, reproducible sampling of files and of datasets on a urnd server"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", "urn " URN_VERSION);
+urn::ClientOptions EnvClientOptions() {
   urn::ClientOptions options;
   options.server = EnvOr("URN_SERVER", options.server);
   options.key = EnvOr("URN_KEY", "");
   options.tls_ca = EnvOr("URN_TLS_CA", "");
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "sample") {
+    return RunSampleCommand(argc - 1, argv + 1, EnvClientOptions(), EnvOr("URN_KEY_FILE", ""));
+  }
+  CLI::App app{"urn: exact, reproducible sampling of files and of datasets on a urnd server"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "urn " URN_VERSION);
+  urn::ClientOptions options = EnvClientOptions();
   double timeout_s = 10;
   app.add_option("--server", options.server, "urnd address HOST:PORT (env URN_SERVER)")
       ->capture_default_str();
@@ -114,6 +142,23 @@ int main(int argc, char** argv) {
   CLI::App* ds_delete = datasets->add_subcommand("delete", "delete a dataset");
   ds_delete->add_option("name", ds_name, "dataset name")->required();
 
+  CLI::App* shuffle =
+      app.add_subcommand("shuffle", "one rank's slice of an epoch shuffle (row ids)");
+  urn::v1::ShuffleRequest shuffle_request;
+  std::string sh_dataset;
+  int64_t sh_n = -1, sh_rank = 0, sh_world = 1, sh_offset = 0;
+  uint64_t sh_seed = 0, sh_epoch = 0;
+  bool sh_drop_last = false;
+  shuffle->add_option("--dataset", sh_dataset, "dataset whose rows to shuffle");
+  shuffle->add_option("--n", sh_n, "shuffle [0, N) instead of a dataset");
+  shuffle->add_option("--seed", sh_seed, "seed")->capture_default_str();
+  shuffle->add_option("--epoch", sh_epoch, "epoch")->capture_default_str();
+  shuffle->add_option("--rank", sh_rank, "this worker's rank")->capture_default_str();
+  shuffle->add_option("--world", sh_world, "number of workers")->capture_default_str();
+  shuffle->add_option("--offset", sh_offset, "resume at this position of the slice")
+      ->capture_default_str();
+  shuffle->add_flag("--drop-last", sh_drop_last, "cut the tail instead of padding ranks");
+
   CLI::App* sample = app.add_subcommand("sample", "sample local files (urn sample --help)");
   sample->allow_extras();
 
@@ -123,15 +168,15 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (*sample) {
-    std::fputs("urn: write `urn sample ...` with no options before `sample`\n", stderr);
-    return 2;
+    std::vector<std::string> rest = sample->remaining();
+    rest.insert(rest.begin(), "sample");
+    std::vector<char*> args;
+    for (std::string& a : rest) args.push_back(a.data());
+    options.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+    return RunSampleCommand(static_cast<int>(args.size()), args.data(), options, key_file);
   }
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
-  if (options.key.empty() && !key_file.empty()) {
-    std::ifstream in(key_file);
-    if (!in) return Fail(absl::NotFoundError("--key-file: cannot read " + key_file));
-    std::getline(in, options.key);
-  }
+  if (absl::Status s = LoadKeyFile(key_file, options); !s.ok()) return Fail(s);
   absl::StatusOr<urn::Client> client = urn::Client::Connect(options);
   if (!client.ok()) return Fail(client.status());
 
@@ -140,6 +185,38 @@ int main(int argc, char** argv) {
     if (!ok.ok()) return Fail(ok.status());
     std::puts(*ok ? "SERVING" : "NOT_SERVING");
     return *ok ? 0 : 1;
+  }
+  if (*shuffle) {
+    if (sh_dataset.empty() == (sh_n < 0)) {
+      std::fputs("urn: shuffle needs exactly one of --dataset NAME and --n N\n", stderr);
+      return 2;
+    }
+    if (sh_n >= 0) {
+      shuffle_request.set_n(sh_n);
+    } else {
+      shuffle_request.set_dataset(sh_dataset);
+    }
+    shuffle_request.set_seed(sh_seed);
+    shuffle_request.set_epoch(sh_epoch);
+    shuffle_request.set_rank(sh_rank);
+    shuffle_request.set_world_size(sh_world);
+    shuffle_request.set_start_offset(sh_offset);
+    shuffle_request.set_drop_last(sh_drop_last);
+    shuffle_request.set_batch_size(8192);
+    urn::cli::Output out;
+    absl::Status s = client->Shuffle(shuffle_request, [&](const urn::v1::ShuffleBatch& b) {
+      char buf[24];
+      for (int64_t id : b.row_ids()) {
+        auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), id);
+        out.Write(std::string_view(buf, end - buf));
+        out.Put('\n');
+      }
+      return true;
+    });
+    absl::Status flushed = out.Flush();
+    if (!s.ok()) return Fail(s);
+    if (!flushed.ok()) return Fail(flushed);
+    return 0;
   }
   if (*ds_create) {
     urn::v1::CreateDatasetHeader header;

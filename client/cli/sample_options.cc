@@ -101,6 +101,8 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   app.add_option("-d,--delimiter", delimiter, "field delimiter (default TAB)");
   app.add_flag("--csv", o.csv, "RFC 4180 CSV input (delimiter ',' unless -d)");
   std::string list_delimiter;
+  app.add_option("--dataset", o.dataset,
+                 "sample this dataset on the server (--server, --key) instead of files");
   app.add_option("--query", o.query, "a sampling query (TQL, U-SQL SAMPLE, DuckDB USING SAMPLE)");
   app.add_option("--list-delimiter", list_delimiter, "splits list-valued fields, e.g. '|'");
   app.add_option("--threads", o.threads, "threads for weighted sampling")->capture_default_str();

@@ -42,6 +42,7 @@ struct SampleOptions {
   char delimiter = '\t';
   bool csv = false;
   std::string query;        // --query
+  std::string dataset;      // --dataset: sample a dataset on urnd instead of files
   char list_delimiter = 0;  // --list-delimiter; 0: none
   uint64_t seed = 0;
   int threads = 2;

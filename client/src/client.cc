@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "urn/v1/datasets.grpc.pb.h"
+#include "urn/v1/sampling.grpc.pb.h"
 #include "urn/v1/server_info.grpc.pb.h"
 
 namespace urn {
@@ -165,6 +166,42 @@ absl::Status Client::DeleteDataset(const std::string& name) const {
   request.set_name(name);
   v1::DeleteDatasetResponse response;
   return FromGrpc(stub->DeleteDataset(&context, request, &response));
+}
+
+namespace {
+
+template <typename Batch, typename Reader>
+absl::Status Drain(grpc::ClientContext& context, Reader& reader,
+                   const std::function<bool(const Batch&)>& on_batch) {
+  Batch batch;
+  while (reader->Read(&batch)) {
+    if (!on_batch(batch)) {
+      context.TryCancel();
+      reader->Finish();
+      return absl::CancelledError("stopped by the caller");
+    }
+  }
+  return FromGrpc(reader->Finish());
+}
+
+}  // namespace
+
+absl::Status Client::Sample(const v1::SampleRequest& request,
+                            const std::function<bool(const v1::SampleBatch&)>& on_batch) const {
+  auto stub = v1::Sampling::NewStub(channel_);
+  grpc::ClientContext context;
+  if (!options_.key.empty()) context.AddMetadata("authorization", "Bearer " + options_.key);
+  auto reader = stub->Sample(&context, request);
+  return Drain<v1::SampleBatch>(context, reader, on_batch);
+}
+
+absl::Status Client::Shuffle(const v1::ShuffleRequest& request,
+                             const std::function<bool(const v1::ShuffleBatch&)>& on_batch) const {
+  auto stub = v1::Sampling::NewStub(channel_);
+  grpc::ClientContext context;
+  if (!options_.key.empty()) context.AddMetadata("authorization", "Bearer " + options_.key);
+  auto reader = stub->Shuffle(&context, request);
+  return Drain<v1::ShuffleBatch>(context, reader, on_batch);
 }
 
 }  // namespace urn

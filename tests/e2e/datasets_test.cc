@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -109,6 +110,88 @@ TEST_F(DatasetsE2E, RestartAndKillNineRestoreEveryCommittedDataset) {
   Start();
   EXPECT_EQ(Urn({"datasets", "list"}).out,
             "name\towner\trows\tcolumns\nbig\tadmin\t200000\t2\nsmall\tadmin\t2\t1\n");
+}
+
+std::vector<std::string> FirstColumn(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = text.find('\n', start);
+    const std::string line = text.substr(start, end - start);
+    out.push_back(line.substr(0, line.find('\t')));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+// The same flags and seed give the same rows on the server as `urn sample` on the file.
+TEST_F(DatasetsE2E, RemoteSampleEqualsLocalSample) {
+  std::string text = "id\tlabel\tweight\tuser\n";
+  for (int i = 0; i < 20000; ++i) {
+    text += std::to_string(i) + "\tl" + std::to_string(i % 5) + "\t" + std::to_string(i % 13) +
+            ".25\tu" + std::to_string(i % 777) + "\n";
+  }
+  const std::string file = File("rows.tsv", text);
+  ASSERT_EQ(Urn({"datasets", "create", "rows", file, "-H"}).exit_code, 0);
+  for (const std::vector<std::string>& flags : std::vector<std::vector<std::string>>{
+           {"-n", "50"},
+           {"-n", "50", "-i"},
+           {"-n", "50", "--compat"},
+           {"-n", "40", "-w", "weight"},
+           {"-r", "-n", "60"},
+           {"-r", "-n", "60", "-w", "3"},
+           {"-p", "0.01"},
+           {"-p", "0.01", "--compat"},
+           {"-k", "user", "-p", "0.02"},
+           {"-k", "user", "-p", "0.02", "--min-per-key", "1"},
+           {"--query", "SELECT * WHERE label != 'l2' SAMPLE BY weight REPLACE false LIMIT 30"}}) {
+    std::vector<std::string> remote = {"sample", "-H", "-v", "2026", "--dataset", "rows"};
+    remote.insert(remote.end(), flags.begin(), flags.end());
+    testing::RunResult r = Urn(remote);
+    std::vector<std::string> local = {URN_CLI_PATH, "sample", "-H", "-v", "2026"};
+    local.insert(local.end(), flags.begin(), flags.end());
+    local.push_back(file);
+    testing::RunResult l = testing::Run(local);
+    ASSERT_EQ(r.exit_code, 0) << flags[0] << ": " << r.err;
+    ASSERT_EQ(l.exit_code, 0) << l.err;
+    EXPECT_GT(FirstColumn(r.out).size(), 2u) << flags[0];
+    EXPECT_EQ(FirstColumn(r.out), FirstColumn(l.out)) << flags[0] << " " << flags[1];
+  }
+  testing::RunResult bad = Urn({"sample", "--dataset", "rows", "-n", "3", "-w", "label"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("weighted.weight_column: 'label' is not numeric"), std::string::npos)
+      << bad.err;
+  bad = Urn({"sample", "--dataset", "nope", "-n", "3"});
+  EXPECT_EQ(bad.err, "urn: dataset 'nope' not found\n");
+}
+
+// Four ranks of one epoch cover [0, 1M) exactly once; a resumed rank continues exactly.
+TEST_F(DatasetsE2E, ShuffleRanksCoverEveryRowOnceAndResume) {
+  std::vector<int> seen(1000000, 0);
+  std::vector<std::string> rank0;
+  for (int rank = 0; rank < 4; ++rank) {
+    testing::RunResult r = Urn({"shuffle", "--n", "1000000", "--seed", "9", "--epoch", "3",
+                                "--rank", std::to_string(rank), "--world", "4"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::vector<std::string> ids = FirstColumn(r.out);
+    ASSERT_EQ(ids.size(), 250000u);
+    for (const std::string& id : ids) ++seen[std::stoi(id)];
+    if (rank == 0) rank0 = ids;
+  }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), 1000000);
+  testing::RunResult resumed = Urn({"shuffle", "--n", "1000000", "--seed", "9", "--epoch", "3",
+                                    "--rank", "0", "--world", "4", "--offset", "123456"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  const std::vector<std::string> tail = FirstColumn(resumed.out);
+  ASSERT_EQ(tail.size(), 250000u - 123456u);
+  EXPECT_TRUE(std::equal(tail.begin(), tail.end(), rank0.begin() + 123456));
+  testing::RunResult other_epoch =
+      Urn({"shuffle", "--n", "1000000", "--seed", "9", "--epoch", "4", "--world", "4"});
+  EXPECT_NE(FirstColumn(other_epoch.out), rank0);
+  testing::RunResult bad = Urn({"shuffle", "--n", "10", "--rank", "4", "--world", "4"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("rank: must be in [0, world_size)"), std::string::npos) << bad.err;
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "urn/v1/datasets.pb.h"
+#include "urn/v1/sampling.pb.h"
 
 namespace grpc {
 class Channel;
@@ -69,6 +70,15 @@ class Client {
   // Every dataset the caller can see (all pages).
   absl::StatusOr<std::vector<v1::Dataset>> ListDatasets() const;
   absl::Status DeleteDataset(const std::string& name) const;
+
+  // Streams a sample: `on_batch` is called for every batch as it arrives (the next batch is not
+  // requested until it returns: backpressure); returning false cancels the stream. No
+  // deadline (a sample may be long); not retried.
+  absl::Status Sample(const v1::SampleRequest& request,
+                      const std::function<bool(const v1::SampleBatch&)>& on_batch) const;
+  // Streams an epoch shuffle, as Sample. Each batch carries the offset to resume from.
+  absl::Status Shuffle(const v1::ShuffleRequest& request,
+                       const std::function<bool(const v1::ShuffleBatch&)>& on_batch) const;
 
   const ClientOptions& options() const { return options_; }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }

@@ -1,0 +1,170 @@
+#include "remote_sample.h"
+
+#include <charconv>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "table/field_list.h"
+
+namespace urn::cli {
+namespace {
+
+absl::StatusOr<std::vector<std::string>> ColumnNames(const std::string& flag,
+                                                     const std::string& spec,
+                                                     const v1::Dataset& d) {
+  std::vector<std::string_view> names;
+  for (const v1::Column& c : d.columns()) names.push_back(c.name());
+  absl::StatusOr<table::FieldList> f = table::ParseFieldList(spec, &names);
+  if (!f.ok())
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", std::string(f.status().message())));
+  if (f->whole_line) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": 0 (the whole line) has no server form; name the columns"));
+  }
+  std::vector<std::string> out;
+  for (int i : f->indices) {
+    if (i >= d.columns_size()) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": dataset '", d.name(), "' has ",
+                                                     d.columns_size(), " columns, not ", i + 1));
+    }
+    out.push_back(d.columns(i).name());
+  }
+  return out;
+}
+
+void AppendValue(const v1::ColumnValues& c, int i, std::string* out) {
+  for (int n : c.null_rows()) {
+    if (n == i) return;
+  }
+  char buf[32];
+  switch (c.values_case()) {
+    case v1::ColumnValues::kInt64Values:
+      absl::StrAppend(out, c.int64_values().values(i));
+      break;
+    case v1::ColumnValues::kDoubleValues: {
+      auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), c.double_values().values(i));
+      out->append(buf, ec == std::errc() ? end - buf : 0);
+      break;
+    }
+    case v1::ColumnValues::kBoolValues:
+      out->append(c.bool_values().values(i) ? "true" : "false");
+      break;
+    case v1::ColumnValues::kStringValues:
+      out->append(c.string_values().values(i));
+      break;
+    case v1::ColumnValues::kStringListValues: {
+      const v1::StringList& l = c.string_list_values().values(i);
+      for (int e = 0; e < l.values_size(); ++e) {
+        if (e > 0) out->push_back('|');
+        out->append(l.values(e));
+      }
+      break;
+    }
+    case v1::ColumnValues::VALUES_NOT_SET:
+      break;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<v1::SampleRequest> BuildSampleRequest(const SampleOptions& o, const v1::Dataset& d) {
+  if (o.print_random || o.gen_random_inorder) {
+    return absl::InvalidArgumentError("--print-random and --gen-random-inorder are local only");
+  }
+  v1::SampleRequest r;
+  r.set_dataset(d.name());
+  r.set_seed(o.seed);
+  r.set_compat(o.compat);
+  r.set_with_weight(!o.with_weight.empty());
+  r.set_inorder(o.inorder);
+  r.set_n(static_cast<int64_t>(o.num));
+  for (const v1::Column& c : d.columns()) r.add_columns(c.name());
+  absl::StatusOr<std::vector<std::string>> weight, keys;
+  if (!o.weight_field.empty()) {
+    weight = ColumnNames("-w/--weight-field", o.weight_field, d);
+    if (!weight.ok()) return weight.status();
+  }
+  if (!o.key_fields.empty()) {
+    keys = ColumnNames("-k/--key-fields", o.key_fields, d);
+    if (!keys.ok()) return keys.status();
+  }
+  switch (o.mode) {
+    case SampleMode::kShuffle:
+      return absl::InvalidArgumentError(
+          "a plain shuffle of a dataset is `urn shuffle --dataset NAME` (row ids); give -n, -p, "
+          "-w, -k, -r or --query to sample rows");
+    case SampleMode::kSimple:
+      r.mutable_uniform();
+      break;
+    case SampleMode::kReplace:
+      r.mutable_uniform()->set_replace(true);
+      break;
+    case SampleMode::kWeighted:
+    case SampleMode::kWeightedShuffle:
+    case SampleMode::kWeightedReplace:
+      r.mutable_weighted()->set_weight_column((*weight)[0]);
+      r.mutable_weighted()->set_replace(o.mode == SampleMode::kWeightedReplace);
+      break;
+    case SampleMode::kBernoulli:
+      r.mutable_bernoulli()->set_p(o.prob);
+      break;
+    case SampleMode::kUniverse:
+      for (const std::string& k : *keys) r.mutable_universe()->add_key_columns(k);
+      r.mutable_universe()->set_p(o.prob);
+      break;
+    case SampleMode::kDistinct:
+      for (const std::string& k : *keys) r.mutable_distinct()->add_key_columns(k);
+      r.mutable_distinct()->set_p(o.prob);
+      r.mutable_distinct()->set_min_rows(static_cast<int64_t>(o.min_per_key));
+      break;
+    case SampleMode::kQuery:
+      r.set_query(o.query);
+      break;
+  }
+  return r;
+}
+
+absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Output& out) {
+  absl::StatusOr<v1::Dataset> dataset = client.GetDataset(o.dataset);
+  if (!dataset.ok()) return dataset.status();
+  absl::StatusOr<v1::SampleRequest> request = BuildSampleRequest(o, *dataset);
+  if (!request.ok()) return request.status();
+  if (o.header) {
+    for (int c = 0; c < dataset->columns_size(); ++c) {
+      if (c > 0) out.Put('\t');
+      out.Write(dataset->columns(c).name());
+    }
+    if (!o.with_weight.empty()) {
+      out.Put('\t');
+      out.Write(o.with_weight);
+    }
+    out.Put('\n');
+  }
+  std::string line;
+  uint64_t written = 0;
+  const bool limit = o.mode == SampleMode::kBernoulli || o.mode == SampleMode::kUniverse ||
+                     o.mode == SampleMode::kDistinct;
+  return client.Sample(*request, [&](const v1::SampleBatch& batch) {
+    for (int i = 0; i < batch.row_ids_size(); ++i) {
+      if (limit && o.num > 0 && written >= o.num) return false;
+      line.clear();
+      for (int c = 0; c < batch.columns_size(); ++c) {
+        if (c > 0) line.push_back('\t');
+        AppendValue(batch.columns(c), i, &line);
+      }
+      if (!o.with_weight.empty()) {
+        char buf[32];
+        auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), batch.weights(i));
+        line.push_back('\t');
+        line.append(buf, ec == std::errc() ? end - buf : 0);
+      }
+      line.push_back('\n');
+      out.Write(line);
+      ++written;
+    }
+    return true;
+  });
+}
+
+}  // namespace urn::cli

@@ -1,0 +1,26 @@
+// `urn sample --dataset NAME [flags]` and `urn shuffle`: the local sample's flags mapped onto a
+// Sample request of urnd, and the streamed rows written as TSV.
+#ifndef URN_CLIENT_CLI_REMOTE_SAMPLE_H_
+#define URN_CLIENT_CLI_REMOTE_SAMPLE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "output.h"
+#include "sample_options.h"
+#include "urn/client.h"
+
+namespace urn::cli {
+
+// The request the flags describe for `dataset` (whose columns resolve field names and
+// numbers). InvalidArgument for flags that have no server form.
+absl::StatusOr<v1::SampleRequest> BuildSampleRequest(const SampleOptions& o,
+                                                     const v1::Dataset& dataset);
+
+// Runs the sample on the server and writes every row as TSV (all columns, then the HT weight
+// with --with-weight), with a header line for -H.
+absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Output& out);
+
+}  // namespace urn::cli
+
+#endif  // URN_CLIENT_CLI_REMOTE_SAMPLE_H_

@@ -1,0 +1,39 @@
+// urn.v1.Sampling: Sample and Shuffle streams over registered datasets.
+//
+// Backpressure: a stream has at most one batch in flight; the next batch is built only when
+// gRPC has taken the previous one (OnWriteDone), so a slow reader never makes the server
+// buffer more than one batch beyond HTTP/2 flow control. A sample is computed once, when the
+// stream starts (its row ids: 8 bytes per row); batches are rendered from it lazily.
+#ifndef URN_SERVER_SAMPLING_SAMPLING_SERVICE_H_
+#define URN_SERVER_SAMPLING_SAMPLING_SERVICE_H_
+
+#include "auth/authenticator.h"
+#include "datasets/dataset_registry.h"
+#include "urn/v1/sampling.grpc.pb.h"
+
+namespace urn::server {
+
+class SamplingService final : public v1::Sampling::CallbackService {
+ public:
+  static constexpr int kDefaultBatch = 1024;
+  static constexpr int kMaxBatch = 65536;
+
+  // REQUIRES: both outlive the service.
+  SamplingService(const auth::Authenticator* authenticator, const DatasetRegistry* registry,
+                  int threads)
+      : authenticator_(authenticator), registry_(registry), threads_(threads) {}
+
+  grpc::ServerWriteReactor<v1::SampleBatch>* Sample(grpc::CallbackServerContext* context,
+                                                    const v1::SampleRequest* request) override;
+  grpc::ServerWriteReactor<v1::ShuffleBatch>* Shuffle(grpc::CallbackServerContext* context,
+                                                      const v1::ShuffleRequest* request) override;
+
+ private:
+  const auth::Authenticator* const authenticator_;
+  const DatasetRegistry* const registry_;
+  const int threads_;
+};
+
+}  // namespace urn::server
+
+#endif  // URN_SERVER_SAMPLING_SAMPLING_SERVICE_H_

@@ -1,0 +1,243 @@
+#include "sampling/spec_sampler.h"
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "query/error.h"
+#include "query/evaluator.h"
+#include "samplers/alias_table.h"
+#include "samplers/bernoulli.h"
+#include "samplers/distinct.h"
+#include "samplers/group_key.h"
+#include "samplers/reservoir.h"
+#include "samplers/stratified.h"
+#include "samplers/uniform_with_replacement.h"
+#include "samplers/universe.h"
+#include "samplers/weighted_shuffle.h"
+#include "samplers/weighted_without_replacement.h"
+
+namespace urn::server {
+namespace {
+
+absl::Status Field(const std::string& field, const absl::Status& s) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", std::string(s.message())));
+}
+
+absl::StatusOr<int> ColumnIndex(const table::Table& t, const std::string& field,
+                                const std::string& name) {
+  const int c = t.FindColumn(name);
+  if (c < 0) return absl::InvalidArgumentError(absl::StrCat(field, ": no column '", name, "'"));
+  return c;
+}
+
+absl::StatusOr<std::vector<double>> WeightColumn(const table::Table& t, const std::string& name) {
+  absl::StatusOr<int> c = ColumnIndex(t, "weighted.weight_column", name);
+  if (!c.ok()) return c.status();
+  const table::Column& col = t.column(*c);
+  std::vector<double> w(t.num_rows());
+  for (int64_t r = 0; r < t.num_rows(); ++r) {
+    if (col.IsNull(r)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("weighted.weight_column: row ", r, " of '", name, "' is null"));
+    }
+  }
+  if (col.type() == table::Type::kDouble) {
+    std::copy(col.DoubleData(), col.DoubleData() + t.num_rows(), w.begin());
+  } else if (col.type() == table::Type::kInt64) {
+    for (int64_t r = 0; r < t.num_rows(); ++r) w[r] = static_cast<double>(col.Int64Data()[r]);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("weighted.weight_column: '", name, "' is not numeric"));
+  }
+  return w;
+}
+
+// One 64-bit key per row from the text of `columns`, as `urn sample -k` hashes fields.
+absl::StatusOr<std::vector<uint64_t>> KeyHashes(
+    const table::Table& t, const std::string& field,
+    const google::protobuf::RepeatedPtrField<std::string>& names) {
+  if (names.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": no key column"));
+  std::vector<int> cols;
+  for (const std::string& n : names) {
+    absl::StatusOr<int> c = ColumnIndex(t, field, n);
+    if (!c.ok()) return c.status();
+    cols.push_back(*c);
+  }
+  std::vector<uint64_t> out(t.num_rows());
+  std::vector<std::string> text(cols.size());
+  std::vector<std::string_view> views(cols.size());
+  for (int64_t r = 0; r < t.num_rows(); ++r) {
+    for (size_t i = 0; i < cols.size(); ++i) {
+      text[i].clear();
+      t.AppendCell(cols[i], r, &text[i]);
+      views[i] = text[i];
+    }
+    out[r] = samplers::HashKeyColumns(views);
+  }
+  return out;
+}
+
+SpecResult FromSample(samplers::Sample s) {
+  return SpecResult{std::move(s.rows), std::move(s.ht_weights)};
+}
+
+absl::StatusOr<SpecResult> RunWeighted(const v1::SampleRequest& req, const table::Table& t,
+                                       int threads) {
+  absl::StatusOr<std::vector<double>> w = WeightColumn(t, req.weighted().weight_column());
+  if (!w.ok()) return w.status();
+  const uint64_t n = static_cast<uint64_t>(req.n());
+  if (req.weighted().replace()) {
+    if (n == 0) return absl::InvalidArgumentError("n: draws with replacement need n > 0");
+    absl::StatusOr<samplers::AliasTable> alias = samplers::AliasTable::Build(*w);
+    if (!alias.ok()) return Field("weighted.weight_column", alias.status());
+    SpecResult out = FromSample(alias->SampleRows(req.seed(), n));
+    if (req.with_weight()) {
+      double total = 0;
+      for (double x : *w) total += x;
+      for (uint64_t row : out.rows) out.weights.push_back(total / (n * (*w)[row]));
+    }
+    return out;
+  }
+  samplers::WeightedOptions o;
+  o.seed = req.seed();
+  o.threads = threads;
+  o.order = req.inorder() ? samplers::SampleOrder::kInput : samplers::SampleOrder::kSelection;
+  o.ht_weights = req.with_weight();
+  absl::StatusOr<samplers::Sample> s = n == 0
+                                           ? samplers::WeightedShuffle(*w, o)
+                                           : samplers::WeightedSampleWithoutReplacement(*w, n, o);
+  if (!s.ok()) return Field("weighted.weight_column", s.status());
+  SpecResult out = FromSample(*std::move(s));
+  if (n == 0 && req.with_weight()) out.weights.assign(out.rows.size(), 1.0);
+  return out;
+}
+
+absl::StatusOr<SpecResult> RunUniform(const v1::SampleRequest& req, const table::Table& t,
+                                      int threads) {
+  const uint64_t rows = static_cast<uint64_t>(t.num_rows());
+  const uint64_t n = static_cast<uint64_t>(req.n());
+  if (req.has_uniform() && req.uniform().replace()) {
+    if (n == 0) return absl::InvalidArgumentError("n: draws with replacement need n > 0");
+    return FromSample(
+        samplers::UniformWithReplacement(rows, req.seed()).Take(n, req.with_weight()));
+  }
+  if (n == 0) return absl::InvalidArgumentError("n: a uniform sample needs n > 0");
+  if (!req.compat()) {
+    return FromSample(samplers::SampleReservoir(
+        rows, n, req.seed(),
+        req.inorder() ? samplers::OutputOrder::kInput : samplers::OutputOrder::kRandom,
+        req.with_weight()));
+  }
+  std::vector<double> ones(rows, 1.0);
+  samplers::WeightedOptions o;
+  o.seed = req.seed();
+  o.threads = threads;
+  o.order = req.inorder() ? samplers::SampleOrder::kInput : samplers::SampleOrder::kSelection;
+  o.ht_weights = req.with_weight();
+  absl::StatusOr<samplers::Sample> s = samplers::WeightedSampleWithoutReplacement(ones, n, o);
+  if (!s.ok()) return s.status();
+  return FromSample(*std::move(s));
+}
+
+absl::StatusOr<SpecResult> RunKeyed(const v1::SampleRequest& req, const table::Table& t) {
+  const bool universe = req.has_universe();
+  const std::string field = universe ? "universe.key_columns" : "distinct.key_columns";
+  absl::StatusOr<std::vector<uint64_t>> keys =
+      KeyHashes(t, field, universe ? req.universe().key_columns() : req.distinct().key_columns());
+  if (!keys.ok()) return keys.status();
+  SpecResult out;
+  if (universe) {
+    absl::StatusOr<samplers::UniverseSampler> u =
+        samplers::UniverseSampler::Create(req.universe().p(), req.seed());
+    if (!u.ok()) return Field("universe.p", u.status());
+    for (uint64_t r = 0; r < keys->size(); ++r) {
+      if (!u->KeepHash((*keys)[r])) continue;
+      out.rows.push_back(r);
+      if (req.with_weight()) out.weights.push_back(u->weight());
+    }
+    return out;
+  }
+  if (req.distinct().min_rows() < 0) {
+    return absl::InvalidArgumentError("distinct.min_rows: must be >= 0");
+  }
+  absl::StatusOr<samplers::DistinctSampler> d = samplers::DistinctSampler::Create(
+      req.distinct().p(), static_cast<uint64_t>(req.distinct().min_rows()), req.seed());
+  if (!d.ok()) return Field("distinct.p", d.status());
+  for (uint64_t r = 0; r < keys->size(); ++r) {
+    const samplers::DistinctSampler::Decision dec = d->OfferHash((*keys)[r]);
+    if (!dec.keep) continue;
+    out.rows.push_back(r);
+    if (req.with_weight()) out.weights.push_back(dec.weight);
+  }
+  return out;
+}
+
+absl::StatusOr<SpecResult> RunStratified(const v1::SampleRequest& req, const table::Table& t) {
+  const v1::StratifiedSpec& s = req.stratified();
+  google::protobuf::RepeatedPtrField<std::string> cols;
+  *cols.Add() = s.stratum_column();
+  absl::StatusOr<std::vector<uint64_t>> strata = KeyHashes(t, "stratified.stratum_column", cols);
+  if (!strata.ok()) return strata.status();
+  if ((s.per_stratum() > 0) == (s.fraction() > 0)) {
+    return absl::InvalidArgumentError(
+        "stratified: give exactly one of per_stratum (> 0) and fraction (in (0, 1])");
+  }
+  if (s.fraction() > 1) return absl::InvalidArgumentError("stratified.fraction: must be <= 1");
+  const samplers::StratumAllocation a =
+      s.per_stratum() > 0 ? samplers::StratumAllocation::Count(s.per_stratum())
+                          : samplers::StratumAllocation::Fraction(s.fraction(), /*ceil=*/true);
+  absl::StatusOr<samplers::Sample> out =
+      samplers::SampleStratified(*strata, a, req.seed(), req.with_weight());
+  if (!out.ok()) return Field("stratified", out.status());
+  return FromSample(*std::move(out));
+}
+
+}  // namespace
+
+absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const table::Table& t,
+                                         int threads) {
+  if (req.n() < 0 || req.n() > kMaxSampleSize) {
+    return absl::InvalidArgumentError(absl::StrCat("n: must be between 0 and ", kMaxSampleSize));
+  }
+  switch (req.spec_case()) {
+    case v1::SampleRequest::kUniform:
+    case v1::SampleRequest::kReservoir:
+      return RunUniform(req, t, threads);
+    case v1::SampleRequest::kWeighted:
+      return RunWeighted(req, t, threads);
+    case v1::SampleRequest::kBernoulli: {
+      samplers::BernoulliOptions o;
+      o.seed = req.seed();
+      o.compatibility_mode = req.compat();
+      o.with_weights = req.with_weight();
+      o.threads = threads;
+      absl::StatusOr<samplers::Sample> s =
+          samplers::SampleBernoulli(static_cast<uint64_t>(t.num_rows()), req.bernoulli().p(), o);
+      if (!s.ok()) return Field("bernoulli.p", s.status());
+      return FromSample(*std::move(s));
+    }
+    case v1::SampleRequest::kUniverse:
+    case v1::SampleRequest::kDistinct:
+      return RunKeyed(req, t);
+    case v1::SampleRequest::kStratified:
+      return RunStratified(req, t);
+    case v1::SampleRequest::kQuery: {
+      absl::StatusOr<query::QueryResult> q =
+          query::RunQueryText(req.query(), t, req.seed(), threads);
+      if (!q.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("query: ", query::FormatError(req.query(), q.status())));
+      }
+      return SpecResult{std::move(q->rows), std::move(q->weights)};
+    }
+    case v1::SampleRequest::SPEC_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      "spec: one of uniform, weighted, bernoulli, universe, distinct, reservoir, stratified or "
+      "query is required");
+}
+
+}  // namespace urn::server
