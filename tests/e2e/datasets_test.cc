@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/subprocess.h"
@@ -123,6 +124,45 @@ std::vector<std::string> FirstColumn(const std::string& text) {
     start = end + 1;
   }
   return out;
+}
+
+// SIGTERM during a stream whose reader is slow: urnd cancels it after --shutdown-grace and
+// exits 0; the client sees the stream end with an error, not a hang.
+TEST_F(DatasetsE2E, SigtermCancelsASlowStreamAfterTheGraceAndExitsZero) {
+  urnd_->Signal(SIGTERM);
+  ASSERT_EQ(urnd_->Wait(seconds(10)), 0);
+  urnd_ = std::make_unique<testing::Subprocess>(
+      std::vector<std::string>{URND_PATH, "--listen", Address(), "--data-dir", dir_.Join("data"),
+                               "--shutdown-grace", "1"},
+      dir_.path());
+  ClientOptions o;
+  o.server = Address();
+  o.key = testing::ReadFileOrEmpty(dir_.Join("data") + "/admin.key");
+  o.key.pop_back();
+  absl::StatusOr<Client> client = Client::Connect(o);
+  ASSERT_TRUE(client.ok());
+  for (int i = 0; i < 200; ++i) {
+    absl::StatusOr<bool> ok = client->Healthy();
+    if (ok.ok() && *ok) break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  // 100M ids in batches of 64Ki: far more than transport buffers hold.
+  v1::ShuffleRequest request;
+  request.set_n(100000000);
+  request.set_batch_size(65536);
+  int batches = 0;
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status s = client->Shuffle(request, [&](const v1::ShuffleBatch&) {
+    if (++batches == 1) urnd_->Signal(SIGTERM);
+    std::this_thread::sleep_for(milliseconds(20));
+    return true;
+  });
+  EXPECT_FALSE(s.ok()) << "the stream was cut short";
+  EXPECT_LT(batches, 100000000 / 65536);
+  std::optional<int> code = urnd_->Wait(seconds(10));
+  ASSERT_TRUE(code.has_value()) << "urnd hung after SIGTERM";
+  EXPECT_EQ(*code, 0) << urnd_->Stderr();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(30));
 }
 
 // The same flags and seed give the same rows on the server as `urn sample` on the file.
