@@ -93,6 +93,7 @@ absl::StatusOr<Sample> WeightedShuffle(std::span<const double> weights,
   }
   // Each chunk sorted its keys; merge the runs pairwise (ties cannot cross runs: rows differ).
   std::vector<std::vector<KeyedRow>> runs;
+  runs.reserve(parts.size());
   for (Chunk& part : parts) runs.push_back(std::move(part.keyed));
   while (runs.size() > 1) {
     std::vector<std::vector<KeyedRow>> merged;
