@@ -1,6 +1,8 @@
 #include "samplers/alias_table.h"
 
+#include <cfloat>
 #include <cmath>
+#include <cstring>
 
 #include "absl/status/status.h"
 #include "random/counter_rng.h"
@@ -25,13 +27,18 @@ long double CompensatedSum(std::span<const double> weights) {
   return sum + compensation;
 }
 
-// floor(q) for 0 <= q < 2^128, without libgcc's slow __fixunsxfti. q has a 64-bit mantissa, so
-// q - high * 2^64 is exact.
+// floor(q) for 0 <= q < 2^128, read off the x87 extended format (64-bit mantissa with an
+// explicit integer bit, 15-bit biased exponent): no rounding-mode switches, no libgcc call.
+static_assert(LDBL_MANT_DIG == 64, "needs the x87 80-bit long double");
 u128 FloorToU128(long double q) {
-  if (q < 0x1p64L) return static_cast<uint64_t>(q);
-  const uint64_t high = static_cast<uint64_t>(q * 0x1p-64L);
-  const uint64_t low = static_cast<uint64_t>(q - static_cast<long double>(high) * 0x1p64L);
-  return (static_cast<u128>(high) << 64) | low;
+  if (!(q >= 1)) return 0;
+  uint64_t mantissa;
+  uint16_t sign_exponent;
+  std::memcpy(&mantissa, &q, sizeof(mantissa));
+  std::memcpy(&sign_exponent, reinterpret_cast<const char*>(&q) + 8, sizeof(sign_exponent));
+  const int shift = (sign_exponent & 0x7FFF) - 16383 - 63;  // q = mantissa * 2^shift
+  if (shift >= 0) return static_cast<u128>(mantissa) << shift;
+  return shift <= -64 ? 0 : mantissa >> -shift;
 }
 
 random::KeyedStream ColumnStream(uint64_t seed) {

@@ -15,7 +15,8 @@
 // multiply (never fused into an FMA: the comparison is an integer subtraction), so every build
 // returns the same candidates bit for bit.
 //
-// Cost: ~0.2 ns/row with AVX-512 (memory bound beyond); ~1 ns/row baseline.
+// Cost per row (BM_ExponentialKeyFilter, AMD Zen 4, cache-resident): ~0.5 ns AVX-512, ~1 ns
+// AVX2, ~2 ns baseline.
 // Thread safety: pure functions.
 #ifndef URN_SAMPLERS_EXPONENTIAL_KEY_FILTER_H_
 #define URN_SAMPLERS_EXPONENTIAL_KEY_FILTER_H_

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "random/counter_rng.h"
@@ -20,28 +21,10 @@ constexpr int kDigits = (64 + kDigitBits - 1) / kDigitBits;
 constexpr size_t kBuckets = size_t{1} << kDigitBits;
 
 struct Chunk {
-  std::vector<KeyedRow> keyed;  // positive weights, ascending row
+  std::vector<KeyedRow> keyed;  // positive weights, sorted by (key, row)
   std::vector<uint64_t> zero;   // zero weights, ascending row
   uint64_t first_invalid = kNoRow;
 };
-
-void KeyChunk(std::span<const double> weights, std::span<const uint64_t> row_keys,
-              const random::KeyedStream& stream, uint64_t begin, uint64_t end, Chunk* chunk) {
-  chunk->keyed.reserve(end - begin);
-  for (uint64_t row = begin; row < end; ++row) {
-    const double w = weights[row];
-    if (!IsValidWeight(w)) {
-      chunk->first_invalid = row;
-      return;
-    }
-    if (w == 0) {
-      chunk->zero.push_back(row);
-    } else {
-      const uint64_t bits = stream.Bits(row_keys.empty() ? row : row_keys[row]);
-      chunk->keyed.push_back({ExponentialKey(bits, w), row});
-    }
-  }
-}
 
 // Sorts by (key, row): a stable LSD radix sort by key of rows given in ascending row order.
 void RadixSortByKey(std::vector<KeyedRow>& rows) {
@@ -64,6 +47,25 @@ void RadixSortByKey(std::vector<KeyedRow>& rows) {
     for (const KeyedRow& r : rows) buffer[c[(r.key >> shift) & (kBuckets - 1)]++] = r;
     rows.swap(buffer);
   }
+}
+
+void KeyChunk(std::span<const double> weights, std::span<const uint64_t> row_keys,
+              const random::KeyedStream& stream, uint64_t begin, uint64_t end, Chunk* chunk) {
+  chunk->keyed.reserve(end - begin);
+  for (uint64_t row = begin; row < end; ++row) {
+    const double w = weights[row];
+    if (!IsValidWeight(w)) {
+      chunk->first_invalid = row;
+      return;
+    }
+    if (w == 0) {
+      chunk->zero.push_back(row);
+    } else {
+      const uint64_t bits = stream.Bits(row_keys.empty() ? row : row_keys[row]);
+      chunk->keyed.push_back({ExponentialKey(bits, w), row});
+    }
+  }
+  RadixSortByKey(chunk->keyed);
 }
 
 }  // namespace
@@ -89,11 +91,22 @@ absl::StatusOr<Sample> WeightedShuffle(std::span<const double> weights,
   for (const Chunk& part : parts) {
     if (part.first_invalid != kNoRow) return InvalidWeightError(weights, part.first_invalid);
   }
-  std::vector<KeyedRow> keyed = std::move(parts[0].keyed);
-  for (size_t c = 1; c < parts.size(); ++c) {
-    keyed.insert(keyed.end(), parts[c].keyed.begin(), parts[c].keyed.end());
+  // Each chunk sorted its keys; merge the runs pairwise (ties cannot cross runs: rows differ).
+  std::vector<std::vector<KeyedRow>> runs;
+  runs.reserve(parts.size());
+  for (Chunk& part : parts) runs.push_back(std::move(part.keyed));
+  while (runs.size() > 1) {
+    std::vector<std::vector<KeyedRow>> merged;
+    for (size_t r = 0; r + 1 < runs.size(); r += 2) {
+      std::vector<KeyedRow> out(runs[r].size() + runs[r + 1].size());
+      std::merge(runs[r].begin(), runs[r].end(), runs[r + 1].begin(), runs[r + 1].end(),
+                 out.begin());
+      merged.push_back(std::move(out));
+    }
+    if (runs.size() % 2 == 1) merged.push_back(std::move(runs.back()));
+    runs = std::move(merged);
   }
-  RadixSortByKey(keyed);
+  const std::vector<KeyedRow>& keyed = runs[0];
   Sample sample;
   sample.rows.reserve(n);
   for (const KeyedRow& r : keyed) sample.rows.push_back(r.row);

@@ -3,14 +3,16 @@
 // proportional to its weight), followed by the zero-weight rows in input order.
 //
 // Algorithm: the exponential keys of weighted_without_replacement.h (Efraimidis & Spirakis,
-// IPL 2006), all of them, sorted ascending by (key, row) with an LSD radix sort on the 64-bit
-// key. Same stream and keys as WeightedSampleWithoutReplacement, so the first k rows of the
+// IPL 2006), all of them, sorted ascending by (key, row): each thread computes and LSD
+// radix-sorts (64-bit key, 11-bit digits) the keys of its chunk of rows, then the sorted runs
+// are merged. Same stream and keys as WeightedSampleWithoutReplacement, so the first k rows of the
 // shuffle are the weighted sample of k with the same seed (tsv-sample's compatibility
 // property). Zero-weight rows come last, in input order, as in tsv-sample, whose weighted
 // shuffle gives them the lowest random value; they are not a weighted draw.
 //
-// Time: O(n) keys (one logarithm per row, spread over `threads` threads) plus an O(n) radix
-// sort (up to 6 passes of 11 bits; passes in which every key has the same digit are skipped).
+// Time: O(n) keys (one logarithm per row) and an O(n) radix sort (up to 6 passes; a pass in
+// which every key has the same digit is skipped), both spread over `threads` threads, then
+// O(n log threads) merging.
 // Memory: 32 bytes per row. Input: weights finite and >= 0; else InvalidArgument naming the
 // lowest invalid row. Thread safety: reentrant.
 #ifndef URN_SAMPLERS_WEIGHTED_SHUFFLE_H_

@@ -121,6 +121,27 @@ TEST(WeightedShuffle, EdgeCasesAndErrors) {
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("row 70000 "));
 }
 
+TEST(WeightedShuffle, RowKeysFollowTheRowAcrossStorageOrders) {
+  std::vector<double> w(5000);
+  std::vector<uint64_t> keys(w.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    w[i] = static_cast<double>(i % 9);
+    keys[i] = random::HashKey(uint64_t{i});
+  }
+  const std::vector<double> w_rev(w.rbegin(), w.rend());
+  const std::vector<uint64_t> keys_rev(keys.rbegin(), keys.rend());
+  WeightedOptions options;
+  options.seed = 8;
+  const Sample a = *WeightedShuffle(w, keys, options);
+  const Sample b = *WeightedShuffle(w_rev, keys_rev, options);
+  ASSERT_EQ(a.rows.size(), w.size());
+  // Positive-weight rows follow their keys; zero-weight rows (every 9th) follow input order.
+  const size_t positive = w.size() - (w.size() + 8) / 9;
+  for (size_t i = 0; i < positive; ++i) ASSERT_EQ(keys[a.rows[i]], keys_rev[b.rows[i]]) << i;
+  EXPECT_EQ(WeightedShuffle(w, std::vector<uint64_t>(3), options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(WeightedShuffle, HugeWeightComesFirst) {
   std::vector<double> w(1000, 1e-300);
   w[999] = 1e300;
