@@ -157,20 +157,26 @@ SumTree::SumTree(uint64_t slots, Options options)
 
 SumTree::~SumTree() = default;
 
+inline double SumTree::NodeTotal(int level, uint64_t node) const {
+  if (level == 0) return LastPrefix(Scan(leaves_.data() + node * kFanout));
+  const InnerNode& n = inner_[level - 1][node];
+  return level == 1 ? LastPrefix(Scan(n.sum)) : n.prefix[kFanout - 1];
+}
+
+inline double SumTree::NodeMinimum(int level, uint64_t node) const {
+  return level == 0 ? PositiveMin(leaves_.data() + node * kFanout)
+                    : NodeMin(inner_[level - 1][node].min);
+}
+
 inline void SumTree::RecomputeEntry(int level, uint64_t entry) {
-  double total, min;
-  if (level == 1) {
-    const double* leaves = leaves_.data() + entry * kFanout;
-    total = LastPrefix(Scan(leaves));
-    min = PositiveMin(leaves);
-  } else {
-    const InnerNode& child = inner_[level - 2][entry];
-    total = child.prefix[kFanout - 1];
-    min = NodeMin(child.min);
-  }
+  const double total = NodeTotal(level - 1, entry);
   InnerNode& node = inner_[level - 1][entry / kFanout];
-  node.min[entry % kFanout] = min;
-  SetAndScan(node.sum, node.prefix, static_cast<int>(entry % kFanout), total);
+  node.min[entry % kFanout] = NodeMinimum(level - 1, entry);
+  if (level == 1) {
+    node.sum[entry % kFanout] = total;
+  } else {
+    SetAndScan(node.sum, node.prefix, static_cast<int>(entry % kFanout), total);
+  }
 }
 
 void SumTree::RecomputeNode(int level, uint64_t index) {
@@ -178,29 +184,17 @@ void SumTree::RecomputeNode(int level, uint64_t index) {
   const uint64_t entries = level_nodes_[level - 1];
   for (int j = 0; j < kFanout; ++j) {
     const uint64_t entry = index * kFanout + j;
-    if (entry >= entries) {
-      sum[j] = 0;
-      min[j] = kInf;
-    } else if (level == 1) {
-      const double* leaves = leaves_.data() + entry * kFanout;
-      sum[j] = LastPrefix(Scan(leaves));
-      min[j] = PositiveMin(leaves);
-    } else {
-      const InnerNode& child = inner_[level - 2][entry];
-      sum[j] = child.prefix[kFanout - 1];
-      min[j] = NodeMin(child.min);
-    }
+    sum[j] = entry < entries ? NodeTotal(level - 1, entry) : 0.0;
+    min[j] = entry < entries ? NodeMinimum(level - 1, entry) : kInf;
   }
   InnerNode& node = inner_[level - 1][index];
   std::memcpy(node.sum, sum, sizeof sum);
   std::memcpy(node.min, min, sizeof min);
-  Store(Scan(sum), node.prefix);
+  if (level >= 2) Store(Scan(sum), node.prefix);
 }
 
 std::pair<double, double> SumTree::RootValues() const {
-  if (depth_ == 1) return {LastPrefix(Scan(leaves_.data())), PositiveMin(leaves_.data())};
-  const InnerNode& root = inner_[depth_ - 2][0];
-  return {root.prefix[kFanout - 1], NodeMin(root.min)};
+  return {NodeTotal(depth_ - 1, 0), NodeMinimum(depth_ - 1, 0)};
 }
 
 void SumTree::RecomputeRoot() { std::tie(total_, min_positive_) = RootValues(); }
@@ -223,7 +217,7 @@ void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots) {
     for (size_t i = 0; i < k; ++i) {
       if (prefetch && i + kAhead < k) {
         InnerNode& node = inner_[l - 1][slots[i + kAhead] >> (shift + 3)];
-        PrefetchForWrite(node.prefix);
+        if (l >= 2) PrefetchForWrite(node.prefix);
         PrefetchForWrite(node.sum);
         PrefetchForWrite(node.min);
       }
@@ -263,7 +257,6 @@ absl::Status SumTree::SetBatch(absl::Span<const uint64_t> slots, absl::Span<cons
       PrefetchForWrite(&leaves_[slots[i]]);
       if (depth_ > 1) {
         const InnerNode& node = inner_[0][slots[i] / (kFanout * kFanout)];
-        PrefetchForWrite(node.prefix);
         PrefetchForWrite(node.sum);
         PrefetchForWrite(node.min);
       }
@@ -307,7 +300,8 @@ uint64_t SumTree::DescendOne(double target) const {
       node = node * kFanout + Select(Scan(leaves), leaves, &target);
     } else {
       const InnerNode& inner = inner_[l - 1][node];
-      node = node * kFanout + Select(Load(inner.prefix), inner.sum, &target);
+      const Prefixes p = l == 1 ? Scan(inner.sum) : Load(inner.prefix);
+      node = node * kFanout + Select(p, inner.sum, &target);
     }
   }
   return node;
@@ -319,12 +313,20 @@ void SumTree::DescendLockstep(double* targets, uint64_t* out, size_t count) cons
     uint64_t* node = out + base;
     double* t = targets + base;
     std::fill(node, node + m, 0);
-    for (int l = depth_ - 1; l >= 1; --l) {
+    for (int l = depth_ - 1; l >= 2; --l) {
       const InnerNode* level = inner_[l - 1].data();
       for (size_t j = 0; j < m; ++j) {
         const InnerNode& inner = level[node[j]];
         node[j] = node[j] * kFanout + Select(Load(inner.prefix), inner.sum, &t[j]);
         Prefetch(DescentLine(l - 1, node[j]));
+      }
+    }
+    if (depth_ >= 2) {
+      const InnerNode* level = inner_[0].data();
+      for (size_t j = 0; j < m; ++j) {
+        const InnerNode& inner = level[node[j]];
+        node[j] = node[j] * kFanout + Select(Scan(inner.sum), inner.sum, &t[j]);
+        Prefetch(DescentLine(0, node[j]));
       }
     }
     const double* leaves = leaves_.data();
@@ -448,13 +450,8 @@ absl::Status SumTree::Verify() const {
     for (uint64_t e = 0; e < level_nodes_[l] * kFanout; ++e) {
       double sum = 0, min = kInf;
       if (e < level_nodes_[l - 1]) {
-        if (l == 1) {
-          sum = LastPrefix(Scan(leaves_.data() + e * kFanout));
-          min = PositiveMin(leaves_.data() + e * kFanout);
-        } else {
-          sum = inner_[l - 2][e].prefix[kFanout - 1];
-          min = NodeMin(inner_[l - 2][e].min);
-        }
+        sum = NodeTotal(l - 1, e);
+        min = NodeMinimum(l - 1, e);
       }
       const InnerNode& node = inner_[l - 1][e / kFanout];
       if (!bits_equal(node.sum[e % kFanout], sum) || !bits_equal(node.min[e % kFanout], min)) {
@@ -462,7 +459,7 @@ absl::Status SumTree::Verify() const {
             absl::StrFormat("level %d entry %d holds (%a, %a), a rebuild gives (%a, %a)", l, e,
                             node.sum[e % kFanout], node.min[e % kFanout], sum, min));
       }
-      if (e % kFanout == kFanout - 1) {
+      if (l >= 2 && e % kFanout == kFanout - 1) {
         alignas(16) double prefix[kFanout];
         Store(Scan(node.sum), prefix);
         if (std::memcmp(prefix, node.prefix, sizeof prefix) != 0) {

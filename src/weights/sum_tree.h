@@ -136,6 +136,8 @@ class SumTree {
  private:
   // One node of an internal level, three cache lines: the running prefixes of the sums of its
   // 8 subtrees (all a descent reads), the sums, and the subtrees' minimum positive leaves.
+  // Level 1 leaves `prefix` unused and descents scan `sum` instead: its nodes are the largest
+  // and far from the core, and an update then writes two lines there instead of three.
   struct alignas(64) InnerNode {
     double prefix[kFanout];
     double sum[kFanout];
@@ -146,8 +148,12 @@ class SumTree {
 
   // The cache line a descent reads at `node` of `level`.
   const double* DescentLine(int level, uint64_t node) const {
-    return level == 0 ? leaves_.data() + node * kFanout : inner_[level - 1][node].prefix;
+    if (level == 0) return leaves_.data() + node * kFanout;
+    return level == 1 ? inner_[0][node].sum : inner_[level - 1][node].prefix;
   }
+  // The sum (as its parent stores it) and the minimum positive leaf of a node.
+  double NodeTotal(int level, uint64_t node) const;
+  double NodeMinimum(int level, uint64_t node) const;
   // Recomputes entry `entry` of level `level` >= 1 from its child node.
   void RecomputeEntry(int level, uint64_t entry);
   // Recomputes all 8 entries of node `index` of level `level` >= 1 from their children.
