@@ -8,7 +8,8 @@
 //
 // Alternatives measured (the layout kept is the first): BM_SumTreeSampleOneByOne (same tree,
 // descents one after the other), BM_SumTreeSampleSmallPages (no madvise(MADV_HUGEPAGE)),
-// BM_BinaryLockstepSample (the binary float tree with lockstep descents and prefetching).
+// BM_SumTreeSampleSse2 (SSE2 kernels instead of AVX-512), BM_BinaryLockstepSample (the binary
+// float tree with lockstep descents and prefetching).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -103,7 +104,7 @@ SumTree& Ours(uint64_t n, SumTree::Options options) {
   static SumTree::Options built_options;
   static std::unique_ptr<SumTree> tree;
   if (built != n || built_options.huge_pages != options.huge_pages ||
-      built_options.lockstep != options.lockstep) {
+      built_options.lockstep != options.lockstep || built_options.wide_simd != options.wide_simd) {
     tree.reset();
     tree = *SumTree::Create(n, options);
     constexpr uint64_t kStep = 1 << 16;
@@ -138,10 +139,13 @@ void SampleOurs(benchmark::State& state, SumTree::Options options) {
 
 void BM_SumTreeSample(benchmark::State& state) { SampleOurs(state, {}); }
 void BM_SumTreeSampleOneByOne(benchmark::State& state) {
-  SampleOurs(state, {.huge_pages = true, .lockstep = false});
+  SampleOurs(state, {.huge_pages = true, .lockstep = false, .wide_simd = false});
 }
 void BM_SumTreeSampleSmallPages(benchmark::State& state) {
-  SampleOurs(state, {.huge_pages = false, .lockstep = true});
+  SampleOurs(state, {.huge_pages = false, .lockstep = true, .wide_simd = true});
+}
+void BM_SumTreeSampleSse2(benchmark::State& state) {
+  SampleOurs(state, {.huge_pages = true, .lockstep = true, .wide_simd = false});
 }
 
 void BM_SumTreeUpdate(benchmark::State& state) {
@@ -212,11 +216,13 @@ BENCHMARK(BM_SumTreeSample)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeUpdate)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSampleOneByOne)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSampleSmallPages)->Args({1 << 20, 256});
+BENCHMARK(BM_SumTreeSampleSse2)->Args({1 << 20, 256});
 BENCHMARK(BM_BaselineSumTreeSample)->Args({1 << 27, 256});
 BENCHMARK(BM_BinaryLockstepSample)->Args({1 << 27, 256});
 BENCHMARK(BM_SumTreeSample)->Args({1 << 27, 256});
 BENCHMARK(BM_SumTreeSampleOneByOne)->Args({1 << 27, 256});
 BENCHMARK(BM_SumTreeSampleSmallPages)->Args({1 << 27, 256});
+BENCHMARK(BM_SumTreeSampleSse2)->Args({1 << 27, 256});
 
 }  // namespace
 }  // namespace urn::weights

@@ -79,6 +79,8 @@ class SumTree {
     bool huge_pages = true;
     // Advance the descents of a batch in lockstep with prefetching. Off only to measure.
     bool lockstep = true;
+    // Use AVX-512 in batched draws where the CPU has it (same results). Off only to measure.
+    bool wide_simd = true;
   };
 
   // A tree of `slots` zero weights. InvalidArgument unless 1 <= slots <= kMaxSlots.
@@ -168,10 +170,12 @@ class SumTree {
   // Descends for targets[0..count), writing slots to out. Targets are consumed.
   void Descend(double* targets, uint64_t* out, size_t count) const;
   void DescendLockstep(double* targets, uint64_t* out, size_t count) const;
+  void DescendLockstepWide(double* targets, uint64_t* out, size_t count) const;
   uint64_t DescendOne(double target) const;
 
   uint64_t size_;
   Options options_;
+  bool wide_ = false;                        // AVX-512 kernels in use
   int depth_;                                // number of levels, leaves included
   std::vector<uint64_t> level_nodes_;        // nodes per level, [0] = leaf nodes
   PageArray<double> leaves_;                 // level_nodes_[0] * kFanout weights

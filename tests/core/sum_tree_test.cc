@@ -305,11 +305,28 @@ TEST(SumTreeTest, DrawsAreAPureFunctionOfSeedAndBatch) {
 TEST(SumTreeTest, LockstepAndOneByOneDescentsReturnTheSameSlots) {
   const std::vector<double> w = ExtremeWeights(70000, 4);
   auto lockstep = TreeOf(w);
-  auto one_by_one = TreeOf(w, {.huge_pages = false, .lockstep = false});
+  auto one_by_one = TreeOf(w, {.huge_pages = false, .lockstep = false, .wide_simd = false});
   std::vector<uint64_t> a(1000), b(1000);
   for (uint64_t batch = 0; batch < 10; ++batch) {
     ASSERT_TRUE(lockstep->SampleWithReplacement(1, batch, absl::MakeSpan(a)).ok());
     ASSERT_TRUE(one_by_one->SampleWithReplacement(1, batch, absl::MakeSpan(b)).ok());
+    EXPECT_EQ(a, b);
+  }
+}
+
+// The AVX-512 kernels (used where the CPU has them) and the SSE2 ones perform the same
+// additions in the same order, so a batch is the same on every x86-64 machine.
+TEST(SumTreeTest, WideAndNarrowSimdDescentsReturnTheSameSlots) {
+  const std::vector<double> w = ExtremeWeights(300000, 5);
+  auto wide = TreeOf(w);
+  auto narrow = TreeOf(w, {.huge_pages = true, .lockstep = true, .wide_simd = false});
+  std::vector<uint64_t> a(2000), b(2000);
+  for (uint64_t batch = 0; batch < 10; ++batch) {
+    ASSERT_TRUE(wide->SampleWithReplacement(3, batch, absl::MakeSpan(a)).ok());
+    ASSERT_TRUE(narrow->SampleWithReplacement(3, batch, absl::MakeSpan(b)).ok());
+    EXPECT_EQ(a, b);
+    ASSERT_TRUE(wide->SampleStratified(3, batch, absl::MakeSpan(a)).ok());
+    ASSERT_TRUE(narrow->SampleStratified(3, batch, absl::MakeSpan(b)).ok());
     EXPECT_EQ(a, b);
   }
 }
