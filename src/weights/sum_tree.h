@@ -3,21 +3,28 @@
 //
 // Algorithm. A segment ("sum") tree (as used for prioritized replay, Schaul et al., ICLR 2016,
 // appendix B.2.1), but 8-ary: a node is 8 doubles = one 64-byte cache line, so a draw reads
-// ceil(log8 n) lines instead of log2 n. Level 0 holds the weights themselves; an entry of level
-// l >= 1 holds the sum (and, in a second line, the minimum positive weight) of one node of
-// level l-1. Batched draws advance all descents of a batch level by level in lockstep and
-// prefetch every next node before it is needed, so the cache misses of different draws
-// overlap instead of forming one dependent chain per draw. Levels are mmap'ed with
-// madvise(MADV_HUGEPAGE) (see page_array.h). bench/sum_tree_bench.cc measures this against the
-// binary float tree and against the alternatives (binary lockstep, 8-ary one draw at a time,
-// 4 KiB pages).
+// ceil(log8 n) + 1 lines instead of log2 n. Level 0 holds the weights themselves. A node of
+// level l >= 1 holds, for its 8 children, their sums, their minimum positive leaves and (from
+// level 2 up) the running prefixes of the sums, one line each; a descent reads one line per
+// level: the prefixes, or at levels 0 and 1 the values, which it scans in registers. (Level 1
+// is the largest inner level and far from the core; without a prefix line there, an update
+// writes two lines instead of three.) Batched draws advance all descents of a batch level by
+// level in lockstep and prefetch every next line before it is needed, so the cache misses of
+// different draws overlap instead of forming one dependent chain per draw. The per-node work
+// is SSE2, or AVX-512 where the CPU has it (chosen at run time; identical results). Levels are
+// mmap'ed with madvise(MADV_HUGEPAGE) (see page_array.h). Batched updates write all leaves,
+// then recompute each level once, prefetching its lines; the small levels near the root are
+// recomputed whole, node by node. bench/sum_tree_bench.cc measures this against the binary
+// float tree and the alternatives (binary lockstep, one draw at a time, SSE2 only, 4 KiB
+// pages).
 //
 // Number format and error bound. Weights and sums are IEEE doubles. Every internal entry is
 // recomputed from its 8 children in one fixed order on every change, never adjusted by a
 // delta, so the tree is a pure function of the leaves: after any sequence of updates every
 // node is bit-for-bit equal to a fresh rebuild (no drift, ever; Verify() checks it). Against
 // exact real arithmetic an entry at level h is within a relative 7h * 2^-53 of the exact sum
-// of its leaves (Higham, "Accuracy and Stability of Numerical Algorithms", eq. 4.4), and the
+// of its leaves (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., section
+// 4.2: n - 1 roundings per sum of n terms, in any order), and the
 // interval of targets that selects slot i is within an absolute kBoundaryError * Total() of
 // the exact [sum of w_j for j < i, sum for j <= i). Hence every draw probability is within
 // 2 * kBoundaryError + 2^-52 (the second term: a target has 53 random bits) of w_i / W. Weights
@@ -25,8 +32,9 @@
 // stored exactly (it is simply drawn with probability ~1e-24, i.e. in practice never).
 //
 // Never a zero-weight slot, never out of range. The descent picks the first child whose
-// running (left-to-right) prefix exceeds the target; a child of weight 0 does not raise the
-// prefix, so it cannot be first. When rounding leaves the target at or past the last prefix,
+// running prefix exceeds the target. The prefixes are formed pairwise (see Scan in the .cc)
+// so that they never decrease and a child of weight 0 repeats the prefix before it (c + 0 is
+// exactly c), so it cannot be first. When rounding leaves the target at or past the last prefix,
 // the descent takes the last child with a positive entry instead. An entry is positive exactly
 // when some leaf below it is (a double sum of non-negative terms is never below its largest
 // term), and slots past n stay 0. So every draw lands on a slot < n whose weight is > 0, by
@@ -34,8 +42,10 @@
 //
 // Complexity (n slots, depth D = ceil(log8 n) + 1, at most 11 for n = 2^31):
 //   Set / FindPrefix: O(D); SetBatch of k: O(k D); draws of k: O(k D), without replacement
-//   expected O(k D) and at most about 2 k D; Total / MinPositive: O(1); Assign: O(n).
-// Memory: 8 bytes per slot + 16/7 bytes per slot of internal nodes, about 10.3 bytes per slot.
+//   O(k D) too (at most 2k draws in lockstep, then one at a time, plus the restore); Total /
+//   MinPositive: O(1); Assign: O(n).
+// Memory: 8 bytes per slot for the weights, 3 at level 1 (192 bytes per 64 slots), 3/7 above:
+// about 11.4 bytes per slot (1.43 GiB at 2^27 slots).
 //
 // Input: weights finite, >= 0 and <= kMaxWeight (so that no sum can overflow); slots < size().
 // Invalid input is rejected whole with InvalidArgument naming the index and value; nothing
