@@ -3,7 +3,7 @@
 //
 // Algorithm. A segment ("sum") tree (as used for prioritized replay, Schaul et al., ICLR 2016,
 // appendix B.2.1), but 8-ary: a node is 8 doubles = one 64-byte cache line, so a draw reads
-// ceil(log8 n) + 1 lines instead of log2 n. Level 0 holds the weights themselves. A node of
+// ceil(log8 n) lines instead of log2 n. Level 0 holds the weights themselves. A node of
 // level l >= 1 holds, for its 8 children, their sums, their minimum positive leaves and (from
 // level 2 up) the running prefixes of the sums, one line each; a descent reads one line per
 // level: the prefixes, or at levels 0 and 1 the values, which it scans in registers. (Level 1
@@ -40,7 +40,7 @@
 // term), and slots past n stay 0. So every draw lands on a slot < n whose weight is > 0, by
 // construction; when all weights are 0 draws fail with FailedPrecondition.
 //
-// Complexity (n slots, depth D = ceil(log8 n) + 1, at most 11 for n = 2^31):
+// Complexity (n slots, depth D = max(1, ceil(log8 n)) levels, at most 11 for n = 2^31):
 //   Set / FindPrefix: O(D); SetBatch of k: O(k D); draws of k: O(k D), without replacement
 //   O(k D) too (at most 2k draws in lockstep, then one at a time, plus the restore); Total /
 //   MinPositive: O(1); Assign: O(n).
