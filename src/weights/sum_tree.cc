@@ -178,8 +178,14 @@ SumTree::SumTree(uint64_t slots, Options options)
   depth_ = static_cast<int>(level_nodes_.size());
   __builtin_cpu_init();
   wide_ = options.wide_simd && __builtin_cpu_supports("avx512f");
-  leaves_ = PageArray<double>(level_nodes_[0] * kFanout, options.huge_pages);
-  for (int l = 1; l < depth_; ++l) {
+  // Leaves are padded to whole level-1 nodes, so that BlockMin never reads past the end.
+  const uint64_t leaf_nodes = depth_ >= 2 ? level_nodes_[1] * kFanout : level_nodes_[0];
+  leaves_ = PageArray<double>(leaf_nodes * kFanout, options.huge_pages);
+  if (depth_ >= 2) {
+    sums1_ = PageArray<double>(level_nodes_[1] * kFanout, options.huge_pages);
+    inner_.emplace_back();  // level 1 lives in sums1_
+  }
+  for (int l = 2; l < depth_; ++l) {
     inner_.emplace_back(level_nodes_[l], options.huge_pages);
     for (InnerNode& node : absl::MakeSpan(inner_.back().data(), level_nodes_[l])) {
       std::fill(node.min, node.min + kFanout, kInf);
@@ -191,24 +197,32 @@ SumTree::~SumTree() = default;
 
 inline double SumTree::NodeTotal(int level, uint64_t node) const {
   if (level == 0) return LastPrefix(Scan(leaves_.data() + node * kFanout));
-  const InnerNode& n = inner_[level - 1][node];
-  return level == 1 ? LastPrefix(Scan(n.sum)) : n.prefix[kFanout - 1];
+  if (level == 1) return LastPrefix(Scan(sums1_.data() + node * kFanout));
+  return inner_[level - 1][node].prefix[kFanout - 1];
+}
+
+double SumTree::BlockMin(uint64_t node) const {
+  const double* w = leaves_.data() + node * kFanout * kFanout;
+  double min = kInf;
+  for (int i = 0; i < kFanout; ++i) min = std::min(min, PositiveMin(w + i * kFanout));
+  return min;
 }
 
 inline double SumTree::NodeMinimum(int level, uint64_t node) const {
-  return level == 0 ? PositiveMin(leaves_.data() + node * kFanout)
-                    : NodeMin(inner_[level - 1][node].min);
+  if (level == 0) return PositiveMin(leaves_.data() + node * kFanout);
+  if (level == 1) return BlockMin(node);
+  return NodeMin(inner_[level - 1][node].min);
 }
 
 inline void SumTree::RecomputeEntry(int level, uint64_t entry) {
   const double total = NodeTotal(level - 1, entry);
+  if (level == 1) {
+    sums1_[entry] = total;
+    return;
+  }
   InnerNode& node = inner_[level - 1][entry / kFanout];
   node.min[entry % kFanout] = NodeMinimum(level - 1, entry);
-  if (level == 1) {
-    node.sum[entry % kFanout] = total;
-  } else {
-    SetAndScan(node.sum, node.prefix, static_cast<int>(entry % kFanout), total);
-  }
+  SetAndScan(node.sum, node.prefix, static_cast<int>(entry % kFanout), total);
 }
 
 void SumTree::RecomputeNode(int level, uint64_t index) {
@@ -217,12 +231,16 @@ void SumTree::RecomputeNode(int level, uint64_t index) {
   for (int j = 0; j < kFanout; ++j) {
     const uint64_t entry = index * kFanout + j;
     sum[j] = entry < entries ? NodeTotal(level - 1, entry) : 0.0;
-    min[j] = entry < entries ? NodeMinimum(level - 1, entry) : kInf;
+    if (level >= 2) min[j] = entry < entries ? NodeMinimum(level - 1, entry) : kInf;
+  }
+  if (level == 1) {
+    std::memcpy(sums1_.data() + index * kFanout, sum, sizeof sum);
+    return;
   }
   InnerNode& node = inner_[level - 1][index];
   std::memcpy(node.sum, sum, sizeof sum);
   std::memcpy(node.min, min, sizeof min);
-  if (level >= 2) Store(Scan(sum), node.prefix);
+  Store(Scan(sum), node.prefix);
 }
 
 std::pair<double, double> SumTree::RootValues() const {
@@ -231,12 +249,12 @@ std::pair<double, double> SumTree::RootValues() const {
 
 void SumTree::RecomputeRoot() { std::tie(total_, min_positive_) = RootValues(); }
 
-void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots) {
+void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots, absl::Span<const double> weights,
+                             absl::Span<const double> old_weights) {
   const size_t k = slots.size();
   for (int l = 1; l < depth_; ++l) {
     const int shift = 3 * l;
-    const uint64_t entries = level_nodes_[l - 1];
-    if (entries <= k) {
+    if (level_nodes_[l - 1] <= k) {
       // Near the root the batch's paths merge: recomputing the whole (small) level, node by
       // node, is cheaper than finding the distinct entries.
       for (uint64_t node = 0; node < level_nodes_[l]; ++node) RecomputeNode(l, node);
@@ -244,16 +262,33 @@ void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots) {
     }
     // The children were written by the previous pass and are in cache; the nodes written here
     // are worth prefetching only when their level does not fit in L2.
-    const bool prefetch = level_nodes_[l] * sizeof(InnerNode) > kCachedBytes;
+    const bool prefetch = l >= 2 && level_nodes_[l] * sizeof(InnerNode) > kCachedBytes;
     uint64_t previous = ~uint64_t{0};
     for (size_t i = 0; i < k; ++i) {
       if (prefetch && i + kAhead < k) {
         InnerNode& node = inner_[l - 1][slots[i + kAhead] >> (shift + 3)];
-        if (l >= 2) PrefetchForWrite(node.prefix);
+        PrefetchForWrite(node.prefix);
         PrefetchForWrite(node.sum);
         PrefetchForWrite(node.min);
       }
       const uint64_t e = slots[i] >> shift;
+      if (l == 2) {
+        // The minimum over the 64 leaves below a level-2 entry, kept exactly without reading
+        // them: only when the slot held the minimum and changed must the block be rescanned.
+        InnerNode& node = inner_[1][e / kFanout];
+        double& min = node.min[e % kFanout];
+        const double w = weights[i] + 0.0, old = old_weights[i];
+        if (w > 0 && w < min) {
+          min = w;
+        } else if (old > 0 && old == min && w != old) {
+          min = BlockMin(e);
+        }
+        if (e != previous) {
+          SetAndScan(node.sum, node.prefix, static_cast<int>(e % kFanout), NodeTotal(1, e));
+        }
+        previous = e;
+        continue;
+      }
       if (e == previous) continue;
       previous = e;
       RecomputeEntry(l, e);
@@ -262,16 +297,25 @@ void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots) {
   RecomputeRoot();
 }
 
-void SumTree::WriteLeaves(absl::Span<const uint64_t> slots, absl::Span<const double> weights) {
+void SumTree::WriteLeaves(absl::Span<const uint64_t> slots, absl::Span<const double> weights,
+                          std::vector<double>* old_weights) {
   const size_t k = slots.size();
+  old_weights->resize(k);
   for (size_t i = 0; i < std::min(k, kChunk); ++i) PrefetchForWrite(&leaves_[slots[i]]);
   for (size_t i = 0; i < k; ++i) {
     if (i + kChunk < k) PrefetchForWrite(&leaves_[slots[i + kChunk]]);
     double& leaf = leaves_[slots[i]];
     const double w = weights[i] + 0.0;  // -0 becomes +0, so equal weights are equal bits
     positive_count_ += static_cast<int64_t>(w > 0) - static_cast<int64_t>(leaf > 0);
+    (*old_weights)[i] = leaf;
     leaf = w;
   }
+}
+
+void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> weights) {
+  std::vector<double> old_weights;
+  WriteLeaves(slots, weights, &old_weights);
+  RecomputeAbove(slots, weights, old_weights);
 }
 
 absl::Status SumTree::Set(uint64_t slot, double weight) {
@@ -287,11 +331,7 @@ absl::Status SumTree::SetBatch(absl::Span<const uint64_t> slots, absl::Span<cons
     // Validation reads every slot anyway: start fetching the lines the update will write.
     if (slots[i] < size_) {
       PrefetchForWrite(&leaves_[slots[i]]);
-      if (depth_ > 1) {
-        const InnerNode& node = inner_[0][slots[i] / (kFanout * kFanout)];
-        PrefetchForWrite(node.sum);
-        PrefetchForWrite(node.min);
-      }
+      if (depth_ > 1) PrefetchForWrite(&sums1_[slots[i] / kFanout]);
     }
     if (slots[i] >= size_) {
       return absl::InvalidArgumentError(
@@ -299,8 +339,7 @@ absl::Status SumTree::SetBatch(absl::Span<const uint64_t> slots, absl::Span<cons
     }
     if (absl::Status s = ValidateWeight(i, weights[i]); !s.ok()) return s;
   }
-  WriteLeaves(slots, weights);
-  RecomputeAbove(slots);
+  Apply(slots, weights);
   return absl::OkStatus();
 }
 
@@ -330,10 +369,12 @@ uint64_t SumTree::DescendOne(double target) const {
     if (l == 0) {
       const double* leaves = leaves_.data() + node * kFanout;
       node = node * kFanout + Select(Scan(leaves), leaves, &target);
+    } else if (l == 1) {
+      const double* sums = sums1_.data() + node * kFanout;
+      node = node * kFanout + Select(Scan(sums), sums, &target);
     } else {
       const InnerNode& inner = inner_[l - 1][node];
-      const Prefixes p = l == 1 ? Scan(inner.sum) : Load(inner.prefix);
-      node = node * kFanout + Select(p, inner.sum, &target);
+      node = node * kFanout + Select(Load(inner.prefix), inner.sum, &target);
     }
   }
   return node;
@@ -354,10 +395,9 @@ void SumTree::DescendLockstep(double* targets, uint64_t* out, size_t count) cons
       }
     }
     if (depth_ >= 2) {
-      const InnerNode* level = inner_[0].data();
       for (size_t j = 0; j < m; ++j) {
-        const InnerNode& inner = level[node[j]];
-        node[j] = node[j] * kFanout + Select(Scan(inner.sum), inner.sum, &t[j]);
+        const double* sums = sums1_.data() + node[j] * kFanout;
+        node[j] = node[j] * kFanout + Select(Scan(sums), sums, &t[j]);
         Prefetch(DescentLine(0, node[j]));
       }
     }
@@ -385,11 +425,9 @@ URN_AVX512 void SumTree::DescendLockstepWide(double* targets, uint64_t* out, siz
       }
     }
     if (depth_ >= 2) {
-      const InnerNode* level = inner_[0].data();
       for (size_t j = 0; j < m; ++j) {
-        const InnerNode& inner = level[node[j]];
-        const __m512d p = ScanWide(_mm512_load_pd(inner.sum));
-        node[j] = node[j] * kFanout + SelectWide(p, inner.sum, &t[j]);
+        const double* sums = sums1_.data() + node[j] * kFanout;
+        node[j] = node[j] * kFanout + SelectWide(ScanWide(_mm512_load_pd(sums)), sums, &t[j]);
         Prefetch(DescentLine(0, node[j]));
       }
     }
@@ -464,9 +502,7 @@ absl::Status SumTree::SampleWithoutReplacement(uint64_t seed, uint64_t batch,
       saved.push_back(leaves_[out[i]]);
     }
     const std::vector<double> zeros(have - first, 0.0);
-    const auto slots = absl::MakeConstSpan(zeroed).subspan(old);
-    WriteLeaves(slots, zeros);
-    RecomputeAbove(slots);
+    Apply(absl::MakeConstSpan(zeroed).subspan(old), zeros);
   };
 
   // Phase 1: rounds of independent draws in lockstep, keeping first occurrences. A draw that
@@ -496,8 +532,7 @@ absl::Status SumTree::SampleWithoutReplacement(uint64_t seed, uint64_t batch,
   }
 
   // Restore. Internal entries are pure functions of the leaves, so the tree is bit-identical.
-  WriteLeaves(zeroed, saved);
-  RecomputeAbove(zeroed);
+  Apply(zeroed, saved);
   return absl::OkStatus();
 }
 
@@ -512,7 +547,14 @@ absl::Status SumTree::Verify() const {
     return absl::InternalError(absl::StrFormat("positive count %d, but %d leaves are positive",
                                                positive_count_, positives));
   }
-  for (int l = 1; l < depth_; ++l) {
+  for (uint64_t e = 0; depth_ >= 2 && e < sums1_.size(); ++e) {
+    const double sum = e < level_nodes_[0] ? NodeTotal(0, e) : 0.0;
+    if (!bits_equal(sums1_[e], sum)) {
+      return absl::InternalError(
+          absl::StrFormat("level 1 entry %d holds %a, a rebuild gives %a", e, sums1_[e], sum));
+    }
+  }
+  for (int l = 2; l < depth_; ++l) {
     for (uint64_t e = 0; e < level_nodes_[l] * kFanout; ++e) {
       double sum = 0, min = kInf;
       if (e < level_nodes_[l - 1]) {
@@ -525,7 +567,7 @@ absl::Status SumTree::Verify() const {
             absl::StrFormat("level %d entry %d holds (%a, %a), a rebuild gives (%a, %a)", l, e,
                             node.sum[e % kFanout], node.min[e % kFanout], sum, min));
       }
-      if (l >= 2 && e % kFanout == kFanout - 1) {
+      if (e % kFanout == kFanout - 1) {
         alignas(16) double prefix[kFanout];
         Store(Scan(node.sum), prefix);
         if (std::memcmp(prefix, node.prefix, sizeof prefix) != 0) {
@@ -551,7 +593,11 @@ bool SumTree::IdenticalTo(const SumTree& other) const {
   if (std::memcmp(leaves_.data(), other.leaves_.data(), leaves_.size() * sizeof(double)) != 0) {
     return false;
   }
-  for (size_t l = 0; l < inner_.size(); ++l) {
+  if (depth_ >= 2 &&
+      std::memcmp(sums1_.data(), other.sums1_.data(), sums1_.size() * sizeof(double)) != 0) {
+    return false;
+  }
+  for (size_t l = 1; l < inner_.size(); ++l) {
     if (std::memcmp(inner_[l].data(), other.inner_[l].data(),
                     inner_[l].size() * sizeof(InnerNode)) != 0) {
       return false;

@@ -3,20 +3,22 @@
 //
 // Algorithm. A segment ("sum") tree (as used for prioritized replay, Schaul et al., ICLR 2016,
 // appendix B.2.1), but 8-ary: a node is 8 doubles = one 64-byte cache line, so a draw reads
-// ceil(log8 n) lines instead of log2 n. Level 0 holds the weights themselves. A node of
-// level l >= 1 holds, for its 8 children, their sums, their minimum positive leaves and (from
-// level 2 up) the running prefixes of the sums, one line each; a descent reads one line per
-// level: the prefixes, or at levels 0 and 1 the values, which it scans in registers. (Level 1
-// is the largest inner level and far from the core; without a prefix line there, an update
-// writes two lines instead of three.) Batched draws advance all descents of a batch level by
-// level in lockstep and prefetch every next line before it is needed, so the cache misses of
-// different draws overlap instead of forming one dependent chain per draw. The per-node work
-// is SSE2, or AVX-512 where the CPU has it (chosen at run time; identical results). Levels are
-// mmap'ed with madvise(MADV_HUGEPAGE) (see page_array.h). Batched updates write all leaves,
-// then recompute each level once, prefetching its lines; the small levels near the root are
-// recomputed whole, node by node. bench/sum_tree_bench.cc measures this against the binary
-// float tree and the alternatives (binary lockstep, one draw at a time, SSE2 only, 4 KiB
-// pages).
+// ceil(log8 n) lines instead of log2 n. Level 0 holds the weights themselves; level 1 holds
+// the sums of 8-weight groups. A node of level l >= 2 holds, for its 8 children, the running
+// prefixes of their sums, the sums and their minimum positive leaves, one line each. A
+// descent reads one line per level: the prefixes, or at levels 0 and 1 the values, which it
+// scans in registers. Levels 0 and 1 are the large ones, far from the core, so an update
+// writes just one line in each. The minimum below a level-2 entry (64 leaves) is kept exactly
+// without reading those leaves: a new weight below it replaces it, and only when the slot
+// that held it rises are the 64 leaves rescanned. Batched draws advance all descents of a
+// batch level by level in lockstep and prefetch every next line before it is needed, so the
+// cache misses of different draws overlap instead of forming one dependent chain per draw.
+// The per-node work is SSE2, or AVX-512 where the CPU has it (chosen at run time; identical
+// results). Levels are mmap'ed with madvise(MADV_HUGEPAGE) (see page_array.h). Batched updates
+// write all leaves, then recompute each level once, prefetching its lines; the small levels
+// near the root are recomputed whole, node by node. bench/sum_tree_bench.cc measures this
+// against the binary float tree and the alternatives (binary lockstep, one draw at a time,
+// SSE2 only, 4 KiB pages).
 //
 // Number format and error bound. Weights and sums are IEEE doubles. Every internal entry is
 // recomputed from its 8 children in one fixed order on every change, never adjusted by a
@@ -44,8 +46,8 @@
 //   Set / FindPrefix: O(D); SetBatch of k: O(k D); draws of k: O(k D), without replacement
 //   O(k D) too (at most 2k draws in lockstep, then one at a time, plus the restore); Total /
 //   MinPositive: O(1); Assign: O(n).
-// Memory: 8 bytes per slot for the weights, 3 at level 1 (192 bytes per 64 slots), 3/7 above:
-// about 11.4 bytes per slot (1.43 GiB at 2^27 slots).
+// Memory: 8 bytes per slot for the weights, 1 at level 1, 3/7 above: about 9.4 bytes per slot
+// (1.18 GiB at 2^27 slots).
 //
 // Input: weights finite, >= 0 and <= kMaxWeight (so that no sum can overflow); slots < size().
 // Invalid input is rejected whole with InvalidArgument naming the index and value; nothing
@@ -146,10 +148,10 @@ class SumTree {
   ~SumTree();
 
  private:
-  // One node of an internal level, three cache lines: the running prefixes of the sums of its
-  // 8 subtrees (all a descent reads), the sums, and the subtrees' minimum positive leaves.
-  // Level 1 leaves `prefix` unused and descents scan `sum` instead: its nodes are the largest
-  // and far from the core, and an update then writes two lines there instead of three.
+  // One node of level 2 and up, three cache lines: the running prefixes of the sums of its 8
+  // subtrees (all a descent reads), the sums, and the subtrees' minimum positive leaves.
+  // Level 1 is only sums (sums1_): it is large and far from the core, so an update writes one
+  // line there; descents scan it like a leaf node.
   struct alignas(64) InnerNode {
     double prefix[kFanout];
     double sum[kFanout];
@@ -161,7 +163,7 @@ class SumTree {
   // The cache line a descent reads at `node` of `level`.
   const double* DescentLine(int level, uint64_t node) const {
     if (level == 0) return leaves_.data() + node * kFanout;
-    return level == 1 ? inner_[0][node].sum : inner_[level - 1][node].prefix;
+    return level == 1 ? sums1_.data() + node * kFanout : inner_[level - 1][node].prefix;
   }
   // The sum (as its parent stores it) and the minimum positive leaf of a node.
   double NodeTotal(int level, uint64_t node) const;
@@ -170,13 +172,20 @@ class SumTree {
   void RecomputeEntry(int level, uint64_t entry);
   // Recomputes all 8 entries of node `index` of level `level` >= 1 from their children.
   void RecomputeNode(int level, uint64_t index);
-  // Recomputes the internal entries above `slots`, whose leaves have changed, and the root.
-  void RecomputeAbove(absl::Span<const uint64_t> slots);
+  // Recomputes the internal entries above `slots`, whose leaves changed from `old_weights` to
+  // `weights`, and the root.
+  void RecomputeAbove(absl::Span<const uint64_t> slots, absl::Span<const double> weights,
+                      absl::Span<const double> old_weights);
+  // The minimum positive leaf of level-1 node `node` (its 64 leaves).
+  double BlockMin(uint64_t node) const;
+  // Writes validated weights and recomputes everything above them.
+  void Apply(absl::Span<const uint64_t> slots, absl::Span<const double> weights);
   void RecomputeRoot();
   // {total, minimum positive weight} as the root node gives them.
   std::pair<double, double> RootValues() const;
-  // Writes leaves without validation, maintaining positive_count_. Returns nothing.
-  void WriteLeaves(absl::Span<const uint64_t> slots, absl::Span<const double> weights);
+  // Writes leaves without validation, maintaining positive_count_; reports the old weights.
+  void WriteLeaves(absl::Span<const uint64_t> slots, absl::Span<const double> weights,
+                   std::vector<double>* old_weights);
   // Descends for targets[0..count), writing slots to out. Targets are consumed.
   void Descend(double* targets, uint64_t* out, size_t count) const;
   void DescendLockstep(double* targets, uint64_t* out, size_t count) const;
@@ -189,7 +198,8 @@ class SumTree {
   int depth_;                                // number of levels, leaves included
   std::vector<uint64_t> level_nodes_;        // nodes per level, [0] = leaf nodes
   PageArray<double> leaves_;                 // level_nodes_[0] * kFanout weights
-  std::vector<PageArray<InnerNode>> inner_;  // inner_[l - 1] is level l
+  PageArray<double> sums1_;                  // level 1: level_nodes_[1] * kFanout sums
+  std::vector<PageArray<InnerNode>> inner_;  // inner_[l - 1] is level l >= 2; inner_[0] empty
   double total_ = 0;
   double min_positive_;
   uint64_t positive_count_ = 0;

@@ -26,8 +26,8 @@
 // positive priority (or, without replacement, fewer than k do).
 //
 // Complexity (n = capacity, D = ceil(log8 n) <= 11): insert / update of k items O(k D);
-// draw of k O(k D) (see sum_tree.h); snapshot and restore O(n). Memory: about 47 bytes per slot
-// (tree 11.4, priority 8, key 8, key index ~19).
+// draw of k O(k D) (see sum_tree.h); snapshot and restore O(n). Memory: about 45 bytes per slot
+// (tree 9.4, priority 8, key 8, key index ~19).
 //
 // Thread safety and locking. All methods may be called concurrently. One reader/writer lock
 // (mu_) guards the state. Draws with replacement (plain or stratified) and Snapshot() hold it

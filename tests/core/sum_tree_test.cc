@@ -350,6 +350,29 @@ TEST(SumTreeTest, RandomUpdatesLeaveEveryNodeBitIdenticalToARebuild) {
   EXPECT_TRUE(tree->IdenticalTo(*TreeOf(Leaves(*tree))));
 }
 
+// Batches that hit a few 64-slot blocks many times, raising and lowering the same slots (the
+// minimum below a level-2 entry is kept without rescanning its block unless it must be).
+TEST(SumTreeTest, MinimumStaysExactWhenBatchesRaiseAndLowerTheSameSlots) {
+  const uint64_t n = 100000;
+  auto tree = TreeOf(std::vector<double>(n, 5.0));
+  std::vector<uint64_t> slots(300);
+  std::vector<double> weights(300);
+  for (uint64_t batch = 0; batch < 200; ++batch) {
+    const KeyedStream rng(4, Stream::kSumTree, batch);
+    for (size_t i = 0; i < slots.size(); ++i) {
+      slots[i] = 64 * (1 + rng.Bounded(3 * i, 3)) + rng.Bounded(3 * i + 1, 8);
+      weights[i] = static_cast<double>(rng.Bounded(3 * i + 2, 6));  // 0 .. 5
+    }
+    ASSERT_TRUE(tree->SetBatch(slots, weights).ok());
+    ASSERT_TRUE(tree->Verify().ok()) << tree->Verify();
+    double min = std::numeric_limits<double>::infinity();
+    for (uint64_t i = 0; i < n; ++i) {
+      if (tree->Get(i) > 0) min = std::min(min, tree->Get(i));
+    }
+    ASSERT_EQ(tree->MinPositive(), min);
+  }
+}
+
 // Every selection interval is within kBoundaryError * Total() of the exact one, computed in
 // 64-bit-mantissa long double.
 TEST(SumTreeTest, SelectionIntervalsAreWithinTheDocumentedBound) {
