@@ -148,20 +148,43 @@ void BM_SumTreeSampleSse2(benchmark::State& state) {
   SampleOurs(state, {.huge_pages = true, .lockstep = true, .wide_simd = false});
 }
 
+// 2^20 random (slot, weight) updates, drawn once, so that update benchmarks time the tree and
+// not the random number generator. The pool is as large as the 2^20 tree, so cycling through
+// it does not make the tree's lines any hotter than fresh random slots would.
+struct UpdatePool {
+  static constexpr size_t kSize = size_t{1} << 20;
+  std::vector<uint64_t> slots;
+  std::vector<double> weights;
+};
+
+const UpdatePool& Updates(uint64_t n) {
+  static uint64_t built = 0;
+  static UpdatePool pool;
+  if (built != n) {
+    const KeyedStream rng(3, Stream::kSumTree);
+    pool.slots.resize(UpdatePool::kSize);
+    pool.weights.resize(UpdatePool::kSize);
+    for (size_t i = 0; i < UpdatePool::kSize; ++i) {
+      pool.slots[i] = rng.Bounded(2 * i, n);
+      pool.weights[i] = rng.Uniform(2 * i + 1);
+    }
+    built = n;
+  }
+  return pool;
+}
+
 void BM_SumTreeUpdate(benchmark::State& state) {
   const uint64_t n = state.range(0);
   SumTree& tree = Ours(n, {});
+  const UpdatePool& pool = Updates(n);
   const size_t m = state.range(1);
-  std::vector<uint64_t> slots(m);
-  std::vector<double> weights(m);
-  uint64_t batch = 0;
+  size_t at = 0;
   for (auto _ : state) {
-    const KeyedStream rng(3, Stream::kSumTree, batch++);
-    for (size_t i = 0; i < m; ++i) {
-      slots[i] = rng.Bounded(2 * i, n);
-      weights[i] = rng.Uniform(2 * i + 1);
-    }
+    if (at + m > UpdatePool::kSize) at = 0;
+    const absl::Span<const uint64_t> slots(pool.slots.data() + at, m);
+    const absl::Span<const double> weights(pool.weights.data() + at, m);
     if (!tree.SetBatch(slots, weights).ok()) std::abort();
+    at += m;
   }
   state.SetItemsProcessed(state.iterations() * m);
 }
@@ -197,13 +220,15 @@ void BM_BinaryLockstepSample(benchmark::State& state) {
 void BM_BaselineSumTreeUpdate(benchmark::State& state) {
   const uint64_t n = state.range(0);
   BaselineSumTree& tree = Baseline(n);
+  const UpdatePool& pool = Updates(n);
   const size_t m = state.range(1);
-  uint64_t batch = 0;
+  size_t at = 0;
   for (auto _ : state) {
-    const KeyedStream rng(3, Stream::kSumTree, batch++);
-    for (size_t i = 0; i < m; ++i) {
-      tree.Set(rng.Bounded(2 * i, n), static_cast<float>(rng.Uniform(2 * i + 1)));
+    if (at + m > UpdatePool::kSize) at = 0;
+    for (size_t i = at; i < at + m; ++i) {
+      tree.Set(pool.slots[i], static_cast<float>(pool.weights[i]));
     }
+    at += m;
   }
   state.SetItemsProcessed(state.iterations() * m);
 }
