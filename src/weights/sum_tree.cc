@@ -1,5 +1,9 @@
 #include "weights/sum_tree.h"
 
+#if !defined(__x86_64__)
+#error "SumTree's kernels are written for x86-64 (SSE2, optionally AVX-512)"
+#endif
+
 #include <emmintrin.h>
 #include <immintrin.h>
 

@@ -56,6 +56,8 @@
 // Randomness: draw j of a batch uses urn::random::KeyedStream(seed, Stream::kSumTree, batch)
 // .Uniform(j), so a batch is a pure function of (weights, seed, batch number).
 //
+// Platform: x86-64 (SSE2 is baseline there; AVX-512 is used when the CPU has it).
+//
 // Thread safety: const methods may run concurrently with each other; everything else needs
 // exclusive access (SampleWithoutReplacement modifies the tree temporarily, so it is not const).
 #ifndef URN_WEIGHTS_SUM_TREE_H_
