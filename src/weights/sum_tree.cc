@@ -63,6 +63,14 @@ inline void SetAndScan(double* sum, double* prefix, int j, double x) {
   _mm_store_pd(prefix + 6, p.p67);
 }
 
+// Scan of a line that was just written with a scalar store (see SetAndScan).
+inline Prefixes ScanAfterStore(const double* c) {
+  return Scan(_mm_unpacklo_pd(_mm_load_sd(c), _mm_load_sd(c + 1)),
+              _mm_unpacklo_pd(_mm_load_sd(c + 2), _mm_load_sd(c + 3)),
+              _mm_unpacklo_pd(_mm_load_sd(c + 4), _mm_load_sd(c + 5)),
+              _mm_unpacklo_pd(_mm_load_sd(c + 6), _mm_load_sd(c + 7)));
+}
+
 inline Prefixes Load(const double* prefix) {
   return {_mm_load_pd(prefix), _mm_load_pd(prefix + 2), _mm_load_pd(prefix + 4),
           _mm_load_pd(prefix + 6)};
@@ -253,10 +261,9 @@ std::pair<double, double> SumTree::RootValues() const {
 
 void SumTree::RecomputeRoot() { std::tie(total_, min_positive_) = RootValues(); }
 
-void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots, absl::Span<const double> weights,
-                             absl::Span<const double> old_weights) {
+void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots, int first_level) {
   const size_t k = slots.size();
-  for (int l = 1; l < depth_; ++l) {
+  for (int l = first_level; l < depth_; ++l) {
     const int shift = 3 * l;
     if (level_nodes_[l - 1] <= k) {
       // Near the root the batch's paths merge: recomputing the whole (small) level, node by
@@ -266,33 +273,11 @@ void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots, absl::Span<const 
     }
     // The children were written by the previous pass and are in cache; the nodes written here
     // are worth prefetching only when their level does not fit in L2.
-    const bool prefetch = l >= 2 && level_nodes_[l] * sizeof(InnerNode) > kCachedBytes;
+    const bool prefetch = level_nodes_[l] * sizeof(InnerNode) > kCachedBytes;
     uint64_t previous = ~uint64_t{0};
     for (size_t i = 0; i < k; ++i) {
-      if (prefetch && i + kAhead < k) {
-        InnerNode& node = inner_[l - 1][slots[i + kAhead] >> (shift + 3)];
-        PrefetchForWrite(node.prefix);
-        PrefetchForWrite(node.sum);
-        PrefetchForWrite(node.min);
-      }
+      if (prefetch && i + kAhead < k) PrefetchNode(l, slots[i + kAhead] >> (shift + 3));
       const uint64_t e = slots[i] >> shift;
-      if (l == 2) {
-        // The minimum over the 64 leaves below a level-2 entry, kept exactly without reading
-        // them: only when the slot held the minimum and changed must the block be rescanned.
-        InnerNode& node = inner_[1][e / kFanout];
-        double& min = node.min[e % kFanout];
-        const double w = weights[i] + 0.0, old = old_weights[i];
-        if (w > 0 && w < min) {
-          min = w;
-        } else if (old > 0 && old == min && w != old) {
-          min = BlockMin(e);
-        }
-        if (e != previous) {
-          SetAndScan(node.sum, node.prefix, static_cast<int>(e % kFanout), NodeTotal(1, e));
-        }
-        previous = e;
-        continue;
-      }
       if (e == previous) continue;
       previous = e;
       RecomputeEntry(l, e);
@@ -301,25 +286,51 @@ void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots, absl::Span<const 
   RecomputeRoot();
 }
 
-void SumTree::WriteLeaves(absl::Span<const uint64_t> slots, absl::Span<const double> weights,
-                          std::vector<double>* old_weights) {
-  const size_t k = slots.size();
-  old_weights->resize(k);
-  for (size_t i = 0; i < std::min(k, kChunk); ++i) PrefetchForWrite(&leaves_[slots[i]]);
-  for (size_t i = 0; i < k; ++i) {
-    if (i + kChunk < k) PrefetchForWrite(&leaves_[slots[i + kChunk]]);
-    double& leaf = leaves_[slots[i]];
-    const double w = weights[i] + 0.0;  // -0 becomes +0, so equal weights are equal bits
-    positive_count_ += static_cast<int64_t>(w > 0) - static_cast<int64_t>(leaf > 0);
-    (*old_weights)[i] = leaf;
-    leaf = w;
-  }
+void SumTree::PrefetchNode(int level, uint64_t index) {
+  InnerNode& node = inner_[level - 1][index];
+  PrefetchForWrite(node.prefix);
+  PrefetchForWrite(node.sum);
+  PrefetchForWrite(node.min);
 }
 
 void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> weights) {
-  std::vector<double> old_weights;
-  WriteLeaves(slots, weights, &old_weights);
-  RecomputeAbove(slots, weights, old_weights);
+  // One pass per item through levels 0, 1 and 2, in batch order, so that each item's cache
+  // misses overlap the work on the items before it. An entry recomputed by an item is
+  // recomputed again by any later item below it, so every entry ends up final.
+  const size_t k = slots.size();
+  const bool level2 = depth_ >= 3 && level_nodes_[1] > k;
+  const bool prefetch2 = level2 && level_nodes_[2] * sizeof(InnerNode) > kCachedBytes;
+  for (size_t i = 0; i < k; ++i) {
+    if (i + kAhead < k) {
+      const uint64_t ahead = slots[i + kAhead];
+      PrefetchForWrite(&leaves_[ahead]);
+      if (depth_ >= 2) PrefetchForWrite(&sums1_[ahead / kFanout]);
+      if (prefetch2) PrefetchNode(2, ahead / (kFanout * kFanout * kFanout));
+    }
+    const uint64_t slot = slots[i];
+    double& leaf = leaves_[slot];
+    const double w = weights[i] + 0.0;  // -0 becomes +0, so equal weights are equal bits
+    const double old = leaf;
+    positive_count_ += static_cast<int64_t>(w > 0) - static_cast<int64_t>(old > 0);
+    leaf = w;
+    if (depth_ < 2) continue;
+    const uint64_t e1 = slot / kFanout;
+    sums1_[e1] = LastPrefix(ScanAfterStore(leaves_.data() + e1 * kFanout));
+    if (!level2) continue;
+    // The minimum below a level-2 entry (64 leaves) changes only if the new weight is below it,
+    // or the slot that held it changed: then the 64 leaves are rescanned.
+    const uint64_t e2 = e1 / kFanout;
+    InnerNode& node = inner_[1][e2 / kFanout];
+    double& min = node.min[e2 % kFanout];
+    if (w > 0 && w < min) {
+      min = w;
+    } else if (old > 0 && old == min && w != old) {
+      min = BlockMin(e2);
+    }
+    SetAndScan(node.sum, node.prefix, static_cast<int>(e2 % kFanout),
+               LastPrefix(ScanAfterStore(sums1_.data() + e2 * kFanout)));
+  }
+  RecomputeAbove(slots, level2 ? 3 : 2);
 }
 
 absl::Status SumTree::Set(uint64_t slot, double weight) {
@@ -332,8 +343,8 @@ absl::Status SumTree::SetBatch(absl::Span<const uint64_t> slots, absl::Span<cons
                                                       slots.size(), weights.size()));
   }
   for (size_t i = 0; i < slots.size(); ++i) {
-    // Validation reads every slot anyway: start fetching the lines the update will write.
-    if (slots[i] < size_) {
+    // Validation reads every slot anyway: start fetching the lines the first updates write.
+    if (i < kAhead && slots[i] < size_) {
       PrefetchForWrite(&leaves_[slots[i]]);
       if (depth_ > 1) PrefetchForWrite(&sums1_[slots[i] / kFanout]);
     }

@@ -174,10 +174,9 @@ class SumTree {
   void RecomputeEntry(int level, uint64_t entry);
   // Recomputes all 8 entries of node `index` of level `level` >= 1 from their children.
   void RecomputeNode(int level, uint64_t index);
-  // Recomputes the internal entries above `slots`, whose leaves changed from `old_weights` to
-  // `weights`, and the root.
-  void RecomputeAbove(absl::Span<const uint64_t> slots, absl::Span<const double> weights,
-                      absl::Span<const double> old_weights);
+  // Recomputes the entries of levels >= first_level above `slots`, and the root.
+  void RecomputeAbove(absl::Span<const uint64_t> slots, int first_level);
+  void PrefetchNode(int level, uint64_t index);
   // The minimum positive leaf of level-1 node `node` (its 64 leaves).
   double BlockMin(uint64_t node) const;
   // Writes validated weights and recomputes everything above them.
@@ -185,9 +184,6 @@ class SumTree {
   void RecomputeRoot();
   // {total, minimum positive weight} as the root node gives them.
   std::pair<double, double> RootValues() const;
-  // Writes leaves without validation, maintaining positive_count_; reports the old weights.
-  void WriteLeaves(absl::Span<const uint64_t> slots, absl::Span<const double> weights,
-                   std::vector<double>* old_weights);
   // Descends for targets[0..count), writing slots to out. Targets are consumed.
   void Descend(double* targets, uint64_t* out, size_t count) const;
   void DescendLockstep(double* targets, uint64_t* out, size_t count) const;
