@@ -71,6 +71,13 @@ inline Prefixes ScanAfterStore(const double* c) {
               _mm_unpacklo_pd(_mm_load_sd(c + 6), _mm_load_sd(c + 7)));
 }
 
+// NodeMin of a line that was just written with a scalar store.
+inline double MinAfterStore(const double* m) {
+  double r = m[0];
+  for (int j = 1; j < SumTree::kFanout; ++j) r = m[j] < r ? m[j] : r;
+  return r;
+}
+
 inline Prefixes Load(const double* prefix) {
   return {_mm_load_pd(prefix), _mm_load_pd(prefix + 2), _mm_load_pd(prefix + 4),
           _mm_load_pd(prefix + 6)};
@@ -226,17 +233,6 @@ inline double SumTree::NodeMinimum(int level, uint64_t node) const {
   return NodeMin(inner_[level - 1][node].min);
 }
 
-inline void SumTree::RecomputeEntry(int level, uint64_t entry) {
-  const double total = NodeTotal(level - 1, entry);
-  if (level == 1) {
-    sums1_[entry] = total;
-    return;
-  }
-  InnerNode& node = inner_[level - 1][entry / kFanout];
-  node.min[entry % kFanout] = NodeMinimum(level - 1, entry);
-  SetAndScan(node.sum, node.prefix, static_cast<int>(entry % kFanout), total);
-}
-
 void SumTree::RecomputeNode(int level, uint64_t index) {
   alignas(16) double sum[kFanout], min[kFanout];
   const uint64_t entries = level_nodes_[level - 1];
@@ -261,27 +257,11 @@ std::pair<double, double> SumTree::RootValues() const {
 
 void SumTree::RecomputeRoot() { std::tie(total_, min_positive_) = RootValues(); }
 
-void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots, int first_level) {
-  const size_t k = slots.size();
+void SumTree::RecomputeAbove(int first_level) {
+  // Near the root the batch's paths merge: recomputing these small levels whole, node by
+  // node, is cheaper than finding the distinct entries.
   for (int l = first_level; l < depth_; ++l) {
-    const int shift = 3 * l;
-    if (level_nodes_[l - 1] <= k) {
-      // Near the root the batch's paths merge: recomputing the whole (small) level, node by
-      // node, is cheaper than finding the distinct entries.
-      for (uint64_t node = 0; node < level_nodes_[l]; ++node) RecomputeNode(l, node);
-      continue;
-    }
-    // The children were written by the previous pass and are in cache; the nodes written here
-    // are worth prefetching only when their level does not fit in L2.
-    const bool prefetch = level_nodes_[l] * sizeof(InnerNode) > kCachedBytes;
-    uint64_t previous = ~uint64_t{0};
-    for (size_t i = 0; i < k; ++i) {
-      if (prefetch && i + kAhead < k) PrefetchNode(l, slots[i + kAhead] >> (shift + 3));
-      const uint64_t e = slots[i] >> shift;
-      if (e == previous) continue;
-      previous = e;
-      RecomputeEntry(l, e);
-    }
+    for (uint64_t node = 0; node < level_nodes_[l]; ++node) RecomputeNode(l, node);
   }
   RecomputeRoot();
 }
@@ -294,18 +274,22 @@ void SumTree::PrefetchNode(int level, uint64_t index) {
 }
 
 void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> weights) {
-  // One pass per item through levels 0, 1 and 2, in batch order, so that each item's cache
-  // misses overlap the work on the items before it. An entry recomputed by an item is
-  // recomputed again by any later item below it, so every entry ends up final.
+  // One pass per item up through every level that is larger than the batch, in batch order, so
+  // that each item's cache misses overlap the work on the items before it. An entry recomputed
+  // by an item is recomputed again by any later item below it, so every entry ends up final.
+  // The smaller levels above are then recomputed whole (RecomputeAbove).
   const size_t k = slots.size();
-  const bool level2 = depth_ >= 3 && level_nodes_[1] > k;
-  const bool prefetch2 = level2 && level_nodes_[2] * sizeof(InnerNode) > kCachedBytes;
+  int top = 0;  // the highest level walked per item
+  while (top + 1 < depth_ && level_nodes_[top] > k) ++top;
+  const bool prefetch2 = top >= 2 && level_nodes_[2] * sizeof(InnerNode) > kCachedBytes;
+  const bool prefetch3 = top >= 3 && level_nodes_[3] * sizeof(InnerNode) > kCachedBytes;
   for (size_t i = 0; i < k; ++i) {
     if (i + kAhead < k) {
       const uint64_t ahead = slots[i + kAhead];
       PrefetchForWrite(&leaves_[ahead]);
-      if (depth_ >= 2) PrefetchForWrite(&sums1_[ahead / kFanout]);
-      if (prefetch2) PrefetchNode(2, ahead / (kFanout * kFanout * kFanout));
+      if (top >= 1) PrefetchForWrite(&sums1_[ahead >> 3]);
+      if (prefetch2) PrefetchNode(2, ahead >> 9);
+      if (prefetch3) PrefetchNode(3, ahead >> 12);
     }
     const uint64_t slot = slots[i];
     double& leaf = leaves_[slot];
@@ -313,24 +297,37 @@ void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> w
     const double old = leaf;
     positive_count_ += static_cast<int64_t>(w > 0) - static_cast<int64_t>(old > 0);
     leaf = w;
-    if (depth_ < 2) continue;
-    const uint64_t e1 = slot / kFanout;
+    if (top < 1) continue;
+    const uint64_t e1 = slot >> 3;
     sums1_[e1] = LastPrefix(ScanAfterStore(leaves_.data() + e1 * kFanout));
-    if (!level2) continue;
+    if (top < 2) continue;
     // The minimum below a level-2 entry (64 leaves) changes only if the new weight is below it,
     // or the slot that held it changed: then the 64 leaves are rescanned.
-    const uint64_t e2 = e1 / kFanout;
-    InnerNode& node = inner_[1][e2 / kFanout];
-    double& min = node.min[e2 % kFanout];
-    if (w > 0 && w < min) {
-      min = w;
-    } else if (old > 0 && old == min && w != old) {
-      min = BlockMin(e2);
+    const uint64_t e2 = slot >> 6;
+    InnerNode& node2 = inner_[1][e2 >> 3];
+    double& min2 = node2.min[e2 & 7];
+    const double min_before = min2;
+    if (w > 0 && w < min2) {
+      min2 = w;
+    } else if (old > 0 && old == min2 && w != old) {
+      min2 = BlockMin(e2);
     }
-    SetAndScan(node.sum, node.prefix, static_cast<int>(e2 % kFanout),
+    bool min_changed = min2 != min_before;
+    SetAndScan(node2.sum, node2.prefix, static_cast<int>(e2 & 7),
                LastPrefix(ScanAfterStore(sums1_.data() + e2 * kFanout)));
+    for (int l = 3; l <= top; ++l) {
+      const uint64_t e = slot >> (3 * l);
+      const InnerNode& child = inner_[l - 2][e];
+      InnerNode& node = inner_[l - 1][e >> 3];
+      if (min_changed) {
+        const double min = MinAfterStore(child.min);
+        min_changed = node.min[e & 7] != min;
+        node.min[e & 7] = min;
+      }
+      SetAndScan(node.sum, node.prefix, static_cast<int>(e & 7), child.prefix[kFanout - 1]);
+    }
   }
-  RecomputeAbove(slots, level2 ? 3 : 2);
+  RecomputeAbove(top + 1);
 }
 
 absl::Status SumTree::Set(uint64_t slot, double weight) {

@@ -170,12 +170,10 @@ class SumTree {
   // The sum (as its parent stores it) and the minimum positive leaf of a node.
   double NodeTotal(int level, uint64_t node) const;
   double NodeMinimum(int level, uint64_t node) const;
-  // Recomputes entry `entry` of level `level` >= 1 from its child node.
-  void RecomputeEntry(int level, uint64_t entry);
   // Recomputes all 8 entries of node `index` of level `level` >= 1 from their children.
   void RecomputeNode(int level, uint64_t index);
-  // Recomputes the entries of levels >= first_level above `slots`, and the root.
-  void RecomputeAbove(absl::Span<const uint64_t> slots, int first_level);
+  // Recomputes every node of the levels >= first_level, and the root.
+  void RecomputeAbove(int first_level);
   void PrefetchNode(int level, uint64_t index);
   // The minimum positive leaf of level-1 node `node` (its 64 leaves).
   double BlockMin(uint64_t node) const;
