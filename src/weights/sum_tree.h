@@ -14,9 +14,11 @@
 // batch level by level in lockstep and prefetch every next line before it is needed, so the
 // cache misses of different draws overlap instead of forming one dependent chain per draw.
 // The per-node work is SSE2, or AVX-512 where the CPU has it (chosen at run time; identical
-// results). Levels are mmap'ed with madvise(MADV_HUGEPAGE) (see page_array.h). Batched updates
-// write all leaves, then recompute each level once, prefetching its lines; the small levels
-// near the root are recomputed whole, node by node. bench/sum_tree_bench.cc measures this
+// results). Levels are mmap'ed with madvise(MADV_HUGEPAGE) (see page_array.h). A batch of k
+// updates walks each item up through the levels that have more than k entries, in batch
+// order, with the lines of the items 32 ahead prefetched, and recomputes the smaller levels
+// near the root whole, node by node. (The AVX-512 update and per-level update passes were
+// measured slower and dropped.) bench/sum_tree_bench.cc measures this
 // against the binary float tree and the alternatives (binary lockstep, one draw at a time,
 // SSE2 only, 4 KiB pages).
 //
