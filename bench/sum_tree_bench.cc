@@ -8,7 +8,8 @@
 //
 // Alternatives measured (the layout kept is the first): BM_SumTreeSampleOneByOne (same tree,
 // descents one after the other), BM_SumTreeSampleSmallPages (no madvise(MADV_HUGEPAGE)),
-// BM_BinaryLockstepSample (the binary float tree with lockstep descents and prefetching).
+// BM_SumTreeSampleSse2 (SSE2 kernels instead of AVX-512), BM_BinaryLockstepSample (the binary
+// float tree with lockstep descents and prefetching).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -103,7 +104,7 @@ SumTree& Ours(uint64_t n, SumTree::Options options) {
   static SumTree::Options built_options;
   static std::unique_ptr<SumTree> tree;
   if (built != n || built_options.huge_pages != options.huge_pages ||
-      built_options.lockstep != options.lockstep) {
+      built_options.lockstep != options.lockstep || built_options.wide_simd != options.wide_simd) {
     tree.reset();
     tree = *SumTree::Create(n, options);
     constexpr uint64_t kStep = 1 << 16;
@@ -138,26 +139,52 @@ void SampleOurs(benchmark::State& state, SumTree::Options options) {
 
 void BM_SumTreeSample(benchmark::State& state) { SampleOurs(state, {}); }
 void BM_SumTreeSampleOneByOne(benchmark::State& state) {
-  SampleOurs(state, {.huge_pages = true, .lockstep = false});
+  SampleOurs(state, {.huge_pages = true, .lockstep = false, .wide_simd = false});
 }
 void BM_SumTreeSampleSmallPages(benchmark::State& state) {
-  SampleOurs(state, {.huge_pages = false, .lockstep = true});
+  SampleOurs(state, {.huge_pages = false, .lockstep = true, .wide_simd = true});
+}
+void BM_SumTreeSampleSse2(benchmark::State& state) {
+  SampleOurs(state, {.huge_pages = true, .lockstep = true, .wide_simd = false});
+}
+
+// 2^20 random (slot, weight) updates, drawn once, so that update benchmarks time the tree and
+// not the random number generator. The pool is as large as the 2^20 tree, so cycling through
+// it does not make the tree's lines any hotter than fresh random slots would.
+struct UpdatePool {
+  static constexpr size_t kSize = size_t{1} << 20;
+  std::vector<uint64_t> slots;
+  std::vector<double> weights;
+};
+
+const UpdatePool& Updates(uint64_t n) {
+  static uint64_t built = 0;
+  static UpdatePool pool;
+  if (built != n) {
+    const KeyedStream rng(3, Stream::kSumTree);
+    pool.slots.resize(UpdatePool::kSize);
+    pool.weights.resize(UpdatePool::kSize);
+    for (size_t i = 0; i < UpdatePool::kSize; ++i) {
+      pool.slots[i] = rng.Bounded(2 * i, n);
+      pool.weights[i] = rng.Uniform(2 * i + 1);
+    }
+    built = n;
+  }
+  return pool;
 }
 
 void BM_SumTreeUpdate(benchmark::State& state) {
   const uint64_t n = state.range(0);
   SumTree& tree = Ours(n, {});
+  const UpdatePool& pool = Updates(n);
   const size_t m = state.range(1);
-  std::vector<uint64_t> slots(m);
-  std::vector<double> weights(m);
-  uint64_t batch = 0;
+  size_t at = 0;
   for (auto _ : state) {
-    const KeyedStream rng(3, Stream::kSumTree, batch++);
-    for (size_t i = 0; i < m; ++i) {
-      slots[i] = rng.Bounded(2 * i, n);
-      weights[i] = rng.Uniform(2 * i + 1);
-    }
+    if (at + m > UpdatePool::kSize) at = 0;
+    const absl::Span<const uint64_t> slots(pool.slots.data() + at, m);
+    const absl::Span<const double> weights(pool.weights.data() + at, m);
     if (!tree.SetBatch(slots, weights).ok()) std::abort();
+    at += m;
   }
   state.SetItemsProcessed(state.iterations() * m);
 }
@@ -193,13 +220,15 @@ void BM_BinaryLockstepSample(benchmark::State& state) {
 void BM_BaselineSumTreeUpdate(benchmark::State& state) {
   const uint64_t n = state.range(0);
   BaselineSumTree& tree = Baseline(n);
+  const UpdatePool& pool = Updates(n);
   const size_t m = state.range(1);
-  uint64_t batch = 0;
+  size_t at = 0;
   for (auto _ : state) {
-    const KeyedStream rng(3, Stream::kSumTree, batch++);
-    for (size_t i = 0; i < m; ++i) {
-      tree.Set(rng.Bounded(2 * i, n), static_cast<float>(rng.Uniform(2 * i + 1)));
+    if (at + m > UpdatePool::kSize) at = 0;
+    for (size_t i = at; i < at + m; ++i) {
+      tree.Set(pool.slots[i], static_cast<float>(pool.weights[i]));
     }
+    at += m;
   }
   state.SetItemsProcessed(state.iterations() * m);
 }
@@ -212,11 +241,13 @@ BENCHMARK(BM_SumTreeSample)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeUpdate)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSampleOneByOne)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSampleSmallPages)->Args({1 << 20, 256});
+BENCHMARK(BM_SumTreeSampleSse2)->Args({1 << 20, 256});
 BENCHMARK(BM_BaselineSumTreeSample)->Args({1 << 27, 256});
 BENCHMARK(BM_BinaryLockstepSample)->Args({1 << 27, 256});
 BENCHMARK(BM_SumTreeSample)->Args({1 << 27, 256});
 BENCHMARK(BM_SumTreeSampleOneByOne)->Args({1 << 27, 256});
 BENCHMARK(BM_SumTreeSampleSmallPages)->Args({1 << 27, 256});
+BENCHMARK(BM_SumTreeSampleSse2)->Args({1 << 27, 256});
 
 }  // namespace
 }  // namespace urn::weights

@@ -1,6 +1,11 @@
 #include "weights/sum_tree.h"
 
+#if !defined(__x86_64__)
+#error "SumTree's kernels are written for x86-64 (SSE2, optionally AVX-512)"
+#endif
+
 #include <emmintrin.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
@@ -56,6 +61,21 @@ inline void SetAndScan(double* sum, double* prefix, int j, double x) {
   _mm_store_pd(prefix + 2, p.p23);
   _mm_store_pd(prefix + 4, p.p45);
   _mm_store_pd(prefix + 6, p.p67);
+}
+
+// Scan of a line that was just written with a scalar store (see SetAndScan).
+inline Prefixes ScanAfterStore(const double* c) {
+  return Scan(_mm_unpacklo_pd(_mm_load_sd(c), _mm_load_sd(c + 1)),
+              _mm_unpacklo_pd(_mm_load_sd(c + 2), _mm_load_sd(c + 3)),
+              _mm_unpacklo_pd(_mm_load_sd(c + 4), _mm_load_sd(c + 5)),
+              _mm_unpacklo_pd(_mm_load_sd(c + 6), _mm_load_sd(c + 7)));
+}
+
+// NodeMin of a line that was just written with a scalar store.
+inline double MinAfterStore(const double* m) {
+  double r = m[0];
+  for (int j = 1; j < SumTree::kFanout; ++j) r = m[j] < r ? m[j] : r;
+  return r;
 }
 
 inline Prefixes Load(const double* prefix) {
@@ -118,6 +138,35 @@ inline int Select(const Prefixes& p, const double* c, double* t) {
   return k;
 }
 
+// The same Scan and Select with AVX-512 (one register per node), for CPUs that have it. They
+// perform the same additions in the same order, so draws are bit-for-bit the same on any CPU.
+#define URN_AVX512 __attribute__((target("avx512f")))
+
+URN_AVX512 inline __m512d ScanWide(__m512d c) {
+  // Lane i of `pair_low` names lane i & ~1: odd lanes get c_{2i}, even lanes 0, as in Scan.
+  const __m512i pair_low = _mm512_set_epi64(6, 6, 4, 4, 2, 2, 0, 0);
+  __m512d p = _mm512_add_pd(c, _mm512_maskz_permutexvar_pd(0xAA, pair_low, c));
+  // (The masked permute with a full mask is the plain one; GCC 12 warns on the plain one.)
+  p = _mm512_mask_add_pd(p, 0x0C, p, _mm512_mask_permutexvar_pd(p, 0xFF, _mm512_set1_epi64(1), p));
+  p = _mm512_mask_add_pd(p, 0x30, p, _mm512_mask_permutexvar_pd(p, 0xFF, _mm512_set1_epi64(3), p));
+  return _mm512_mask_add_pd(p, 0xC0, p,
+                            _mm512_mask_permutexvar_pd(p, 0xFF, _mm512_set1_epi64(5), p));
+}
+
+URN_AVX512 inline int SelectWide(__m512d p, const double* c, double* t) {
+  const __mmask8 le = _mm512_cmp_pd_mask(p, _mm512_set1_pd(*t), _CMP_LE_OQ);
+  const int k = __builtin_ctz(~static_cast<unsigned>(le));
+  if (k == SumTree::kFanout) [[unlikely]] {
+    int last = SumTree::kFanout - 1;
+    while (c[last] == 0) --last;
+    *t = kInf;
+    return last;
+  }
+  const __mmask8 any = k > 0 ? 1 : 0;
+  *t -= _mm512_cvtsd_f64(_mm512_maskz_permutexvar_pd(any, _mm512_set1_epi64(k - 1), p));
+  return k;
+}
+
 inline void Prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
 inline void PrefetchForWrite(const void* p) { __builtin_prefetch(p, 1, 3); }
 
@@ -146,8 +195,16 @@ SumTree::SumTree(uint64_t slots, Options options)
     level_nodes_.push_back((level_nodes_.back() + kFanout - 1) / kFanout);
   }
   depth_ = static_cast<int>(level_nodes_.size());
-  leaves_ = PageArray<double>(level_nodes_[0] * kFanout, options.huge_pages);
-  for (int l = 1; l < depth_; ++l) {
+  __builtin_cpu_init();
+  wide_ = options.wide_simd && __builtin_cpu_supports("avx512f");
+  // Leaves are padded to whole level-1 nodes, so that BlockMin never reads past the end.
+  const uint64_t leaf_nodes = depth_ >= 2 ? level_nodes_[1] * kFanout : level_nodes_[0];
+  leaves_ = PageArray<double>(leaf_nodes * kFanout, options.huge_pages);
+  if (depth_ >= 2) {
+    sums1_ = PageArray<double>(level_nodes_[1] * kFanout, options.huge_pages);
+    inner_.emplace_back();  // level 1 lives in sums1_
+  }
+  for (int l = 2; l < depth_; ++l) {
     inner_.emplace_back(level_nodes_[l], options.huge_pages);
     for (InnerNode& node : absl::MakeSpan(inner_.back().data(), level_nodes_[l])) {
       std::fill(node.min, node.min + kFanout, kInf);
@@ -157,20 +214,23 @@ SumTree::SumTree(uint64_t slots, Options options)
 
 SumTree::~SumTree() = default;
 
-inline void SumTree::RecomputeEntry(int level, uint64_t entry) {
-  double total, min;
-  if (level == 1) {
-    const double* leaves = leaves_.data() + entry * kFanout;
-    total = LastPrefix(Scan(leaves));
-    min = PositiveMin(leaves);
-  } else {
-    const InnerNode& child = inner_[level - 2][entry];
-    total = child.prefix[kFanout - 1];
-    min = NodeMin(child.min);
-  }
-  InnerNode& node = inner_[level - 1][entry / kFanout];
-  node.min[entry % kFanout] = min;
-  SetAndScan(node.sum, node.prefix, static_cast<int>(entry % kFanout), total);
+inline double SumTree::NodeTotal(int level, uint64_t node) const {
+  if (level == 0) return LastPrefix(Scan(leaves_.data() + node * kFanout));
+  if (level == 1) return LastPrefix(Scan(sums1_.data() + node * kFanout));
+  return inner_[level - 1][node].prefix[kFanout - 1];
+}
+
+double SumTree::BlockMin(uint64_t node) const {
+  const double* w = leaves_.data() + node * kFanout * kFanout;
+  double min = kInf;
+  for (int i = 0; i < kFanout; ++i) min = std::min(min, PositiveMin(w + i * kFanout));
+  return min;
+}
+
+inline double SumTree::NodeMinimum(int level, uint64_t node) const {
+  if (level == 0) return PositiveMin(leaves_.data() + node * kFanout);
+  if (level == 1) return BlockMin(node);
+  return NodeMin(inner_[level - 1][node].min);
 }
 
 void SumTree::RecomputeNode(int level, uint64_t index) {
@@ -178,18 +238,12 @@ void SumTree::RecomputeNode(int level, uint64_t index) {
   const uint64_t entries = level_nodes_[level - 1];
   for (int j = 0; j < kFanout; ++j) {
     const uint64_t entry = index * kFanout + j;
-    if (entry >= entries) {
-      sum[j] = 0;
-      min[j] = kInf;
-    } else if (level == 1) {
-      const double* leaves = leaves_.data() + entry * kFanout;
-      sum[j] = LastPrefix(Scan(leaves));
-      min[j] = PositiveMin(leaves);
-    } else {
-      const InnerNode& child = inner_[level - 2][entry];
-      sum[j] = child.prefix[kFanout - 1];
-      min[j] = NodeMin(child.min);
-    }
+    sum[j] = entry < entries ? NodeTotal(level - 1, entry) : 0.0;
+    if (level >= 2) min[j] = entry < entries ? NodeMinimum(level - 1, entry) : kInf;
+  }
+  if (level == 1) {
+    std::memcpy(sums1_.data() + index * kFanout, sum, sizeof sum);
+    return;
   }
   InnerNode& node = inner_[level - 1][index];
   std::memcpy(node.sum, sum, sizeof sum);
@@ -198,54 +252,82 @@ void SumTree::RecomputeNode(int level, uint64_t index) {
 }
 
 std::pair<double, double> SumTree::RootValues() const {
-  if (depth_ == 1) return {LastPrefix(Scan(leaves_.data())), PositiveMin(leaves_.data())};
-  const InnerNode& root = inner_[depth_ - 2][0];
-  return {root.prefix[kFanout - 1], NodeMin(root.min)};
+  return {NodeTotal(depth_ - 1, 0), NodeMinimum(depth_ - 1, 0)};
 }
 
 void SumTree::RecomputeRoot() { std::tie(total_, min_positive_) = RootValues(); }
 
-void SumTree::RecomputeAbove(absl::Span<const uint64_t> slots) {
-  const size_t k = slots.size();
-  for (int l = 1; l < depth_; ++l) {
-    const int shift = 3 * l;
-    const uint64_t entries = level_nodes_[l - 1];
-    if (entries <= k) {
-      // Near the root the batch's paths merge: recomputing the whole (small) level, node by
-      // node, is cheaper than finding the distinct entries.
-      for (uint64_t node = 0; node < level_nodes_[l]; ++node) RecomputeNode(l, node);
-      continue;
-    }
-    // The children were written by the previous pass and are in cache; the nodes written here
-    // are worth prefetching only when their level does not fit in L2.
-    const bool prefetch = level_nodes_[l] * sizeof(InnerNode) > kCachedBytes;
-    uint64_t previous = ~uint64_t{0};
-    for (size_t i = 0; i < k; ++i) {
-      if (prefetch && i + kAhead < k) {
-        InnerNode& node = inner_[l - 1][slots[i + kAhead] >> (shift + 3)];
-        PrefetchForWrite(node.prefix);
-        PrefetchForWrite(node.sum);
-        PrefetchForWrite(node.min);
-      }
-      const uint64_t e = slots[i] >> shift;
-      if (e == previous) continue;
-      previous = e;
-      RecomputeEntry(l, e);
-    }
+void SumTree::RecomputeAbove(int first_level) {
+  // Near the root the batch's paths merge: recomputing these small levels whole, node by
+  // node, is cheaper than finding the distinct entries.
+  for (int l = first_level; l < depth_; ++l) {
+    for (uint64_t node = 0; node < level_nodes_[l]; ++node) RecomputeNode(l, node);
   }
   RecomputeRoot();
 }
 
-void SumTree::WriteLeaves(absl::Span<const uint64_t> slots, absl::Span<const double> weights) {
+void SumTree::PrefetchNode(int level, uint64_t index) {
+  InnerNode& node = inner_[level - 1][index];
+  PrefetchForWrite(node.prefix);
+  PrefetchForWrite(node.sum);
+  PrefetchForWrite(node.min);
+}
+
+void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> weights) {
+  // One pass per item up through every level that is larger than the batch, in batch order, so
+  // that each item's cache misses overlap the work on the items before it. An entry recomputed
+  // by an item is recomputed again by any later item below it, so every entry ends up final.
+  // The smaller levels above are then recomputed whole (RecomputeAbove).
   const size_t k = slots.size();
-  for (size_t i = 0; i < std::min(k, kChunk); ++i) PrefetchForWrite(&leaves_[slots[i]]);
+  int top = 0;  // the highest level walked per item
+  while (top + 1 < depth_ && level_nodes_[top] > k) ++top;
+  const bool prefetch2 = top >= 2 && level_nodes_[2] * sizeof(InnerNode) > kCachedBytes;
+  const bool prefetch3 = top >= 3 && level_nodes_[3] * sizeof(InnerNode) > kCachedBytes;
   for (size_t i = 0; i < k; ++i) {
-    if (i + kChunk < k) PrefetchForWrite(&leaves_[slots[i + kChunk]]);
-    double& leaf = leaves_[slots[i]];
+    if (i + kAhead < k) {
+      const uint64_t ahead = slots[i + kAhead];
+      PrefetchForWrite(&leaves_[ahead]);
+      if (top >= 1) PrefetchForWrite(&sums1_[ahead >> 3]);
+      if (prefetch2) PrefetchNode(2, ahead >> 9);
+      if (prefetch3) PrefetchNode(3, ahead >> 12);
+    }
+    const uint64_t slot = slots[i];
+    double& leaf = leaves_[slot];
     const double w = weights[i] + 0.0;  // -0 becomes +0, so equal weights are equal bits
-    positive_count_ += static_cast<int64_t>(w > 0) - static_cast<int64_t>(leaf > 0);
+    const double old = leaf;
+    positive_count_ += static_cast<int64_t>(w > 0) - static_cast<int64_t>(old > 0);
     leaf = w;
+    if (top < 1) continue;
+    const uint64_t e1 = slot >> 3;
+    sums1_[e1] = LastPrefix(ScanAfterStore(leaves_.data() + e1 * kFanout));
+    if (top < 2) continue;
+    // The minimum below a level-2 entry (64 leaves) changes only if the new weight is below it,
+    // or the slot that held it changed: then the 64 leaves are rescanned.
+    const uint64_t e2 = slot >> 6;
+    InnerNode& node2 = inner_[1][e2 >> 3];
+    double& min2 = node2.min[e2 & 7];
+    const double min_before = min2;
+    if (w > 0 && w < min2) {
+      min2 = w;
+    } else if (old > 0 && old == min2 && w != old) {
+      min2 = BlockMin(e2);
+    }
+    bool min_changed = min2 != min_before;
+    SetAndScan(node2.sum, node2.prefix, static_cast<int>(e2 & 7),
+               LastPrefix(ScanAfterStore(sums1_.data() + e2 * kFanout)));
+    for (int l = 3; l <= top; ++l) {
+      const uint64_t e = slot >> (3 * l);
+      const InnerNode& child = inner_[l - 2][e];
+      InnerNode& node = inner_[l - 1][e >> 3];
+      if (min_changed) {
+        const double min = MinAfterStore(child.min);
+        min_changed = node.min[e & 7] != min;
+        node.min[e & 7] = min;
+      }
+      SetAndScan(node.sum, node.prefix, static_cast<int>(e & 7), child.prefix[kFanout - 1]);
+    }
   }
+  RecomputeAbove(top + 1);
 }
 
 absl::Status SumTree::Set(uint64_t slot, double weight) {
@@ -258,15 +340,10 @@ absl::Status SumTree::SetBatch(absl::Span<const uint64_t> slots, absl::Span<cons
                                                       slots.size(), weights.size()));
   }
   for (size_t i = 0; i < slots.size(); ++i) {
-    // Validation reads every slot anyway: start fetching the lines the update will write.
-    if (slots[i] < size_) {
+    // Validation reads every slot anyway: start fetching the lines the first updates write.
+    if (i < kAhead && slots[i] < size_) {
       PrefetchForWrite(&leaves_[slots[i]]);
-      if (depth_ > 1) {
-        const InnerNode& node = inner_[0][slots[i] / (kFanout * kFanout)];
-        PrefetchForWrite(node.prefix);
-        PrefetchForWrite(node.sum);
-        PrefetchForWrite(node.min);
-      }
+      if (depth_ > 1) PrefetchForWrite(&sums1_[slots[i] / kFanout]);
     }
     if (slots[i] >= size_) {
       return absl::InvalidArgumentError(
@@ -274,8 +351,7 @@ absl::Status SumTree::SetBatch(absl::Span<const uint64_t> slots, absl::Span<cons
     }
     if (absl::Status s = ValidateWeight(i, weights[i]); !s.ok()) return s;
   }
-  WriteLeaves(slots, weights);
-  RecomputeAbove(slots);
+  Apply(slots, weights);
   return absl::OkStatus();
 }
 
@@ -305,6 +381,9 @@ uint64_t SumTree::DescendOne(double target) const {
     if (l == 0) {
       const double* leaves = leaves_.data() + node * kFanout;
       node = node * kFanout + Select(Scan(leaves), leaves, &target);
+    } else if (l == 1) {
+      const double* sums = sums1_.data() + node * kFanout;
+      node = node * kFanout + Select(Scan(sums), sums, &target);
     } else {
       const InnerNode& inner = inner_[l - 1][node];
       node = node * kFanout + Select(Load(inner.prefix), inner.sum, &target);
@@ -319,12 +398,19 @@ void SumTree::DescendLockstep(double* targets, uint64_t* out, size_t count) cons
     uint64_t* node = out + base;
     double* t = targets + base;
     std::fill(node, node + m, 0);
-    for (int l = depth_ - 1; l >= 1; --l) {
+    for (int l = depth_ - 1; l >= 2; --l) {
       const InnerNode* level = inner_[l - 1].data();
       for (size_t j = 0; j < m; ++j) {
         const InnerNode& inner = level[node[j]];
         node[j] = node[j] * kFanout + Select(Load(inner.prefix), inner.sum, &t[j]);
         Prefetch(DescentLine(l - 1, node[j]));
+      }
+    }
+    if (depth_ >= 2) {
+      for (size_t j = 0; j < m; ++j) {
+        const double* sums = sums1_.data() + node[j] * kFanout;
+        node[j] = node[j] * kFanout + Select(Scan(sums), sums, &t[j]);
+        Prefetch(DescentLine(0, node[j]));
       }
     }
     const double* leaves = leaves_.data();
@@ -335,8 +421,40 @@ void SumTree::DescendLockstep(double* targets, uint64_t* out, size_t count) cons
   }
 }
 
+// DescendLockstep with the AVX-512 kernels; the loop structure is the same.
+URN_AVX512 void SumTree::DescendLockstepWide(double* targets, uint64_t* out, size_t count) const {
+  for (size_t base = 0; base < count; base += kChunk) {
+    const size_t m = std::min(kChunk, count - base);
+    uint64_t* node = out + base;
+    double* t = targets + base;
+    std::fill(node, node + m, 0);
+    for (int l = depth_ - 1; l >= 2; --l) {
+      const InnerNode* level = inner_[l - 1].data();
+      for (size_t j = 0; j < m; ++j) {
+        const InnerNode& inner = level[node[j]];
+        node[j] = node[j] * kFanout + SelectWide(_mm512_load_pd(inner.prefix), inner.sum, &t[j]);
+        Prefetch(DescentLine(l - 1, node[j]));
+      }
+    }
+    if (depth_ >= 2) {
+      for (size_t j = 0; j < m; ++j) {
+        const double* sums = sums1_.data() + node[j] * kFanout;
+        node[j] = node[j] * kFanout + SelectWide(ScanWide(_mm512_load_pd(sums)), sums, &t[j]);
+        Prefetch(DescentLine(0, node[j]));
+      }
+    }
+    const double* leaves = leaves_.data();
+    for (size_t j = 0; j < m; ++j) {
+      const double* c = leaves + node[j] * kFanout;
+      node[j] = node[j] * kFanout + SelectWide(ScanWide(_mm512_load_pd(c)), c, &t[j]);
+    }
+  }
+}
+
 void SumTree::Descend(double* targets, uint64_t* out, size_t count) const {
-  if (options_.lockstep) {
+  if (options_.lockstep && wide_) {
+    DescendLockstepWide(targets, out, count);
+  } else if (options_.lockstep) {
     DescendLockstep(targets, out, count);
   } else {
     for (size_t j = 0; j < count; ++j) out[j] = DescendOne(targets[j]);
@@ -396,9 +514,7 @@ absl::Status SumTree::SampleWithoutReplacement(uint64_t seed, uint64_t batch,
       saved.push_back(leaves_[out[i]]);
     }
     const std::vector<double> zeros(have - first, 0.0);
-    const auto slots = absl::MakeConstSpan(zeroed).subspan(old);
-    WriteLeaves(slots, zeros);
-    RecomputeAbove(slots);
+    Apply(absl::MakeConstSpan(zeroed).subspan(old), zeros);
   };
 
   // Phase 1: rounds of independent draws in lockstep, keeping first occurrences. A draw that
@@ -428,8 +544,7 @@ absl::Status SumTree::SampleWithoutReplacement(uint64_t seed, uint64_t batch,
   }
 
   // Restore. Internal entries are pure functions of the leaves, so the tree is bit-identical.
-  WriteLeaves(zeroed, saved);
-  RecomputeAbove(zeroed);
+  Apply(zeroed, saved);
   return absl::OkStatus();
 }
 
@@ -444,17 +559,19 @@ absl::Status SumTree::Verify() const {
     return absl::InternalError(absl::StrFormat("positive count %d, but %d leaves are positive",
                                                positive_count_, positives));
   }
-  for (int l = 1; l < depth_; ++l) {
+  for (uint64_t e = 0; depth_ >= 2 && e < sums1_.size(); ++e) {
+    const double sum = e < level_nodes_[0] ? NodeTotal(0, e) : 0.0;
+    if (!bits_equal(sums1_[e], sum)) {
+      return absl::InternalError(
+          absl::StrFormat("level 1 entry %d holds %a, a rebuild gives %a", e, sums1_[e], sum));
+    }
+  }
+  for (int l = 2; l < depth_; ++l) {
     for (uint64_t e = 0; e < level_nodes_[l] * kFanout; ++e) {
       double sum = 0, min = kInf;
       if (e < level_nodes_[l - 1]) {
-        if (l == 1) {
-          sum = LastPrefix(Scan(leaves_.data() + e * kFanout));
-          min = PositiveMin(leaves_.data() + e * kFanout);
-        } else {
-          sum = inner_[l - 2][e].prefix[kFanout - 1];
-          min = NodeMin(inner_[l - 2][e].min);
-        }
+        sum = NodeTotal(l - 1, e);
+        min = NodeMinimum(l - 1, e);
       }
       const InnerNode& node = inner_[l - 1][e / kFanout];
       if (!bits_equal(node.sum[e % kFanout], sum) || !bits_equal(node.min[e % kFanout], min)) {
@@ -488,7 +605,11 @@ bool SumTree::IdenticalTo(const SumTree& other) const {
   if (std::memcmp(leaves_.data(), other.leaves_.data(), leaves_.size() * sizeof(double)) != 0) {
     return false;
   }
-  for (size_t l = 0; l < inner_.size(); ++l) {
+  if (depth_ >= 2 &&
+      std::memcmp(sums1_.data(), other.sums1_.data(), sums1_.size() * sizeof(double)) != 0) {
+    return false;
+  }
+  for (size_t l = 1; l < inner_.size(); ++l) {
     if (std::memcmp(inner_[l].data(), other.inner_[l].data(),
                     inner_[l].size() * sizeof(InnerNode)) != 0) {
       return false;

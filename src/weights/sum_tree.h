@@ -3,21 +3,32 @@
 //
 // Algorithm. A segment ("sum") tree (as used for prioritized replay, Schaul et al., ICLR 2016,
 // appendix B.2.1), but 8-ary: a node is 8 doubles = one 64-byte cache line, so a draw reads
-// ceil(log8 n) lines instead of log2 n. Level 0 holds the weights themselves; an entry of level
-// l >= 1 holds the sum (and, in a second line, the minimum positive weight) of one node of
-// level l-1. Batched draws advance all descents of a batch level by level in lockstep and
-// prefetch every next node before it is needed, so the cache misses of different draws
-// overlap instead of forming one dependent chain per draw. Levels are mmap'ed with
-// madvise(MADV_HUGEPAGE) (see page_array.h). bench/sum_tree_bench.cc measures this against the
-// binary float tree and against the alternatives (binary lockstep, 8-ary one draw at a time,
-// 4 KiB pages).
+// ceil(log8 n) lines instead of log2 n. Level 0 holds the weights themselves; level 1 holds
+// the sums of 8-weight groups. A node of level l >= 2 holds, for its 8 children, the running
+// prefixes of their sums, the sums and their minimum positive leaves, one line each. A
+// descent reads one line per level: the prefixes, or at levels 0 and 1 the values, which it
+// scans in registers. Levels 0 and 1 are the large ones, far from the core, so an update
+// writes just one line in each. The minimum below a level-2 entry (64 leaves) is kept exactly
+// without reading those leaves: a new weight below it replaces it, and only when the slot
+// that held it rises are the 64 leaves rescanned. Batched draws advance all descents of a
+// batch level by level in lockstep and prefetch every next line before it is needed, so the
+// cache misses of different draws overlap instead of forming one dependent chain per draw.
+// The per-node work is SSE2, or AVX-512 where the CPU has it (chosen at run time; identical
+// results). Levels are mmap'ed with madvise(MADV_HUGEPAGE) (see page_array.h). A batch of k
+// updates walks each item up through the levels that have more than k entries, in batch
+// order, with the lines of the items 32 ahead prefetched, and recomputes the smaller levels
+// near the root whole, node by node. (The AVX-512 update and per-level update passes were
+// measured slower and dropped.) bench/sum_tree_bench.cc measures this
+// against the binary float tree and the alternatives (binary lockstep, one draw at a time,
+// SSE2 only, 4 KiB pages).
 //
 // Number format and error bound. Weights and sums are IEEE doubles. Every internal entry is
 // recomputed from its 8 children in one fixed order on every change, never adjusted by a
 // delta, so the tree is a pure function of the leaves: after any sequence of updates every
 // node is bit-for-bit equal to a fresh rebuild (no drift, ever; Verify() checks it). Against
 // exact real arithmetic an entry at level h is within a relative 7h * 2^-53 of the exact sum
-// of its leaves (Higham, "Accuracy and Stability of Numerical Algorithms", eq. 4.4), and the
+// of its leaves (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., section
+// 4.2: n - 1 roundings per sum of n terms, in any order), and the
 // interval of targets that selects slot i is within an absolute kBoundaryError * Total() of
 // the exact [sum of w_j for j < i, sum for j <= i). Hence every draw probability is within
 // 2 * kBoundaryError + 2^-52 (the second term: a target has 53 random bits) of w_i / W. Weights
@@ -25,17 +36,20 @@
 // stored exactly (it is simply drawn with probability ~1e-24, i.e. in practice never).
 //
 // Never a zero-weight slot, never out of range. The descent picks the first child whose
-// running (left-to-right) prefix exceeds the target; a child of weight 0 does not raise the
-// prefix, so it cannot be first. When rounding leaves the target at or past the last prefix,
+// running prefix exceeds the target. The prefixes are formed pairwise (see Scan in the .cc)
+// so that they never decrease and a child of weight 0 repeats the prefix before it (c + 0 is
+// exactly c), so it cannot be first. When rounding leaves the target at or past the last prefix,
 // the descent takes the last child with a positive entry instead. An entry is positive exactly
 // when some leaf below it is (a double sum of non-negative terms is never below its largest
 // term), and slots past n stay 0. So every draw lands on a slot < n whose weight is > 0, by
 // construction; when all weights are 0 draws fail with FailedPrecondition.
 //
-// Complexity (n slots, depth D = ceil(log8 n) + 1, at most 11 for n = 2^31):
+// Complexity (n slots, depth D = max(1, ceil(log8 n)) levels, at most 11 for n = 2^31):
 //   Set / FindPrefix: O(D); SetBatch of k: O(k D); draws of k: O(k D), without replacement
-//   expected O(k D) and at most about 2 k D; Total / MinPositive: O(1); Assign: O(n).
-// Memory: 8 bytes per slot + 16/7 bytes per slot of internal nodes, about 10.3 bytes per slot.
+//   O(k D) too (at most 2k draws in lockstep, then one at a time, plus the restore); Total /
+//   MinPositive: O(1); Assign: O(n).
+// Memory: 8 bytes per slot for the weights, 1 at level 1, 3/7 above: about 9.4 bytes per slot
+// (1.18 GiB at 2^27 slots).
 //
 // Input: weights finite, >= 0 and <= kMaxWeight (so that no sum can overflow); slots < size().
 // Invalid input is rejected whole with InvalidArgument naming the index and value; nothing
@@ -43,6 +57,8 @@
 //
 // Randomness: draw j of a batch uses urn::random::KeyedStream(seed, Stream::kSumTree, batch)
 // .Uniform(j), so a batch is a pure function of (weights, seed, batch number).
+//
+// Platform: x86-64 (SSE2 is baseline there; AVX-512 is used when the CPU has it).
 //
 // Thread safety: const methods may run concurrently with each other; everything else needs
 // exclusive access (SampleWithoutReplacement modifies the tree temporarily, so it is not const).
@@ -79,6 +95,8 @@ class SumTree {
     bool huge_pages = true;
     // Advance the descents of a batch in lockstep with prefetching. Off only to measure.
     bool lockstep = true;
+    // Use AVX-512 in batched draws where the CPU has it (same results). Off only to measure.
+    bool wide_simd = true;
   };
 
   // A tree of `slots` zero weights. InvalidArgument unless 1 <= slots <= kMaxSlots.
@@ -134,8 +152,10 @@ class SumTree {
   ~SumTree();
 
  private:
-  // One node of an internal level, three cache lines: the running prefixes of the sums of its
-  // 8 subtrees (all a descent reads), the sums, and the subtrees' minimum positive leaves.
+  // One node of level 2 and up, three cache lines: the running prefixes of the sums of its 8
+  // subtrees (all a descent reads), the sums, and the subtrees' minimum positive leaves.
+  // Level 1 is only sums (sums1_): it is large and far from the core, so an update writes one
+  // line there; descents scan it like a leaf node.
   struct alignas(64) InnerNode {
     double prefix[kFanout];
     double sum[kFanout];
@@ -146,30 +166,38 @@ class SumTree {
 
   // The cache line a descent reads at `node` of `level`.
   const double* DescentLine(int level, uint64_t node) const {
-    return level == 0 ? leaves_.data() + node * kFanout : inner_[level - 1][node].prefix;
+    if (level == 0) return leaves_.data() + node * kFanout;
+    return level == 1 ? sums1_.data() + node * kFanout : inner_[level - 1][node].prefix;
   }
-  // Recomputes entry `entry` of level `level` >= 1 from its child node.
-  void RecomputeEntry(int level, uint64_t entry);
+  // The sum (as its parent stores it) and the minimum positive leaf of a node.
+  double NodeTotal(int level, uint64_t node) const;
+  double NodeMinimum(int level, uint64_t node) const;
   // Recomputes all 8 entries of node `index` of level `level` >= 1 from their children.
   void RecomputeNode(int level, uint64_t index);
-  // Recomputes the internal entries above `slots`, whose leaves have changed, and the root.
-  void RecomputeAbove(absl::Span<const uint64_t> slots);
+  // Recomputes every node of the levels >= first_level, and the root.
+  void RecomputeAbove(int first_level);
+  void PrefetchNode(int level, uint64_t index);
+  // The minimum positive leaf of level-1 node `node` (its 64 leaves).
+  double BlockMin(uint64_t node) const;
+  // Writes validated weights and recomputes everything above them.
+  void Apply(absl::Span<const uint64_t> slots, absl::Span<const double> weights);
   void RecomputeRoot();
   // {total, minimum positive weight} as the root node gives them.
   std::pair<double, double> RootValues() const;
-  // Writes leaves without validation, maintaining positive_count_. Returns nothing.
-  void WriteLeaves(absl::Span<const uint64_t> slots, absl::Span<const double> weights);
   // Descends for targets[0..count), writing slots to out. Targets are consumed.
   void Descend(double* targets, uint64_t* out, size_t count) const;
   void DescendLockstep(double* targets, uint64_t* out, size_t count) const;
+  void DescendLockstepWide(double* targets, uint64_t* out, size_t count) const;
   uint64_t DescendOne(double target) const;
 
   uint64_t size_;
   Options options_;
+  bool wide_ = false;                        // AVX-512 kernels in use
   int depth_;                                // number of levels, leaves included
   std::vector<uint64_t> level_nodes_;        // nodes per level, [0] = leaf nodes
   PageArray<double> leaves_;                 // level_nodes_[0] * kFanout weights
-  std::vector<PageArray<InnerNode>> inner_;  // inner_[l - 1] is level l
+  PageArray<double> sums1_;                  // level 1: level_nodes_[1] * kFanout sums
+  std::vector<PageArray<InnerNode>> inner_;  // inner_[l - 1] is level l >= 2; inner_[0] empty
   double total_ = 0;
   double min_positive_;
   uint64_t positive_count_ = 0;

@@ -25,16 +25,16 @@
 // for updating a key that is not stored. Draws fail with FailedPrecondition when no item has
 // positive priority (or, without replacement, fewer than k do).
 //
-// Complexity (n = capacity, D = ceil(log8 n) + 1 <= 11): insert / update of k items O(k D);
-// draw of k O(k D) (see sum_tree.h); snapshot and restore O(n). Memory: about 42 bytes per slot
-// (tree 10.3, priority 8, key 8, key index ~16).
+// Complexity (n = capacity, D = ceil(log8 n) <= 11): insert / update of k items O(k D);
+// draw of k O(k D) (see sum_tree.h); snapshot and restore O(n). Memory: about 45 bytes per slot
+// (tree 9.4, priority 8, key 8, key index ~19).
 //
 // Thread safety and locking. All methods may be called concurrently. One reader/writer lock
 // (mu_) guards the state. Draws with replacement (plain or stratified) and Snapshot() hold it
 // shared, so they run in parallel with each other. Inserts, updates and draws without
 // replacement (which zero and restore drawn slots) hold it exclusively, but only for the
 // O(k D) application: validation and the computation of p^alpha happen before the lock is
-// taken. So a draw waits at most for one batch being applied (about 30 ns per item at 2^20
+// taken. So a draw waits at most for one batch being applied (about 40 ns per item at 2^20
 // slots), never for a whole rebuild. A batch is applied atomically: a draw sees all of it or
 // none of it. Snapshot() copies O(n) under the shared lock, so updates wait for that copy.
 #ifndef URN_WEIGHTS_WEIGHT_STORE_H_

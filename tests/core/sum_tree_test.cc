@@ -305,11 +305,28 @@ TEST(SumTreeTest, DrawsAreAPureFunctionOfSeedAndBatch) {
 TEST(SumTreeTest, LockstepAndOneByOneDescentsReturnTheSameSlots) {
   const std::vector<double> w = ExtremeWeights(70000, 4);
   auto lockstep = TreeOf(w);
-  auto one_by_one = TreeOf(w, {.huge_pages = false, .lockstep = false});
+  auto one_by_one = TreeOf(w, {.huge_pages = false, .lockstep = false, .wide_simd = false});
   std::vector<uint64_t> a(1000), b(1000);
   for (uint64_t batch = 0; batch < 10; ++batch) {
     ASSERT_TRUE(lockstep->SampleWithReplacement(1, batch, absl::MakeSpan(a)).ok());
     ASSERT_TRUE(one_by_one->SampleWithReplacement(1, batch, absl::MakeSpan(b)).ok());
+    EXPECT_EQ(a, b);
+  }
+}
+
+// The AVX-512 kernels (used where the CPU has them) and the SSE2 ones perform the same
+// additions in the same order, so a batch is the same on every x86-64 machine.
+TEST(SumTreeTest, WideAndNarrowSimdDescentsReturnTheSameSlots) {
+  const std::vector<double> w = ExtremeWeights(300000, 5);
+  auto wide = TreeOf(w);
+  auto narrow = TreeOf(w, {.huge_pages = true, .lockstep = true, .wide_simd = false});
+  std::vector<uint64_t> a(2000), b(2000);
+  for (uint64_t batch = 0; batch < 10; ++batch) {
+    ASSERT_TRUE(wide->SampleWithReplacement(3, batch, absl::MakeSpan(a)).ok());
+    ASSERT_TRUE(narrow->SampleWithReplacement(3, batch, absl::MakeSpan(b)).ok());
+    EXPECT_EQ(a, b);
+    ASSERT_TRUE(wide->SampleStratified(3, batch, absl::MakeSpan(a)).ok());
+    ASSERT_TRUE(narrow->SampleStratified(3, batch, absl::MakeSpan(b)).ok());
     EXPECT_EQ(a, b);
   }
 }
@@ -331,6 +348,29 @@ TEST(SumTreeTest, RandomUpdatesLeaveEveryNodeBitIdenticalToARebuild) {
   }
   EXPECT_TRUE(tree->Verify().ok()) << tree->Verify();
   EXPECT_TRUE(tree->IdenticalTo(*TreeOf(Leaves(*tree))));
+}
+
+// Batches that hit a few 64-slot blocks many times, raising and lowering the same slots (the
+// minimum below a level-2 entry is kept without rescanning its block unless it must be).
+TEST(SumTreeTest, MinimumStaysExactWhenBatchesRaiseAndLowerTheSameSlots) {
+  const uint64_t n = 100000;
+  auto tree = TreeOf(std::vector<double>(n, 5.0));
+  std::vector<uint64_t> slots(300);
+  std::vector<double> weights(300);
+  for (uint64_t batch = 0; batch < 200; ++batch) {
+    const KeyedStream rng(4, Stream::kSumTree, batch);
+    for (size_t i = 0; i < slots.size(); ++i) {
+      slots[i] = 64 * (1 + rng.Bounded(3 * i, 3)) + rng.Bounded(3 * i + 1, 8);
+      weights[i] = static_cast<double>(rng.Bounded(3 * i + 2, 6));  // 0 .. 5
+    }
+    ASSERT_TRUE(tree->SetBatch(slots, weights).ok());
+    ASSERT_TRUE(tree->Verify().ok()) << tree->Verify();
+    double min = std::numeric_limits<double>::infinity();
+    for (uint64_t i = 0; i < n; ++i) {
+      if (tree->Get(i) > 0) min = std::min(min, tree->Get(i));
+    }
+    ASSERT_EQ(tree->MinPositive(), min);
+  }
 }
 
 // Every selection interval is within kBoundaryError * Total() of the exact one, computed in
