@@ -13,8 +13,9 @@
 //    line and key. Without a declared type, a key whose values have different JSON kinds
 //    (say a number on one line and a string on another) is an error naming both lines; integers
 //    and non-integers mix into a double column.
-// Lines end with "\n" or "\r\n". Empty lines are skipped in every format (so a one-column
-// TSV cannot express a null row by an empty line), but they count for line numbers.
+// A UTF-8 byte order mark at the start of an input is dropped. Lines end with "\n" or "\r\n". Empty
+// lines are skipped in every format (so a one-column TSV cannot express a null row by an empty
+// line), but they count for line numbers.
 //
 // Types (TSV and CSV; JSONL takes the type from the JSON kind): an empty field is null.
 // Unless `column_types` declares a column's type, it is inferred from all of its non-null
@@ -72,6 +73,9 @@ struct ReadOptions {
   int64_t max_field_bytes = int64_t{16} << 20;  // one field's bytes (after unquoting)
   int64_t max_line_bytes = int64_t{64} << 20;   // one record (line, or CSV record)
   int64_t max_total_bytes = int64_t{64} << 30;  // all input bytes
+  // Rows times columns: bounds memory when short JSONL lines meet many keys (each missing key
+  // is a null cell, ~9 bytes while reading).
+  int64_t max_cells = int64_t{1} << 32;
 };
 
 }  // namespace urn::table

@@ -94,6 +94,16 @@ TEST(CsvReader, TrailingDelimiterMakesAnEmptyField) {
   EXPECT_TRUE(t->column(1).IsNull(0));
 }
 
+TEST(CsvReader, DropsAByteOrderMarkOnlyAtTheStart) {
+  absl::StatusOr<Table> t = Read("\xEF\xBB\xBFid,x\n1,\xEF\xBB\xBF\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->FindColumn("id"), 0);
+  EXPECT_EQ(t->column(1).StringAt(0), "\xEF\xBB\xBF");
+  t = Read("\xEF\xBB");  // shorter than a mark: data
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->column(0).name(), "\xEF\xBB");
+}
+
 TEST(CsvReader, RejectsQuoteAsDelimiter) {
   ReadOptions o = Csv();
   o.delimiter = '"';
@@ -124,7 +134,7 @@ void ExpectSameForEverySplit(const std::string& input, const ReadOptions& option
 
 TEST(CsvReader, EveryChunkSplitGivesTheSameTable) {
   const std::string input =
-      "id,name,note\r\n"
+      "\xEF\xBB\xBFid,name,note\r\n"
       "1,\"caf\xC3\xA9, \"\"bar\"\"\",\"multi\r\nline\"\r\n"
       "2,\xE2\x82\xAC,x\r\n"
       "3,,\"\"\n";
