@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "core/table_reading.h"
 #include "table/json_line.h"
 #include "table/table_builder.h"
 
@@ -16,9 +17,7 @@ ReadOptions Jsonl() {
 }
 
 absl::StatusOr<Table> Read(const std::string& text, ReadOptions options = Jsonl()) {
-  TableBuilder builder(std::move(options));
-  if (absl::Status s = builder.Append(text); !s.ok()) return s;
-  return builder.Finish();
+  return ReadText(text, std::move(options));
 }
 
 TEST(JsonlReader, KeysBecomeColumnsAndMissingKeysAreNull) {

@@ -4,15 +4,14 @@
 #include <cmath>
 #include <string>
 
+#include "core/table_reading.h"
 #include "table/table_builder.h"
 
 namespace urn::table {
 namespace {
 
 absl::StatusOr<Table> Read(const std::string& text, ReadOptions options = {}) {
-  TableBuilder builder(std::move(options));
-  if (absl::Status s = builder.Append(text); !s.ok()) return s;
-  return builder.Finish();
+  return ReadText(text, std::move(options));
 }
 
 ReadOptions NoHeader() {
