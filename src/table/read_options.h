@@ -12,11 +12,13 @@
 //    list<string>. A nested object, or null / an array inside an array, is an error naming the
 //    line and key. Without a declared type, a key whose values have different JSON kinds
 //    (say a number on one line and a string on another) is an error naming both lines; integers
-//    and non-integers mix into a double column.
-// Lines end with "\n" or "\r\n". Empty lines are skipped in every format (so a one-column
-// TSV cannot express a null row by an empty line), but they count for line numbers.
+//    and non-integers mix into a double column. A key repeated within one line is an error.
+// A UTF-8 byte order mark at the start of an input is dropped. Lines end with "\n" or "\r\n". Empty
+// lines are skipped in every format (so a one-column TSV cannot express a null row by an empty
+// line), but they count for line numbers.
 //
-// Types (TSV and CSV; JSONL takes the type from the JSON kind): an empty field is null.
+// Types (TSV and CSV; JSONL takes the type from the JSON kind): an empty field (CSV: quoted or
+// not) is null.
 // Unless `column_types` declares a column's type, it is inferred from all of its non-null
 // values, first match wins: int64 (every value an integer in range), double (every value a
 // number, including inf/infinity/nan in any case), bool (every value true/false in any case),
@@ -25,6 +27,7 @@
 // ("007" reads as 7); keep_raw_rows keeps each row's text verbatim.
 // A declared type is checked on every value as it is read (errors name the line); kString
 // accepts anything, kStringList splits strings on list_delimiter (one element when unset).
+// Splitting keeps empty elements: "a||b" is ["a", "", "b"].
 //
 // Errors are InvalidArgument (malformed input) or ResourceExhausted (a limit), and say
 // `line N: field 'name': ...` (N is 1-based and counts the header and empty lines; for a CSV
@@ -72,6 +75,9 @@ struct ReadOptions {
   int64_t max_field_bytes = int64_t{16} << 20;  // one field's bytes (after unquoting)
   int64_t max_line_bytes = int64_t{64} << 20;   // one record (line, or CSV record)
   int64_t max_total_bytes = int64_t{64} << 30;  // all input bytes
+  // Rows times columns: bounds memory when short JSONL lines meet many keys (each missing key
+  // is a null cell, ~9 bytes while reading).
+  int64_t max_cells = int64_t{1} << 32;
 };
 
 }  // namespace urn::table

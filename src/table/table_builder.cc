@@ -9,6 +9,8 @@
 namespace urn::table {
 namespace {
 
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
 absl::Status CheckOptions(const ReadOptions& o, char delimiter) {
   if (delimiter == '\n' || delimiter == '\r') {
     return absl::InvalidArgumentError("the field delimiter cannot be a line break");
@@ -26,7 +28,7 @@ absl::Status CheckOptions(const ReadOptions& o, char delimiter) {
     }
   }
   if (o.max_rows < 0 || o.max_columns < 1 || o.max_field_bytes < 0 || o.max_line_bytes < 0 ||
-      o.max_total_bytes < 0) {
+      o.max_total_bytes < 0 || o.max_cells < 0) {
     return absl::InvalidArgumentError("read limits must not be negative (max_columns at least 1)");
   }
   return absl::OkStatus();
@@ -73,6 +75,7 @@ absl::Status TableBuilder::StartInput(std::string name) {
   if (absl::Status s = EndInput(); !s.ok()) return s;
   input_name_ = std::move(name);
   line_ = 1;
+  checking_bom_ = true;
   header_pending_ = options_.has_header && options_.format != Format::kJsonl;
   return absl::OkStatus();
 }
@@ -87,14 +90,33 @@ absl::Status TableBuilder::Append(std::string_view data) {
     over = true;
   }
   total_bytes_ += static_cast<int64_t>(data.size());
-  absl::Status s = options_.format == Format::kCsv ? AppendCsv(data) : AppendLines(data);
-  if (!s.ok()) return s;
+  if (checking_bom_) {
+    while (!data.empty() && bom_prefix_.size() < kByteOrderMark.size() &&
+           data.front() == kByteOrderMark[bom_prefix_.size()]) {
+      bom_prefix_.push_back(data.front());
+      data.remove_prefix(1);
+    }
+    if (bom_prefix_.size() == kByteOrderMark.size()) {  // drop it
+      checking_bom_ = false;
+      bom_prefix_.clear();
+    } else if (!data.empty()) {  // not a byte order mark: the bytes are data
+      checking_bom_ = false;
+      const std::string prefix = std::move(bom_prefix_);
+      bom_prefix_.clear();
+      if (absl::Status s = Feed(prefix); !s.ok()) return s;
+    }
+  }
+  if (absl::Status s = Feed(data); !s.ok()) return s;
   if (over) {
     return Error(
         absl::StatusCode::kResourceExhausted, -1,
         absl::StrCat("input longer than max_total_bytes (", options_.max_total_bytes, ")"));
   }
   return absl::OkStatus();
+}
+
+absl::Status TableBuilder::Feed(std::string_view data) {
+  return options_.format == Format::kCsv ? AppendCsv(data) : AppendLines(data);
 }
 
 absl::Status TableBuilder::AppendLines(std::string_view data) {
@@ -149,6 +171,11 @@ absl::Status TableBuilder::AppendCsv(std::string_view data) {
 }
 
 absl::Status TableBuilder::EndInput() {
+  if (checking_bom_ && !bom_prefix_.empty()) {  // an input shorter than a byte order mark
+    const std::string prefix = std::move(bom_prefix_);
+    bom_prefix_.clear();
+    if (absl::Status s = Feed(prefix); !s.ok()) return s;
+  }
   absl::Status s;
   if (options_.format == Format::kCsv) {
     if (csv_scanner_.in_quotes()) {
@@ -160,6 +187,7 @@ absl::Status TableBuilder::EndInput() {
     s = ProcessLine(pending_);
   }
   pending_.clear();
+  checking_bom_ = false;
   return s;
 }
 
@@ -286,11 +314,21 @@ absl::Status TableBuilder::AddFields(std::string_view raw) {
   return EndRow(raw);
 }
 
+absl::Status TableBuilder::CheckCells(int64_t rows, size_t columns) {
+  if (columns > 0 && rows > options_.max_cells / static_cast<int64_t>(columns)) {
+    return Error(
+        absl::StatusCode::kResourceExhausted, -1,
+        absl::StrCat("more than max_cells (", options_.max_cells, ") cells (rows times columns)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status TableBuilder::EndRow(std::string_view raw) {
   if (num_rows_ >= options_.max_rows) {
     return Error(absl::StatusCode::kResourceExhausted, -1,
                  absl::StrCat("more than max_rows (", options_.max_rows, ") rows"));
   }
+  if (absl::Status s = CheckCells(num_rows_ + 1, columns_.size()); !s.ok()) return s;
   ++num_rows_;
   if (options_.keep_raw_rows) {
     if (raw_offsets_.empty()) raw_offsets_.push_back(0);
@@ -310,6 +348,7 @@ absl::Status TableBuilder::AddJsonColumn(std::string_view name, int* index) {
     return Error(absl::StatusCode::kResourceExhausted, -1,
                  absl::StrCat("more than max_columns (", options_.max_columns, ") keys"));
   }
+  if (absl::Status s = CheckCells(num_rows_ + 1, columns_.size() + 1); !s.ok()) return s;
   std::string n(name);
   auto declared = options_.column_types.find(n);
   columns_.emplace_back(n,

@@ -52,6 +52,7 @@ class TableBuilder {
   int64_t num_rows() const { return num_rows_; }
 
  private:
+  absl::Status Feed(std::string_view data);  // after the byte order mark check
   absl::Status AppendLines(std::string_view data);
   absl::Status AppendCsv(std::string_view data);
   absl::Status EndInput();
@@ -62,6 +63,7 @@ class TableBuilder {
   absl::Status AddJsonLine(std::string_view line);
   absl::Status AddJsonColumn(std::string_view name, int* index);
   absl::Status EndRow(std::string_view raw);
+  absl::Status CheckCells(int64_t rows, size_t columns);
   absl::Status LineTooLong();
   // Records `status` as the builder's final error and returns it.
   absl::Status Fail(absl::Status status);
@@ -80,7 +82,9 @@ class TableBuilder {
   bool first_header_seen_ = false;
   int64_t total_bytes_ = 0;
 
-  std::string pending_;  // the unfinished record
+  bool checking_bom_ = true;  // the input's first bytes may still be a byte order mark
+  std::string bom_prefix_;    // the bytes of a byte order mark seen so far
+  std::string pending_;       // the unfinished record
   CsvRecordScanner csv_scanner_;
 
   std::vector<ColumnBuilder> columns_;

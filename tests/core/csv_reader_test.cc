@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "core/table_reading.h"
 #include "table/csv_record.h"
 #include "table/table_builder.h"
 
@@ -16,24 +17,7 @@ ReadOptions Csv() {
 }
 
 absl::StatusOr<Table> Read(const std::string& text, ReadOptions options = Csv()) {
-  TableBuilder builder(std::move(options));
-  if (absl::Status s = builder.Append(text); !s.ok()) return s;
-  return builder.Finish();
-}
-
-// Every cell rendered, or the error.
-std::string Dump(const absl::StatusOr<Table>& t) {
-  if (!t.ok()) return t.status().ToString();
-  std::string out;
-  for (int c = 0; c < t->num_columns(); ++c) {
-    out += t->column(c).name() + ":" + std::string(TypeName(t->column(c).type())) + "=";
-    for (int64_t r = 0; r < t->num_rows(); ++r) {
-      out += t->column(c).IsNull(r) ? "<null>" : t->RenderCell(c, r);
-      out += ";";
-    }
-    out += "\n";
-  }
-  return out;
+  return ReadText(text, std::move(options));
 }
 
 TEST(CsvReader, QuotedFieldsHoldQuotesDelimitersAndNewlines) {
@@ -94,6 +78,16 @@ TEST(CsvReader, TrailingDelimiterMakesAnEmptyField) {
   EXPECT_TRUE(t->column(1).IsNull(0));
 }
 
+TEST(CsvReader, DropsAByteOrderMarkOnlyAtTheStart) {
+  absl::StatusOr<Table> t = Read("\xEF\xBB\xBFid,x\n1,\xEF\xBB\xBF\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->FindColumn("id"), 0);
+  EXPECT_EQ(t->column(1).StringAt(0), "\xEF\xBB\xBF");
+  t = Read("\xEF\xBB");  // shorter than a mark: data
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->column(0).name(), "\xEF\xBB");
+}
+
 TEST(CsvReader, RejectsQuoteAsDelimiter) {
   ReadOptions o = Csv();
   o.delimiter = '"';
@@ -109,14 +103,14 @@ TEST(CsvReader, LongQuotedRecordHitsTheLineLimit) {
 
 // Feeding the same bytes in any two (and three) pieces gives the same table or error.
 void ExpectSameForEverySplit(const std::string& input, const ReadOptions& options) {
-  const std::string whole = Dump(Read(input, options));
+  const std::string whole = DescribeTable(Read(input, options));
   for (size_t i = 0; i <= input.size(); ++i) {
     for (size_t j = i; j <= input.size(); ++j) {
       TableBuilder b(options);
       absl::Status s = b.Append(input.substr(0, i));
       if (s.ok()) s = b.Append(input.substr(i, j - i));
       if (s.ok()) s = b.Append(input.substr(j));
-      const std::string got = s.ok() ? Dump(b.Finish()) : s.ToString();
+      const std::string got = s.ok() ? DescribeTable(b.Finish()) : s.ToString();
       ASSERT_EQ(got, whole) << "split at " << i << "," << j;
     }
   }
@@ -124,7 +118,7 @@ void ExpectSameForEverySplit(const std::string& input, const ReadOptions& option
 
 TEST(CsvReader, EveryChunkSplitGivesTheSameTable) {
   const std::string input =
-      "id,name,note\r\n"
+      "\xEF\xBB\xBFid,name,note\r\n"
       "1,\"caf\xC3\xA9, \"\"bar\"\"\",\"multi\r\nline\"\r\n"
       "2,\xE2\x82\xAC,x\r\n"
       "3,,\"\"\n";
@@ -132,7 +126,7 @@ TEST(CsvReader, EveryChunkSplitGivesTheSameTable) {
       "id:int64=1;2;3;\n"
       "name:string=caf\xC3\xA9, \"bar\";\xE2\x82\xAC;<null>;\n"
       "note:string=multi\r\nline;x;<null>;\n";
-  EXPECT_EQ(Dump(Read(input)), expected);
+  EXPECT_EQ(DescribeTable(Read(input)), expected);
   ExpectSameForEverySplit(input, Csv());
 }
 

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "core/table_reading.h"
 #include "table/json_line.h"
 #include "table/table_builder.h"
 
@@ -16,9 +17,7 @@ ReadOptions Jsonl() {
 }
 
 absl::StatusOr<Table> Read(const std::string& text, ReadOptions options = Jsonl()) {
-  TableBuilder builder(std::move(options));
-  if (absl::Status s = builder.Append(text); !s.ok()) return s;
-  return builder.Finish();
+  return ReadText(text, std::move(options));
 }
 
 TEST(JsonlReader, KeysBecomeColumnsAndMissingKeysAreNull) {
@@ -118,6 +117,10 @@ TEST(JsonlReader, LimitsOnKeysAndFields) {
   o.max_columns = 2;
   EXPECT_EQ(Read("{\"a\": 1, \"b\": 2}\n{\"c\": 3}\n", o).status().message(),
             "line 2: more than max_columns (2) keys");
+  ReadOptions cells = Jsonl();
+  cells.max_cells = 5;
+  EXPECT_EQ(Read("{\"a\": 1}\n{}\n{}\n{\"b\": 1}\n", cells).status().message(),
+            "line 4: more than max_cells (5) cells (rows times columns)");
   ReadOptions f = Jsonl();
   f.max_field_bytes = 3;
   EXPECT_EQ(Read("{\"a\": [\"ab\", \"cd\"]}\n", f).status().code(),

@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 
+#include "core/table_reading.h"
 #include "table/cell_text.h"
 #include "table/table_builder.h"
 #include "table/value.h"
@@ -14,9 +15,7 @@ namespace urn::table {
 namespace {
 
 absl::StatusOr<Table> ReadTsv(const std::string& text, ReadOptions options = {}) {
-  TableBuilder builder(std::move(options));
-  if (absl::Status s = builder.Append(text); !s.ok()) return s;
-  return builder.Finish();
+  return ReadText(text, std::move(options));
 }
 
 TEST(Value, HoldsEachTypeAndNamesIt) {

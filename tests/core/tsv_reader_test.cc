@@ -4,15 +4,14 @@
 #include <cmath>
 #include <string>
 
+#include "core/table_reading.h"
 #include "table/table_builder.h"
 
 namespace urn::table {
 namespace {
 
 absl::StatusOr<Table> Read(const std::string& text, ReadOptions options = {}) {
-  TableBuilder builder(std::move(options));
-  if (absl::Status s = builder.Append(text); !s.ok()) return s;
-  return builder.Finish();
+  return ReadText(text, std::move(options));
 }
 
 ReadOptions NoHeader() {
@@ -180,6 +179,29 @@ TEST(TsvReader, StartInputRestartsLinesAndChecksHeaders) {
   ASSERT_TRUE(bad.StartInput("y.tsv").ok());
   EXPECT_EQ(bad.Append("a\tc\n").message(),
             "y.tsv:1: header differs from the first input's header");
+}
+
+TEST(TsvReader, EveryChunkSplitGivesTheSameTable) {
+  ReadOptions o;
+  o.list_delimiter = '|';
+  o.keep_raw_rows = true;
+  const std::string input = "id\ttags\tw\r\n1\tcaf\xC3\xA9|\xE2\x82\xAC\t0.5\n\n2\t\t1e3\r\n3\tx\t";
+  absl::StatusOr<Table> expected = Read(input, o);
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  ASSERT_EQ(expected->num_rows(), 3);
+  EXPECT_EQ(expected->column(1).type(), Type::kStringList);
+  for (size_t i = 0; i <= input.size(); ++i) {
+    TableBuilder b(o);
+    ASSERT_TRUE(b.Append(input.substr(0, i)).ok());
+    ASSERT_TRUE(b.Append(input.substr(i)).ok());
+    absl::StatusOr<Table> t = b.Finish();
+    ASSERT_TRUE(t.ok()) << t.status();
+    ASSERT_EQ(t->num_rows(), 3);
+    for (int64_t r = 0; r < 3; ++r) {
+      EXPECT_EQ(t->RawRow(r), expected->RawRow(r)) << i;
+      for (int c = 0; c < 3; ++c) EXPECT_EQ(t->At(c, r), expected->At(c, r)) << i;
+    }
+  }
 }
 
 }  // namespace

@@ -54,8 +54,9 @@ inline std::string Describe(const absl::StatusOr<Table>& t) {
   return out;
 }
 
-inline int FuzzReader(Format format, const uint8_t* data, size_t size) {
-  if (size < 2) return 0;
+// Empty when the three ways of feeding `data` agree; otherwise the three results.
+inline std::string ChunkingMismatch(Format format, const uint8_t* data, size_t size) {
+  if (size < 2) return std::string();
   const uint8_t split_byte = data[0];
   const uint8_t flags = data[1];
   const std::string_view input(reinterpret_cast<const char*>(data + 2), size - 2);
@@ -70,15 +71,22 @@ inline int FuzzReader(Format format, const uint8_t* data, size_t size) {
   options.max_columns = 16;
   options.max_field_bytes = 256;
   options.max_line_bytes = 1024;
-  options.max_total_bytes = 4096;
+  options.max_cells = 1000;
+  options.max_total_bytes = 2048;  // below -max_len, so the limit is reached
   const size_t split = input.empty() ? 0 : split_byte % (input.size() + 1);
 
   const std::string whole = Describe(Build(options, input, input.size(), false));
   const std::string two = Describe(Build(options, input, split, false));
   const std::string bytes = Describe(Build(options, input, 0, true));
-  if (whole != two || whole != bytes) {
-    std::fprintf(stderr, "chunking changed the result\nwhole:\n%s\nsplit at %zu:\n%s\nbytes:\n%s\n",
-                 whole.c_str(), split, two.c_str(), bytes.c_str());
+  if (whole == two && whole == bytes) return std::string();
+  return "chunking changed the result\nwhole:\n" + whole + "\nsplit at " + std::to_string(split) +
+         ":\n" + two + "\nbyte by byte:\n" + bytes + "\n";
+}
+
+inline int FuzzReader(Format format, const uint8_t* data, size_t size) {
+  const std::string mismatch = ChunkingMismatch(format, data, size);
+  if (!mismatch.empty()) {
+    std::fputs(mismatch.c_str(), stderr);
     std::abort();
   }
   return 0;
