@@ -309,12 +309,29 @@ TEST(QueryEquivalence, BernoulliUniverseDistinctReservoirMatchTheSamplers) {
             samplers::SampleReservoir(20000, 50, 8, samplers::OutputOrder::kRandom, false).rows);
 }
 
-TEST(QueryEquivalence, ThreadCountDoesNotChangeTheSample) {
-  const table::Table t = NumbersTable(300000);
+// 600,000 rows span several evaluation chunks: the fused evaluate-and-sample path must equal
+// the sampler run over the whole weight array, on any thread count.
+TEST(QueryEquivalence, ChunkedWeightedSamplingMatchesTheSamplerOnAnyThreadCount) {
+  const table::Table t = NumbersTable(600000);
   const std::string q =
       "select * where kind = 'b' or id % 7 = 0 sample by max_weight(w > 5: w, key = 'k3': 50, "
-      "true: 0.5) replace false limit 1000";
-  EXPECT_EQ(RunText(q, t, 4, 1).rows, RunText(q, t, 4, 2).rows);
+      "true: 0.5) replace false limit 1000 with weight as ht";
+  const QueryResult one = RunText(q, t, 4, 1);
+  const QueryResult two = RunText(q, t, 4, 2);
+  EXPECT_EQ(one.rows, two.rows);
+  EXPECT_EQ(one.weights, two.weights);
+  absl::StatusOr<Plan> plan = PlanQuery(*ParseQuery(q), t);
+  ASSERT_TRUE(plan.ok());
+  std::vector<double> weights(t.num_rows());
+  int64_t passed = 0;
+  ASSERT_TRUE(plan->program->Evaluate(t, 0, t.num_rows(), nullptr, weights.data(), &passed).ok());
+  EXPECT_EQ(one.rows_passed, static_cast<uint64_t>(passed));
+  samplers::WeightedOptions o;
+  o.seed = 4;
+  o.ht_weights = true;
+  const samplers::Sample s = *samplers::WeightedSampleWithoutReplacement(weights, 1000, o);
+  EXPECT_EQ(one.rows, s.rows);
+  EXPECT_EQ(one.weights, s.ht_weights);
 }
 
 TEST(QueryEquivalence, WhereDoesNotReshuffleSurvivingRows) {
