@@ -12,6 +12,7 @@
 #include "samplers/alias_table.h"
 #include "samplers/bernoulli.h"
 #include "samplers/distinct.h"
+#include "samplers/exponential_key.h"
 #include "samplers/group_key.h"
 #include "samplers/parallel_for.h"
 #include "samplers/reservoir.h"
@@ -100,6 +101,80 @@ class KeyHasher {
   std::vector<std::string_view> views_;
 };
 
+// Weighted sampling without replacement fused with evaluation: rows are evaluated in chunks
+// of kChunkRows whose weights stay in cache, each chunk keeps its `keep` smallest exponential
+// keys (SmallestExponentialKeys keyed by the global row index), and the chunks' candidates are
+// merged. The smallest keys of a union are the smallest of the parts' smallest keys, so this
+// returns exactly WeightedSampleWithoutReplacement over the full weight array — without
+// materializing it.
+struct Candidate {
+  samplers::KeyedRow key;
+  double weight;
+};
+
+absl::Status FusedWeightedWithoutReplacement(const Plan& plan, const table::Table& table,
+                                             uint64_t seed, int threads, bool ht,
+                                             QueryResult& result) {
+  constexpr int64_t kChunkRows = int64_t{1} << 18;
+  const int64_t n = table.num_rows();
+  const uint64_t chunks = static_cast<uint64_t>((n + kChunkRows - 1) / kChunkRows);
+  // One key more than the sample: the (k+1)-th is the Horvitz–Thompson threshold.
+  const uint64_t keep = plan.count ? *plan.count + 1 : ~uint64_t{0};
+  std::vector<std::vector<Candidate>> found(chunks);
+  std::vector<absl::Status> status(chunks);
+  std::vector<int64_t> passed(chunks, 0);
+  samplers::ParallelFor(chunks, threads, [&](uint64_t c) {
+    thread_local std::vector<double> weights;
+    thread_local std::vector<uint64_t> keys;
+    const int64_t begin = static_cast<int64_t>(c) * kChunkRows;
+    const int64_t rows = std::min(kChunkRows, n - begin);
+    weights.resize(rows);
+    keys.resize(rows);
+    for (int64_t i = 0; i < rows; ++i) keys[i] = static_cast<uint64_t>(begin + i);
+    status[c] =
+        plan.program->Evaluate(table, begin, begin + rows, nullptr, weights.data(), &passed[c]);
+    if (!status[c].ok()) return;
+    absl::StatusOr<std::vector<samplers::KeyedRow>> top = samplers::SmallestExponentialKeys(
+        std::span<const double>(weights.data(), rows), std::span<const uint64_t>(keys.data(), rows),
+        std::min<uint64_t>(keep, rows), seed, 1);
+    if (!top.ok()) {
+      status[c] = top.status();
+      return;
+    }
+    found[c].reserve(top->size());
+    for (const samplers::KeyedRow& r : *top) {
+      found[c].push_back(Candidate{samplers::KeyedRow{r.key, r.row + begin}, weights[r.row]});
+    }
+  });
+  uint64_t total_passed = 0;
+  size_t total = 0;
+  for (uint64_t c = 0; c < chunks; ++c) {
+    if (!status[c].ok()) return status[c];
+    total_passed += passed[c];
+    total += found[c].size();
+  }
+  result.rows_passed = total_passed;
+  std::vector<Candidate> all;
+  all.reserve(total);
+  for (std::vector<Candidate>& f : found) all.insert(all.end(), f.begin(), f.end());
+  const uint64_t k = std::min<uint64_t>(plan.count.value_or(total_passed), n);
+  auto by_key = [](const Candidate& a, const Candidate& b) { return a.key < b.key; };
+  const size_t head = std::min<size_t>(all.size(), k + 1);
+  std::partial_sort(all.begin(), all.begin() + head, all.end(), by_key);
+  all.resize(head);
+  const uint64_t tau = all.size() > k ? all[k].key.key : samplers::kInfiniteExponentialKey;
+  if (all.size() > k) all.resize(k);
+  result.rows.reserve(all.size());
+  for (const Candidate& c : all) result.rows.push_back(c.key.row);
+  if (ht) {
+    result.weights.reserve(all.size());
+    for (const Candidate& c : all) {
+      result.weights.push_back(1 / -std::expm1(-samplers::WeightTimesKey(c.weight, tau)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table, uint64_t seed,
@@ -114,6 +189,13 @@ absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table
   const bool weighted = plan.sampler == SamplerKind::kWeightedWithReplacement ||
                         plan.sampler == SamplerKind::kWeightedWithoutReplacement;
   const bool need_pass = !weighted && plan.program->has_filter();
+  if (plan.sampler == SamplerKind::kWeightedWithoutReplacement) {
+    if (absl::Status s = FusedWeightedWithoutReplacement(plan, table, seed, threads, ht, result);
+        !s.ok()) {
+      return s;
+    }
+    return result;
+  }
   absl::StatusOr<Evaluated> ev = Evaluate(*plan.program, table, need_pass, weighted, threads);
   if (!ev.ok()) return ev.status();
   result.rows_passed = ev->passed;
@@ -127,19 +209,8 @@ absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table
       if (ht) result.weights.assign(result.rows.size(), 1.0);
       break;
 
-    case SamplerKind::kWeightedWithoutReplacement: {
-      samplers::WeightedOptions o;
-      o.seed = seed;
-      o.threads = threads;
-      o.order = samplers::SampleOrder::kSelection;
-      o.ht_weights = ht;
-      absl::StatusOr<samplers::Sample> s = samplers::WeightedSampleWithoutReplacement(
-          ev->weights, plan.count.value_or(ev->passed), o);
-      if (!s.ok()) return s.status();
-      result.rows = std::move(s->rows);
-      result.weights = std::move(s->ht_weights);
-      break;
-    }
+    case SamplerKind::kWeightedWithoutReplacement:
+      break;  // handled above
 
     case SamplerKind::kWeightedWithReplacement: {
       const uint64_t draws = plan.count.value_or(ev->passed);

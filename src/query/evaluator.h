@@ -1,11 +1,14 @@
 // RunQuery: runs a Plan (planner.h) over a Table and returns the sampled rows.
 //
 // Two steps. First the plan's Program evaluates the WHERE filter and the sampling weight for
-// every row, in parallel over `threads` contiguous ranges (a pure function of the row, so the
-// result does not depend on the thread count). Then the core sampler named by the plan runs
-// with the request's seed (or the query's REPEATABLE seed), exactly as the command line runs
-// it for the equivalent flags; see planner.h for the mapping and for how WHERE interacts
-// with each sampler's randomness.
+// every row, in parallel over `threads` threads (a pure function of the row, so the result does
+// not depend on the thread count). Then the core sampler named by the plan runs with the
+// request's seed (or the query's REPEATABLE seed), exactly as the command line runs it for the
+// equivalent flags; see planner.h for the mapping and for how WHERE interacts with each
+// sampler's randomness. Weighted sampling without replacement fuses the two steps: chunks of
+// 256Ki rows are evaluated into a cache-resident buffer and each keeps its k + 1 smallest
+// exponential keys (keyed by the global row index); merging them gives exactly
+// WeightedSampleWithoutReplacement over the whole weight column, without materializing it.
 //
 // Output order: weighted without replacement: selection order; with replacement: draw order
 // (the d-th row is draw d, a row may repeat); reservoir: random; everything else: input order.
@@ -20,7 +23,9 @@
 // A table whose columns differ from the plan's schema is FailedPrecondition.
 //
 // Cost: O(rows) for evaluation (a few ns per row per condition) plus the sampler's cost.
-// Memory: 9 bytes per row for weights and filter, plus the result.
+// Memory: weighted without replacement: 4 MiB per thread plus k + 1 candidates per 256Ki rows;
+// with replacement: 8 bytes per row of weights plus the alias table (16); others: one byte
+// per row for the filter; plus the result.
 // Thread safety: reentrant; the Plan and Table are only read.
 #ifndef URN_QUERY_EVALUATOR_H_
 #define URN_QUERY_EVALUATOR_H_

@@ -27,8 +27,9 @@ struct QueryLimits {
   // Columns in a U-SQL ON list.
   int max_key_columns = 64;
   // Largest LIMIT, DuckDB ROWS count, or DISTINCT min_rows: the output of one query holds
-  // 8 bytes per row (16 with weights), so this bounds its memory.
-  uint64_t max_limit = uint64_t{1} << 30;
+  // 8 bytes per row (16 with weights), so this bounds its memory (2^27 rows: 1-2 GiB). A
+  // server should set it from the caller's plan.
+  uint64_t max_limit = uint64_t{1} << 27;
 };
 
 }  // namespace urn::query

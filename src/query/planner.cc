@@ -205,6 +205,17 @@ class Planner {
   }
 
   absl::StatusOr<Reg> CompileComparison(const Expr& e) {
+    // string column ==/!= 'literal': compared through the column's prefix keys.
+    const Expr* column = nullptr;
+    const Expr* literal = nullptr;
+    if ((e.op == BinaryOp::kEq || e.op == BinaryOp::kNe) &&
+        StringColumnAndLiteral(e, &column, &literal)) {
+      absl::StatusOr<int> col = ResolveColumn(column->name, column->quoted, column->span);
+      if (!col.ok()) return col.status();
+      if (schema_[*col].type == table::Type::kString) {
+        return builder_.CompareStringColumn(e.op, *col, literal->literal.string_value);
+      }
+    }
     absl::StatusOr<Reg> a = Compile(*e.args[0]);
     if (!a.ok()) return a;
     absl::StatusOr<Reg> b = Compile(*e.args[1]);
@@ -232,13 +243,6 @@ class Planner {
       }
       return Error(e.span, absl::StrCat("cannot compare ", Show(*e.args[0], *a), " with ",
                                         Show(*e.args[1], *b), " using ", op, hint));
-    }
-    const Expr* column = nullptr;
-    const Expr* literal = nullptr;
-    if (a->kind == ValueKind::kString && (e.op == BinaryOp::kEq || e.op == BinaryOp::kNe) &&
-        StringColumnAndLiteral(e, &column, &literal)) {
-      const Reg col = column == e.args[0].get() ? *a : *b;
-      return builder_.CompareStringColumn(e.op, col, literal->literal.string_value);
     }
     return builder_.Compare(e.op, *a, *b);
   }

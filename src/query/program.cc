@@ -1,6 +1,7 @@
 #include "query/program.h"
 
 #include <algorithm>
+#include <bit>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -71,21 +72,55 @@ struct InSet {
   bool has_true = false, has_false = false;
 };
 
-// The low `len` bytes (at most 8) of p as an integer, the rest zero. Reads 8 bytes when they
-// are inside [p, end).
-inline uint64_t PrefixKey(const char* p, size_t len, const char* end) {
+static_assert(std::endian::native == std::endian::little, "StringKey assumes little-endian");
+
+// A string's comparison key: its first min(len, 7) bytes in the low 7 bytes (the rest zero)
+// and min(len, 255) in the top byte. Two strings of at most 7 bytes are equal iff their keys
+// are; longer strings with equal keys still need their bytes compared. Reads 8 bytes at p when
+// they lie before `end` (the end of the column's bytes), so the common case has no branch
+// that depends on the data.
+inline uint64_t StringKey(const char* p, size_t len, const char* end) {
+  static constexpr uint64_t kLowBytes[8] = {
+      0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFF, 0xFFFFFFFFFFFF, 0xFFFFFFFFFFFFFF};
   uint64_t k = 0;
-  if (len >= 8) {
-    std::memcpy(&k, p, 8);
-    return k;
-  }
   if (end - p >= 8) {
     std::memcpy(&k, p, 8);
-    return len == 0 ? 0 : k & (~uint64_t{0} >> (64 - 8 * len));
+  } else {
+    std::memcpy(&k, p, len < 8 ? len : 8);
   }
-  if (len > 0) std::memcpy(&k, p, len);
-  return k;
+  k &= kLowBytes[len < 7 ? len : 7];
+  return k | (static_cast<uint64_t>(len < 255 ? len : 255) << 56);
 }
+
+// Hot kernels, compiled for the baseline and for AVX2 (chosen once per process): the baseline
+// (SSE2) has no 64-bit equality compare, so key comparisons only vectorize with AVX2.
+#define URN_QUERY_KERNELS(ATTR, SUFFIX)                                                       \
+  ATTR void CompareKeys##SUFFIX(const uint64_t* __restrict key, uint64_t want, uint8_t neg,   \
+                                uint8_t* __restrict out, int n) {                             \
+    for (int r = 0; r < n; ++r) out[r] = static_cast<uint8_t>((key[r] == want) ^ neg);        \
+  }                                                                                           \
+  ATTR void SelectMax##SUFFIX(double* __restrict acc, const uint8_t* __restrict on, double x, \
+                              int n) {                                                        \
+    for (int r = 0; r < n; ++r) acc[r] = std::max(acc[r], on[r] ? x : 0.0);                   \
+  }                                                                                           \
+  ATTR void SelectSum##SUFFIX(double* __restrict acc, const uint8_t* __restrict on, double x, \
+                              int n) {                                                        \
+    for (int r = 0; r < n; ++r) acc[r] += on[r] ? x : 0.0;                                    \
+  }                                                                                           \
+  ATTR void MaskWeights##SUFFIX(double* __restrict out, const double* __restrict w,           \
+                                const uint8_t* __restrict on, int n) {                        \
+    for (int r = 0; r < n; ++r) out[r] = on[r] ? w[r] : 0.0;                                  \
+  }
+
+URN_QUERY_KERNELS(, Baseline)
+#if defined(__x86_64__)
+URN_QUERY_KERNELS(__attribute__((target("avx2"))), Avx2)
+const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
+#define URN_QUERY_DISPATCH(NAME, ...) \
+  (kHaveAvx2 ? NAME##Avx2(__VA_ARGS__) : NAME##Baseline(__VA_ARGS__))
+#else
+#define URN_QUERY_DISPATCH(NAME, ...) NAME##Baseline(__VA_ARGS__)
+#endif
 
 inline bool IsContinuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
@@ -106,7 +141,6 @@ struct Slot {
   std::vector<std::string_view> sbuf;
   std::vector<uint8_t> vbuf;
   std::vector<uint64_t> key;
-  std::vector<uint32_t> len;
   std::string arena;
   int column = -1;
 };
@@ -148,7 +182,7 @@ struct Program::Scratch {
       Slot& s = slots[r];
       if (info.keys) {
         s.key.resize(n);
-        s.len.resize(n);
+        s.vbuf.resize(n);
         continue;
       }
       switch (info.kind) {
@@ -285,36 +319,41 @@ void Program::Execute(const Instruction& ins, const table::Table& table, int64_t
       LoadValid(table.column(ins.column), begin, n, d);
       return;
     case Op::kStringKeys: {
+      // The StringKey of each row, read straight from the column.
       const table::Column& col = table.column(ins.column);
       const std::string_view last = col.StringAt(col.size() - 1);
       const char* end = last.data() + last.size();
-      const std::string_view* s = arg(0).s;
+      uint64_t* __restrict key = d.key.data();
       for (int r = 0; r < n; ++r) {
-        d.len[r] = static_cast<uint32_t>(s[r].size());
-        d.key[r] = PrefixKey(s[r].data(), s[r].size(), end);
+        const std::string_view s = col.StringAt(begin + r);
+        key[r] = StringKey(s.data(), s.size(), end);
       }
+      LoadValid(col, begin, n, d);
       return;
     }
     case Op::kCompareKey: {
       const Slot& keys = arg(0);
-      const Slot& str = arg(1);
-      const auto want_len = static_cast<uint32_t>(ins.text.size());
-      const uint64_t want_key = ins.key;
+      const uint64_t want = ins.key;
       const uint8_t neg = ins.flag;
-      for (int r = 0; r < n; ++r) {
-        d.bbuf[r] = (keys.len[r] == want_len) & (keys.key[r] == want_key);
-      }
-      if (want_len > 8) {
-        for (int r = 0; r < n; ++r) {
-          if (d.bbuf[r])
-            d.bbuf[r] = std::memcmp(str.s[r].data() + 8, ins.text.data() + 8, want_len - 8) == 0;
+      const uint64_t* __restrict key = keys.key.data();
+      uint8_t* __restrict out = d.bbuf.data();
+      URN_QUERY_DISPATCH(CompareKeys, key, want, neg, out, n);
+      const size_t want_len = ins.text.size();
+      if (want_len > 7) {
+        // Candidates (equal keys) are rare: find them with memchr, then compare the bytes.
+        const table::Column& col = table.column(ins.column);
+        const uint8_t candidate = 1 ^ neg;
+        for (auto* c = static_cast<uint8_t*>(std::memchr(out, candidate, n)); c != nullptr;
+             c = static_cast<uint8_t*>(std::memchr(c + 1, candidate, out + n - (c + 1)))) {
+          const std::string_view s = col.StringAt(begin + (c - out));
+          const bool same = s.size() == want_len &&
+                            std::memcmp(s.data() + 7, ins.text.data() + 7, want_len - 7) == 0;
+          *c = static_cast<uint8_t>(same ^ neg);
+          if (c + 1 == out + n) break;
         }
       }
-      if (neg) {
-        for (int r = 0; r < n; ++r) d.bbuf[r] ^= 1;
-      }
-      d.b = d.bbuf.data();
-      d.valid = str.valid;
+      d.b = out;
+      d.valid = keys.valid;
       return;
     }
     case Op::kToDouble: {
@@ -521,6 +560,16 @@ void Program::Execute(const Instruction& ins, const table::Table& table, int64_t
       for (size_t k = 0; k + 1 < ins.args.size(); k += 2) {
         const Slot& c = arg(k);
         const Slot& w = arg(k + 1);
+        const bool constant = registers_[ins.args[k + 1]].constant;
+        if (constant && c.valid == nullptr) {
+          // The common case (max_weight(label == 'x': 20, ...)): a vectorized select.
+          if (sum) {
+            URN_QUERY_DISPATCH(SelectSum, acc, c.b, w.d[0], n);
+          } else {
+            URN_QUERY_DISPATCH(SelectMax, acc, c.b, w.d[0], n);
+          }
+          continue;
+        }
         uint8_t bad = 0;
         for (int r = 0; r < n; ++r) {
           const uint8_t on = c.b[r] & (c.valid == nullptr ? 1 : c.valid[r]) &
@@ -725,14 +774,17 @@ absl::Status Program::Evaluate(const table::Table& table, int64_t begin, int64_t
     }
     if (weights != nullptr) {
       const Slot& w = sc.slots[weight_];
-      double* out = weights + (block - begin);
-      uint8_t bad = 0;
-      for (int r = 0; r < n; ++r) {
-        const bool on = p[r] && (w.valid == nullptr || w.valid[r]);
-        const double x = on ? w.d[r] : 0.0;
-        bad |= !(x >= 0 && x <= DBL_MAX);
-        out[r] = x;
+      double* __restrict out = weights + (block - begin);
+      const double* __restrict wd = w.d;
+      const uint8_t* __restrict on = p;
+      if (w.valid == nullptr) {
+        URN_QUERY_DISPATCH(MaskWeights, out, wd, on, n);
+      } else {
+        const uint8_t* __restrict wv = w.valid;
+        for (int r = 0; r < n; ++r) out[r] = (on[r] & wv[r]) ? wd[r] : 0.0;
       }
+      bool bad = false;
+      for (int r = 0; r < n; ++r) bad |= !(out[r] >= 0 && out[r] <= DBL_MAX);
       if (bad) {
         for (int r = 0; r < n; ++r) {
           if (!(out[r] >= 0 && out[r] <= DBL_MAX)) {
@@ -908,30 +960,26 @@ Reg ProgramBuilder::Compare(BinaryOp op, Reg a, Reg b) {
   return Emit(std::move(ins), ValueKind::kBool, a.nullable || b.nullable);
 }
 
-Reg ProgramBuilder::CompareStringColumn(BinaryOp op, Reg column, const std::string& value) {
-  if (column.index >= static_cast<int>(key_registers_.size())) {
-    key_registers_.resize(column.index + 1, -1);
-  }
-  if (key_registers_[column.index] < 0) {
+Reg ProgramBuilder::CompareStringColumn(BinaryOp op, int column, const std::string& value) {
+  if (column >= static_cast<int>(key_registers_.size())) key_registers_.resize(column + 1, -1);
+  if (key_registers_[column] < 0) {
     Program::Instruction ins;
     ins.op = Op::kStringKeys;
-    ins.args = {column.index};
-    for (size_t c = 0; c < column_registers_.size(); ++c) {
-      if (column_registers_[c] == column.index) ins.column = static_cast<int>(c);
-    }
-    const Reg keys = NewRegister(ValueKind::kString, false);
+    ins.column = column;
+    const Reg keys = NewRegister(ValueKind::kString, true);
     program_->registers_[keys.index].keys = true;
     ins.dst = keys.index;
     program_->code_.push_back(std::move(ins));
-    key_registers_[column.index] = keys.index;
+    key_registers_[column] = keys.index;
   }
   Program::Instruction ins;
   ins.op = Op::kCompareKey;
-  ins.args = {key_registers_[column.index], column.index};
+  ins.args = {key_registers_[column]};
+  ins.column = column;
   ins.flag = op == BinaryOp::kNe;
   ins.text = value;
-  ins.key = PrefixKey(value.data(), value.size(), value.data() + value.size());
-  return Emit(std::move(ins), ValueKind::kBool, column.nullable);
+  ins.key = StringKey(value.data(), value.size(), value.data() + value.size());
+  return Emit(std::move(ins), ValueKind::kBool, true);
 }
 
 Reg ProgramBuilder::Not(Reg a) {

@@ -102,8 +102,9 @@ class ProgramBuilder {
   Reg Negate(Reg a);
   // A comparison of two registers of one kind (bool, int64, double or string).
   Reg Compare(BinaryOp op, Reg a, Reg b);
-  // string column ==/!= constant, via the shared prefix keys. REQUIRES: op is kEq or kNe.
-  Reg CompareStringColumn(BinaryOp op, Reg column, const std::string& value);
+  // string column ==/!= constant, via the column's prefix keys (loaded once per block for all
+  // comparisons on that column). REQUIRES: op is kEq or kNe; the column is a string column.
+  Reg CompareStringColumn(BinaryOp op, int column, const std::string& value);
   Reg Not(Reg a);
   Reg Logical(bool is_or, const std::vector<Reg>& args);
   Reg IsNull(Reg a, bool negated);
@@ -129,7 +130,7 @@ class ProgramBuilder {
   Reg Emit(Program::Instruction ins, ValueKind kind, bool nullable);
   std::unique_ptr<Program> program_;
   std::vector<int> column_registers_;  // by column index, or -1
-  std::vector<int> key_registers_;     // prefix-key register per string column register
+  std::vector<int> key_registers_;     // prefix-key register by column index, or -1
 };
 
 }  // namespace urn::query

@@ -1,10 +1,9 @@
-#include "query/parser.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "query/error.h"
+#include "query/parser.h"
 
 namespace urn::query {
 namespace {
@@ -55,8 +54,7 @@ TEST(QueryParser, UsqlForms) {
             "(sample :from @data :on (Age) :universe 0.1)");
   EXPECT_EQ(Parsed("SAMPLE @data ON ZipCode DISTINCT (0.1, 3) WITH WEIGHT AS _Weight"),
             "(sample :from @data :on (ZipCode) :distinct (0.1 3) :weight-as _Weight)");
-  EXPECT_EQ(Parsed("sample on a, \"b c\" universe (1)"),
-            "(sample :on (a \"b c\") :universe 1.0)");
+  EXPECT_EQ(Parsed("sample on a, \"b c\" universe (1)"), "(sample :on (a \"b c\") :universe 1.0)");
   EXPECT_EQ(Parsed("sample UNIFORM (0.5)"), "(sample :uniform 0.5)");
   EXPECT_EQ(Parsed("sample uniform uniform (0.5)"), "(sample :from uniform :uniform 0.5)");
 }
@@ -86,8 +84,7 @@ TEST(QueryParser, PlainSelect) {
 TEST(QueryParser, ExpressionPrecedenceAndOperators) {
   EXPECT_EQ(Parsed("select * where a + b * c - d / e % f >= -3 and not x or y"),
             "(select :where (or (and (>= (- (+ a (* b c)) (% (/ d e) f)) -3) (not x)) y))");
-  EXPECT_EQ(Parsed("select * where (a or b) and c and d"),
-            "(select :where (and (or a b) c d))");
+  EXPECT_EQ(Parsed("select * where (a or b) and c and d"), "(select :where (and (or a b) c d))");
   EXPECT_EQ(Parsed("select * where a = 1 and b == 2 and c != 3 and d <> 4 and e < 5 and "
                    "f <= 6 and g > 7 and h >= 8"),
             "(select :where (and (== a 1) (== b 2) (!= c 3) (!= d 4) (< e 5) (<= f 6) (> g 7) "
@@ -121,9 +118,8 @@ TEST(QueryParserErrors, MissingColonInMaxWeight) {
             "1:60: expected ':' after the condition in max_weight(...), found a number; each "
             "entry is `condition: weight`, e.g. contains(findings, 'Hernia'): 20");
   absl::StatusOr<Query> q = ParseQuery(text);
-  EXPECT_EQ(FormatError(text, q.status()),
-            std::string(q.status().message()) + "\n  " + text + "\n  " + std::string(59, ' ') +
-                "^~");
+  EXPECT_EQ(FormatError(text, q.status()), std::string(q.status().message()) + "\n  " + text +
+                                               "\n  " + std::string(59, ' ') + "^~");
 }
 
 TEST(QueryParserErrors, UnterminatedString) {
@@ -132,8 +128,8 @@ TEST(QueryParserErrors, UnterminatedString) {
             "2:15: unterminated string: the string that starts here has no closing quote "
             "(write '' for a quote inside a string)");
   absl::StatusOr<Query> q = ParseQuery(text);
-  EXPECT_EQ(FormatError(text, q.status()), std::string(q.status().message()) +
-                                               "\n  where label = 'cat\n                ^");
+  EXPECT_EQ(FormatError(text, q.status()),
+            std::string(q.status().message()) + "\n  where label = 'cat\n                ^");
   EXPECT_EQ(ErrorOf("select * where \"col"),
             "1:16: unterminated quoted name: the name that starts here has no closing double "
             "quote (write \"\" for a double quote inside a name)");

@@ -3,6 +3,7 @@
 # it for SECONDS on one core, starting from (and adding to) tests/fuzz/corpus/TARGET.
 # Crashes are written to build-fuzz/artifacts/TARGET/.
 #   tests/fuzz/build_and_run.sh fuzz_csv_reader 600
+#   tests/fuzz/build_and_run.sh fuzz_query 600     (the query lexer, parser, planner, evaluator)
 # Needs Debian's clang and its runtime: apt-get install -y clang libclang-rt-14-dev
 set -euo pipefail
 if [[ $# -lt 2 ]]; then
@@ -21,11 +22,17 @@ srcs=(
   "$root/src/table/csv_record.cc" "$root/src/table/json_line.cc"
   "$root/src/table/table.cc" "$root/src/table/table_builder.cc" "$root/src/table/value.cc"
 )
+libs=()
+if [[ $target == fuzz_query ]]; then
+  # The query engine runs the core samplers: src/query, src/samplers, src/random, and the table.
+  srcs+=("$root"/src/query/*.cc "$root"/src/samplers/*.cc "$root"/src/random/*.cc)
+  libs+=(-lxxhash)
+fi
 # shellcheck disable=SC2046
 "$CXX" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$root/src" -I"$root/tests/fuzz" "$root/tests/fuzz/$target.cc" "${srcs[@]}" \
   $(pkg-config --libs absl_status absl_statusor absl_strings absl_flat_hash_map \
-    absl_flat_hash_set absl_hash) \
+    absl_flat_hash_set absl_hash absl_cord absl_str_format) "${libs[@]}" \
   -o "$out/$target"
 # New inputs go to build-fuzz/corpus/TARGET; the committed seeds are read-only input.
 exec "$out/$target" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
