@@ -34,7 +34,7 @@
 // shared, so they run in parallel with each other. Inserts, updates and draws without
 // replacement (which zero and restore drawn slots) hold it exclusively, but only for the
 // O(k D) application: validation and the computation of p^alpha happen before the lock is
-// taken. So a draw waits at most for one batch being applied (about 40 ns per item at 2^20
+// taken. So a draw waits at most for one batch being applied (about 30 ns per item at 2^20
 // slots), never for a whole rebuild. A batch is applied atomically: a draw sees all of it or
 // none of it. Snapshot() copies O(n) under the shared lock, so updates wait for that copy.
 #ifndef URN_WEIGHTS_WEIGHT_STORE_H_
