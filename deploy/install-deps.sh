@@ -26,6 +26,8 @@ build_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libssl-dev
   # tests and benchmark scripts
   python3 python3-numpy python3-grpcio procps time
+  # fuzzing (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
 )
 
 case "${1:-}" in
