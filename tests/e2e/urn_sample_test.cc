@@ -375,6 +375,21 @@ TEST_F(UrnSample, BadQueryShowsLineColumnAndCaret) {
   EXPECT_NE(r.err.find("--query says everything itself"), std::string::npos) << r.err;
 }
 
+TEST_F(UrnSample, DelimiterAndListDelimiter) {
+  const std::string file = dir_.Join("x.csv");
+  testing::WriteFileOrDie(file, "id;findings;w\n1;Hernia|Effusion;1\n2;Effusion;1\n3;;1\n");
+  RunResult r = Sample({"-H", "-d", ";", "-k", "findings", "-p", "1", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "id;findings;w\n1;Hernia|Effusion;1\n2;Effusion;1\n3;;1\n");
+  r = Sample({"-H", "-d", ";", "--list-delimiter", "|", "-s", "--query",
+              "SELECT * WHERE contains(findings, 'Hernia')", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "id;findings;w\n1;Hernia|Effusion;1\n");
+  r = Sample({"-d", ";;", file});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("-d/--delimiter must be a single character"), std::string::npos);
+}
+
 TEST_F(UrnSample, HelpExplainsEveryMode) {
   RunResult r = Sample({"--help"});
   EXPECT_EQ(r.exit_code, 0);
