@@ -14,7 +14,7 @@ namespace {
 
 int ReplayCorpus(const std::string& target, Format format) {
   const std::filesystem::path dir =
-      std::filesystem::path(__FILE__).parent_path().parent_path() / "fuzz" / "corpus" / target;
+      std::filesystem::path(URN_SOURCE_DIR) / "tests" / "fuzz" / "corpus" / target;
   int files = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const std::string bytes = ::urn::testing::ReadFileOrEmpty(entry.path().string());
