@@ -169,6 +169,16 @@ absl::Status RecordSource::ParseKeyHash(std::string_view record, const table::Fi
     *hash = samplers::HashKeyColumns(parts);
     return absl::OkStatus();
   }
+  if (!csv_ && fields.indices.size() == 1) {  // the common case: one TSV field, no copies
+    std::string_view f;
+    if (!table::FieldAt(record, delimiter_, fields.indices[0], &f)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "no field ", fields.indices[0] + 1, " (key): the line has fewer fields"));
+    }
+    const std::string_view parts[1] = {f};
+    *hash = samplers::HashKeyColumns(parts);
+    return absl::OkStatus();
+  }
   std::vector<std::string> storage(fields.indices.size());
   std::vector<std::string_view> views(fields.indices.size());
   for (size_t i = 0; i < fields.indices.size(); ++i) {

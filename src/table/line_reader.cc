@@ -11,7 +11,7 @@
 namespace urn::table {
 namespace {
 
-constexpr size_t kMinBuffer = 1 << 20;
+constexpr size_t kMinBuffer = 4 << 20;
 
 }  // namespace
 

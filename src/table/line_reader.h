@@ -2,7 +2,7 @@
 // the file name and line number of each so that errors can say `file:line`.
 //
 // Reads with large read(2) calls into one growing buffer; a line is a view into that buffer
-// valid until the next call to Next(). Memory: the buffer, which is at least 1 MiB and at
+// valid until the next call to Next(). Memory: the buffer, which is at least 4 MiB and at
 // most twice the longest line. The line terminator ("\n", or "\r\n") is not part of the line.
 // A last line without a terminator is still a line.
 //
