@@ -1,0 +1,90 @@
+#include "sampling/spec_sampler.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "table/read_options.h"
+#include "table/table_builder.h"
+
+namespace urn::server {
+namespace {
+
+table::Table MakeTable() {
+  table::ReadOptions o;
+  table::TableBuilder b(o);
+  std::string text = "id\tlabel\tw\n";
+  for (int i = 0; i < 60; ++i) {
+    text += std::to_string(i) + "\t" +
+            (i < 10   ? "a"
+             : i < 30 ? "b"
+                      : "c") +
+            "\t" + std::to_string(i % 4) + "\n";
+  }
+  EXPECT_TRUE(b.Append(text).ok());
+  absl::StatusOr<table::Table> t = b.Finish();
+  EXPECT_TRUE(t.ok()) << t.status();
+  return *std::move(t);
+}
+
+TEST(SpecSampler, StratifiedTakesPerStratumCountsWithWeights) {
+  const table::Table t = MakeTable();
+  v1::SampleRequest r;
+  r.mutable_stratified()->set_stratum_column("label");
+  r.mutable_stratified()->set_per_stratum(5);
+  r.set_with_weight(true);
+  r.set_seed(3);
+  absl::StatusOr<SpecResult> s = RunSampleSpec(r, t, 1);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->rows.size(), 15u);
+  std::map<std::string, int> per;
+  for (size_t i = 0; i < s->rows.size(); ++i) {
+    const std::string label(t.column(1).StringAt(static_cast<int64_t>(s->rows[i])));
+    ++per[label];
+    EXPECT_DOUBLE_EQ(s->weights[i], label == "a" ? 2.0 : label == "b" ? 4.0 : 6.0);
+  }
+  EXPECT_EQ(per, (std::map<std::string, int>{{"a", 5}, {"b", 5}, {"c", 5}}));
+}
+
+TEST(SpecSampler, WeightedWithoutNIsAShuffleOfPositiveRowsThenZeros) {
+  const table::Table t = MakeTable();
+  v1::SampleRequest r;
+  r.mutable_weighted()->set_weight_column("w");
+  absl::StatusOr<SpecResult> s = RunSampleSpec(r, t, 2);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->rows.size(), 60u);
+  for (size_t i = 45; i < 60; ++i) EXPECT_EQ(s->rows[i] % 4, 0u) << "zero weights last";
+}
+
+TEST(SpecSampler, BadFieldsAreNamed) {
+  const table::Table t = MakeTable();
+  struct Case {
+    v1::SampleRequest request;
+    std::string want;
+  };
+  std::vector<Case> cases(7);
+  cases[0].want = "spec: one of";
+  cases[1].request.mutable_weighted()->set_weight_column("label");
+  cases[1].want = "weighted.weight_column: 'label' is not numeric";
+  cases[2].request.mutable_weighted()->set_weight_column("nope");
+  cases[2].want = "weighted.weight_column: no column 'nope'";
+  cases[3].request.mutable_bernoulli()->set_p(1.5);
+  cases[3].want = "bernoulli.p";
+  cases[4].request.mutable_universe()->set_p(0.5);
+  cases[4].want = "universe.key_columns: no key column";
+  cases[5].request.mutable_uniform();
+  cases[5].request.set_n(-1);
+  cases[5].want = "n: must be between 0 and";
+  cases[6].request.set_query("SELECT * WHERE nope > 1");
+  cases[6].want = "query: 1:16: unknown column 'nope'";
+  for (const Case& c : cases) {
+    absl::StatusOr<SpecResult> s = RunSampleSpec(c.request, t, 1);
+    ASSERT_FALSE(s.ok()) << c.want;
+    EXPECT_TRUE(absl::IsInvalidArgument(s.status())) << s.status();
+    EXPECT_NE(std::string(s.status().message()).find(c.want), std::string::npos) << s.status();
+  }
+}
+
+}  // namespace
+}  // namespace urn::server
