@@ -172,8 +172,8 @@ absl::Status RecordSource::ParseKeyHash(std::string_view record, const table::Fi
   if (!csv_ && fields.indices.size() == 1) {  // the common case: one TSV field, no copies
     std::string_view f;
     if (!table::FieldAt(record, delimiter_, fields.indices[0], &f)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "no field ", fields.indices[0] + 1, " (key): the line has fewer fields"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("no field ", fields.indices[0] + 1, " (key): the line has fewer fields"));
     }
     const std::string_view parts[1] = {f};
     *hash = samplers::HashKeyColumns(parts);

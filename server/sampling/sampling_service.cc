@@ -68,7 +68,22 @@ void FillColumn(const table::Table& t, int col, const uint64_t* rows, size_t n,
   }
 }
 
-class SampleStream final : public grpc::ServerWriteReactor<v1::SampleBatch> {
+// A server stream that writes one batch at a time: Next() writes the next batch or finishes,
+// and runs again only when gRPC has taken the previous one (backpressure).
+template <typename Batch>
+class BatchStream : public grpc::ServerWriteReactor<Batch> {
+ public:
+  void OnWriteDone(bool ok) override {
+    if (!ok) return this->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+    Next();
+  }
+  void OnDone() override { delete this; }
+
+ protected:
+  virtual void Next() = 0;
+};
+
+class SampleStream final : public BatchStream<v1::SampleBatch> {
  public:
   SampleStream(std::shared_ptr<const DatasetEntry> entry, SpecResult result,
                std::vector<int> columns, int batch)
@@ -78,14 +93,9 @@ class SampleStream final : public grpc::ServerWriteReactor<v1::SampleBatch> {
         batch_size_(batch) {
     Next();
   }
-  void OnWriteDone(bool ok) override {
-    if (!ok) return Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
-    Next();
-  }
-  void OnDone() override { delete this; }
 
  private:
-  void Next() {
+  void Next() override {
     if (offset_ >= result_.rows.size()) return Finish(grpc::Status::OK);
     const size_t n = std::min(batch_size_, result_.rows.size() - offset_);
     batch_.Clear();
@@ -110,7 +120,7 @@ class SampleStream final : public grpc::ServerWriteReactor<v1::SampleBatch> {
   v1::SampleBatch batch_;
 };
 
-class ShuffleStream final : public grpc::ServerWriteReactor<v1::ShuffleBatch> {
+class ShuffleStream final : public BatchStream<v1::ShuffleBatch> {
  public:
   ShuffleStream(std::unique_ptr<samplers::KeyedPermutation> permutation,
                 samplers::PermutationShard shard, uint64_t offset, int batch)
@@ -121,14 +131,9 @@ class ShuffleStream final : public grpc::ServerWriteReactor<v1::ShuffleBatch> {
         buffer_(batch) {
     Next();
   }
-  void OnWriteDone(bool ok) override {
-    if (!ok) return Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
-    Next();
-  }
-  void OnDone() override { delete this; }
 
  private:
-  void Next() {
+  void Next() override {
     if (offset_ >= shard_.size()) return Finish(grpc::Status::OK);
     const uint64_t n = std::min<uint64_t>(batch_size_, shard_.size() - offset_);
     shard_.Fill(offset_, n, buffer_.data());
