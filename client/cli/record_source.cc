@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "samplers/group_key.h"
+#include "table/cell_text.h"
 #include "table/csv_record.h"
-#include "table/decimal.h"
 
 namespace urn::cli {
 namespace {
@@ -150,7 +150,7 @@ absl::Status RecordSource::ParseWeight(std::string_view record, int index, doubl
   if (absl::Status s = FieldOf(record, index, "weight", &scratch, &text); !s.ok()) return s;
   const std::string_view t = TrimSpaces(text);
   double w = 0;
-  if (!table::ParseDoubleText(t, &w)) {
+  if (!table::ParseDouble(t, &w)) {
     return absl::InvalidArgumentError(
         absl::StrCat("weight '", std::string(text), "' in field ", index + 1, " is not a number"));
   }

@@ -55,10 +55,6 @@ class RecordSource {
   // "file:line" of the record last returned (its first line).
   std::string Where() const;
 
-  // Field `index` (0-based) of `record`; an error naming file:line when it is missing or, in
-  // CSV, malformed. `role` names the field's use ("weight", "key").
-  absl::Status Field(std::string_view record, int index, const char* role, std::string_view* field);
-
   // A non-negative finite weight from field `index`; errors name file:line and the text.
   absl::Status Weight(std::string_view record, int index, double* weight);
 

@@ -1,10 +1,10 @@
 #include "remote_sample.h"
 
-#include <charconv>
 #include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "table/cell_text.h"
 #include "table/field_list.h"
 
 namespace urn::cli {
@@ -37,16 +37,13 @@ void AppendValue(const v1::ColumnValues& c, int i, std::string* out) {
   for (int n : c.null_rows()) {
     if (n == i) return;
   }
-  char buf[32];
   switch (c.values_case()) {
     case v1::ColumnValues::kInt64Values:
       absl::StrAppend(out, c.int64_values().values(i));
       break;
-    case v1::ColumnValues::kDoubleValues: {
-      auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), c.double_values().values(i));
-      out->append(buf, ec == std::errc() ? end - buf : 0);
+    case v1::ColumnValues::kDoubleValues:
+      table::AppendDouble(c.double_values().values(i), out);
       break;
-    }
     case v1::ColumnValues::kBoolValues:
       out->append(c.bool_values().values(i) ? "true" : "false");
       break;
@@ -154,10 +151,8 @@ absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Outpu
         AppendValue(batch.columns(c), i, &line);
       }
       if (!o.with_weight.empty()) {
-        char buf[32];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), batch.weights(i));
         line.push_back('\t');
-        line.append(buf, ec == std::errc() ? end - buf : 0);
+        table::AppendDouble(batch.weights(i), &line);
       }
       line.push_back('\n');
       out.Write(line);

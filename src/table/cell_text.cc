@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <system_error>
 
+#include "table/decimal.h"
+
 namespace urn::table {
 namespace {
 
@@ -28,6 +30,7 @@ bool ParseInt64(std::string_view text, int64_t* out) {
 }
 
 bool ParseDouble(std::string_view text, double* out) {
+  if (ParseDecimalFast(text, out)) return true;  // plain decimals, exactly, without from_chars
   if (!StripPlus(&text)) return false;
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, *out, std::chars_format::general);

@@ -1,11 +1,8 @@
 #include "table/decimal.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <string>
 
 namespace urn::table {
 namespace {
@@ -42,21 +39,6 @@ bool ParseDecimalFast(std::string_view text, double* out) {
   const double v = static_cast<double>(mantissa) / kPow10[fraction];
   *out = negative ? -v : v;
   return true;
-}
-
-bool ParseDoubleText(std::string_view text, double* out) {
-  if (ParseDecimalFast(text, out)) return true;
-  std::string_view t = text;
-  if (!t.empty() && t.front() == '+') t.remove_prefix(1);
-  if (t.empty()) return false;
-  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), *out);
-  if (ptr != t.data() + t.size()) return false;
-  if (ec == std::errc::result_out_of_range) {
-    // from_chars leaves the value alone; strtod gives +-inf on overflow and 0 on underflow.
-    *out = std::strtod(std::string(t).c_str(), nullptr);
-    return true;
-  }
-  return ec == std::errc();
 }
 
 }  // namespace urn::table

@@ -5,7 +5,8 @@
 // digits form an integer m < 2^53 and there are at most 22 digits after the point, m and 10^f
 // are exact doubles and the IEEE division m / 10^f is correctly rounded, so the result equals
 // what a full parser (std::from_chars) returns. Anything else (exponents, more digits, inf, nan,
-// hex) is left to the caller's full parser.
+// hex) is left to the caller's full parser: table::ParseDouble (cell_text.h) is the one that
+// calls this first.
 //
 // Cost: one pass over the digits and one division. Thread safety: pure.
 #ifndef URN_TABLE_DECIMAL_H_
@@ -18,10 +19,6 @@ namespace urn::table {
 // Sets *out and returns true when `text` is [+-]digits[.digits] within the fast path's
 // limits; returns false (leaving *out alone) otherwise, including when it is not a number.
 bool ParseDecimalFast(std::string_view text, double* out);
-
-// ParseDecimalFast, falling back to std::from_chars for every other form it accepts
-// (exponents, long mantissas, inf, nan). False when `text` is not a whole number.
-bool ParseDoubleText(std::string_view text, double* out);
 
 }  // namespace urn::table
 

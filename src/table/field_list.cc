@@ -97,31 +97,4 @@ bool FieldAt(std::string_view line, char delimiter, int index, std::string_view*
   return true;
 }
 
-bool ExtractKey(std::string_view line, char delimiter, const FieldList& fields,
-                std::string* scratch, std::string_view* key, int* missing) {
-  if (fields.whole_line) {
-    *key = line;
-    return true;
-  }
-  if (fields.indices.size() == 1) {
-    if (!FieldAt(line, delimiter, fields.indices[0], key)) {
-      *missing = fields.indices[0];
-      return false;
-    }
-    return true;
-  }
-  scratch->clear();
-  for (size_t i = 0; i < fields.indices.size(); ++i) {
-    std::string_view f;
-    if (!FieldAt(line, delimiter, fields.indices[i], &f)) {
-      *missing = fields.indices[i];
-      return false;
-    }
-    if (i > 0) scratch->push_back(delimiter);
-    scratch->append(f.data(), f.size());
-  }
-  *key = *scratch;
-  return true;
-}
-
 }  // namespace urn::table

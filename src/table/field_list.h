@@ -30,13 +30,6 @@ std::vector<std::string_view> SplitFields(std::string_view line, char delimiter)
 // The field at 0-based `index`, or false when the line has fewer fields.
 bool FieldAt(std::string_view line, char delimiter, int index, std::string_view* field);
 
-// The key of `line` for `fields`: the whole line, a single field, or the selected fields
-// joined by the delimiter (so that distinct field tuples give distinct keys). `scratch` holds
-// the joined text when needed. Returns false (and sets `*missing` to the 0-based field index)
-// when the line is too short.
-bool ExtractKey(std::string_view line, char delimiter, const FieldList& fields,
-                std::string* scratch, std::string_view* key, int* missing);
-
 }  // namespace urn::table
 
 #endif  // URN_TABLE_FIELD_LIST_H_

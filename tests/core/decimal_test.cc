@@ -8,6 +8,7 @@
 #include <string>
 
 #include "random/counter_rng.h"
+#include "table/cell_text.h"
 
 namespace urn::table {
 namespace {
@@ -44,22 +45,22 @@ TEST(Decimal, FastPathAgreesWithFromCharsBitForBit) {
 TEST(Decimal, OtherFormsFallBackToTheFullParser) {
   double v = 0;
   EXPECT_FALSE(ParseDecimalFast("1e5", &v));
-  EXPECT_TRUE(ParseDoubleText("1e5", &v));
+  EXPECT_TRUE(ParseDouble("1e5", &v));
   EXPECT_EQ(v, 1e5);
-  EXPECT_TRUE(ParseDoubleText("12345678901234567890123", &v));
+  EXPECT_TRUE(ParseDouble("12345678901234567890123", &v));
   EXPECT_EQ(v, 12345678901234567890123.0);
-  EXPECT_TRUE(ParseDoubleText("1e-300", &v));
+  EXPECT_TRUE(ParseDouble("1e-300", &v));
   EXPECT_EQ(v, 1e-300);
-  EXPECT_TRUE(ParseDoubleText("-2.5", &v));
+  EXPECT_TRUE(ParseDouble("-2.5", &v));
   EXPECT_EQ(v, -2.5);
-  EXPECT_TRUE(ParseDoubleText("+7", &v));
+  EXPECT_TRUE(ParseDouble("+7", &v));
   EXPECT_EQ(v, 7);
-  EXPECT_TRUE(ParseDoubleText("nan", &v));
+  EXPECT_TRUE(ParseDouble("nan", &v));
   EXPECT_TRUE(std::isnan(v));
-  EXPECT_TRUE(ParseDoubleText("1e999", &v));
+  EXPECT_TRUE(ParseDouble("1e999", &v));
   EXPECT_TRUE(std::isinf(v));
   for (const char* bad : {"", "-", ".", "1.2.3", "abc", "1,5", " 1", "1 ", "0x10", "++1"}) {
-    EXPECT_FALSE(ParseDoubleText(bad, &v)) << bad;
+    EXPECT_FALSE(ParseDouble(bad, &v)) << bad;
   }
 }
 

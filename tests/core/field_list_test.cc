@@ -41,16 +41,6 @@ TEST(FieldList, ExtractsFieldsAndKeys) {
   ASSERT_TRUE(FieldAt("a\tbb\t\tc", '\t', 3, &f));
   EXPECT_EQ(f, "c");
   EXPECT_FALSE(FieldAt("a\tbb", '\t', 2, &f));
-
-  FieldList two;
-  two.indices = {2, 0};
-  std::string scratch;
-  std::string_view key;
-  int missing = -1;
-  ASSERT_TRUE(ExtractKey("x,y,z", ',', two, &scratch, &key, &missing));
-  EXPECT_EQ(key, "z,x");
-  EXPECT_FALSE(ExtractKey("x,y", ',', two, &scratch, &key, &missing));
-  EXPECT_EQ(missing, 2);
 }
 
 }  // namespace
