@@ -1,11 +1,8 @@
 #include "weights/weight_store.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
-#include <bit>
 #include <cmath>
-#include <cstring>
+#include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -13,16 +10,6 @@
 
 namespace urn::weights {
 namespace {
-
-static_assert(std::endian::native == std::endian::little,
-              "the snapshot format is little-endian; add byte swapping for this host");
-
-constexpr char kMagic[8] = {'u', 'r', 'n', 'w', 's', 't', 'o', 'r'};
-constexpr uint32_t kVersion = 1;
-constexpr size_t kHeaderBytes = 64;  // magic .. size, see Snapshot()
-constexpr size_t kItemBytes = 16;    // key, priority
-constexpr size_t kChecksumBytes = 8;
-constexpr uint64_t kMaxDrawsPerBatch = uint64_t{1} << 24;
 
 absl::Status CheckPriority(size_t index, double p) {
   if (!(p >= 0) || !std::isfinite(p)) {
@@ -40,18 +27,26 @@ absl::Status CheckAlpha(double alpha) {
   return absl::OkStatus();
 }
 
-template <typename T>
-void Put(std::string& out, T value) {
-  char bytes[sizeof(T)];
-  std::memcpy(bytes, &value, sizeof(T));
-  out.append(bytes, sizeof(T));
+absl::Status CheckKey(size_t index, std::string_view key) {
+  if (key.empty()) {
+    return absl::InvalidArgumentError(absl::StrFormat("key at index %d is empty", index));
+  }
+  if (key.size() > WeightStore::kMaxKeyBytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "key at index %d has %d bytes; at most %d", index, key.size(), WeightStore::kMaxKeyBytes));
+  }
+  return absl::OkStatus();
 }
 
-template <typename T>
-T Get(std::string_view bytes, size_t offset) {
-  T value;
-  std::memcpy(&value, bytes.data() + offset, sizeof(T));
-  return value;
+// A key for messages: printable, and cut short.
+std::string Quote(std::string_view key) {
+  std::string out = "\"";
+  out.append(key.substr(0, 64));
+  out.append(key.size() > 64 ? "...\"" : "\"");
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
 }
 
 }  // namespace
@@ -79,7 +74,7 @@ WeightStore::WeightStore(const WeightStoreOptions& options, std::unique_ptr<SumT
       initial_priority_(options.initial_priority),
       tree_(std::move(tree)),
       priorities_(options.capacity, 0.0),
-      keys_(options.capacity, 0) {}
+      keys_(options.capacity) {}
 
 double WeightStore::TreeWeight(double priority) const {
   return priority == 0 ? 0.0 : std::pow(priority, alpha_);
@@ -101,25 +96,59 @@ absl::StatusOr<std::vector<double>> WeightStore::TreeWeights(
 
 uint64_t WeightStore::size() const {
   absl::ReaderMutexLock lock(&mu_);
-  return size_;
+  return slot_of_.size();
 }
 
-absl::StatusOr<double> WeightStore::PriorityOf(uint64_t key) const {
+double WeightStore::total() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return tree_->Total();
+}
+
+absl::StatusOr<double> WeightStore::PriorityOf(std::string_view key) const {
   absl::ReaderMutexLock lock(&mu_);
   auto it = slot_of_.find(key);
-  if (it == slot_of_.end()) return absl::NotFoundError(absl::StrFormat("key %d", key));
+  if (it == slot_of_.end()) return absl::NotFoundError(absl::StrCat("key ", Quote(key)));
   return priorities_[it->second];
 }
 
-absl::StatusOr<uint64_t> WeightStore::SlotOf(uint64_t key) const {
+absl::StatusOr<uint64_t> WeightStore::SlotOf(std::string_view key) const {
   absl::ReaderMutexLock lock(&mu_);
   auto it = slot_of_.find(key);
-  if (it == slot_of_.end()) return absl::NotFoundError(absl::StrFormat("key %d", key));
+  if (it == slot_of_.end()) return absl::NotFoundError(absl::StrCat("key ", Quote(key)));
   return it->second;
 }
 
-absl::StatusOr<std::vector<uint64_t>> WeightStore::Insert(absl::Span<const uint64_t> keys,
-                                                          absl::Span<const double> priorities) {
+absl::StatusOr<std::vector<double>> WeightStore::Priorities(uint64_t first, uint64_t count) const {
+  if (first > capacity_ || count > capacity_ - first) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "slots [%d, %d + %d) reach past the capacity %d", first, first, count, capacity_));
+  }
+  absl::ReaderMutexLock lock(&mu_);
+  return std::vector<double>(priorities_.begin() + first, priorities_.begin() + first + count);
+}
+
+void WeightStore::Link(uint64_t slot, std::unique_ptr<const std::string> key) {
+  // Invariant: an entry (view, s) of slot_of_ views *keys_[s].
+  if (const auto& old = keys_[slot]; old != nullptr) {
+    if (auto it = slot_of_.find(*old); it != slot_of_.end() && it->second == slot) {
+      slot_of_.erase(it);
+    }
+  }
+  keys_[slot].reset();
+  if (key == nullptr) return;
+  if (auto it = slot_of_.find(*key); it != slot_of_.end()) {
+    // Only while replaying onto a fuzzy snapshot can a key still sit in another slot.
+    const uint64_t stale = it->second;
+    slot_of_.erase(it);
+    keys_[stale].reset();
+  }
+  slot_of_.emplace(std::string_view(*key), slot);
+  keys_[slot] = std::move(key);
+}
+
+absl::StatusOr<std::vector<uint64_t>> WeightStore::Insert(absl::Span<const std::string> keys,
+                                                          absl::Span<const double> priorities,
+                                                          Change* change) {
   if (!priorities.empty() && priorities.size() != keys.size()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%d keys but %d priorities in one insert", keys.size(), priorities.size()));
@@ -128,23 +157,26 @@ absl::StatusOr<std::vector<uint64_t>> WeightStore::Insert(absl::Span<const uint6
     return absl::InvalidArgumentError(absl::StrFormat(
         "cannot insert %d items at once into a store of capacity %d", keys.size(), capacity_));
   }
-  absl::flat_hash_set<uint64_t> distinct;
+  absl::flat_hash_set<std::string_view> distinct;
   distinct.reserve(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
+    if (absl::Status s = CheckKey(i, keys[i]); !s.ok()) return s;
     if (!distinct.insert(keys[i]).second) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("key %d at index %d repeats an earlier key of the batch", keys[i], i));
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "key %s at index %d repeats an earlier key of the batch", Quote(keys[i]), i));
     }
   }
   absl::StatusOr<std::vector<double>> weights = TreeWeights(priorities);
   if (!weights.ok()) return weights.status();
   std::vector<double> given(priorities.begin(), priorities.end());
+  std::vector<std::unique_ptr<const std::string>> owned(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) owned[i] = std::make_unique<const std::string>(keys[i]);
 
   absl::MutexLock lock(&mu_);
   for (size_t i = 0; i < keys.size(); ++i) {
     if (auto it = slot_of_.find(keys[i]); it != slot_of_.end()) {
       return absl::AlreadyExistsError(absl::StrFormat(
-          "key %d at index %d is already stored in slot %d", keys[i], i, it->second));
+          "key %s at index %d is already stored in slot %d", Quote(keys[i]), i, it->second));
     }
   }
   if (given.empty()) {
@@ -154,42 +186,47 @@ absl::StatusOr<std::vector<uint64_t>> WeightStore::Insert(absl::Span<const uint6
   }
   std::vector<uint64_t> slots(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
-    const uint64_t s = next_;
+    slots[i] = next_;
     next_ = next_ + 1 == capacity_ ? 0 : next_ + 1;
-    if (s < size_) {
-      slot_of_.erase(keys_[s]);  // FIFO eviction of the oldest item
-    } else {
-      ++size_;
-    }
-    keys_[s] = keys[i];
-    slot_of_[keys[i]] = s;
-    slots[i] = s;
+    Link(slots[i], std::move(owned[i]));  // evicts the item that held the slot
   }
-  if (absl::Status s = Apply(slots, given, *weights); !s.ok()) return s;
+  Apply(slots, given, *weights);
+  if (change != nullptr) {
+    change->slots = slots;
+    change->priorities = std::move(given);
+    change->keys.assign(keys.begin(), keys.end());
+    change->next_slot = next_;
+  }
   return slots;
 }
 
 absl::Status WeightStore::UpdateSlots(absl::Span<const uint64_t> slots,
-                                      absl::Span<const double> priorities) {
+                                      absl::Span<const double> priorities, Change* change) {
   if (slots.size() != priorities.size()) {
     return absl::InvalidArgumentError(absl::StrFormat("%d slots but %d priorities in one update",
                                                       slots.size(), priorities.size()));
   }
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (slots[i] >= capacity_) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("slot at index %d is %d, outside [0, %d)", i, slots[i], capacity_));
+    }
+  }
   absl::StatusOr<std::vector<double>> weights = TreeWeights(priorities);
   if (!weights.ok()) return weights.status();
   absl::MutexLock lock(&mu_);
-  for (size_t i = 0; i < slots.size(); ++i) {
-    if (slots[i] >= size_) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("slot %d at index %d holds no item (%d of %d slots are filled)", slots[i],
-                          i, size_, capacity_));
-    }
+  Apply(slots, priorities, *weights);
+  if (change != nullptr) {
+    change->slots.assign(slots.begin(), slots.end());
+    change->priorities.assign(priorities.begin(), priorities.end());
+    change->keys.clear();
+    change->next_slot = next_;
   }
-  return Apply(slots, priorities, *weights);
+  return absl::OkStatus();
 }
 
-absl::Status WeightStore::UpdateKeys(absl::Span<const uint64_t> keys,
-                                     absl::Span<const double> priorities) {
+absl::Status WeightStore::UpdateKeys(absl::Span<const std::string> keys,
+                                     absl::Span<const double> priorities, Change* change) {
   if (keys.size() != priorities.size()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%d keys but %d priorities in one update", keys.size(), priorities.size()));
@@ -201,21 +238,140 @@ absl::Status WeightStore::UpdateKeys(absl::Span<const uint64_t> keys,
   for (size_t i = 0; i < keys.size(); ++i) {
     auto it = slot_of_.find(keys[i]);
     if (it == slot_of_.end()) {
-      return absl::NotFoundError(absl::StrFormat("key %d at index %d is not stored", keys[i], i));
+      return absl::NotFoundError(
+          absl::StrFormat("key %s at index %d is not stored", Quote(keys[i]), i));
     }
     slots[i] = it->second;
   }
-  return Apply(slots, priorities, *weights);
+  Apply(slots, priorities, *weights);
+  if (change != nullptr) {
+    change->slots = std::move(slots);
+    change->priorities.assign(priorities.begin(), priorities.end());
+    change->keys.clear();
+    change->next_slot = next_;
+  }
+  return absl::OkStatus();
 }
 
-absl::Status WeightStore::Apply(absl::Span<const uint64_t> slots,
-                                absl::Span<const double> priorities,
-                                absl::Span<const double> weights) {
-  // Everything was validated by the caller, so this cannot fail half way.
-  if (absl::Status s = tree_->SetBatch(slots, weights); !s.ok()) return s;
+absl::Status WeightStore::ApplyChange(const Change& change) {
+  const size_t k = change.slots.size();
+  if (change.priorities.size() != k || (!change.keys.empty() && change.keys.size() != k)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("a change of %d slots has %d priorities and %d keys", k,
+                        change.priorities.size(), change.keys.size()));
+  }
+  if (change.next_slot >= capacity_) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "a change's ring position %d is outside [0, %d)", change.next_slot, capacity_));
+  }
+  for (size_t i = 0; i < k; ++i) {
+    if (change.slots[i] >= capacity_) {
+      return absl::InvalidArgumentError(absl::StrFormat("slot at index %d is %d, outside [0, %d)",
+                                                        i, change.slots[i], capacity_));
+    }
+    if (!change.keys.empty()) {
+      if (absl::Status s = CheckKey(i, change.keys[i]); !s.ok()) return s;
+    }
+  }
+  absl::StatusOr<std::vector<double>> weights = TreeWeights(change.priorities);
+  if (!weights.ok()) return weights.status();
+  absl::MutexLock lock(&mu_);
+  if (!change.keys.empty()) {
+    for (size_t i = 0; i < k; ++i) {
+      Link(change.slots[i], std::make_unique<const std::string>(change.keys[i]));
+    }
+    next_ = change.next_slot;
+  }
+  Apply(change.slots, change.priorities, *weights);
+  return absl::OkStatus();
+}
+
+void WeightStore::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> priorities,
+                        absl::Span<const double> weights) {
+  // Everything was validated by the caller, so the tree cannot refuse the batch.
+  const absl::Status s = tree_->SetBatch(slots, weights);
+  (void)s;
   for (size_t i = 0; i < slots.size(); ++i) {
     priorities_[slots[i]] = priorities[i];
     max_priority_ = std::max(max_priority_, priorities[i]);
+  }
+}
+
+WeightStore::Position WeightStore::position() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return {next_, max_priority_};
+}
+
+WeightStore::Chunk WeightStore::ExportChunk(uint64_t first, uint64_t count) const {
+  Chunk chunk;
+  chunk.first = first;
+  absl::ReaderMutexLock lock(&mu_);
+  chunk.priorities.assign(priorities_.begin() + first, priorities_.begin() + first + count);
+  for (uint64_t s = first; s < first + count; ++s) {
+    if (keys_[s] != nullptr) chunk.keys.emplace_back(s, *keys_[s]);
+  }
+  return chunk;
+}
+
+absl::Status WeightStore::ImportChunk(const Chunk& chunk) {
+  if (chunk.first > capacity_ || chunk.priorities.size() > capacity_ - chunk.first) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("a chunk of slots [%d, %d + %d) reaches past the capacity %d", chunk.first,
+                        chunk.first, chunk.priorities.size(), capacity_));
+  }
+  const uint64_t end = chunk.first + chunk.priorities.size();
+  for (size_t i = 0; i < chunk.priorities.size(); ++i) {
+    if (absl::Status s = CheckPriority(chunk.first + i, chunk.priorities[i]); !s.ok()) return s;
+  }
+  for (size_t i = 0; i < chunk.keys.size(); ++i) {
+    const auto& [slot, key] = chunk.keys[i];
+    if (slot < chunk.first || slot >= end || (i > 0 && slot <= chunk.keys[i - 1].first)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "a chunk of slots [%d, %d) names slot %d out of order or range", chunk.first, end, slot));
+    }
+    if (absl::Status s = CheckKey(i, key); !s.ok()) return s;
+  }
+  absl::MutexLock lock(&mu_);
+  std::copy(chunk.priorities.begin(), chunk.priorities.end(), priorities_.begin() + chunk.first);
+  for (double p : chunk.priorities) max_priority_ = std::max(max_priority_, p);
+  for (const auto& [slot, key] : chunk.keys) Link(slot, std::make_unique<const std::string>(key));
+  return absl::OkStatus();
+}
+
+absl::Status WeightStore::SetPosition(const Position& position) {
+  if (position.next_slot >= capacity_ || !CheckPriority(0, position.max_priority).ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bad position: next slot %d of %d, maximum priority %g", position.next_slot,
+                        capacity_, position.max_priority));
+  }
+  absl::MutexLock lock(&mu_);
+  next_ = position.next_slot;
+  max_priority_ = std::max(max_priority_, position.max_priority);
+  return absl::OkStatus();
+}
+
+absl::Status WeightStore::Rebuild() {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<std::vector<double>> weights = TreeWeights(priorities_);
+  if (!weights.ok()) return weights.status();
+  return tree_->Assign(*weights);
+}
+
+absl::Status WeightStore::CheckConsistent() const {
+  absl::ReaderMutexLock lock(&mu_);
+  uint64_t keyed = 0;
+  for (uint64_t s = 0; s < capacity_; ++s) {
+    if (keys_[s] == nullptr) continue;
+    ++keyed;
+    auto it = slot_of_.find(*keys_[s]);
+    if (it == slot_of_.end() || it->second != s) {
+      return absl::InternalError(
+          absl::StrFormat("slot %d holds key %s, which maps elsewhere", s, Quote(*keys_[s])));
+    }
+  }
+  if (keyed != slot_of_.size()) {
+    return absl::InternalError(
+        absl::StrFormat("%d keyed slots but %d keys", keyed, slot_of_.size()));
   }
   return absl::OkStatus();
 }
@@ -239,9 +395,13 @@ absl::StatusOr<std::vector<WeightStore::Draw>> WeightStore::Sample(const SampleR
     const double total = tree_->Total();
     const double min_weight = tree_->MinPositive();
     for (size_t j = 0; j < slots.size(); ++j) {
-      const double w = tree_->Get(slots[j]);
-      draws[j] = {slots[j], keys_[slots[j]], priorities_[slots[j]], w / total,
-                  std::pow(w / min_weight, -request.beta)};
+      const uint64_t s = slots[j];
+      const double w = tree_->Get(s);
+      draws[j].slot = s;
+      if (keys_[s] != nullptr) draws[j].key = *keys_[s];
+      draws[j].priority = priorities_[s];
+      draws[j].probability = w / total;
+      draws[j].importance_weight = std::pow(w / min_weight, -request.beta);
     }
   };
   if (request.replacement) {
@@ -260,99 +420,6 @@ absl::StatusOr<std::vector<WeightStore::Draw>> WeightStore::Sample(const SampleR
     describe();
   }
   return draws;
-}
-
-// Format, little-endian: magic[8] "urnwstor", u32 version, u32 flags (bit 0: initial priority
-// set), u64 capacity, f64 alpha, f64 initial priority, f64 max priority seen, u64 next slot,
-// u64 size; then size x (u64 key, f64 priority) for slots 0 .. size-1; then the XXH3-64 of all
-// preceding bytes.
-std::string WeightStore::Snapshot() const {
-  std::string out;
-  absl::ReaderMutexLock lock(&mu_);
-  out.reserve(kHeaderBytes + size_ * kItemBytes + kChecksumBytes);
-  out.append(kMagic, sizeof kMagic);
-  Put<uint32_t>(out, kVersion);
-  Put<uint32_t>(out, initial_priority_.has_value() ? 1 : 0);
-  Put<uint64_t>(out, capacity_);
-  Put<double>(out, alpha_);
-  Put<double>(out, initial_priority_.value_or(0));
-  Put<double>(out, max_priority_);
-  Put<uint64_t>(out, next_);
-  Put<uint64_t>(out, size_);
-  for (uint64_t s = 0; s < size_; ++s) {
-    Put<uint64_t>(out, keys_[s]);
-    Put<double>(out, priorities_[s]);
-  }
-  Put<uint64_t>(out, XXH3_64bits(out.data(), out.size()));
-  return out;
-}
-
-absl::StatusOr<std::unique_ptr<WeightStore>> WeightStore::Restore(std::string_view bytes,
-                                                                  SumTree::Options tree) {
-  const auto damaged = [](const std::string& what) {
-    return absl::DataLossError(absl::StrCat("weight store snapshot: ", what));
-  };
-  if (bytes.size() < kHeaderBytes + kChecksumBytes) {
-    return damaged(absl::StrFormat("truncated: %d bytes, a header needs %d", bytes.size(),
-                                   kHeaderBytes + kChecksumBytes));
-  }
-  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return damaged("bad magic");
-  const uint32_t version = Get<uint32_t>(bytes, 8);
-  if (version != kVersion) return damaged(absl::StrFormat("unknown version %d", version));
-  const uint32_t flags = Get<uint32_t>(bytes, 12);
-  const uint64_t capacity = Get<uint64_t>(bytes, 16);
-  const double alpha = Get<double>(bytes, 24);
-  const double initial = Get<double>(bytes, 32);
-  const double max_priority = Get<double>(bytes, 40);
-  const uint64_t next = Get<uint64_t>(bytes, 48);
-  const uint64_t size = Get<uint64_t>(bytes, 56);
-  if (capacity < 1 || capacity > SumTree::kMaxSlots || size > capacity) {
-    return damaged(absl::StrFormat("bad capacity %d or size %d", capacity, size));
-  }
-  const size_t expected = kHeaderBytes + size * kItemBytes + kChecksumBytes;
-  if (bytes.size() != expected) {
-    return damaged(absl::StrFormat("%d bytes where %d items need %d (truncated or padded)",
-                                   bytes.size(), size, expected));
-  }
-  const size_t body = expected - kChecksumBytes;
-  if (XXH3_64bits(bytes.data(), body) != Get<uint64_t>(bytes, body)) {
-    return damaged("checksum mismatch");
-  }
-  // The checksum matches, so what follows only catches snapshots written by a broken writer.
-  if ((flags & ~1u) != 0) return damaged(absl::StrFormat("unknown flags %#x", flags));
-  if (next >= capacity || (size < capacity && next != size)) {
-    return damaged(absl::StrFormat("next slot %d inconsistent with size %d", next, size));
-  }
-  if (!CheckPriority(0, max_priority).ok()) return damaged("bad maximum priority");
-  WeightStoreOptions options;
-  options.capacity = capacity;
-  options.alpha = alpha;
-  if (flags & 1) options.initial_priority = initial;
-  options.tree = tree;
-  absl::StatusOr<std::unique_ptr<WeightStore>> store = Create(options);
-  if (!store.ok()) return damaged(std::string(store.status().message()));
-  WeightStore& w = **store;
-  std::vector<double> weights(capacity, 0.0);
-  absl::MutexLock lock(&w.mu_);
-  for (uint64_t s = 0; s < size; ++s) {
-    const uint64_t key = Get<uint64_t>(bytes, kHeaderBytes + s * kItemBytes);
-    const double p = Get<double>(bytes, kHeaderBytes + s * kItemBytes + 8);
-    absl::StatusOr<std::vector<double>> weight = w.TreeWeights(absl::MakeConstSpan(&p, 1));
-    if (!weight.ok()) {
-      return damaged(absl::StrFormat("slot %d: %s", s, std::string(weight.status().message())));
-    }
-    if (!w.slot_of_.emplace(key, s).second) {
-      return damaged(absl::StrFormat("key %d is stored twice", key));
-    }
-    w.keys_[s] = key;
-    w.priorities_[s] = p;
-    weights[s] = (*weight)[0];
-  }
-  w.size_ = size;
-  w.next_ = next;
-  w.max_priority_ = max_priority;
-  if (absl::Status s = w.tree_->Assign(weights); !s.ok()) return damaged(std::string(s.message()));
-  return store;
 }
 
 }  // namespace urn::weights

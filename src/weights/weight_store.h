@@ -1,42 +1,48 @@
-// WeightStore: the index of a prioritized replay buffer. Items (named by 64-bit keys) live in
-// a fixed ring of `capacity` slots; each has a priority p >= 0 and is drawn with probability
+// WeightStore: the index of a prioritized replay buffer, or of any weighted population whose
+// weights change. It has `capacity` slots, all addressable from creation with priority 0 (never
+// drawn) until set. Slot i is drawn with probability
 //
 //     P(i) = p_i^alpha / sum_j p_j^alpha
 //
 // with importance weights (n P(i))^-beta / max_j (n P(j))^-beta, as in Schaul, Quan, Antonoglou
-// and Silver, "Prioritized Experience Replay", ICLR 2016 (section 3.3 and 3.4; the maximum runs
-// over every stored item of positive priority, tracked exactly by the tree's minimum).
+// and Silver, "Prioritized Experience Replay", ICLR 2016 (sections 3.3 and 3.4; the maximum runs
+// over every slot of positive priority, tracked exactly by the tree's minimum).
 //
 // Semantics.
-//  - Insert puts each key at the next ring slot; once the ring is full the oldest item is
-//    evicted (FIFO). An inserted item without a priority gets `initial_priority`, by default
-//    the largest priority seen so far (starting at 1), so that new items are drawn soon.
-//  - Priorities are updated by slot or by key, in batches.
+//  - Slots can be used by number (one slot per dataset row, say): UpdateSlots sets any slot.
+//  - Or filled by key: Insert puts each (string) key at the next slot of a ring over all slots;
+//    the item that held that slot is evicted (FIFO once the ring has wrapped). An inserted item
+//    without a priority gets `initial_priority`, by default the largest priority seen so far
+//    (starting at 1), so that new items are drawn soon. UpdateKeys sets stored keys' priorities.
 //  - Draws: with replacement, stratified (draw j uniform in the j-th of k equal-mass segments,
-//    as in the paper's appendix B.2.1) or without replacement (k distinct items by successive
+//    as in the paper's appendix B.2.1) or without replacement (k distinct slots by successive
 //    sampling). A draw is a pure function of the store's contents and (seed, batch).
-//  - Snapshot() encodes the whole store as bytes; Restore() rebuilds an identical store (same
-//    draws for the same seed and batch) or reports DataLoss naming what is damaged.
+//
+// Durability support (see weight_store_codec.h for the byte formats). Every mutation can report
+// the physical Change it made: the slots, their new priorities and, for inserts, their new keys
+// and the ring position after it. ApplyChange() replays such a change; replaying is idempotent,
+// so a "fuzzy" snapshot (chunks copied at different moments after a log position s, see
+// ExportChunk) plus every change logged after s restores the store exactly (ARIES-style redo).
 //
 // Errors. Every batch is validated whole before anything changes (all or nothing):
 // InvalidArgument for a priority that is negative, NaN, infinite or too large (p^alpha above
-// SumTree::kMaxWeight), naming its index and value; for a slot outside [0, capacity) or not yet
-// filled; for a key repeated in one insert. AlreadyExists for inserting a stored key; NotFound
-// for updating a key that is not stored. Draws fail with FailedPrecondition when no item has
+// SumTree::kMaxWeight), naming its index and value; for a slot outside [0, capacity); for an
+// empty, too long or repeated key. AlreadyExists for inserting a stored key; NotFound for
+// updating a key that is not stored. Draws fail with FailedPrecondition when no slot has
 // positive priority (or, without replacement, fewer than k do).
 //
-// Complexity (n = capacity, D = ceil(log8 n) <= 11): insert / update of k items O(k D);
-// draw of k O(k D) (see sum_tree.h); snapshot and restore O(n). Memory: about 45 bytes per slot
-// (tree 9.4, priority 8, key 8, key index ~19).
+// Complexity (n = capacity, D = ceil(log8 n) <= 11): insert / update of k items O(k D); draw of
+// k O(k D) (see sum_tree.h); ExportChunk of m slots O(m); Rebuild O(n). Memory: about 26 bytes
+// per slot (tree 9.4, priority 8, key pointer 8) plus, per stored key, its bytes and ~40 bytes.
 //
 // Thread safety and locking. All methods may be called concurrently. One reader/writer lock
-// (mu_) guards the state. Draws with replacement (plain or stratified) and Snapshot() hold it
-// shared, so they run in parallel with each other. Inserts, updates and draws without
+// (mu_) guards the state. Draws with replacement (plain or stratified), reads and ExportChunk
+// hold it shared, so they run in parallel with each other. Inserts, updates and draws without
 // replacement (which zero and restore drawn slots) hold it exclusively, but only for the
-// O(k D) application: validation and the computation of p^alpha happen before the lock is
-// taken. So a draw waits at most for one batch being applied (about 30 ns per item at 2^20
-// slots), never for a whole rebuild. A batch is applied atomically: a draw sees all of it or
-// none of it. Snapshot() copies O(n) under the shared lock, so updates wait for that copy.
+// O(k D) application: validation and p^alpha are computed before the lock is taken. So a draw
+// waits at most for one batch being applied (tens of ns per item), never for a rebuild or a
+// whole snapshot: snapshots copy one chunk per lock acquisition. A batch is applied
+// atomically: a draw sees all of it or none of it.
 #ifndef URN_WEIGHTS_WEIGHT_STORE_H_
 #define URN_WEIGHTS_WEIGHT_STORE_H_
 
@@ -61,7 +67,7 @@ struct WeightStoreOptions {
   // Number of slots, 1 .. 2^31. Memory is allocated up front.
   uint64_t capacity = 0;
   // Priority exponent: 0 draws uniformly among positive priorities, 1 proportionally.
-  double alpha = 0.6;
+  double alpha = 1.0;
   // Priority of items inserted without one; unset: the largest priority seen so far, >= 1.
   std::optional<double> initial_priority;
   // Layout knobs of the tree (huge pages, lockstep draws); the defaults are the fast ones.
@@ -70,6 +76,17 @@ struct WeightStoreOptions {
 
 class WeightStore {
  public:
+  static constexpr size_t kMaxKeyBytes = 1024;
+  static constexpr uint64_t kMaxDrawsPerBatch = uint64_t{1} << 24;
+
+  // What a mutation did, physically; replayable with ApplyChange().
+  struct Change {
+    std::vector<uint64_t> slots;
+    std::vector<double> priorities;  // one per slot
+    std::vector<std::string> keys;   // empty, or (an insert) the key each slot now holds
+    uint64_t next_slot = 0;          // the ring position after an insert
+  };
+
   // InvalidArgument for a capacity outside [1, 2^31], an alpha that is negative or not finite,
   // or an invalid initial priority.
   static absl::StatusOr<std::unique_ptr<WeightStore>> Create(const WeightStoreOptions& options);
@@ -77,27 +94,34 @@ class WeightStore {
   WeightStore(const WeightStore&) = delete;
   WeightStore& operator=(const WeightStore&) = delete;
 
-  // Inserts `keys` at the next ring slots, evicting the oldest items when full, and returns the
-  // slots. `priorities` is empty (every item gets the initial priority) or one per key.
-  // REQUIRES: keys.size() <= capacity.
-  absl::StatusOr<std::vector<uint64_t>> Insert(absl::Span<const uint64_t> keys,
-                                               absl::Span<const double> priorities = {});
+  // Inserts `keys` at the next ring slots, evicting the items there, and returns the slots.
+  // `priorities` is empty (every item gets the initial priority) or one per key. At most
+  // `capacity` keys per call. When `change` is given it receives what was done.
+  absl::StatusOr<std::vector<uint64_t>> Insert(absl::Span<const std::string> keys,
+                                               absl::Span<const double> priorities = {},
+                                               Change* change = nullptr);
 
-  // Sets the priorities of stored items, named by slot or by key. Later entries win.
-  absl::Status UpdateSlots(absl::Span<const uint64_t> slots, absl::Span<const double> priorities);
-  absl::Status UpdateKeys(absl::Span<const uint64_t> keys, absl::Span<const double> priorities);
+  // Sets priorities by slot (any slot < capacity) or by stored key. Later entries win.
+  absl::Status UpdateSlots(absl::Span<const uint64_t> slots, absl::Span<const double> priorities,
+                           Change* change = nullptr);
+  absl::Status UpdateKeys(absl::Span<const std::string> keys, absl::Span<const double> priorities,
+                          Change* change = nullptr);
+
+  // Replays a change made by this store (or by one restored to the same state). InvalidArgument
+  // when it cannot be one (bad slot, priority or sizes); nothing changes then.
+  absl::Status ApplyChange(const Change& change);
 
   struct SampleRequest {
     uint64_t batch_size = 1;
     uint64_t seed = 0;
     uint64_t batch = 0;       // draw number; (seed, batch) fixes the result for given contents
     double beta = 0.4;        // importance exponent, in [0, 1]
-    bool replacement = true;  // false: batch_size distinct items
+    bool replacement = true;  // false: batch_size distinct slots
     bool stratified = false;  // with replacement only: one draw per equal-mass segment
   };
   struct Draw {
     uint64_t slot;
-    uint64_t key;
+    std::string key;           // "" for a slot without a key
     double priority;           // p_i
     double probability;        // P(i)
     double importance_weight;  // (n P(i))^-beta / max_j (n P(j))^-beta, in (0, 1]
@@ -106,18 +130,42 @@ class WeightStore {
 
   uint64_t capacity() const { return capacity_; }
   double alpha() const { return alpha_; }
+  const std::optional<double>& initial_priority() const { return initial_priority_; }
+  // Number of slots holding a key.
   uint64_t size() const;
-  // The priority of a stored key, or NotFound.
-  absl::StatusOr<double> PriorityOf(uint64_t key) const;
-  // The slot of a stored key, or NotFound.
-  absl::StatusOr<uint64_t> SlotOf(uint64_t key) const;
+  // Sum of p^alpha over all slots, as the tree computes it.
+  double total() const;
+  // The priority / slot of a stored key, or NotFound.
+  absl::StatusOr<double> PriorityOf(std::string_view key) const;
+  absl::StatusOr<uint64_t> SlotOf(std::string_view key) const;
+  // Priorities of slots [first, first + count). InvalidArgument past the capacity.
+  absl::StatusOr<std::vector<double>> Priorities(uint64_t first, uint64_t count) const;
 
-  // The whole store as bytes: a versioned little-endian format with an XXH3 checksum.
-  std::string Snapshot() const;
-  // A store equal to the one snapshotted. DataLoss naming the damage for anything that is not
-  // an intact snapshot (truncated, corrupted, wrong version); never crashes on garbage.
-  static absl::StatusOr<std::unique_ptr<WeightStore>> Restore(std::string_view bytes,
-                                                              SumTree::Options tree = {});
+  // The ring position and the largest priority seen: with the slots, the whole state.
+  struct Position {
+    uint64_t next_slot = 0;
+    double max_priority = 1;
+  };
+  Position position() const;
+
+  // Slots [first, first + count) as they are now: priorities and keys, copied under one shared
+  // lock acquisition. REQUIRES: first + count <= capacity.
+  struct Chunk {
+    uint64_t first = 0;
+    std::vector<double> priorities;
+    std::vector<std::pair<uint64_t, std::string>> keys;  // (slot, key), slots ascending
+  };
+  Chunk ExportChunk(uint64_t first, uint64_t count) const;
+
+  // Restoring: on a store fresh from Create(), ImportChunk() each chunk of a snapshot and
+  // SetPosition(), then Rebuild() (O(n)) before anything else; then ApplyChange() the logged
+  // changes, then CheckConsistent(). Import does not touch the tree, so it is fast and draws
+  // are wrong until Rebuild(). InvalidArgument for a chunk that cannot belong to this store.
+  absl::Status ImportChunk(const Chunk& chunk);
+  absl::Status SetPosition(const Position& position);
+  absl::Status Rebuild();
+  // Internal naming the first problem unless every stored key maps to its slot and back.
+  absl::Status CheckConsistent() const;
 
  private:
   WeightStore(const WeightStoreOptions& options, std::unique_ptr<SumTree> tree);
@@ -126,8 +174,12 @@ class WeightStore {
   double TreeWeight(double priority) const;
   // Validates priorities and returns their tree weights.
   absl::StatusOr<std::vector<double>> TreeWeights(absl::Span<const double> priorities) const;
-  absl::Status Apply(absl::Span<const uint64_t> slots, absl::Span<const double> priorities,
-                     absl::Span<const double> weights) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes validated priorities (and weights) to the slots and the tree.
+  void Apply(absl::Span<const uint64_t> slots, absl::Span<const double> priorities,
+             absl::Span<const double> weights) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes `slot` hold `key` (nullptr: no key), unlinking whatever either held before.
+  void Link(uint64_t slot, std::unique_ptr<const std::string> key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const uint64_t capacity_;
   const double alpha_;
@@ -135,10 +187,10 @@ class WeightStore {
 
   mutable absl::Mutex mu_;
   const std::unique_ptr<SumTree> tree_ ABSL_PT_GUARDED_BY(mu_);
-  std::vector<double> priorities_ ABSL_GUARDED_BY(mu_);                   // per slot
-  std::vector<uint64_t> keys_ ABSL_GUARDED_BY(mu_);                       // per slot
-  absl::flat_hash_map<uint64_t, uint64_t> slot_of_ ABSL_GUARDED_BY(mu_);  // key -> slot
-  uint64_t size_ ABSL_GUARDED_BY(mu_) = 0;  // slots [0, size_) are filled
+  std::vector<double> priorities_ ABSL_GUARDED_BY(mu_);                        // per slot
+  std::vector<std::unique_ptr<const std::string>> keys_ ABSL_GUARDED_BY(mu_);  // per slot
+  // key -> slot; the views point into keys_' strings.
+  absl::flat_hash_map<std::string_view, uint64_t> slot_of_ ABSL_GUARDED_BY(mu_);
   uint64_t next_ ABSL_GUARDED_BY(mu_) = 0;  // the slot the next insert takes
   double max_priority_ ABSL_GUARDED_BY(mu_) = 1;
 };

@@ -9,8 +9,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "random/counter_rng.h"
 #include "support/stats.h"
+#include "weights/weight_store_codec.h"
 
 namespace urn::weights {
 namespace {
@@ -29,11 +31,26 @@ std::unique_ptr<WeightStore> StoreOf(uint64_t capacity, double alpha,
   return *std::move(store);
 }
 
-// A store holding keys 100, 101, ... with the given priorities in slots 0, 1, ...
+// String keys named by numbers.
+std::vector<std::string> Keys(std::initializer_list<int> ids) {
+  std::vector<std::string> keys;
+  for (int id : ids) keys.push_back(absl::StrCat("k", id));
+  return keys;
+}
+std::string Key(int id) { return absl::StrCat("k", id); }
+
+// Everything a store holds, as bytes, for before/after comparisons.
+std::string Dump(const WeightStore& store) {
+  const WeightStore::Position pos = store.position();
+  return absl::StrCat(EncodeChunk(store.ExportChunk(0, store.capacity())), "|", pos.next_slot, "|",
+                      pos.max_priority, "|", store.size());
+}
+
+// A store holding keys k100, k101, ... with the given priorities in slots 0, 1, ...
 std::unique_ptr<WeightStore> StoreWith(const std::vector<double>& priorities, double alpha) {
   auto store = StoreOf(priorities.size(), alpha);
-  std::vector<uint64_t> keys;
-  for (size_t i = 0; i < priorities.size(); ++i) keys.push_back(100 + i);
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < priorities.size(); ++i) keys.push_back(Key(100 + i));
   EXPECT_TRUE(store->Insert(keys, priorities).ok());
   return store;
 }
@@ -54,67 +71,68 @@ TEST(WeightStoreTest, CreateRejectsBadCapacityAlphaAndInitialPriority) {
 
 TEST(WeightStoreTest, InsertFillsRingSlotsAndEvictsTheOldestWhenFull) {
   auto store = StoreOf(3, 1);
-  EXPECT_EQ(*store->Insert({10, 11}, {1, 2}), (std::vector<uint64_t>{0, 1}));
+  EXPECT_EQ(*store->Insert(Keys({10, 11}), {1, 2}), (std::vector<uint64_t>{0, 1}));
   EXPECT_EQ(store->size(), 2u);
-  EXPECT_EQ(*store->Insert({12, 13}, {3, 4}), (std::vector<uint64_t>{2, 0}));
+  EXPECT_EQ(*store->Insert(Keys({12, 13}), {3, 4}), (std::vector<uint64_t>{2, 0}));
   EXPECT_EQ(store->size(), 3u);
-  EXPECT_EQ(store->PriorityOf(10).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(*store->SlotOf(13), 0u);
-  EXPECT_EQ(*store->PriorityOf(13), 4.0);
-  EXPECT_EQ(*store->Insert({14}, {5}), (std::vector<uint64_t>{1}));
-  EXPECT_EQ(store->PriorityOf(11).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(*store->PriorityOf(12), 3.0);
+  EXPECT_EQ(store->PriorityOf(Key(10)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*store->SlotOf(Key(13)), 0u);
+  EXPECT_EQ(*store->PriorityOf(Key(13)), 4.0);
+  EXPECT_EQ(*store->Insert(Keys({14}), {5}), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(store->PriorityOf(Key(11)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*store->PriorityOf(Key(12)), 3.0);
 }
 
 TEST(WeightStoreTest, InsertRejectsStoredRepeatedOrBadItemsWithoutChangingAnything) {
   auto store = StoreOf(4, 1);
-  ASSERT_TRUE(store->Insert({1, 2}, {1, 1}).ok());
-  const std::string before = store->Snapshot();
-  absl::Status s = store->Insert({3, 2}, {1, 1}).status();
+  ASSERT_TRUE(store->Insert(Keys({1, 2}), {1, 1}).ok());
+  const std::string before = Dump(*store);
+  absl::Status s = store->Insert(Keys({3, 2}), {1, 1}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_THAT(std::string(s.message()), HasSubstr("key 2 at index 1"));
-  s = store->Insert({3, 4, 3}, {1, 1, 1}).status();
+  EXPECT_THAT(std::string(s.message()), HasSubstr("key \"k2\" at index 1"));
+  s = store->Insert(Keys({3, 4, 3}), {1, 1, 1}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("index 2"));
-  s = store->Insert({3, 4}, {1, -2}).status();
+  s = store->Insert(Keys({3, 4}), {1, -2}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("index 1 is -2"));
-  EXPECT_EQ(store->Insert({5, 6, 7, 8, 9}).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store->Insert({5, 6}, {1}).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store->Snapshot(), before);
+  EXPECT_EQ(store->Insert(Keys({5, 6, 7, 8, 9})).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Insert(Keys({5, 6}), {1}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Dump(*store), before);
 }
 
 TEST(WeightStoreTest, NewItemsGetTheLargestPrioritySeenSoFar) {
   auto store = StoreOf(10, 1);
-  ASSERT_TRUE(store->Insert({1}).ok());
-  EXPECT_EQ(*store->PriorityOf(1), 1.0);
-  ASSERT_TRUE(store->UpdateKeys({1}, {5}).ok());
-  ASSERT_TRUE(store->Insert({2}).ok());
-  EXPECT_EQ(*store->PriorityOf(2), 5.0);
-  ASSERT_TRUE(store->UpdateKeys({1, 2}, {2, 3}).ok());
-  ASSERT_TRUE(store->Insert({3}).ok());
-  EXPECT_EQ(*store->PriorityOf(3), 5.0);  // seen so far, not currently stored
+  ASSERT_TRUE(store->Insert(Keys({1})).ok());
+  EXPECT_EQ(*store->PriorityOf(Key(1)), 1.0);
+  ASSERT_TRUE(store->UpdateKeys(Keys({1}), {5}).ok());
+  ASSERT_TRUE(store->Insert(Keys({2})).ok());
+  EXPECT_EQ(*store->PriorityOf(Key(2)), 5.0);
+  ASSERT_TRUE(store->UpdateKeys(Keys({1, 2}), {2, 3}).ok());
+  ASSERT_TRUE(store->Insert(Keys({3})).ok());
+  EXPECT_EQ(*store->PriorityOf(Key(3)), 5.0);  // seen so far, not currently stored
 
   auto fixed = StoreOf(10, 1, 0.25);
-  ASSERT_TRUE(fixed->Insert({1}, {9}).ok());
-  ASSERT_TRUE(fixed->Insert({2}).ok());
-  EXPECT_EQ(*fixed->PriorityOf(2), 0.25);
+  ASSERT_TRUE(fixed->Insert(Keys({1}), {9}).ok());
+  ASSERT_TRUE(fixed->Insert(Keys({2})).ok());
+  EXPECT_EQ(*fixed->PriorityOf(Key(2)), 0.25);
 }
 
 TEST(WeightStoreTest, UpdatesBySlotAndByKeyAreAllOrNothing) {
   auto store = StoreOf(8, 1);
-  ASSERT_TRUE(store->Insert({7, 8, 9}, {1, 1, 1}).ok());
+  ASSERT_TRUE(store->Insert(Keys({7, 8, 9}), {1, 1, 1}).ok());
   ASSERT_TRUE(store->UpdateSlots({0, 2}, {4, 6}).ok());
-  EXPECT_EQ(*store->PriorityOf(7), 4.0);
-  EXPECT_EQ(*store->PriorityOf(9), 6.0);
-  ASSERT_TRUE(store->UpdateKeys({8}, {0}).ok());
-  EXPECT_EQ(*store->PriorityOf(8), 0.0);
-  const std::string before = store->Snapshot();
-  EXPECT_EQ(store->UpdateSlots({0, 3}, {2, 2}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*store->PriorityOf(Key(7)), 4.0);
+  EXPECT_EQ(*store->PriorityOf(Key(9)), 6.0);
+  ASSERT_TRUE(store->UpdateKeys(Keys({8}), {0}).ok());
+  EXPECT_EQ(*store->PriorityOf(Key(8)), 0.0);
+  const std::string before = Dump(*store);
+  EXPECT_EQ(store->UpdateSlots({0, 8}, {2, 2}).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store->UpdateSlots({0, 1}, {2, NAN}).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store->UpdateKeys({7, 10}, {2, 2}).code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->UpdateKeys({7}, {2, 2}).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store->Snapshot(), before);
+  EXPECT_EQ(store->UpdateKeys(Keys({7, 10}), {2, 2}).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->UpdateKeys(Keys({7}), {2, 2}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Dump(*store), before);
 }
 
 TEST(WeightStoreTest, DrawsHaveProbabilityPriorityToTheAlphaOverItsSum) {
@@ -129,7 +147,7 @@ TEST(WeightStoreTest, DrawsHaveProbabilityPriorityToTheAlphaOverItsSum) {
     auto draws = store->Sample({.batch_size = 400, .seed = 3, .batch = batch});
     ASSERT_TRUE(draws.ok()) << draws.status();
     for (const auto& d : *draws) {
-      ASSERT_EQ(d.key, 100 + d.slot);
+      ASSERT_EQ(d.key, Key(100 + d.slot));
       ASSERT_EQ(d.priority, p[d.slot]);
       ASSERT_NEAR(d.probability, expected[d.slot], 1e-15);
       ++counts[d.slot];
@@ -177,7 +195,7 @@ TEST(WeightStoreTest, DrawsWithoutReplacementAreDistinctAndChangeNothing) {
   std::vector<double> p(1000);
   for (size_t i = 0; i < p.size(); ++i) p[i] = static_cast<double>(i % 17);
   auto store = StoreWith(p, 0.6);
-  const std::string before = store->Snapshot();
+  const std::string before = Dump(*store);
   for (uint64_t batch = 0; batch < 20; ++batch) {
     auto draws =
         store->Sample({.batch_size = 300, .seed = 8, .batch = batch, .replacement = false});
@@ -189,7 +207,7 @@ TEST(WeightStoreTest, DrawsWithoutReplacementAreDistinctAndChangeNothing) {
     }
     EXPECT_EQ(slots.size(), 300u);
   }
-  EXPECT_EQ(store->Snapshot(), before);
+  EXPECT_EQ(Dump(*store), before);
   EXPECT_EQ(store->Sample({.batch_size = 942, .replacement = false}).status().code(),
             absl::StatusCode::kFailedPrecondition);  // only 941 priorities are positive
 }
@@ -198,7 +216,7 @@ TEST(WeightStoreTest, SampleRejectsBadRequestsAndEmptyStores) {
   auto store = StoreOf(4, 1);
   EXPECT_EQ(store->Sample({.batch_size = 1}).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(store->Insert({1}, {1}).ok());
+  ASSERT_TRUE(store->Insert(Keys({1}), {1}).ok());
   EXPECT_EQ(store->Sample({.batch_size = 1, .beta = 1.5}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(
@@ -206,57 +224,174 @@ TEST(WeightStoreTest, SampleRejectsBadRequestsAndEmptyStores) {
       absl::StatusCode::kInvalidArgument);
 }
 
-TEST(WeightStoreTest, RestoredSnapshotIsTheSameStore) {
-  WeightStoreOptions options;
-  options.capacity = 50;
-  options.alpha = 0.8;
-  options.initial_priority = 2.5;
-  auto store = *WeightStore::Create(options);
-  for (uint64_t k = 0; k < 70; ++k) {
-    ASSERT_TRUE(store->Insert({k * 7}, {static_cast<double>(k % 9)}).ok());
+TEST(WeightStoreTest, EverySlotIsAddressableFromCreationWithPriorityZero) {
+  auto store = StoreOf(1000, 1);
+  EXPECT_EQ(*store->Priorities(0, 1000), std::vector<double>(1000, 0.0));
+  EXPECT_EQ(store->Sample({.batch_size = 1}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store->UpdateSlots({999, 3}, {2, 6}).ok());
+  EXPECT_EQ(store->size(), 0u);  // no keys
+  EXPECT_EQ(*store->Priorities(2, 2), (std::vector<double>{0, 6}));
+  EXPECT_EQ(store->Priorities(999, 2).status().code(), absl::StatusCode::kInvalidArgument);
+  std::vector<int64_t> counts(2, 0);
+  auto draws = store->Sample({.batch_size = 8000, .seed = 5});
+  ASSERT_TRUE(draws.ok());
+  for (const auto& d : *draws) {
+    ASSERT_TRUE(d.slot == 3 || d.slot == 999) << d.slot;
+    EXPECT_EQ(d.key, "");
+    ++counts[d.slot == 3 ? 0 : 1];
   }
-  const std::string bytes = store->Snapshot();
-  auto restored = WeightStore::Restore(bytes);
-  ASSERT_TRUE(restored.ok()) << restored.status();
-  EXPECT_EQ((*restored)->Snapshot(), bytes);
-  EXPECT_EQ((*restored)->capacity(), 50u);
-  EXPECT_EQ((*restored)->alpha(), 0.8);
-  for (bool replacement : {true, false}) {
-    const WeightStore::SampleRequest r = {
-        .batch_size = 20, .seed = 6, .batch = 1, .replacement = replacement};
-    auto a = *store->Sample(r);
-    auto b = *(*restored)->Sample(r);
-    for (size_t j = 0; j < a.size(); ++j) {
-      EXPECT_EQ(a[j].slot, b[j].slot);
-      EXPECT_EQ(a[j].key, b[j].key);
-      EXPECT_EQ(a[j].importance_weight, b[j].importance_weight);
-    }
-  }
-  EXPECT_EQ(*store->Insert({1000}), *(*restored)->Insert({1000}));
-  EXPECT_EQ(*(*restored)->PriorityOf(1000), 2.5);
+  EXPECT_GT(ChiSquareTest(counts, {0.75, 0.25}).p_value, 1e-4);
+  // A key inserted later takes ring slot 0 and overrides nothing else.
+  EXPECT_EQ(*store->Insert(Keys({1}), {1}), (std::vector<uint64_t>{0}));
+  EXPECT_EQ(*store->Priorities(3, 1), (std::vector<double>{6}));
 }
 
-TEST(WeightStoreTest, RestoreReportsDataLossForEveryTruncationAndCorruption) {
-  auto store = StoreWith({1, 2, 3, 0, 5}, 0.5);
-  const std::string bytes = store->Snapshot();
-  for (size_t len = 0; len < bytes.size(); ++len) {
-    auto r = WeightStore::Restore(std::string_view(bytes).substr(0, len));
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << len;
+TEST(WeightStoreTest, InsertRejectsEmptyAndOverlongKeys) {
+  auto store = StoreOf(4, 1);
+  EXPECT_THAT(std::string(store->Insert({"a", ""}).status().message()),
+              HasSubstr("key at index 1 is empty"));
+  EXPECT_EQ(store->Insert({std::string(WeightStore::kMaxKeyBytes + 1, 'x')}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store->Insert({std::string(WeightStore::kMaxKeyBytes, 'x')}).ok());
+}
+
+// Applies a random mix of inserts, slot updates and key updates; returns the changes made.
+std::vector<WeightStore::Change> RandomOps(WeightStore& store, uint64_t seed, int count) {
+  const random::KeyedStream rng(seed, random::Stream::kSumTree);
+  std::vector<WeightStore::Change> changes;
+  for (int op = 0; op < count; ++op) {
+    WeightStore::Change change;
+    const uint64_t kind = rng.Bounded(10 * op, 3);
+    const uint64_t m = 1 + rng.Bounded(10 * op + 1, 5);
+    std::vector<double> p(m);
+    for (uint64_t i = 0; i < m; ++i) p[i] = static_cast<double>(rng.Bounded(10 * op + 2 + i, 8));
+    absl::Status s;
+    if (kind == 0) {
+      std::vector<std::string> keys;
+      for (uint64_t i = 0; i < m; ++i) keys.push_back(absl::StrCat("key", seed, "-", op, "-", i));
+      s = store
+              .Insert(keys,
+                      rng.Bounded(10 * op + 8, 2) ? absl::Span<const double>(p)
+                                                  : absl::Span<const double>(),
+                      &change)
+              .status();
+    } else if (kind == 1) {
+      std::vector<uint64_t> slots(m);
+      for (uint64_t i = 0; i < m; ++i) slots[i] = rng.Bounded(1000 * op + i, store.capacity());
+      s = store.UpdateSlots(slots, p, &change);
+    } else {
+      auto draws =
+          store.Sample({.batch_size = m, .seed = seed, .batch = static_cast<uint64_t>(op)});
+      if (!draws.ok()) continue;
+      std::vector<std::string> keys;
+      std::vector<double> q;
+      for (size_t i = 0; i < draws->size(); ++i) {
+        if ((*draws)[i].key.empty()) continue;
+        if (std::find(keys.begin(), keys.end(), (*draws)[i].key) != keys.end()) continue;
+        keys.push_back((*draws)[i].key);
+        q.push_back(p[i]);
+      }
+      s = store.UpdateKeys(keys, q, &change);
+    }
+    EXPECT_TRUE(s.ok()) << s;
+    if (s.ok()) changes.push_back(std::move(change));
   }
-  EXPECT_THAT(std::string(WeightStore::Restore(bytes.substr(0, 100)).status().message()),
-              HasSubstr("truncated"));
-  EXPECT_EQ(WeightStore::Restore(bytes + "x").status().code(), absl::StatusCode::kDataLoss);
+  return changes;
+}
+
+WeightStore::Change MakeChange(std::vector<uint64_t> slots, std::vector<double> priorities,
+                               std::vector<std::string> keys = {}, uint64_t next_slot = 0) {
+  WeightStore::Change change;
+  change.slots = std::move(slots);
+  change.priorities = std::move(priorities);
+  change.keys = std::move(keys);
+  change.next_slot = next_slot;
+  return change;
+}
+
+std::unique_ptr<WeightStore> EmptyLike(const WeightStore& store) {
+  WeightStoreOptions options;
+  options.capacity = store.capacity();
+  options.alpha = store.alpha();
+  options.initial_priority = store.initial_priority();
+  return *WeightStore::Create(options);
+}
+
+// A snapshot whose chunks are copied at different moments after log position s, plus the
+// changes after s replayed, is the store (ARIES-style fuzzy checkpoint with idempotent redo).
+TEST(WeightStoreTest, FuzzySnapshotPlusReplayedChangesIsTheSameStore) {
+  for (uint64_t trial = 0; trial < 30; ++trial) {
+    WeightStoreOptions options;
+    options.capacity = 40;
+    options.alpha = 0.8;
+    if (trial % 3 == 0) options.initial_priority = 2.5;
+    auto store = *WeightStore::Create(options);
+    RandomOps(*store, trial, 60);  // before s
+    const WeightStore::Position at_s = store->position();
+    std::vector<WeightStore::Change> log;
+    std::vector<WeightStore::Chunk> chunks;
+    for (uint64_t first = 0; first < 40; first += 8) {
+      for (auto& c : RandomOps(*store, 1000 + 100 * trial + first, 4)) log.push_back(c);
+      chunks.push_back(DecodeChunk(EncodeChunk(store->ExportChunk(first, 8))).value());
+    }
+    for (auto& c : RandomOps(*store, 5000 + trial, 10)) log.push_back(c);
+
+    auto restored = EmptyLike(*store);
+    for (const auto& chunk : chunks) ASSERT_TRUE(restored->ImportChunk(chunk).ok());
+    ASSERT_TRUE(restored->SetPosition(at_s).ok());
+    ASSERT_TRUE(restored->Rebuild().ok());
+    for (const auto& change : log) {
+      ASSERT_TRUE(restored->ApplyChange(DecodeChange(EncodeChange(change)).value()).ok());
+    }
+    ASSERT_TRUE(restored->CheckConsistent().ok()) << restored->CheckConsistent();
+    ASSERT_EQ(Dump(*restored), Dump(*store)) << "trial " << trial;
+    for (bool replacement : {true, false}) {
+      const WeightStore::SampleRequest r = {
+          .batch_size = 10, .seed = 6, .batch = trial, .replacement = replacement};
+      auto a = store->Sample(r);
+      auto b = restored->Sample(r);
+      ASSERT_EQ(a.ok(), b.ok());
+      for (size_t j = 0; a.ok() && j < a->size(); ++j) {
+        EXPECT_EQ((*a)[j].slot, (*b)[j].slot);
+        EXPECT_EQ((*a)[j].key, (*b)[j].key);
+        EXPECT_EQ((*a)[j].importance_weight, (*b)[j].importance_weight);
+      }
+    }
+    EXPECT_EQ(*store->Insert(Keys({1000})), *restored->Insert(Keys({1000})));
+    EXPECT_EQ(*store->PriorityOf(Key(1000)), *restored->PriorityOf(Key(1000)));
+  }
+}
+
+TEST(WeightStoreTest, ApplyChangeRejectsImpossibleChangesWithoutChangingAnything) {
+  auto store = StoreWith({1, 2, 3}, 1);
+  const std::string before = Dump(*store);
+  EXPECT_EQ(store->ApplyChange(MakeChange({3}, {1})).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->ApplyChange(MakeChange({1}, {-1})).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->ApplyChange(MakeChange({1}, {1, 2})).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->ApplyChange(MakeChange({1}, {1}, {""})).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->ApplyChange(MakeChange({1}, {1}, {}, 3)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Dump(*store), before);
+}
+
+// Every truncation, every single-bit flip and random garbage decode to DataLoss, never a crash.
+template <typename Decode>
+void ExpectEveryDamageIsDataLoss(const std::string& bytes, Decode decode) {
+  ASSERT_TRUE(decode(bytes).ok());
+  for (size_t len = 0; len < bytes.size(); ++len) {
+    EXPECT_EQ(decode(bytes.substr(0, len)).status().code(), absl::StatusCode::kDataLoss) << len;
+  }
+  EXPECT_EQ(decode(bytes + "x").status().code(), absl::StatusCode::kDataLoss);
   for (size_t i = 0; i < bytes.size(); ++i) {
     for (int bit = 0; bit < 8; ++bit) {
       std::string damaged = bytes;
       damaged[i] = static_cast<char>(damaged[i] ^ (1 << bit));
-      EXPECT_EQ(WeightStore::Restore(damaged).status().code(), absl::StatusCode::kDataLoss)
+      EXPECT_EQ(decode(damaged).status().code(), absl::StatusCode::kDataLoss)
           << "byte " << i << " bit " << bit;
     }
   }
-  std::string damaged = bytes;
-  damaged[70] ^= 1;  // inside the first item
-  EXPECT_THAT(std::string(WeightStore::Restore(damaged).status().message()), HasSubstr("checksum"));
   const random::KeyedStream rng(1, random::Stream::kSumTree);
   for (uint64_t trial = 0; trial < 200; ++trial) {
     std::string garbage(rng.Bounded(2 * trial, 400), '\0');
@@ -264,8 +399,42 @@ TEST(WeightStoreTest, RestoreReportsDataLossForEveryTruncationAndCorruption) {
       garbage[i] = static_cast<char>(rng.Bits(1000 * trial + i));
     }
     if (trial % 2 == 0 && garbage.size() >= 8) garbage.replace(0, 8, bytes.substr(0, 8));
-    EXPECT_EQ(WeightStore::Restore(garbage).status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(decode(garbage).status().code(), absl::StatusCode::kDataLoss);
   }
+}
+
+TEST(WeightStoreCodecTest, ChangesChunksAndHeadsRoundTripAndEveryDamageIsDataLoss) {
+  const WeightStore::Change change = MakeChange({4, 0, 9}, {0.5, 0, 7}, {"a", "bc", "d\te"}, 1);
+  const WeightStore::Change decoded = DecodeChange(EncodeChange(change)).value();
+  EXPECT_EQ(decoded.slots, change.slots);
+  EXPECT_EQ(decoded.priorities, change.priorities);
+  EXPECT_EQ(decoded.keys, change.keys);
+  EXPECT_EQ(decoded.next_slot, 1u);
+  ExpectEveryDamageIsDataLoss(EncodeChange(change), DecodeChange);
+  ExpectEveryDamageIsDataLoss(EncodeChange(MakeChange({1}, {2})), DecodeChange);
+
+  auto store = StoreWith({1, 0, 3, 0, 5}, 0.5);
+  const WeightStore::Chunk chunk = store->ExportChunk(1, 3);
+  const WeightStore::Chunk back = DecodeChunk(EncodeChunk(chunk)).value();
+  EXPECT_EQ(back.first, 1u);
+  EXPECT_EQ(back.priorities, (std::vector<double>{0, 3, 0}));
+  EXPECT_EQ(back.keys, chunk.keys);
+  ExpectEveryDamageIsDataLoss(EncodeChunk(chunk), DecodeChunk);
+  WeightStore::Chunk zeros;
+  zeros.first = 8;
+  zeros.priorities.assign(4096, 0.0);
+  EXPECT_LT(EncodeChunk(zeros).size(), 64u);  // all-zero chunks are stored in a few bytes
+  EXPECT_EQ(DecodeChunk(EncodeChunk(zeros)).value().priorities, zeros.priorities);
+
+  const SnapshotHead head = {.log_position = 77, .chunks = 3, .position = {5, 9.5}};
+  const SnapshotHead head_back = DecodeSnapshotHead(EncodeSnapshotHead(head)).value();
+  EXPECT_EQ(head_back.log_position, 77u);
+  EXPECT_EQ(head_back.chunks, 3u);
+  EXPECT_EQ(head_back.position.next_slot, 5u);
+  EXPECT_EQ(head_back.position.max_priority, 9.5);
+  ExpectEveryDamageIsDataLoss(EncodeSnapshotHead(head), DecodeSnapshotHead);
+  EXPECT_THAT(std::string(DecodeChange(EncodeChunk(chunk)).status().message()),
+              HasSubstr("wrong tag"));
 }
 
 // An updater rewrites every priority to one new value per batch; concurrent draws must see each
