@@ -28,6 +28,14 @@ rocksdb::WriteOptions Synced() {
   return w;
 }
 
+rocksdb::WriteOptions For(Durability durability) {
+  rocksdb::WriteOptions w;
+  w.sync = durability == Durability::kSynced;
+  return w;
+}
+
+rocksdb::Slice SliceOf(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
 }  // namespace
 
 MetadataStore::MetadataStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
@@ -66,20 +74,37 @@ absl::Status MetadataStore::Delete(std::string_view key) {
 }
 
 absl::Status MetadataStore::Write(
-    const std::vector<std::pair<std::string, std::optional<std::string>>>& ops) {
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& ops,
+    Durability durability) {
   rocksdb::WriteBatch batch;
   for (const auto& [key, value] : ops) {
     rocksdb::Status s = value ? batch.Put(key, *value) : batch.Delete(key);
     if (!s.ok()) return FromRocks(s, "metadata batch");
   }
-  return FromRocks(db_->Write(Synced(), &batch), "metadata write");
+  return FromRocks(db_->Write(For(durability), &batch), "metadata write");
 }
+
+absl::Status MetadataStore::DeleteRange(std::string_view begin, std::string_view end,
+                                        Durability durability) {
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s = batch.DeleteRange(SliceOf(begin), SliceOf(end));
+  if (!s.ok()) return FromRocks(s, "metadata delete range");
+  return FromRocks(db_->Write(For(durability), &batch), "metadata delete range");
+}
+
+absl::Status MetadataStore::SyncWal() { return FromRocks(db_->SyncWAL(), "metadata sync"); }
 
 absl::Status MetadataStore::Scan(
     std::string_view prefix,
     const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  return ScanFrom(prefix, prefix, fn);
+}
+
+absl::Status MetadataStore::ScanFrom(
+    std::string_view prefix, std::string_view start,
+    const std::function<bool(std::string_view, std::string_view)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+  for (it->Seek(SliceOf(start)); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
     if (key.substr(0, prefix.size()) != prefix) break;
     if (!fn(key, std::string_view(it->value().data(), it->value().size()))) break;

@@ -2,7 +2,10 @@
 // definitions, usage counters) in a RocksDB database under `<data-dir>/meta`.
 //
 // Promise: a Put or Write that returned OK is synced to disk (WriteOptions::sync), so an
-// acknowledged metadata change survives a host crash.
+// acknowledged metadata change survives a host crash. A Write with Durability::kProcess (used for
+// the high-rate priority log) is in the operating system's hands when it returns: it survives a
+// crash of the process (kill -9), and a host crash once SyncWal() or any later synced write
+// returned.
 //
 // Thread safety: all methods may be called concurrently (RocksDB serializes writers).
 #ifndef URN_STORAGE_METADATA_STORE_H_
@@ -25,6 +28,11 @@ class DB;
 
 namespace urn::storage {
 
+enum class Durability {
+  kSynced,   // fsync'ed before the call returns
+  kProcess,  // written to the OS (survives the process, not the host, until synced)
+};
+
 class MetadataStore {
  public:
   // Opens (creating if needed) the store at `path`. Fails with FailedPrecondition when another
@@ -42,13 +50,22 @@ class MetadataStore {
   absl::Status Put(std::string_view key, std::string_view value);
   absl::Status Delete(std::string_view key);
 
-  // Synced atomic batch: puts (value set) and deletes (value nullopt) applied together.
-  absl::Status Write(const std::vector<std::pair<std::string, std::optional<std::string>>>& ops);
+  // Atomic batch: puts (value set) and deletes (value nullopt) applied together.
+  absl::Status Write(const std::vector<std::pair<std::string, std::optional<std::string>>>& ops,
+                     Durability durability = Durability::kSynced);
+  // Deletes every key in [begin, end).
+  absl::Status DeleteRange(std::string_view begin, std::string_view end,
+                           Durability durability = Durability::kSynced);
+  // Syncs every write made so far to disk.
+  absl::Status SyncWal();
 
   // Calls `fn(key, value)` for every key starting with `prefix`, in key order, until it
   // returns false.
   absl::Status Scan(std::string_view prefix,
                     const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  // The same, starting at the first key >= `start` (which should begin with `prefix`).
+  absl::Status ScanFrom(std::string_view prefix, std::string_view start,
+                        const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
   // True when the store holds no keys at all (a fresh data directory).
   absl::StatusOr<bool> Empty() const;
