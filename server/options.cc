@@ -33,7 +33,7 @@ absl::Status CheckListen(const std::string& listen) {
 
 // Applies the config file's keys to `opts`, except those in `from_flags`.
 absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string>& from_flags,
-                             ServerOptions& opts, std::string& log_format) {
+                             ServerOptions& opts, std::string& log_format, std::string& fsync) {
   if (!std::filesystem::is_regular_file(path)) {
     return absl::InvalidArgumentError(absl::StrCat("--config: ", path, ": no such file"));
   }
@@ -53,12 +53,16 @@ absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string
                                                  {"log_format", &log_format},
                                                  {"tls_cert", &opts.tls_cert},
                                                  {"tls_key", &opts.tls_key},
-                                                 {"admin_key_file", &opts.admin_key_file}};
+                                                 {"admin_key_file", &opts.admin_key_file},
+                                                 {"fsync", &fsync}};
+  std::map<std::string, double*> numbers = {
+      {"shutdown_grace_seconds", &opts.shutdown_grace_seconds},
+      {"fsync_interval_seconds", &opts.fsync_interval_seconds}};
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>("");
     const int line = kv.first.Mark().line + 1;
     if (key == "plans") continue;  // read by the plan registry
-    const bool known = strings.count(key) > 0 || key == "shutdown_grace_seconds";
+    const bool known = strings.count(key) > 0 || numbers.count(key) > 0 || key == "max_store_slots";
     if (!known) {
       return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": unknown key '", key, "'"));
     }
@@ -68,10 +72,15 @@ absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string
           absl::StrCat(path, ":", line, ": '", key, "' must be a single value"));
     }
     const std::string value = kv.second.as<std::string>();
-    if (key == "shutdown_grace_seconds") {
-      if (!absl::SimpleAtod(value, &opts.shutdown_grace_seconds)) {
+    if (numbers.count(key)) {
+      if (!absl::SimpleAtod(value, numbers[key])) {
         return absl::InvalidArgumentError(
-            absl::StrCat(path, ":", line, ": shutdown_grace_seconds must be a number"));
+            absl::StrCat(path, ":", line, ": ", key, " must be a number"));
+      }
+    } else if (key == "max_store_slots") {
+      if (!absl::SimpleAtoi(value, &opts.max_store_slots)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ":", line, ": max_store_slots must be an integer"));
       }
     } else {
       *strings[key] = value;
@@ -85,6 +94,7 @@ absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string
 absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   ServerOptions opts;
   std::string log_format = "text";
+  std::string fsync = "interval";
   CLI::App app{"urnd: the urn sampling service"};
   app.set_version_flag("--version", "urnd " URN_VERSION);
   app.add_option("--listen", opts.listen, "HOST:PORT to serve gRPC on")
@@ -111,6 +121,18 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   app.add_option("--shutdown-grace", opts.shutdown_grace_seconds,
                  "seconds running streams get to finish after SIGTERM")
       ->capture_default_str();
+  app.add_option("--fsync", fsync,
+                 "always: fsync each acknowledged priority batch; interval: every --fsync-interval")
+      ->envname("URN_FSYNC")
+      ->capture_default_str();
+  app.add_option("--fsync-interval", opts.fsync_interval_seconds,
+                 "seconds between fsyncs of the priority log with --fsync=interval")
+      ->envname("URN_FSYNC_INTERVAL")
+      ->capture_default_str();
+  app.add_option("--max-store-slots", opts.max_store_slots,
+                 "largest weight store capacity accepted (~26 bytes of memory per slot)")
+      ->envname("URN_MAX_STORE_SLOTS")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -123,16 +145,19 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
 
   if (!opts.config.empty()) {
     std::set<std::string> from_flags;
-    for (const char* name : {"listen", "data-dir", "log-level", "log-format", "tls-cert", "tls-key",
-                             "admin-key-file", "shutdown-grace"}) {
+    for (const char* name :
+         {"listen", "data-dir", "log-level", "log-format", "tls-cert", "tls-key", "admin-key-file",
+          "shutdown-grace", "fsync", "fsync-interval", "max-store-slots"}) {
       if (app.count(std::string("--") + name) > 0) {
         std::string key = name;
         for (char& c : key) c = c == '-' ? '_' : c;
         if (key == "shutdown_grace") key = "shutdown_grace_seconds";
+        if (key == "fsync_interval") key = "fsync_interval_seconds";
         from_flags.insert(key);
       }
     }
-    if (absl::Status s = ApplyConfigFile(opts.config, from_flags, opts, log_format); !s.ok()) {
+    if (absl::Status s = ApplyConfigFile(opts.config, from_flags, opts, log_format, fsync);
+        !s.ok()) {
       return s;
     }
   }
@@ -157,6 +182,18 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   if (opts.data_dir.empty()) return absl::InvalidArgumentError("--data-dir: must not be empty");
   if (!(opts.shutdown_grace_seconds >= 0 && opts.shutdown_grace_seconds <= 3600)) {
     return absl::InvalidArgumentError("--shutdown-grace: must be between 0 and 3600 seconds");
+  }
+  if (fsync == "always" || fsync == "interval") {
+    opts.fsync_always = fsync == "always";
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--fsync: '", fsync, "' is not always or interval"));
+  }
+  if (!(opts.fsync_interval_seconds > 0 && opts.fsync_interval_seconds <= 3600)) {
+    return absl::InvalidArgumentError("--fsync-interval: must be above 0 and at most 3600 seconds");
+  }
+  if (opts.max_store_slots < 1 || opts.max_store_slots > (int64_t{1} << 31)) {
+    return absl::InvalidArgumentError("--max-store-slots: must be between 1 and 2147483648");
   }
   return opts;
 }

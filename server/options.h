@@ -3,6 +3,7 @@
 #ifndef URN_SERVER_OPTIONS_H_
 #define URN_SERVER_OPTIONS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,8 @@ struct ServerOptions {
   // Where metadata, datasets and weight stores live; created if missing.
   std::string data_dir = "./urn-data";
   // Optional YAML file with the same keys as the flags (listen, data_dir, log_level,
-  // log_format, tls_cert, tls_key, admin_key_file, shutdown_grace_seconds).
+  // log_format, tls_cert, tls_key, admin_key_file, shutdown_grace_seconds, fsync,
+  // fsync_interval_seconds, max_store_slots).
   std::string config;
   // trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
@@ -30,6 +32,12 @@ struct ServerOptions {
   std::string admin_key_file;
   // How long running streams may take to finish after SIGTERM before they are cancelled.
   double shutdown_grace_seconds = 5.0;
+  // Priority updates: fsync every acknowledged batch (always), or every fsync_interval_seconds
+  // (interval; a host crash may lose that much, a process crash nothing).
+  bool fsync_always = false;
+  double fsync_interval_seconds = 1.0;
+  // The largest weight store capacity accepted (memory is ~26 bytes per slot).
+  int64_t max_store_slots = int64_t{1} << 28;
 };
 
 // Parses argv (and the config file it names). Returns InvalidArgument with a message fit for

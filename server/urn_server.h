@@ -1,6 +1,7 @@
 // UrnServer: urnd's process-level object. Opens the data directory, bootstraps the admin
 // user, builds the gRPC server (urn.v1 services, grpc.health.v1.Health, reflection) and shuts
-// it down gracefully.
+// it down gracefully. A maintenance thread fsyncs the priority log every --fsync-interval
+// and snapshots weight stores whose log has grown (WeightStoreRegistry::SnapshotDue).
 //
 // Lifecycle: Start() once, then Shutdown() once from any thread; Wait() returns after
 // Shutdown() has drained the server. Not copyable.
@@ -11,13 +12,17 @@
 
 #include <chrono>
 #include <memory>
+#include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "auth/authenticator.h"
 #include "datasets/dataset_registry.h"
 #include "options.h"
 #include "storage/metadata_store.h"
+#include "weights/weight_store_registry.h"
 
 namespace urn::server {
 
@@ -45,11 +50,17 @@ class UrnServer {
 
  private:
   absl::Status PrepareDataDir();
+  void Maintain();
+  void StopMaintenance();
 
   const ServerOptions options_;
   std::unique_ptr<storage::MetadataStore> metadata_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<DatasetRegistry> datasets_;
+  std::unique_ptr<WeightStoreRegistry> weight_stores_;
+  absl::Mutex maintenance_mu_;
+  bool stopping_ ABSL_GUARDED_BY(maintenance_mu_) = false;
+  std::thread maintenance_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;

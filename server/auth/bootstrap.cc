@@ -15,7 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "auth/api_key.h"
-#include "urn/internal/records.pb.h"
+#include "auth/users.h"
 
 namespace urn::auth {
 namespace {
@@ -71,21 +71,7 @@ absl::Status EnsureAdmin(storage::MetadataStore& store, const std::string& data_
     if (absl::Status s = WriteSecretFile(key_path, key->ToString() + "\n"); !s.ok()) return s;
   }
 
-  const int64_t now = static_cast<int64_t>(std::time(nullptr));
-  internal::UserRecord user;
-  user.set_name(kAdminUser);
-  user.set_plan("enterprise");
-  user.set_admin(true);
-  user.set_created_unix(now);
-  internal::KeyRecord record;
-  record.set_key_id(key->key_id);
-  record.set_user(kAdminUser);
-  const SecretDigest digest = DigestSecret(key->secret);
-  record.set_secret_sha256(std::string(digest.begin(), digest.end()));
-  record.set_created_unix(now);
-  if (absl::Status s =
-          store.Write({{absl::StrCat("user/", kAdminUser), user.SerializeAsString()},
-                       {absl::StrCat("key/", key->key_id), record.SerializeAsString()}});
+  if (absl::Status s = CreateUser(store, kAdminUser, "enterprise", /*admin=*/true, *key);
       !s.ok()) {
     return s;
   }

@@ -19,8 +19,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "urn/v1/admin.pb.h"
 #include "urn/v1/datasets.pb.h"
 #include "urn/v1/sampling.pb.h"
+#include "urn/v1/weight_stores.pb.h"
 
 namespace grpc {
 class Channel;
@@ -79,6 +81,36 @@ class Client {
   // Streams an epoch shuffle, as Sample. Each batch carries the offset to resume from.
   absl::Status Shuffle(const v1::ShuffleRequest& request,
                        const std::function<bool(const v1::ShuffleBatch&)>& on_batch) const;
+
+  // Weight stores.
+  absl::StatusOr<v1::WeightStore> CreateWeightStore(
+      const v1::CreateWeightStoreRequest& request) const;
+  absl::StatusOr<v1::WeightStore> GetWeightStore(const std::string& name) const;
+  // Every weight store the caller can see (all pages).
+  absl::StatusOr<std::vector<v1::WeightStore>> ListWeightStores() const;
+  absl::Status DeleteWeightStore(const std::string& name) const;
+  // Inserts keys (priorities empty or one per key) and returns their slots.
+  absl::StatusOr<std::vector<int64_t>> Insert(const std::string& store,
+                                              const std::vector<std::string>& keys,
+                                              const std::vector<double>& priorities = {}) const;
+  // Streams priority updates to `store`: `next` fills each batch's slots or keys and priorities
+  // and returns false when there are no more. Sequence numbers are set here (1, 2, ...); at most
+  // `window` batches are unacknowledged at once; `on_ack` sees each acknowledged sequence.
+  // Returns OK only when every batch was acknowledged (durable); otherwise the server's error,
+  // and the batches acknowledged before it are durable. No deadline; not retried.
+  absl::Status UpdatePriorities(const std::string& store,
+                                const std::function<bool(v1::UpdatePrioritiesRequest*)>& next,
+                                int window = 8,
+                                const std::function<void(int64_t)>& on_ack = nullptr) const;
+  absl::StatusOr<v1::SampleWeightsResponse> SampleWeights(
+      const v1::SampleWeightsRequest& request) const;
+  // Priorities of slots [first, first + count), fetched in pages.
+  absl::StatusOr<std::vector<double>> GetPriorities(const std::string& store, int64_t first,
+                                                    int64_t count) const;
+
+  // Administration (admin keys only).
+  absl::StatusOr<v1::CreateUserResponse> CreateUser(const std::string& name,
+                                                    const std::string& plan) const;
 
   const ClientOptions& options() const { return options_; }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }

@@ -1,0 +1,191 @@
+// urn::Client's weight-store and admin calls.
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "urn/client.h"
+#include "urn/v1/admin.grpc.pb.h"
+#include "urn/v1/weight_stores.grpc.pb.h"
+
+namespace urn {
+namespace {
+
+absl::Status FromGrpc(const grpc::Status& s) {
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+}  // namespace
+
+absl::StatusOr<v1::WeightStore> Client::CreateWeightStore(
+    const v1::CreateWeightStoreRequest& request) const {
+  auto stub = v1::WeightStores::NewStub(channel_);
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::WeightStore response;
+  grpc::Status s = stub->CreateWeightStore(&context, request, &response);
+  if (!s.ok()) return FromGrpc(s);
+  return response;
+}
+
+absl::StatusOr<v1::WeightStore> Client::GetWeightStore(const std::string& name) const {
+  auto stub = v1::WeightStores::NewStub(channel_);
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::GetWeightStoreRequest request;
+  request.set_name(name);
+  v1::WeightStore response;
+  grpc::Status s = stub->GetWeightStore(&context, request, &response);
+  if (!s.ok()) return FromGrpc(s);
+  return response;
+}
+
+absl::StatusOr<std::vector<v1::WeightStore>> Client::ListWeightStores() const {
+  auto stub = v1::WeightStores::NewStub(channel_);
+  std::vector<v1::WeightStore> all;
+  v1::ListWeightStoresRequest request;
+  request.set_page_size(1000);
+  do {
+    grpc::ClientContext context;
+    Prepare(context);
+    v1::ListWeightStoresResponse response;
+    grpc::Status s = stub->ListWeightStores(&context, request, &response);
+    if (!s.ok()) return FromGrpc(s);
+    for (auto& w : *response.mutable_weight_stores()) all.push_back(std::move(w));
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return all;
+}
+
+absl::Status Client::DeleteWeightStore(const std::string& name) const {
+  auto stub = v1::WeightStores::NewStub(channel_);
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::DeleteWeightStoreRequest request;
+  request.set_name(name);
+  v1::DeleteWeightStoreResponse response;
+  return FromGrpc(stub->DeleteWeightStore(&context, request, &response));
+}
+
+absl::StatusOr<std::vector<int64_t>> Client::Insert(const std::string& store,
+                                                    const std::vector<std::string>& keys,
+                                                    const std::vector<double>& priorities) const {
+  auto stub = v1::WeightStores::NewStub(channel_);
+  grpc::ClientContext context;
+  Prepare(context);
+  auto stream = stub->Insert(&context);
+  v1::InsertRequest request;
+  request.set_weight_store(store);
+  request.mutable_keys()->Add(keys.begin(), keys.end());
+  request.mutable_priorities()->Add(priorities.begin(), priorities.end());
+  v1::InsertResponse response;
+  const bool exchanged = stream->Write(request) && stream->WritesDone() && stream->Read(&response);
+  if (exchanged) {
+    v1::InsertResponse extra;
+    while (stream->Read(&extra)) {
+    }
+  }
+  grpc::Status s = stream->Finish();
+  if (!s.ok()) return FromGrpc(s);
+  if (!exchanged) return absl::InternalError("Insert: the server sent no slots");
+  return std::vector<int64_t>(response.slots().begin(), response.slots().end());
+}
+
+absl::Status Client::UpdatePriorities(const std::string& store,
+                                      const std::function<bool(v1::UpdatePrioritiesRequest*)>& next,
+                                      int window,
+                                      const std::function<void(int64_t)>& on_ack) const {
+  if (window < 1) return absl::InvalidArgumentError("window: must be at least 1");
+  auto stub = v1::WeightStores::NewStub(channel_);
+  grpc::ClientContext context;
+  Prepare(context);
+  context.set_deadline(std::chrono::system_clock::time_point::max());
+  auto stream = stub->UpdatePriorities(&context);
+  int64_t sent = 0, acknowledged = 0;
+  v1::UpdatePrioritiesResponse ack;
+  absl::Status mismatch;
+  const auto read_ack = [&]() -> bool {
+    if (!stream->Read(&ack)) return false;
+    if (ack.acknowledged_sequence() != acknowledged + 1) {
+      mismatch = absl::InternalError(absl::StrFormat(
+          "acknowledgement %d where %d was due", ack.acknowledged_sequence(), acknowledged + 1));
+      return false;
+    }
+    ++acknowledged;
+    if (on_ack) on_ack(acknowledged);
+    return true;
+  };
+  bool open = true;
+  v1::UpdatePrioritiesRequest request;
+  while (open) {
+    request.Clear();
+    if (!next(&request)) break;
+    if (sent == 0) request.set_weight_store(store);
+    request.set_sequence(sent + 1);
+    if (!stream->Write(request)) break;  // the server ended the stream: Finish says why
+    ++sent;
+    while (open && sent - acknowledged >= window) open = read_ack();
+  }
+  stream->WritesDone();
+  while (open && acknowledged < sent) open = read_ack();
+  if (!mismatch.ok()) {
+    context.TryCancel();
+    stream->Finish();
+    return mismatch;
+  }
+  grpc::Status s = stream->Finish();
+  if (!s.ok()) return FromGrpc(s);
+  if (acknowledged != sent) {
+    return absl::UnavailableError(absl::StrFormat(
+        "the server acknowledged %d of %d batches and ended the stream", acknowledged, sent));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::SampleWeightsResponse> Client::SampleWeights(
+    const v1::SampleWeightsRequest& request) const {
+  auto stub = v1::WeightStores::NewStub(channel_);
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::SampleWeightsResponse response;
+  grpc::Status s = stub->SampleWeights(&context, request, &response);
+  if (!s.ok()) return FromGrpc(s);
+  return response;
+}
+
+absl::StatusOr<std::vector<double>> Client::GetPriorities(const std::string& store, int64_t first,
+                                                          int64_t count) const {
+  auto stub = v1::WeightStores::NewStub(channel_);
+  std::vector<double> all;
+  while (count > 0) {
+    grpc::ClientContext context;
+    Prepare(context);
+    v1::GetPrioritiesRequest request;
+    request.set_weight_store(store);
+    request.set_first_slot(first);
+    request.set_count(std::min<int64_t>(count, 65536));
+    v1::GetPrioritiesResponse response;
+    grpc::Status s = stub->GetPriorities(&context, request, &response);
+    if (!s.ok()) return FromGrpc(s);
+    if (response.priorities_size() == 0) break;
+    all.insert(all.end(), response.priorities().begin(), response.priorities().end());
+    first += response.priorities_size();
+    count -= response.priorities_size();
+  }
+  return all;
+}
+
+absl::StatusOr<v1::CreateUserResponse> Client::CreateUser(const std::string& name,
+                                                          const std::string& plan) const {
+  auto stub = v1::Admin::NewStub(channel_);
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::CreateUserRequest request;
+  request.set_name(name);
+  request.set_plan(plan);
+  v1::CreateUserResponse response;
+  grpc::Status s = stub->CreateUser(&context, request, &response);
+  if (!s.ok()) return FromGrpc(s);
+  return response;
+}
+
+}  // namespace urn

@@ -1,0 +1,187 @@
+#include "weights/weight_store_registry.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace urn::server {
+namespace {
+
+std::string RecordKey(const std::string& owner, const std::string& name) {
+  return absl::StrCat("wstore/", owner, "/", name);
+}
+std::string TombstoneKey(const std::string& id) { return absl::StrCat("wtomb/", id); }
+
+std::string NewStoreId() {
+  static std::atomic<uint64_t> counter{0};
+  const uint64_t now =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
+  return absl::StrFormat("%016x%08x", now, counter.fetch_add(1));
+}
+
+}  // namespace
+
+weights::WeightStoreOptions StoreOptionsOf(const internal::WeightStoreRecord& record) {
+  weights::WeightStoreOptions options;
+  options.capacity = static_cast<uint64_t>(record.capacity());
+  options.alpha = record.alpha();
+  if (record.has_initial_priority()) options.initial_priority = record.initial_priority();
+  return options;
+}
+
+absl::Status WeightStoreRegistry::Load() {
+  // Finish deletions a crash interrupted.
+  std::vector<std::string> tombstones;
+  absl::Status s = db_->Scan("wtomb/", [&](std::string_view key, std::string_view) {
+    tombstones.emplace_back(key.substr(6));
+    return true;
+  });
+  if (!s.ok()) return s;
+  for (const std::string& id : tombstones) {
+    if (s = storage::DurableWeightStore::Erase(db_, id); !s.ok()) return s;
+    if (s = db_->Delete(TombstoneKey(id)); !s.ok()) return s;
+  }
+  std::vector<internal::WeightStoreRecord> records;
+  s = db_->Scan("wstore/", [&](std::string_view key, std::string_view value) {
+    internal::WeightStoreRecord r;
+    if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      spdlog::error("weight store record {} does not parse; it is not served", std::string(key));
+      return true;
+    }
+    records.push_back(std::move(r));
+    return true;
+  });
+  if (!s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  for (internal::WeightStoreRecord& record : records) {
+    auto hosted = std::make_shared<HostedWeightStore>();
+    absl::StatusOr<std::unique_ptr<storage::DurableWeightStore>> durable =
+        storage::DurableWeightStore::Recover(db_, record.id(), StoreOptionsOf(record), config_);
+    if (durable.ok()) {
+      hosted->durable = *std::move(durable);
+      spdlog::info("weight store {}/{} restored: {} slots, log position {}", record.owner(),
+                   record.name(), record.capacity(), hosted->durable->LogPosition());
+    } else {
+      hosted->damage = durable.status();
+      spdlog::error("weight store {}/{} is damaged and not served: {}", record.owner(),
+                    record.name(), std::string(durable.status().message()));
+    }
+    hosted->record = std::move(record);
+    stores_[{hosted->record.owner(), hosted->record.name()}] = std::move(hosted);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Create(
+    internal::WeightStoreRecord record) {
+  record.set_id(NewStoreId());
+  record.set_created_unix(std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count());
+  absl::StatusOr<std::unique_ptr<storage::DurableWeightStore>> durable =
+      storage::DurableWeightStore::Create(db_, record.id(), StoreOptionsOf(record), config_);
+  if (!durable.ok()) return durable.status();
+  auto hosted = std::make_shared<HostedWeightStore>();
+  hosted->durable = *std::move(durable);
+  absl::MutexLock lock(&mu_);
+  const Key key = {record.owner(), record.name()};
+  if (stores_.count(key)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("name: you already have a weight store named '", record.name(), "'"));
+  }
+  if (absl::Status s =
+          db_->Put(RecordKey(record.owner(), record.name()), record.SerializeAsString());
+      !s.ok()) {
+    return s;
+  }
+  hosted->record = std::move(record);
+  stores_[key] = hosted;
+  return hosted;
+}
+
+absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Get(
+    const std::string& owner, const std::string& name) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = stores_.find({owner, name});
+  if (it == stores_.end()) {
+    return absl::NotFoundError(absl::StrCat("weight_store: no weight store named '", name, "'"));
+  }
+  if (!it->second->durable) {
+    return absl::DataLossError(absl::StrCat("weight_store: '", name,
+                                            "' is damaged and not served (delete it to start "
+                                            "over): ",
+                                            std::string(it->second->damage.message())));
+  }
+  return it->second;
+}
+
+std::vector<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::List(
+    const std::string& owner, const std::string& after_owner, const std::string& after_name,
+    size_t limit) const {
+  std::vector<std::shared_ptr<HostedWeightStore>> out;
+  absl::ReaderMutexLock lock(&mu_);
+  for (auto it = stores_.upper_bound({after_owner, after_name});
+       it != stores_.end() && out.size() < limit; ++it) {
+    if (!owner.empty() && it->first.first != owner) break;
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::string& name) {
+  std::shared_ptr<HostedWeightStore> hosted;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = stores_.find({owner, name});
+    if (it == stores_.end()) {
+      return absl::NotFoundError(absl::StrCat("name: no weight store named '", name, "'"));
+    }
+    const std::string& id = it->second->record.id();
+    if (absl::Status s =
+            db_->Write({{RecordKey(owner, name), std::nullopt}, {TombstoneKey(id), std::string()}});
+        !s.ok()) {
+      return s;
+    }
+    hosted = std::move(it->second);
+    stores_.erase(it);
+  }
+  const std::string& id = hosted->record.id();
+  if (absl::Status s = storage::DurableWeightStore::Erase(db_, id); !s.ok()) return s;
+  return db_->Delete(TombstoneKey(id));
+}
+
+std::vector<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::All() const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<std::shared_ptr<HostedWeightStore>> all;
+  for (const auto& [key, hosted] : stores_) {
+    if (hosted->durable) all.push_back(hosted);
+  }
+  return all;
+}
+
+void WeightStoreRegistry::SnapshotDue() {
+  for (const auto& hosted : All()) {
+    const uint64_t threshold =
+        std::max<uint64_t>(uint64_t{64} << 20, 2 * 8 * hosted->durable->store().capacity());
+    if (hosted->durable->LogBytesSinceSnapshot() < threshold) continue;
+    if (absl::Status s = hosted->durable->Snapshot(); !s.ok()) {
+      spdlog::error("snapshot of weight store {}/{} failed: {}", hosted->record.owner(),
+                    hosted->record.name(), std::string(s.message()));
+    }
+  }
+}
+
+absl::Status WeightStoreRegistry::SnapshotAll() {
+  for (const auto& hosted : All()) {
+    if (absl::Status s = hosted->durable->Snapshot(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace urn::server

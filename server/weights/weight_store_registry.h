@@ -1,0 +1,84 @@
+// WeightStoreRegistry: the weight stores urnd holds, by (owner, name), each a
+// storage::DurableWeightStore whose definition is a synced record "wstore/<owner>/<name>".
+//
+// Load() recovers every store (snapshot + log). A store that cannot be recovered stays listed
+// as damaged: Get() returns DataLoss naming it and the damage, so it is never served, and
+// Delete() still removes it. Deleting writes a tombstone with the record's removal (one synced
+// write), then erases the store's log and snapshots, then the tombstone; Load() finishes any
+// deletion a crash interrupted.
+//
+// Maintenance: SnapshotDue() snapshots every store whose log grew past its threshold (max of
+// 64 MiB and twice the store's snapshot size), and SyncLog() fsyncs the log; urnd calls them
+// from one background thread (--fsync-interval).
+//
+// Thread safety: all methods may be called concurrently. A store, once returned, stays valid
+// (shared_ptr) even if it is deleted meanwhile.
+#ifndef URN_SERVER_WEIGHTS_WEIGHT_STORE_REGISTRY_H_
+#define URN_SERVER_WEIGHTS_WEIGHT_STORE_REGISTRY_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/durable_weight_store.h"
+#include "storage/metadata_store.h"
+#include "urn/internal/records.pb.h"
+
+namespace urn::server {
+
+struct HostedWeightStore {
+  internal::WeightStoreRecord record;
+  // Null when the store is damaged; `damage` says how.
+  std::unique_ptr<storage::DurableWeightStore> durable;
+  absl::Status damage;
+};
+
+class WeightStoreRegistry {
+ public:
+  // REQUIRES: `db` outlives the registry.
+  WeightStoreRegistry(storage::MetadataStore* db, storage::DurableWeightStore::Config config)
+      : db_(db), config_(config) {}
+
+  absl::Status Load();
+
+  // Creates and persists an empty store. ALREADY_EXISTS when the owner has one of that name.
+  // REQUIRES: the record's name, capacity and alpha were validated.
+  absl::StatusOr<std::shared_ptr<HostedWeightStore>> Create(internal::WeightStoreRecord record);
+  // NOT_FOUND unless `owner` has a store `name`; DATA_LOSS when it is damaged.
+  absl::StatusOr<std::shared_ptr<HostedWeightStore>> Get(const std::string& owner,
+                                                         const std::string& name) const;
+  // At most `limit` stores of `owner` (every owner's when empty) after (after_owner, after_name).
+  std::vector<std::shared_ptr<HostedWeightStore>> List(const std::string& owner,
+                                                       const std::string& after_owner,
+                                                       const std::string& after_name,
+                                                       size_t limit) const;
+  absl::Status Delete(const std::string& owner, const std::string& name);
+
+  // Background maintenance (see above).
+  void SnapshotDue();
+  absl::Status SyncLog() { return db_->SyncWal(); }
+  // Snapshots every store now (tests, shutdown).
+  absl::Status SnapshotAll();
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // (owner, name)
+  std::vector<std::shared_ptr<HostedWeightStore>> All() const;
+
+  storage::MetadataStore* const db_;
+  const storage::DurableWeightStore::Config config_;
+  mutable absl::Mutex mu_;
+  std::map<Key, std::shared_ptr<HostedWeightStore>> stores_ ABSL_GUARDED_BY(mu_);
+};
+
+// The core options a record describes.
+weights::WeightStoreOptions StoreOptionsOf(const internal::WeightStoreRecord& record);
+
+}  // namespace urn::server
+
+#endif  // URN_SERVER_WEIGHTS_WEIGHT_STORE_REGISTRY_H_

@@ -1,0 +1,437 @@
+#include "weights/weight_stores_service.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "call_auth.h"
+#include "datasets/dataset_registry.h"
+
+namespace urn::server {
+namespace {
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl::Status& s) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpc(s));
+  return reactor;
+}
+
+absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
+
+// Prefixes a core error with the request field it is about.
+absl::Status InField(const std::string& field, const absl::Status& s) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat(field, ": ", std::string(s.message())));
+}
+
+void Describe(const HostedWeightStore& hosted, v1::WeightStore* out) {
+  const internal::WeightStoreRecord& r = hosted.record;
+  out->set_name(r.name());
+  out->set_owner(r.owner());
+  out->set_capacity(r.capacity());
+  out->set_alpha(r.alpha());
+  out->set_new_item_priority(r.has_initial_priority() ? v1::NEW_ITEM_PRIORITY_DEFAULT
+                                                      : v1::NEW_ITEM_PRIORITY_MAX_SEEN);
+  out->set_default_priority(r.initial_priority());
+  out->set_created_unix(r.created_unix());
+  if (hosted.durable) {
+    out->set_size(static_cast<int64_t>(hosted.durable->store().size()));
+    out->set_total(hosted.durable->store().total());
+  }
+}
+
+absl::Status CheckPriorities(const google::protobuf::RepeatedField<double>& priorities) {
+  for (int i = 0; i < priorities.size(); ++i) {
+    const double p = priorities[i];
+    if (!(p >= 0) || !std::isfinite(p)) {
+      return Invalid(absl::StrFormat("priorities[%d]: %g is not a finite number >= 0", i, p));
+    }
+  }
+  return absl::OkStatus();
+}
+
+uint64_t FreshSeed() {
+  static std::atomic<uint64_t> counter{0};
+  const uint64_t now =
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  uint64_t x = now ^ (counter.fetch_add(1) * 0x9e3779b97f4a7c15ULL);
+  x ^= x >> 31;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  return x ^ (x >> 29);
+}
+
+// A bidirectional stream that answers each request message with one response, in order:
+// Handle() runs on each message as it arrives; responses are written one at a time, and at
+// most kMaxQueuedResponses wait before the stream stops reading. The first error ends the
+// stream after the responses already queued.
+template <typename Request, typename Response>
+class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
+ public:
+  BatchStream(WeightStoreRegistry* registry, absl::StatusOr<auth::Principal> who)
+      : registry_(registry) {
+    if (!who.ok()) {
+      this->Finish(ToGrpc(who.status()));
+      return;
+    }
+    who_ = *std::move(who);
+    this->StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    absl::Status error;
+    Response response;
+    if (ok) {
+      error = Resolve();
+      if (error.ok()) error = Handle(request_, response);
+    }
+    absl::MutexLock lock(&mu_);
+    if (!ok || !error.ok()) {
+      reading_done_ = true;
+      status_ = error;
+      MaybeFinish();
+      return;
+    }
+    queue_.push_back(std::move(response));
+    if (!writing_) {
+      writing_ = true;
+      this->StartWrite(&queue_.front());
+    }
+    if (queue_.size() < WeightStoresService::kMaxQueuedResponses) {
+      this->StartRead(&request_);
+    } else {
+      read_paused_ = true;
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    queue_.pop_front();
+    if (!ok) {  // the client is gone
+      writing_ = false;
+      if (!read_paused_ && !reading_done_) return;  // the pending read will fail and finish
+      reading_done_ = true;
+      status_ = absl::CancelledError("the client went away");
+      MaybeFinish();
+      return;
+    }
+    if (!queue_.empty()) {
+      this->StartWrite(&queue_.front());
+    } else {
+      writing_ = false;
+    }
+    if (read_paused_ && queue_.size() < WeightStoresService::kMaxQueuedResponses) {
+      read_paused_ = false;
+      this->StartRead(&request_);
+    }
+    MaybeFinish();
+  }
+
+  void OnDone() override { delete this; }
+
+ protected:
+  virtual absl::Status Handle(const Request& request, Response& response) = 0;
+  storage::DurableWeightStore& durable() { return *store_->durable; }
+
+ private:
+  // The store named by the first message; later messages may repeat it.
+  absl::Status Resolve() {
+    const std::string& name = request_.weight_store();
+    if (store_ != nullptr) {
+      if (!name.empty() && name != store_->record.name()) {
+        return Invalid("weight_store: a stream serves the one weight store of its first message");
+      }
+      return absl::OkStatus();
+    }
+    if (name.empty()) return Invalid("weight_store: required in the first message");
+    absl::StatusOr<std::shared_ptr<HostedWeightStore>> store = registry_->Get(who_.user, name);
+    if (!store.ok()) return store.status();
+    store_ = *std::move(store);
+    return absl::OkStatus();
+  }
+
+  void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (reading_done_ && !writing_ && !finished_) {
+      finished_ = true;
+      this->Finish(ToGrpc(status_));
+    }
+  }
+
+  WeightStoreRegistry* const registry_;
+  auth::Principal who_;
+  std::shared_ptr<HostedWeightStore> store_;  // set by the first message
+  Request request_;                           // one read at a time
+
+  absl::Mutex mu_;
+  std::deque<Response> queue_ ABSL_GUARDED_BY(mu_);  // front: being written
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+};
+
+class InsertStream final : public BatchStream<v1::InsertRequest, v1::InsertResponse> {
+ public:
+  using BatchStream::BatchStream;
+
+ private:
+  absl::Status Handle(const v1::InsertRequest& request, v1::InsertResponse& response) override {
+    if (request.priorities_size() != 0 && request.priorities_size() != request.keys_size()) {
+      return Invalid(absl::StrFormat("priorities: %d values for %d keys (give none or one per key)",
+                                     request.priorities_size(), request.keys_size()));
+    }
+    if (absl::Status s = CheckPriorities(request.priorities()); !s.ok()) return s;
+    const std::vector<std::string> keys(request.keys().begin(), request.keys().end());
+    absl::StatusOr<std::vector<uint64_t>> slots = durable().Insert(
+        keys, absl::MakeConstSpan(request.priorities().data(), request.priorities_size()));
+    if (!slots.ok()) {
+      const bool about_keys = absl::IsAlreadyExists(slots.status()) ||
+                              std::string(slots.status().message()).find("key") == 0;
+      return InField(about_keys ? "keys" : "priorities", slots.status());
+    }
+    for (uint64_t s : *slots) response.add_slots(static_cast<int64_t>(s));
+    return absl::OkStatus();
+  }
+};
+
+class UpdateStream final
+    : public BatchStream<v1::UpdatePrioritiesRequest, v1::UpdatePrioritiesResponse> {
+ public:
+  using BatchStream::BatchStream;
+
+ private:
+  absl::Status Handle(const v1::UpdatePrioritiesRequest& request,
+                      v1::UpdatePrioritiesResponse& response) override {
+    if (request.slots_size() > 0 && request.keys_size() > 0) {
+      return Invalid("slots, keys: name the entries by slots or by keys, not both");
+    }
+    const bool by_key = request.keys_size() > 0;
+    const int n = by_key ? request.keys_size() : request.slots_size();
+    if (request.priorities_size() != n) {
+      return Invalid(absl::StrFormat("priorities: %d values for %d %s", request.priorities_size(),
+                                     n, by_key ? "keys" : "slots"));
+    }
+    if (absl::Status s = CheckPriorities(request.priorities()); !s.ok()) return s;
+    const auto priorities =
+        absl::MakeConstSpan(request.priorities().data(), request.priorities_size());
+    absl::Status s;
+    if (by_key) {
+      const std::vector<std::string> keys(request.keys().begin(), request.keys().end());
+      s = durable().UpdateKeys(keys, priorities);
+      if (!s.ok()) s = InField(absl::IsNotFound(s) ? "keys" : "priorities", s);
+    } else {
+      const int64_t capacity = static_cast<int64_t>(durable().store().capacity());
+      std::vector<uint64_t> slots(n);
+      for (int i = 0; i < n; ++i) {
+        const int64_t slot = request.slots(i);
+        if (slot < 0 || slot >= capacity) {
+          return Invalid(absl::StrFormat("slots[%d]: %d is outside [0, %d) (the capacity)", i, slot,
+                                         capacity));
+        }
+        slots[i] = static_cast<uint64_t>(slot);
+      }
+      s = InField("priorities", durable().UpdateSlots(slots, priorities));
+    }
+    if (!s.ok()) return s;
+    response.set_acknowledged_sequence(request.sequence());
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
+    grpc::CallbackServerContext* context, const v1::CreateWeightStoreRequest* request,
+    v1::WeightStore* response) {
+  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  if (!who.ok()) return Done(context, who.status());
+  if (absl::Status s = CheckResourceName("name", request->name()); !s.ok()) {
+    return Done(context, s);
+  }
+  if (request->capacity() < 1 || request->capacity() > max_store_slots_) {
+    return Done(context, Invalid(absl::StrFormat("capacity: %d is not between 1 and %d (this "
+                                                 "server's --max-store-slots)",
+                                                 request->capacity(), max_store_slots_)));
+  }
+  const double alpha = request->has_alpha() ? request->alpha() : 1.0;
+  if (!(alpha >= 0) || !std::isfinite(alpha)) {
+    return Done(context, Invalid(absl::StrFormat("alpha: %g is not a finite number >= 0", alpha)));
+  }
+  internal::WeightStoreRecord record;
+  record.set_owner(who->user);
+  record.set_name(request->name());
+  record.set_capacity(request->capacity());
+  record.set_alpha(alpha);
+  switch (request->new_item_priority()) {
+    case v1::NEW_ITEM_PRIORITY_UNSPECIFIED:
+    case v1::NEW_ITEM_PRIORITY_MAX_SEEN:
+      if (request->default_priority() != 0) {
+        return Done(context, Invalid("default_priority: only used with "
+                                     "new_item_priority NEW_ITEM_PRIORITY_DEFAULT"));
+      }
+      break;
+    case v1::NEW_ITEM_PRIORITY_DEFAULT: {
+      const double p = request->default_priority();
+      if (!(p >= 0) || !std::isfinite(p) || !(std::pow(p, alpha) <= weights::SumTree::kMaxWeight)) {
+        return Done(context,
+                    Invalid(absl::StrFormat("default_priority: %g is not a finite number >= 0 "
+                                            "whose alpha-th power is at most 2^990",
+                                            p)));
+      }
+      record.set_has_initial_priority(true);
+      record.set_initial_priority(p);
+      break;
+    }
+    default:
+      return Done(context, Invalid(absl::StrCat("new_item_priority: unknown value ",
+                                                request->new_item_priority())));
+  }
+  absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted = registry_->Create(std::move(record));
+  if (!hosted.ok()) return Done(context, hosted.status());
+  Describe(**hosted, response);
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* WeightStoresService::GetWeightStore(
+    grpc::CallbackServerContext* context, const v1::GetWeightStoreRequest* request,
+    v1::WeightStore* response) {
+  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  if (!who.ok()) return Done(context, who.status());
+  absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
+      registry_->Get(who->user, request->name());
+  if (!hosted.ok()) return Done(context, InField("name", hosted.status()));
+  Describe(**hosted, response);
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* WeightStoresService::ListWeightStores(
+    grpc::CallbackServerContext* context, const v1::ListWeightStoresRequest* request,
+    v1::ListWeightStoresResponse* response) {
+  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  if (!who.ok()) return Done(context, who.status());
+  if (request->page_size() < 0 || request->page_size() > 1000) {
+    return Done(context, Invalid("page_size: must be between 0 and 1000"));
+  }
+  const size_t page = request->page_size() == 0 ? 100 : request->page_size();
+  const std::string owner = who->admin ? "" : who->user;
+  std::string after_owner = owner, after_name;
+  if (!request->page_token().empty()) {
+    const std::string& token = request->page_token();
+    const size_t slash = token.find('/');
+    if (slash == std::string::npos || (!owner.empty() && token.substr(0, slash) != owner)) {
+      return Done(context, Invalid("page_token: not from this listing"));
+    }
+    after_owner = token.substr(0, slash);
+    after_name = token.substr(slash + 1);
+  }
+  std::vector<std::shared_ptr<HostedWeightStore>> stores =
+      registry_->List(owner, after_owner, after_name, page + 1);
+  for (size_t i = 0; i < stores.size() && i < page; ++i) {
+    Describe(*stores[i], response->add_weight_stores());
+  }
+  if (stores.size() > page) {
+    const internal::WeightStoreRecord& last = stores[page - 1]->record;
+    response->set_next_page_token(absl::StrCat(last.owner(), "/", last.name()));
+  }
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* WeightStoresService::DeleteWeightStore(
+    grpc::CallbackServerContext* context, const v1::DeleteWeightStoreRequest* request,
+    v1::DeleteWeightStoreResponse*) {
+  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  if (!who.ok()) return Done(context, who.status());
+  return Done(context, registry_->Delete(who->user, request->name()));
+}
+
+grpc::ServerBidiReactor<v1::InsertRequest, v1::InsertResponse>* WeightStoresService::Insert(
+    grpc::CallbackServerContext* context) {
+  return new InsertStream(registry_, Authorize(*authenticator_, *context));
+}
+
+grpc::ServerBidiReactor<v1::UpdatePrioritiesRequest, v1::UpdatePrioritiesResponse>*
+WeightStoresService::UpdatePriorities(grpc::CallbackServerContext* context) {
+  return new UpdateStream(registry_, Authorize(*authenticator_, *context));
+}
+
+grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
+    grpc::CallbackServerContext* context, const v1::SampleWeightsRequest* request,
+    v1::SampleWeightsResponse* response) {
+  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  if (!who.ok()) return Done(context, who.status());
+  absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
+      registry_->Get(who->user, request->weight_store());
+  if (!hosted.ok()) return Done(context, hosted.status());
+  const int batch = request->batch_size() == 0 ? kDefaultBatch : request->batch_size();
+  if (batch < 1 || batch > kMaxBatch) {
+    return Done(context, Invalid(absl::StrFormat("batch_size: %d is not between 1 and %d", batch,
+                                                 kMaxBatch)));
+  }
+  const double beta = request->has_beta() ? request->beta() : kDefaultBeta;
+  if (!(beta >= 0 && beta <= 1)) {
+    return Done(context, Invalid(absl::StrFormat("beta: %g is not in [0, 1]", beta)));
+  }
+  if (request->stratified() && request->without_replacement()) {
+    return Done(context, Invalid("stratified: stratified draws are with replacement "
+                                 "(unset without_replacement)"));
+  }
+  const uint64_t seed = request->has_seed() ? request->seed() : FreshSeed();
+  weights::WeightStore::SampleRequest r;
+  r.batch_size = static_cast<uint64_t>(batch);
+  r.seed = seed;
+  r.batch = 0;
+  r.beta = beta;
+  r.replacement = !request->without_replacement();
+  r.stratified = request->stratified();
+  absl::StatusOr<std::vector<weights::WeightStore::Draw>> draws =
+      (*hosted)->durable->store().Sample(r);
+  if (!draws.ok()) return Done(context, InField("weight_store", draws.status()));
+  response->set_seed(seed);
+  response->mutable_slots()->Reserve(batch);
+  response->mutable_probabilities()->Reserve(batch);
+  response->mutable_importance_weights()->Reserve(batch);
+  response->mutable_priorities()->Reserve(batch);
+  for (const weights::WeightStore::Draw& d : *draws) {
+    response->add_slots(static_cast<int64_t>(d.slot));
+    response->add_keys(d.key);
+    response->add_probabilities(d.probability);
+    response->add_importance_weights(d.importance_weight);
+    response->add_priorities(d.priority);
+  }
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* WeightStoresService::GetPriorities(
+    grpc::CallbackServerContext* context, const v1::GetPrioritiesRequest* request,
+    v1::GetPrioritiesResponse* response) {
+  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  if (!who.ok()) return Done(context, who.status());
+  absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
+      registry_->Get(who->user, request->weight_store());
+  if (!hosted.ok()) return Done(context, hosted.status());
+  const int64_t capacity = (*hosted)->record.capacity();
+  if (request->first_slot() < 0 || request->first_slot() >= capacity) {
+    return Done(context, Invalid(absl::StrFormat("first_slot: %d is outside [0, %d)",
+                                                 request->first_slot(), capacity)));
+  }
+  if (request->count() < 1 || request->count() > kMaxBatch) {
+    return Done(context, Invalid(absl::StrFormat("count: %d is not between 1 and %d",
+                                                 request->count(), kMaxBatch)));
+  }
+  const int64_t count = std::min(request->count(), capacity - request->first_slot());
+  absl::StatusOr<std::vector<double>> priorities =
+      (*hosted)->durable->store().Priorities(request->first_slot(), count);
+  if (!priorities.ok()) return Done(context, priorities.status());
+  response->set_first_slot(request->first_slot());
+  response->mutable_priorities()->Add(priorities->begin(), priorities->end());
+  return Done(context, absl::OkStatus());
+}
+
+}  // namespace urn::server

@@ -1,0 +1,66 @@
+// urn.v1.WeightStores over the WeightStoreRegistry: create, get, list, delete; Insert and
+// UpdatePriorities (bidirectional streams, one response per request message, sent once the
+// change is durable); SampleWeights; GetPriorities.
+//
+// Every handler authenticates first; names are scoped to the caller (another user's store is
+// NOT_FOUND). Every bad field is INVALID_ARGUMENT naming it ("priorities[3]: ..."). In a stream,
+// a message with any invalid entry changes nothing and ends the stream with that error, after
+// the responses to the messages before it.
+//
+// Backpressure: a stream handles one message at a time in arrival order and keeps at most
+// kMaxQueuedResponses responses waiting for a slow reader before it stops reading.
+#ifndef URN_SERVER_WEIGHTS_WEIGHT_STORES_SERVICE_H_
+#define URN_SERVER_WEIGHTS_WEIGHT_STORES_SERVICE_H_
+
+#include <cstdint>
+
+#include "auth/authenticator.h"
+#include "urn/v1/weight_stores.grpc.pb.h"
+#include "weights/weight_store_registry.h"
+
+namespace urn::server {
+
+class WeightStoresService final : public v1::WeightStores::CallbackService {
+ public:
+  static constexpr int kMaxBatch = 65536;  // SampleWeights draws, GetPriorities slots
+  static constexpr int kDefaultBatch = 256;
+  static constexpr double kDefaultBeta = 0.4;
+  static constexpr size_t kMaxQueuedResponses = 16;
+
+  // REQUIRES: both outlive the service.
+  WeightStoresService(const auth::Authenticator* authenticator, WeightStoreRegistry* registry,
+                      int64_t max_store_slots)
+      : authenticator_(authenticator), registry_(registry), max_store_slots_(max_store_slots) {}
+
+  grpc::ServerUnaryReactor* CreateWeightStore(grpc::CallbackServerContext* context,
+                                              const v1::CreateWeightStoreRequest* request,
+                                              v1::WeightStore* response) override;
+  grpc::ServerUnaryReactor* GetWeightStore(grpc::CallbackServerContext* context,
+                                           const v1::GetWeightStoreRequest* request,
+                                           v1::WeightStore* response) override;
+  grpc::ServerUnaryReactor* ListWeightStores(grpc::CallbackServerContext* context,
+                                             const v1::ListWeightStoresRequest* request,
+                                             v1::ListWeightStoresResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteWeightStore(grpc::CallbackServerContext* context,
+                                              const v1::DeleteWeightStoreRequest* request,
+                                              v1::DeleteWeightStoreResponse* response) override;
+  grpc::ServerBidiReactor<v1::InsertRequest, v1::InsertResponse>* Insert(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<v1::UpdatePrioritiesRequest, v1::UpdatePrioritiesResponse>*
+  UpdatePriorities(grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* SampleWeights(grpc::CallbackServerContext* context,
+                                          const v1::SampleWeightsRequest* request,
+                                          v1::SampleWeightsResponse* response) override;
+  grpc::ServerUnaryReactor* GetPriorities(grpc::CallbackServerContext* context,
+                                          const v1::GetPrioritiesRequest* request,
+                                          v1::GetPrioritiesResponse* response) override;
+
+ private:
+  const auth::Authenticator* const authenticator_;
+  WeightStoreRegistry* const registry_;
+  const int64_t max_store_slots_;
+};
+
+}  // namespace urn::server
+
+#endif  // URN_SERVER_WEIGHTS_WEIGHT_STORES_SERVICE_H_

@@ -1,0 +1,324 @@
+// urn.v1.WeightStores and urn.v1.Admin in process: every RPC, every error code, restarts.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "support/temp_dir.h"
+#include "urn/client.h"
+#include "urn_server.h"
+
+namespace urn::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+class WeightStoresServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+
+  void Start() {
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.data_dir = dir_.Join("data");
+    options.max_store_slots = 1 << 20;
+    server_ = std::make_unique<UrnServer>(options);
+    ASSERT_TRUE(server_->Start().ok());
+    admin_key_ = std::string(
+        absl::StripAsciiWhitespace(testing::ReadFileOrEmpty(dir_.Join("data/admin.key"))));
+    admin_ = ClientWith(admin_key_);
+  }
+
+  void Restart() {
+    server_->Shutdown(std::chrono::milliseconds(0));
+    server_->Wait();
+    server_.reset();
+    Start();
+  }
+
+  std::unique_ptr<Client> ClientWith(const std::string& key) {
+    ClientOptions options;
+    options.server = absl::StrCat("127.0.0.1:", server_->port());
+    options.key = key;
+    return std::make_unique<Client>(*Client::Connect(options));
+  }
+
+  v1::WeightStore Create(const std::string& name, int64_t capacity, double alpha = 1) {
+    v1::CreateWeightStoreRequest request;
+    request.set_name(name);
+    request.set_capacity(capacity);
+    request.set_alpha(alpha);
+    absl::StatusOr<v1::WeightStore> store = admin_->CreateWeightStore(request);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.value_or(v1::WeightStore());
+  }
+
+  // Sends the batches (slot lists with priorities) and returns the stream's status.
+  absl::Status Update(Client& client, const std::string& store,
+                      const std::vector<std::pair<std::vector<int64_t>, std::vector<double>>>& b,
+                      int64_t* acked = nullptr) {
+    size_t at = 0;
+    return client.UpdatePriorities(
+        store,
+        [&](v1::UpdatePrioritiesRequest* r) {
+          if (at == b.size()) return false;
+          r->mutable_slots()->Add(b[at].first.begin(), b[at].first.end());
+          r->mutable_priorities()->Add(b[at].second.begin(), b[at].second.end());
+          ++at;
+          return true;
+        },
+        2,
+        [&](int64_t seq) {
+          if (acked) *acked = seq;
+        });
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<UrnServer> server_;
+  std::string admin_key_;
+  std::unique_ptr<Client> admin_;
+};
+
+TEST_F(WeightStoresServiceTest, CreateGetListDeleteAndTheirErrors) {
+  const v1::WeightStore created = Create("replay", 1000, 0.6);
+  EXPECT_EQ(created.capacity(), 1000);
+  EXPECT_EQ(created.alpha(), 0.6);
+  EXPECT_EQ(created.owner(), "admin");
+  EXPECT_EQ(created.new_item_priority(), v1::NEW_ITEM_PRIORITY_MAX_SEEN);
+  EXPECT_EQ(admin_->GetWeightStore("replay")->capacity(), 1000);
+  Create("second", 10);
+  EXPECT_EQ(admin_->ListWeightStores()->size(), 2u);
+
+  v1::CreateWeightStoreRequest r;
+  r.set_name("replay");
+  r.set_capacity(10);
+  EXPECT_EQ(admin_->CreateWeightStore(r).status().code(), absl::StatusCode::kAlreadyExists);
+  const auto expect_invalid = [&](const v1::CreateWeightStoreRequest& bad, const char* field) {
+    absl::Status s = admin_->CreateWeightStore(bad).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_THAT(std::string(s.message()), ::testing::StartsWith(field));
+  };
+  r.set_name("bad name!");
+  expect_invalid(r, "name");
+  r.set_name("ok");
+  r.set_capacity(0);
+  expect_invalid(r, "capacity");
+  r.set_capacity((1 << 20) + 1);
+  expect_invalid(r, "capacity");
+  r.set_capacity(10);
+  r.set_alpha(-1);
+  expect_invalid(r, "alpha");
+  r.clear_alpha();
+  r.set_default_priority(2);
+  expect_invalid(r, "default_priority");
+  r.set_new_item_priority(v1::NEW_ITEM_PRIORITY_DEFAULT);
+  r.set_default_priority(NAN);
+  expect_invalid(r, "default_priority");
+  r.set_default_priority(2);
+  EXPECT_EQ(admin_->CreateWeightStore(r)->alpha(), 1.0);  // unset alpha means 1
+
+  EXPECT_EQ(admin_->GetWeightStore("nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(admin_->DeleteWeightStore("second").ok());
+  EXPECT_EQ(admin_->DeleteWeightStore("second").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(admin_->ListWeightStores()->size(), 2u);
+}
+
+TEST_F(WeightStoresServiceTest, KeysTenantsAndAdminRights) {
+  Create("mine", 10);
+  EXPECT_EQ(ClientWith("")->GetWeightStore("mine").status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(ClientWith("urn_0000000000000000_00000000000000000000000000000000")
+                ->ListWeightStores()
+                .status()
+                .code(),
+            absl::StatusCode::kUnauthenticated);
+  absl::StatusOr<v1::CreateUserResponse> alice = admin_->CreateUser("alice", "free");
+  ASSERT_TRUE(alice.ok()) << alice.status();
+  EXPECT_EQ(admin_->CreateUser("alice", "free").status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(admin_->CreateUser("bad name", "free").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto as_alice = ClientWith(alice->key());
+  EXPECT_EQ(as_alice->CreateUser("bob", "free").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // Another tenant's store is not found, for every RPC.
+  EXPECT_EQ(as_alice->GetWeightStore("mine").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(as_alice->DeleteWeightStore("mine").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(as_alice->GetPriorities("mine", 0, 1).status().code(), absl::StatusCode::kNotFound);
+  v1::SampleWeightsRequest sample;
+  sample.set_weight_store("mine");
+  EXPECT_EQ(as_alice->SampleWeights(sample).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Update(*as_alice, "mine", {{{1}, {1.0}}}).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(as_alice->Insert("mine", {"k"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(as_alice->ListWeightStores()->empty());
+  // Her own store of the same name is hers.
+  v1::CreateWeightStoreRequest r;
+  r.set_name("mine");
+  r.set_capacity(5);
+  EXPECT_EQ(as_alice->CreateWeightStore(r)->owner(), "alice");
+  EXPECT_EQ(as_alice->GetWeightStore("mine")->capacity(), 5);
+  EXPECT_EQ(admin_->GetWeightStore("mine")->capacity(), 10);
+}
+
+TEST_F(WeightStoresServiceTest, UpdatesAreAcknowledgedInOrderAndReadBack) {
+  Create("s", 100);
+  int64_t acked = 0;
+  ASSERT_TRUE(
+      Update(*admin_, "s", {{{0, 5}, {1.5, 2}}, {{5, 99}, {3, 4}}, {{7}, {0.25}}}, &acked).ok());
+  EXPECT_EQ(acked, 3);
+  absl::StatusOr<std::vector<double>> p = admin_->GetPriorities("s", 0, 100);
+  ASSERT_TRUE(p.ok());
+  std::vector<double> expected(100, 0.0);
+  expected[0] = 1.5;
+  expected[5] = 3;
+  expected[7] = 0.25;
+  expected[99] = 4;
+  EXPECT_EQ(*p, expected);
+  EXPECT_EQ(admin_->GetWeightStore("s")->total(), 1.5 + 3 + 0.25 + 4);
+}
+
+TEST_F(WeightStoresServiceTest, AnInvalidBatchIsRejectedWholeNamingTheIndex) {
+  const std::string key_k = "k", key_unknown = "unknown";
+  Create("s", 10);
+  const auto expect =
+      [&](const std::vector<std::pair<std::vector<int64_t>, std::vector<double>>>& batches,
+          const char* message) {
+        int64_t acked = 0;
+        absl::Status s = Update(*admin_, "s", batches, &acked);
+        EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+        EXPECT_THAT(std::string(s.message()), HasSubstr(message));
+        return acked;
+      };
+  EXPECT_EQ(expect({{{1}, {2.0}}, {{2, 3}, {1, -1}}}, "priorities[1]: -1"), 1);
+  EXPECT_EQ(expect({{{2, 10}, {1, 1}}}, "slots[1]: 10 is outside [0, 10)"), 0);
+  expect({{{2}, {1, 1}}}, "priorities: 2 values for 1 slots");
+  expect({{{2}, {INFINITY}}}, "priorities[0]: inf");
+  // Only the first, valid batch changed anything.
+  EXPECT_EQ(*admin_->GetPriorities("s", 0, 4), (std::vector<double>{0, 2, 0, 0}));
+  // A stream without a store name, or with keys and slots at once.
+  bool sent = false;
+  absl::Status s = admin_->UpdatePriorities("", [&](v1::UpdatePrioritiesRequest* r) {
+    r->add_slots(1);
+    r->add_priorities(1);
+    return !std::exchange(sent, true);
+  });
+  EXPECT_THAT(std::string(s.message()), HasSubstr("weight_store: required"));
+  sent = false;
+  s = admin_->UpdatePriorities("s", [&](v1::UpdatePrioritiesRequest* r) {
+    r->add_slots(1);
+    r->mutable_keys()->Add(std::string(key_k));
+    r->add_priorities(1);
+    return !std::exchange(sent, true);
+  });
+  EXPECT_THAT(std::string(s.message()), HasSubstr("slots, keys"));
+  sent = false;
+  s = admin_->UpdatePriorities("s", [&](v1::UpdatePrioritiesRequest* r) {
+    r->mutable_keys()->Add(std::string(key_unknown));
+    r->add_priorities(1);
+    return !std::exchange(sent, true);
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("keys:"));
+}
+
+TEST_F(WeightStoresServiceTest, InsertThenSampleGivesExactProbabilitiesAndWeights) {
+  v1::CreateWeightStoreRequest r;
+  r.set_name("per");
+  r.set_capacity(8);
+  r.set_alpha(0.5);
+  ASSERT_TRUE(admin_->CreateWeightStore(r).ok());
+  absl::StatusOr<std::vector<int64_t>> slots =
+      admin_->Insert("per", {"a", "b", "c", "d"}, {1, 4, 9, 16});
+  ASSERT_TRUE(slots.ok()) << slots.status();
+  EXPECT_EQ(*slots, (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(admin_->Insert("per", {"a"}).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(admin_->Insert("per", {"x", "y"}, {1}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(admin_->GetWeightStore("per")->size(), 4);
+
+  v1::SampleWeightsRequest q;
+  q.set_weight_store("per");
+  q.set_batch_size(64);
+  q.set_beta(1);
+  q.set_seed(9);
+  absl::StatusOr<v1::SampleWeightsResponse> a = admin_->SampleWeights(q);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->slots_size(), 64);
+  EXPECT_EQ(a->seed(), 9u);
+  // p^0.5 = 1, 2, 3, 4 of 10; weights (n P)^-1 / max = (1/P) / (1/P_min) = P_min / P.
+  for (int j = 0; j < 64; ++j) {
+    const int64_t s = a->slots(j);
+    const std::vector<std::string> names = {"a", "b", "c", "d"};
+    ASSERT_TRUE(s >= 0 && s < 4) << s;
+    EXPECT_EQ(a->keys(j), names[s]);
+    EXPECT_DOUBLE_EQ(a->probabilities(j), (s + 1) / 10.0);
+    EXPECT_DOUBLE_EQ(a->importance_weights(j), 1.0 / (s + 1));
+    EXPECT_EQ(a->priorities(j), (s + 1) * (s + 1));
+  }
+  const absl::StatusOr<v1::SampleWeightsResponse> b = admin_->SampleWeights(q);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->SerializeAsString(), b->SerializeAsString());  // same seed, same batch
+  q.clear_seed();
+  const absl::StatusOr<v1::SampleWeightsResponse> c1 = admin_->SampleWeights(q);
+  const absl::StatusOr<v1::SampleWeightsResponse> c2 = admin_->SampleWeights(q);
+  ASSERT_TRUE(c1.ok() && c2.ok());
+  EXPECT_NE(c1->seed(), c2->seed());
+
+  q.set_batch_size(4);
+  q.set_without_replacement(true);
+  std::set<int64_t> distinct;
+  const absl::StatusOr<v1::SampleWeightsResponse> four = admin_->SampleWeights(q);
+  ASSERT_TRUE(four.ok()) << four.status();
+  for (int64_t s : four->slots()) distinct.insert(s);
+  EXPECT_EQ(distinct.size(), 4u);
+  q.set_batch_size(5);
+  EXPECT_EQ(admin_->SampleWeights(q).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  const auto expect_invalid = [&](const v1::SampleWeightsRequest& bad, const char* field) {
+    absl::Status s = admin_->SampleWeights(bad).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_THAT(std::string(s.message()), ::testing::StartsWith(field));
+  };
+  v1::SampleWeightsRequest bad = q;
+  bad.set_stratified(true);
+  expect_invalid(bad, "stratified");
+  bad = q;
+  bad.set_batch_size(70000);
+  expect_invalid(bad, "batch_size");
+  bad.set_batch_size(-1);
+  expect_invalid(bad, "batch_size");
+  bad = q;
+  bad.set_beta(1.5);
+  expect_invalid(bad, "beta");
+  EXPECT_EQ(admin_->GetPriorities("per", 8, 1).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(admin_->GetPriorities("per", -1, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  Create("empty", 4);
+  q.set_weight_store("empty");
+  EXPECT_EQ(admin_->SampleWeights(q).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(WeightStoresServiceTest, ARestartRestoresStoresPrioritiesAndKeys) {
+  Create("keep", 1000, 0.7);
+  ASSERT_TRUE(admin_->Insert("keep", {"x", "y"}, {3, 4}).ok());
+  ASSERT_TRUE(Update(*admin_, "keep", {{{500, 999}, {7, 8}}, {{0}, {9}}}).ok());
+  v1::SampleWeightsRequest q;
+  q.set_weight_store("keep");
+  q.set_seed(3);
+  const std::string before = admin_->SampleWeights(q)->SerializeAsString();
+  const std::vector<double> priorities = *admin_->GetPriorities("keep", 0, 1000);
+  Restart();
+  EXPECT_EQ(admin_->GetWeightStore("keep")->alpha(), 0.7);
+  EXPECT_EQ(admin_->GetWeightStore("keep")->size(), 2);
+  EXPECT_EQ(*admin_->GetPriorities("keep", 0, 1000), priorities);
+  EXPECT_EQ(admin_->SampleWeights(q)->SerializeAsString(), before);
+  // Deleted stores stay deleted.
+  ASSERT_TRUE(admin_->DeleteWeightStore("keep").ok());
+  Restart();
+  EXPECT_EQ(admin_->GetWeightStore("keep").status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace urn::server
