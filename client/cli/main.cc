@@ -12,6 +12,7 @@
 #include "local_sample.h"
 #include "remote_sample.h"
 #include "sample_options.h"
+#include "weights_commands.h"
 #include "urn/client.h"
 
 namespace {
@@ -21,17 +22,7 @@ std::string EnvOr(const char* name, const std::string& fallback) {
   return v && *v ? std::string(v) : fallback;
 }
 
-// Errors read as sentences: the server's message, with what kind of failure it is when the
-// message alone does not say.
-int Fail(const absl::Status& s) {
-  std::string text(s.message());
-  if (absl::IsUnauthenticated(s)) text = "not authenticated: " + text;
-  if (absl::IsPermissionDenied(s)) text = "permission denied: " + text;
-  if (absl::IsUnavailable(s)) text = "server unavailable: " + text;
-  if (absl::IsDeadlineExceeded(s)) text = "timed out: " + text;
-  std::fprintf(stderr, "urn: %s\n", text.c_str());
-  return 1;
-}
+using urn::cli::Fail;
 
 const char* TypeName(urn::v1::ColumnType t) {
   switch (t) {
@@ -159,6 +150,48 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   shuffle->add_flag("--drop-last", sh_drop_last, "cut the tail instead of padding ranks");
 
+  CLI::App* weights = app.add_subcommand("weights", "weight stores on the server");
+  weights->require_subcommand(1);
+  urn::cli::WeightsFlags wf;
+  CLI::App* w_create = weights->add_subcommand("create", "create weight store NAME");
+  w_create->add_option("name", wf.name, "weight store name")->required();
+  w_create->add_option("--capacity", wf.capacity, "number of slots")->required();
+  w_create->add_option("--alpha", wf.alpha, "priority exponent (default 1)");
+  w_create->add_option("--default-priority", wf.default_priority,
+                       "priority of inserted keys without one (default: the largest seen)");
+  CLI::App* w_list = weights->add_subcommand("list", "list your weight stores");
+  CLI::App* w_describe = weights->add_subcommand("describe", "show a weight store");
+  w_describe->add_option("name", wf.name, "weight store name")->required();
+  CLI::App* w_delete = weights->add_subcommand("delete", "delete a weight store");
+  w_delete->add_option("name", wf.name, "weight store name")->required();
+  CLI::App* w_update = weights->add_subcommand(
+      "update", "set priorities from slot<TAB>priority lines; exit 0 once all are durable");
+  w_update->add_option("name", wf.name, "weight store name")->required();
+  w_update->add_option("file", wf.file, "file of updates (- or none: standard input)");
+  w_update->add_flag("--keys", wf.by_key, "lines are key<TAB>priority");
+  w_update->add_option("--batch", wf.batch, "updates per message")->capture_default_str();
+  CLI::App* w_get = weights->add_subcommand("get", "print slot<TAB>priority");
+  w_get->add_option("name", wf.name, "weight store name")->required();
+  w_get->add_option("--slots", wf.slots, "A-B (inclusive) or A; default all");
+  CLI::App* w_sample = weights->add_subcommand(
+      "sample", "draw a batch: slot<TAB>probability<TAB>importance_weight");
+  w_sample->add_option("name", wf.name, "weight store name")->required();
+  w_sample->add_option("-n", wf.n, "batch size")->required();
+  w_sample->add_option("--beta", wf.beta, "importance exponent in [0, 1] (default 0.4)");
+  w_sample->add_option("--seed", wf.seed, "seed (default: the server picks one, printed)");
+  w_sample->add_flag("--without-replacement", wf.without_replacement, "distinct slots");
+  w_sample->add_flag("--stratified", wf.stratified, "one draw per equal-mass segment");
+  w_sample->add_flag("--with-keys", wf.with_keys, "a fourth column with each slot's key");
+
+  CLI::App* admin = app.add_subcommand("admin", "administration (admin key)");
+  admin->require_subcommand(1);
+  CLI::App* users = admin->add_subcommand("users", "users");
+  users->require_subcommand(1);
+  std::string user_name, user_plan;
+  CLI::App* u_create = users->add_subcommand("create", "create a user; prints its key");
+  u_create->add_option("name", user_name, "user name")->required();
+  u_create->add_option("--plan", user_plan, "the user's plan")->required();
+
   CLI::App* sample = app.add_subcommand("sample", "sample local files (urn sample --help)");
   sample->allow_extras();
 
@@ -268,6 +301,14 @@ int main(int argc, char** argv) {
     std::printf("deleted dataset '%s'\n", ds_name.c_str());
     return 0;
   }
+  if (*w_create) return urn::cli::WeightsCreate(*client, wf);
+  if (*w_list) return urn::cli::WeightsList(*client);
+  if (*w_describe) return urn::cli::WeightsDescribe(*client, wf);
+  if (*w_delete) return urn::cli::WeightsDelete(*client, wf);
+  if (*w_update) return urn::cli::WeightsUpdate(*client, wf);
+  if (*w_get) return urn::cli::WeightsGet(*client, wf);
+  if (*w_sample) return urn::cli::WeightsSample(*client, wf);
+  if (*u_create) return urn::cli::AdminUsersCreate(*client, user_name, user_plan);
   if (*info) {
     absl::StatusOr<urn::ServerInfo> si = client->GetServerInfo();
     if (!si.ok()) return Fail(si.status());

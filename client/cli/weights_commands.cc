@@ -1,0 +1,238 @@
+#include "weights_commands.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "output.h"
+
+namespace urn::cli {
+namespace {
+
+int BadInput(const std::string& message) {
+  std::fprintf(stderr, "urn: %s\n", message.c_str());
+  return 2;
+}
+
+// The update file, parsed whole before anything is sent: a bad line changes nothing.
+struct Updates {
+  std::vector<int64_t> slots;
+  std::vector<std::string> keys;
+  std::vector<double> priorities;
+};
+
+absl::StatusOr<Updates> ReadUpdates(const std::string& path, bool by_key) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path);
+    if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+    in = &file;
+  }
+  const std::string name = path == "-" ? "<stdin>" : path;
+  Updates u;
+  std::string line;
+  for (int64_t number = 1; std::getline(*in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto bad = [&](const std::string& why) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ":", number, ": ", why));
+    };
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos) {
+      return bad(by_key ? "expected key<TAB>priority" : "expected slot<TAB>priority");
+    }
+    const std::string first = line.substr(0, tab), second = line.substr(tab + 1);
+    double p = 0;
+    if (!absl::SimpleAtod(second, &p) || !std::isfinite(p) || p < 0) {
+      return bad(absl::StrCat("priority '", second, "' is not a finite number >= 0"));
+    }
+    if (by_key) {
+      if (first.empty()) return bad("empty key");
+      u.keys.push_back(first);
+    } else {
+      int64_t slot = 0;
+      if (!absl::SimpleAtoi(first, &slot) || slot < 0) {
+        return bad(absl::StrCat("slot '", first, "' is not an integer >= 0"));
+      }
+      u.slots.push_back(slot);
+    }
+    u.priorities.push_back(p);
+  }
+  if (in->bad()) return absl::UnavailableError(absl::StrCat(name, ": read error"));
+  return u;
+}
+
+void WriteInt(Output& out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  out.Write(std::string_view(buf, end - buf));
+}
+
+}  // namespace
+
+int Fail(const absl::Status& s) {
+  std::string text(s.message());
+  if (absl::IsUnauthenticated(s)) text = "not authenticated: " + text;
+  if (absl::IsPermissionDenied(s)) text = "permission denied: " + text;
+  if (absl::IsUnavailable(s)) text = "server unavailable: " + text;
+  if (absl::IsDeadlineExceeded(s)) text = "timed out: " + text;
+  std::fprintf(stderr, "urn: %s\n", text.c_str());
+  return 1;
+}
+
+int WeightsCreate(const Client& client, const WeightsFlags& f) {
+  v1::CreateWeightStoreRequest r;
+  r.set_name(f.name);
+  r.set_capacity(f.capacity);
+  if (f.alpha) r.set_alpha(*f.alpha);
+  if (f.default_priority) {
+    r.set_new_item_priority(v1::NEW_ITEM_PRIORITY_DEFAULT);
+    r.set_default_priority(*f.default_priority);
+  }
+  absl::StatusOr<v1::WeightStore> w = client.CreateWeightStore(r);
+  if (!w.ok()) return Fail(w.status());
+  std::printf("created weight store '%s': %lld slots, alpha %g\n", w->name().c_str(),
+              static_cast<long long>(w->capacity()), w->alpha());
+  return 0;
+}
+
+int WeightsList(const Client& client) {
+  absl::StatusOr<std::vector<v1::WeightStore>> all = client.ListWeightStores();
+  if (!all.ok()) return Fail(all.status());
+  std::printf("name\towner\tcapacity\talpha\tkeys\n");
+  for (const v1::WeightStore& w : *all) {
+    std::printf("%s\t%s\t%lld\t%g\t%lld\n", w.name().c_str(), w.owner().c_str(),
+                static_cast<long long>(w.capacity()), w.alpha(),
+                static_cast<long long>(w.size()));
+  }
+  return 0;
+}
+
+int WeightsDescribe(const Client& client, const WeightsFlags& f) {
+  absl::StatusOr<v1::WeightStore> w = client.GetWeightStore(f.name);
+  if (!w.ok()) return Fail(w.status());
+  std::printf("name\t%s\nowner\t%s\ncapacity\t%lld\nalpha\t%.17g\nkeys\t%lld\ntotal\t%.17g\n",
+              w->name().c_str(), w->owner().c_str(), static_cast<long long>(w->capacity()),
+              w->alpha(), static_cast<long long>(w->size()), w->total());
+  if (w->new_item_priority() == v1::NEW_ITEM_PRIORITY_DEFAULT) {
+    std::printf("new_item_priority\t%.17g\n", w->default_priority());
+  } else {
+    std::printf("new_item_priority\tmax_seen\n");
+  }
+  return 0;
+}
+
+int WeightsDelete(const Client& client, const WeightsFlags& f) {
+  if (absl::Status s = client.DeleteWeightStore(f.name); !s.ok()) return Fail(s);
+  std::printf("deleted weight store '%s'\n", f.name.c_str());
+  return 0;
+}
+
+int WeightsUpdate(const Client& client, const WeightsFlags& f) {
+  if (f.batch < 1 || f.batch > 65536) return BadInput("--batch: must be between 1 and 65536");
+  absl::StatusOr<Updates> u = ReadUpdates(f.file, f.by_key);
+  if (!u.ok()) {
+    std::fprintf(stderr, "urn: %s (nothing was sent)\n", std::string(u.status().message()).c_str());
+    return absl::IsInvalidArgument(u.status()) ? 2 : 1;
+  }
+  const size_t total = u->priorities.size();
+  size_t at = 0;
+  int64_t acked = 0;
+  absl::Status s = client.UpdatePriorities(
+      f.name,
+      [&](v1::UpdatePrioritiesRequest* r) {
+        if (at == total) return false;
+        const size_t end = std::min(total, at + static_cast<size_t>(f.batch));
+        if (f.by_key) {
+          r->mutable_keys()->Add(u->keys.begin() + at, u->keys.begin() + end);
+        } else {
+          r->mutable_slots()->Add(u->slots.begin() + at, u->slots.begin() + end);
+        }
+        r->mutable_priorities()->Add(u->priorities.begin() + at, u->priorities.begin() + end);
+        at = end;
+        return true;
+      },
+      8, [&](int64_t seq) { acked = seq; });
+  if (!s.ok()) {
+    const int64_t durable = std::min<int64_t>(acked * f.batch, total);
+    std::fprintf(stderr, "urn: %lld of %zu updates (the first %lld batches) were acknowledged\n",
+                 static_cast<long long>(durable), total, static_cast<long long>(acked));
+    return Fail(s);
+  }
+  std::fprintf(stderr, "acknowledged %zu updates in %lld batches\n", total,
+               static_cast<long long>(acked));
+  return 0;
+}
+
+int WeightsGet(const Client& client, const WeightsFlags& f) {
+  int64_t first = 0, last = -1;
+  if (!f.slots.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(f.slots, '-');
+    if (parts.size() > 2 || !absl::SimpleAtoi(parts[0], &first) ||
+        !absl::SimpleAtoi(parts.back(), &last) || first < 0 || last < first) {
+      return BadInput("--slots: expected A-B with 0 <= A <= B, or one slot A");
+    }
+  } else {
+    absl::StatusOr<v1::WeightStore> w = client.GetWeightStore(f.name);
+    if (!w.ok()) return Fail(w.status());
+    last = w->capacity() - 1;
+  }
+  absl::StatusOr<std::vector<double>> p = client.GetPriorities(f.name, first, last - first + 1);
+  if (!p.ok()) return Fail(p.status());
+  Output out;
+  for (size_t i = 0; i < p->size(); ++i) {
+    WriteInt(out, first + static_cast<int64_t>(i));
+    out.Put('\t');
+    out.WriteDouble((*p)[i]);
+    out.Put('\n');
+  }
+  if (absl::Status s = out.Flush(); !s.ok()) return Fail(s);
+  return 0;
+}
+
+int WeightsSample(const Client& client, const WeightsFlags& f) {
+  if (f.n < 1 || f.n > 65536) return BadInput("-n: must be between 1 and 65536");
+  v1::SampleWeightsRequest r;
+  r.set_weight_store(f.name);
+  r.set_batch_size(static_cast<int32_t>(f.n));
+  if (f.beta) r.set_beta(*f.beta);
+  if (f.seed) r.set_seed(*f.seed);
+  r.set_without_replacement(f.without_replacement);
+  r.set_stratified(f.stratified);
+  absl::StatusOr<v1::SampleWeightsResponse> batch = client.SampleWeights(r);
+  if (!batch.ok()) return Fail(batch.status());
+  Output out;
+  for (int j = 0; j < batch->slots_size(); ++j) {
+    WriteInt(out, batch->slots(j));
+    out.Put('\t');
+    out.WriteDouble(batch->probabilities(j));
+    out.Put('\t');
+    out.WriteDouble(batch->importance_weights(j));
+    if (f.with_keys) {
+      out.Put('\t');
+      out.Write(batch->keys(j));
+    }
+    out.Put('\n');
+  }
+  if (absl::Status s = out.Flush(); !s.ok()) return Fail(s);
+  if (!f.seed) std::fprintf(stderr, "seed %llu\n", static_cast<unsigned long long>(batch->seed()));
+  return 0;
+}
+
+int AdminUsersCreate(const Client& client, const std::string& name, const std::string& plan) {
+  absl::StatusOr<v1::CreateUserResponse> user = client.CreateUser(name, plan);
+  if (!user.ok()) return Fail(user.status());
+  std::printf("%s\n", user->key().c_str());
+  std::fprintf(stderr, "created user '%s' on plan '%s' (key id %s); the key is shown only once\n",
+               user->name().c_str(), user->plan().c_str(), user->key_id().c_str());
+  return 0;
+}
+
+}  // namespace urn::cli
