@@ -62,7 +62,8 @@ absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string
     const std::string key = kv.first.as<std::string>("");
     const int line = kv.first.Mark().line + 1;
     if (key == "plans") continue;  // read by the plan registry
-    const bool known = strings.count(key) > 0 || numbers.count(key) > 0 || key == "max_store_slots";
+    const bool known = strings.count(key) > 0 || numbers.count(key) > 0 ||
+                       key == "max_store_slots" || key == "snapshot_log_bytes";
     if (!known) {
       return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": unknown key '", key, "'"));
     }
@@ -77,10 +78,11 @@ absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string
         return absl::InvalidArgumentError(
             absl::StrCat(path, ":", line, ": ", key, " must be a number"));
       }
-    } else if (key == "max_store_slots") {
-      if (!absl::SimpleAtoi(value, &opts.max_store_slots)) {
+    } else if (key == "max_store_slots" || key == "snapshot_log_bytes") {
+      if (!absl::SimpleAtoi(
+              value, key == "max_store_slots" ? &opts.max_store_slots : &opts.snapshot_log_bytes)) {
         return absl::InvalidArgumentError(
-            absl::StrCat(path, ":", line, ": max_store_slots must be an integer"));
+            absl::StrCat(path, ":", line, ": ", key, " must be an integer"));
       }
     } else {
       *strings[key] = value;
@@ -132,6 +134,10 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   app.add_option("--max-store-slots", opts.max_store_slots,
                  "largest weight store capacity accepted (~26 bytes of memory per slot)")
       ->envname("URN_MAX_STORE_SLOTS")
+      ->capture_default_str();
+  app.add_option("--snapshot-log-bytes", opts.snapshot_log_bytes,
+                 "snapshot a weight store once its log grew by this many bytes")
+      ->envname("URN_SNAPSHOT_LOG_BYTES")
       ->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -191,6 +197,9 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   }
   if (!(opts.fsync_interval_seconds > 0 && opts.fsync_interval_seconds <= 3600)) {
     return absl::InvalidArgumentError("--fsync-interval: must be above 0 and at most 3600 seconds");
+  }
+  if (opts.snapshot_log_bytes < 1) {
+    return absl::InvalidArgumentError("--snapshot-log-bytes: must be at least 1");
   }
   if (opts.max_store_slots < 1 || opts.max_store_slots > (int64_t{1} << 31)) {
     return absl::InvalidArgumentError("--max-store-slots: must be between 1 and 2147483648");

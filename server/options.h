@@ -20,7 +20,7 @@ struct ServerOptions {
   std::string data_dir = "./urn-data";
   // Optional YAML file with the same keys as the flags (listen, data_dir, log_level,
   // log_format, tls_cert, tls_key, admin_key_file, shutdown_grace_seconds, fsync,
-  // fsync_interval_seconds, max_store_slots).
+  // fsync_interval_seconds, max_store_slots, snapshot_log_bytes).
   std::string config;
   // trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
@@ -36,6 +36,9 @@ struct ServerOptions {
   // (interval; a host crash may lose that much, a process crash nothing).
   bool fsync_always = false;
   double fsync_interval_seconds = 1.0;
+  // A weight store is snapshotted (and its log truncated) once its log since the last snapshot
+  // exceeds this many bytes, or twice the size of a snapshot of it if that is more.
+  int64_t snapshot_log_bytes = int64_t{64} << 20;
   // The largest weight store capacity accepted (memory is ~26 bytes per slot).
   int64_t max_store_slots = int64_t{1} << 28;
 };

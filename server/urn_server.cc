@@ -102,7 +102,8 @@ absl::Status UrnServer::PrepareDataDir() {
   weight_stores_ = std::make_unique<WeightStoreRegistry>(
       metadata_.get(),
       storage::DurableWeightStore::Config{.sync_every_write = options_.fsync_always,
-                                          .chunk_slots = uint64_t{1} << 16});
+                                          .chunk_slots = uint64_t{1} << 16},
+      static_cast<uint64_t>(options_.snapshot_log_bytes));
   return weight_stores_->Load();
 }
 

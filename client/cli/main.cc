@@ -12,8 +12,8 @@
 #include "local_sample.h"
 #include "remote_sample.h"
 #include "sample_options.h"
-#include "weights_commands.h"
 #include "urn/client.h"
+#include "weights_commands.h"
 
 namespace {
 
@@ -173,8 +173,8 @@ int main(int argc, char** argv) {
   CLI::App* w_get = weights->add_subcommand("get", "print slot<TAB>priority");
   w_get->add_option("name", wf.name, "weight store name")->required();
   w_get->add_option("--slots", wf.slots, "A-B (inclusive) or A; default all");
-  CLI::App* w_sample = weights->add_subcommand(
-      "sample", "draw a batch: slot<TAB>probability<TAB>importance_weight");
+  CLI::App* w_sample =
+      weights->add_subcommand("sample", "draw a batch: slot<TAB>probability<TAB>importance_weight");
   w_sample->add_option("name", wf.name, "weight store name")->required();
   w_sample->add_option("-n", wf.n, "batch size")->required();
   w_sample->add_option("--beta", wf.beta, "importance exponent in [0, 1] (default 0.4)");

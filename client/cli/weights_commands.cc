@@ -109,8 +109,7 @@ int WeightsList(const Client& client) {
   std::printf("name\towner\tcapacity\talpha\tkeys\n");
   for (const v1::WeightStore& w : *all) {
     std::printf("%s\t%s\t%lld\t%g\t%lld\n", w.name().c_str(), w.owner().c_str(),
-                static_cast<long long>(w.capacity()), w.alpha(),
-                static_cast<long long>(w.size()));
+                static_cast<long long>(w.capacity()), w.alpha(), static_cast<long long>(w.size()));
   }
   return 0;
 }

@@ -110,10 +110,10 @@ absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Get(
   absl::ReaderMutexLock lock(&mu_);
   auto it = stores_.find({owner, name});
   if (it == stores_.end()) {
-    return absl::NotFoundError(absl::StrCat("weight_store: no weight store named '", name, "'"));
+    return absl::NotFoundError(absl::StrCat("no weight store named '", name, "'"));
   }
   if (!it->second->durable) {
-    return absl::DataLossError(absl::StrCat("weight_store: '", name,
+    return absl::DataLossError(absl::StrCat("'", name,
                                             "' is damaged and not served (delete it to start "
                                             "over): ",
                                             std::string(it->second->damage.message())));
@@ -140,7 +140,7 @@ absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::st
     absl::MutexLock lock(&mu_);
     auto it = stores_.find({owner, name});
     if (it == stores_.end()) {
-      return absl::NotFoundError(absl::StrCat("name: no weight store named '", name, "'"));
+      return absl::NotFoundError(absl::StrCat("no weight store named '", name, "'"));
     }
     const std::string& id = it->second->record.id();
     if (absl::Status s =
@@ -168,7 +168,7 @@ std::vector<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::All() const
 void WeightStoreRegistry::SnapshotDue() {
   for (const auto& hosted : All()) {
     const uint64_t threshold =
-        std::max<uint64_t>(uint64_t{64} << 20, 2 * 8 * hosted->durable->store().capacity());
+        std::max<uint64_t>(snapshot_log_bytes_, 2 * 8 * hosted->durable->store().capacity());
     if (hosted->durable->LogBytesSinceSnapshot() < threshold) continue;
     if (absl::Status s = hosted->durable->Snapshot(); !s.ok()) {
       spdlog::error("snapshot of weight store {}/{} failed: {}", hosted->record.owner(),

@@ -7,9 +7,9 @@
 // write), then erases the store's log and snapshots, then the tombstone; Load() finishes any
 // deletion a crash interrupted.
 //
-// Maintenance: SnapshotDue() snapshots every store whose log grew past its threshold (max of
-// 64 MiB and twice the store's snapshot size), and SyncLog() fsyncs the log; urnd calls them
-// from one background thread (--fsync-interval).
+// Maintenance: SnapshotDue() snapshots every store whose log grew past its threshold (the
+// larger of `snapshot_log_bytes` and twice the store's snapshot size), and SyncLog() fsyncs the
+// log; urnd calls them from one background thread (--fsync-interval).
 //
 // Thread safety: all methods may be called concurrently. A store, once returned, stays valid
 // (shared_ptr) even if it is deleted meanwhile.
@@ -42,8 +42,9 @@ struct HostedWeightStore {
 class WeightStoreRegistry {
  public:
   // REQUIRES: `db` outlives the registry.
-  WeightStoreRegistry(storage::MetadataStore* db, storage::DurableWeightStore::Config config)
-      : db_(db), config_(config) {}
+  WeightStoreRegistry(storage::MetadataStore* db, storage::DurableWeightStore::Config config,
+                      uint64_t snapshot_log_bytes = uint64_t{64} << 20)
+      : db_(db), config_(config), snapshot_log_bytes_(snapshot_log_bytes) {}
 
   absl::Status Load();
 
@@ -72,6 +73,7 @@ class WeightStoreRegistry {
 
   storage::MetadataStore* const db_;
   const storage::DurableWeightStore::Config config_;
+  const uint64_t snapshot_log_bytes_;
   mutable absl::Mutex mu_;
   std::map<Key, std::shared_ptr<HostedWeightStore>> stores_ ABSL_GUARDED_BY(mu_);
 };

@@ -151,7 +151,7 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
     }
     if (name.empty()) return Invalid("weight_store: required in the first message");
     absl::StatusOr<std::shared_ptr<HostedWeightStore>> store = registry_->Get(who_.user, name);
-    if (!store.ok()) return store.status();
+    if (!store.ok()) return InField("weight_store", store.status());
     store_ = *std::move(store);
     return absl::OkStatus();
   }
@@ -348,7 +348,7 @@ grpc::ServerUnaryReactor* WeightStoresService::DeleteWeightStore(
     v1::DeleteWeightStoreResponse*) {
   absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
   if (!who.ok()) return Done(context, who.status());
-  return Done(context, registry_->Delete(who->user, request->name()));
+  return Done(context, InField("name", registry_->Delete(who->user, request->name())));
 }
 
 grpc::ServerBidiReactor<v1::InsertRequest, v1::InsertResponse>* WeightStoresService::Insert(
@@ -368,7 +368,7 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
   if (!who.ok()) return Done(context, who.status());
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
       registry_->Get(who->user, request->weight_store());
-  if (!hosted.ok()) return Done(context, hosted.status());
+  if (!hosted.ok()) return Done(context, InField("weight_store", hosted.status()));
   const int batch = request->batch_size() == 0 ? kDefaultBatch : request->batch_size();
   if (batch < 1 || batch > kMaxBatch) {
     return Done(context, Invalid(absl::StrFormat("batch_size: %d is not between 1 and %d", batch,
@@ -415,7 +415,7 @@ grpc::ServerUnaryReactor* WeightStoresService::GetPriorities(
   if (!who.ok()) return Done(context, who.status());
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
       registry_->Get(who->user, request->weight_store());
-  if (!hosted.ok()) return Done(context, hosted.status());
+  if (!hosted.ok()) return Done(context, InField("weight_store", hosted.status()));
   const int64_t capacity = (*hosted)->record.capacity();
   if (request->first_slot() < 0 || request->first_slot() >= capacity) {
     return Done(context, Invalid(absl::StrFormat("first_slot: %d is outside [0, %d)",
