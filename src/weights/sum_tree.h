@@ -11,9 +11,9 @@
 // writes just one line in each. The minimum below a level-2 entry (64 leaves) is kept exactly
 // without reading those leaves: a new weight below it replaces it, and only when the slot
 // that held it rises are the 64 leaves rescanned (after the batch's walk, all such blocks
-// prefetched together, then the minima on their paths recomputed). Batched draws advance all descents of a
-// batch level by level in lockstep and prefetch every next line before it is needed, so the
-// cache misses of different draws overlap instead of forming one dependent chain per draw.
+// prefetched together, then the minima on their paths recomputed). Batched draws advance all
+// descents of a batch level by level in lockstep and prefetch every next line before it is needed,
+// so the cache misses of different draws overlap instead of forming one dependent chain per draw.
 // The per-node work is SSE2, or AVX-512 where the CPU has it (chosen at run time; identical
 // results). Levels are mmap'ed with madvise(MADV_HUGEPAGE) (see page_array.h). A batch of k
 // updates walks each item up through the levels that have more than k entries, in batch
