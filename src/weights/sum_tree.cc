@@ -22,7 +22,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kChunk = 256;  // descents advanced in lockstep (their state stays in L1)
-constexpr size_t kAhead = 32;   // prefetch distance of update loops, in items
+constexpr size_t kAhead = 16;   // prefetch distance of update loops, in items
 constexpr uint64_t kCachedBytes = 512 << 10;  // levels smaller than this stay in L2
 
 // Running prefixes P_0..P_7 of 8 children, in four SSE2 registers. They are formed pairwise,
@@ -261,7 +261,23 @@ void SumTree::RecomputeAbove(int first_level) {
   // Near the root the batch's paths merge: recomputing these small levels whole, node by
   // node, is cheaper than finding the distinct entries.
   for (int l = first_level; l < depth_; ++l) {
-    for (uint64_t node = 0; node < level_nodes_[l]; ++node) RecomputeNode(l, node);
+    uint64_t node = 0;
+    if (l >= 3) {
+      // The children are InnerNodes, whose totals are their last prefixes: nodes with all 8
+      // children take this straight path, a last partial node goes through RecomputeNode.
+      const InnerNode* const below = inner_[l - 2].data();
+      InnerNode* const nodes = inner_[l - 1].data();
+      for (const uint64_t full = level_nodes_[l - 1] / kFanout; node < full; ++node) {
+        const InnerNode* const child = below + node * kFanout;
+        InnerNode& out = nodes[node];
+        for (int j = 0; j < kFanout; ++j) {
+          out.sum[j] = child[j].prefix[kFanout - 1];
+          out.min[j] = NodeMin(child[j].min);
+        }
+        Store(Scan(out.sum), out.prefix);
+      }
+    }
+    for (; node < level_nodes_[l]; ++node) RecomputeNode(l, node);
   }
   RecomputeRoot();
 }
@@ -283,6 +299,8 @@ void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> w
   while (top + 1 < depth_ && level_nodes_[top] > k) ++top;
   const bool prefetch2 = top >= 2 && level_nodes_[2] * sizeof(InnerNode) > kCachedBytes;
   const bool prefetch3 = top >= 3 && level_nodes_[3] * sizeof(InnerNode) > kCachedBytes;
+  rescan_.clear();
+  int64_t positives = 0;
   for (size_t i = 0; i < k; ++i) {
     if (i + kAhead < k) {
       const uint64_t ahead = slots[i + kAhead];
@@ -295,14 +313,16 @@ void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> w
     double& leaf = leaves_[slot];
     const double w = weights[i] + 0.0;  // -0 becomes +0, so equal weights are equal bits
     const double old = leaf;
-    positive_count_ += static_cast<int64_t>(w > 0) - static_cast<int64_t>(old > 0);
+    positives += static_cast<int64_t>(w > 0) - static_cast<int64_t>(old > 0);
     leaf = w;
     if (top < 1) continue;
     const uint64_t e1 = slot >> 3;
     sums1_[e1] = LastPrefix(ScanAfterStore(leaves_.data() + e1 * kFanout));
     if (top < 2) continue;
     // The minimum below a level-2 entry (64 leaves) changes only if the new weight is below it,
-    // or the slot that held it changed: then the 64 leaves are rescanned.
+    // or the slot that held it changed: then the 64 leaves are rescanned after the loop, all
+    // such blocks' lines prefetched together, and the minima above fixed up. Until then the
+    // stale minimum may travel up; the fix-up recomputes every entry on the block's path.
     const uint64_t e2 = slot >> 6;
     InnerNode& node2 = inner_[1][e2 >> 3];
     double& min2 = node2.min[e2 & 7];
@@ -310,7 +330,7 @@ void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> w
     if (w > 0 && w < min2) {
       min2 = w;
     } else if (old > 0 && old == min2 && w != old) {
-      min2 = BlockMin(e2);
+      rescan_.push_back(e2);
     }
     bool min_changed = min2 != min_before;
     SetAndScan(node2.sum, node2.prefix, static_cast<int>(e2 & 7),
@@ -325,6 +345,17 @@ void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> w
         node.min[e & 7] = min;
       }
       SetAndScan(node.sum, node.prefix, static_cast<int>(e & 7), child.prefix[kFanout - 1]);
+    }
+  }
+  positive_count_ += positives;
+  for (const uint64_t e2 : rescan_) {
+    for (int j = 0; j < kFanout; ++j) Prefetch(&leaves_[(e2 * kFanout + j) * kFanout]);
+  }
+  for (const uint64_t e2 : rescan_) {
+    inner_[1][e2 >> 3].min[e2 & 7] = BlockMin(e2);
+    for (int l = 3; l <= top; ++l) {
+      const uint64_t e = e2 >> (3 * l - 6);
+      inner_[l - 1][e >> 3].min[e & 7] = NodeMin(inner_[l - 2][e].min);
     }
   }
   RecomputeAbove(top + 1);

@@ -10,15 +10,20 @@
 // scans in registers. Levels 0 and 1 are the large ones, far from the core, so an update
 // writes just one line in each. The minimum below a level-2 entry (64 leaves) is kept exactly
 // without reading those leaves: a new weight below it replaces it, and only when the slot
-// that held it rises are the 64 leaves rescanned. Batched draws advance all descents of a
-// batch level by level in lockstep and prefetch every next line before it is needed, so the
-// cache misses of different draws overlap instead of forming one dependent chain per draw.
+// that held it rises are the 64 leaves rescanned (after the batch's walk, all such blocks
+// prefetched together, then the minima on their paths recomputed). Batched draws advance all
+// descents of a batch level by level in lockstep and prefetch every next line before it is needed,
+// so the cache misses of different draws overlap instead of forming one dependent chain per draw.
 // The per-node work is SSE2, or AVX-512 where the CPU has it (chosen at run time; identical
 // results). Levels are mmap'ed with madvise(MADV_HUGEPAGE) (see page_array.h). A batch of k
 // updates walks each item up through the levels that have more than k entries, in batch
-// order, with the lines of the items 32 ahead prefetched, and recomputes the smaller levels
-// near the root whole, node by node. (The AVX-512 update and per-level update passes were
-// measured slower and dropped.) bench/sum_tree_bench.cc measures this
+// order, with the lines of the items 16 ahead prefetched (32 measured ~5% slower at 2^20), and
+// recomputes the smaller levels near the root whole, node by node, reading each child's total
+// from its last prefix. Measured at 2^20 slots, k = 256, and dropped: an AVX-512 update that
+// keeps each line in a register instead of reloading it after the store (no faster), one pass
+// per level over the batch (~15% slower), prefetching the level-2 and level-3 lines too (no
+// faster, resp. ~15% slower); omitting the prefix stores altogether gained nothing, so the
+// prefix line stays. bench/sum_tree_bench.cc measures this
 // against the binary float tree and the alternatives (binary lockstep, one draw at a time,
 // SSE2 only, 4 KiB pages).
 //
@@ -201,6 +206,7 @@ class SumTree {
   double total_ = 0;
   double min_positive_;
   uint64_t positive_count_ = 0;
+  std::vector<uint64_t> rescan_;  // Apply's scratch: level-2 entries whose minimum it rescans
 };
 
 }  // namespace urn::weights
