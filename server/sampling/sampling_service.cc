@@ -86,27 +86,41 @@ class BatchStream : public grpc::ServerWriteReactor<Batch> {
 class SampleStream final : public BatchStream<v1::SampleBatch> {
  public:
   SampleStream(std::shared_ptr<const DatasetEntry> entry, SpecResult result,
-               std::vector<int> columns, int batch)
+               std::vector<int> columns, int batch, bool with_weight)
       : entry_(std::move(entry)),
         result_(std::move(result)),
         columns_(std::move(columns)),
-        batch_size_(batch) {
+        batch_size_(batch),
+        with_weight_(with_weight) {
+    if (result_.lazy) {
+      lazy_rows_.resize(batch_size_);
+      if (with_weight_) lazy_weights_.resize(batch_size_);
+    }
     Next();
   }
 
  private:
   void Next() override {
-    if (offset_ >= result_.rows.size()) return Finish(grpc::Status::OK);
-    const size_t n = std::min(batch_size_, result_.rows.size() - offset_);
+    if (offset_ >= result_.size()) return Finish(grpc::Status::OK);
+    const size_t n = std::min<uint64_t>(batch_size_, result_.size() - offset_);
     batch_.Clear();
     batch_.set_offset(static_cast<int64_t>(offset_));
-    const uint64_t* rows = result_.rows.data() + offset_;
-    batch_.mutable_row_ids()->Reserve(static_cast<int>(n));
-    for (size_t i = 0; i < n; ++i) batch_.add_row_ids(static_cast<int64_t>(rows[i]));
-    if (!result_.weights.empty()) {
-      batch_.mutable_weights()->Add(result_.weights.begin() + offset_,
-                                    result_.weights.begin() + offset_ + n);
+    const uint64_t* rows = nullptr;
+    const double* weights = nullptr;
+    if (result_.lazy) {
+      result_.lazy(offset_, std::span<uint64_t>(lazy_rows_.data(), n),
+                   with_weight_ ? lazy_weights_.data() : nullptr);
+      rows = lazy_rows_.data();
+      if (with_weight_) weights = lazy_weights_.data();
+    } else {
+      rows = result_.rows.data() + offset_;
+      if (!result_.weights.empty()) weights = result_.weights.data() + offset_;
     }
+    // Row ids are written into the repeated field's storage directly.
+    auto* ids = batch_.mutable_row_ids();
+    ids->Resize(static_cast<int>(n), 0);
+    std::copy(rows, rows + n, ids->mutable_data());
+    if (weights != nullptr) batch_.mutable_weights()->Add(weights, weights + n);
     for (int c : columns_) FillColumn(*entry_->table, c, rows, n, batch_.add_columns());
     offset_ += n;
     StartWrite(&batch_);
@@ -116,7 +130,10 @@ class SampleStream final : public BatchStream<v1::SampleBatch> {
   const SpecResult result_;
   const std::vector<int> columns_;
   const size_t batch_size_;
-  size_t offset_ = 0;
+  const bool with_weight_;
+  uint64_t offset_ = 0;
+  std::vector<uint64_t> lazy_rows_;
+  std::vector<double> lazy_weights_;
   v1::SampleBatch batch_;
 };
 
@@ -175,9 +192,11 @@ grpc::ServerWriteReactor<v1::SampleBatch>* SamplingService::Sample(
     }
     columns.push_back(c);
   }
-  absl::StatusOr<SpecResult> result = RunSampleSpec(*request, *(*entry)->table, threads_);
+  absl::StatusOr<SpecResult> result = RunSampleSpec(*request, *(*entry)->table, threads_,
+                                                    &alias_cache_, (*entry)->record.upload_id());
   if (!result.ok()) return new Failed(result.status());
-  return new SampleStream(*std::move(entry), *std::move(result), std::move(columns), *batch);
+  return new SampleStream(*std::move(entry), *std::move(result), std::move(columns), *batch,
+                          request->with_weight());
 }
 
 grpc::ServerWriteReactor<v1::ShuffleBatch>* SamplingService::Shuffle(

@@ -9,6 +9,7 @@
 
 #include "auth/authenticator.h"
 #include "datasets/dataset_registry.h"
+#include "sampling/spec_sampler.h"
 #include "urn/v1/sampling.grpc.pb.h"
 
 namespace urn::server {
@@ -32,6 +33,7 @@ class SamplingService final : public v1::Sampling::CallbackService {
   const auth::Authenticator* const authenticator_;
   const DatasetRegistry* const registry_;
   const int threads_;
+  AliasCache alias_cache_;
 };
 
 }  // namespace urn::server

@@ -79,27 +79,63 @@ absl::StatusOr<std::vector<uint64_t>> KeyHashes(
   return out;
 }
 
+SpecResult Materialized(std::vector<uint64_t> rows, std::vector<double> weights) {
+  SpecResult out;
+  out.rows = std::move(rows);
+  out.weights = std::move(weights);
+  return out;
+}
+
 SpecResult FromSample(samplers::Sample s) {
-  return SpecResult{std::move(s.rows), std::move(s.ht_weights)};
+  return Materialized(std::move(s.rows), std::move(s.ht_weights));
+}
+
+absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& req,
+                                                      const table::Table& t, AliasCache* cache,
+                                                      const std::string& table_id) {
+  const uint64_t n = static_cast<uint64_t>(req.n());
+  if (n == 0) return absl::InvalidArgumentError("n: draws with replacement need n > 0");
+  const std::string& column = req.weighted().weight_column();
+  const auto build = [&]() -> absl::StatusOr<AliasCache::Entry> {
+    absl::StatusOr<std::vector<double>> w = WeightColumn(t, column);
+    if (!w.ok()) return w.status();
+    absl::StatusOr<samplers::AliasTable> alias = samplers::AliasTable::Build(*w);
+    if (!alias.ok()) return Field("weighted.weight_column", alias.status());
+    double total = 0;
+    for (double x : *w) total += x;
+    return AliasCache::Entry{*std::move(alias), *std::move(w), total};
+  };
+  std::shared_ptr<const AliasCache::Entry> entry;
+  if (cache != nullptr && !table_id.empty()) {
+    absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> cached =
+        cache->Get(absl::StrCat(table_id, "/", column), build);
+    if (!cached.ok()) return cached.status();
+    entry = *std::move(cached);
+  } else {
+    absl::StatusOr<AliasCache::Entry> built = build();
+    if (!built.ok()) return built.status();
+    entry = std::make_shared<const AliasCache::Entry>(*std::move(built));
+  }
+  SpecResult out;
+  out.lazy_count = n;
+  const uint64_t seed = req.seed();
+  out.lazy = [entry, seed, n](uint64_t first, std::span<uint64_t> rows, double* weights) {
+    entry->alias.Draw(seed, first, rows);
+    if (weights == nullptr) return;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      weights[i] = entry->total / (n * entry->weights[rows[i]]);
+    }
+  };
+  return out;
 }
 
 absl::StatusOr<SpecResult> RunWeighted(const v1::SampleRequest& req, const table::Table& t,
-                                       int threads) {
+                                       int threads, AliasCache* cache,
+                                       const std::string& table_id) {
+  if (req.weighted().replace()) return RunWeightedWithReplacement(req, t, cache, table_id);
   absl::StatusOr<std::vector<double>> w = WeightColumn(t, req.weighted().weight_column());
   if (!w.ok()) return w.status();
   const uint64_t n = static_cast<uint64_t>(req.n());
-  if (req.weighted().replace()) {
-    if (n == 0) return absl::InvalidArgumentError("n: draws with replacement need n > 0");
-    absl::StatusOr<samplers::AliasTable> alias = samplers::AliasTable::Build(*w);
-    if (!alias.ok()) return Field("weighted.weight_column", alias.status());
-    SpecResult out = FromSample(alias->SampleRows(req.seed(), n));
-    if (req.with_weight()) {
-      double total = 0;
-      for (double x : *w) total += x;
-      for (uint64_t row : out.rows) out.weights.push_back(total / (n * (*w)[row]));
-    }
-    return out;
-  }
   samplers::WeightedOptions o;
   o.seed = req.seed();
   o.threads = threads;
@@ -196,8 +232,30 @@ absl::StatusOr<SpecResult> RunStratified(const v1::SampleRequest& req, const tab
 
 }  // namespace
 
+absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
+    const std::string& key, const std::function<absl::StatusOr<Entry>()>& build) {
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      if (it->first == key) {
+        entries_.splice(entries_.begin(), entries_, it);
+        return entries_.front().second;
+      }
+    }
+  }
+  // Built outside the lock: two concurrent misses may both build; the results are equal.
+  absl::StatusOr<Entry> built = build();
+  if (!built.ok()) return built.status();
+  auto entry = std::make_shared<const Entry>(*std::move(built));
+  absl::MutexLock lock(&mu_);
+  entries_.emplace_front(key, entry);
+  while (entries_.size() > capacity_) entries_.pop_back();
+  return entry;
+}
+
 absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const table::Table& t,
-                                         int threads) {
+                                         int threads, AliasCache* cache,
+                                         const std::string& table_id) {
   if (req.n() < 0 || req.n() > kMaxSampleSize) {
     return absl::InvalidArgumentError(absl::StrCat("n: must be between 0 and ", kMaxSampleSize));
   }
@@ -206,7 +264,7 @@ absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const tab
     case v1::SampleRequest::kReservoir:
       return RunUniform(req, t, threads);
     case v1::SampleRequest::kWeighted:
-      return RunWeighted(req, t, threads);
+      return RunWeighted(req, t, threads, cache, table_id);
     case v1::SampleRequest::kBernoulli: {
       samplers::BernoulliOptions o;
       o.seed = req.seed();
@@ -230,7 +288,7 @@ absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const tab
         return absl::InvalidArgumentError(
             absl::StrCat("query: ", query::FormatError(req.query(), q.status())));
       }
-      return SpecResult{std::move(q->rows), std::move(q->weights)};
+      return Materialized(std::move(q->rows), std::move(q->weights));
     }
     case v1::SampleRequest::SPEC_NOT_SET:
       break;

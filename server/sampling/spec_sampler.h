@@ -17,9 +17,18 @@
 #define URN_SERVER_SAMPLING_SPEC_SAMPLER_H_
 
 #include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "samplers/alias_table.h"
 #include "table/table.h"
 #include "urn/v1/sampling.pb.h"
 
@@ -28,13 +37,44 @@ namespace urn::server {
 struct SpecResult {
   std::vector<uint64_t> rows;   // output order
   std::vector<double> weights;  // HT weights when asked (one per row), else empty
+  // Weighted draws with replacement are not materialized: `lazy` writes the rows of draws
+  // [first, first + rows.size()) (and their HT weights when `weights` is not null), so a stream
+  // of n draws needs memory for one batch, and its first batch comes at once.
+  uint64_t lazy_count = 0;
+  std::function<void(uint64_t first, std::span<uint64_t> rows, double* weights)> lazy;
+
+  uint64_t size() const { return lazy ? lazy_count : rows.size(); }
+};
+
+// The alias tables of recent weighted draws with replacement, by (dataset id, weight column),
+// so that repeated requests skip the O(rows) build. Least recently used first out; thread-safe.
+class AliasCache {
+ public:
+  struct Entry {
+    samplers::AliasTable alias;
+    std::vector<double> weights;  // the column, for HT weights
+    double total = 0;
+  };
+  explicit AliasCache(size_t capacity = 4) : capacity_(capacity) {}
+  // The cached entry, or the one `build` makes (then cached). Errors are not cached.
+  absl::StatusOr<std::shared_ptr<const Entry>> Get(
+      const std::string& key, const std::function<absl::StatusOr<Entry>()>& build);
+
+ private:
+  const size_t capacity_;
+  absl::Mutex mu_;
+  std::list<std::pair<std::string, std::shared_ptr<const Entry>>> entries_ ABSL_GUARDED_BY(mu_);
 };
 
 // Largest n a request may ask for.
 inline constexpr int64_t kMaxSampleSize = int64_t{1} << 31;
 
+// `cache` (optional) keeps alias tables across requests; `table_id` names the table in it and
+// must change whenever the table's contents could (a dataset's upload id).
 absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& request,
-                                         const table::Table& table, int threads);
+                                         const table::Table& table, int threads,
+                                         AliasCache* cache = nullptr,
+                                         const std::string& table_id = "");
 
 }  // namespace urn::server
 

@@ -57,6 +57,42 @@ TEST(SpecSampler, WeightedWithoutNIsAShuffleOfPositiveRowsThenZeros) {
   for (size_t i = 45; i < 60; ++i) EXPECT_EQ(s->rows[i] % 4, 0u) << "zero weights last";
 }
 
+// Weighted draws with replacement come batch by batch from a cached alias table; any batching
+// gives the rows of AliasTable::SampleRows, and the HT weight of row i is W / (n w_i).
+TEST(SpecSampler, WeightedDrawsWithReplacementAreLazyCachedAndEqualToTheCore) {
+  const table::Table t = MakeTable();
+  v1::SampleRequest r;
+  r.mutable_weighted()->set_weight_column("w");
+  r.mutable_weighted()->set_replace(true);
+  r.set_n(1000);
+  r.set_seed(17);
+  AliasCache cache(2);
+  std::vector<double> w(60);
+  for (int i = 0; i < 60; ++i) w[i] = i % 4;
+  const samplers::Sample expected = samplers::AliasTable::Build(w)->SampleRows(17, 1000);
+  for (int round = 0; round < 2; ++round) {  // the second round hits the cache
+    absl::StatusOr<SpecResult> s = RunSampleSpec(r, t, 1, &cache, "table-1");
+    ASSERT_TRUE(s.ok()) << s.status();
+    ASSERT_TRUE(s->lazy);
+    EXPECT_TRUE(s->rows.empty());
+    ASSERT_EQ(s->size(), 1000u);
+    std::vector<uint64_t> rows(1000);
+    std::vector<double> weights(1000);
+    for (uint64_t first = 0; first < 1000; first += 333) {
+      const uint64_t m = std::min<uint64_t>(333, 1000 - first);
+      s->lazy(first, std::span<uint64_t>(rows.data() + first, m), weights.data() + first);
+    }
+    EXPECT_EQ(rows, expected.rows);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_DOUBLE_EQ(weights[i], 90.0 / (1000 * w[rows[i]]));  // W = 15 * (0+1+2+3)
+    }
+  }
+  // Another table id is another entry; errors are not cached.
+  r.mutable_weighted()->set_weight_column("label");
+  EXPECT_EQ(RunSampleSpec(r, t, 1, &cache, "table-2").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(SpecSampler, BadFieldsAreNamed) {
   const table::Table t = MakeTable();
   struct Case {

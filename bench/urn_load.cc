@@ -1,0 +1,565 @@
+// urn_load: a load generator for urnd. It starts urnd in this process (on 127.0.0.1, with a
+// fresh data directory), registers a weighted dataset of --rows rows and a weight store of
+// --slots slots, then runs N concurrent streams of each RPC for --seconds and prints ids/s,
+// batches/s, p50/p99 latency and acknowledged updates/s. Each scenario runs again against a
+// no-op gRPC service with the same message shapes (proto/urn/bench/noop.proto), in the same
+// process and on the same loopback, so that the transport's own limit is printed next to it.
+//
+//   ./build/bench/urn_load                      # the full run (about 2 minutes)
+//   ./build/bench/urn_load --seconds 2 --rows 1000000 --streams 1,4
+//
+// Latency: for a stream, the time between consecutive batches at the client; for SampleWeights,
+// the call; for UpdatePriorities, from sending a batch to its acknowledgement (a durable write).
+// Everything runs on 127.0.0.1 and stops by itself.
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "random/counter_rng.h"
+#include "urn/bench/noop.grpc.pb.h"
+#include "urn/client.h"
+#include "urn/v1/sampling.grpc.pb.h"
+#include "urn/v1/weight_stores.grpc.pb.h"
+#include "urn_server.h"
+
+namespace urn::load {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Flags {
+  int seconds = 5;
+  int64_t rows = 10'000'000;
+  int64_t slots = 1'000'000;
+  std::string streams = "1,32";
+  int window = 8;
+  std::string data_dir;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The no-op twin of the services.
+
+class NoopService final : public bench::NoopTransport::CallbackService {
+ public:
+  grpc::ServerWriteReactor<v1::SampleBatch>* Sample(grpc::CallbackServerContext*,
+                                                    const v1::SampleRequest* request) override {
+    return new SampleWriter(Batch(request->batch_size()), request->n());
+  }
+
+  grpc::ServerUnaryReactor* SampleWeights(grpc::CallbackServerContext* context,
+                                          const v1::SampleWeightsRequest* request,
+                                          v1::SampleWeightsResponse* response) override {
+    const int n = request->batch_size();
+    for (int j = 0; j < n; ++j) {
+      response->add_slots(j * 977);
+      response->add_keys("");
+      response->add_probabilities(1e-6 * (j + 1));
+      response->add_importance_weights(0.5);
+      response->add_priorities(1.5);
+    }
+    response->set_seed(request->seed());
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerBidiReactor<v1::UpdatePrioritiesRequest, v1::UpdatePrioritiesResponse>*
+  UpdatePriorities(grpc::CallbackServerContext*) override {
+    return new Acker();
+  }
+
+ private:
+  const v1::SampleBatch& Batch(int size) {
+    absl::MutexLock lock(&mu_);
+    auto& b = batches_[size];
+    if (b == nullptr) {
+      b = std::make_unique<v1::SampleBatch>();
+      for (int i = 0; i < size; ++i) b->add_row_ids(int64_t{9'999'000} - 7 * i);
+    }
+    return *b;
+  }
+
+  class SampleWriter final : public grpc::ServerWriteReactor<v1::SampleBatch> {
+   public:
+    SampleWriter(const v1::SampleBatch& batch, int64_t n) : batch_(batch), left_(n) { Next(); }
+    void OnWriteDone(bool ok) override {
+      if (!ok) return Finish(grpc::Status::CANCELLED);
+      Next();
+    }
+    void OnDone() override { delete this; }
+
+   private:
+    void Next() {
+      if (left_ <= 0) return Finish(grpc::Status::OK);
+      left_ -= batch_.row_ids_size();
+      StartWrite(&batch_);
+    }
+    const v1::SampleBatch& batch_;
+    int64_t left_;
+  };
+
+  class Acker final
+      : public grpc::ServerBidiReactor<v1::UpdatePrioritiesRequest, v1::UpdatePrioritiesResponse> {
+   public:
+    Acker() { StartRead(&request_); }
+    void OnReadDone(bool ok) override {
+      absl::MutexLock lock(&mu_);
+      if (!ok) {
+        done_reading_ = true;
+        MaybeFinish();
+        return;
+      }
+      v1::UpdatePrioritiesResponse ack;
+      ack.set_acknowledged_sequence(request_.sequence());
+      queue_.push_back(ack);
+      if (!writing_) {
+        writing_ = true;
+        StartWrite(&queue_.front());
+      }
+      StartRead(&request_);
+    }
+    void OnWriteDone(bool ok) override {
+      absl::MutexLock lock(&mu_);
+      queue_.pop_front();
+      if (ok && !queue_.empty()) {
+        StartWrite(&queue_.front());
+      } else {
+        writing_ = false;
+      }
+      MaybeFinish();
+    }
+    void OnDone() override { delete this; }
+
+   private:
+    void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      if (done_reading_ && !writing_ && !finished_) {
+        finished_ = true;
+        Finish(grpc::Status::OK);
+      }
+    }
+    v1::UpdatePrioritiesRequest request_;
+    absl::Mutex mu_;
+    std::deque<v1::UpdatePrioritiesResponse> queue_ ABSL_GUARDED_BY(mu_);
+    bool writing_ ABSL_GUARDED_BY(mu_) = false;
+    bool done_reading_ ABSL_GUARDED_BY(mu_) = false;
+    bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  };
+
+  absl::Mutex mu_;
+  std::map<int, std::unique_ptr<v1::SampleBatch>> batches_ ABSL_GUARDED_BY(mu_);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Measurement.
+
+struct Stats {
+  uint64_t items = 0;
+  uint64_t batches = 0;
+  uint64_t errors = 0;
+  std::string first_error;
+  std::vector<int64_t> latency_ns;
+
+  void Merge(Stats&& o) {
+    items += o.items;
+    batches += o.batches;
+    errors += o.errors;
+    if (first_error.empty()) first_error = std::move(o.first_error);
+    latency_ns.insert(latency_ns.end(), o.latency_ns.begin(), o.latency_ns.end());
+  }
+  double Percentile(double q) {
+    if (latency_ns.empty()) return 0;
+    const size_t k = std::min(latency_ns.size() - 1, static_cast<size_t>(q * latency_ns.size()));
+    std::nth_element(latency_ns.begin(), latency_ns.begin() + k, latency_ns.end());
+    return static_cast<double>(latency_ns[k]) / 1000.0;
+  }
+  void Error(const grpc::Status& s) {
+    ++errors;
+    if (first_error.empty()) first_error = s.error_message();
+  }
+};
+
+// Runs `body(stream index, deadline, stats)` on `streams` threads for `seconds`.
+Stats RunFor(int streams, int seconds,
+             const std::function<void(int, Clock::time_point, Stats&)>& body, double* elapsed) {
+  std::vector<Stats> per(streams);
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::seconds(seconds);
+  for (int i = 0; i < streams; ++i) {
+    threads.emplace_back([&, i] { body(i, deadline, per[i]); });
+  }
+  for (auto& t : threads) t.join();
+  *elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  Stats all;
+  for (auto& s : per) all.Merge(std::move(s));
+  return all;
+}
+
+struct Row {
+  std::string scenario;
+  int streams = 0;
+  int batch = 0;
+  double ids_per_s = 0;
+  double batches_per_s = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+  uint64_t errors = 0;
+};
+
+Row Summarize(const std::string& scenario, int streams, int batch, Stats& s, double elapsed) {
+  Row r{
+      scenario,           streams, batch, s.items / elapsed, s.batches / elapsed, s.Percentile(0.5),
+      s.Percentile(0.99), s.errors};
+  if (!s.first_error.empty()) {
+    std::fprintf(stderr, "  %s: %llu errors, first: %s\n", scenario.c_str(),
+                 static_cast<unsigned long long>(s.errors), s.first_error.c_str());
+  }
+  return r;
+}
+
+void Print(const Row& r, const Row* transport) {
+  std::printf("%-34s %7d %6d %14.0f %12.0f %9.1f %9.1f", r.scenario.c_str(), r.streams, r.batch,
+              r.ids_per_s, r.batches_per_s, r.p50_us, r.p99_us);
+  if (transport != nullptr && transport->ids_per_s > 0) {
+    std::printf("   %5.1f%% of transport", 100.0 * r.ids_per_s / transport->ids_per_s);
+  }
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+void Authorize(grpc::ClientContext& context, const std::string& key) {
+  context.AddMetadata("authorization", "Bearer " + key);
+}
+
+// A Sample stream (real or no-op) re-opened until the deadline.
+template <typename Stub>
+void SampleStreams(Stub& stub, const v1::SampleRequest& request, const std::string& key,
+                   Clock::time_point deadline, Stats& stats) {
+  while (Clock::now() < deadline) {
+    grpc::ClientContext context;
+    Authorize(context, key);
+    auto reader = stub.Sample(&context, request);
+    v1::SampleBatch batch;
+    auto last = Clock::now();
+    bool first = true;
+    while (reader->Read(&batch)) {
+      const auto now = Clock::now();
+      if (!first) stats.latency_ns.push_back((now - last).count());
+      first = false;
+      last = now;
+      stats.items += batch.row_ids_size();
+      ++stats.batches;
+      if (now >= deadline) {
+        context.TryCancel();
+        break;
+      }
+    }
+    grpc::Status s = reader->Finish();
+    if (!s.ok() && s.error_code() != grpc::StatusCode::CANCELLED) {
+      stats.Error(s);
+      return;
+    }
+  }
+}
+
+template <typename Stub>
+void SampleWeightsCalls(Stub& stub, v1::SampleWeightsRequest request, const std::string& key,
+                        Clock::time_point deadline, Stats& stats) {
+  for (uint64_t call = 0; Clock::now() < deadline; ++call) {
+    grpc::ClientContext context;
+    Authorize(context, key);
+    request.set_seed(call);
+    v1::SampleWeightsResponse response;
+    const auto start = Clock::now();
+    grpc::Status s = stub.SampleWeights(&context, request, &response);
+    stats.latency_ns.push_back((Clock::now() - start).count());
+    if (!s.ok()) {
+      stats.Error(s);
+      return;
+    }
+    stats.items += response.slots_size();
+    ++stats.batches;
+  }
+}
+
+// One UpdatePriorities stream with up to `window` unacknowledged batches, until the deadline.
+template <typename Stub>
+void UpdateStream(Stub& stub, const std::string& store, int stream, int batch, int64_t slots,
+                  int window, const std::string& key, Clock::time_point deadline, Stats& stats) {
+  grpc::ClientContext context;
+  Authorize(context, key);
+  auto rw = stub.UpdatePriorities(&context);
+  const random::KeyedStream rng(stream, random::Stream::kSumTree);
+  std::deque<Clock::time_point> sent_at;
+  v1::UpdatePrioritiesRequest request;
+  v1::UpdatePrioritiesResponse ack;
+  int64_t sequence = 0;
+  const auto read_ack = [&] {
+    if (!rw->Read(&ack)) return false;
+    stats.latency_ns.push_back((Clock::now() - sent_at.front()).count());
+    sent_at.pop_front();
+    stats.items += batch;
+    ++stats.batches;
+    return true;
+  };
+  bool open = true;
+  while (open && Clock::now() < deadline) {
+    request.Clear();
+    if (sequence == 0) request.set_weight_store(store);
+    request.set_sequence(++sequence);
+    for (int i = 0; i < batch; ++i) {
+      const uint64_t k = static_cast<uint64_t>(sequence) * batch + i;
+      request.add_slots(static_cast<int64_t>(rng.Bounded(2 * k, slots)));
+      request.add_priorities(rng.Uniform(2 * k + 1) * 10);
+    }
+    sent_at.push_back(Clock::now());
+    if (!rw->Write(request)) break;
+    while (open && static_cast<int>(sent_at.size()) >= window) open = read_ack();
+  }
+  rw->WritesDone();
+  while (open && !sent_at.empty()) open = read_ack();
+  grpc::Status s = rw->Finish();
+  if (!s.ok()) stats.Error(s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup.
+
+std::string WriteDataset(const std::string& dir, int64_t rows) {
+  const std::string path = dir + "/load.tsv";
+  std::ofstream out(path);
+  out << "id\tw\n";
+  std::string buf;
+  for (int64_t i = 0; i < rows; ++i) {
+    absl::StrAppend(&buf, i, "\t", 1 + (i * 7919) % 1000, "\n");
+    if (buf.size() > (1 << 20)) {
+      out << buf;
+      buf.clear();
+    }
+  }
+  out << buf;
+  return path;
+}
+
+int Main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"urn_load: load generator for urnd (in-process, 127.0.0.1)"};
+  app.add_option("--seconds", flags.seconds, "seconds per scenario")->capture_default_str();
+  app.add_option("--rows", flags.rows, "rows of the weighted dataset")->capture_default_str();
+  app.add_option("--slots", flags.slots, "slots of the weight store")->capture_default_str();
+  app.add_option("--streams", flags.streams, "concurrent streams, comma-separated")
+      ->capture_default_str();
+  app.add_option("--window", flags.window, "unacknowledged update batches per stream")
+      ->capture_default_str();
+  app.add_option("--data-dir", flags.data_dir, "urnd's data directory (default: a fresh one)");
+  CLI11_PARSE(app, argc, argv);
+  std::vector<int> stream_counts;
+  for (absl::string_view s : absl::StrSplit(flags.streams, ',')) {
+    int n = 0;
+    if (!absl::SimpleAtoi(s, &n) || n < 1 || n > 256) {
+      std::fprintf(stderr, "urn_load: --streams: '%s' is not a count in 1..256\n",
+                   std::string(s).c_str());
+      return 2;
+    }
+    stream_counts.push_back(n);
+  }
+  if (flags.seconds < 1 || flags.rows < 1 || flags.slots < 1 || flags.window < 1) {
+    std::fprintf(stderr, "urn_load: --seconds, --rows, --slots and --window must be >= 1\n");
+    return 2;
+  }
+  bool own_dir = flags.data_dir.empty();
+  if (own_dir) {
+    char tmpl[] = "/tmp/urn-load-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) return 1;
+    flags.data_dir = tmpl;
+  }
+
+  spdlog::set_level(spdlog::level::warn);
+  server::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = flags.data_dir + "/data";
+  options.log_level = "warn";
+  server::UrnServer urnd(options);
+  if (absl::Status s = urnd.Start(); !s.ok()) {
+    std::fprintf(stderr, "urn_load: urnd: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  std::ifstream key_file(options.data_dir + "/admin.key");
+  std::string key;
+  std::getline(key_file, key);
+  const std::string address = absl::StrCat("127.0.0.1:", urnd.port());
+
+  NoopService noop;
+  int noop_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &noop_port);
+  builder.RegisterService(&noop);
+  std::unique_ptr<grpc::Server> noop_server = builder.BuildAndStart();
+
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  // One channel (one HTTP/2 connection) per stream, as separate training workers would have.
+  const auto channel = [&](const std::string& target) {
+    args.SetInt("urn_load_channel", static_cast<int>(Clock::now().time_since_epoch().count()));
+    return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  };
+
+  ClientOptions copts;
+  copts.server = address;
+  copts.key = key;
+  copts.timeout = std::chrono::minutes(10);
+  Client client = *Client::Connect(copts);
+  std::fprintf(stderr, "urn_load: writing and uploading a %lld-row dataset...\n",
+               static_cast<long long>(flags.rows));
+  const auto t0 = Clock::now();
+  v1::CreateDatasetHeader header;
+  header.set_name("load");
+  header.set_has_header(true);
+  header.set_format(v1::DATA_FORMAT_TSV);
+  absl::StatusOr<v1::Dataset> dataset =
+      client.CreateDataset(header, WriteDataset(flags.data_dir, flags.rows));
+  if (!dataset.ok()) {
+    std::fprintf(stderr, "urn_load: dataset: %s\n",
+                 std::string(dataset.status().message()).c_str());
+    return 1;
+  }
+  std::filesystem::remove(flags.data_dir + "/load.tsv");
+  v1::CreateWeightStoreRequest create;
+  create.set_name("load");
+  create.set_capacity(flags.slots);
+  if (absl::StatusOr<v1::WeightStore> w = client.CreateWeightStore(create); !w.ok()) {
+    std::fprintf(stderr, "urn_load: weight store: %s\n", std::string(w.status().message()).c_str());
+    return 1;
+  }
+  int64_t filled = 0;
+  absl::Status fill = client.UpdatePriorities("load", [&](v1::UpdatePrioritiesRequest* r) {
+    if (filled >= flags.slots) return false;
+    for (int i = 0; i < 65536 && filled < flags.slots; ++i, ++filled) {
+      r->add_slots(filled);
+      r->add_priorities(1 + filled % 100);
+    }
+    return true;
+  });
+  if (!fill.ok()) {
+    std::fprintf(stderr, "urn_load: fill: %s\n", std::string(fill.message()).c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "urn_load: set up in %.1f s; %d s per scenario\n",
+               std::chrono::duration<double>(Clock::now() - t0).count(), flags.seconds);
+
+  std::printf("urn_load on %u cores, %lld-row dataset, %lld-slot store, %d s per scenario\n",
+              std::thread::hardware_concurrency(), static_cast<long long>(flags.rows),
+              static_cast<long long>(flags.slots), flags.seconds);
+  std::printf("%-34s %7s %6s %14s %12s %9s %9s\n", "scenario", "streams", "batch", "ids/s",
+              "batches/s", "p50_us", "p99_us");
+  double elapsed = 0;
+
+  // Sample: weighted draws with replacement over the whole dataset, streamed.
+  for (int batch : {1024, 256}) {
+    for (int streams : stream_counts) {
+      v1::SampleRequest request;
+      request.set_dataset("load");
+      request.mutable_weighted()->set_weight_column("w");
+      request.mutable_weighted()->set_replace(true);
+      request.set_n(flags.rows);
+      request.set_batch_size(batch);
+      Stats t = RunFor(
+          streams, flags.seconds,
+          [&](int, Clock::time_point deadline, Stats& st) {
+            auto stub =
+                bench::NoopTransport::NewStub(channel(absl::StrCat("127.0.0.1:", noop_port)));
+            SampleStreams(*stub, request, key, deadline, st);
+          },
+          &elapsed);
+      Row transport = Summarize("transport  Sample (no-op)", streams, batch, t, elapsed);
+      Stats u = RunFor(
+          streams, flags.seconds,
+          [&](int i, Clock::time_point deadline, Stats& st) {
+            auto stub = v1::Sampling::NewStub(channel(address));
+            v1::SampleRequest r = request;
+            r.set_seed(1000 + i);
+            SampleStreams(*stub, r, key, deadline, st);
+          },
+          &elapsed);
+      Print(transport, nullptr);
+      Print(Summarize("urnd       Sample weighted", streams, batch, u, elapsed), &transport);
+    }
+  }
+
+  // SampleWeights: prioritized-replay batches of 256.
+  for (int streams : stream_counts) {
+    v1::SampleWeightsRequest request;
+    request.set_weight_store("load");
+    request.set_batch_size(256);
+    request.set_beta(0.4);
+    Stats t = RunFor(
+        streams, flags.seconds,
+        [&](int, Clock::time_point deadline, Stats& st) {
+          auto stub = bench::NoopTransport::NewStub(channel(absl::StrCat("127.0.0.1:", noop_port)));
+          SampleWeightsCalls(*stub, request, key, deadline, st);
+        },
+        &elapsed);
+    Row transport = Summarize("transport  SampleWeights (no-op)", streams, 256, t, elapsed);
+    Stats u = RunFor(
+        streams, flags.seconds,
+        [&](int, Clock::time_point deadline, Stats& st) {
+          auto stub = v1::WeightStores::NewStub(channel(address));
+          SampleWeightsCalls(*stub, request, key, deadline, st);
+        },
+        &elapsed);
+    Print(transport, nullptr);
+    Print(Summarize("urnd       SampleWeights", streams, 256, u, elapsed), &transport);
+  }
+
+  // UpdatePriorities: batches of 1024 random slots; ids/s = acknowledged (durable) updates/s.
+  for (int streams : stream_counts) {
+    const int batch = 1024;
+    Stats t = RunFor(
+        streams, flags.seconds,
+        [&](int i, Clock::time_point deadline, Stats& st) {
+          auto stub = bench::NoopTransport::NewStub(channel(absl::StrCat("127.0.0.1:", noop_port)));
+          UpdateStream(*stub, "load", i, batch, flags.slots, flags.window, key, deadline, st);
+        },
+        &elapsed);
+    Row transport = Summarize("transport  UpdatePriorities (no-op)", streams, batch, t, elapsed);
+    Stats u = RunFor(
+        streams, flags.seconds,
+        [&](int i, Clock::time_point deadline, Stats& st) {
+          auto stub = v1::WeightStores::NewStub(channel(address));
+          UpdateStream(*stub, "load", i, batch, flags.slots, flags.window, key, deadline, st);
+        },
+        &elapsed);
+    Print(transport, nullptr);
+    Print(Summarize("urnd       UpdatePriorities acked", streams, batch, u, elapsed), &transport);
+  }
+
+  noop_server->Shutdown(std::chrono::system_clock::now());
+  urnd.Shutdown(std::chrono::milliseconds(0));
+  urnd.Wait();
+  if (own_dir) std::filesystem::remove_all(flags.data_dir);
+  return 0;
+}
+
+}  // namespace
+}  // namespace urn::load
+
+int main(int argc, char** argv) { return urn::load::Main(argc, argv); }
