@@ -152,6 +152,12 @@ absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::st
     stores_.erase(it);
   }
   const std::string& id = hosted->record.id();
+  // Streams still holding the store get FAILED_PRECONDITION from now on, and nothing they
+  // write can land after the erase.
+  if (hosted->durable) {
+    hosted->durable->Close(
+        absl::FailedPreconditionError(absl::StrCat("weight store '", name, "' was deleted")));
+  }
   if (absl::Status s = storage::DurableWeightStore::Erase(db_, id); !s.ok()) return s;
   return db_->Delete(TombstoneKey(id));
 }

@@ -154,8 +154,15 @@ absl::Status DurableWeightStore::Erase(MetadataStore* db, const std::string& id)
 
 absl::Status DurableWeightStore::CheckWritable() const {
   if (broken_.ok()) return absl::OkStatus();
+  if (absl::IsFailedPrecondition(broken_)) return broken_;  // closed on purpose
   return absl::UnavailableError(absl::StrCat(
       "weight store refuses writes after a failed log write: ", std::string(broken_.message())));
+}
+
+void DurableWeightStore::Close(const absl::Status& why) {
+  absl::MutexLock snapshot_lock(&snapshot_mu_);  // waits for a snapshot in progress
+  absl::MutexLock lock(&log_mu_);
+  broken_ = absl::FailedPreconditionError(std::string(why.message()));
 }
 
 absl::Status DurableWeightStore::Append(const WeightStore::Change& change) {

@@ -80,6 +80,10 @@ class DurableWeightStore {
   absl::Status UpdateSlots(absl::Span<const uint64_t> slots, absl::Span<const double> priorities);
   absl::Status UpdateKeys(absl::Span<const std::string> keys, absl::Span<const double> priorities);
 
+  // Refuses every later mutation and snapshot with `why` (e.g. the store is being deleted), after
+  // any mutation in progress has been logged.
+  void Close(const absl::Status& why);
+
   // Writes a snapshot and truncates the log before it (see above).
   absl::Status Snapshot();
   // Bytes appended to the log since the last snapshot.

@@ -213,6 +213,20 @@ TEST(DurableWeightStoreTest, EraseRemovesEveryRecordOfTheStoreOnly) {
   EXPECT_EQ((*b)->LogPosition(), 10u);
 }
 
+TEST(DurableWeightStoreTest, AClosedStoreRefusesWritesAndSnapshots) {
+  testing::TempDir dir;
+  auto db = *MetadataStore::Open(dir.Join("db"));
+  auto durable = *DurableWeightStore::Create(db.get(), "c", Options(10), {});
+  ASSERT_TRUE(durable->UpdateSlots({1}, {3}).ok());
+  durable->Close(absl::FailedPreconditionError("weight store 'c' was deleted"));
+  absl::Status s = durable->UpdateSlots({2}, {1});
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "weight store 'c' was deleted");
+  EXPECT_EQ(durable->Insert({"k"}, {}).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(durable->Snapshot().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(durable->LogPosition(), 1u);
+}
+
 TEST(DurableWeightStoreTest, InvalidBatchesChangeNothingAndLogNothing) {
   testing::TempDir dir;
   auto db = *MetadataStore::Open(dir.Join("db"));
