@@ -71,8 +71,7 @@ absl::Status EnsureAdmin(storage::MetadataStore& store, const std::string& data_
     if (absl::Status s = WriteSecretFile(key_path, key->ToString() + "\n"); !s.ok()) return s;
   }
 
-  if (absl::Status s = CreateUser(store, kAdminUser, "enterprise", /*admin=*/true, *key);
-      !s.ok()) {
+  if (absl::Status s = CreateUser(store, kAdminUser, "enterprise", /*admin=*/true, *key); !s.ok()) {
     return s;
   }
   if (admin_key_file.empty()) {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "names.h"
 
 namespace urn::server {
 namespace {
@@ -24,31 +25,7 @@ std::string ChunkKey(const std::string& upload_id, int64_t n) {
   return absl::StrFormat("dsdata/%s/%08d", upload_id, n);
 }
 
-std::string NewUploadId() {
-  static std::atomic<uint64_t> counter{0};
-  const uint64_t now =
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count());
-  return absl::StrFormat("%016x%08x", now, counter.fetch_add(1));
-}
-
 }  // namespace
-
-absl::Status CheckResourceName(const std::string& field, const std::string& name) {
-  if (name.empty() || name.size() > 128) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must be 1 to 128 characters"));
-  }
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '.' || c == '-';
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": '", name, "' may only use letters, digits, '_', '.' and '-'"));
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<table::ReadOptions> DatasetRegistry::ReadOptionsOf(
     const internal::DatasetRecord& r) {
@@ -157,7 +134,7 @@ absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> DatasetRegistry::StartU
   if (absl::Status s = CheckResourceName("header.name", record.name()); !s.ok()) return s;
   absl::StatusOr<table::ReadOptions> options = ReadOptionsOf(record);
   if (!options.ok()) return options.status();
-  record.set_upload_id(NewUploadId());
+  record.set_upload_id(NewUniqueId());
   record.set_chunks(0);
   record.set_bytes(0);
   record.set_created_unix(std::chrono::duration_cast<std::chrono::seconds>(

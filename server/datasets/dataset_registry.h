@@ -35,8 +35,6 @@ struct DatasetEntry {
   std::shared_ptr<const table::Table> table;
 };
 
-// Validates a dataset or weight-store name: [A-Za-z0-9_.-], 1 to 128 characters.
-absl::Status CheckResourceName(const std::string& field, const std::string& name);
 
 class DatasetRegistry {
  public:

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "names.h"
 
 namespace urn::server {
 namespace {
@@ -15,15 +16,6 @@ std::string RecordKey(const std::string& owner, const std::string& name) {
   return absl::StrCat("wstore/", owner, "/", name);
 }
 std::string TombstoneKey(const std::string& id) { return absl::StrCat("wtomb/", id); }
-
-std::string NewStoreId() {
-  static std::atomic<uint64_t> counter{0};
-  const uint64_t now =
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count());
-  return absl::StrFormat("%016x%08x", now, counter.fetch_add(1));
-}
 
 }  // namespace
 
@@ -80,7 +72,7 @@ absl::Status WeightStoreRegistry::Load() {
 
 absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Create(
     internal::WeightStoreRecord record) {
-  record.set_id(NewStoreId());
+  record.set_id(NewUniqueId());
   record.set_created_unix(std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count());

@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "call_auth.h"
-#include "datasets/dataset_registry.h"
+#include "names.h"
 
 namespace urn::server {
 namespace {
