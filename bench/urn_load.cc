@@ -10,6 +10,8 @@
 //
 // Latency: for a stream, the time between consecutive batches at the client; for SampleWeights,
 // the call; for UpdatePriorities, from sending a batch to its acknowledgement (a durable write).
+// Sample and SampleWeights clients use gRPC's callback API (no thread per stream, as an
+// asynchronous data loader would); UpdatePriorities clients are one thread per stream.
 // Everything runs on 127.0.0.1 and stops by itself.
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
@@ -250,56 +252,141 @@ void Authorize(grpc::ClientContext& context, const std::string& key) {
   context.AddMetadata("authorization", "Bearer " + key);
 }
 
-// A Sample stream (real or no-op) re-opened until the deadline.
-template <typename Stub>
-void SampleStreams(Stub& stub, const v1::SampleRequest& request, const std::string& key,
-                   Clock::time_point deadline, Stats& stats) {
-  while (Clock::now() < deadline) {
-    grpc::ClientContext context;
-    Authorize(context, key);
-    auto reader = stub.Sample(&context, request);
-    v1::SampleBatch batch;
-    auto last = Clock::now();
-    bool first = true;
-    while (reader->Read(&batch)) {
-      const auto now = Clock::now();
-      if (!first) stats.latency_ns.push_back((now - last).count());
-      first = false;
-      last = now;
-      stats.items += batch.row_ids_size();
-      ++stats.batches;
-      if (now >= deadline) {
-        context.TryCancel();
-        break;
-      }
-    }
-    grpc::Status s = reader->Finish();
-    if (!s.ok() && s.error_code() != grpc::StatusCode::CANCELLED) {
-      stats.Error(s);
-      return;
-    }
+// Runs `start(stream index, deadline, stats, done)` for `streams` callback-driven streams; each
+// calls `done` once when it has stopped. No thread per stream: gRPC's callback API drives them,
+// as an asynchronous training client would.
+Stats RunCallbacks(
+    int streams, int seconds,
+    const std::function<void(int, Clock::time_point, Stats*, std::function<void()>)>& start,
+    double* elapsed) {
+  std::vector<Stats> per(streams);
+  absl::Mutex mu;
+  int running = streams;
+  const auto begin = Clock::now();
+  const auto deadline = begin + std::chrono::seconds(seconds);
+  for (int i = 0; i < streams; ++i) {
+    start(i, deadline, &per[i], [&] {
+      absl::MutexLock lock(&mu);
+      --running;
+    });
   }
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](int* r) { return *r == 0; }, &running));
+  }
+  *elapsed = std::chrono::duration<double>(Clock::now() - begin).count();
+  Stats all;
+  for (auto& st : per) all.Merge(std::move(st));
+  return all;
 }
 
+// One Sample stream read through the callback API; reopened while time is left.
 template <typename Stub>
-void SampleWeightsCalls(Stub& stub, v1::SampleWeightsRequest request, const std::string& key,
-                        Clock::time_point deadline, Stats& stats) {
-  for (uint64_t call = 0; Clock::now() < deadline; ++call) {
-    grpc::ClientContext context;
-    Authorize(context, key);
-    request.set_seed(call);
-    v1::SampleWeightsResponse response;
-    const auto start = Clock::now();
-    grpc::Status s = stub.SampleWeights(&context, request, &response);
-    stats.latency_ns.push_back((Clock::now() - start).count());
-    if (!s.ok()) {
-      stats.Error(s);
+class SampleReader final : public grpc::ClientReadReactor<v1::SampleBatch> {
+ public:
+  SampleReader(Stub* stub, const v1::SampleRequest& request, const std::string& key,
+               Clock::time_point deadline, Stats* stats, std::function<void()> done)
+      : stub_(stub),
+        request_(request),
+        key_(key),
+        deadline_(deadline),
+        stats_(stats),
+        done_(std::move(done)) {
+    Authorize(context_, key_);
+    stub_->async()->Sample(&context_, &request_, this);
+    StartRead(&batch_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    const auto now = Clock::now();
+    if (!first_) stats_->latency_ns.push_back((now - last_).count());
+    first_ = false;
+    last_ = now;
+    stats_->items += batch_.row_ids_size();
+    ++stats_->batches;
+    if (now >= deadline_) {
+      context_.TryCancel();
       return;
     }
-    stats.items += response.slots_size();
-    ++stats.batches;
+    StartRead(&batch_);
   }
-}
+  void OnDone(const grpc::Status& s) override {
+    if (!s.ok() && s.error_code() != grpc::StatusCode::CANCELLED) {
+      stats_->Error(s);
+    } else if (Clock::now() < deadline_) {
+      new SampleReader(stub_, request_, key_, deadline_, stats_, std::move(done_));
+      delete this;
+      return;
+    }
+    done_();
+    delete this;
+  }
+
+ private:
+  Stub* const stub_;
+  const v1::SampleRequest request_;
+  const std::string key_;
+  const Clock::time_point deadline_;
+  Stats* const stats_;
+  std::function<void()> done_;
+  grpc::ClientContext context_;
+  v1::SampleBatch batch_;
+  bool first_ = true;
+  Clock::time_point last_;
+};
+
+// Back-to-back SampleWeights calls through the callback API until the deadline.
+template <typename Stub>
+class WeightsCaller {
+ public:
+  WeightsCaller(Stub* stub, const v1::SampleWeightsRequest& request, const std::string& key,
+                Clock::time_point deadline, Stats* stats, std::function<void()> done)
+      : stub_(stub),
+        request_(request),
+        key_(key),
+        deadline_(deadline),
+        stats_(stats),
+        done_(std::move(done)) {
+    Call();
+  }
+
+ private:
+  void Call() {
+    context_ = std::make_unique<grpc::ClientContext>();
+    Authorize(*context_, key_);
+    request_.set_seed(++calls_);
+    response_.Clear();
+    start_ = Clock::now();
+    stub_->async()->SampleWeights(context_.get(), &request_, &response_,
+                                  [this](grpc::Status s) { Done(s); });
+  }
+  void Done(const grpc::Status& s) {
+    stats_->latency_ns.push_back((Clock::now() - start_).count());
+    if (!s.ok()) {
+      stats_->Error(s);
+    } else {
+      stats_->items += response_.slots_size();
+      ++stats_->batches;
+      if (Clock::now() < deadline_) return Call();
+    }
+    std::function<void()> done = std::move(done_);
+    delete this;
+    done();
+  }
+
+  Stub* const stub_;
+  v1::SampleWeightsRequest request_;
+  const std::string key_;
+  const Clock::time_point deadline_;
+  Stats* const stats_;
+  std::function<void()> done_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  v1::SampleWeightsResponse response_;
+  Clock::time_point start_;
+  uint64_t calls_ = 0;
+};
 
 // One UpdatePriorities stream with up to `window` unacknowledged batches, until the deadline.
 template <typename Stub>
@@ -474,6 +561,7 @@ int Main(int argc, char** argv) {
   double elapsed = 0;
 
   // Sample: weighted draws with replacement over the whole dataset, streamed.
+  const std::string noop_address = absl::StrCat("127.0.0.1:", noop_port);
   for (int batch : {1024, 256}) {
     for (int streams : stream_counts) {
       v1::SampleRequest request;
@@ -482,22 +570,27 @@ int Main(int argc, char** argv) {
       request.mutable_weighted()->set_replace(true);
       request.set_n(flags.rows);
       request.set_batch_size(batch);
-      Stats t = RunFor(
+      std::vector<std::unique_ptr<bench::NoopTransport::Stub>> noop_stubs;
+      std::vector<std::unique_ptr<v1::Sampling::Stub>> stubs;
+      for (int i = 0; i < streams; ++i) {
+        noop_stubs.push_back(bench::NoopTransport::NewStub(channel(noop_address)));
+        stubs.push_back(v1::Sampling::NewStub(channel(address)));
+      }
+      Stats t = RunCallbacks(
           streams, flags.seconds,
-          [&](int, Clock::time_point deadline, Stats& st) {
-            auto stub =
-                bench::NoopTransport::NewStub(channel(absl::StrCat("127.0.0.1:", noop_port)));
-            SampleStreams(*stub, request, key, deadline, st);
+          [&](int i, Clock::time_point deadline, Stats* st, std::function<void()> done) {
+            new SampleReader<bench::NoopTransport::Stub>(noop_stubs[i].get(), request, key,
+                                                         deadline, st, std::move(done));
           },
           &elapsed);
       Row transport = Summarize("transport  Sample (no-op)", streams, batch, t, elapsed);
-      Stats u = RunFor(
+      Stats u = RunCallbacks(
           streams, flags.seconds,
-          [&](int i, Clock::time_point deadline, Stats& st) {
-            auto stub = v1::Sampling::NewStub(channel(address));
+          [&](int i, Clock::time_point deadline, Stats* st, std::function<void()> done) {
             v1::SampleRequest r = request;
             r.set_seed(1000 + i);
-            SampleStreams(*stub, r, key, deadline, st);
+            new SampleReader<v1::Sampling::Stub>(stubs[i].get(), r, key, deadline, st,
+                                                 std::move(done));
           },
           &elapsed);
       Print(transport, nullptr);
@@ -505,25 +598,31 @@ int Main(int argc, char** argv) {
     }
   }
 
-  // SampleWeights: prioritized-replay batches of 256.
+  // SampleWeights: prioritized-replay batches of 256, back to back on each stream.
   for (int streams : stream_counts) {
     v1::SampleWeightsRequest request;
     request.set_weight_store("load");
     request.set_batch_size(256);
     request.set_beta(0.4);
-    Stats t = RunFor(
+    std::vector<std::unique_ptr<bench::NoopTransport::Stub>> noop_stubs;
+    std::vector<std::unique_ptr<v1::WeightStores::Stub>> stubs;
+    for (int i = 0; i < streams; ++i) {
+      noop_stubs.push_back(bench::NoopTransport::NewStub(channel(noop_address)));
+      stubs.push_back(v1::WeightStores::NewStub(channel(address)));
+    }
+    Stats t = RunCallbacks(
         streams, flags.seconds,
-        [&](int, Clock::time_point deadline, Stats& st) {
-          auto stub = bench::NoopTransport::NewStub(channel(absl::StrCat("127.0.0.1:", noop_port)));
-          SampleWeightsCalls(*stub, request, key, deadline, st);
+        [&](int i, Clock::time_point deadline, Stats* st, std::function<void()> done) {
+          new WeightsCaller<bench::NoopTransport::Stub>(noop_stubs[i].get(), request, key, deadline,
+                                                        st, std::move(done));
         },
         &elapsed);
     Row transport = Summarize("transport  SampleWeights (no-op)", streams, 256, t, elapsed);
-    Stats u = RunFor(
+    Stats u = RunCallbacks(
         streams, flags.seconds,
-        [&](int, Clock::time_point deadline, Stats& st) {
-          auto stub = v1::WeightStores::NewStub(channel(address));
-          SampleWeightsCalls(*stub, request, key, deadline, st);
+        [&](int i, Clock::time_point deadline, Stats* st, std::function<void()> done) {
+          new WeightsCaller<v1::WeightStores::Stub>(stubs[i].get(), request, key, deadline, st,
+                                                    std::move(done));
         },
         &elapsed);
     Print(transport, nullptr);
