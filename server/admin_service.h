@@ -3,6 +3,7 @@
 #define URN_SERVER_ADMIN_SERVICE_H_
 
 #include "auth/authenticator.h"
+#include "call_auth.h"
 #include "storage/metadata_store.h"
 #include "urn/v1/admin.grpc.pb.h"
 
@@ -11,14 +12,16 @@ namespace urn::server {
 class AdminService final : public v1::Admin::CallbackService {
  public:
   // REQUIRES: both outlive the service.
-  AdminService(auth::Authenticator* authenticator, storage::MetadataStore* store)
-      : authenticator_(authenticator), store_(store) {}
+  AdminService(const CallGate* gate, auth::Authenticator* authenticator,
+               storage::MetadataStore* store)
+      : gate_(gate), authenticator_(authenticator), store_(store) {}
 
   grpc::ServerUnaryReactor* CreateUser(grpc::CallbackServerContext* context,
                                        const v1::CreateUserRequest* request,
                                        v1::CreateUserResponse* response) override;
 
  private:
+  const CallGate* const gate_;
   auth::Authenticator* const authenticator_;
   storage::MetadataStore* const store_;
 };

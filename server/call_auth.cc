@@ -1,6 +1,9 @@
 #include "call_auth.h"
 
+#include <optional>
 #include <string>
+
+#include "status_details.h"
 
 namespace urn::server {
 
@@ -14,8 +17,20 @@ absl::StatusOr<auth::Principal> Authorize(const auth::Authenticator& authenticat
   return authenticator.Authenticate(value);
 }
 
+absl::StatusOr<auth::Principal> CallGate::Enter(const grpc::ServerContextBase& context,
+                                                std::string_view feature) const {
+  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, context);
+  if (!who.ok()) return who;
+  if (absl::Status s = admission_->Admit(*who, feature); !s.ok()) return s;
+  return who;
+}
+
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
+  if (std::optional<std::string> details = StatusDetails(status)) {
+    return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+                        *details);
+  }
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 

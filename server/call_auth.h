@@ -1,5 +1,7 @@
-// The one place where a gRPC call meets authentication: every handler calls Authorize() first
-// and returns its error unchanged when it fails, before reading anything else of the request.
+// The one place where a gRPC call meets authentication and its plan: every handler calls
+// CallGate::Enter() first and returns its error unchanged when it fails, before reading anything
+// else of the request. Enter() authenticates (UNAUTHENTICATED) and then admits the call
+// (feature in plan, request rate; see auth/admission.h).
 #ifndef URN_SERVER_CALL_AUTH_H_
 #define URN_SERVER_CALL_AUTH_H_
 
@@ -7,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "auth/admission.h"
 #include "auth/authenticator.h"
 
 namespace urn::server {
@@ -14,6 +17,24 @@ namespace urn::server {
 // The principal of `context`'s call, from its `authorization` metadata.
 absl::StatusOr<auth::Principal> Authorize(const auth::Authenticator& authenticator,
                                           const grpc::ServerContextBase& context);
+
+class CallGate {
+ public:
+  // REQUIRES: both outlive the gate.
+  CallGate(const auth::Authenticator* authenticator, auth::Admission* admission)
+      : authenticator_(authenticator), admission_(admission) {}
+
+  // Authenticates the call, then admits it: `feature` ("" when none is needed) must be in the
+  // caller's plan, and the caller's request rate must have a token left.
+  absl::StatusOr<auth::Principal> Enter(const grpc::ServerContextBase& context,
+                                        std::string_view feature) const;
+
+  auth::Admission& admission() const { return *admission_; }
+
+ private:
+  const auth::Authenticator* const authenticator_;
+  auth::Admission* const admission_;
+};
 
 // The gRPC status for an absl::Status (same code and message).
 grpc::Status ToGrpc(const absl::Status& status);

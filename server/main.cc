@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      spdlog::info("SIGHUP: configuration reload");
+      spdlog::info("SIGHUP: reloading the plans");
+      server.ReloadPlans();
       continue;
     }
     spdlog::info("{} received: shutting down (grace {:.1f}s)",

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "auth/plans.h"
 
 namespace urn::server {
 namespace {
@@ -169,6 +170,9 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   }
 
   if (absl::Status s = CheckListen(opts.listen); !s.ok()) return s;
+  if (absl::StatusOr<auth::Plans> plans = auth::LoadPlans(opts.config); !plans.ok()) {
+    return plans.status();
+  }
   if (!LogLevels().count(opts.log_level)) {
     return absl::InvalidArgumentError(absl::StrCat("--log-level: '", opts.log_level,
                                                    "' is not one of trace, debug, info, warn, "

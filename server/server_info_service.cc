@@ -4,14 +4,14 @@
 
 namespace urn::server {
 
-ServerInfoService::ServerInfoService(const auth::Authenticator* authenticator, bool tls)
-    : authenticator_(authenticator), tls_(tls), started_(std::chrono::steady_clock::now()) {}
+ServerInfoService::ServerInfoService(const CallGate* gate, bool tls)
+    : gate_(gate), tls_(tls), started_(std::chrono::steady_clock::now()) {}
 
 grpc::ServerUnaryReactor* ServerInfoService::GetServerInfo(grpc::CallbackServerContext* context,
                                                            const v1::GetServerInfoRequest*,
                                                            v1::GetServerInfoResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context); !who.ok()) {
+  if (absl::StatusOr<auth::Principal> who = gate_->Enter(*context, ""); !who.ok()) {
     reactor->Finish(ToGrpc(who.status()));
     return reactor;
   }

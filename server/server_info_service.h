@@ -4,22 +4,22 @@
 
 #include <chrono>
 
-#include "auth/authenticator.h"
+#include "call_auth.h"
 #include "urn/v1/server_info.grpc.pb.h"
 
 namespace urn::server {
 
 class ServerInfoService final : public v1::ServerInfo::CallbackService {
  public:
-  // REQUIRES: `authenticator` outlives the service.
-  ServerInfoService(const auth::Authenticator* authenticator, bool tls);
+  // REQUIRES: `gate` outlives the service.
+  ServerInfoService(const CallGate* gate, bool tls);
 
   grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
                                           const v1::GetServerInfoRequest* request,
                                           v1::GetServerInfoResponse* response) override;
 
  private:
-  const auth::Authenticator* const authenticator_;
+  const CallGate* const gate_;
   const bool tls_;
   const std::chrono::steady_clock::time_point started_;
 };

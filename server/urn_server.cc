@@ -29,6 +29,14 @@ absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string&
   return buf.str();
 }
 
+// The config file's modification time in nanoseconds (0 when there is none).
+int64_t ConfigMtime(const std::string& path) {
+  if (path.empty()) return 0;
+  std::error_code ec;
+  const auto t = std::filesystem::last_write_time(path, ec);
+  return ec ? 0 : static_cast<int64_t>(t.time_since_epoch().count());
+}
+
 }  // namespace
 
 UrnServer::UrnServer(ServerOptions options) : options_(std::move(options)) {}
@@ -51,7 +59,26 @@ void UrnServer::Maintain() {
     }
     weight_stores_->SnapshotDue();
     maintenance_mu_.Lock();
+    if (const int64_t mtime = ConfigMtime(options_.config); mtime != config_mtime_) {
+      config_mtime_ = mtime;
+      maintenance_mu_.Unlock();
+      ReloadPlans();
+      maintenance_mu_.Lock();
+    }
   }
+}
+
+void UrnServer::ReloadPlans() {
+  if (options_.config.empty() || !admission_) return;
+  absl::StatusOr<auth::Plans> plans = auth::LoadPlans(options_.config);
+  if (!plans.ok()) {
+    spdlog::error("plans not reloaded, the current ones stay: {}",
+                  std::string(plans.status().message()));
+    return;
+  }
+  const size_t count = plans->size();
+  admission_->SetPlans(*std::move(plans));
+  spdlog::info("plans reloaded from {}: {} plans", options_.config, count);
 }
 
 void UrnServer::StopMaintenance() {
@@ -97,6 +124,14 @@ absl::Status UrnServer::PrepareDataDir() {
   }
   authenticator_ = std::make_unique<auth::Authenticator>(metadata_.get());
   if (absl::Status s = authenticator_->Invalidate(); !s.ok()) return s;
+  absl::StatusOr<auth::Plans> plans = auth::LoadPlans(options_.config);
+  if (!plans.ok()) return plans.status();
+  admission_ = std::make_unique<auth::Admission>(metadata_.get(), *std::move(plans));
+  gate_ = std::make_unique<CallGate>(authenticator_.get(), admission_.get());
+  {
+    absl::MutexLock lock(&maintenance_mu_);
+    config_mtime_ = ConfigMtime(options_.config);
+  }
   datasets_ = std::make_unique<DatasetRegistry>(metadata_.get());
   if (absl::Status s = datasets_->Load(); !s.ok()) return s;
   weight_stores_ = std::make_unique<WeightStoreRegistry>(
@@ -131,13 +166,14 @@ absl::Status UrnServer::Start() {
   // gRPC sets SO_REUSEPORT by default, which would let a second urnd share a busy port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options_.listen, creds, &port_);
-  services_.push_back(std::make_unique<ServerInfoService>(authenticator_.get(), tls));
-  services_.push_back(std::make_unique<DatasetsService>(authenticator_.get(), datasets_.get()));
-  services_.push_back(std::make_unique<SamplingService>(authenticator_.get(), datasets_.get(),
+  services_.push_back(std::make_unique<ServerInfoService>(gate_.get(), tls));
+  services_.push_back(std::make_unique<DatasetsService>(gate_.get(), datasets_.get()));
+  services_.push_back(std::make_unique<SamplingService>(gate_.get(), datasets_.get(),
                                                         /*threads=*/2));
-  services_.push_back(std::make_unique<AdminService>(authenticator_.get(), metadata_.get()));
-  services_.push_back(std::make_unique<WeightStoresService>(
-      authenticator_.get(), weight_stores_.get(), options_.max_store_slots));
+  services_.push_back(
+      std::make_unique<AdminService>(gate_.get(), authenticator_.get(), metadata_.get()));
+  services_.push_back(std::make_unique<WeightStoresService>(gate_.get(), weight_stores_.get(),
+                                                            options_.max_store_slots));
   for (auto& service : services_) builder.RegisterService(service.get());
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || port_ == 0) {

@@ -18,7 +18,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "auth/admission.h"
 #include "auth/authenticator.h"
+#include "call_auth.h"
 #include "datasets/dataset_registry.h"
 #include "options.h"
 #include "storage/metadata_store.h"
@@ -45,6 +47,10 @@ class UrnServer {
   // cancels the rest. Safe to call once from any thread.
   void Shutdown(std::chrono::milliseconds grace);
 
+  // Reads the plans from --config again (SIGHUP, or the file changed); on error keeps the
+  // current plans and logs why.
+  void ReloadPlans();
+
   // Blocks until the server has shut down.
   void Wait();
 
@@ -56,6 +62,9 @@ class UrnServer {
   const ServerOptions options_;
   std::unique_ptr<storage::MetadataStore> metadata_;
   std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<auth::Admission> admission_;
+  std::unique_ptr<CallGate> gate_;
+  int64_t config_mtime_ ABSL_GUARDED_BY(maintenance_mu_) = 0;
   std::unique_ptr<DatasetRegistry> datasets_;
   std::unique_ptr<WeightStoreRegistry> weight_stores_;
   absl::Mutex maintenance_mu_;

@@ -35,7 +35,6 @@ struct DatasetEntry {
   std::shared_ptr<const table::Table> table;
 };
 
-
 class DatasetRegistry {
  public:
   // REQUIRES: `store` outlives the registry.

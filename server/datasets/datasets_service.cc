@@ -37,8 +37,9 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl:
 // CreateDataset: the header, then chunks parsed and persisted as they arrive.
 class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequest> {
  public:
-  CreateReactor(DatasetRegistry* registry, auth::Principal who, v1::Dataset* response)
-      : registry_(registry), who_(std::move(who)), response_(response) {
+  CreateReactor(DatasetRegistry* registry, const auth::Admission* admission, auth::Principal who,
+                v1::Dataset* response)
+      : registry_(registry), admission_(admission), who_(std::move(who)), response_(response) {
     StartRead(&request_);
   }
 
@@ -48,6 +49,12 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
       absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry = upload_->Commit();
       upload_.reset();
       if (!entry.ok()) return Fail(entry.status());
+      if (absl::Status s =
+              admission_->CheckLimit(who_, "rows_per_dataset", (*entry)->table->num_rows());
+          !s.ok()) {
+        (void)registry_->Delete(who_.user, (*entry)->record.name());
+        return Fail(s);
+      }
       DescribeDataset(**entry, response_);
       return Finish(grpc::Status::OK);
     }
@@ -62,6 +69,12 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
   absl::Status Handle() {
     if (request_.has_header()) {
       if (upload_) return absl::InvalidArgumentError("header: sent twice");
+      if (absl::Status s = admission_->CheckLimit(
+              who_, "datasets",
+              static_cast<int64_t>(registry_->List(who_.user, who_.user, "", 1 << 20).size()) + 1);
+          !s.ok()) {
+        return s;
+      }
       const v1::CreateDatasetHeader& h = request_.header();
       internal::DatasetRecord record;
       record.set_owner(who_.user);
@@ -92,6 +105,7 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
   }
 
   DatasetRegistry* const registry_;
+  const auth::Admission* const admission_;
   const auth::Principal who_;
   v1::Dataset* const response_;
   v1::CreateDatasetRequest request_;
@@ -128,15 +142,15 @@ void DescribeDataset(const DatasetEntry& entry, v1::Dataset* out) {
 
 grpc::ServerReadReactor<v1::CreateDatasetRequest>* DatasetsService::CreateDataset(
     grpc::CallbackServerContext* context, v1::Dataset* response) {
-  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
   if (!who.ok()) return new RejectReactor(who.status());
-  return new CreateReactor(registry_, *std::move(who), response);
+  return new CreateReactor(registry_, &gate_->admission(), *std::move(who), response);
 }
 
 grpc::ServerUnaryReactor* DatasetsService::GetDataset(grpc::CallbackServerContext* context,
                                                       const v1::GetDatasetRequest* request,
                                                       v1::Dataset* response) {
-  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
   if (!who.ok()) return Done(context, who.status());
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> e =
       registry_->Get(who->user, request->name());
@@ -148,7 +162,7 @@ grpc::ServerUnaryReactor* DatasetsService::GetDataset(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* DatasetsService::ListDatasets(grpc::CallbackServerContext* context,
                                                         const v1::ListDatasetsRequest* request,
                                                         v1::ListDatasetsResponse* response) {
-  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
   if (!who.ok()) return Done(context, who.status());
   if (request->page_size() < 0 || request->page_size() > 1000) {
     return Done(context, absl::InvalidArgumentError("page_size: must be between 0 and 1000"));
@@ -181,7 +195,7 @@ grpc::ServerUnaryReactor* DatasetsService::ListDatasets(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* DatasetsService::DeleteDataset(grpc::CallbackServerContext* context,
                                                          const v1::DeleteDatasetRequest* request,
                                                          v1::DeleteDatasetResponse*) {
-  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
   if (!who.ok()) return Done(context, who.status());
   return Done(context, registry_->Delete(who->user, request->name()));
 }

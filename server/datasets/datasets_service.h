@@ -4,7 +4,7 @@
 #ifndef URN_SERVER_DATASETS_DATASETS_SERVICE_H_
 #define URN_SERVER_DATASETS_DATASETS_SERVICE_H_
 
-#include "auth/authenticator.h"
+#include "call_auth.h"
 #include "datasets/dataset_registry.h"
 #include "urn/v1/datasets.grpc.pb.h"
 
@@ -19,8 +19,8 @@ class DatasetsService final : public v1::Datasets::CallbackService {
   static constexpr size_t kMaxChunkBytes = 1 << 20;
 
   // REQUIRES: both outlive the service.
-  DatasetsService(const auth::Authenticator* authenticator, DatasetRegistry* registry)
-      : authenticator_(authenticator), registry_(registry) {}
+  DatasetsService(const CallGate* gate, DatasetRegistry* registry)
+      : gate_(gate), registry_(registry) {}
 
   grpc::ServerReadReactor<v1::CreateDatasetRequest>* CreateDataset(
       grpc::CallbackServerContext* context, v1::Dataset* response) override;
@@ -35,7 +35,7 @@ class DatasetsService final : public v1::Datasets::CallbackService {
                                           v1::DeleteDatasetResponse* response) override;
 
  private:
-  const auth::Authenticator* const authenticator_;
+  const CallGate* const gate_;
   DatasetRegistry* const registry_;
 };
 

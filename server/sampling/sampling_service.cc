@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,9 +71,15 @@ void FillColumn(const table::Table& t, int col, const uint64_t* rows, size_t n,
 
 // A server stream that writes one batch at a time: Next() writes the next batch or finishes,
 // and runs again only when gRPC has taken the previous one (backpressure).
+// Every batch is charged to the caller's daily rows before it is sent: when fewer rows are
+// left than the batch holds, the batch is cut to them, and the next one ends the stream with
+// RESOURCE_EXHAUSTED. The stream holds one of the plan's concurrent streams while it runs.
 template <typename Batch>
 class BatchStream : public grpc::ServerWriteReactor<Batch> {
  public:
+  BatchStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token)
+      : admission_(admission), who_(std::move(who)), token_(std::move(token)) {}
+
   void OnWriteDone(bool ok) override {
     if (!ok) return this->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
     Next();
@@ -81,13 +88,30 @@ class BatchStream : public grpc::ServerWriteReactor<Batch> {
 
  protected:
   virtual void Next() = 0;
+  // The rows of the next batch the caller may still receive today (0 < result <= want), or
+  // nothing after finishing the stream with the quota error.
+  std::optional<uint64_t> Charge(uint64_t want) {
+    absl::StatusOr<int64_t> grant = admission_->Charge(who_, static_cast<int64_t>(want));
+    if (!grant.ok()) {
+      this->Finish(ToGrpc(grant.status()));
+      return std::nullopt;
+    }
+    return static_cast<uint64_t>(*grant);
+  }
+
+ private:
+  auth::Admission* const admission_;
+  const auth::Principal who_;
+  const auth::Admission::StreamToken token_;
 };
 
 class SampleStream final : public BatchStream<v1::SampleBatch> {
  public:
-  SampleStream(std::shared_ptr<const DatasetEntry> entry, SpecResult result,
+  SampleStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
+               std::shared_ptr<const DatasetEntry> entry, SpecResult result,
                std::vector<int> columns, int batch, bool with_weight)
-      : entry_(std::move(entry)),
+      : BatchStream(admission, std::move(who), std::move(token)),
+        entry_(std::move(entry)),
         result_(std::move(result)),
         columns_(std::move(columns)),
         batch_size_(batch),
@@ -102,7 +126,10 @@ class SampleStream final : public BatchStream<v1::SampleBatch> {
  private:
   void Next() override {
     if (offset_ >= result_.size()) return Finish(grpc::Status::OK);
-    const size_t n = std::min<uint64_t>(batch_size_, result_.size() - offset_);
+    const std::optional<uint64_t> granted =
+        Charge(std::min<uint64_t>(batch_size_, result_.size() - offset_));
+    if (!granted) return;
+    const size_t n = *granted;
     batch_.Clear();
     batch_.set_offset(static_cast<int64_t>(offset_));
     const uint64_t* rows = nullptr;
@@ -139,9 +166,11 @@ class SampleStream final : public BatchStream<v1::SampleBatch> {
 
 class ShuffleStream final : public BatchStream<v1::ShuffleBatch> {
  public:
-  ShuffleStream(std::unique_ptr<samplers::KeyedPermutation> permutation,
+  ShuffleStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
+                std::unique_ptr<samplers::KeyedPermutation> permutation,
                 samplers::PermutationShard shard, uint64_t offset, int batch)
-      : permutation_(std::move(permutation)),
+      : BatchStream(admission, std::move(who), std::move(token)),
+        permutation_(std::move(permutation)),
         shard_(shard),
         offset_(offset),
         batch_size_(batch),
@@ -152,7 +181,10 @@ class ShuffleStream final : public BatchStream<v1::ShuffleBatch> {
  private:
   void Next() override {
     if (offset_ >= shard_.size()) return Finish(grpc::Status::OK);
-    const uint64_t n = std::min<uint64_t>(batch_size_, shard_.size() - offset_);
+    const std::optional<uint64_t> granted =
+        Charge(std::min<uint64_t>(batch_size_, shard_.size() - offset_));
+    if (!granted) return;
+    const uint64_t n = *granted;
     shard_.Fill(offset_, n, buffer_.data());
     batch_.Clear();
     batch_.mutable_row_ids()->Reserve(static_cast<int>(n));
@@ -176,8 +208,11 @@ class ShuffleStream final : public BatchStream<v1::ShuffleBatch> {
 grpc::ServerWriteReactor<v1::SampleBatch>* SamplingService::Sample(
     grpc::CallbackServerContext* context, const v1::SampleRequest* request) {
   using Failed = FailedStream<v1::SampleBatch>;
-  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  absl::StatusOr<auth::Principal> who =
+      gate_->Enter(*context, request->has_query() ? auth::kFeatureQuery : auth::kFeatureSample);
   if (!who.ok()) return new Failed(who.status());
+  absl::StatusOr<auth::Admission::StreamToken> token = gate_->admission().OpenStream(*who);
+  if (!token.ok()) return new Failed(token.status());
   absl::StatusOr<int> batch = BatchSize(request->batch_size());
   if (!batch.ok()) return new Failed(batch.status());
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry =
@@ -195,15 +230,18 @@ grpc::ServerWriteReactor<v1::SampleBatch>* SamplingService::Sample(
   absl::StatusOr<SpecResult> result = RunSampleSpec(*request, *(*entry)->table, threads_,
                                                     &alias_cache_, (*entry)->record.upload_id());
   if (!result.ok()) return new Failed(result.status());
-  return new SampleStream(*std::move(entry), *std::move(result), std::move(columns), *batch,
+  return new SampleStream(&gate_->admission(), *std::move(who), *std::move(token),
+                          *std::move(entry), *std::move(result), std::move(columns), *batch,
                           request->with_weight());
 }
 
 grpc::ServerWriteReactor<v1::ShuffleBatch>* SamplingService::Shuffle(
     grpc::CallbackServerContext* context, const v1::ShuffleRequest* request) {
   using Failed = FailedStream<v1::ShuffleBatch>;
-  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureShuffle);
   if (!who.ok()) return new Failed(who.status());
+  absl::StatusOr<auth::Admission::StreamToken> token = gate_->admission().OpenStream(*who);
+  if (!token.ok()) return new Failed(token.status());
   absl::StatusOr<int> batch = BatchSize(request->batch_size());
   if (!batch.ok()) return new Failed(batch.status());
   uint64_t n = 0;
@@ -233,7 +271,8 @@ grpc::ServerWriteReactor<v1::ShuffleBatch>* SamplingService::Shuffle(
     return new Failed(absl::InvalidArgumentError(
         absl::StrCat("start_offset: must be between 0 and this rank's ", shard->size(), " rows")));
   }
-  return new ShuffleStream(std::move(permutation), *shard,
+  return new ShuffleStream(&gate_->admission(), *std::move(who), *std::move(token),
+                           std::move(permutation), *shard,
                            static_cast<uint64_t>(request->start_offset()), *batch);
 }
 

@@ -7,7 +7,7 @@
 #ifndef URN_SERVER_SAMPLING_SAMPLING_SERVICE_H_
 #define URN_SERVER_SAMPLING_SAMPLING_SERVICE_H_
 
-#include "auth/authenticator.h"
+#include "call_auth.h"
 #include "datasets/dataset_registry.h"
 #include "sampling/spec_sampler.h"
 #include "urn/v1/sampling.grpc.pb.h"
@@ -20,9 +20,8 @@ class SamplingService final : public v1::Sampling::CallbackService {
   static constexpr int kMaxBatch = 65536;
 
   // REQUIRES: both outlive the service.
-  SamplingService(const auth::Authenticator* authenticator, const DatasetRegistry* registry,
-                  int threads)
-      : authenticator_(authenticator), registry_(registry), threads_(threads) {}
+  SamplingService(const CallGate* gate, const DatasetRegistry* registry, int threads)
+      : gate_(gate), registry_(registry), threads_(threads) {}
 
   grpc::ServerWriteReactor<v1::SampleBatch>* Sample(grpc::CallbackServerContext* context,
                                                     const v1::SampleRequest* request) override;
@@ -30,7 +29,7 @@ class SamplingService final : public v1::Sampling::CallbackService {
                                                       const v1::ShuffleRequest* request) override;
 
  private:
-  const auth::Authenticator* const authenticator_;
+  const CallGate* const gate_;
   const DatasetRegistry* const registry_;
   const int threads_;
   AliasCache alias_cache_;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,13 +75,15 @@ uint64_t FreshSeed() {
 template <typename Request, typename Response>
 class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
  public:
-  BatchStream(WeightStoreRegistry* registry, absl::StatusOr<auth::Principal> who)
+  BatchStream(WeightStoreRegistry* registry, absl::StatusOr<auth::Principal> who,
+              absl::StatusOr<auth::Admission::StreamToken> token)
       : registry_(registry) {
-    if (!who.ok()) {
-      this->Finish(ToGrpc(who.status()));
+    if (!token.ok()) {
+      this->Finish(ToGrpc(token.status()));
       return;
     }
     who_ = *std::move(who);
+    token_.emplace(*std::move(token));
     this->StartRead(&request_);
   }
 
@@ -165,8 +168,9 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
 
   WeightStoreRegistry* const registry_;
   auth::Principal who_;
-  std::shared_ptr<HostedWeightStore> store_;  // set by the first message
-  Request request_;                           // one read at a time
+  std::optional<auth::Admission::StreamToken> token_;  // one of the plan's concurrent streams
+  std::shared_ptr<HostedWeightStore> store_;           // set by the first message
+  Request request_;                                    // one read at a time
 
   absl::Mutex mu_;
   std::deque<Response> queue_ ABSL_GUARDED_BY(mu_);  // front: being written
@@ -250,9 +254,20 @@ class UpdateStream final
 grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
     grpc::CallbackServerContext* context, const v1::CreateWeightStoreRequest* request,
     v1::WeightStore* response) {
-  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   if (!who.ok()) return Done(context, who.status());
   if (absl::Status s = CheckResourceName("name", request->name()); !s.ok()) {
+    return Done(context, s);
+  }
+  if (absl::Status s =
+          gate_->admission().CheckLimit(*who, "capacity_per_store", request->capacity());
+      !s.ok()) {
+    return Done(context, s);
+  }
+  if (absl::Status s = gate_->admission().CheckLimit(
+          *who, "weight_stores",
+          static_cast<int64_t>(registry_->List(who->user, who->user, "", 1 << 20).size()) + 1);
+      !s.ok()) {
     return Done(context, s);
   }
   if (request->capacity() < 1 || request->capacity() > max_store_slots_) {
@@ -302,7 +317,7 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
 grpc::ServerUnaryReactor* WeightStoresService::GetWeightStore(
     grpc::CallbackServerContext* context, const v1::GetWeightStoreRequest* request,
     v1::WeightStore* response) {
-  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   if (!who.ok()) return Done(context, who.status());
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
       registry_->Get(who->user, request->name());
@@ -314,7 +329,7 @@ grpc::ServerUnaryReactor* WeightStoresService::GetWeightStore(
 grpc::ServerUnaryReactor* WeightStoresService::ListWeightStores(
     grpc::CallbackServerContext* context, const v1::ListWeightStoresRequest* request,
     v1::ListWeightStoresResponse* response) {
-  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   if (!who.ok()) return Done(context, who.status());
   if (request->page_size() < 0 || request->page_size() > 1000) {
     return Done(context, Invalid("page_size: must be between 0 and 1000"));
@@ -346,25 +361,34 @@ grpc::ServerUnaryReactor* WeightStoresService::ListWeightStores(
 grpc::ServerUnaryReactor* WeightStoresService::DeleteWeightStore(
     grpc::CallbackServerContext* context, const v1::DeleteWeightStoreRequest* request,
     v1::DeleteWeightStoreResponse*) {
-  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   if (!who.ok()) return Done(context, who.status());
   return Done(context, InField("name", registry_->Delete(who->user, request->name())));
 }
 
+template <typename Stream>
+Stream* WeightStoresService::Open(grpc::CallbackServerContext* context) {
+  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
+  absl::StatusOr<auth::Admission::StreamToken> token =
+      who.ok() ? gate_->admission().OpenStream(*who)
+               : absl::StatusOr<auth::Admission::StreamToken>(who.status());
+  return new Stream(registry_, std::move(who), std::move(token));
+}
+
 grpc::ServerBidiReactor<v1::InsertRequest, v1::InsertResponse>* WeightStoresService::Insert(
     grpc::CallbackServerContext* context) {
-  return new InsertStream(registry_, Authorize(*authenticator_, *context));
+  return Open<InsertStream>(context);
 }
 
 grpc::ServerBidiReactor<v1::UpdatePrioritiesRequest, v1::UpdatePrioritiesResponse>*
 WeightStoresService::UpdatePriorities(grpc::CallbackServerContext* context) {
-  return new UpdateStream(registry_, Authorize(*authenticator_, *context));
+  return Open<UpdateStream>(context);
 }
 
 grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
     grpc::CallbackServerContext* context, const v1::SampleWeightsRequest* request,
     v1::SampleWeightsResponse* response) {
-  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   if (!who.ok()) return Done(context, who.status());
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
       registry_->Get(who->user, request->weight_store());
@@ -381,6 +405,11 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
   if (request->stratified() && request->without_replacement()) {
     return Done(context, Invalid("stratified: stratified draws are with replacement "
                                  "(unset without_replacement)"));
+  }
+  if (absl::StatusOr<int64_t> granted =
+          gate_->admission().Charge(*who, batch, /*all_or_nothing=*/true);
+      !granted.ok()) {
+    return Done(context, granted.status());
   }
   const uint64_t seed = request->has_seed() ? request->seed() : FreshSeed();
   weights::WeightStore::SampleRequest r;
@@ -411,7 +440,7 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
 grpc::ServerUnaryReactor* WeightStoresService::GetPriorities(
     grpc::CallbackServerContext* context, const v1::GetPrioritiesRequest* request,
     v1::GetPrioritiesResponse* response) {
-  absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, *context);
+  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   if (!who.ok()) return Done(context, who.status());
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
       registry_->Get(who->user, request->weight_store());

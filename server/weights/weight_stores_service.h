@@ -14,7 +14,7 @@
 
 #include <cstdint>
 
-#include "auth/authenticator.h"
+#include "call_auth.h"
 #include "urn/v1/weight_stores.grpc.pb.h"
 #include "weights/weight_store_registry.h"
 
@@ -28,9 +28,8 @@ class WeightStoresService final : public v1::WeightStores::CallbackService {
   static constexpr size_t kMaxQueuedResponses = 16;
 
   // REQUIRES: both outlive the service.
-  WeightStoresService(const auth::Authenticator* authenticator, WeightStoreRegistry* registry,
-                      int64_t max_store_slots)
-      : authenticator_(authenticator), registry_(registry), max_store_slots_(max_store_slots) {}
+  WeightStoresService(const CallGate* gate, WeightStoreRegistry* registry, int64_t max_store_slots)
+      : gate_(gate), registry_(registry), max_store_slots_(max_store_slots) {}
 
   grpc::ServerUnaryReactor* CreateWeightStore(grpc::CallbackServerContext* context,
                                               const v1::CreateWeightStoreRequest* request,
@@ -56,7 +55,11 @@ class WeightStoresService final : public v1::WeightStores::CallbackService {
                                           v1::GetPrioritiesResponse* response) override;
 
  private:
-  const auth::Authenticator* const authenticator_;
+  // Authenticates and admits a bidirectional stream, which holds one of the plan's streams.
+  template <typename Stream>
+  Stream* Open(grpc::CallbackServerContext* context);
+
+  const CallGate* const gate_;
   WeightStoreRegistry* const registry_;
   const int64_t max_store_slots_;
 };

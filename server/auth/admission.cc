@@ -1,0 +1,207 @@
+#include "auth/admission.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "status_details.h"
+
+namespace urn::auth {
+namespace {
+
+int64_t DayOf(absl::Time t) { return absl::ToUnixSeconds(t) / 86400; }
+
+std::string DayName(int64_t day) {
+  return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(day * 86400), absl::UTCTimeZone());
+}
+
+std::string UsageKey(const std::string& user, int64_t day) {
+  return absl::StrCat("usage/", user, "/", DayName(day));
+}
+
+absl::Duration UntilMidnight(absl::Time now) {
+  return absl::FromUnixSeconds((DayOf(now) + 1) * 86400) - now;
+}
+
+}  // namespace
+
+Admission::Admission(storage::MetadataStore* db, Plans plans, std::function<absl::Time()> now)
+    : db_(db), now_(std::move(now)), plans_(std::move(plans)) {}
+
+void Admission::SetPlans(Plans plans) {
+  absl::MutexLock lock(&plans_mu_);
+  plans_ = std::move(plans);
+}
+
+absl::StatusOr<Plan> Admission::PlanOf(const Principal& who) const {
+  absl::ReaderMutexLock lock(&plans_mu_);
+  auto it = plans_.find(who.plan);
+  if (it == plans_.end()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("user '", who.user, "' is on plan '", who.plan,
+                     "', which this server does not define (ask an admin to set another)"));
+  }
+  return it->second;
+}
+
+Admission::UserState& Admission::StateOf(const std::string& user) {
+  {
+    absl::ReaderMutexLock lock(&users_mu_);
+    auto it = users_.find(user);
+    if (it != users_.end()) return *it->second;
+  }
+  absl::MutexLock lock(&users_mu_);
+  auto& slot = users_[user];
+  if (slot == nullptr) slot = std::make_unique<UserState>();
+  return *slot;
+}
+
+absl::Status Admission::Admit(const Principal& who, std::string_view feature) {
+  if (who.admin) return absl::OkStatus();
+  double rate = 0, burst = 0;
+  {
+    absl::ReaderMutexLock lock(&plans_mu_);
+    auto it = plans_.find(who.plan);
+    if (it == plans_.end()) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "user '", who.user, "' is on plan '", who.plan, "', which this server does not define"));
+    }
+    if (!feature.empty() && !it->second.Has(feature)) {
+      return server::FeatureNotInPlan(std::string(feature), who.plan);
+    }
+    rate = it->second.requests_per_second;
+    burst = it->second.burst;
+  }
+  if (rate < 0) return absl::OkStatus();
+  UserState& state = StateOf(who.user);
+  const absl::Time now = now_();
+  absl::MutexLock lock(&state.mu);
+  if (state.tokens < 0) {
+    state.tokens = burst;
+  } else {
+    state.tokens =
+        std::min(burst, state.tokens + rate * absl::ToDoubleSeconds(now - state.refilled));
+  }
+  state.refilled = now;
+  if (state.tokens >= 1) {
+    state.tokens -= 1;
+    return absl::OkStatus();
+  }
+  const absl::Duration wait =
+      rate > 0 ? absl::Seconds((1 - state.tokens) / rate) : absl::Hours(24 * 365);
+  return server::QuotaExceeded(
+      absl::StrCat("user:", who.user),
+      absl::StrFormat("request rate above plan '%s': %g requests/s, burst %g", who.plan, rate,
+                      burst),
+      wait);
+}
+
+absl::Status Admission::RollDay(const std::string& user, UserState& state, int64_t day) {
+  if (state.day == day) return absl::OkStatus();
+  absl::StatusOr<std::optional<std::string>> stored = db_->Get(UsageKey(user, day));
+  if (!stored.ok()) return stored.status();
+  int64_t used = 0;
+  if (stored->has_value() && !absl::SimpleAtoi(**stored, &used)) {
+    return absl::DataLossError(absl::StrCat("usage counter ", UsageKey(user, day), " is damaged"));
+  }
+  state.day = day;
+  state.used = used;
+  state.persisted = used;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Admission::Charge(const Principal& who, int64_t want, bool all_or_nothing) {
+  if (want <= 0) return int64_t{0};
+  if (who.admin) return want;
+  absl::StatusOr<Plan> plan = PlanOf(who);
+  if (!plan.ok()) return plan.status();
+  const int64_t limit = plan->rows_per_day;
+  if (limit < 0) return want;
+  UserState& state = StateOf(who.user);
+  const absl::Time now = now_();
+  absl::MutexLock lock(&state.mu);
+  if (absl::Status s = RollDay(who.user, state, DayOf(now)); !s.ok()) return s;
+  const int64_t left = std::max<int64_t>(0, limit - state.used);
+  int64_t grant = std::min(want, left);
+  if (grant == 0 || (all_or_nothing && grant < want)) {
+    return server::QuotaExceeded(
+        absl::StrCat("user:", who.user),
+        absl::StrFormat("daily rows of plan '%s' used up: %d of %d today (UTC), %d asked", who.plan,
+                        state.used, limit, want),
+        UntilMidnight(now));
+  }
+  if (state.used + grant > state.persisted) {
+    // Persist before granting: the stored counter never trails what was granted.
+    const int64_t lease = std::max<int64_t>(1, limit / 100);
+    const int64_t target = std::min(limit, state.used + grant + lease);
+    if (absl::Status s = db_->Put(UsageKey(who.user, state.day), absl::StrCat(target)); !s.ok()) {
+      return s;
+    }
+    state.persisted = target;
+  }
+  state.used += grant;
+  return grant;
+}
+
+absl::Status Admission::CheckLimit(const Principal& who, std::string_view limit,
+                                   int64_t amount) const {
+  if (who.admin) return absl::OkStatus();
+  absl::StatusOr<Plan> plan = PlanOf(who);
+  if (!plan.ok()) return plan.status();
+  const int64_t max = limit == "datasets"             ? plan->datasets
+                      : limit == "rows_per_dataset"   ? plan->rows_per_dataset
+                      : limit == "weight_stores"      ? plan->weight_stores
+                      : limit == "capacity_per_store" ? plan->capacity_per_store
+                                                      : kUnlimited;
+  if (max < 0 || amount <= max) return absl::OkStatus();
+  return server::QuotaExceeded(absl::StrCat("user:", who.user),
+                               absl::StrFormat("%s: %d is above plan '%s''s limit of %d",
+                                               std::string(limit), amount, who.plan, max),
+                               absl::Hours(24));
+}
+
+Admission::StreamToken::~StreamToken() {
+  if (owner_ == nullptr) return;
+  UserState& state = owner_->StateOf(user_);
+  absl::MutexLock lock(&state.mu);
+  --state.streams;
+}
+
+absl::StatusOr<Admission::StreamToken> Admission::OpenStream(const Principal& who) {
+  if (who.admin) return StreamToken();
+  absl::StatusOr<Plan> plan = PlanOf(who);
+  if (!plan.ok()) return plan.status();
+  UserState& state = StateOf(who.user);
+  absl::MutexLock lock(&state.mu);
+  if (plan->concurrent_streams >= 0 && state.streams >= plan->concurrent_streams) {
+    return server::QuotaExceeded(
+        absl::StrCat("user:", who.user),
+        absl::StrFormat("concurrent streams of plan '%s': %d open, limit %d", who.plan,
+                        state.streams, plan->concurrent_streams),
+        absl::Seconds(1));
+  }
+  ++state.streams;
+  StreamToken token;
+  token.owner_ = this;
+  token.user_ = who.user;
+  return token;
+}
+
+absl::StatusOr<Usage> Admission::GetUsage(const Principal& who) {
+  absl::StatusOr<Plan> plan = PlanOf(who);
+  if (!plan.ok()) return plan.status();
+  UserState& state = StateOf(who.user);
+  const absl::Time now = now_();
+  absl::MutexLock lock(&state.mu);
+  if (absl::Status s = RollDay(who.user, state, DayOf(now)); !s.ok()) return s;
+  Usage u;
+  u.plan = who.plan;
+  u.day = DayName(state.day);
+  u.rows_today = state.used;
+  u.limits = *plan;
+  return u;
+}
+
+}  // namespace urn::auth
