@@ -75,22 +75,24 @@ absl::Status Admission::Admit(const Principal& who, std::string_view feature) {
     burst = it->second.burst;
   }
   if (rate < 0) return absl::OkStatus();
+  if (rate == 0) {
+    return server::QuotaExceeded(absl::StrCat("user:", who.user),
+                                 absl::StrFormat("plan '%s' allows no requests", who.plan),
+                                 absl::Hours(24));
+  }
+  // GCRA, the token bucket in exact time arithmetic: a request is due every `interval`, and
+  // up to burst - 1 of them may come early.
+  const absl::Duration interval = absl::Seconds(1) / rate;
+  const absl::Duration tolerance = interval * (std::max(1.0, burst) - 1);
   UserState& state = StateOf(who.user);
   const absl::Time now = now_();
   absl::MutexLock lock(&state.mu);
-  if (state.tokens < 0) {
-    state.tokens = burst;
-  } else {
-    state.tokens =
-        std::min(burst, state.tokens + rate * absl::ToDoubleSeconds(now - state.refilled));
-  }
-  state.refilled = now;
-  if (state.tokens >= 1) {
-    state.tokens -= 1;
+  const absl::Time tat = std::max(state.tat, now);
+  if (now >= tat - tolerance) {
+    state.tat = tat + interval;
     return absl::OkStatus();
   }
-  const absl::Duration wait =
-      rate > 0 ? absl::Seconds((1 - state.tokens) / rate) : absl::Hours(24 * 365);
+  const absl::Duration wait = tat - tolerance - now;
   return server::QuotaExceeded(
       absl::StrCat("user:", who.user),
       absl::StrFormat("request rate above plan '%s': %g requests/s, burst %g", who.plan, rate,

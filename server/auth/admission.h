@@ -90,9 +90,8 @@ class Admission {
  private:
   struct UserState {
     absl::Mutex mu;
-    double tokens ABSL_GUARDED_BY(mu) = -1;  // < 0: not started (a full bucket)
-    absl::Time refilled ABSL_GUARDED_BY(mu);
-    int64_t day ABSL_GUARDED_BY(mu) = -1;  // days since the epoch (UTC)
+    absl::Time tat ABSL_GUARDED_BY(mu) = absl::InfinitePast();  // GCRA's next due time
+    int64_t day ABSL_GUARDED_BY(mu) = -1;                       // days since the epoch (UTC)
     int64_t used ABSL_GUARDED_BY(mu) = 0;
     int64_t persisted ABSL_GUARDED_BY(mu) = 0;
     int64_t streams ABSL_GUARDED_BY(mu) = 0;
