@@ -2,38 +2,142 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/str_cat.h"
 #include "auth/users.h"
-#include "call_auth.h"
 
 namespace urn::server {
+namespace {
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl::Status& s) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpc(s));
+  return reactor;
+}
+
+}  // namespace
+
+absl::StatusOr<auth::Principal> AdminService::EnterAsAdmin(
+    grpc::CallbackServerContext* context) const {
+  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
+  if (!who.ok()) return who;
+  if (!who->admin) {
+    spdlog::warn("audit: user '{}' (key {}) was refused an admin call", who->user, who->key_id);
+    return absl::PermissionDeniedError("this call needs an admin key");
+  }
+  return who;
+}
+
+absl::Status AdminService::Changed(const absl::Status& change) {
+  if (!change.ok()) return change;
+  return authenticator_->Invalidate();
+}
 
 grpc::ServerUnaryReactor* AdminService::CreateUser(grpc::CallbackServerContext* context,
                                                    const v1::CreateUserRequest* request,
                                                    v1::CreateUserResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
-  if (!who.ok()) {
-    reactor->Finish(ToGrpc(who.status()));
-    return reactor;
-  }
-  if (!who->admin) {
-    reactor->Finish(ToGrpc(absl::PermissionDeniedError("CreateUser needs an admin key")));
-    return reactor;
+  absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
+  if (!who.ok()) return Done(context, who.status());
+  if (!gate_->admission().HasPlan(request->plan())) {
+    return Done(context, absl::InvalidArgumentError(
+                             absl::StrCat("plan: '", request->plan(), "' is not defined")));
   }
   absl::StatusOr<auth::ApiKey> key = auth::GenerateApiKey();
   absl::Status s = key.status();
-  if (s.ok()) s = auth::CreateUser(*store_, request->name(), request->plan(), false, *key);
-  if (s.ok()) s = authenticator_->Invalidate();
+  if (s.ok()) s = Changed(auth::CreateUser(*store_, request->name(), request->plan(), false, *key));
   if (s.ok()) {
     response->set_name(request->name());
     response->set_plan(request->plan());
     response->set_key(key->ToString());
     response->set_key_id(key->key_id);
-    spdlog::info("user '{}' created by '{}' on plan '{}' with key {}", request->name(), who->user,
-                 request->plan(), key->key_id);
+    spdlog::info("audit: '{}' created user '{}' on plan '{}' with key {}", who->user,
+                 request->name(), request->plan(), key->key_id);
   }
-  reactor->Finish(ToGrpc(s));
-  return reactor;
+  return Done(context, s);
+}
+
+grpc::ServerUnaryReactor* AdminService::DeleteUser(grpc::CallbackServerContext* context,
+                                                   const v1::DeleteUserRequest* request,
+                                                   v1::DeleteUserResponse* response) {
+  absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
+  if (!who.ok()) return Done(context, who.status());
+  // Keys first: from here on the user cannot start new calls.
+  absl::StatusOr<int> keys = auth::DeleteUser(*store_, request->name());
+  if (!keys.ok()) return Done(context, keys.status());
+  if (absl::Status s = Changed(absl::OkStatus()); !s.ok()) return Done(context, s);
+  int datasets = 0, stores = 0;
+  for (const auto& d : datasets_->List(request->name(), request->name(), "", 1 << 30)) {
+    if (datasets_->Delete(request->name(), d->record.name()).ok()) ++datasets;
+  }
+  for (const auto& w : weight_stores_->List(request->name(), request->name(), "", 1 << 30)) {
+    if (weight_stores_->Delete(request->name(), w->record.name()).ok()) ++stores;
+  }
+  response->set_keys_deleted(*keys);
+  response->set_datasets_deleted(datasets);
+  response->set_weight_stores_deleted(stores);
+  spdlog::info("audit: '{}' deleted user '{}' ({} keys, {} datasets, {} weight stores)", who->user,
+               request->name(), *keys, datasets, stores);
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* AdminService::SetPlan(grpc::CallbackServerContext* context,
+                                                const v1::SetPlanRequest* request,
+                                                v1::SetPlanResponse*) {
+  absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
+  if (!who.ok()) return Done(context, who.status());
+  if (!gate_->admission().HasPlan(request->plan())) {
+    return Done(context, absl::InvalidArgumentError(
+                             absl::StrCat("plan: '", request->plan(), "' is not defined")));
+  }
+  absl::Status s = Changed(auth::SetUserPlan(*store_, request->name(), request->plan()));
+  if (s.ok()) {
+    spdlog::info("audit: '{}' set the plan of '{}' to '{}'", who->user, request->name(),
+                 request->plan());
+  }
+  return Done(context, s);
+}
+
+grpc::ServerUnaryReactor* AdminService::CreateKey(grpc::CallbackServerContext* context,
+                                                  const v1::CreateKeyRequest* request,
+                                                  v1::CreateKeyResponse* response) {
+  absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
+  if (!who.ok()) return Done(context, who.status());
+  absl::StatusOr<auth::ApiKey> key = auth::GenerateApiKey();
+  absl::Status s = key.status();
+  if (s.ok()) s = Changed(auth::AddKey(*store_, request->user(), *key));
+  if (s.ok()) {
+    response->set_key(key->ToString());
+    response->set_key_id(key->key_id);
+    response->set_user(request->user());
+    spdlog::info("audit: '{}' created key {} for '{}'", who->user, key->key_id, request->user());
+  }
+  return Done(context, s);
+}
+
+grpc::ServerUnaryReactor* AdminService::ListKeys(grpc::CallbackServerContext* context,
+                                                 const v1::ListKeysRequest* request,
+                                                 v1::ListKeysResponse* response) {
+  absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
+  if (!who.ok()) return Done(context, who.status());
+  absl::StatusOr<std::vector<auth::KeyListing>> keys = auth::ListKeys(*store_, request->user());
+  if (!keys.ok()) return Done(context, keys.status());
+  for (const auth::KeyListing& k : *keys) {
+    v1::KeyInfo* info = response->add_keys();
+    info->set_key_id(k.key_id);
+    info->set_user(k.user);
+    info->set_created_unix(k.created_unix);
+    info->set_revoked(k.revoked);
+  }
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* AdminService::RevokeKey(grpc::CallbackServerContext* context,
+                                                  const v1::RevokeKeyRequest* request,
+                                                  v1::RevokeKeyResponse*) {
+  absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
+  if (!who.ok()) return Done(context, who.status());
+  absl::Status s = Changed(auth::RevokeKey(*store_, request->key_id()));
+  if (s.ok()) spdlog::info("audit: '{}' revoked key {}", who->user, request->key_id());
+  return Done(context, s);
 }
 
 }  // namespace urn::server

@@ -1,29 +1,60 @@
-// urn.v1.Admin: user administration, for admin keys only (others get PERMISSION_DENIED).
+// urn.v1.Admin: users and keys, for admin keys only (others get PERMISSION_DENIED). Every
+// change is a synced metadata write, logged as an audit line ("audit: ...", never a secret),
+// and takes effect on the next call (the authenticator reloads).
 #ifndef URN_SERVER_ADMIN_SERVICE_H_
 #define URN_SERVER_ADMIN_SERVICE_H_
 
 #include "auth/authenticator.h"
 #include "call_auth.h"
+#include "datasets/dataset_registry.h"
 #include "storage/metadata_store.h"
 #include "urn/v1/admin.grpc.pb.h"
+#include "weights/weight_store_registry.h"
 
 namespace urn::server {
 
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  // REQUIRES: both outlive the service.
+  // REQUIRES: all outlive the service.
   AdminService(const CallGate* gate, auth::Authenticator* authenticator,
-               storage::MetadataStore* store)
-      : gate_(gate), authenticator_(authenticator), store_(store) {}
+               storage::MetadataStore* store, DatasetRegistry* datasets,
+               WeightStoreRegistry* weight_stores)
+      : gate_(gate),
+        authenticator_(authenticator),
+        store_(store),
+        datasets_(datasets),
+        weight_stores_(weight_stores) {}
 
   grpc::ServerUnaryReactor* CreateUser(grpc::CallbackServerContext* context,
                                        const v1::CreateUserRequest* request,
                                        v1::CreateUserResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteUser(grpc::CallbackServerContext* context,
+                                       const v1::DeleteUserRequest* request,
+                                       v1::DeleteUserResponse* response) override;
+  grpc::ServerUnaryReactor* SetPlan(grpc::CallbackServerContext* context,
+                                    const v1::SetPlanRequest* request,
+                                    v1::SetPlanResponse* response) override;
+  grpc::ServerUnaryReactor* CreateKey(grpc::CallbackServerContext* context,
+                                      const v1::CreateKeyRequest* request,
+                                      v1::CreateKeyResponse* response) override;
+  grpc::ServerUnaryReactor* ListKeys(grpc::CallbackServerContext* context,
+                                     const v1::ListKeysRequest* request,
+                                     v1::ListKeysResponse* response) override;
+  grpc::ServerUnaryReactor* RevokeKey(grpc::CallbackServerContext* context,
+                                      const v1::RevokeKeyRequest* request,
+                                      v1::RevokeKeyResponse* response) override;
 
  private:
+  // Authenticates and admits the call and requires the admin role.
+  absl::StatusOr<auth::Principal> EnterAsAdmin(grpc::CallbackServerContext* context) const;
+  // Reloads the authenticator after a change; the change's status otherwise.
+  absl::Status Changed(const absl::Status& change);
+
   const CallGate* const gate_;
   auth::Authenticator* const authenticator_;
   storage::MetadataStore* const store_;
+  DatasetRegistry* const datasets_;
+  WeightStoreRegistry* const weight_stores_;
 };
 
 }  // namespace urn::server

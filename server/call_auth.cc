@@ -1,5 +1,7 @@
 #include "call_auth.h"
 
+#include <spdlog/spdlog.h>
+
 #include <optional>
 #include <string>
 
@@ -20,7 +22,12 @@ absl::StatusOr<auth::Principal> Authorize(const auth::Authenticator& authenticat
 absl::StatusOr<auth::Principal> CallGate::Enter(const grpc::ServerContextBase& context,
                                                 std::string_view feature) const {
   absl::StatusOr<auth::Principal> who = Authorize(*authenticator_, context);
-  if (!who.ok()) return who;
+  if (!who.ok()) {
+    // The authenticator's messages never contain a secret.
+    spdlog::warn("audit: unauthenticated call from {}: {}", context.peer(),
+                 std::string(who.status().message()));
+    return who;
+  }
   if (absl::Status s = admission_->Admit(*who, feature); !s.ok()) return s;
   return who;
 }

@@ -16,6 +16,7 @@
 #include "datasets/datasets_service.h"
 #include "sampling/sampling_service.h"
 #include "server_info_service.h"
+#include "usage_service.h"
 #include "weights/weight_stores_service.h"
 
 namespace urn::server {
@@ -170,8 +171,10 @@ absl::Status UrnServer::Start() {
   services_.push_back(std::make_unique<DatasetsService>(gate_.get(), datasets_.get()));
   services_.push_back(std::make_unique<SamplingService>(gate_.get(), datasets_.get(),
                                                         /*threads=*/2));
+  services_.push_back(std::make_unique<AdminService>(
+      gate_.get(), authenticator_.get(), metadata_.get(), datasets_.get(), weight_stores_.get()));
   services_.push_back(
-      std::make_unique<AdminService>(gate_.get(), authenticator_.get(), metadata_.get()));
+      std::make_unique<UsageService>(gate_.get(), datasets_.get(), weight_stores_.get()));
   services_.push_back(std::make_unique<WeightStoresService>(gate_.get(), weight_stores_.get(),
                                                             options_.max_store_slots));
   for (auto& service : services_) builder.RegisterService(service.get());

@@ -191,6 +191,22 @@ int main(int argc, char** argv) {
   CLI::App* u_create = users->add_subcommand("create", "create a user; prints its key");
   u_create->add_option("name", user_name, "user name")->required();
   u_create->add_option("--plan", user_plan, "the user's plan")->required();
+  CLI::App* u_plan = users->add_subcommand("set-plan", "move a user to another plan");
+  u_plan->add_option("name", user_name, "user name")->required();
+  u_plan->add_option("plan", user_plan, "plan")->required();
+  CLI::App* u_delete =
+      users->add_subcommand("delete", "delete a user with their keys, datasets, weight stores");
+  u_delete->add_option("name", user_name, "user name")->required();
+  CLI::App* keys = admin->add_subcommand("keys", "API keys");
+  keys->require_subcommand(1);
+  std::string key_arg;
+  CLI::App* k_create = keys->add_subcommand("create", "a new key for USER; prints it");
+  k_create->add_option("user", key_arg, "user name")->required();
+  CLI::App* k_list = keys->add_subcommand("list", "key ids, owners and states (never secrets)");
+  k_list->add_option("user", key_arg, "only this user's keys");
+  CLI::App* k_revoke = keys->add_subcommand("revoke", "revoke a key by its id");
+  k_revoke->add_option("key_id", key_arg, "the <keyid> part of urn_<keyid>_<secret>")->required();
+  CLI::App* usage = app.add_subcommand("usage", "your usage today and your plan's limits");
 
   CLI::App* sample = app.add_subcommand("sample", "sample local files (urn sample --help)");
   sample->allow_extras();
@@ -309,6 +325,12 @@ int main(int argc, char** argv) {
   if (*w_get) return urn::cli::WeightsGet(*client, wf);
   if (*w_sample) return urn::cli::WeightsSample(*client, wf);
   if (*u_create) return urn::cli::AdminUsersCreate(*client, user_name, user_plan);
+  if (*u_plan) return urn::cli::AdminUsersSetPlan(*client, user_name, user_plan);
+  if (*u_delete) return urn::cli::AdminUsersDelete(*client, user_name);
+  if (*k_create) return urn::cli::AdminKeysCreate(*client, key_arg);
+  if (*k_list) return urn::cli::AdminKeysList(*client, key_arg);
+  if (*k_revoke) return urn::cli::AdminKeysRevoke(*client, key_arg);
+  if (*usage) return urn::cli::PrintUsage(*client);
   if (*info) {
     absl::StatusOr<urn::ServerInfo> si = client->GetServerInfo();
     if (!si.ok()) return Fail(si.status());

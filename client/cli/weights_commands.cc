@@ -234,4 +234,69 @@ int AdminUsersCreate(const Client& client, const std::string& name, const std::s
   return 0;
 }
 
+int AdminUsersSetPlan(const Client& client, const std::string& name, const std::string& plan) {
+  if (absl::Status s = client.SetPlan(name, plan); !s.ok()) return Fail(s);
+  std::printf("user '%s' is now on plan '%s'\n", name.c_str(), plan.c_str());
+  return 0;
+}
+
+int AdminUsersDelete(const Client& client, const std::string& name) {
+  absl::StatusOr<v1::DeleteUserResponse> r = client.DeleteUser(name);
+  if (!r.ok()) return Fail(r.status());
+  std::printf("deleted user '%s': %d keys, %d datasets, %d weight stores\n", name.c_str(),
+              r->keys_deleted(), r->datasets_deleted(), r->weight_stores_deleted());
+  return 0;
+}
+
+int AdminKeysCreate(const Client& client, const std::string& user) {
+  absl::StatusOr<v1::CreateKeyResponse> key = client.CreateKey(user);
+  if (!key.ok()) return Fail(key.status());
+  std::printf("%s\n", key->key().c_str());
+  std::fprintf(stderr, "created key %s for '%s'; it is shown only once\n", key->key_id().c_str(),
+               user.c_str());
+  return 0;
+}
+
+int AdminKeysList(const Client& client, const std::string& user) {
+  absl::StatusOr<std::vector<v1::KeyInfo>> keys = client.ListKeys(user);
+  if (!keys.ok()) return Fail(keys.status());
+  std::printf("key_id\tuser\tcreated_unix\trevoked\n");
+  for (const v1::KeyInfo& k : *keys) {
+    std::printf("%s\t%s\t%lld\t%s\n", k.key_id().c_str(), k.user().c_str(),
+                static_cast<long long>(k.created_unix()), k.revoked() ? "yes" : "no");
+  }
+  return 0;
+}
+
+int AdminKeysRevoke(const Client& client, const std::string& key_id) {
+  if (absl::Status s = client.RevokeKey(key_id); !s.ok()) return Fail(s);
+  std::printf("revoked key %s\n", key_id.c_str());
+  return 0;
+}
+
+int PrintUsage(const Client& client) {
+  absl::StatusOr<v1::GetUsageResponse> u = client.GetUsage();
+  if (!u.ok()) return Fail(u.status());
+  const auto limit = [](double v) { return v < 0 ? std::string("unlimited") : absl::StrCat(v); };
+  std::printf("user\t%s\nplan\t%s\nday\t%s (UTC)\n", u->user().c_str(), u->plan().c_str(),
+              u->day().c_str());
+  std::printf("rows_today\t%lld of %s\n", static_cast<long long>(u->rows_today()),
+              limit(u->rows_per_day()).c_str());
+  std::printf("datasets\t%lld of %s\n", static_cast<long long>(u->datasets()),
+              limit(u->datasets_limit()).c_str());
+  std::printf("weight_stores\t%lld of %s\n", static_cast<long long>(u->weight_stores()),
+              limit(u->weight_stores_limit()).c_str());
+  std::printf("requests_per_second\t%s (burst %s)\n", limit(u->requests_per_second()).c_str(),
+              limit(u->burst()).c_str());
+  std::printf("rows_per_dataset\t%s\ncapacity_per_store\t%s\nconcurrent_streams\t%s\n",
+              limit(u->rows_per_dataset()).c_str(),
+              limit(u->capacity_per_store()).c_str(),
+              limit(u->concurrent_streams()).c_str());
+  std::string features;
+  for (const std::string& f : u->features())
+    absl::StrAppend(&features, features.empty() ? "" : ",", f);
+  std::printf("features\t%s\n", features.c_str());
+  return 0;
+}
+
 }  // namespace urn::cli

@@ -37,6 +37,13 @@ int WeightsUpdate(const Client& client, const WeightsFlags& f);
 int WeightsGet(const Client& client, const WeightsFlags& f);
 int WeightsSample(const Client& client, const WeightsFlags& f);
 int AdminUsersCreate(const Client& client, const std::string& name, const std::string& plan);
+int AdminUsersSetPlan(const Client& client, const std::string& name, const std::string& plan);
+int AdminUsersDelete(const Client& client, const std::string& name);
+int AdminKeysCreate(const Client& client, const std::string& user);
+int AdminKeysList(const Client& client, const std::string& user);
+int AdminKeysRevoke(const Client& client, const std::string& key_id);
+// `urn usage`: the caller's usage today and plan limits.
+int PrintUsage(const Client& client);
 
 // Prints `urn: <message>` (with the kind of failure when the message does not say) and
 // returns 1.

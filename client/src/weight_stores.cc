@@ -1,10 +1,9 @@
-// urn::Client's weight-store and admin calls.
+// urn::Client's weight-store calls.
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "urn/client.h"
-#include "urn/v1/admin.grpc.pb.h"
 #include "urn/v1/weight_stores.grpc.pb.h"
 
 namespace urn {
@@ -172,20 +171,6 @@ absl::StatusOr<std::vector<double>> Client::GetPriorities(const std::string& sto
     count -= response.priorities_size();
   }
   return all;
-}
-
-absl::StatusOr<v1::CreateUserResponse> Client::CreateUser(const std::string& name,
-                                                          const std::string& plan) const {
-  auto stub = v1::Admin::NewStub(channel_);
-  grpc::ClientContext context;
-  Prepare(context);
-  v1::CreateUserRequest request;
-  request.set_name(name);
-  request.set_plan(plan);
-  v1::CreateUserResponse response;
-  grpc::Status s = stub->CreateUser(&context, request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
 }
 
 }  // namespace urn

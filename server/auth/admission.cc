@@ -30,6 +30,11 @@ absl::Duration UntilMidnight(absl::Time now) {
 Admission::Admission(storage::MetadataStore* db, Plans plans, std::function<absl::Time()> now)
     : db_(db), now_(std::move(now)), plans_(std::move(plans)) {}
 
+bool Admission::HasPlan(const std::string& plan) const {
+  absl::ReaderMutexLock lock(&plans_mu_);
+  return plans_.count(plan) > 0;
+}
+
 void Admission::SetPlans(Plans plans) {
   absl::MutexLock lock(&plans_mu_);
   plans_ = std::move(plans);

@@ -54,6 +54,9 @@ class Admission {
       storage::MetadataStore* db, Plans plans,
       std::function<absl::Time()> now = [] { return absl::Now(); });
 
+  // True when `plan` is defined.
+  bool HasPlan(const std::string& plan) const;
+
   // Replaces the plans (a config reload); users on a plan that disappeared get no access.
   void SetPlans(Plans plans);
 

@@ -1,6 +1,8 @@
 #include "auth/users.h"
 
 #include <ctime>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "names.h"
@@ -32,6 +34,87 @@ absl::Status CreateUser(storage::MetadataStore& store, const std::string& name,
   record.set_created_unix(now);
   return store.Write({{user_key, user.SerializeAsString()},
                       {absl::StrCat("key/", key.key_id), record.SerializeAsString()}});
+}
+
+namespace {
+
+absl::StatusOr<internal::UserRecord> ReadUser(storage::MetadataStore& store,
+                                              const std::string& name) {
+  absl::StatusOr<std::optional<std::string>> bytes = store.Get(absl::StrCat("user/", name));
+  if (!bytes.ok()) return bytes.status();
+  internal::UserRecord user;
+  if (!bytes->has_value()) {
+    return absl::NotFoundError(absl::StrCat("name: no user named '", name, "'"));
+  }
+  if (!user.ParseFromString(**bytes)) {
+    return absl::DataLossError(absl::StrCat("user record of '", name, "' is damaged"));
+  }
+  return user;
+}
+
+}  // namespace
+
+absl::Status AddKey(storage::MetadataStore& store, const std::string& user, const ApiKey& key) {
+  absl::StatusOr<internal::UserRecord> existing = ReadUser(store, user);
+  if (!existing.ok()) return existing.status();
+  internal::KeyRecord record;
+  record.set_key_id(key.key_id);
+  record.set_user(user);
+  const SecretDigest digest = DigestSecret(key.secret);
+  record.set_secret_sha256(std::string(digest.begin(), digest.end()));
+  record.set_created_unix(static_cast<int64_t>(std::time(nullptr)));
+  return store.Put(absl::StrCat("key/", key.key_id), record.SerializeAsString());
+}
+
+absl::Status SetUserPlan(storage::MetadataStore& store, const std::string& name,
+                         const std::string& plan) {
+  absl::StatusOr<internal::UserRecord> user = ReadUser(store, name);
+  if (!user.ok()) return user.status();
+  user->set_plan(plan);
+  return store.Put(absl::StrCat("user/", name), user->SerializeAsString());
+}
+
+absl::Status RevokeKey(storage::MetadataStore& store, const std::string& key_id) {
+  const std::string key = absl::StrCat("key/", key_id);
+  absl::StatusOr<std::optional<std::string>> bytes = store.Get(key);
+  if (!bytes.ok()) return bytes.status();
+  internal::KeyRecord record;
+  if (!bytes->has_value() || !record.ParseFromString(**bytes)) {
+    return absl::NotFoundError(absl::StrCat("key_id: no key '", key_id, "'"));
+  }
+  record.set_revoked(true);
+  return store.Put(key, record.SerializeAsString());
+}
+
+absl::StatusOr<std::vector<KeyListing>> ListKeys(storage::MetadataStore& store,
+                                                 const std::string& user) {
+  std::vector<KeyListing> out;
+  absl::Status s = store.Scan("key/", [&](std::string_view, std::string_view value) {
+    internal::KeyRecord r;
+    if (r.ParseFromArray(value.data(), static_cast<int>(value.size())) &&
+        (user.empty() || r.user() == user)) {
+      out.push_back({r.key_id(), r.user(), r.created_unix(), r.revoked()});
+    }
+    return true;
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<int> DeleteUser(storage::MetadataStore& store, const std::string& name) {
+  absl::StatusOr<internal::UserRecord> user = ReadUser(store, name);
+  if (!user.ok()) return user.status();
+  if (user->admin()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("name: '", name, "' is an admin; admin users cannot be deleted"));
+  }
+  absl::StatusOr<std::vector<KeyListing>> keys = ListKeys(store, name);
+  if (!keys.ok()) return keys.status();
+  std::vector<std::pair<std::string, std::optional<std::string>>> ops;
+  ops.emplace_back(absl::StrCat("user/", name), std::nullopt);
+  for (const KeyListing& k : *keys) ops.emplace_back(absl::StrCat("key/", k.key_id), std::nullopt);
+  if (absl::Status s = store.Write(ops); !s.ok()) return s;
+  return static_cast<int>(keys->size());
 }
 
 }  // namespace urn::auth

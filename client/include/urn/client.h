@@ -22,6 +22,7 @@
 #include "urn/v1/admin.pb.h"
 #include "urn/v1/datasets.pb.h"
 #include "urn/v1/sampling.pb.h"
+#include "urn/v1/usage.pb.h"
 #include "urn/v1/weight_stores.pb.h"
 
 namespace grpc {
@@ -111,6 +112,15 @@ class Client {
   // Administration (admin keys only).
   absl::StatusOr<v1::CreateUserResponse> CreateUser(const std::string& name,
                                                     const std::string& plan) const;
+  absl::StatusOr<v1::DeleteUserResponse> DeleteUser(const std::string& name) const;
+  absl::Status SetPlan(const std::string& name, const std::string& plan) const;
+  absl::StatusOr<v1::CreateKeyResponse> CreateKey(const std::string& user) const;
+  // Every key (of `user` when not empty); never secrets.
+  absl::StatusOr<std::vector<v1::KeyInfo>> ListKeys(const std::string& user = "") const;
+  absl::Status RevokeKey(const std::string& key_id) const;
+
+  // The caller's usage today and plan limits.
+  absl::StatusOr<v1::GetUsageResponse> GetUsage() const;
 
   const ClientOptions& options() const { return options_; }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
