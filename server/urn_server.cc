@@ -1,6 +1,5 @@
 #include "urn_server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include "admin_service.h"
 #include "auth/bootstrap.h"
 #include "datasets/datasets_service.h"
+#include "reflection_service.h"
 #include "sampling/sampling_service.h"
 #include "server_info_service.h"
 #include "usage_service.h"
@@ -161,22 +161,32 @@ absl::Status UrnServer::Start() {
   }
 
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(4 << 20);
   // gRPC sets SO_REUSEPORT by default, which would let a second urnd share a busy port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options_.listen, creds, &port_);
-  services_.push_back(std::make_unique<ServerInfoService>(gate_.get(), tls));
-  services_.push_back(std::make_unique<DatasetsService>(gate_.get(), datasets_.get()));
-  services_.push_back(std::make_unique<SamplingService>(gate_.get(), datasets_.get(),
-                                                        /*threads=*/2));
-  services_.push_back(std::make_unique<AdminService>(
-      gate_.get(), authenticator_.get(), metadata_.get(), datasets_.get(), weight_stores_.get()));
-  services_.push_back(
-      std::make_unique<UsageService>(gate_.get(), datasets_.get(), weight_stores_.get()));
-  services_.push_back(std::make_unique<WeightStoresService>(gate_.get(), weight_stores_.get(),
-                                                            options_.max_store_slots));
+  // Every service with its full name, which reflection lists.
+  std::vector<std::string> names = {
+      "grpc.health.v1.Health", grpc::reflection::v1alpha::ServerReflection::service_full_name()};
+  const auto add = [&](std::unique_ptr<grpc::Service> service, const char* name) {
+    services_.push_back(std::move(service));
+    names.push_back(name);
+  };
+  add(std::make_unique<ServerInfoService>(gate_.get(), tls), v1::ServerInfo::service_full_name());
+  add(std::make_unique<DatasetsService>(gate_.get(), datasets_.get()),
+      v1::Datasets::service_full_name());
+  add(std::make_unique<SamplingService>(gate_.get(), datasets_.get(), /*threads=*/2),
+      v1::Sampling::service_full_name());
+  add(std::make_unique<AdminService>(gate_.get(), authenticator_.get(), metadata_.get(),
+                                     datasets_.get(), weight_stores_.get()),
+      v1::Admin::service_full_name());
+  add(std::make_unique<UsageService>(gate_.get(), datasets_.get(), weight_stores_.get()),
+      v1::Usage::service_full_name());
+  add(std::make_unique<WeightStoresService>(gate_.get(), weight_stores_.get(),
+                                            options_.max_store_slots),
+      v1::WeightStores::service_full_name());
+  services_.push_back(std::make_unique<ReflectionService>(gate_.get(), std::move(names)));
   for (auto& service : services_) builder.RegisterService(service.get());
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || port_ == 0) {

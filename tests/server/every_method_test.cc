@@ -1,9 +1,10 @@
-// Every method of every urn.v1 service, enumerated from the service descriptors (so a new
-// method is covered without touching this test), called raw through gRPC's generic stub:
+// Every method of every urn.v1 service (and reflection), enumerated from the service descriptors
+// (so a new method is covered without touching this test), called raw through gRPC's generic stub:
 //  - with no key, a malformed key, a wrong secret and a revoked key: UNAUTHENTICATED;
 //  - a non-admin on an Admin method: PERMISSION_DENIED;
 //  - user B naming user A's dataset or weight store: NOT_FOUND (never PERMISSION_DENIED).
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
 #include "urn_server.h"
@@ -157,6 +159,43 @@ TEST(EveryMethodTest, KeysRolesAndTenantsAreCheckedOnEveryMethod) {
     ++tenant_methods;
     const grpc::Status s = RawCall(channel, path, request, as_bob);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << path << ": " << s.error_message();
+  }
+  // Reflection needs a key too; with one it lists every service and resolves their symbols.
+  const std::string reflection = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
+  for (const std::string& auth : bad_keys) {
+    EXPECT_EQ(RawCall(channel, reflection, "", auth).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", b_key));
+    auto stream = stub->ServerReflectionInfo(&context);
+    grpc::reflection::v1alpha::ServerReflectionRequest request;
+    grpc::reflection::v1alpha::ServerReflectionResponse response;
+    request.set_list_services("");
+    ASSERT_TRUE(stream->Write(request));
+    ASSERT_TRUE(stream->Read(&response));
+    std::set<std::string> listed;
+    for (const auto& service : response.list_services_response().service()) {
+      listed.insert(service.name());
+    }
+    for (const MethodDescriptor* m : AllMethods()) {
+      EXPECT_TRUE(listed.count(m->service()->full_name())) << m->service()->full_name();
+    }
+    request.set_file_containing_symbol("urn.v1.WeightStores");
+    ASSERT_TRUE(stream->Write(request));
+    ASSERT_TRUE(stream->Read(&response));
+    ASSERT_GE(response.file_descriptor_response().file_descriptor_proto_size(), 1);
+    google::protobuf::FileDescriptorProto file;
+    ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
+    EXPECT_EQ(file.name(), "urn/v1/weight_stores.proto");
+    request.set_file_containing_symbol("no.such.Symbol");
+    ASSERT_TRUE(stream->Write(request));
+    ASSERT_TRUE(stream->Read(&response));
+    EXPECT_EQ(response.error_response().error_code(), grpc::StatusCode::NOT_FOUND);
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
   }
   EXPECT_GE(methods, 20);
   std::printf("every-method test: %d methods, %d admin, %d with a tenant resource\n", methods,
