@@ -54,6 +54,7 @@ absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string
                                                  {"log_format", &log_format},
                                                  {"tls_cert", &opts.tls_cert},
                                                  {"tls_key", &opts.tls_key},
+                                                 {"tls_client_ca", &opts.tls_client_ca},
                                                  {"admin_key_file", &opts.admin_key_file},
                                                  {"fsync", &fsync}};
   std::map<std::string, double*> numbers = {
@@ -116,6 +117,9 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--tls-cert", opts.tls_cert, "PEM certificate chain; enables TLS")
       ->envname("URN_TLS_CERT");
+  app.add_option("--tls-client-ca", opts.tls_client_ca,
+                 "PEM CA: require and verify client certificates (mutual TLS)")
+      ->envname("URN_TLS_CLIENT_CA");
   app.add_option("--tls-key", opts.tls_key, "PEM private key for --tls-cert")
       ->envname("URN_TLS_KEY");
   app.add_option("--admin-key-file", opts.admin_key_file,
@@ -153,8 +157,8 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   if (!opts.config.empty()) {
     std::set<std::string> from_flags;
     for (const char* name :
-         {"listen", "data-dir", "log-level", "log-format", "tls-cert", "tls-key", "admin-key-file",
-          "shutdown-grace", "fsync", "fsync-interval", "max-store-slots"}) {
+         {"listen", "data-dir", "log-level", "log-format", "tls-cert", "tls-key", "tls-client-ca",
+          "admin-key-file", "shutdown-grace", "fsync", "fsync-interval", "max-store-slots"}) {
       if (app.count(std::string("--") + name) > 0) {
         std::string key = name;
         for (char& c : key) c = c == '-' ? '_' : c;
@@ -188,6 +192,9 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   }
   if (opts.tls_cert.empty() != opts.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");
+  }
+  if (!opts.tls_client_ca.empty() && opts.tls_cert.empty()) {
+    return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
   }
   if (opts.data_dir.empty()) return absl::InvalidArgumentError("--data-dir: must not be empty");
   if (!(opts.shutdown_grace_seconds >= 0 && opts.shutdown_grace_seconds <= 3600)) {

@@ -19,7 +19,7 @@ struct ServerOptions {
   // Where metadata, datasets and weight stores live; created if missing.
   std::string data_dir = "./urn-data";
   // Optional YAML file with the same keys as the flags (listen, data_dir, log_level,
-  // log_format, tls_cert, tls_key, admin_key_file, shutdown_grace_seconds, fsync,
+  // log_format, tls_cert, tls_key, tls_client_ca, admin_key_file, shutdown_grace_seconds, fsync,
   // fsync_interval_seconds, max_store_slots, snapshot_log_bytes).
   std::string config;
   // trace, debug, info, warn, error, critical, off.
@@ -28,6 +28,8 @@ struct ServerOptions {
   // PEM server certificate and private key; both or neither. Neither means plaintext.
   std::string tls_cert;
   std::string tls_key;
+  // PEM CA bundle: require client certificates signed by it (mutual TLS). Needs --tls-cert.
+  std::string tls_client_ca;
   // A file holding the admin key to install on first start instead of generating one.
   std::string admin_key_file;
   // How long running streams may take to finish after SIGTERM before they are cancelled.

@@ -153,8 +153,14 @@ absl::Status UrnServer::Start() {
     if (!cert.ok()) return cert.status();
     absl::StatusOr<std::string> key = ReadFile("--tls-key", options_.tls_key);
     if (!key.ok()) return key.status();
-    grpc::SslServerCredentialsOptions ssl;
+    grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    if (!options_.tls_client_ca.empty()) {
+      absl::StatusOr<std::string> ca = ReadFile("--tls-client-ca", options_.tls_client_ca);
+      if (!ca.ok()) return ca.status();
+      ssl.pem_root_certs = *ca;
+      ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    }
     creds = grpc::SslServerCredentials(ssl);
   } else {
     creds = grpc::InsecureServerCredentials();
@@ -198,8 +204,8 @@ absl::Status UrnServer::Start() {
   maintenance_ = std::thread([this] { Maintain(); });
   grpc_server_->GetHealthCheckService()->SetServingStatus(true);
   if (tls) {
-    spdlog::info("urnd {} serving on {} (TLS), data in {}", URN_VERSION, options_.listen,
-                 options_.data_dir);
+    spdlog::info("urnd {} serving on {} ({}), data in {}", URN_VERSION, options_.listen,
+                 options_.tls_client_ca.empty() ? "TLS" : "mutual TLS", options_.data_dir);
   } else {
     spdlog::warn("urnd {} serving on {} in PLAINTEXT (no --tls-cert), data in {}", URN_VERSION,
                  options_.listen, options_.data_dir);
