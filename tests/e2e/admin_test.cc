@@ -1,0 +1,133 @@
+// Users, keys, plans and usage through the real `urn` command line against a real urnd, with
+// its audit log: admin actions and authentication failures are logged, and no secret (of any
+// key used, right or wrong) ever appears in the log. Plans reload on SIGHUP.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/subprocess.h"
+#include "support/temp_dir.h"
+#include "urn/client.h"
+
+namespace urn {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+class AdminE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = testing::FreeLoopbackPort();
+    testing::WriteFileOrDie(dir_.Join("urnd.yaml"),
+                            "plans:\n  free:\n    rows_per_day: 1000\n    features: [sample]\n"
+                            "  pro:\n    features: [all]\n");
+    urnd_ = std::make_unique<testing::Subprocess>(
+        std::vector<std::string>{URND_PATH, "--listen", Address(), "--data-dir", dir_.Join("data"),
+                                 "--config", dir_.Join("urnd.yaml")},
+        dir_.path());
+    ClientOptions o;
+    o.server = Address();
+    o.timeout = milliseconds(500);
+    for (int i = 0; i < 400; ++i) {
+      absl::StatusOr<Client> c = Client::Connect(o);
+      absl::StatusOr<bool> ok = c->Healthy();
+      if (ok.ok() && *ok) return;
+      ASSERT_FALSE(urnd_->Wait(milliseconds(50)).has_value()) << urnd_->Stderr();
+    }
+    FAIL() << "urnd did not become healthy";
+  }
+  std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
+  testing::RunResult Urn(std::vector<std::string> args, const std::string& key = "") {
+    std::vector<std::string> head = {URN_CLI_PATH, "--server", Address()};
+    if (key.empty()) {
+      head.insert(head.end(), {"--key-file", dir_.Join("data") + "/admin.key"});
+    } else {
+      head.insert(head.end(), {"--key", key});
+    }
+    args.insert(args.begin(), head.begin(), head.end());
+    return testing::Run(args);
+  }
+  static std::string Line(const std::string& out) { return out.substr(0, out.find('\n')); }
+
+  testing::TempDir dir_;
+  int port_ = 0;
+  std::unique_ptr<testing::Subprocess> urnd_;
+};
+
+TEST_F(AdminE2E, UsersKeysPlansUsageAndAnAuditLogWithoutSecrets) {
+  testing::RunResult r = Urn({"admin", "users", "create", "carol", "--plan", "free"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string carol = Line(r.out);
+  ASSERT_EQ(carol.size(), 53u);
+  r = Urn({"usage"}, carol);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("plan\tfree\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rows_today\t0 of 1000\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("features\tsample\n"), std::string::npos) << r.out;
+
+  r = Urn({"admin", "keys", "create", "carol"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string second = Line(r.out);
+  r = Urn({"admin", "keys", "list", "carol"});
+  EXPECT_NE(r.out.find(carol.substr(4, 16) + "\tcarol\t"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(carol.substr(21)), std::string::npos) << "a secret in the listing";
+
+  // Non-admins cannot administer; bad keys are refused.
+  r = Urn({"admin", "users", "create", "dave", "--plan", "free"}, carol);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("permission denied"), std::string::npos) << r.err;
+  const std::string wrong = carol.substr(0, 21) + std::string(32, 'a');
+  EXPECT_EQ(Urn({"usage"}, wrong).exit_code, 1);
+  EXPECT_EQ(Urn({"usage"}, "urn_nonsense").exit_code, 1);
+
+  // Revocation takes effect on the next call; the other key still works.
+  ASSERT_EQ(Urn({"admin", "keys", "revoke", carol.substr(4, 16)}).exit_code, 0);
+  r = Urn({"usage"}, carol);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not authenticated"), std::string::npos) << r.err;
+  EXPECT_EQ(Urn({"usage"}, second).exit_code, 0);
+
+  // A plan change, and a plan reload on SIGHUP.
+  ASSERT_EQ(Urn({"admin", "users", "set-plan", "carol", "pro"}).exit_code, 0);
+  EXPECT_NE(Urn({"usage"}, second).out.find("plan\tpro\n"), std::string::npos);
+  testing::WriteFileOrDie(dir_.Join("urnd.yaml"),
+                          "plans:\n  free:\n    features: [sample]\n"
+                          "  pro:\n    rows_per_day: 5\n    features: [all]\n");
+  urnd_->Signal(SIGHUP);
+  bool reloaded = false;
+  for (int i = 0; i < 100 && !reloaded; ++i) {
+    reloaded = Urn({"usage"}, second).out.find("rows_today\t0 of 5\n") != std::string::npos;
+    if (!reloaded) std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_TRUE(reloaded);
+  EXPECT_EQ(Urn({"admin", "users", "set-plan", "carol", "gold"}).exit_code, 1);
+
+  r = Urn({"admin", "users", "delete", "carol"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "deleted user 'carol': 2 keys, 0 datasets, 0 weight stores\n");
+  EXPECT_EQ(Urn({"usage"}, second).exit_code, 1);
+
+  urnd_->Signal(SIGTERM);
+  ASSERT_EQ(urnd_->Wait(seconds(10)), 0);
+  const std::string log = urnd_->Stderr();
+  const std::string admin_key = testing::ReadFileOrEmpty(dir_.Join("data") + "/admin.key");
+  for (const std::string& key : {carol, second, wrong, admin_key.substr(0, 53)}) {
+    EXPECT_EQ(log.find(key.substr(21)), std::string::npos) << "secret of " << key.substr(0, 20);
+  }
+  for (const char* audit :
+       {"audit: 'admin' created user 'carol'", "audit: 'admin' created key",
+        "audit: 'admin' revoked key", "audit: 'admin' set the plan of 'carol' to 'pro'",
+        "audit: 'admin' deleted user 'carol'", "was refused an admin call",
+        "audit: unauthenticated call from", "plans reloaded"}) {
+    EXPECT_NE(log.find(audit), std::string::npos) << audit << "\n" << log;
+  }
+}
+
+}  // namespace
+}  // namespace urn
