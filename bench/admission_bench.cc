@@ -68,7 +68,7 @@ void BM_AdmissionAuthenticateOnly(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(f.authenticator->Authenticate(f.header));
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_AdmissionAuthenticateOnly);
+BENCHMARK(BM_AdmissionAuthenticateOnly)->Threads(1)->Threads(2);
 
 // A stream's per-batch charge of daily rows (persisted once per lease).
 void BM_AdmissionChargeBatch(benchmark::State& state) {
