@@ -55,6 +55,7 @@ class QuotaServiceTest : public ::testing::Test {
     options.listen = "127.0.0.1:0";
     options.data_dir = dir_.Join("data");
     options.config = dir_.Join("urnd.yaml");
+    options.fsync_interval_seconds = 0.05;  // the maintenance thread also watches the config
     server_ = std::make_unique<UrnServer>(options);
     ASSERT_TRUE(server_->Start().ok());
   }
@@ -170,6 +171,23 @@ TEST_F(QuotaServiceTest, RateLimitFeaturesAndLivePlanChanges) {
   testing::WriteFileOrDie(dir_.Join("urnd.yaml"), "plans:\n  tiny:\n    bogus: 1\n");
   server_->ReloadPlans();
   EXPECT_TRUE(tiny_->Sample(q, [](const v1::SampleBatch&) { return true; }).ok());
+}
+
+TEST_F(QuotaServiceTest, PlansReloadWhenTheConfigFileChanges) {
+  v1::SampleRequest q;
+  q.set_dataset("d");
+  q.set_query("select * sample by 1 replace false limit 3");
+  const auto query_allowed = [&] {
+    return tiny_->Sample(q, [](const v1::SampleBatch&) { return true; }).ok();
+  };
+  EXPECT_FALSE(query_allowed());
+  testing::WriteFileOrDie(dir_.Join("urnd.yaml"), "plans:\n  tiny:\n    features: [all]\n");
+  bool allowed = false;
+  for (int i = 0; i < 200 && !allowed; ++i) {  // at most 10 s
+    allowed = query_allowed();
+    if (!allowed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(allowed);
 }
 
 TEST_F(QuotaServiceTest, ResourceLimitsOfThePlan) {
