@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/urnd_process.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
@@ -27,20 +28,8 @@ class AdminE2E : public ::testing::Test {
     testing::WriteFileOrDie(dir_.Join("urnd.yaml"),
                             "plans:\n  free:\n    rows_per_day: 1000\n    features: [sample]\n"
                             "  pro:\n    features: [all]\n");
-    urnd_ = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{URND_PATH, "--listen", Address(), "--data-dir", dir_.Join("data"),
-                                 "--config", dir_.Join("urnd.yaml")},
-        dir_.path());
-    ClientOptions o;
-    o.server = Address();
-    o.timeout = milliseconds(500);
-    for (int i = 0; i < 400; ++i) {
-      absl::StatusOr<Client> c = Client::Connect(o);
-      absl::StatusOr<bool> ok = c->Healthy();
-      if (ok.ok() && *ok) return;
-      ASSERT_FALSE(urnd_->Wait(milliseconds(50)).has_value()) << urnd_->Stderr();
-    }
-    FAIL() << "urnd did not become healthy";
+    urnd_ = testing::StartUrnd(Address(), dir_.Join("data"), {"--config", dir_.Join("urnd.yaml")},
+                               dir_.path());
   }
   std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
   testing::RunResult Urn(std::vector<std::string> args, const std::string& key = "") {

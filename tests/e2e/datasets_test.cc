@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/urnd_process.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
@@ -26,22 +27,7 @@ class DatasetsE2E : public ::testing::Test {
     port_ = testing::FreeLoopbackPort();
     Start();
   }
-  void Start() {
-    urnd_ = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{URND_PATH, "--listen", Address(), "--data-dir", dir_.Join("data")},
-        dir_.path());
-    ClientOptions o;
-    o.server = Address();
-    o.timeout = milliseconds(500);
-    const auto end = std::chrono::steady_clock::now() + seconds(20);
-    while (std::chrono::steady_clock::now() < end) {
-      absl::StatusOr<Client> c = Client::Connect(o);
-      absl::StatusOr<bool> ok = c->Healthy();
-      if (ok.ok() && *ok) return;
-      ASSERT_FALSE(urnd_->Wait(milliseconds(50)).has_value()) << urnd_->Stderr();
-    }
-    FAIL() << "urnd did not become healthy: " << urnd_->Stderr();
-  }
+  void Start() { urnd_ = testing::StartUrnd(Address(), dir_.Join("data"), {}, dir_.path()); }
   std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
   testing::RunResult Urn(std::vector<std::string> args) {
     args.insert(args.begin(), {URN_CLI_PATH, "--server", Address(), "--key-file",

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/urnd_process.h"
 #include "random/counter_rng.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
@@ -29,22 +30,10 @@ class WeightStoresE2E : public ::testing::Test {
   }
   // Snapshots are made small and frequent, so that kills land during them too.
   void Start() {
-    urnd_ = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{URND_PATH, "--listen", Address(), "--data-dir", dir_.Join("data"),
-                                 "--fsync-interval", "0.05", "--snapshot-log-bytes", "200000",
-                                 "--log-level", "warn"},
+    urnd_ = testing::StartUrnd(
+        Address(), dir_.Join("data"),
+        {"--fsync-interval", "0.05", "--snapshot-log-bytes", "200000", "--log-level", "warn"},
         dir_.path());
-    ClientOptions o;
-    o.server = Address();
-    o.timeout = milliseconds(500);
-    const auto end = std::chrono::steady_clock::now() + seconds(30);
-    while (std::chrono::steady_clock::now() < end) {
-      absl::StatusOr<Client> c = Client::Connect(o);
-      absl::StatusOr<bool> ok = c->Healthy();
-      if (ok.ok() && *ok) return;
-      ASSERT_FALSE(urnd_->Wait(milliseconds(50)).has_value()) << urnd_->Stderr();
-    }
-    FAIL() << "urnd did not become healthy: " << urnd_->Stderr();
   }
   std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string AdminKey() const {
