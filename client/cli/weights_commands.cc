@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "output.h"
+#include "urn/errors.h"
 
 namespace urn::cli {
 namespace {
@@ -78,12 +79,7 @@ void WriteInt(Output& out, int64_t v) {
 }  // namespace
 
 int Fail(const absl::Status& s) {
-  std::string text(s.message());
-  if (absl::IsUnauthenticated(s)) text = "not authenticated: " + text;
-  if (absl::IsPermissionDenied(s)) text = "permission denied: " + text;
-  if (absl::IsUnavailable(s)) text = "server unavailable: " + text;
-  if (absl::IsDeadlineExceeded(s)) text = "timed out: " + text;
-  std::fprintf(stderr, "urn: %s\n", text.c_str());
+  std::fprintf(stderr, "urn: %s\n", ErrorSentence(s).c_str());
   return 1;
 }
 
@@ -289,8 +285,7 @@ int PrintUsage(const Client& client) {
   std::printf("requests_per_second\t%s (burst %s)\n", limit(u->requests_per_second()).c_str(),
               limit(u->burst()).c_str());
   std::printf("rows_per_dataset\t%s\ncapacity_per_store\t%s\nconcurrent_streams\t%s\n",
-              limit(u->rows_per_dataset()).c_str(),
-              limit(u->capacity_per_store()).c_str(),
+              limit(u->rows_per_dataset()).c_str(), limit(u->capacity_per_store()).c_str(),
               limit(u->concurrent_streams()).c_str());
   std::string features;
   for (const std::string& f : u->features())

@@ -1,6 +1,7 @@
 // urn::Client's administration and usage calls.
 #include <grpcpp/grpcpp.h>
 
+#include "call.h"
 #include "urn/client.h"
 #include "urn/v1/admin.grpc.pb.h"
 #include "urn/v1/usage.grpc.pb.h"
@@ -8,9 +9,7 @@
 namespace urn {
 namespace {
 
-absl::Status FromGrpc(const grpc::Status& s) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-}
+using client_internal::FromGrpc;
 
 // One unary call of `method` on a fresh stub, with the client's deadline and key.
 template <typename Stub, typename Request, typename Response, typename Method>
@@ -62,8 +61,10 @@ absl::StatusOr<v1::CreateKeyResponse> Client::CreateKey(const std::string& user)
 absl::StatusOr<std::vector<v1::KeyInfo>> Client::ListKeys(const std::string& user) const {
   v1::ListKeysRequest r;
   r.set_user(user);
-  absl::StatusOr<v1::ListKeysResponse> keys =
-      Call<AdminStub, v1::ListKeysRequest, v1::ListKeysResponse>(*this, &AdminStub::ListKeys, r);
+  AdminStub stub(channel_);
+  absl::StatusOr<v1::ListKeysResponse> keys = client_internal::Retrying<v1::ListKeysResponse>(
+      *this,
+      [&](grpc::ClientContext& c, v1::ListKeysResponse* out) { return stub.ListKeys(&c, r, out); });
   if (!keys.ok()) return keys.status();
   return std::vector<v1::KeyInfo>(keys->keys().begin(), keys->keys().end());
 }
@@ -77,8 +78,11 @@ absl::Status Client::RevokeKey(const std::string& key_id) const {
 }
 
 absl::StatusOr<v1::GetUsageResponse> Client::GetUsage() const {
-  return Call<v1::Usage::Stub, v1::GetUsageRequest, v1::GetUsageResponse>(
-      *this, &v1::Usage::Stub::GetUsage, v1::GetUsageRequest());
+  v1::Usage::Stub stub(channel_);
+  return client_internal::Retrying<v1::GetUsageResponse>(
+      *this, [&](grpc::ClientContext& c, v1::GetUsageResponse* out) {
+        return stub.GetUsage(&c, v1::GetUsageRequest(), out);
+      });
 }
 
 }  // namespace urn

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "call.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "urn/v1/datasets.grpc.pb.h"
 #include "urn/v1/sampling.grpc.pb.h"
@@ -15,9 +16,7 @@
 namespace urn {
 namespace {
 
-absl::Status FromGrpc(const grpc::Status& s) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-}
+using client_internal::FromGrpc;
 
 absl::StatusOr<std::string> ReadPem(const std::string& what, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -81,12 +80,13 @@ absl::StatusOr<bool> Client::Healthy(const std::string& service) const {
 
 absl::StatusOr<ServerInfo> Client::GetServerInfo() const {
   auto stub = v1::ServerInfo::NewStub(channel_);
-  grpc::ClientContext context;
-  Prepare(context);
-  v1::GetServerInfoResponse response;
-  grpc::Status s = stub->GetServerInfo(&context, v1::GetServerInfoRequest(), &response);
-  if (!s.ok()) return FromGrpc(s);
-  return ServerInfo{response.version(), response.uptime_seconds(), response.tls()};
+  absl::StatusOr<v1::GetServerInfoResponse> response =
+      client_internal::Retrying<v1::GetServerInfoResponse>(
+          *this, [&](grpc::ClientContext& c, v1::GetServerInfoResponse* r) {
+            return stub->GetServerInfo(&c, v1::GetServerInfoRequest(), r);
+          });
+  if (!response.ok()) return response.status();
+  return ServerInfo{response->version(), response->uptime_seconds(), response->tls()};
 }
 
 absl::StatusOr<v1::Dataset> Client::CreateDataset(
@@ -131,14 +131,11 @@ absl::StatusOr<v1::Dataset> Client::CreateDataset(
 
 absl::StatusOr<v1::Dataset> Client::GetDataset(const std::string& name) const {
   auto stub = v1::Datasets::NewStub(channel_);
-  grpc::ClientContext context;
-  Prepare(context);
   v1::GetDatasetRequest request;
   request.set_name(name);
-  v1::Dataset response;
-  grpc::Status s = stub->GetDataset(&context, request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return client_internal::Retrying<v1::Dataset>(*this, [&](grpc::ClientContext& c, v1::Dataset* r) {
+    return stub->GetDataset(&c, request, r);
+  });
 }
 
 absl::StatusOr<std::vector<v1::Dataset>> Client::ListDatasets() const {
@@ -147,14 +144,15 @@ absl::StatusOr<std::vector<v1::Dataset>> Client::ListDatasets() const {
   v1::ListDatasetsRequest request;
   request.set_page_size(1000);
   for (;;) {
-    grpc::ClientContext context;
-    Prepare(context);
-    v1::ListDatasetsResponse response;
-    grpc::Status s = stub->ListDatasets(&context, request, &response);
-    if (!s.ok()) return FromGrpc(s);
-    for (v1::Dataset& d : *response.mutable_datasets()) out.push_back(std::move(d));
-    if (response.next_page_token().empty()) return out;
-    request.set_page_token(response.next_page_token());
+    absl::StatusOr<v1::ListDatasetsResponse> response =
+        client_internal::Retrying<v1::ListDatasetsResponse>(
+            *this, [&](grpc::ClientContext& c, v1::ListDatasetsResponse* r) {
+              return stub->ListDatasets(&c, request, r);
+            });
+    if (!response.ok()) return response.status();
+    for (v1::Dataset& d : *response->mutable_datasets()) out.push_back(std::move(d));
+    if (response->next_page_token().empty()) return out;
+    request.set_page_token(response->next_page_token());
   }
 }
 

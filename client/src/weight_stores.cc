@@ -3,15 +3,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "call.h"
 #include "urn/client.h"
 #include "urn/v1/weight_stores.grpc.pb.h"
 
 namespace urn {
 namespace {
 
-absl::Status FromGrpc(const grpc::Status& s) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-}
+using client_internal::FromGrpc;
 
 }  // namespace
 
@@ -28,14 +27,12 @@ absl::StatusOr<v1::WeightStore> Client::CreateWeightStore(
 
 absl::StatusOr<v1::WeightStore> Client::GetWeightStore(const std::string& name) const {
   auto stub = v1::WeightStores::NewStub(channel_);
-  grpc::ClientContext context;
-  Prepare(context);
   v1::GetWeightStoreRequest request;
   request.set_name(name);
-  v1::WeightStore response;
-  grpc::Status s = stub->GetWeightStore(&context, request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return client_internal::Retrying<v1::WeightStore>(
+      *this, [&](grpc::ClientContext& c, v1::WeightStore* r) {
+        return stub->GetWeightStore(&c, request, r);
+      });
 }
 
 absl::StatusOr<std::vector<v1::WeightStore>> Client::ListWeightStores() const {
@@ -44,13 +41,14 @@ absl::StatusOr<std::vector<v1::WeightStore>> Client::ListWeightStores() const {
   v1::ListWeightStoresRequest request;
   request.set_page_size(1000);
   do {
-    grpc::ClientContext context;
-    Prepare(context);
-    v1::ListWeightStoresResponse response;
-    grpc::Status s = stub->ListWeightStores(&context, request, &response);
-    if (!s.ok()) return FromGrpc(s);
-    for (auto& w : *response.mutable_weight_stores()) all.push_back(std::move(w));
-    request.set_page_token(response.next_page_token());
+    absl::StatusOr<v1::ListWeightStoresResponse> response =
+        client_internal::Retrying<v1::ListWeightStoresResponse>(
+            *this, [&](grpc::ClientContext& c, v1::ListWeightStoresResponse* r) {
+              return stub->ListWeightStores(&c, request, r);
+            });
+    if (!response.ok()) return response.status();
+    for (auto& w : *response->mutable_weight_stores()) all.push_back(std::move(w));
+    request.set_page_token(response->next_page_token());
   } while (!request.page_token().empty());
   return all;
 }
@@ -156,19 +154,20 @@ absl::StatusOr<std::vector<double>> Client::GetPriorities(const std::string& sto
   auto stub = v1::WeightStores::NewStub(channel_);
   std::vector<double> all;
   while (count > 0) {
-    grpc::ClientContext context;
-    Prepare(context);
     v1::GetPrioritiesRequest request;
     request.set_weight_store(store);
     request.set_first_slot(first);
     request.set_count(std::min<int64_t>(count, 65536));
-    v1::GetPrioritiesResponse response;
-    grpc::Status s = stub->GetPriorities(&context, request, &response);
-    if (!s.ok()) return FromGrpc(s);
-    if (response.priorities_size() == 0) break;
-    all.insert(all.end(), response.priorities().begin(), response.priorities().end());
-    first += response.priorities_size();
-    count -= response.priorities_size();
+    absl::StatusOr<v1::GetPrioritiesResponse> response =
+        client_internal::Retrying<v1::GetPrioritiesResponse>(
+            *this, [&](grpc::ClientContext& c, v1::GetPrioritiesResponse* r) {
+              return stub->GetPriorities(&c, request, r);
+            });
+    if (!response.ok()) return response.status();
+    if (response->priorities_size() == 0) break;
+    all.insert(all.end(), response->priorities().begin(), response->priorities().end());
+    first += response->priorities_size();
+    count -= response->priorities_size();
   }
   return all;
 }

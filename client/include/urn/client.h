@@ -7,8 +7,9 @@
 //   absl::StatusOr<bool> serving = client->Healthy();
 //
 // Every method takes its deadline from ClientOptions::timeout unless stated otherwise and
-// returns the server's status unchanged (code and message). Thread safety: a Client may be
-// used from many threads at once; it shares one gRPC channel.
+// returns the server's status unchanged (code and message, and urnd's quota details: see
+// urn/errors.h for reading them). Idempotent calls are retried as ClientOptions says. Thread
+// safety: a Client may be used from many threads at once; it shares one gRPC channel.
 #ifndef URN_CLIENT_CLIENT_H_
 #define URN_CLIENT_CLIENT_H_
 
@@ -44,6 +45,13 @@ struct ClientOptions {
   std::string tls_key;
   // Deadline for unary calls.
   std::chrono::milliseconds timeout{10000};
+  // Retries of idempotent unary calls (Get*, List*, GetPriorities, GetUsage, GetServerInfo):
+  // UNAVAILABLE with exponential backoff from initial_backoff, RESOURCE_EXHAUSTED after its
+  // RetryInfo delay when that is at most max_backoff; at most max_attempts calls in all. Calls
+  // that change state or charge rows (Create*, Delete*, streams, SampleWeights) are never retried.
+  int max_attempts = 4;
+  std::chrono::milliseconds initial_backoff{100};
+  std::chrono::milliseconds max_backoff{5000};
 };
 
 struct ServerInfo {
