@@ -63,10 +63,12 @@ class QuotaServiceTest : public ::testing::Test {
     return std::string(
         absl::StripAsciiWhitespace(testing::ReadFileOrEmpty(dir_.Join("data/admin.key"))));
   }
+  // No retries: these tests look at the quota errors themselves.
   std::unique_ptr<Client> Connect(const std::string& key) {
     ClientOptions o;
     o.server = absl::StrCat("127.0.0.1:", server_->port());
     o.key = key;
+    o.max_attempts = 1;
     return std::make_unique<Client>(*Client::Connect(o));
   }
   // A raw Sample stream: rows received and the final status (with its details).
