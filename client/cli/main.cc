@@ -9,7 +9,9 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "local_sample.h"
+#include "progress.h"
 #include "remote_sample.h"
 #include "sample_options.h"
 #include "urn/client.h"
@@ -283,7 +285,12 @@ int main(int argc, char** argv) {
     }
     header.set_delimiter(ds_delimiter);
     header.set_list_delimiter(ds_list_delimiter);
-    absl::StatusOr<urn::v1::Dataset> d = client->CreateDataset(header, ds_file);
+    urn::cli::ProgressBar bar(absl::StrCat("uploading ", ds_name));
+    absl::StatusOr<urn::v1::Dataset> d =
+        client->CreateDataset(header, ds_file, [&](const urn::UploadProgress& p) {
+          bar.Update(p.bytes_sent, p.total_bytes, p.lines_sent);
+        });
+    bar.Done();
     if (!d.ok()) return Fail(d.status());
     std::printf("created dataset '%s': %lld rows, %d columns\n", d->name().c_str(),
                 static_cast<long long>(d->num_rows()), d->columns_size());

@@ -2,6 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -91,13 +93,17 @@ absl::StatusOr<ServerInfo> Client::GetServerInfo() const {
 
 absl::StatusOr<v1::Dataset> Client::CreateDataset(
     const v1::CreateDatasetHeader& header, const std::string& path,
-    const std::function<void(int64_t)>& progress) const {
+    const std::function<void(const UploadProgress&)>& progress) const {
   std::ifstream file;
   std::istream* in = &std::cin;
+  UploadProgress done;
   if (path != "-") {
     file.open(path, std::ios::binary);
     if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open for reading"));
     in = &file;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec) done.total_bytes = static_cast<int64_t>(size);
   }
   auto stub = v1::Datasets::NewStub(channel_);
   grpc::ClientContext context;
@@ -109,15 +115,17 @@ absl::StatusOr<v1::Dataset> Client::CreateDataset(
   *request.mutable_header() = header;
   bool ok = writer->Write(request);
   std::string chunk(1 << 20, '\0');
-  int64_t sent = 0;
   while (ok && *in) {
     in->read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
     const std::streamsize n = in->gcount();
     if (n <= 0) break;
     request.set_data(chunk.data(), static_cast<size_t>(n));
     ok = writer->Write(request);
-    sent += n;
-    if (progress) progress(sent);
+    done.bytes_sent += n;
+    if (progress) {
+      done.lines_sent += std::count(chunk.data(), chunk.data() + n, '\n');
+      progress(done);
+    }
   }
   if (in->bad()) {
     context.TryCancel();

@@ -62,6 +62,28 @@ TEST_F(DatasetsE2E, CreateListDescribeDelete) {
   EXPECT_EQ(r.err, "urn: dataset 'd1' not found\n");
 }
 
+// The upload progress bar appears only on a terminal: under a pseudo-terminal (script(1)) it
+// shows the bar, rows, rate and ETA; into a pipe, nothing.
+TEST_F(DatasetsE2E, ProgressBarOnATerminalOnly) {
+  std::string big = "k\tv\n";
+  for (int i = 0; i < 300000; ++i)
+    big += "key" + std::to_string(i) + "\t" + std::to_string(i) + "\n";
+  const std::string file = File("big.tsv", big);
+  const std::string command = std::string(URN_CLI_PATH) + " --server " + Address() +
+                              " --key-file " + dir_.Join("data") +
+                              "/admin.key datasets create on_tty " + file + " -H";
+  testing::RunResult r = testing::Run({"/usr/bin/script", "-qec", command, "/dev/null"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("uploading on_tty [########################] 100%"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("300,001 rows"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("created dataset 'on_tty': 300000 rows"), std::string::npos) << r.out;
+  r = Urn({"datasets", "create", "in_pipe", file, "-H"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
 TEST_F(DatasetsE2E, ErrorsNameTheProblem) {
   const std::string tsv = File("d.tsv", "a\tb\n1\t2\n");
   ASSERT_EQ(Urn({"datasets", "create", "d", tsv, "-H"}).exit_code, 0);

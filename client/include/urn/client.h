@@ -54,6 +54,13 @@ struct ClientOptions {
   std::chrono::milliseconds max_backoff{5000};
 };
 
+// How far an upload has come (CreateDataset's progress callback).
+struct UploadProgress {
+  int64_t bytes_sent = 0;
+  int64_t total_bytes = -1;  // -1 when unknown (standard input)
+  int64_t lines_sent = 0;    // newlines in the bytes sent: about the rows, for TSV and CSV
+};
+
 struct ServerInfo {
   std::string version;
   int64_t uptime_seconds = 0;
@@ -72,11 +79,11 @@ class Client {
   absl::StatusOr<ServerInfo> GetServerInfo() const;
 
   // Uploads the file at `path` ("-" for standard input) as a dataset described by `header`,
-  // in chunks of 1 MiB. `progress`, when set, is called after each chunk with the bytes sent.
+  // in chunks of 1 MiB. `progress`, when set, is called after each chunk.
   // Not retried: a failed upload leaves nothing behind on the server, so the caller may retry.
   absl::StatusOr<v1::Dataset> CreateDataset(
       const v1::CreateDatasetHeader& header, const std::string& path,
-      const std::function<void(int64_t bytes_sent)>& progress = nullptr) const;
+      const std::function<void(const UploadProgress&)>& progress = nullptr) const;
   absl::StatusOr<v1::Dataset> GetDataset(const std::string& name) const;
   // Every dataset the caller can see (all pages).
   absl::StatusOr<std::vector<v1::Dataset>> ListDatasets() const;
