@@ -14,6 +14,7 @@
 #include "progress.h"
 #include "remote_sample.h"
 #include "sample_options.h"
+#include "stats.h"
 #include "urn/client.h"
 #include "weights_commands.h"
 
@@ -209,6 +210,12 @@ int main(int argc, char** argv) {
   CLI::App* k_revoke = keys->add_subcommand("revoke", "revoke a key by its id");
   k_revoke->add_option("key_id", key_arg, "the <keyid> part of urn_<keyid>_<secret>")->required();
   CLI::App* usage = app.add_subcommand("usage", "your usage today and your plan's limits");
+  CLI::App* stats = app.add_subcommand(
+      "stats", "class counts of a column as a bar chart (with --query: before and after)");
+  std::string st_dataset, st_by, st_query;
+  stats->add_option("--dataset", st_dataset, "dataset")->required();
+  stats->add_option("--by", st_by, "the column to count")->required();
+  stats->add_option("--query", st_query, "a sampling query: counts before and after it");
 
   CLI::App* sample = app.add_subcommand("sample", "sample local files (urn sample --help)");
   sample->allow_extras();
@@ -338,6 +345,15 @@ int main(int argc, char** argv) {
   if (*k_list) return urn::cli::AdminKeysList(*client, key_arg);
   if (*k_revoke) return urn::cli::AdminKeysRevoke(*client, key_arg);
   if (*usage) return urn::cli::PrintUsage(*client);
+  if (*stats) {
+    std::string chart;
+    if (absl::Status s = urn::cli::RunStats(*client, st_dataset, st_by, st_query, &chart);
+        !s.ok()) {
+      return Fail(s);
+    }
+    std::fputs(chart.c_str(), stdout);
+    return 0;
+  }
   if (*info) {
     absl::StatusOr<urn::ServerInfo> si = client->GetServerInfo();
     if (!si.ok()) return Fail(si.status());

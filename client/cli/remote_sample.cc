@@ -33,7 +33,9 @@ absl::StatusOr<std::vector<std::string>> ColumnNames(const std::string& flag,
   return out;
 }
 
-void AppendValue(const v1::ColumnValues& c, int i, std::string* out) {
+}  // namespace
+
+void AppendColumnValue(const v1::ColumnValues& c, int i, std::string* out) {
   for (int n : c.null_rows()) {
     if (n == i) return;
   }
@@ -62,8 +64,6 @@ void AppendValue(const v1::ColumnValues& c, int i, std::string* out) {
       break;
   }
 }
-
-}  // namespace
 
 absl::StatusOr<v1::SampleRequest> BuildSampleRequest(const SampleOptions& o, const v1::Dataset& d) {
   if (o.print_random || o.gen_random_inorder) {
@@ -148,7 +148,7 @@ absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Outpu
       line.clear();
       for (int c = 0; c < batch.columns_size(); ++c) {
         if (c > 0) line.push_back('\t');
-        AppendValue(batch.columns(c), i, &line);
+        AppendColumnValue(batch.columns(c), i, &line);
       }
       if (!o.with_weight.empty()) {
         line.push_back('\t');

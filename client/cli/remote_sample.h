@@ -17,6 +17,10 @@ namespace urn::cli {
 absl::StatusOr<v1::SampleRequest> BuildSampleRequest(const SampleOptions& o,
                                                      const v1::Dataset& dataset);
 
+// Appends value `i` of a column of a batch as text (nothing for a null; list elements joined
+// by '|').
+void AppendColumnValue(const v1::ColumnValues& c, int i, std::string* out);
+
 // Runs the sample on the server and writes every row as TSV (all columns, then the HT weight
 // with --with-weight), with a header line for -H.
 absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Output& out);

@@ -84,6 +84,36 @@ TEST_F(DatasetsE2E, ProgressBarOnATerminalOnly) {
   EXPECT_EQ(r.err, "");
 }
 
+// urn stats: exact class counts as bars, and before/after a rebalancing query side by side.
+TEST_F(DatasetsE2E, StatsDrawsClassCountsBeforeAndAfterAQuery) {
+  std::string tsv = "id\tlabel\n";
+  for (int i = 0; i < 100; ++i) tsv += std::to_string(i) + (i < 80 ? "\tcat\n" : "\tdog\n");
+  ASSERT_EQ(Urn({"datasets", "create", "pets", File("pets.tsv", tsv), "-H"}).exit_code, 0);
+  testing::RunResult r = Urn({"stats", "--dataset", "pets", "--by", "label"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string cat_bar, dog_bar;
+  for (int i = 0; i < 40; ++i) cat_bar += "\u2588";
+  for (int i = 0; i < 10; ++i) dog_bar += "\u2588";
+  EXPECT_NE(r.out.find("cat    " + cat_bar + "         80\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dog    " + dog_bar + std::string(30, ' ') + "         20\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("total  " + std::string(40, ' ') + "        100\n"), std::string::npos)
+      << r.out;
+  // Keeping only dogs: after the query, every row is a dog.
+  r = Urn({"stats", "--dataset", "pets", "--by", "label", "--query",
+           "select * where label == 'dog' sample by 1 replace false limit 20"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("after the query"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("         80   " + std::string(40, ' ') + "          0\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("         20   " + cat_bar + "         20\n"), std::string::npos) << r.out;
+  r = Urn({"stats", "--dataset", "pets", "--by", "nope"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "urn: --by: dataset 'pets' has no column 'nope'\n");
+}
+
 TEST_F(DatasetsE2E, ErrorsNameTheProblem) {
   const std::string tsv = File("d.tsv", "a\tb\n1\t2\n");
   ASSERT_EQ(Urn({"datasets", "create", "d", tsv, "-H"}).exit_code, 0);
