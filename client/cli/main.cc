@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "local_sample.h"
+#include "profile.h"
 #include "progress.h"
 #include "remote_sample.h"
 #include "sample_options.h"
@@ -85,24 +86,55 @@ int RunSampleCommand(int argc, char** argv, urn::ClientOptions client_options,
   return 0;
 }
 
-urn::ClientOptions EnvClientOptions() {
+// The profile's settings under the environment's (flags come on top of both).
+urn::ClientOptions EnvClientOptions(const urn::cli::Profile& profile) {
   urn::ClientOptions options;
+  if (!profile.server.empty()) options.server = profile.server;
   options.server = EnvOr("URN_SERVER", options.server);
-  options.key = EnvOr("URN_KEY", "");
-  options.tls_ca = EnvOr("URN_TLS_CA", "");
+  options.key = EnvOr("URN_KEY", profile.key);
+  options.tls_ca = EnvOr("URN_TLS_CA", profile.tls_ca);
+  options.tls_cert = profile.tls_cert;
+  options.tls_key = profile.tls_key;
   return options;
+}
+
+// The value of `--flag VALUE` or `--flag=VALUE` in argv, before the full parse (the profile
+// decides the defaults of every other option).
+std::string ArgValue(int argc, char** argv, const std::string& flag) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == flag && i + 1 < argc) return argv[i + 1];
+    if (a.rfind(flag + "=", 0) == 0) return a.substr(flag.size() + 1);
+  }
+  return "";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::string profile_name = ArgValue(argc, argv, "--profile");
+  std::string profile_file = ArgValue(argc, argv, "--profile-file");
+  const bool profile_required =
+      !profile_name.empty() || !profile_file.empty() || !EnvOr("URN_PROFILE", "").empty();
+  if (profile_name.empty()) profile_name = EnvOr("URN_PROFILE", "default");
+  if (profile_file.empty()) profile_file = urn::cli::DefaultProfilePath();
+  absl::StatusOr<urn::cli::Profile> profile =
+      urn::cli::LoadProfile(profile_file, profile_name, profile_required);
+  if (!profile.ok()) {
+    std::fprintf(stderr, "urn: %s\n", std::string(profile.status().message()).c_str());
+    return 2;
+  }
   if (argc >= 2 && std::string(argv[1]) == "sample") {
-    return RunSampleCommand(argc - 1, argv + 1, EnvClientOptions(), EnvOr("URN_KEY_FILE", ""));
+    return RunSampleCommand(argc - 1, argv + 1, EnvClientOptions(*profile),
+                            EnvOr("URN_KEY_FILE", profile->key_file));
   }
   CLI::App app{"urn: exact, reproducible sampling of files and of datasets on a urnd server"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "urn " URN_VERSION);
-  urn::ClientOptions options = EnvClientOptions();
+  urn::ClientOptions options = EnvClientOptions(*profile);
+  app.add_option("--profile", profile_name, "profile of the profile file (env URN_PROFILE)");
+  app.add_option("--profile-file", profile_file,
+                 "YAML file of profiles (env URN_PROFILE_FILE; ~/.config/urn/config.yaml)");
   double timeout_s = 10;
   app.add_option("--server", options.server, "urnd address HOST:PORT (env URN_SERVER)")
       ->capture_default_str();
@@ -116,7 +148,7 @@ int main(int argc, char** argv) {
   CLI::App* health = app.add_subcommand("health", "exit 0 when the server reports SERVING");
   health->add_option("--service", service, "service name to check (default: the server)");
   CLI::App* info = app.add_subcommand("info", "print the server's version and uptime");
-  std::string key_file = EnvOr("URN_KEY_FILE", "");
+  std::string key_file = EnvOr("URN_KEY_FILE", profile->key_file);
   app.add_option("--key-file", key_file, "file holding the API key (env URN_KEY_FILE)");
 
   CLI::App* datasets = app.add_subcommand("datasets", "datasets on the server");
@@ -224,6 +256,11 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  // A key file from a flag or the environment beats a key from the profile.
+  if ((app.count("--key-file") > 0 || !EnvOr("URN_KEY_FILE", "").empty()) &&
+      app.count("--key") == 0 && EnvOr("URN_KEY", "").empty()) {
+    options.key.clear();
   }
   if (*sample) {
     std::vector<std::string> rest = sample->remaining();

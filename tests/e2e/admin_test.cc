@@ -118,5 +118,28 @@ TEST_F(AdminE2E, UsersKeysPlansUsageAndAnAuditLogWithoutSecrets) {
   }
 }
 
+// Connection settings from a profile file: no --server or key flags needed.
+TEST_F(AdminE2E, ProfilesSupplyServerAndKey) {
+  testing::WriteFileOrDie(dir_.Join("profiles.yaml"),
+                          "profiles:\n  lab:\n    server: " + Address() +
+                              "\n    key_file: " + dir_.Join("data") +
+                              "/admin.key\n"
+                              "  broken:\n    colour: blue\n");
+  testing::RunResult r = testing::Run(
+      {URN_CLI_PATH, "--profile-file", dir_.Join("profiles.yaml"), "--profile", "lab", "usage"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("user\tadmin\n"), std::string::npos) << r.out;
+  r = testing::Run(
+      {URN_CLI_PATH, "--profile-file", dir_.Join("profiles.yaml"), "--profile", "nope", "usage"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("has no profile 'nope'"), std::string::npos) << r.err;
+  r = testing::Run(
+      {URN_CLI_PATH, "--profile-file", dir_.Join("profiles.yaml"), "--profile", "broken", "usage"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("profiles.yaml:6: unknown or malformed profile key 'colour'"),
+            std::string::npos)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace urn
