@@ -25,7 +25,9 @@ RUN bash /tmp/install-deps.sh --runtime && rm -rf /var/lib/apt/lists/* /tmp/inst
  && mkdir -p /var/lib/urn && chown 10001:10001 /var/lib/urn
 COPY --from=build /build/server/urnd /build/client/urn /usr/local/bin/
 USER 10001:10001
-ENV URN_LISTEN=0.0.0.0:50051 URN_DATA_DIR=/var/lib/urn
+# Plaintext on the container's network, for a TLS-terminating proxy or mesh in front of it. To
+# serve TLS itself, mount a certificate, set URN_TLS_CERT and URN_TLS_KEY, and unset URN_PLAINTEXT.
+ENV URN_LISTEN=0.0.0.0:50051 URN_DATA_DIR=/var/lib/urn URN_PLAINTEXT=true
 VOLUME ["/var/lib/urn"]
 EXPOSE 50051
 STOPSIGNAL SIGTERM

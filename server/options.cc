@@ -117,6 +117,9 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--tls-cert", opts.tls_cert, "PEM certificate chain; enables TLS")
       ->envname("URN_TLS_CERT");
+  app.add_flag("--plaintext", opts.plaintext,
+               "serve unencrypted on a non-loopback --listen address (e.g. behind a TLS proxy)")
+      ->envname("URN_PLAINTEXT");
   app.add_option("--tls-client-ca", opts.tls_client_ca,
                  "PEM CA: require and verify client certificates (mutual TLS)")
       ->envname("URN_TLS_CLIENT_CA");
@@ -192,6 +195,17 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   }
   if (opts.tls_cert.empty() != opts.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");
+  }
+  if (opts.tls_cert.empty() && !opts.plaintext) {
+    const std::string host = opts.listen.substr(0, opts.listen.rfind(':'));
+    const bool loopback =
+        host.rfind("127.", 0) == 0 || host == "localhost" || host == "[::1]" || host == "::1";
+    if (!loopback) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--listen ", opts.listen,
+                       ": serving a network address without TLS; give --tls-cert and --tls-key, or "
+                       "--plaintext to serve unencrypted on purpose"));
+    }
   }
   if (!opts.tls_client_ca.empty() && opts.tls_cert.empty()) {
     return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");

@@ -28,6 +28,8 @@ struct ServerOptions {
   // PEM server certificate and private key; both or neither. Neither means plaintext.
   std::string tls_cert;
   std::string tls_key;
+  // Serve without TLS on an address other than loopback (plaintext on loopback needs no flag).
+  bool plaintext = false;
   // PEM CA bundle: require client certificates signed by it (mutual TLS). Needs --tls-cert.
   std::string tls_client_ca;
   // A file holding the admin key to install on first start instead of generating one.

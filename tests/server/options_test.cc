@@ -25,6 +25,18 @@ TEST(ServerOptions, DefaultsAreTheEmbeddedQuickStart) {
   EXPECT_EQ(o->log_format, LogFormat::kText);
 }
 
+TEST(ServerOptions, PlaintextOffLoopbackOnlyWhenAskedFor) {
+  EXPECT_TRUE(Parse({"--listen", "127.0.0.1:7"}).ok());
+  EXPECT_TRUE(Parse({"--listen", "localhost:7"}).ok());
+  EXPECT_TRUE(Parse({"--listen", "[::1]:7"}).ok());
+  absl::StatusOr<ServerOptions> o = Parse({"--listen", "0.0.0.0:7"});
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(o.status().message()).find("--plaintext"), std::string::npos);
+  o = Parse({"--listen", "0.0.0.0:7", "--plaintext"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->plaintext);
+}
+
 TEST(ServerOptions, BadFlagsNameTheFlag) {
   struct Case {
     std::vector<std::string> args;
