@@ -103,18 +103,26 @@ void AliasTable::Draw(uint64_t seed, uint64_t first_draw, std::span<uint64_t> ou
   const random::KeyedStream column_stream = ColumnStream(seed), coin_stream = CoinStream(seed);
   const uint64_t n = columns_.size();
   const Column* columns = columns_.data();
-  // Pick columns a batch ahead and prefetch them: large tables miss the cache on every draw.
+  // Large tables miss the cache on every draw. The columns of batch k + 1 are picked and
+  // prefetched before batch k is resolved, so each prefetch has a whole batch of work to hide
+  // behind.
   constexpr size_t kBatch = 32;
-  uint64_t picked[kBatch];
-  for (size_t b = 0; b < out.size(); b += kBatch) {
+  uint64_t picked[2][kBatch];
+  const auto pick = [&](size_t b, uint64_t* into) {
     const size_t m = std::min(kBatch, out.size() - b);
     for (size_t i = 0; i < m; ++i) {
-      picked[i] = random::KeyedStream::BoundedFromBits(column_stream.Bits(first_draw + b + i), n);
-      __builtin_prefetch(columns + picked[i]);
+      into[i] = random::KeyedStream::BoundedFromBits(column_stream.Bits(first_draw + b + i), n);
+      __builtin_prefetch(columns + into[i]);
     }
+  };
+  if (out.empty()) return;
+  pick(0, picked[0]);
+  for (size_t b = 0, k = 0; b < out.size(); b += kBatch, k ^= 1) {
+    if (b + kBatch < out.size()) pick(b + kBatch, picked[k ^ 1]);
+    const size_t m = std::min(kBatch, out.size() - b);
     for (size_t i = 0; i < m; ++i) {
-      const Column& c = columns[picked[i]];
-      out[b + i] = coin_stream.Bits(first_draw + b + i) < c.threshold ? picked[i] : c.alias;
+      const Column& c = columns[picked[k][i]];
+      out[b + i] = coin_stream.Bits(first_draw + b + i) < c.threshold ? picked[k][i] : c.alias;
     }
   }
 }
