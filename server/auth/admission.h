@@ -104,8 +104,12 @@ class Admission {
   // Loads today's persisted counter when the day changed. REQUIRES: state.mu held.
   absl::Status RollDay(const std::string& user, UserState& state, int64_t day)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(state.mu);
-  // The plan of `who`, or PERMISSION_DENIED when it is not defined.
+  // The plan that applies to `who` (unlimited for an admin), or null when it is not defined.
+  const Plan* FindPlan(const Principal& who) const ABSL_SHARED_LOCKS_REQUIRED(plans_mu_);
+  // The plan of `who` (a copy), or PERMISSION_DENIED when it is not defined.
   absl::StatusOr<Plan> PlanOf(const Principal& who) const;
+  // One limit of that plan, without copying it (the per-batch path).
+  absl::StatusOr<int64_t> LimitOf(const Principal& who, int64_t Plan::*limit) const;
 
   storage::MetadataStore* const db_;
   const std::function<absl::Time()> now_;
