@@ -6,16 +6,6 @@
 #include "auth/users.h"
 
 namespace urn::server {
-namespace {
-
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl::Status& s) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpc(s));
-  return reactor;
-}
-
-}  // namespace
-
 absl::StatusOr<auth::Principal> AdminService::EnterAsAdmin(
     grpc::CallbackServerContext* context) const {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
@@ -36,10 +26,10 @@ grpc::ServerUnaryReactor* AdminService::CreateUser(grpc::CallbackServerContext* 
                                                    const v1::CreateUserRequest* request,
                                                    v1::CreateUserResponse* response) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
-  if (!who.ok()) return Done(context, who.status());
+  if (!who.ok()) return FinishUnary(context, who.status());
   if (!gate_->admission().HasPlan(request->plan())) {
-    return Done(context, absl::InvalidArgumentError(
-                             absl::StrCat("plan: '", request->plan(), "' is not defined")));
+    return FinishUnary(context, absl::InvalidArgumentError(
+                                    absl::StrCat("plan: '", request->plan(), "' is not defined")));
   }
   absl::StatusOr<auth::ApiKey> key = auth::GenerateApiKey();
   absl::Status s = key.status();
@@ -52,18 +42,18 @@ grpc::ServerUnaryReactor* AdminService::CreateUser(grpc::CallbackServerContext* 
     spdlog::info("audit: '{}' created user '{}' on plan '{}' with key {}", who->user,
                  request->name(), request->plan(), key->key_id);
   }
-  return Done(context, s);
+  return FinishUnary(context, s);
 }
 
 grpc::ServerUnaryReactor* AdminService::DeleteUser(grpc::CallbackServerContext* context,
                                                    const v1::DeleteUserRequest* request,
                                                    v1::DeleteUserResponse* response) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
-  if (!who.ok()) return Done(context, who.status());
+  if (!who.ok()) return FinishUnary(context, who.status());
   // Keys first: from here on the user cannot start new calls.
   absl::StatusOr<int> keys = auth::DeleteUser(*store_, request->name());
-  if (!keys.ok()) return Done(context, keys.status());
-  if (absl::Status s = Changed(absl::OkStatus()); !s.ok()) return Done(context, s);
+  if (!keys.ok()) return FinishUnary(context, keys.status());
+  if (absl::Status s = Changed(absl::OkStatus()); !s.ok()) return FinishUnary(context, s);
   int datasets = 0, stores = 0;
   for (const auto& d : datasets_->List(request->name(), request->name(), "", 1 << 30)) {
     if (datasets_->Delete(request->name(), d->record.name()).ok()) ++datasets;
@@ -76,31 +66,31 @@ grpc::ServerUnaryReactor* AdminService::DeleteUser(grpc::CallbackServerContext* 
   response->set_weight_stores_deleted(stores);
   spdlog::info("audit: '{}' deleted user '{}' ({} keys, {} datasets, {} weight stores)", who->user,
                request->name(), *keys, datasets, stores);
-  return Done(context, absl::OkStatus());
+  return FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* AdminService::SetPlan(grpc::CallbackServerContext* context,
                                                 const v1::SetPlanRequest* request,
                                                 v1::SetPlanResponse*) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
-  if (!who.ok()) return Done(context, who.status());
+  if (!who.ok()) return FinishUnary(context, who.status());
   if (!gate_->admission().HasPlan(request->plan())) {
-    return Done(context, absl::InvalidArgumentError(
-                             absl::StrCat("plan: '", request->plan(), "' is not defined")));
+    return FinishUnary(context, absl::InvalidArgumentError(
+                                    absl::StrCat("plan: '", request->plan(), "' is not defined")));
   }
   absl::Status s = Changed(auth::SetUserPlan(*store_, request->name(), request->plan()));
   if (s.ok()) {
     spdlog::info("audit: '{}' set the plan of '{}' to '{}'", who->user, request->name(),
                  request->plan());
   }
-  return Done(context, s);
+  return FinishUnary(context, s);
 }
 
 grpc::ServerUnaryReactor* AdminService::CreateKey(grpc::CallbackServerContext* context,
                                                   const v1::CreateKeyRequest* request,
                                                   v1::CreateKeyResponse* response) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
-  if (!who.ok()) return Done(context, who.status());
+  if (!who.ok()) return FinishUnary(context, who.status());
   absl::StatusOr<auth::ApiKey> key = auth::GenerateApiKey();
   absl::Status s = key.status();
   if (s.ok()) s = Changed(auth::AddKey(*store_, request->user(), *key));
@@ -110,16 +100,16 @@ grpc::ServerUnaryReactor* AdminService::CreateKey(grpc::CallbackServerContext* c
     response->set_user(request->user());
     spdlog::info("audit: '{}' created key {} for '{}'", who->user, key->key_id, request->user());
   }
-  return Done(context, s);
+  return FinishUnary(context, s);
 }
 
 grpc::ServerUnaryReactor* AdminService::ListKeys(grpc::CallbackServerContext* context,
                                                  const v1::ListKeysRequest* request,
                                                  v1::ListKeysResponse* response) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
-  if (!who.ok()) return Done(context, who.status());
+  if (!who.ok()) return FinishUnary(context, who.status());
   absl::StatusOr<std::vector<auth::KeyListing>> keys = auth::ListKeys(*store_, request->user());
-  if (!keys.ok()) return Done(context, keys.status());
+  if (!keys.ok()) return FinishUnary(context, keys.status());
   for (const auth::KeyListing& k : *keys) {
     v1::KeyInfo* info = response->add_keys();
     info->set_key_id(k.key_id);
@@ -127,17 +117,17 @@ grpc::ServerUnaryReactor* AdminService::ListKeys(grpc::CallbackServerContext* co
     info->set_created_unix(k.created_unix);
     info->set_revoked(k.revoked);
   }
-  return Done(context, absl::OkStatus());
+  return FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* AdminService::RevokeKey(grpc::CallbackServerContext* context,
                                                   const v1::RevokeKeyRequest* request,
                                                   v1::RevokeKeyResponse*) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
-  if (!who.ok()) return Done(context, who.status());
+  if (!who.ok()) return FinishUnary(context, who.status());
   absl::Status s = Changed(auth::RevokeKey(*store_, request->key_id()));
   if (s.ok()) spdlog::info("audit: '{}' revoked key {}", who->user, request->key_id());
-  return Done(context, s);
+  return FinishUnary(context, s);
 }
 
 }  // namespace urn::server

@@ -32,6 +32,13 @@ absl::StatusOr<auth::Principal> CallGate::Enter(const grpc::ServerContextBase& c
   return who;
 }
 
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
+                                      const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   if (std::optional<std::string> details = StatusDetails(status)) {

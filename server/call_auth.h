@@ -36,6 +36,10 @@ class CallGate {
   auth::Admission* const admission_;
 };
 
+// Finishes a unary callback call with `status` (see ToGrpc) and returns its reactor.
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
+                                      const absl::Status& status);
+
 // The gRPC status for an absl::Status (same code and message).
 grpc::Status ToGrpc(const absl::Status& status);
 

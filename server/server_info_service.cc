@@ -10,18 +10,15 @@ ServerInfoService::ServerInfoService(const CallGate* gate, bool tls)
 grpc::ServerUnaryReactor* ServerInfoService::GetServerInfo(grpc::CallbackServerContext* context,
                                                            const v1::GetServerInfoRequest*,
                                                            v1::GetServerInfoResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (absl::StatusOr<auth::Principal> who = gate_->Enter(*context, ""); !who.ok()) {
-    reactor->Finish(ToGrpc(who.status()));
-    return reactor;
+    return FinishUnary(context, who.status());
   }
   response->set_version(URN_VERSION);
   response->set_uptime_seconds(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
           .count());
   response->set_tls(tls_);
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return FinishUnary(context, absl::OkStatus());
 }
 
 }  // namespace urn::server

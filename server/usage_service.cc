@@ -5,14 +5,10 @@ namespace urn::server {
 grpc::ServerUnaryReactor* UsageService::GetUsage(grpc::CallbackServerContext* context,
                                                  const v1::GetUsageRequest*,
                                                  v1::GetUsageResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
   absl::StatusOr<auth::Usage> usage =
       who.ok() ? gate_->admission().GetUsage(*who) : absl::StatusOr<auth::Usage>(who.status());
-  if (!usage.ok()) {
-    reactor->Finish(ToGrpc(usage.status()));
-    return reactor;
-  }
+  if (!usage.ok()) return FinishUnary(context, usage.status());
   const auth::Plan& p = usage->limits;
   response->set_user(who->user);
   response->set_plan(usage->plan);
@@ -21,18 +17,15 @@ grpc::ServerUnaryReactor* UsageService::GetUsage(grpc::CallbackServerContext* co
   response->set_rows_per_day(p.rows_per_day);
   response->set_requests_per_second(p.requests_per_second);
   response->set_burst(p.burst);
-  response->set_datasets(
-      static_cast<int64_t>(datasets_->List(who->user, who->user, "", 1 << 30).size()));
+  response->set_datasets(static_cast<int64_t>(datasets_->Count(who->user)));
   response->set_datasets_limit(p.datasets);
   response->set_rows_per_dataset(p.rows_per_dataset);
-  response->set_weight_stores(
-      static_cast<int64_t>(weight_stores_->List(who->user, who->user, "", 1 << 30).size()));
+  response->set_weight_stores(static_cast<int64_t>(weight_stores_->Count(who->user)));
   response->set_weight_stores_limit(p.weight_stores);
   response->set_capacity_per_store(p.capacity_per_store);
   response->set_concurrent_streams(p.concurrent_streams);
   for (const std::string& f : p.features) response->add_features(f);
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return FinishUnary(context, absl::OkStatus());
 }
 
 }  // namespace urn::server

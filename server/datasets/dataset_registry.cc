@@ -176,6 +176,16 @@ std::vector<std::shared_ptr<const DatasetEntry>> DatasetRegistry::List(
   return out;
 }
 
+size_t DatasetRegistry::Count(const std::string& owner) const {
+  absl::ReaderMutexLock lock(&mu_);
+  size_t n = 0;
+  for (auto it = datasets_.lower_bound({owner, ""});
+       it != datasets_.end() && it->first.first == owner; ++it) {
+    ++n;
+  }
+  return n;
+}
+
 absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string& name) {
   std::shared_ptr<const DatasetEntry> entry;
   {

@@ -78,6 +78,9 @@ class DatasetRegistry {
                                                         const std::string& after_name,
                                                         size_t limit) const;
 
+  // Number of datasets `owner` has.
+  size_t Count(const std::string& owner) const;
+
   // Removes a dataset and its bytes (synced). NOT_FOUND as for Get.
   absl::Status Delete(const std::string& owner, const std::string& name);
 

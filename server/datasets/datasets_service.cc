@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "call_auth.h"
+#include "listing.h"
 
 namespace urn::server {
 namespace {
@@ -26,12 +27,6 @@ v1::ColumnType WireType(table::Type t) {
       break;
   }
   return v1::COLUMN_TYPE_UNSPECIFIED;
-}
-
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl::Status& s) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpc(s));
-  return reactor;
 }
 
 // CreateDataset: the header, then chunks parsed and persisted as they arrive.
@@ -70,8 +65,7 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
     if (request_.has_header()) {
       if (upload_) return absl::InvalidArgumentError("header: sent twice");
       if (absl::Status s = admission_->CheckLimit(
-              who_, "datasets",
-              static_cast<int64_t>(registry_->List(who_.user, who_.user, "", 1 << 20).size()) + 1);
+              who_, "datasets", static_cast<int64_t>(registry_->Count(who_.user)) + 1);
           !s.ok()) {
         return s;
       }
@@ -151,53 +145,39 @@ grpc::ServerUnaryReactor* DatasetsService::GetDataset(grpc::CallbackServerContex
                                                       const v1::GetDatasetRequest* request,
                                                       v1::Dataset* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
-  if (!who.ok()) return Done(context, who.status());
+  if (!who.ok()) return FinishUnary(context, who.status());
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> e =
       registry_->Get(who->user, request->name());
-  if (!e.ok()) return Done(context, e.status());
+  if (!e.ok()) return FinishUnary(context, e.status());
   DescribeDataset(**e, response);
-  return Done(context, absl::OkStatus());
+  return FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* DatasetsService::ListDatasets(grpc::CallbackServerContext* context,
                                                         const v1::ListDatasetsRequest* request,
                                                         v1::ListDatasetsResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
-  if (!who.ok()) return Done(context, who.status());
-  if (request->page_size() < 0 || request->page_size() > 1000) {
-    return Done(context, absl::InvalidArgumentError("page_size: must be between 0 and 1000"));
-  }
-  const size_t page = request->page_size() == 0 ? 100 : request->page_size();
-  // The token is where the previous page ended: "owner/name".
-  const std::string owner = who->admin ? "" : who->user;
-  std::string after_owner = owner, after_name;
-  if (!request->page_token().empty()) {
-    const std::string& token = request->page_token();
-    const size_t slash = token.find('/');
-    if (slash == std::string::npos || (!owner.empty() && token.substr(0, slash) != owner)) {
-      return Done(context, absl::InvalidArgumentError("page_token: not from this listing"));
-    }
-    after_owner = token.substr(0, slash);
-    after_name = token.substr(slash + 1);
-  }
+  if (!who.ok()) return FinishUnary(context, who.status());
+  absl::StatusOr<ListPage> page = ParseListPage(*who, request->page_size(), request->page_token());
+  if (!page.ok()) return FinishUnary(context, page.status());
   std::vector<std::shared_ptr<const DatasetEntry>> entries =
-      registry_->List(owner, after_owner, after_name, page + 1);
-  for (size_t i = 0; i < entries.size() && i < page; ++i) {
+      registry_->List(page->owner, page->after_owner, page->after_name, page->size + 1);
+  for (size_t i = 0; i < entries.size() && i < page->size; ++i) {
     DescribeDataset(*entries[i], response->add_datasets());
   }
-  if (entries.size() > page) {
-    const DatasetEntry& last = *entries[page - 1];
-    response->set_next_page_token(absl::StrCat(last.record.owner(), "/", last.record.name()));
+  if (entries.size() > page->size) {
+    const DatasetEntry& last = *entries[page->size - 1];
+    response->set_next_page_token(PageToken(last.record.owner(), last.record.name()));
   }
-  return Done(context, absl::OkStatus());
+  return FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* DatasetsService::DeleteDataset(grpc::CallbackServerContext* context,
                                                          const v1::DeleteDatasetRequest* request,
                                                          v1::DeleteDatasetResponse*) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
-  if (!who.ok()) return Done(context, who.status());
-  return Done(context, registry_->Delete(who->user, request->name()));
+  if (!who.ok()) return FinishUnary(context, who.status());
+  return FinishUnary(context, registry_->Delete(who->user, request->name()));
 }
 
 }  // namespace urn::server

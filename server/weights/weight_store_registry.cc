@@ -126,6 +126,16 @@ std::vector<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::List(
   return out;
 }
 
+size_t WeightStoreRegistry::Count(const std::string& owner) const {
+  absl::ReaderMutexLock lock(&mu_);
+  size_t n = 0;
+  for (auto it = stores_.lower_bound({owner, ""}); it != stores_.end() && it->first.first == owner;
+       ++it) {
+    ++n;
+  }
+  return n;
+}
+
 absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::string& name) {
   std::shared_ptr<HostedWeightStore> hosted;
   {

@@ -60,6 +60,8 @@ class WeightStoreRegistry {
                                                        const std::string& after_name,
                                                        size_t limit) const;
   absl::Status Delete(const std::string& owner, const std::string& name);
+  // Number of weight stores `owner` has (damaged ones included).
+  size_t Count(const std::string& owner) const;
 
   // Background maintenance (see above).
   void SnapshotDue();

@@ -13,16 +13,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "call_auth.h"
+#include "listing.h"
 #include "names.h"
+#include "random/counter_rng.h"
 
 namespace urn::server {
 namespace {
-
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl::Status& s) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpc(s));
-  return reactor;
-}
 
 absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
 
@@ -62,10 +58,7 @@ uint64_t FreshSeed() {
   static std::atomic<uint64_t> counter{0};
   const uint64_t now =
       static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  uint64_t x = now ^ (counter.fetch_add(1) * 0x9e3779b97f4a7c15ULL);
-  x ^= x >> 31;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  return x ^ (x >> 29);
+  return random::Mix64(now + counter.fetch_add(1) * random::kGolden);
 }
 
 // A bidirectional stream that answers each request message with one response, in order:
@@ -255,29 +248,30 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
     grpc::CallbackServerContext* context, const v1::CreateWeightStoreRequest* request,
     v1::WeightStore* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
-  if (!who.ok()) return Done(context, who.status());
+  if (!who.ok()) return FinishUnary(context, who.status());
   if (absl::Status s = CheckResourceName("name", request->name()); !s.ok()) {
-    return Done(context, s);
+    return FinishUnary(context, s);
   }
   if (absl::Status s =
           gate_->admission().CheckLimit(*who, "capacity_per_store", request->capacity());
       !s.ok()) {
-    return Done(context, s);
+    return FinishUnary(context, s);
   }
   if (absl::Status s = gate_->admission().CheckLimit(
-          *who, "weight_stores",
-          static_cast<int64_t>(registry_->List(who->user, who->user, "", 1 << 20).size()) + 1);
+          *who, "weight_stores", static_cast<int64_t>(registry_->Count(who->user)) + 1);
       !s.ok()) {
-    return Done(context, s);
+    return FinishUnary(context, s);
   }
   if (request->capacity() < 1 || request->capacity() > max_store_slots_) {
-    return Done(context, Invalid(absl::StrFormat("capacity: %d is not between 1 and %d (this "
-                                                 "server's --max-store-slots)",
-                                                 request->capacity(), max_store_slots_)));
+    return FinishUnary(context,
+                       Invalid(absl::StrFormat("capacity: %d is not between 1 and %d (this "
+                                               "server's --max-store-slots)",
+                                               request->capacity(), max_store_slots_)));
   }
   const double alpha = request->has_alpha() ? request->alpha() : 1.0;
   if (!(alpha >= 0) || !std::isfinite(alpha)) {
-    return Done(context, Invalid(absl::StrFormat("alpha: %g is not a finite number >= 0", alpha)));
+    return FinishUnary(context,
+                       Invalid(absl::StrFormat("alpha: %g is not a finite number >= 0", alpha)));
   }
   internal::WeightStoreRecord record;
   record.set_owner(who->user);
@@ -288,82 +282,69 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
     case v1::NEW_ITEM_PRIORITY_UNSPECIFIED:
     case v1::NEW_ITEM_PRIORITY_MAX_SEEN:
       if (request->default_priority() != 0) {
-        return Done(context, Invalid("default_priority: only used with "
-                                     "new_item_priority NEW_ITEM_PRIORITY_DEFAULT"));
+        return FinishUnary(context, Invalid("default_priority: only used with "
+                                            "new_item_priority NEW_ITEM_PRIORITY_DEFAULT"));
       }
       break;
     case v1::NEW_ITEM_PRIORITY_DEFAULT: {
       const double p = request->default_priority();
       if (!(p >= 0) || !std::isfinite(p) || !(std::pow(p, alpha) <= weights::SumTree::kMaxWeight)) {
-        return Done(context,
-                    Invalid(absl::StrFormat("default_priority: %g is not a finite number >= 0 "
-                                            "whose alpha-th power is at most 2^990",
-                                            p)));
+        return FinishUnary(
+            context, Invalid(absl::StrFormat("default_priority: %g is not a finite number >= 0 "
+                                             "whose alpha-th power is at most 2^990",
+                                             p)));
       }
       record.set_has_initial_priority(true);
       record.set_initial_priority(p);
       break;
     }
     default:
-      return Done(context, Invalid(absl::StrCat("new_item_priority: unknown value ",
-                                                request->new_item_priority())));
+      return FinishUnary(context, Invalid(absl::StrCat("new_item_priority: unknown value ",
+                                                       request->new_item_priority())));
   }
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted = registry_->Create(std::move(record));
-  if (!hosted.ok()) return Done(context, hosted.status());
+  if (!hosted.ok()) return FinishUnary(context, hosted.status());
   Describe(**hosted, response);
-  return Done(context, absl::OkStatus());
+  return FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* WeightStoresService::GetWeightStore(
     grpc::CallbackServerContext* context, const v1::GetWeightStoreRequest* request,
     v1::WeightStore* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
-  if (!who.ok()) return Done(context, who.status());
+  if (!who.ok()) return FinishUnary(context, who.status());
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
       registry_->Get(who->user, request->name());
-  if (!hosted.ok()) return Done(context, InField("name", hosted.status()));
+  if (!hosted.ok()) return FinishUnary(context, InField("name", hosted.status()));
   Describe(**hosted, response);
-  return Done(context, absl::OkStatus());
+  return FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* WeightStoresService::ListWeightStores(
     grpc::CallbackServerContext* context, const v1::ListWeightStoresRequest* request,
     v1::ListWeightStoresResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
-  if (!who.ok()) return Done(context, who.status());
-  if (request->page_size() < 0 || request->page_size() > 1000) {
-    return Done(context, Invalid("page_size: must be between 0 and 1000"));
-  }
-  const size_t page = request->page_size() == 0 ? 100 : request->page_size();
-  const std::string owner = who->admin ? "" : who->user;
-  std::string after_owner = owner, after_name;
-  if (!request->page_token().empty()) {
-    const std::string& token = request->page_token();
-    const size_t slash = token.find('/');
-    if (slash == std::string::npos || (!owner.empty() && token.substr(0, slash) != owner)) {
-      return Done(context, Invalid("page_token: not from this listing"));
-    }
-    after_owner = token.substr(0, slash);
-    after_name = token.substr(slash + 1);
-  }
+  if (!who.ok()) return FinishUnary(context, who.status());
+  absl::StatusOr<ListPage> page = ParseListPage(*who, request->page_size(), request->page_token());
+  if (!page.ok()) return FinishUnary(context, page.status());
   std::vector<std::shared_ptr<HostedWeightStore>> stores =
-      registry_->List(owner, after_owner, after_name, page + 1);
-  for (size_t i = 0; i < stores.size() && i < page; ++i) {
+      registry_->List(page->owner, page->after_owner, page->after_name, page->size + 1);
+  for (size_t i = 0; i < stores.size() && i < page->size; ++i) {
     Describe(*stores[i], response->add_weight_stores());
   }
-  if (stores.size() > page) {
-    const internal::WeightStoreRecord& last = stores[page - 1]->record;
-    response->set_next_page_token(absl::StrCat(last.owner(), "/", last.name()));
+  if (stores.size() > page->size) {
+    const internal::WeightStoreRecord& last = stores[page->size - 1]->record;
+    response->set_next_page_token(PageToken(last.owner(), last.name()));
   }
-  return Done(context, absl::OkStatus());
+  return FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* WeightStoresService::DeleteWeightStore(
     grpc::CallbackServerContext* context, const v1::DeleteWeightStoreRequest* request,
     v1::DeleteWeightStoreResponse*) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
-  if (!who.ok()) return Done(context, who.status());
-  return Done(context, InField("name", registry_->Delete(who->user, request->name())));
+  if (!who.ok()) return FinishUnary(context, who.status());
+  return FinishUnary(context, InField("name", registry_->Delete(who->user, request->name())));
 }
 
 template <typename Stream>
@@ -389,27 +370,27 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
     grpc::CallbackServerContext* context, const v1::SampleWeightsRequest* request,
     v1::SampleWeightsResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
-  if (!who.ok()) return Done(context, who.status());
+  if (!who.ok()) return FinishUnary(context, who.status());
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
       registry_->Get(who->user, request->weight_store());
-  if (!hosted.ok()) return Done(context, InField("weight_store", hosted.status()));
+  if (!hosted.ok()) return FinishUnary(context, InField("weight_store", hosted.status()));
   const int batch = request->batch_size() == 0 ? kDefaultBatch : request->batch_size();
   if (batch < 1 || batch > kMaxBatch) {
-    return Done(context, Invalid(absl::StrFormat("batch_size: %d is not between 1 and %d", batch,
-                                                 kMaxBatch)));
+    return FinishUnary(context, Invalid(absl::StrFormat("batch_size: %d is not between 1 and %d",
+                                                        batch, kMaxBatch)));
   }
   const double beta = request->has_beta() ? request->beta() : kDefaultBeta;
   if (!(beta >= 0 && beta <= 1)) {
-    return Done(context, Invalid(absl::StrFormat("beta: %g is not in [0, 1]", beta)));
+    return FinishUnary(context, Invalid(absl::StrFormat("beta: %g is not in [0, 1]", beta)));
   }
   if (request->stratified() && request->without_replacement()) {
-    return Done(context, Invalid("stratified: stratified draws are with replacement "
-                                 "(unset without_replacement)"));
+    return FinishUnary(context, Invalid("stratified: stratified draws are with replacement "
+                                        "(unset without_replacement)"));
   }
   if (absl::StatusOr<int64_t> granted =
           gate_->admission().Charge(*who, batch, /*all_or_nothing=*/true);
       !granted.ok()) {
-    return Done(context, granted.status());
+    return FinishUnary(context, granted.status());
   }
   const uint64_t seed = request->has_seed() ? request->seed() : FreshSeed();
   weights::WeightStore::SampleRequest r;
@@ -421,7 +402,7 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
   r.stratified = request->stratified();
   absl::StatusOr<std::vector<weights::WeightStore::Draw>> draws =
       (*hosted)->durable->store().Sample(r);
-  if (!draws.ok()) return Done(context, InField("weight_store", draws.status()));
+  if (!draws.ok()) return FinishUnary(context, InField("weight_store", draws.status()));
   response->set_seed(seed);
   response->mutable_slots()->Reserve(batch);
   response->mutable_probabilities()->Reserve(batch);
@@ -434,33 +415,33 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
     response->add_importance_weights(d.importance_weight);
     response->add_priorities(d.priority);
   }
-  return Done(context, absl::OkStatus());
+  return FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* WeightStoresService::GetPriorities(
     grpc::CallbackServerContext* context, const v1::GetPrioritiesRequest* request,
     v1::GetPrioritiesResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
-  if (!who.ok()) return Done(context, who.status());
+  if (!who.ok()) return FinishUnary(context, who.status());
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
       registry_->Get(who->user, request->weight_store());
-  if (!hosted.ok()) return Done(context, InField("weight_store", hosted.status()));
+  if (!hosted.ok()) return FinishUnary(context, InField("weight_store", hosted.status()));
   const int64_t capacity = (*hosted)->record.capacity();
   if (request->first_slot() < 0 || request->first_slot() >= capacity) {
-    return Done(context, Invalid(absl::StrFormat("first_slot: %d is outside [0, %d)",
-                                                 request->first_slot(), capacity)));
+    return FinishUnary(context, Invalid(absl::StrFormat("first_slot: %d is outside [0, %d)",
+                                                        request->first_slot(), capacity)));
   }
   if (request->count() < 1 || request->count() > kMaxBatch) {
-    return Done(context, Invalid(absl::StrFormat("count: %d is not between 1 and %d",
-                                                 request->count(), kMaxBatch)));
+    return FinishUnary(context, Invalid(absl::StrFormat("count: %d is not between 1 and %d",
+                                                        request->count(), kMaxBatch)));
   }
   const int64_t count = std::min(request->count(), capacity - request->first_slot());
   absl::StatusOr<std::vector<double>> priorities =
       (*hosted)->durable->store().Priorities(request->first_slot(), count);
-  if (!priorities.ok()) return Done(context, priorities.status());
+  if (!priorities.ok()) return FinishUnary(context, priorities.status());
   response->set_first_slot(request->first_slot());
   response->mutable_priorities()->Add(priorities->begin(), priorities->end());
-  return Done(context, absl::OkStatus());
+  return FinishUnary(context, absl::OkStatus());
 }
 
 }  // namespace urn::server

@@ -20,8 +20,12 @@ std::string LogKey(const std::string& id, uint64_t position) {
   return absl::StrCat(LogPrefix(id), Hex(position));
 }
 std::string SnapshotPrefix(const std::string& id) { return absl::StrCat("wsnap/", id, "/"); }
+// Every chunk of the snapshot taken at `position`.
+std::string SnapshotChunksPrefix(const std::string& id, uint64_t position) {
+  return absl::StrCat(SnapshotPrefix(id), Hex(position), "/");
+}
 std::string SnapshotKey(const std::string& id, uint64_t position, uint64_t chunk) {
-  return absl::StrCat(SnapshotPrefix(id), Hex(position), "/", Hex(chunk));
+  return absl::StrCat(SnapshotChunksPrefix(id, position), Hex(chunk));
 }
 std::string HeadKey(const std::string& id) { return absl::StrCat("whead/", id); }
 // The first key after every key that starts with `prefix` (prefixes here end in '/').
@@ -116,8 +120,7 @@ absl::StatusOr<std::unique_ptr<DurableWeightStore>> DurableWeightStore::Recover(
   // Leftovers: log records the last snapshot covers, and chunks of other snapshots.
   if (absl::Status s = db->DeleteRange(LogKey(id, 0), LogKey(id, from + 1)); !s.ok()) return s;
   std::vector<std::pair<std::string, std::optional<std::string>>> stale;
-  const std::string keep =
-      head ? SnapshotKey(id, from, 0).substr(0, SnapshotPrefix(id).size() + 17) : std::string();
+  const std::string keep = head ? SnapshotChunksPrefix(id, from) : std::string();
   if (absl::Status s = db->Scan(SnapshotPrefix(id),
                                 [&](std::string_view key, std::string_view) {
                                   if (keep.empty() || key.substr(0, keep.size()) != keep) {
@@ -242,8 +245,7 @@ absl::Status DurableWeightStore::Snapshot() {
     return s;
   }
   if (has_snapshot_) {
-    const std::string old = SnapshotKey(id_, snapshot_position_, 0);
-    const std::string old_prefix = old.substr(0, SnapshotPrefix(id_).size() + 17);
+    const std::string old_prefix = SnapshotChunksPrefix(id_, snapshot_position_);
     if (absl::Status s = db_->DeleteRange(old_prefix, PrefixEnd(old_prefix), Durability::kProcess);
         !s.ok()) {
       return s;
