@@ -8,7 +8,9 @@
 #include "status_details.h"
 
 namespace urn::server {
+namespace {
 
+// The principal of `context`'s call, from its `authorization` metadata.
 absl::StatusOr<auth::Principal> Authorize(const auth::Authenticator& authenticator,
                                           const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
@@ -18,6 +20,8 @@ absl::StatusOr<auth::Principal> Authorize(const auth::Authenticator& authenticat
                                      : std::string_view(it->second.data(), it->second.size());
   return authenticator.Authenticate(value);
 }
+
+}  // namespace
 
 absl::StatusOr<auth::Principal> CallGate::Enter(const grpc::ServerContextBase& context,
                                                 std::string_view feature) const {

@@ -14,10 +14,6 @@
 
 namespace urn::server {
 
-// The principal of `context`'s call, from its `authorization` metadata.
-absl::StatusOr<auth::Principal> Authorize(const auth::Authenticator& authenticator,
-                                          const grpc::ServerContextBase& context);
-
 class CallGate {
  public:
   // REQUIRES: both outlive the gate.
