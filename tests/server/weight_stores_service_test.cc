@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
+#include "urn/v1/weight_stores.grpc.pb.h"
 #include "urn_server.h"
 
 namespace urn::server {
@@ -124,6 +125,50 @@ TEST_F(WeightStoresServiceTest, CreateGetListDeleteAndTheirErrors) {
   EXPECT_TRUE(admin_->DeleteWeightStore("second").ok());
   EXPECT_EQ(admin_->DeleteWeightStore("second").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(admin_->ListWeightStores()->size(), 2u);
+}
+
+TEST_F(WeightStoresServiceTest, ListingPagesThroughEveryStoreOnce) {
+  for (const char* name : {"a", "b", "c", "d", "e"}) Create(name, 4);
+  auto stub = v1::WeightStores::NewStub(admin_->channel());
+  std::vector<std::string> seen;
+  v1::ListWeightStoresRequest request;
+  request.set_page_size(2);
+  int pages = 0;
+  do {
+    grpc::ClientContext context;
+    admin_->Prepare(context);
+    v1::ListWeightStoresResponse response;
+    ASSERT_TRUE(stub->ListWeightStores(&context, request, &response).ok());
+    EXPECT_LE(response.weight_stores_size(), 2);
+    for (const auto& w : response.weight_stores()) seen.push_back(w.name());
+    request.set_page_token(response.next_page_token());
+    ++pages;
+  } while (!request.page_token().empty() && pages < 10);
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(pages, 3);
+  const auto status_of = [&](int32_t size, const std::string& token) {
+    grpc::ClientContext context;
+    admin_->Prepare(context);
+    v1::ListWeightStoresRequest r;
+    r.set_page_size(size);
+    r.set_page_token(token);
+    v1::ListWeightStoresResponse response;
+    return stub->ListWeightStores(&context, r, &response);
+  };
+  grpc::Status bad = status_of(1001, "");
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.error_message(), "page_size: must be between 0 and 1000");
+  EXPECT_EQ(status_of(2, "no-slash").error_message(), "page_token: not from this listing");
+  // A user's listing refuses a token that points into another owner's resources.
+  auto alice = ClientWith(admin_->CreateUser("alice", "free")->key());
+  auto alice_stub = v1::WeightStores::NewStub(alice->channel());
+  grpc::ClientContext context;
+  alice->Prepare(context);
+  v1::ListWeightStoresRequest r;
+  r.set_page_token("admin/b");
+  v1::ListWeightStoresResponse response;
+  EXPECT_EQ(alice_stub->ListWeightStores(&context, r, &response).error_message(),
+            "page_token: not from this listing");
 }
 
 TEST_F(WeightStoresServiceTest, KeysTenantsAndAdminRights) {
