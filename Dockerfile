@@ -9,7 +9,7 @@
 FROM debian:bookworm-slim AS build
 WORKDIR /src
 COPY deploy/install-deps.sh deploy/install-deps.sh
-RUN bash deploy/install-deps.sh && rm -rf /var/lib/apt/lists/*
+RUN bash deploy/install-deps.sh --no-torch && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN rm -rf build build-* \
  && cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DURN_BUILD_BENCH=OFF \

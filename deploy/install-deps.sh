@@ -2,6 +2,7 @@
 # Installs every Debian package that urn's build, tests and benchmarks need.
 #
 #   bash deploy/install-deps.sh            build, test and benchmark dependencies
+#   bash deploy/install-deps.sh --no-torch the same without PyTorch (the image's build stage)
 #   bash deploy/install-deps.sh --runtime  only the shared libraries urnd and urn run with
 #                                          (the container image's runtime stage)
 #
@@ -24,16 +25,22 @@ build_packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libspdlog-dev libfmt-dev libcli11-dev libxxhash-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libssl-dev
-  # tests and benchmark scripts
-  python3 python3-numpy python3-grpcio procps time openssl
+  # tests and benchmark scripts; the Python client (client/python) needs python3-grpcio and
+  # python3-protobuf, its PyTorch samplers python3-torch
+  python3 python3-numpy python3-grpcio python3-protobuf procps time openssl
   # fuzzing (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
 )
 
+# PyTorch (~150 MB) for the `torch` tests; the image's build stage runs only unit tests and
+# skips it with --no-torch.
+torch_packages=(python3-torch)
+
 case "${1:-}" in
-  "") packages=("${build_packages[@]}") ;;
+  "") packages=("${build_packages[@]}" "${torch_packages[@]}") ;;
+  --no-torch) packages=("${build_packages[@]}") ;;
   --runtime) packages=("${runtime_packages[@]}") ;;
-  *) echo "usage: install-deps.sh [--runtime]" >&2; exit 2 ;;
+  *) echo "usage: install-deps.sh [--no-torch|--runtime]" >&2; exit 2 ;;
 esac
 
 missing=()

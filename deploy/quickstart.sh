@@ -22,7 +22,8 @@ case "$mode" in
   *) echo "usage: bash deploy/quickstart.sh serve|test [args...]" >&2; exit 2 ;;
 esac
 
-bash deploy/install-deps.sh
+# Serving needs no PyTorch; the tests do (the `torch` label).
+if [[ "$mode" == serve ]]; then bash deploy/install-deps.sh --no-torch; else bash deploy/install-deps.sh; fi
 
 # ccache: paths relative to the checkout, so that clones in other directories share the cache.
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1

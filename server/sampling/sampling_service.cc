@@ -109,13 +109,14 @@ class SampleStream final : public BatchStream<v1::SampleBatch> {
  public:
   SampleStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
                std::shared_ptr<const DatasetEntry> entry, SpecResult result,
-               std::vector<int> columns, int batch, bool with_weight)
+               std::vector<int> columns, int batch, bool with_weight, uint64_t start_offset)
       : BatchStream(admission, std::move(who), std::move(token)),
         entry_(std::move(entry)),
         result_(std::move(result)),
         columns_(std::move(columns)),
         batch_size_(batch),
-        with_weight_(with_weight) {
+        with_weight_(with_weight),
+        offset_(start_offset) {
     if (result_.lazy) {
       lazy_rows_.resize(batch_size_);
       if (with_weight_) lazy_weights_.resize(batch_size_);
@@ -132,6 +133,7 @@ class SampleStream final : public BatchStream<v1::SampleBatch> {
     const size_t n = *granted;
     batch_.Clear();
     batch_.set_offset(static_cast<int64_t>(offset_));
+    batch_.set_total(static_cast<int64_t>(result_.size()));
     const uint64_t* rows = nullptr;
     const double* weights = nullptr;
     if (result_.lazy) {
@@ -158,7 +160,7 @@ class SampleStream final : public BatchStream<v1::SampleBatch> {
   const std::vector<int> columns_;
   const size_t batch_size_;
   const bool with_weight_;
-  uint64_t offset_ = 0;
+  uint64_t offset_;
   std::vector<uint64_t> lazy_rows_;
   std::vector<double> lazy_weights_;
   v1::SampleBatch batch_;
@@ -230,9 +232,14 @@ grpc::ServerWriteReactor<v1::SampleBatch>* SamplingService::Sample(
   absl::StatusOr<SpecResult> result = RunSampleSpec(*request, *(*entry)->table, threads_,
                                                     &alias_cache_, (*entry)->record.upload_id());
   if (!result.ok()) return new Failed(result.status());
+  if (request->start_offset() < 0 ||
+      static_cast<uint64_t>(request->start_offset()) > result->size()) {
+    return new Failed(absl::InvalidArgumentError(absl::StrCat(
+        "start_offset: must be between 0 and the sample's ", result->size(), " rows")));
+  }
   return new SampleStream(&gate_->admission(), *std::move(who), *std::move(token),
                           *std::move(entry), *std::move(result), std::move(columns), *batch,
-                          request->with_weight());
+                          request->with_weight(), static_cast<uint64_t>(request->start_offset()));
 }
 
 grpc::ServerWriteReactor<v1::ShuffleBatch>* SamplingService::Shuffle(

@@ -1,0 +1,657 @@
+"""urn.Client: the Python client of urnd.
+
+    import urn
+    client = urn.Client("127.0.0.1:50051", key_file="urn-data/admin.key")
+    client.create_dataset("xray", "labels.tsv")
+    for batch in client.sample("xray", query="SELECT * FROM xray SAMPLE BY ...", seed=7):
+        print(batch.row_ids, batch.columns["label"])
+
+Every call authenticates with the key as ``authorization: Bearer <key>``. Failed calls raise
+``urn.Error`` subclasses (see urn.errors) carrying the server's quota and retry details.
+
+Retries: calls that change nothing (get, list, usage, priorities) are retried on UNAVAILABLE
+with exponential backoff, and on RESOURCE_EXHAUSTED after the server's RetryInfo delay when it
+is at most ``max_backoff``; at most ``max_attempts`` calls. Sample and shuffle streams are pure
+functions of their seed, so a stream cut by UNAVAILABLE resumes where it stopped (the rows
+already yielded are never repeated). Calls that change state (create, insert, update, delete)
+are never retried blindly: their error is raised.
+"""
+
+import json
+import os
+import queue
+import threading
+import time
+
+import grpc
+
+from urn import errors
+from urn.v1 import admin_pb2, admin_pb2_grpc
+from urn.v1 import datasets_pb2, datasets_pb2_grpc
+from urn.v1 import sampling_pb2, sampling_pb2_grpc
+from urn.v1 import usage_pb2, usage_pb2_grpc
+from urn.v1 import weight_stores_pb2, weight_stores_pb2_grpc
+
+_CHUNK = 1 << 20  # CreateDataset data messages are at most 1 MiB.
+_FORMATS = {
+    "tsv": datasets_pb2.DATA_FORMAT_TSV,
+    "csv": datasets_pb2.DATA_FORMAT_CSV,
+    "jsonl": datasets_pb2.DATA_FORMAT_JSONL,
+}
+_TYPES = {
+    "int64": datasets_pb2.COLUMN_TYPE_INT64,
+    "double": datasets_pb2.COLUMN_TYPE_DOUBLE,
+    "string": datasets_pb2.COLUMN_TYPE_STRING,
+    "bool": datasets_pb2.COLUMN_TYPE_BOOL,
+    "string_list": datasets_pb2.COLUMN_TYPE_STRING_LIST,
+}
+_NEW_ITEM_PRIORITY = {
+    "max_seen": weight_stores_pb2.NEW_ITEM_PRIORITY_MAX_SEEN,
+    "default": weight_stores_pb2.NEW_ITEM_PRIORITY_DEFAULT,
+}
+
+
+class Batch:
+    """One batch of a sample stream.
+
+    Attributes:
+      row_ids: 0-based row ids of the dataset, in sample order.
+      weights: Horvitz-Thompson weights (with ``with_weight=True``), else [].
+      columns: {name: list of values, None for nulls} for the requested columns.
+      offset: rows of the sample before this batch.
+      total: rows in the whole sample.
+    """
+
+    __slots__ = ("row_ids", "weights", "columns", "offset", "total")
+
+    def __init__(self, message):
+        self.row_ids = list(message.row_ids)
+        self.weights = list(message.weights)
+        self.offset = message.offset
+        self.total = message.total
+        self.columns = {}
+        for column in message.columns:
+            kind = column.WhichOneof("values")
+            if kind is None:
+                values = [None] * len(self.row_ids)
+            elif kind == "string_list_values":
+                values = [list(v.values) for v in column.string_list_values.values]
+            else:
+                values = list(getattr(column, kind).values)
+            for i in column.null_rows:
+                values[i] = None
+            self.columns[column.name] = values
+
+    def __len__(self):
+        return len(self.row_ids)
+
+    def __repr__(self):
+        return "Batch(offset=%d, rows=%d, total=%d)" % (self.offset, len(self.row_ids),
+                                                        self.total)
+
+
+class ShuffleBatch:
+    """One batch of an epoch shuffle: row ids, and the start_offset that resumes after it."""
+
+    __slots__ = ("row_ids", "next_offset")
+
+    def __init__(self, message):
+        self.row_ids = list(message.row_ids)
+        self.next_offset = message.next_offset
+
+    def __len__(self):
+        return len(self.row_ids)
+
+
+class WeightSample:
+    """A batch drawn from a weight store (prioritized replay).
+
+    Attributes:
+      slots, keys: the drawn items.
+      probabilities: P(item) = p_i^alpha / sum_j p_j^alpha for each draw.
+      importance_weights: (N * P(i))^-beta / max_j (N * P(j))^-beta.
+      priorities: the items' current priorities.
+      seed: the seed the server drew with (pass it again to repeat the draw).
+    """
+
+    __slots__ = ("slots", "keys", "probabilities", "importance_weights", "priorities", "seed")
+
+    def __init__(self, message):
+        self.slots = list(message.slots)
+        self.keys = list(message.keys)
+        self.probabilities = list(message.probabilities)
+        self.importance_weights = list(message.importance_weights)
+        self.priorities = list(message.priorities)
+        self.seed = message.seed
+
+    def __len__(self):
+        return len(self.slots)
+
+
+def _read(path):
+    with open(path, "r", encoding="utf-8") as f:
+        return f.read().strip()
+
+
+class Client:
+    """A connection to urnd.
+
+    Args:
+      server: HOST:PORT (default: $URN_SERVER, else 127.0.0.1:50051).
+      key: API key (default: $URN_KEY, or the file in key_file / $URN_KEY_FILE).
+      key_file: a file holding the key (e.g. the data directory's admin.key).
+      tls_ca: PEM CA file to verify the server (default $URN_TLS_CA); enables TLS.
+      tls_cert, tls_key: PEM client certificate and key for mutual TLS.
+      timeout: seconds each unary call may take; streams have no deadline unless
+        ``stream_timeout`` is set.
+      max_attempts, initial_backoff, max_backoff: retries of calls that change nothing.
+    """
+
+    def __init__(self, server=None, key=None, key_file=None, tls_ca=None, tls_cert=None,
+                 tls_key=None, timeout=30.0, stream_timeout=None, max_attempts=4,
+                 initial_backoff=0.1, max_backoff=5.0):
+        self.server = server or os.environ.get("URN_SERVER") or "127.0.0.1:50051"
+        key_file = key_file or os.environ.get("URN_KEY_FILE")
+        self._key = key or os.environ.get("URN_KEY") or (_read(key_file) if key_file else None)
+        tls_ca = tls_ca or os.environ.get("URN_TLS_CA")
+        self.timeout = timeout
+        self.stream_timeout = stream_timeout
+        self.max_attempts = max(1, int(max_attempts))
+        self.initial_backoff = initial_backoff
+        self.max_backoff = max_backoff
+        options = [("grpc.max_receive_message_length", 256 << 20)]
+        if tls_ca or tls_cert:
+            def load(path):
+                with open(path, "rb") as f:
+                    return f.read()
+            creds = grpc.ssl_channel_credentials(
+                root_certificates=load(tls_ca) if tls_ca else None,
+                private_key=load(tls_key) if tls_key else None,
+                certificate_chain=load(tls_cert) if tls_cert else None)
+            self._channel = grpc.secure_channel(self.server, creds, options)
+        else:
+            self._channel = grpc.insecure_channel(self.server, options)
+        self._datasets = datasets_pb2_grpc.DatasetsStub(self._channel)
+        self._sampling = sampling_pb2_grpc.SamplingStub(self._channel)
+        self._stores = weight_stores_pb2_grpc.WeightStoresStub(self._channel)
+        self._usage = usage_pb2_grpc.UsageStub(self._channel)
+        self._admin = admin_pb2_grpc.AdminStub(self._channel)
+
+    def close(self):
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _metadata(self):
+        return (("authorization", "Bearer " + self._key),) if self._key else ()
+
+    def _call(self, method, request):
+        """A unary call that changes state: one attempt."""
+        try:
+            return method(request, timeout=self.timeout, metadata=self._metadata())
+        except grpc.RpcError as e:
+            raise errors.from_rpc_error(e) from None
+
+    def _wait_before_retry(self, error, attempt, backoff):
+        """Seconds to wait before retrying after `error`, or None to give up."""
+        if attempt >= self.max_attempts:
+            return None
+        if isinstance(error, errors.Unavailable):
+            return backoff
+        if isinstance(error, errors.QuotaExceeded) and error.retry_after is not None:
+            return error.retry_after if error.retry_after <= self.max_backoff else None
+        return None
+
+    def _read_call(self, method, request):
+        """A unary call that changes nothing: retried (see the module's docstring)."""
+        backoff = self.initial_backoff
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return method(request, timeout=self.timeout, metadata=self._metadata())
+            except grpc.RpcError as e:
+                error = errors.from_rpc_error(e)
+            wait = self._wait_before_retry(error, attempt, backoff)
+            if wait is None:
+                raise error
+            time.sleep(wait)
+            backoff = min(self.max_backoff, backoff * 2)
+
+    def _resumable_stream(self, start, request, delivered):
+        """Yields the messages of a server stream started by start(request); when it breaks with
+        a retryable error, restarts it with request adjusted by delivered(request, message)."""
+        backoff = self.initial_backoff
+        attempt = 1
+        while True:
+            try:
+                for message in start(request, timeout=self.stream_timeout,
+                                     metadata=self._metadata()):
+                    request = delivered(request, message)
+                    attempt, backoff = 1, self.initial_backoff
+                    yield message
+                return
+            except grpc.RpcError as e:
+                error = errors.from_rpc_error(e)
+            wait = self._wait_before_retry(error, attempt, backoff)
+            if wait is None:
+                raise error
+            time.sleep(wait)
+            attempt += 1
+            backoff = min(self.max_backoff, backoff * 2)
+
+    # -- datasets ---------------------------------------------------------------------------
+
+    def create_dataset(self, name, source, format=None, has_header=True, delimiter=None,
+                       list_delimiter=None, column_types=None, columns=None):
+        """Uploads a dataset and returns its description (a urn.v1.Dataset message).
+
+        Args:
+          source: a file path (format from its extension: .tsv, .csv, .jsonl; or `format`),
+            or an iterable of rows: dicts, or sequences with `columns` naming the fields.
+            Rows of an iterable are sent as JSON lines, so any string survives.
+          column_types: {column: "int64"|"double"|"string"|"bool"|"string_list"}.
+        """
+        header = datasets_pb2.CreateDatasetHeader(name=name, has_header=has_header)
+        if isinstance(source, (str, os.PathLike)):
+            path = os.fspath(source)
+            fmt = format or os.path.splitext(path)[1].lstrip(".").lower() or "tsv"
+            chunks = _file_chunks(path)
+        else:
+            fmt = "jsonl"
+            if format not in (None, "jsonl"):
+                raise ValueError("an iterable of rows is sent as jsonl, not " + str(format))
+            chunks = _row_chunks(source, columns)
+        if fmt not in _FORMATS:
+            raise ValueError("format: must be tsv, csv or jsonl, not '%s'" % fmt)
+        header.format = _FORMATS[fmt]
+        if delimiter:
+            header.delimiter = delimiter
+        if list_delimiter:
+            header.list_delimiter = list_delimiter
+        for column, kind in (column_types or {}).items():
+            if kind not in _TYPES:
+                raise ValueError("column_types['%s']: unknown type '%s'" % (column, kind))
+            header.column_types[column] = _TYPES[kind]
+
+        failure = []  # gRPC hides an exception raised while reading the requests
+
+        def requests():
+            yield datasets_pb2.CreateDatasetRequest(header=header)
+            try:
+                for chunk in chunks:
+                    yield datasets_pb2.CreateDatasetRequest(data=chunk)
+            except Exception as e:
+                failure.append(e)
+                raise
+
+        try:
+            return self._datasets.CreateDataset(requests(), timeout=self.stream_timeout,
+                                                metadata=self._metadata())
+        except grpc.RpcError as e:
+            if failure:
+                raise failure[0] from None
+            raise errors.from_rpc_error(e) from None
+
+    def get_dataset(self, name):
+        return self._read_call(self._datasets.GetDataset, datasets_pb2.GetDatasetRequest(name=name))
+
+    def list_datasets(self):
+        out, token = [], ""
+        while True:
+            page = self._read_call(self._datasets.ListDatasets,
+                                   datasets_pb2.ListDatasetsRequest(page_size=1000,
+                                                                    page_token=token))
+            out.extend(page.datasets)
+            token = page.next_page_token
+            if not token:
+                return out
+
+    def delete_dataset(self, name):
+        self._call(self._datasets.DeleteDataset, datasets_pb2.DeleteDatasetRequest(name=name))
+
+    # -- sampling ---------------------------------------------------------------------------
+
+    def sample(self, dataset, n=0, seed=0, *, uniform=False, replace=False, weight_column=None,
+               bernoulli=None, query=None, reservoir=False, columns=(), with_weight=False,
+               batch_size=1024, start_offset=0, compat=False, inorder=False):
+        """A generator of Batch: a sample of `dataset`, a pure function of its arguments.
+
+        Exactly one spec: ``uniform=True`` (n rows; ``replace`` for draws with replacement),
+        ``weight_column=`` (proportional to a column; ``replace`` for draws), ``bernoulli=p``,
+        ``query=`` (TQL SAMPLE BY, U-SQL SAMPLE, DuckDB USING SAMPLE) or ``reservoir=True``.
+        ``start_offset`` skips that many rows of the sample (resuming a stream).
+        """
+        request = sampling_pb2.SampleRequest(
+            dataset=dataset, n=n, seed=seed, columns=list(columns), with_weight=with_weight,
+            batch_size=batch_size, start_offset=start_offset, compat=compat, inorder=inorder)
+        chosen = [uniform, weight_column is not None, bernoulli is not None, query is not None,
+                  reservoir]
+        if sum(bool(c) for c in chosen) != 1:
+            raise ValueError("sample: give exactly one of uniform, weight_column, bernoulli, "
+                             "query, reservoir")
+        if uniform:
+            request.uniform.replace = replace
+        elif weight_column is not None:
+            request.weighted.weight_column = weight_column
+            request.weighted.replace = replace
+        elif bernoulli is not None:
+            request.bernoulli.p = bernoulli
+        elif query is not None:
+            request.query = query
+        else:
+            request.reservoir.SetInParent()
+
+        def delivered(req, batch):
+            req = sampling_pb2.SampleRequest.FromString(req.SerializeToString())
+            req.start_offset = batch.offset + len(batch.row_ids)
+            return req
+
+        for message in self._resumable_stream(self._sampling.Sample, request, delivered):
+            yield Batch(message)
+
+    def shuffle(self, dataset=None, n=None, seed=0, epoch=0, rank=0, world_size=1,
+                start_offset=0, batch_size=1024, drop_last=False):
+        """A generator of ShuffleBatch: this rank's slice of an epoch's permutation of the
+        dataset's rows (or of range(n)). Ranks of one (seed, epoch) get disjoint slices;
+        start_offset resumes within the slice in O(1)."""
+        if (dataset is None) == (n is None):
+            raise ValueError("shuffle: give exactly one of dataset and n")
+        request = sampling_pb2.ShuffleRequest(seed=seed, epoch=epoch, rank=rank,
+                                              world_size=world_size, start_offset=start_offset,
+                                              batch_size=batch_size, drop_last=drop_last)
+        if dataset is not None:
+            request.dataset = dataset
+        else:
+            request.n = n
+
+        def delivered(req, batch):
+            req = sampling_pb2.ShuffleRequest.FromString(req.SerializeToString())
+            req.start_offset = batch.next_offset
+            return req
+
+        for message in self._resumable_stream(self._sampling.Shuffle, request, delivered):
+            yield ShuffleBatch(message)
+
+    # -- weight stores ----------------------------------------------------------------------
+
+    def create_weight_store(self, name, capacity, alpha=None, new_item_priority="max_seen",
+                            default_priority=0.0):
+        if new_item_priority not in _NEW_ITEM_PRIORITY:
+            raise ValueError("new_item_priority: must be max_seen or default")
+        request = weight_stores_pb2.CreateWeightStoreRequest(
+            name=name, capacity=capacity, new_item_priority=_NEW_ITEM_PRIORITY[new_item_priority],
+            default_priority=default_priority)
+        if alpha is not None:
+            request.alpha = alpha
+        return self._call(self._stores.CreateWeightStore, request)
+
+    def get_weight_store(self, name):
+        return self._read_call(self._stores.GetWeightStore,
+                               weight_stores_pb2.GetWeightStoreRequest(name=name))
+
+    def list_weight_stores(self):
+        out, token = [], ""
+        while True:
+            page = self._read_call(self._stores.ListWeightStores,
+                                   weight_stores_pb2.ListWeightStoresRequest(page_size=1000,
+                                                                             page_token=token))
+            out.extend(page.weight_stores)
+            token = page.next_page_token
+            if not token:
+                return out
+
+    def delete_weight_store(self, name):
+        self._call(self._stores.DeleteWeightStore,
+                   weight_stores_pb2.DeleteWeightStoreRequest(name=name))
+
+    def insert(self, store, keys, priorities=None, batch_size=4096):
+        """Adds (or re-prioritizes) items by key; returns their slots, in order. Each batch is
+        acknowledged after it is durable. priorities=None uses the store's new-item rule."""
+        keys = list(keys)
+        priorities = None if priorities is None else list(priorities)
+        if priorities is not None and len(priorities) != len(keys):
+            raise ValueError("insert: %d keys but %d priorities" % (len(keys), len(priorities)))
+
+        def requests():
+            for i in range(0, len(keys), batch_size):
+                r = weight_stores_pb2.InsertRequest(weight_store=store,
+                                                    keys=keys[i:i + batch_size])
+                if priorities is not None:
+                    r.priorities.extend(priorities[i:i + batch_size])
+                yield r
+
+        slots = []
+        try:
+            for response in self._stores.Insert(requests(), timeout=self.stream_timeout,
+                                                metadata=self._metadata()):
+                slots.extend(response.slots)
+        except grpc.RpcError as e:
+            raise errors.from_rpc_error(e) from None
+        return slots
+
+    def update_priorities(self, store, updates):
+        """Streams priority updates and yields each acknowledged sequence number.
+
+        `updates` is an iterable of (slots, priorities) pairs, or of (sequence, slots,
+        priorities) triples; the server acknowledges a batch once it is durable, so a sequence
+        yielded here survives a crash of urnd. Sequences count from 1 when not given."""
+
+        def requests():
+            for number, update in enumerate(updates, start=1):
+                if len(update) == 3:
+                    sequence, slots, priorities = update
+                else:
+                    sequence, (slots, priorities) = number, update
+                yield weight_stores_pb2.UpdatePrioritiesRequest(
+                    weight_store=store, sequence=sequence, slots=list(slots),
+                    priorities=list(priorities))
+
+        try:
+            for ack in self._stores.UpdatePriorities(requests(), timeout=self.stream_timeout,
+                                                     metadata=self._metadata()):
+                yield ack.acknowledged_sequence
+        except grpc.RpcError as e:
+            raise errors.from_rpc_error(e) from None
+
+    def priority_updater(self, store):
+        """A PriorityUpdater: one long-lived update stream for a training loop."""
+        return PriorityUpdater(self, store)
+
+    def set_priorities(self, store, slots, priorities):
+        """Updates one batch and returns once the server acknowledged it (durable)."""
+        for _ in self.update_priorities(store, [(slots, priorities)]):
+            pass
+
+    def sample_weights(self, store, batch_size, beta=None, seed=None, without_replacement=False,
+                       stratified=False):
+        """Draws a batch proportional to priority^alpha, with importance weights (WeightSample).
+        With a seed the draw is repeatable; it is not retried (each call is charged)."""
+        request = weight_stores_pb2.SampleWeightsRequest(
+            weight_store=store, batch_size=batch_size, without_replacement=without_replacement,
+            stratified=stratified)
+        if beta is not None:
+            request.beta = beta
+        if seed is not None:
+            request.seed = seed
+        return WeightSample(self._call(self._stores.SampleWeights, request))
+
+    def get_priorities(self, store, first_slot=0, count=None):
+        """The priorities of slots [first_slot, first_slot + count) (default: to the end)."""
+        if count is None:
+            count = self.get_weight_store(store).capacity - first_slot
+        out = []
+        while count > 0:
+            page = self._read_call(self._stores.GetPriorities,
+                                   weight_stores_pb2.GetPrioritiesRequest(
+                                       weight_store=store, first_slot=first_slot, count=count))
+            if not page.priorities:
+                break
+            out.extend(page.priorities)
+            first_slot += len(page.priorities)
+            count -= len(page.priorities)
+        return out
+
+    # -- usage and administration ------------------------------------------------------------
+
+    def usage(self):
+        """Your usage today and your plan's limits (a urn.v1.GetUsageResponse)."""
+        return self._read_call(self._usage.GetUsage, usage_pb2.GetUsageRequest())
+
+    def create_user(self, name, plan="free"):
+        """Admin: creates a user and its first key (the response's `key`, shown once)."""
+        return self._call(self._admin.CreateUser, admin_pb2.CreateUserRequest(name=name,
+                                                                               plan=plan))
+
+    def set_plan(self, name, plan):
+        self._call(self._admin.SetPlan, admin_pb2.SetPlanRequest(name=name, plan=plan))
+
+    def create_key(self, user):
+        return self._call(self._admin.CreateKey, admin_pb2.CreateKeyRequest(user=user))
+
+    def revoke_key(self, key_id):
+        self._call(self._admin.RevokeKey, admin_pb2.RevokeKeyRequest(key_id=key_id))
+
+
+class PriorityUpdater:
+    """One UpdatePriorities stream kept open across many updates (an RL learner's loop).
+
+        updater = client.priority_updater("replay")
+        seq = updater.send(slots, priorities)   # returns at once
+        updater.wait(seq)                       # returns once the server made it durable
+        updater.close()                         # waits for every ack, then ends the stream
+
+    Sequences count from 1. An error from the server (a bad slot, a revoked key) ends the
+    stream and is raised by the next send(), wait() or close().
+    """
+
+    _END = object()
+
+    def __init__(self, client, store):
+        self._store = store
+        self._queue = queue.Queue()
+        self._cond = threading.Condition()
+        self._sent = 0
+        self._acked = 0  # guarded by _cond
+        self._error = None  # guarded by _cond
+        self._done = False  # guarded by _cond
+        self._call = client._stores.UpdatePriorities(self._requests(), timeout=None,
+                                                     metadata=client._metadata())
+        self._reader = threading.Thread(target=self._read_acks, daemon=True)
+        self._reader.start()
+
+    def _requests(self):
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            yield item
+
+    def _read_acks(self):
+        try:
+            for ack in self._call:
+                with self._cond:
+                    self._acked = max(self._acked, ack.acknowledged_sequence)
+                    self._cond.notify_all()
+        except grpc.RpcError as e:
+            with self._cond:
+                if not (self._done and e.code() == grpc.StatusCode.CANCELLED):
+                    self._error = errors.from_rpc_error(e)
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def _raise_if_failed(self):
+        if self._error is not None:
+            raise self._error
+
+    def send(self, slots, priorities):
+        """Queues one batch; returns its sequence number."""
+        slots, priorities = list(slots), list(priorities)
+        with self._cond:
+            self._raise_if_failed()
+            if self._done:
+                raise errors.Error(grpc.StatusCode.FAILED_PRECONDITION,
+                                   "the priority update stream is closed")
+            self._sent += 1
+            sequence = self._sent
+        self._queue.put(weight_stores_pb2.UpdatePrioritiesRequest(
+            weight_store=self._store, sequence=sequence, slots=slots, priorities=priorities))
+        return sequence
+
+    @property
+    def acknowledged(self):
+        """The highest sequence the server acknowledged (durable)."""
+        with self._cond:
+            return self._acked
+
+    def wait(self, sequence=None, timeout=None):
+        """Blocks until `sequence` (default: every one sent) is acknowledged."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            target = self._sent if sequence is None else sequence
+            while self._acked < target:
+                self._raise_if_failed()
+                if self._done:
+                    raise errors.Error(grpc.StatusCode.UNKNOWN, "the update stream ended "
+                                       "before sequence %d was acknowledged" % target)
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise errors.DeadlineExceeded(grpc.StatusCode.DEADLINE_EXCEEDED,
+                                                  "sequence %d not acknowledged" % target)
+                self._cond.wait(left)
+            self._raise_if_failed()
+
+    def close(self):
+        """Waits for every acknowledgement, then ends the stream."""
+        try:
+            self.wait()
+        finally:
+            self._queue.put(self._END)
+            self._reader.join(timeout=30)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _file_chunks(path):
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(_CHUNK)
+            if not chunk:
+                return
+            yield chunk
+
+
+def _row_chunks(rows, columns):
+    """JSON lines of `rows` in chunks of about 1 MiB."""
+    buffer = []
+    size = 0
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            if columns is None:
+                raise ValueError("row %d: a sequence row needs columns=[...] naming its fields"
+                                 % number)
+            row = list(row)
+            if len(row) != len(columns):
+                raise ValueError("row %d: %d fields, but %d columns" % (number, len(row),
+                                                                       len(columns)))
+            row = dict(zip(columns, row))
+        line = (json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+        buffer.append(line)
+        size += len(line)
+        if size >= _CHUNK:
+            data = b"".join(buffer)
+            for i in range(0, len(data), _CHUNK):
+                yield data[i:i + _CHUNK]
+            buffer, size = [], 0
+    if buffer:
+        yield b"".join(buffer)

@@ -1,0 +1,297 @@
+"""PyTorch samplers backed by urnd: UrnSampler and PrioritizedReplay.
+
+UrnSampler is a ``torch.utils.data.Sampler`` of dataset row ids::
+
+    sampler = UrnSampler("xray", client=client, seed=7)          # rank/world from torch.distributed
+    loader = DataLoader(my_dataset, batch_size=256, sampler=sampler, num_workers=2)
+    for epoch in range(10):
+        sampler.set_epoch(epoch)
+        for batch in loader: ...
+
+Modes (every index sequence is a pure function of seed, epoch, rank and world size):
+
+- shuffle (default): an epoch permutation of the rows computed by the server in O(1) memory;
+  each rank gets a disjoint slice (padded by wrapping to ceil(N / world) rows, or cut to
+  floor(N / world) with drop_last), as PyTorch's DistributedSampler.
+- shuffle=False: rows rank, rank + world, rank + 2 * world, ... (DistributedSampler's order).
+- weight_column="w": num_samples draws (default: the dataset's rows) with probability
+  proportional to the column, with replacement, by the server's alias table: no 2^24-category
+  limit as torch.multinomial has. The epoch's draws form one sequence; rank r gets draws
+  [r * m, (r + 1) * m) with m = ceil(num_samples / world).
+- query="SELECT * FROM d SAMPLE BY max_weight(...) ...": the query's rows, sliced across
+  ranks like the shuffle.
+
+state_dict() / load_state_dict() resume mid-epoch in O(1): the state is (epoch, position) and
+the next iteration asks the server to start at that position (no rows are replayed). A
+DataLoader reads indices ahead of the training loop; pass the count the loop really consumed
+this epoch, ``sampler.state_dict(consumed=k)``, to resume exactly after it.
+
+PrioritizedReplay samples a batch from a weight store with importance weights and streams the
+new priorities back (acknowledged once durable on the server).
+"""
+
+import torch
+import torch.utils.data
+
+from urn.client import Client
+
+_MASK = (1 << 64) - 1
+
+
+def _mix(*values):
+    """splitmix64 over the values: the per-(seed, epoch) seed of weighted and query modes."""
+    z = 0x9E3779B97F4A7C15
+    for v in values:
+        z = (z + (v & _MASK) + 0x9E3779B97F4A7C15) & _MASK
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+        z ^= z >> 31
+    return z
+
+
+def _distributed_defaults(rank, world_size):
+    if rank is not None and world_size is not None:
+        return rank, world_size
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        return (dist.get_rank() if rank is None else rank,
+                dist.get_world_size() if world_size is None else world_size)
+    return (0 if rank is None else rank, 1 if world_size is None else world_size)
+
+
+class UrnSampler(torch.utils.data.Sampler):
+    """Row ids of a urnd dataset for a DataLoader, partitioned by rank (see the module doc).
+
+    Args:
+      dataset: the dataset's name on the server.
+      client: a urn.Client, or None to make one from client_args (server=, key=, ...).
+      seed: the seed shared by every rank.
+      rank, world_size: default from torch.distributed when initialized, else 0 and 1.
+      shuffle, drop_last: as torch.utils.data.DistributedSampler.
+      weight_column, num_samples: weighted draws with replacement.
+      query: a sampling query whose rows are the epoch's indices.
+      batch_size: rows per streamed batch from the server.
+    """
+
+    def __init__(self, dataset, client=None, *, seed=0, rank=None, world_size=None, shuffle=True,
+                 drop_last=False, weight_column=None, num_samples=None, query=None,
+                 batch_size=8192, **client_args):
+        self.dataset = dataset
+        self.client = client if client is not None else Client(**client_args)
+        self.seed = int(seed)
+        self.rank, self.world_size = _distributed_defaults(rank, world_size)
+        if self.world_size < 1 or not 0 <= self.rank < self.world_size:
+            raise ValueError("rank %d is not in [0, world_size %d)" % (self.rank,
+                                                                      self.world_size))
+        if weight_column is not None and query is not None:
+            raise ValueError("UrnSampler: give weight_column or query, not both")
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.weight_column = weight_column
+        self.query = query
+        self.batch_size = batch_size
+        self.mode = ("weighted" if weight_column is not None else
+                     "query" if query is not None else
+                     "shuffle" if shuffle else "sequential")
+        self._rows = None
+        if self.mode != "query":
+            self._rows = self.client.get_dataset(dataset).num_rows
+        self.num_samples = int(num_samples if num_samples is not None else (self._rows or 0))
+        self.epoch = 0
+        self._position = 0
+        self._query_total = {}  # epoch -> rows the query selects
+
+    # -- the epoch's length -----------------------------------------------------------------
+
+    def _slice_length(self, total):
+        if self.drop_last:
+            return total // self.world_size
+        return -(-total // self.world_size)
+
+    def _total(self):
+        """Rows of the whole epoch sequence, before slicing by rank."""
+        if self.mode == "weighted":
+            return self.num_samples
+        if self.mode == "query":
+            if self.epoch not in self._query_total:
+                stream = self.client.sample(self.dataset, query=self.query,
+                                            seed=self._epoch_seed(), batch_size=1)
+                first = next(stream, None)
+                stream.close()
+                self._query_total[self.epoch] = first.total if first is not None else 0
+            return self._query_total[self.epoch]
+        return self._rows
+
+    def __len__(self):
+        if self.mode == "weighted":
+            return -(-self.num_samples // self.world_size)
+        return self._slice_length(self._total())
+
+    def _epoch_seed(self):
+        return _mix(self.seed, self.epoch)
+
+    # -- epochs and resuming -----------------------------------------------------------------
+
+    def set_epoch(self, epoch):
+        """Starts epoch `epoch` from its beginning (call before each epoch, as with
+        DistributedSampler)."""
+        if int(epoch) != self.epoch:
+            self.epoch = int(epoch)
+            self._position = 0
+
+    def state_dict(self, consumed=None):
+        """The sampler's place: epoch and position within this rank's slice. `consumed`
+        overrides the position with the indices the training loop really used."""
+        return {
+            "version": 1, "mode": self.mode, "seed": self.seed, "rank": self.rank,
+            "world_size": self.world_size, "epoch": self.epoch,
+            "position": self._position if consumed is None else int(consumed),
+        }
+
+    def load_state_dict(self, state):
+        """Continues from a state_dict(): the next iteration starts at its position, O(1)."""
+        for key in ("mode", "seed", "rank", "world_size"):
+            if state.get(key) != getattr(self, key):
+                raise ValueError("load_state_dict: %s is %r in the state but %r here"
+                                 % (key, state.get(key), getattr(self, key)))
+        position = int(state["position"])
+        if position < 0 or position > len(self) if state["epoch"] == self.epoch else False:
+            raise ValueError("load_state_dict: position %d is outside the epoch" % position)
+        self.epoch = int(state["epoch"])
+        self._position = position
+
+    # -- iteration ---------------------------------------------------------------------------
+
+    def __iter__(self):
+        length = len(self)
+        start = self._position
+        if start > length:
+            raise ValueError("position %d is past this rank's %d rows" % (start, length))
+        for index in self._indices(start, length):
+            self._position += 1
+            yield index
+        self._position = 0  # the epoch is complete; iterating again repeats it
+
+    def _indices(self, start, length):
+        if start >= length:
+            return
+        if self.mode == "shuffle":
+            for batch in self.client.shuffle(
+                    dataset=self.dataset, seed=self.seed, epoch=self.epoch, rank=self.rank,
+                    world_size=self.world_size, start_offset=start, drop_last=self.drop_last,
+                    batch_size=self.batch_size):
+                yield from batch.row_ids
+        elif self.mode == "sequential":
+            rows = self._rows
+            for i in range(start, length):
+                yield (self.rank + i * self.world_size) % rows
+        elif self.mode == "weighted":
+            # This rank's draws are [first, end) of the epoch's sequence; asking for `end` draws
+            # makes the stream stop there.
+            first = self.rank * length + start
+            end = (self.rank + 1) * length
+            for batch in self.client.sample(
+                    self.dataset, n=end, seed=self._epoch_seed(),
+                    weight_column=self.weight_column, replace=True, start_offset=first,
+                    batch_size=self.batch_size):
+                yield from batch.row_ids
+        else:
+            yield from self._query_slice(start, length)
+
+    def _query_slice(self, start, length):
+        """Positions rank * length + [start, length) of the query's rows, wrapping around
+        (padding) when the slice runs past the end, as DistributedSampler pads."""
+        total = self._total()
+        if total == 0:
+            return
+        wanted = length - start
+        offset = (self.rank * length + start) % total
+        while wanted > 0:
+            stream = self.client.sample(self.dataset, query=self.query, seed=self._epoch_seed(),
+                                        start_offset=offset, batch_size=self.batch_size)
+            try:
+                for batch in stream:
+                    take = batch.row_ids[:wanted]
+                    wanted -= len(take)
+                    yield from take
+                    if wanted == 0:
+                        break
+            finally:
+                stream.close()
+            offset = 0
+
+
+class ReplayBatch:
+    """A prioritized-replay batch: slots and keys, and torch tensors of the importance weights
+    and probabilities (float32 weights, ready to multiply a per-sample loss)."""
+
+    __slots__ = ("slots", "keys", "weights", "probabilities", "priorities")
+
+    def __init__(self, sample):
+        self.slots = sample.slots
+        self.keys = sample.keys
+        self.weights = torch.tensor(sample.importance_weights, dtype=torch.float32)
+        self.probabilities = torch.tensor(sample.probabilities, dtype=torch.float64)
+        self.priorities = torch.tensor(sample.priorities, dtype=torch.float64)
+
+    def __len__(self):
+        return len(self.slots)
+
+
+class PrioritizedReplay:
+    """Prioritized experience replay over a urnd weight store (Schaul et al. 2016).
+
+        replay = PrioritizedReplay(client, "replay", capacity=1 << 20, alpha=0.6)
+        replay.add(["t0", "t1"])                     # new items get the max priority seen
+        batch = replay.sample(256, beta=0.4)
+        loss = (batch.weights * td_error ** 2).mean()
+        replay.update(batch.slots, td_error.abs())   # streamed; acknowledged when durable
+        replay.flush()                               # waits for every acknowledgement
+
+    Priorities sent are |value| + eps, so no item's probability falls to zero.
+    """
+
+    def __init__(self, client, store, capacity=None, alpha=0.6, eps=1e-6, create=True):
+        self.client = client
+        self.store = store
+        self.eps = eps
+        if create and capacity is not None:
+            from urn.errors import AlreadyExists
+            try:
+                client.create_weight_store(store, capacity, alpha=alpha)
+            except AlreadyExists:
+                pass
+        self._updater = None
+
+    def add(self, keys, priorities=None):
+        """Inserts items by key; returns their slots."""
+        if priorities is not None:
+            priorities = [abs(float(p)) + self.eps for p in _as_list(priorities)]
+        return self.client.insert(self.store, list(keys), priorities)
+
+    def sample(self, batch_size, beta=0.4, seed=None):
+        return ReplayBatch(self.client.sample_weights(self.store, batch_size, beta=beta,
+                                                      seed=seed))
+
+    def update(self, slots, priorities):
+        """Streams new priorities (|p| + eps) for slots; returns the update's sequence number."""
+        if self._updater is None:
+            self._updater = self.client.priority_updater(self.store)
+        values = [abs(float(p)) + self.eps for p in _as_list(priorities)]
+        return self._updater.send(_as_list(slots), values)
+
+    def flush(self, timeout=None):
+        """Blocks until every update sent is acknowledged (durable on the server)."""
+        if self._updater is not None:
+            self._updater.wait(timeout=timeout)
+
+    def close(self):
+        if self._updater is not None:
+            self._updater.close()
+            self._updater = None
+
+
+def _as_list(values):
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu().reshape(-1).tolist()
+    return list(values)

@@ -1,0 +1,222 @@
+"""urn.Client against a real urnd: datasets, sample and shuffle streams, weight stores, usage,
+and errors that carry the server's quota details."""
+
+import os
+import subprocess
+import tempfile
+import unittest
+
+import grpc
+
+import urn
+from urnd_fixture import Urnd
+
+
+def write(directory, name, text):
+    path = os.path.join(directory, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+ROWS = 5000
+TSV = "id\tlabel\tweight\n" + "".join(
+    "%d\tl%d\t%d.5\n" % (i, i % 4, i % 7) for i in range(ROWS))
+
+
+class ClientTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.urnd = Urnd()
+        cls.client = cls.urnd.admin
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.tsv = write(cls.tmp.name, "rows.tsv", TSV)
+        cls.client.create_dataset("rows", cls.tsv)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.assertEqual(ClientTest(), cls.urnd.stop(), 0)
+        cls.tmp.cleanup()
+
+    def test_create_from_path_describes_the_columns(self):
+        d = self.client.get_dataset("rows")
+        self.assertEqual(d.num_rows, ROWS)
+        self.assertEqual([c.name for c in d.columns], ["id", "label", "weight"])
+        self.assertIn("rows", [x.name for x in self.client.list_datasets()])
+
+    def test_create_from_rows_keeps_every_string(self):
+        rows = [{"text": "tab\there", "n": 1}, {"text": "line\nbreak", "n": 2},
+                {"text": None, "n": 3}]
+        d = self.client.create_dataset("from_dicts", rows)
+        self.assertEqual(d.num_rows, 3)
+        batches = list(self.client.sample("from_dicts", bernoulli=1.0, columns=["text", "n"]))
+        self.assertEqual(batches[0].columns["text"], ["tab\there", "line\nbreak", None])
+        self.assertEqual(batches[0].columns["n"], [1, 2, 3])
+        d = self.client.create_dataset("from_tuples", [(1, "a"), (2, "b")], columns=["k", "v"])
+        self.assertEqual(d.num_rows, 2)
+        with self.assertRaisesRegex(ValueError, "row 2: 1 fields, but 2 columns"):
+            self.client.create_dataset("bad_tuples", [(1, "a"), (2,)], columns=["k", "v"])
+        self.client.delete_dataset("from_dicts")
+        self.client.delete_dataset("from_tuples")
+        with self.assertRaises(urn.NotFound):
+            self.client.get_dataset("from_dicts")
+
+    def test_malformed_file_names_the_line(self):
+        path = write(self.tmp.name, "bad.tsv", "a\tb\n1\t2\n3\n")
+        with self.assertRaises(urn.InvalidArgument) as e:
+            self.client.create_dataset("bad", path)
+        self.assertIn("line 3", str(e.exception))
+
+    def test_errors_are_sentences(self):
+        with self.assertRaises(urn.NotFound) as e:
+            list(self.client.sample("nope", uniform=True, n=3))
+        self.assertEqual(str(e.exception), "dataset 'nope' not found")
+        with self.assertRaises(urn.AlreadyExists):
+            self.client.create_dataset("rows", self.tsv)
+        with self.assertRaises(urn.InvalidArgument) as e:
+            list(self.client.sample("rows", weight_column="label", n=3))
+        self.assertIn("weighted.weight_column: 'label' is not numeric", str(e.exception))
+        with self.assertRaises(urn.Unauthenticated) as e:
+            self.urnd.client("urn_not_a_key").usage()
+        self.assertTrue(str(e.exception).startswith("not authenticated: "), str(e.exception))
+
+    def test_sample_repeats_for_a_seed_and_streams_in_batches(self):
+        a = list(self.client.sample("rows", uniform=True, n=300, seed=5, batch_size=64))
+        b = list(self.client.sample("rows", uniform=True, n=300, seed=5, batch_size=300))
+        self.assertEqual([len(x) for x in a], [64, 64, 64, 64, 44])
+        self.assertEqual([x.offset for x in a], [0, 64, 128, 192, 256])
+        self.assertTrue(all(x.total == 300 for x in a))
+        ids = [r for x in a for r in x.row_ids]
+        self.assertEqual(ids, b[0].row_ids)
+        self.assertEqual(len(set(ids)), 300)
+
+    def test_weighted_draws_equal_the_command_line_on_the_file(self):
+        got = [r for b in self.client.sample("rows", n=60, seed=2026, weight_column="weight",
+                                             replace=True) for r in b.row_ids]
+        local = subprocess.run(
+            [os.environ["URN_CLI_PATH"], "sample", "-H", "-v", "2026", "-r", "-n", "60", "-w",
+             "3", self.tsv], capture_output=True, text=True, check=True).stdout
+        expected = [int(line.split("\t")[0]) for line in local.splitlines()[1:]]
+        self.assertEqual(got, expected)
+
+    def test_start_offset_resumes_a_sample(self):
+        full = [r for b in self.client.sample("rows", n=1000, seed=9, weight_column="weight",
+                                              replace=True, batch_size=100) for r in b.row_ids]
+        tail = [r for b in self.client.sample("rows", n=1000, seed=9, weight_column="weight",
+                                              replace=True, start_offset=730) for r in b.row_ids]
+        self.assertEqual(tail, full[730:])
+        with self.assertRaises(urn.InvalidArgument) as e:
+            list(self.client.sample("rows", uniform=True, n=10, start_offset=11))
+        self.assertIn("start_offset", str(e.exception))
+
+    def test_columns_and_weights_come_with_the_rows(self):
+        batch = next(self.client.sample("rows", bernoulli=0.5, seed=3, with_weight=True,
+                                        columns=["label", "weight"]))
+        for row, label, weight, ht in zip(batch.row_ids, batch.columns["label"],
+                                          batch.columns["weight"], batch.weights):
+            self.assertEqual(label, "l%d" % (row % 4))
+            self.assertEqual(weight, row % 7 + 0.5)
+            self.assertEqual(ht, 2.0)
+
+    def test_shuffle_ranks_are_disjoint_and_resume(self):
+        seen = []
+        for rank in range(3):
+            seen += [r for b in self.client.shuffle("rows", seed=1, epoch=4, rank=rank,
+                                                    world_size=3, drop_last=True)
+                     for r in b.row_ids]
+        self.assertEqual(len(seen), 3 * (ROWS // 3))
+        self.assertEqual(len(set(seen)), len(seen))
+        whole = [r for b in self.client.shuffle("rows", seed=1, epoch=4, batch_size=500)
+                 for r in b.row_ids]
+        self.assertEqual(sorted(whole), list(range(ROWS)))
+        resumed = [r for b in self.client.shuffle("rows", seed=1, epoch=4, start_offset=1234)
+                   for r in b.row_ids]
+        self.assertEqual(resumed, whole[1234:])
+        index_space = [r for b in self.client.shuffle(n=10, seed=1) for r in b.row_ids]
+        self.assertEqual(sorted(index_space), list(range(10)))
+
+    def test_weight_store_insert_update_sample(self):
+        self.client.create_weight_store("replay", 1000, alpha=1.0)
+        slots = self.client.insert("replay", ["a", "b", "c", "d"], [1.0, 1.0, 1.0, 1.0])
+        self.assertEqual(slots, [0, 1, 2, 3])
+        acks = list(self.client.update_priorities("replay", [([0, 1], [0.0, 0.0]),
+                                                             ([2], [3.0])]))
+        self.assertEqual(acks, [1, 2])
+        self.assertEqual(self.client.get_priorities("replay", 0, 4), [0.0, 0.0, 3.0, 1.0])
+        draw = self.client.sample_weights("replay", 200, beta=1.0, seed=11)
+        self.assertEqual(set(draw.keys), {"c", "d"})
+        for key, p, w in zip(draw.keys, draw.probabilities, draw.importance_weights):
+            self.assertAlmostEqual(p, 0.75 if key == "c" else 0.25, places=12)
+            # (N * P)^-beta normalized by the largest: N = 4 items, beta = 1.
+            self.assertAlmostEqual(w, (4 * p) ** -1 / (4 * 0.25) ** -1, places=12)
+        again = self.client.sample_weights("replay", 200, beta=1.0, seed=11)
+        self.assertEqual(again.slots, draw.slots)
+        with self.client.priority_updater("replay") as updater:
+            for i in range(50):
+                updater.send([3], [float(i + 1)])
+            updater.wait()
+            self.assertEqual(updater.acknowledged, 50)
+        self.assertEqual(self.client.get_priorities("replay", 3, 1), [50.0])
+        with self.assertRaises(urn.InvalidArgument) as e:
+            self.client.set_priorities("replay", [5000], [1.0])
+        self.assertIn("slots[0]: 5000 is outside [0, 1000)", str(e.exception))
+        self.client.delete_weight_store("replay")
+
+    def test_quota_errors_carry_the_details(self):
+        user = self.client.create_user("py_free_user", plan="free")
+        client = self.urnd.client(user.key)
+        usage = client.usage()
+        self.assertEqual(usage.plan, "free")
+        limit = usage.datasets_limit
+        for i in range(limit):
+            client.create_dataset("d%d" % i, [{"x": 1}])
+        with self.assertRaises(urn.QuotaExceeded) as e:
+            client.create_dataset("one_too_many", [{"x": 1}])
+        err = e.exception
+        self.assertEqual(err.code, grpc.StatusCode.RESOURCE_EXHAUSTED)
+        self.assertIsNotNone(err.quota_description)
+        self.assertEqual(err.quota_description,
+                         "datasets: %d is above plan 'free''s limit of %d" % (limit + 1, limit))
+        self.assertTrue(str(err).startswith("quota exceeded: "), str(err))
+        client.close()
+
+    def test_update_stream_error_is_raised(self):
+        self.client.create_weight_store("small", 4)
+        updater = self.client.priority_updater("small")
+        updater.send([1], [1.0])
+        updater.send([9], [1.0])
+        with self.assertRaises(urn.InvalidArgument):
+            updater.wait()
+        self.client.delete_weight_store("small")
+
+
+class DailyQuotaTest(unittest.TestCase):
+    """A plan of 100 rows a day: the 101st row is refused with RetryInfo until midnight UTC."""
+
+    def test_rows_per_day_error_says_when_to_retry(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = write(tmp, "urnd.yaml", "plans:\n  tiny:\n    rows_per_day: 100\n"
+                           "    features: [sample]\n")
+            with Urnd("--config", config) as server:
+                user = server.admin.create_user("tiny_user", plan="tiny")
+                client = server.client(user.key)
+                with self.assertRaises(urn.PermissionDenied):
+                    client.create_weight_store("w", 10)
+                client.create_dataset("mine", [{"x": i} for i in range(1000)])
+                rows = [r for b in client.sample("mine", uniform=True, n=100) for r in b.row_ids]
+                self.assertEqual(len(rows), 100)
+                with self.assertRaises(urn.QuotaExceeded) as e:
+                    list(client.sample("mine", uniform=True, n=1))
+                err = e.exception
+                self.assertGreater(err.retry_after, 0)
+                self.assertLessEqual(err.retry_after, 86400)
+                self.assertEqual(err.quota_description, "daily rows of plan 'tiny' used up: 100 of 100 "
+                                 "today (UTC), 1 asked")
+                self.assertRegex(str(err), r"^quota exceeded: .*; retry after \d+(h|m|s)")
+                self.assertEqual(client.usage().rows_today, 100)
+                client.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,151 @@
+"""urn.torch against a real urnd and real PyTorch (Debian's python3-torch): UrnSampler in a
+DataLoader with worker processes, ranks, resuming, weighted and query modes, and a
+prioritized-replay loop."""
+
+import collections
+import unittest
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+import urn
+from urn.torch import PrioritizedReplay, UrnSampler
+from urnd_fixture import Urnd
+
+ROWS = 1000
+
+
+class RowIds(Dataset):
+    """A map-style dataset whose item i is (i, i % 4): what a worker would load for row i."""
+
+    def __len__(self):
+        return ROWS
+
+    def __getitem__(self, i):
+        return torch.tensor([i, i % 4])
+
+
+class TorchTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.urnd = Urnd()
+        cls.client = cls.urnd.admin
+        # Class c of row i is i % 4, with weight c + 1: P(class c) = (c + 1) / 10.
+        cls.client.create_dataset("rows", [{"id": i, "cls": i % 4, "w": i % 4 + 1}
+                                           for i in range(ROWS)])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.urnd.stop()
+
+    def sampler(self, **kw):
+        return UrnSampler("rows", client=self.client, seed=kw.pop("seed", 42), **kw)
+
+    def test_dataloader_with_two_workers_sees_every_row_once_per_epoch(self):
+        sampler = self.sampler(rank=0, world_size=1)
+        loader = DataLoader(RowIds(), batch_size=64, sampler=sampler, num_workers=2)
+        epochs = []
+        for epoch in range(2):
+            sampler.set_epoch(epoch)
+            ids = [int(x) for batch in loader for x in batch[:, 0]]
+            self.assertEqual(sorted(ids), list(range(ROWS)))
+            epochs.append(ids)
+        self.assertNotEqual(epochs[0], epochs[1])
+        sampler.set_epoch(0)
+        self.assertEqual(list(sampler), epochs[0])  # the loader kept the sampler's order
+
+    def test_ranks_get_disjoint_slices(self):
+        ranks = [list(self.sampler(rank=r, world_size=2)) for r in range(2)]
+        self.assertEqual([len(r) for r in ranks], [500, 500])
+        self.assertEqual(set(ranks[0]) & set(ranks[1]), set())
+        self.assertEqual(sorted(ranks[0] + ranks[1]), list(range(ROWS)))
+        # 1000 rows over 3 ranks: padded to 334 each by wrapping, or cut to 333.
+        padded = [list(self.sampler(rank=r, world_size=3)) for r in range(3)]
+        self.assertEqual([len(r) for r in padded], [334, 334, 334])
+        self.assertEqual(set().union(*padded), set(range(ROWS)))
+        cut = [list(self.sampler(rank=r, world_size=3, drop_last=True)) for r in range(3)]
+        self.assertEqual(sum(len(set(r)) for r in cut), 999)
+        self.assertEqual(len(set().union(*cut)), 999)
+        ordered = [list(self.sampler(rank=r, world_size=2, shuffle=False)) for r in range(2)]
+        self.assertEqual(ordered[1][:3], [1, 3, 5])
+
+    def test_resumed_sampler_continues_exactly(self):
+        for kw in ({}, {"weight_column": "w"},
+                   {"query": "SELECT * FROM rows WHERE cls != 2 SAMPLE BY w LIMIT 500"}):
+            first = self.sampler(rank=1, world_size=2, **kw)
+            first.set_epoch(3)
+            whole = list(first)
+            it = iter(first)
+            head = [next(it) for _ in range(137)]
+            state = first.state_dict()
+            self.assertEqual(state["position"], 137)
+            second = self.sampler(rank=1, world_size=2, **kw)
+            second.load_state_dict(state)
+            self.assertEqual(head + list(second), whole, kw)
+            with self.assertRaises(ValueError):
+                self.sampler(rank=0, world_size=2, **kw).load_state_dict(state)
+
+    def test_resume_after_the_batches_a_dataloader_consumed(self):
+        sampler = self.sampler()
+        loader = DataLoader(RowIds(), batch_size=50, sampler=sampler, num_workers=2)
+        seen = []
+        for batch in loader:
+            seen += [int(x) for x in batch[:, 0]]
+            if len(seen) == 300:
+                break
+        state = sampler.state_dict(consumed=len(seen))
+        resumed = self.sampler()
+        resumed.load_state_dict(state)
+        rest = [int(x) for batch in DataLoader(RowIds(), batch_size=50, sampler=resumed)
+                for x in batch[:, 0]]
+        self.assertEqual(sorted(seen + rest), list(range(ROWS)))
+
+    def test_weighted_draws_follow_the_weights(self):
+        n = 40000
+        draws = list(self.sampler(weight_column="w", num_samples=n, rank=0, world_size=1))
+        self.assertEqual(len(draws), n)
+        counts = collections.Counter(i % 4 for i in draws)
+        # Exact distribution: P(class c) = (c + 1) / 10. Pearson chi-square with 3 degrees of
+        # freedom; 16.27 is its 0.999 quantile (the seed is fixed, so this cannot flake).
+        chi2 = sum((counts[c] - n * (c + 1) / 10) ** 2 / (n * (c + 1) / 10) for c in range(4))
+        self.assertLess(chi2, 16.27, counts)
+        # Ranks split one sequence: rank r's draws are [r * m, (r + 1) * m) of world 1's.
+        halves = [list(self.sampler(weight_column="w", num_samples=n, rank=r, world_size=2))
+                  for r in range(2)]
+        self.assertEqual(halves[0] + halves[1], draws)
+
+    def test_query_mode_slices_the_query_rows(self):
+        q = "SELECT * FROM rows WHERE cls = 1 SAMPLE BY w LIMIT 100"
+        whole = list(self.sampler(query=q))
+        self.assertEqual(len(whole), 100)
+        self.assertTrue(all(i % 4 == 1 for i in whole))
+        parts = [list(self.sampler(query=q, rank=r, world_size=4)) for r in range(4)]
+        self.assertEqual(sum(parts, []), whole)
+
+    def test_prioritized_replay_keeps_the_priorities_it_wrote(self):
+        replay = PrioritizedReplay(self.client, "replay", capacity=512, alpha=0.6)
+        slots = replay.add(["t%d" % i for i in range(512)], torch.ones(512))
+        self.assertEqual(slots, list(range(512)))
+        written = {}
+        generator = torch.Generator().manual_seed(7)
+        for step in range(1000):
+            batch = replay.sample(32, beta=0.4, seed=step)
+            self.assertEqual(len(batch), 32)
+            self.assertEqual(batch.weights.dtype, torch.float32)
+            self.assertTrue(bool((batch.weights > 0).all() and (batch.weights <= 1).all()))
+            td = torch.rand(32, generator=generator, dtype=torch.float64) * 10
+            replay.update(batch.slots, td)
+            for slot, value in zip(batch.slots, td.tolist()):
+                written[slot] = abs(value) + replay.eps
+        replay.flush()
+        replay.close()
+        stored = self.client.get_priorities("replay")
+        for slot, value in written.items():
+            self.assertEqual(stored[slot], value)
+        untouched = [s for s in range(512) if s not in written]
+        self.assertTrue(all(stored[s] == 1.0 + replay.eps for s in untouched))
+
+
+if __name__ == "__main__":
+    unittest.main()
