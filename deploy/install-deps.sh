@@ -25,7 +25,7 @@ build_packages=(
   libabsl-dev libspdlog-dev libfmt-dev libcli11-dev libxxhash-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libssl-dev
   # tests and benchmark scripts
-  python3 python3-numpy python3-grpcio procps time openssl
+  python3 python3-numpy python3-grpcio python3-yaml procps time openssl
   # fuzzing (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
 )
