@@ -244,12 +244,14 @@ class KubernetesManifests(unittest.TestCase):
 
     def test_readme_tells_how_to_create_the_secret(self):
         readme = read("deploy", "k8s", "README.md")
-        secret = next(v["secret"]["secretName"] for v in self.volumes.values() if "secret" in v)
-        self.assertIn(f"kubectl create secret generic {secret}", readme)
+        name, volume = next((n, v) for n, v in self.volumes.items() if "secret" in v)
+        self.assertIn(f"kubectl create secret generic {volume['secret']['secretName']}", readme)
+        # Every file urnd is told to read from the Secret is one README.md has put there.
+        mounted = [m["mountPath"] for m in self.mounts if m["name"] == name]
         for var in FILE_ENV:
             path = self.env.get(var)
-            if path and "secret" in self.volumes[self.mount_of(path)["name"]]:
-                self.assertIn(os.path.basename(path), readme, f"README: the {var} file")
+            if path and any(under(path, m) for m in mounted):
+                self.assertIn(f"--from-file={os.path.basename(path)}=", readme, var)
 
     def test_single_replica(self):
         self.assertEqual(self.sts["spec"].get("replicas"), 1)
