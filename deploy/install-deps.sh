@@ -25,9 +25,9 @@ build_packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libspdlog-dev libfmt-dev libcli11-dev libxxhash-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libssl-dev
-  # tests and benchmark scripts; the Python client (client/python) needs python3-grpcio and
-  # python3-protobuf, its PyTorch samplers python3-torch
-  python3 python3-numpy python3-grpcio python3-protobuf procps time openssl
+  # tests and benchmark scripts: the Python client (client/python) needs python3-grpcio and
+  # python3-protobuf, the manifest test (tests/deploy) python3-yaml
+  python3 python3-numpy python3-grpcio python3-protobuf python3-yaml procps time openssl
   # fuzzing (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
 )
