@@ -3,13 +3,16 @@
 // Exit codes: 0 success; 1 the operation failed (server error, unhealthy); 2 usage error
 // (bad flags or arguments).
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "exit_codes.h"
 #include "local_sample.h"
 #include "profile.h"
 #include "progress.h"
@@ -131,6 +134,11 @@ int main(int argc, char** argv) {
   CLI::App app{"urn: exact, reproducible sampling of files and of datasets on a urnd server"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "urn " URN_VERSION);
+  app.footer(urn::cli::kExitCodesHelp);
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return absl::StrCat("urn: ", e.what(),
+                        "\nRun 'urn --help' or 'urn COMMAND --help' for usage.\n");
+  });
   urn::ClientOptions options = EnvClientOptions(*profile);
   app.add_option("--profile", profile_name, "profile of the profile file (env URN_PROFILE)");
   app.add_option("--profile-file", profile_file,
@@ -324,8 +332,13 @@ int main(int argc, char** argv) {
     } else if (ds_format == "jsonl") {
       header.set_format(urn::v1::DATA_FORMAT_JSONL);
     } else {
-      std::fprintf(stderr, "urn: --format must be tsv, csv or jsonl\n");
-      return 2;
+      std::fprintf(stderr, "urn: --format: '%s' is not tsv, csv or jsonl\n", ds_format.c_str());
+      return urn::cli::kExitUsage;
+    }
+    if (ds_file != "-" && !std::ifstream(ds_file)) {
+      std::fprintf(stderr, "urn: %s: cannot open for reading (%s); nothing was sent\n",
+                   ds_file.c_str(), std::strerror(errno));
+      return urn::cli::kExitUsage;
     }
     header.set_delimiter(ds_delimiter);
     header.set_list_delimiter(ds_list_delimiter);

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "exit_codes.h"
 #include "output.h"
 #include "urn/errors.h"
 
@@ -80,7 +81,7 @@ void WriteInt(Output& out, int64_t v) {
 
 int Fail(const absl::Status& s) {
   std::fprintf(stderr, "urn: %s\n", ErrorSentence(s).c_str());
-  return 1;
+  return ExitCodeFor(s);
 }
 
 int WeightsCreate(const Client& client, const WeightsFlags& f) {

@@ -46,7 +46,7 @@ int AdminKeysRevoke(const Client& client, const std::string& key_id);
 int PrintUsage(const Client& client);
 
 // Prints `urn: <message>` (with the kind of failure when the message does not say) and
-// returns 1.
+// returns its exit code (exit_codes.h).
 int Fail(const absl::Status& s);
 
 }  // namespace urn::cli

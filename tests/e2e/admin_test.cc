@@ -67,18 +67,18 @@ TEST_F(AdminE2E, UsersKeysPlansUsageAndAnAuditLogWithoutSecrets) {
   EXPECT_NE(r.out.find(carol.substr(4, 16) + "\tcarol\t"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find(carol.substr(21)), std::string::npos) << "a secret in the listing";
 
-  // Non-admins cannot administer; bad keys are refused.
+  // Non-admins cannot administer; bad keys are refused (exit 3).
   r = Urn({"admin", "users", "create", "dave", "--plan", "free"}, carol);
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("permission denied"), std::string::npos) << r.err;
   const std::string wrong = carol.substr(0, 21) + std::string(32, 'a');
-  EXPECT_EQ(Urn({"usage"}, wrong).exit_code, 1);
-  EXPECT_EQ(Urn({"usage"}, "urn_nonsense").exit_code, 1);
+  EXPECT_EQ(Urn({"usage"}, wrong).exit_code, 3);
+  EXPECT_EQ(Urn({"usage"}, "urn_nonsense").exit_code, 3);
 
   // Revocation takes effect on the next call; the other key still works.
   ASSERT_EQ(Urn({"admin", "keys", "revoke", carol.substr(4, 16)}).exit_code, 0);
   r = Urn({"usage"}, carol);
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("not authenticated"), std::string::npos) << r.err;
   EXPECT_EQ(Urn({"usage"}, second).exit_code, 0);
 
@@ -100,7 +100,7 @@ TEST_F(AdminE2E, UsersKeysPlansUsageAndAnAuditLogWithoutSecrets) {
   r = Urn({"admin", "users", "delete", "carol"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "deleted user 'carol': 2 keys, 0 datasets, 0 weight stores\n");
-  EXPECT_EQ(Urn({"usage"}, second).exit_code, 1);
+  EXPECT_EQ(Urn({"usage"}, second).exit_code, 3);
 
   urnd_->Signal(SIGTERM);
   ASSERT_EQ(urnd_->Wait(seconds(10)), 0);

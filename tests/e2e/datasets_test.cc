@@ -129,7 +129,7 @@ TEST_F(DatasetsE2E, ErrorsNameTheProblem) {
   // A failed upload leaves nothing behind: the name is free.
   EXPECT_EQ(Urn({"datasets", "create", "bad", tsv, "-H"}).exit_code, 0);
   r = testing::Run({URN_CLI_PATH, "--server", Address(), "datasets", "list"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("not authenticated"), std::string::npos) << r.err;
 }
 

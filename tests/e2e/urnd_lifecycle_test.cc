@@ -147,7 +147,7 @@ TEST(UrndLifecycle, CliHealthCommandReportsServing) {
   EXPECT_EQ(r.out, "SERVING\n");
   // Every urn.v1 call needs a key; health does not.
   testing::RunResult anonymous = testing::Run({URN_CLI_PATH, "--server", addr, "info"});
-  EXPECT_EQ(anonymous.exit_code, 1);
+  EXPECT_EQ(anonymous.exit_code, 3);
   EXPECT_NE(anonymous.err.find("missing authorization"), std::string::npos) << anonymous.err;
   const std::string key = testing::ReadFileOrEmpty(dir.Join("d") + "/admin.key");
   testing::RunResult info = testing::Run(
@@ -158,7 +158,7 @@ TEST(UrndLifecycle, CliHealthCommandReportsServing) {
   EXPECT_EQ(urnd.Wait(seconds(5)), 0);
   testing::RunResult down =
       testing::Run({URN_CLI_PATH, "--server", addr, "--timeout", "1", "health"});
-  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_EQ(down.exit_code, 5);
 }
 
 }  // namespace

@@ -1,0 +1,184 @@
+// Every `urn` subcommand against a real urnd: its success, and its main errors with the
+// sentence printed and the documented exit code (client/cli/exit_codes.h): 1 the request
+// failed, 2 usage, 3 not authenticated or permission denied, 4 quota exceeded, 5 server
+// unavailable.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "e2e/urnd_process.h"
+#include "support/subprocess.h"
+#include "support/temp_dir.h"
+
+namespace urn {
+namespace {
+
+// Whose key a step runs with.
+enum class As { kAdmin, kUser, kRevoked, kNone };
+
+struct Step {
+  std::vector<std::string> args;
+  As as;
+  int exit_code;
+  // Expected in stdout (exit 0) or stderr (otherwise); empty: not checked.
+  std::string text;
+};
+
+class CommandLineE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = testing::FreeLoopbackPort();
+    testing::WriteFileOrDie(dir_.Join("urnd.yaml"),
+                            "plans:\n"
+                            "  small:\n    rows_per_day: 300\n    datasets: 2\n"
+                            "    features: [sample, shuffle, weights]\n"
+                            "  big:\n    features: [all]\n");
+    urnd_ = testing::StartUrnd(Address(), dir_.Join("data"), {"--config", dir_.Join("urnd.yaml")},
+                               dir_.path());
+  }
+  std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string File(const std::string& name, const std::string& text) {
+    testing::WriteFileOrDie(dir_.Join(name), text);
+    return dir_.Join(name);
+  }
+  testing::RunResult Urn(std::vector<std::string> args, As as) {
+    std::vector<std::string> head = {URN_CLI_PATH, "--server", Address()};
+    if (as == As::kAdmin) head.insert(head.end(), {"--key-file", dir_.Join("data/admin.key")});
+    if (as == As::kUser) head.insert(head.end(), {"--key", user_key_});
+    if (as == As::kRevoked) head.insert(head.end(), {"--key", revoked_key_});
+    args.insert(args.begin(), head.begin(), head.end());
+    return testing::Run(args);
+  }
+  void Check(const Step& s) {
+    std::string line;
+    for (const std::string& a : s.args) line += a + " ";
+    SCOPED_TRACE(line);
+    testing::RunResult r = Urn(s.args, s.as);
+    EXPECT_EQ(r.exit_code, s.exit_code) << "stdout: " << r.out << "\nstderr: " << r.err;
+    const std::string& where = s.exit_code == 0 ? r.out : r.err;
+    EXPECT_NE(where.find(s.text), std::string::npos) << "expected '" << s.text << "' in: " << where;
+    if (s.exit_code != 0) {
+      EXPECT_EQ(r.err.rfind("urn", 0), 0u) << "errors start with the program's name: " << r.err;
+    }
+  }
+  static std::string Line(const std::string& out) { return out.substr(0, out.find('\n')); }
+
+  testing::TempDir dir_;
+  int port_ = 0;
+  std::unique_ptr<testing::Subprocess> urnd_;
+  std::string user_key_;
+  std::string revoked_key_;
+};
+
+TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
+  const std::string rows = File("rows.tsv", [] {
+    std::string t = "id\tlabel\tw\n";
+    for (int i = 0; i < 100; ++i) {
+      t += std::to_string(i) + "\tl" + std::to_string(i % 3) + "\t" + std::to_string(i % 5) + "\n";
+    }
+    return t;
+  }());
+  const std::string bad_rows = File("bad.tsv", "a\tb\n1\t2\n3\n");
+  const std::string updates = File("updates.tsv", "0\t1\n1\t3\n");
+
+  // Users and keys first: the rest of the steps run as this user.
+  testing::RunResult made =
+      Urn({"admin", "users", "create", "dana", "--plan", "small"}, As::kAdmin);
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  user_key_ = Line(made.out);
+  made = Urn({"admin", "keys", "create", "dana"}, As::kAdmin);
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  revoked_key_ = Line(made.out);
+  const std::string revoked_id = revoked_key_.substr(4, 16);
+
+  const std::vector<Step> steps = {
+      // health, info
+      {{"health"}, As::kNone, 0, "SERVING"},
+      {{"info"}, As::kUser, 0, URN_VERSION},
+      // admin users
+      {{"admin", "users", "create", "erin", "--plan", "small"}, As::kAdmin, 0, "urn_"},
+      {{"admin", "users", "create", "erin", "--plan", "small"}, As::kAdmin, 1, "erin"},
+      {{"admin", "users", "create", "fay", "--plan", "gold"}, As::kAdmin, 1, "gold"},
+      {{"admin", "users", "create", "gus", "--plan", "small"}, As::kUser, 3, "permission denied: "},
+      {{"admin", "users", "set-plan", "erin", "big"}, As::kAdmin, 0, ""},
+      {{"admin", "users", "set-plan", "nobody", "big"}, As::kAdmin, 1, "nobody"},
+      {{"admin", "users", "delete", "erin"}, As::kAdmin, 0, ""},
+      {{"admin", "users", "delete", "erin"}, As::kAdmin, 1, "erin"},
+      // admin keys
+      {{"admin", "keys", "list", "dana"}, As::kAdmin, 0, revoked_id},
+      {{"admin", "keys", "list"}, As::kUser, 3, "permission denied: "},
+      {{"admin", "keys", "revoke", revoked_id}, As::kAdmin, 0, ""},
+      {{"admin", "keys", "revoke", "0000000000000000"}, As::kAdmin, 1, "0000000000000000"},
+      {{"admin", "keys", "create", "nobody"}, As::kAdmin, 1, "nobody"},
+      {{"usage"}, As::kRevoked, 3, "not authenticated: "},
+      {{"usage"}, As::kNone, 3, "not authenticated: "},
+      // usage
+      {{"usage"}, As::kUser, 0, "plan\tsmall\n"},
+      // datasets
+      {{"datasets", "create", "rows", rows, "-H"}, As::kUser, 0, "rows"},
+      {{"datasets", "create", "rows", rows, "-H"}, As::kUser, 1, "rows"},
+      {{"datasets", "create", "bad", bad_rows, "-H"}, As::kUser, 1, "line 3"},
+      {{"datasets", "create", "missing", dir_.Join("nope.tsv"), "-H"}, As::kUser, 2, "nope.tsv"},
+      {{"datasets", "create", "x", rows, "--format", "xml"},
+       As::kUser,
+       2,
+       "--format: 'xml' is not tsv, csv or jsonl"},
+      {{"datasets", "list"}, As::kUser, 0, "rows"},
+      {{"datasets", "describe", "rows"}, As::kUser, 0, "label"},
+      {{"datasets", "describe", "nope"}, As::kUser, 1, "dataset 'nope' not found"},
+      {{"datasets", "create", "second", rows, "-H"}, As::kUser, 0, "second"},
+      {{"datasets", "create", "third", rows, "-H"}, As::kUser, 4, "quota exceeded: "},
+      {{"datasets", "delete", "second"}, As::kUser, 0, ""},
+      {{"datasets", "delete", "second"}, As::kUser, 1, "dataset 'second' not found"},
+      // stats
+      {{"stats", "--dataset", "rows", "--by", "label"}, As::kUser, 0, "l0"},
+      {{"stats", "--dataset", "rows", "--by", "nope"}, As::kUser, 1, "nope"},
+      // shuffle
+      {{"shuffle", "--n", "10", "--seed", "3"}, As::kUser, 0, "\n"},
+      {{"shuffle", "--n", "10", "--dataset", "rows"}, As::kUser, 2, "exactly one of"},
+      {{"shuffle", "--dataset", "rows", "--offset", "101"}, As::kUser, 1, "start_offset"},
+      // weights
+      {{"weights", "create", "per", "--capacity", "4"}, As::kUser, 0, "per"},
+      {{"weights", "create", "per", "--capacity", "4"}, As::kUser, 1, "per"},
+      {{"weights", "create", "huge", "--capacity", "-1"}, As::kUser, 1, "capacity"},
+      {{"weights", "list"}, As::kUser, 0, "per"},
+      {{"weights", "describe", "per"}, As::kUser, 0, "per"},
+      {{"weights", "describe", "nope"}, As::kUser, 1, "nope"},
+      {{"weights", "update", "per", updates}, As::kUser, 0, ""},
+      {{"weights", "update", "per", File("range.tsv", "9\t1\n")}, As::kUser, 1, "slots[0]"},
+      {{"weights", "update", "per", File("nan.tsv", "0\tx\n")}, As::kUser, 2, "nan.tsv:1"},
+      {{"weights", "get", "per"}, As::kUser, 0, "1\t3\n"},
+      {{"weights", "get", "per", "--slots", "7"}, As::kUser, 1, "7"},
+      {{"weights", "sample", "per", "-n", "5", "--seed", "1"}, As::kUser, 0, "\t"},
+      {{"weights", "sample", "per", "-n", "5", "--beta", "2"}, As::kUser, 1, "beta"},
+      // sample (remote): stats, shuffle and weights sample used 100 + 10 + 5 of the plan's 300
+      // rows a day; 100 more fit, then the quota
+      {{"sample", "--dataset", "rows", "-n", "100", "-v", "1"}, As::kUser, 0, "\n"},
+      {{"sample", "--dataset", "nope", "-n", "3"}, As::kUser, 1, "dataset 'nope' not found"},
+      {{"sample", "--dataset", "rows", "-n", "100", "-v", "1"},
+       As::kUser,
+       4,
+       "quota exceeded: daily rows of plan 'small' used up"},
+      {{"sample", "--dataset", "rows", "--no-such-flag"}, As::kUser, 2, "no-such-flag"},
+      {{"weights", "delete", "per"}, As::kUser, 0, ""},
+      {{"weights", "delete", "per"}, As::kUser, 1, "per"},
+      // usage errors
+      {{"frobnicate"}, As::kUser, 2, "A subcommand is required"},
+      {{"datasets", "frobnicate"}, As::kUser, 2, "A subcommand is required"},
+      {{"datasets", "create", "x"}, As::kUser, 2, "file is required"},
+      {{"--timeout", "soon", "health"}, As::kUser, 2, "soon"},
+  };
+  for (const Step& s : steps) Check(s);
+
+  // With the server gone every call is "server unavailable" (5).
+  urnd_->Signal(SIGTERM);
+  ASSERT_TRUE(urnd_->Wait(std::chrono::seconds(30)).has_value());
+  Check({{"--timeout", "2", "datasets", "list"}, As::kUser, 5, "server unavailable: "});
+  Check({{"--timeout", "2", "health"}, As::kNone, 5, "server unavailable: "});
+}
+
+}  // namespace
+}  // namespace urn
