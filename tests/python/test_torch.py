@@ -3,6 +3,8 @@ DataLoader with worker processes, ranks, resuming, weighted and query modes, and
 prioritized-replay loop."""
 
 import collections
+import os
+import tempfile
 import unittest
 
 import torch
@@ -145,6 +147,32 @@ class TorchTest(unittest.TestCase):
             self.assertEqual(stored[slot], value)
         untouched = [s for s in range(512) if s not in written]
         self.assertTrue(all(stored[s] == 1.0 + replay.eps for s in untouched))
+
+
+class BeyondMultinomialTest(unittest.TestCase):
+    """Weighted draws over 2^24 + 1000 rows, which torch.multinomial refuses."""
+
+    def test_weighted_sampler_draws_past_two_to_the_24(self):
+        n = (1 << 24) + 1000
+        with self.assertRaises(RuntimeError):
+            torch.multinomial(torch.ones(n), 1)
+        with Urnd() as server, tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "big.tsv")
+            # Rows below 2^24 weigh 1 (mass 2^24); the last 1000 weigh 2^24 each (mass
+            # 1000 * 2^24): P(a draw lands past 2^24) = 1000 / 1001 exactly.
+            with open(path, "w") as f:
+                f.write("w\n")
+                f.write("1\n" * (1 << 24))
+                f.write(("%d\n" % (1 << 24)) * 1000)
+            server.admin.create_dataset("big", path)
+            sampler = UrnSampler("big", client=server.admin, seed=1, weight_column="w",
+                                 num_samples=10000, rank=0, world_size=1)
+            draws = list(sampler)
+            self.assertEqual(len(draws), 10000)
+            self.assertTrue(all(0 <= i < n for i in draws))
+            past = sum(i >= (1 << 24) for i in draws)
+            # Binomial(10000, 1000/1001): mean 9990.0, sd 3.16; 9970 is 6 sd below.
+            self.assertGreaterEqual(past, 9970)
 
 
 if __name__ == "__main__":
