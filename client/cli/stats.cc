@@ -10,7 +10,7 @@
 namespace urn::cli {
 namespace {
 
-// Counts of `by`'s values over the rows `request` streams.
+// Counts of `by`'s values over the rows `request` streams; for a list column, of its labels.
 absl::Status Count(const Client& client, v1::SampleRequest request, const std::string& by,
                    absl::flat_hash_map<std::string, int64_t>& counts) {
   request.clear_columns();
@@ -19,6 +19,22 @@ absl::Status Count(const Client& client, v1::SampleRequest request, const std::s
   std::string value;
   return client.Sample(request, [&](const v1::SampleBatch& batch) {
     if (batch.columns_size() != 1) return true;
+    const v1::ColumnValues& column = batch.columns(0);
+    if (column.has_string_list_values()) {
+      // A multi-label column (e.g. findings "Hernia|Edema"): each label of a row counts once.
+      int next_null = 0;
+      for (int i = 0; i < column.string_list_values().values_size(); ++i) {
+        if (next_null < column.null_rows_size() && column.null_rows(next_null) == i) {
+          ++next_null;
+          ++counts["(null)"];
+          continue;
+        }
+        for (const std::string& label : column.string_list_values().values(i).values()) {
+          ++counts[label];
+        }
+      }
+      return true;
+    }
     for (int i = 0; i < batch.row_ids_size(); ++i) {
       value.clear();
       AppendColumnValue(batch.columns(0), i, &value);

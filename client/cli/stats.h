@@ -1,7 +1,8 @@
 // `urn stats --dataset NAME --by COLUMN [--query Q]`: the class counts of a column as a
 // horizontal bar chart; with a query, the counts before and after the sampler side by side (as
 // in Deep Lake's rebalancing figure). Counts come from streaming the column's values (every row,
-// then the query's rows), so they are exact and charged as rows like any sample.
+// then the query's rows), so they are exact and charged as rows like any sample. In a list
+// column (multi-label, e.g. findings "Hernia|Edema") each label of a row counts once.
 #ifndef URN_CLIENT_CLI_STATS_H_
 #define URN_CLIENT_CLI_STATS_H_
 

@@ -114,6 +114,26 @@ TEST_F(DatasetsE2E, StatsDrawsClassCountsBeforeAndAfterAQuery) {
   EXPECT_EQ(r.err, "urn: --by: dataset 'pets' has no column 'nope'\n");
 }
 
+// A multi-label list column counts each label of a row once (the X-ray findings of the README).
+TEST_F(DatasetsE2E, StatsCountsEachLabelOfAListColumn) {
+  const std::string tsv = "id\tfindings\n1\tHernia|Edema\n2\tEdema\n3\tNo Finding\n4\t\n";
+  ASSERT_EQ(Urn({"datasets", "create", "xr", File("xr.tsv", tsv), "-H", "--list-delimiter", "|"})
+                .exit_code,
+            0);
+  testing::RunResult r = Urn({"stats", "--dataset", "xr", "--by", "findings"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string full, half;
+  for (int i = 0; i < 40; ++i) full += "\u2588";
+  for (int i = 0; i < 20; ++i) half += "\u2588";
+  EXPECT_NE(r.out.find("\nEdema       " + full + "          2\n"), std::string::npos) << r.out;
+  for (const std::string one : {"Hernia     ", "No Finding ", "(null)     "}) {
+    EXPECT_NE(r.out.find("\n" + one + " " + half + std::string(20, ' ') + "          1\n"),
+              std::string::npos)
+        << one << " in " << r.out;
+  }
+  EXPECT_EQ(r.out.find("Hernia|Edema"), std::string::npos) << "lists are split: " << r.out;
+}
+
 TEST_F(DatasetsE2E, ErrorsNameTheProblem) {
   const std::string tsv = File("d.tsv", "a\tb\n1\t2\n");
   ASSERT_EQ(Urn({"datasets", "create", "d", tsv, "-H"}).exit_code, 0);
