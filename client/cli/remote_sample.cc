@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "query/parser.h"
 #include "table/cell_text.h"
 #include "table/field_list.h"
 
@@ -127,14 +128,21 @@ absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Outpu
   if (!dataset.ok()) return dataset.status();
   absl::StatusOr<v1::SampleRequest> request = BuildSampleRequest(o, *dataset);
   if (!request.ok()) return request.status();
+  // A query's WITH WEIGHT AS name heads the weights the server sends, as `urn sample --query`
+  // prints them for a local file. (The server reports a query's syntax errors itself.)
+  std::string weight_name = o.with_weight;
+  if (!o.query.empty()) {
+    absl::StatusOr<query::Query> q = query::ParseQuery(o.query);
+    if (q.ok() && q->weight_column) weight_name = *q->weight_column;
+  }
   if (o.header) {
     for (int c = 0; c < dataset->columns_size(); ++c) {
       if (c > 0) out.Put('\t');
       out.Write(dataset->columns(c).name());
     }
-    if (!o.with_weight.empty()) {
+    if (!weight_name.empty()) {
       out.Put('\t');
-      out.Write(o.with_weight);
+      out.Write(weight_name);
     }
     out.Put('\n');
   }
@@ -150,7 +158,7 @@ absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Outpu
         if (c > 0) line.push_back('\t');
         AppendColumnValue(batch.columns(c), i, &line);
       }
-      if (!o.with_weight.empty()) {
+      if (!weight_name.empty() && i < batch.weights_size()) {
         line.push_back('\t');
         table::AppendDouble(batch.weights(i), &line);
       }

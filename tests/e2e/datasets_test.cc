@@ -256,6 +256,15 @@ TEST_F(DatasetsE2E, RemoteSampleEqualsLocalSample) {
     EXPECT_GT(FirstColumn(r.out).size(), 2u) << flags[0];
     EXPECT_EQ(FirstColumn(r.out), FirstColumn(l.out)) << flags[0] << " " << flags[1];
   }
+  // A query's WITH WEIGHT AS column comes back too, header and values, as for the file.
+  const std::string q = "SAMPLE ON user DISTINCT (0.02, 1) WITH WEIGHT AS _Weight";
+  testing::RunResult remote_q =
+      Urn({"sample", "-H", "-v", "2026", "--dataset", "rows", "--query", q});
+  testing::RunResult local_q =
+      testing::Run({URN_CLI_PATH, "sample", "-H", "-v", "2026", "--query", q, file});
+  ASSERT_EQ(remote_q.exit_code, 0) << remote_q.err;
+  EXPECT_EQ(remote_q.out.substr(0, remote_q.out.find('\n')), "id\tlabel\tweight\tuser\t_Weight");
+  EXPECT_EQ(remote_q.out, local_q.out);
   testing::RunResult bad = Urn({"sample", "--dataset", "rows", "-n", "3", "-w", "label"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("weighted.weight_column: 'label' is not numeric"), std::string::npos)
