@@ -191,6 +191,41 @@ class ClientTest(unittest.TestCase):
         self.client.delete_weight_store("small")
 
 
+class ResumeTest(unittest.TestCase):
+    """A shuffle stream cut by a crash of urnd continues, after its restart, exactly where it
+    stopped: no row is lost or repeated."""
+
+    def test_stream_resumes_after_urnd_restarts(self):
+        import signal
+        import subprocess
+        with Urnd() as server:
+            n = 3000000  # more than gRPC's flow-control windows buffer
+            expected = [r for b in server.admin.shuffle(n=n, seed=3, batch_size=8192)
+                        for r in b.row_ids]
+            client = urn.Client(server.address, key_file=os.path.join(server.data_dir,
+                                                                      "admin.key"),
+                                max_attempts=60, initial_backoff=0.1, max_backoff=0.5)
+            calls = []
+            shuffle = client._sampling.Shuffle
+            client._sampling.Shuffle = lambda *a, **k: (calls.append(k), shuffle(*a, **k))[1]
+            stream = client.shuffle(n=n, seed=3, batch_size=1000)
+            got = []
+            for batch in stream:
+                got += batch.row_ids
+                if len(got) == 5000:
+                    break
+            server.process.send_signal(signal.SIGKILL)
+            server.process.wait()
+            server.process = subprocess.Popen(
+                [os.environ["URND_PATH"], "--listen", server.address, "--data-dir",
+                 server.data_dir], stdout=server.log, stderr=subprocess.STDOUT)
+            for batch in stream:
+                got += batch.row_ids
+            self.assertGreaterEqual(len(calls), 2, "the stream was never cut")
+            self.assertEqual(got, expected)
+            client.close()
+
+
 class DailyQuotaTest(unittest.TestCase):
     """A plan of 100 rows a day: the 101st row is refused with RetryInfo until midnight UTC."""
 

@@ -154,10 +154,13 @@ class UrnSampler(torch.utils.data.Sampler):
             if state.get(key) != getattr(self, key):
                 raise ValueError("load_state_dict: %s is %r in the state but %r here"
                                  % (key, state.get(key), getattr(self, key)))
-        position = int(state["position"])
-        if position < 0 or position > len(self) if state["epoch"] == self.epoch else False:
-            raise ValueError("load_state_dict: position %d is outside the epoch" % position)
-        self.epoch = int(state["epoch"])
+        epoch, position = int(state["epoch"]), int(state["position"])
+        if epoch < 0 or position < 0:
+            raise ValueError("load_state_dict: epoch %d, position %d" % (epoch, position))
+        self.epoch = epoch
+        if position > len(self):
+            raise ValueError("load_state_dict: position %d is past this rank's %d rows"
+                             % (position, len(self)))
         self._position = position
 
     # -- iteration ---------------------------------------------------------------------------
