@@ -13,6 +13,7 @@
 #include "admin_service.h"
 #include "auth/bootstrap.h"
 #include "datasets/datasets_service.h"
+#include "metrics/interceptor.h"
 #include "reflection_service.h"
 #include "sampling/sampling_service.h"
 #include "server_info_service.h"
@@ -127,7 +128,8 @@ absl::Status UrnServer::PrepareDataDir() {
   if (absl::Status s = authenticator_->Invalidate(); !s.ok()) return s;
   absl::StatusOr<auth::Plans> plans = auth::LoadPlans(options_.config);
   if (!plans.ok()) return plans.status();
-  admission_ = std::make_unique<auth::Admission>(metadata_.get(), *std::move(plans));
+  admission_ =
+      std::make_unique<auth::Admission>(metadata_.get(), *std::move(plans), absl::Now, &metrics_);
   gate_ = std::make_unique<CallGate>(authenticator_.get(), admission_.get());
   {
     absl::MutexLock lock(&maintenance_mu_);
@@ -140,7 +142,10 @@ absl::Status UrnServer::PrepareDataDir() {
       storage::DurableWeightStore::Config{.sync_every_write = options_.fsync_always,
                                           .chunk_slots = uint64_t{1} << 16},
       static_cast<uint64_t>(options_.snapshot_log_bytes));
-  return weight_stores_->Load();
+  if (absl::Status s = weight_stores_->Load(); !s.ok()) return s;
+  metrics_.AddStateGauges([this] { return static_cast<double>(datasets_->CountAll()); },
+                          [this] { return static_cast<double>(weight_stores_->CountAll()); });
+  return absl::OkStatus();
 }
 
 absl::Status UrnServer::Start() {
@@ -190,8 +195,11 @@ absl::Status UrnServer::Start() {
   add(std::make_unique<UsageService>(gate_.get(), datasets_.get(), weight_stores_.get()),
       v1::Usage::service_full_name());
   add(std::make_unique<WeightStoresService>(gate_.get(), weight_stores_.get(),
-                                            options_.max_store_slots),
+                                            options_.max_store_slots, &metrics_),
       v1::WeightStores::service_full_name());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> observers;
+  observers.push_back(std::make_unique<metrics::CallMetricsFactory>(&metrics_, names));
+  builder.experimental().SetInterceptorCreators(std::move(observers));
   services_.push_back(std::make_unique<ReflectionService>(gate_.get(), std::move(names)));
   for (auto& service : services_) builder.RegisterService(service.get());
   grpc_server_ = builder.BuildAndStart();

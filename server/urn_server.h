@@ -2,6 +2,7 @@
 // user, builds the gRPC server (urn.v1 services, grpc.health.v1.Health, reflection) and shuts
 // it down gracefully. A maintenance thread fsyncs the priority log every --fsync-interval
 // and snapshots weight stores whose log has grown (WeightStoreRegistry::SnapshotDue).
+// Every call is counted by the metrics interceptor (metrics/metrics.h).
 //
 // Lifecycle: Start() once, then Shutdown() once from any thread; Wait() returns after
 // Shutdown() has drained the server. Not copyable.
@@ -22,6 +23,7 @@
 #include "auth/authenticator.h"
 #include "call_auth.h"
 #include "datasets/dataset_registry.h"
+#include "metrics/metrics.h"
 #include "options.h"
 #include "storage/metadata_store.h"
 #include "weights/weight_store_registry.h"
@@ -60,6 +62,7 @@ class UrnServer {
   void StopMaintenance();
 
   const ServerOptions options_;
+  metrics::ServerMetrics metrics_;  // first: everything below may record into it
   std::unique_ptr<storage::MetadataStore> metadata_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::Admission> admission_;

@@ -33,8 +33,19 @@ absl::Status UndefinedPlan(const Principal& who) {
 
 }  // namespace
 
-Admission::Admission(storage::MetadataStore* db, Plans plans, std::function<absl::Time()> now)
-    : db_(db), now_(std::move(now)), plans_(std::move(plans)) {}
+Admission::Admission(storage::MetadataStore* db, Plans plans, std::function<absl::Time()> now,
+                     server::metrics::ServerMetrics* metrics)
+    : db_(db), now_(std::move(now)), metrics_(metrics), plans_(std::move(plans)) {}
+
+absl::Status Admission::Exceeded(const Principal& who, std::string_view limit,
+                                 const std::string& description, absl::Duration retry_after) const {
+  if (metrics_ != nullptr) metrics_->quota_rejections.With({who.plan, limit}).Increment();
+  return server::QuotaExceeded(absl::StrCat("user:", who.user), description, retry_after);
+}
+
+void Admission::Granted(const Principal& who, int64_t rows) const {
+  if (metrics_ != nullptr) metrics_->rows_sampled.With({who.plan}).Increment(rows);
+}
 
 bool Admission::HasPlan(const std::string& plan) const {
   absl::ReaderMutexLock lock(&plans_mu_);
@@ -98,9 +109,8 @@ absl::Status Admission::Admit(const Principal& who, std::string_view feature) {
   }
   if (rate < 0) return absl::OkStatus();
   if (rate == 0) {
-    return server::QuotaExceeded(absl::StrCat("user:", who.user),
-                                 absl::StrFormat("plan '%s' allows no requests", who.plan),
-                                 absl::Hours(24));
+    return Exceeded(who, "requests_per_second",
+                    absl::StrFormat("plan '%s' allows no requests", who.plan), absl::Hours(24));
   }
   // GCRA, the token bucket in exact time arithmetic: a request is due every `interval`, and
   // up to burst - 1 of them may come early.
@@ -115,11 +125,10 @@ absl::Status Admission::Admit(const Principal& who, std::string_view feature) {
     return absl::OkStatus();
   }
   const absl::Duration wait = tat - tolerance - now;
-  return server::QuotaExceeded(
-      absl::StrCat("user:", who.user),
-      absl::StrFormat("request rate above plan '%s': %g requests/s, burst %g", who.plan, rate,
-                      burst),
-      wait);
+  return Exceeded(who, "requests_per_second",
+                  absl::StrFormat("request rate above plan '%s': %g requests/s, burst %g", who.plan,
+                                  rate, burst),
+                  wait);
 }
 
 absl::Status Admission::RollDay(const std::string& user, UserState& state, int64_t day) {
@@ -141,7 +150,10 @@ absl::StatusOr<int64_t> Admission::Charge(const Principal& who, int64_t want, bo
   absl::StatusOr<int64_t> rows_per_day = LimitOf(who, &Plan::rows_per_day);
   if (!rows_per_day.ok()) return rows_per_day.status();
   const int64_t limit = *rows_per_day;
-  if (limit < 0) return want;
+  if (limit < 0) {
+    Granted(who, want);
+    return want;
+  }
   UserState& state = StateOf(who.user);
   const absl::Time now = now_();
   absl::MutexLock lock(&state.mu);
@@ -149,8 +161,8 @@ absl::StatusOr<int64_t> Admission::Charge(const Principal& who, int64_t want, bo
   const int64_t left = std::max<int64_t>(0, limit - state.used);
   int64_t grant = std::min(want, left);
   if (grant == 0 || (all_or_nothing && grant < want)) {
-    return server::QuotaExceeded(
-        absl::StrCat("user:", who.user),
+    return Exceeded(
+        who, "rows_per_day",
         absl::StrFormat("daily rows of plan '%s' used up: %d of %d today (UTC), %d asked", who.plan,
                         state.used, limit, want),
         UntilMidnight(now));
@@ -165,6 +177,7 @@ absl::StatusOr<int64_t> Admission::Charge(const Principal& who, int64_t want, bo
     state.persisted = target;
   }
   state.used += grant;
+  Granted(who, grant);
   return grant;
 }
 
@@ -179,10 +192,10 @@ absl::Status Admission::CheckLimit(const Principal& who, std::string_view limit,
   absl::StatusOr<int64_t> max = LimitOf(who, field);
   if (!max.ok()) return max.status();
   if (*max < 0 || amount <= *max) return absl::OkStatus();
-  return server::QuotaExceeded(absl::StrCat("user:", who.user),
-                               absl::StrFormat("%s: %d is above plan '%s''s limit of %d",
-                                               std::string(limit), amount, who.plan, *max),
-                               absl::Hours(24));
+  return Exceeded(who, limit,
+                  absl::StrFormat("%s: %d is above plan '%s''s limit of %d", std::string(limit),
+                                  amount, who.plan, *max),
+                  absl::Hours(24));
 }
 
 Admission::StreamToken::~StreamToken() {
@@ -198,11 +211,10 @@ absl::StatusOr<Admission::StreamToken> Admission::OpenStream(const Principal& wh
   UserState& state = StateOf(who.user);
   absl::MutexLock lock(&state.mu);
   if (*max_streams >= 0 && state.streams >= *max_streams) {
-    return server::QuotaExceeded(
-        absl::StrCat("user:", who.user),
-        absl::StrFormat("concurrent streams of plan '%s': %d open, limit %d", who.plan,
-                        state.streams, *max_streams),
-        absl::Seconds(1));
+    return Exceeded(who, "concurrent_streams",
+                    absl::StrFormat("concurrent streams of plan '%s': %d open, limit %d", who.plan,
+                                    state.streams, *max_streams),
+                    absl::Seconds(1));
   }
   ++state.streams;
   StreamToken token;

@@ -15,6 +15,10 @@
 // crash a user may therefore find up to one lease counted that was never sent; never the
 // opposite.
 //
+// Metrics: every grant of Charge() adds to urn_rows_sampled_total{plan}, every refusal by a
+// plan limit to urn_quota_rejections_total{plan,reason} with the limit's plan key as reason
+// (metrics/metrics.h); recording is a lock-free lookup and an atomic add.
+//
 // Cost: Admit() is a shared-lock lookup and one short per-user lock (well under 1 us,
 // bench/admission_bench.cc). Thread safety: all methods may be called concurrently; SetPlans()
 // applies to the next call.
@@ -36,6 +40,7 @@
 #include "absl/time/time.h"
 #include "auth/authenticator.h"
 #include "auth/plans.h"
+#include "metrics/metrics.h"
 #include "storage/metadata_store.h"
 
 namespace urn::auth {
@@ -49,10 +54,12 @@ struct Usage {
 
 class Admission {
  public:
-  // REQUIRES: `db` outlives this. `now` is the clock (tests pass their own).
+  // REQUIRES: `db` and `metrics` (may be null: nothing is recorded) outlive this. `now` is the
+  // clock (tests pass their own).
   Admission(
       storage::MetadataStore* db, Plans plans,
-      std::function<absl::Time()> now = [] { return absl::Now(); });
+      std::function<absl::Time()> now = [] { return absl::Now(); },
+      server::metrics::ServerMetrics* metrics = nullptr);
 
   // True when `plan` is defined.
   bool HasPlan(const std::string& plan) const;
@@ -110,9 +117,16 @@ class Admission {
   absl::StatusOr<Plan> PlanOf(const Principal& who) const;
   // One limit of that plan, without copying it (the per-batch path).
   absl::StatusOr<int64_t> LimitOf(const Principal& who, int64_t Plan::*limit) const;
+  // RESOURCE_EXHAUSTED for the limit with plan key `limit` (QuotaFailure on the user,
+  // RetryInfo `retry_after`), counted in urn_quota_rejections_total.
+  absl::Status Exceeded(const Principal& who, std::string_view limit,
+                        const std::string& description, absl::Duration retry_after) const;
+  // `rows` granted to `who`, counted in urn_rows_sampled_total.
+  void Granted(const Principal& who, int64_t rows) const;
 
   storage::MetadataStore* const db_;
   const std::function<absl::Time()> now_;
+  server::metrics::ServerMetrics* const metrics_;
   mutable absl::Mutex plans_mu_;
   Plans plans_ ABSL_GUARDED_BY(plans_mu_);
   absl::Mutex users_mu_;

@@ -186,6 +186,11 @@ size_t DatasetRegistry::Count(const std::string& owner) const {
   return n;
 }
 
+size_t DatasetRegistry::CountAll() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return datasets_.size();
+}
+
 absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string& name) {
   std::shared_ptr<const DatasetEntry> entry;
   {

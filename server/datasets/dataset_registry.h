@@ -80,6 +80,8 @@ class DatasetRegistry {
 
   // Number of datasets `owner` has.
   size_t Count(const std::string& owner) const;
+  // Number of datasets of every owner.
+  size_t CountAll() const;
 
   // Removes a dataset and its bytes (synced). NOT_FOUND as for Get.
   absl::Status Delete(const std::string& owner, const std::string& name);

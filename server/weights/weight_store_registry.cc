@@ -136,6 +136,11 @@ size_t WeightStoreRegistry::Count(const std::string& owner) const {
   return n;
 }
 
+size_t WeightStoreRegistry::CountAll() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return stores_.size();
+}
+
 absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::string& name) {
   std::shared_ptr<HostedWeightStore> hosted;
   {

@@ -62,6 +62,8 @@ class WeightStoreRegistry {
   absl::Status Delete(const std::string& owner, const std::string& name);
   // Number of weight stores `owner` has (damaged ones included).
   size_t Count(const std::string& owner) const;
+  // Number of weight stores of every owner (damaged ones included).
+  size_t CountAll() const;
 
   // Background maintenance (see above).
   void SnapshotDue();

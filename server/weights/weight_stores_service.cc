@@ -201,7 +201,10 @@ class InsertStream final : public BatchStream<v1::InsertRequest, v1::InsertRespo
 class UpdateStream final
     : public BatchStream<v1::UpdatePrioritiesRequest, v1::UpdatePrioritiesResponse> {
  public:
-  using BatchStream::BatchStream;
+  UpdateStream(WeightStoreRegistry* registry, absl::StatusOr<auth::Principal> who,
+               absl::StatusOr<auth::Admission::StreamToken> token, metrics::CounterFamily* updates)
+      : BatchStream(registry, who, std::move(token)),
+        applied_(who.ok() ? &updates->With({who->plan}) : nullptr) {}
 
  private:
   absl::Status Handle(const v1::UpdatePrioritiesRequest& request,
@@ -237,9 +240,12 @@ class UpdateStream final
       s = InField("priorities", durable().UpdateSlots(slots, priorities));
     }
     if (!s.ok()) return s;
+    applied_->Increment(static_cast<uint64_t>(n));
     response.set_acknowledged_sequence(request.sequence());
     return absl::OkStatus();
   }
+
+  metrics::Counter* const applied_;  // urn_priority_updates_total of the caller's plan
 };
 
 }  // namespace
@@ -347,13 +353,13 @@ grpc::ServerUnaryReactor* WeightStoresService::DeleteWeightStore(
   return FinishUnary(context, InField("name", registry_->Delete(who->user, request->name())));
 }
 
-template <typename Stream>
-Stream* WeightStoresService::Open(grpc::CallbackServerContext* context) {
+template <typename Stream, typename... Extra>
+Stream* WeightStoresService::Open(grpc::CallbackServerContext* context, Extra... extra) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   absl::StatusOr<auth::Admission::StreamToken> token =
       who.ok() ? gate_->admission().OpenStream(*who)
                : absl::StatusOr<auth::Admission::StreamToken>(who.status());
-  return new Stream(registry_, std::move(who), std::move(token));
+  return new Stream(registry_, std::move(who), std::move(token), extra...);
 }
 
 grpc::ServerBidiReactor<v1::InsertRequest, v1::InsertResponse>* WeightStoresService::Insert(
@@ -363,7 +369,7 @@ grpc::ServerBidiReactor<v1::InsertRequest, v1::InsertResponse>* WeightStoresServ
 
 grpc::ServerBidiReactor<v1::UpdatePrioritiesRequest, v1::UpdatePrioritiesResponse>*
 WeightStoresService::UpdatePriorities(grpc::CallbackServerContext* context) {
-  return Open<UpdateStream>(context);
+  return Open<UpdateStream>(context, &metrics_->priority_updates);
 }
 
 grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(

@@ -7,6 +7,9 @@
 // a message with any invalid entry changes nothing and ends the stream with that error, after
 // the responses to the messages before it.
 //
+// Metrics: the priorities of every acknowledged UpdatePriorities batch are counted in
+// urn_priority_updates_total{plan} (metrics/metrics.h).
+//
 // Backpressure: a stream handles one message at a time in arrival order and keeps at most
 // kMaxQueuedResponses responses waiting for a slow reader before it stops reading.
 #ifndef URN_SERVER_WEIGHTS_WEIGHT_STORES_SERVICE_H_
@@ -15,6 +18,7 @@
 #include <cstdint>
 
 #include "call_auth.h"
+#include "metrics/metrics.h"
 #include "urn/v1/weight_stores.grpc.pb.h"
 #include "weights/weight_store_registry.h"
 
@@ -27,9 +31,10 @@ class WeightStoresService final : public v1::WeightStores::CallbackService {
   static constexpr double kDefaultBeta = 0.4;
   static constexpr size_t kMaxQueuedResponses = 16;
 
-  // REQUIRES: both outlive the service.
-  WeightStoresService(const CallGate* gate, WeightStoreRegistry* registry, int64_t max_store_slots)
-      : gate_(gate), registry_(registry), max_store_slots_(max_store_slots) {}
+  // REQUIRES: `gate`, `registry` and `metrics` outlive the service.
+  WeightStoresService(const CallGate* gate, WeightStoreRegistry* registry, int64_t max_store_slots,
+                      metrics::ServerMetrics* metrics)
+      : gate_(gate), registry_(registry), max_store_slots_(max_store_slots), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* CreateWeightStore(grpc::CallbackServerContext* context,
                                               const v1::CreateWeightStoreRequest* request,
@@ -56,12 +61,14 @@ class WeightStoresService final : public v1::WeightStores::CallbackService {
 
  private:
   // Authenticates and admits a bidirectional stream, which holds one of the plan's streams.
-  template <typename Stream>
-  Stream* Open(grpc::CallbackServerContext* context);
+  // `extra` goes to the stream's constructor after the principal and the token.
+  template <typename Stream, typename... Extra>
+  Stream* Open(grpc::CallbackServerContext* context, Extra... extra);
 
   const CallGate* const gate_;
   WeightStoreRegistry* const registry_;
   const int64_t max_store_slots_;
+  metrics::ServerMetrics* const metrics_;
 };
 
 }  // namespace urn::server
