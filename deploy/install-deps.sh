@@ -15,7 +15,7 @@ set -euo pipefail
 runtime_packages=(
   libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libspdlog1.10 libfmt9 libssl3
   libyaml-cpp0.7 libxxhash0 libc-ares2 libre2-9 libsnappy1v5 liblz4-1 libzstd1 libbz2-1.0
-  zlib1g ca-certificates
+  zlib1g libcivetweb1 ca-certificates
 )
 
 build_packages=(
@@ -24,7 +24,7 @@ build_packages=(
   # libraries (see CMakeLists.txt)
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libspdlog-dev libfmt-dev libcli11-dev libxxhash-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libssl-dev libcivetweb-dev
   # tests and benchmark scripts: the Python client (client/python) needs python3-grpcio and
   # python3-protobuf, the manifest test (tests/deploy) python3-yaml
   python3 python3-numpy python3-grpcio python3-protobuf python3-yaml procps time openssl

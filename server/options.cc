@@ -21,13 +21,14 @@ const std::set<std::string>& LogLevels() {
   return *levels;
 }
 
-absl::Status CheckListen(const std::string& listen) {
+// `flag`'s value `listen` must be HOST:PORT.
+absl::Status CheckListen(std::string_view flag, const std::string& listen) {
   const size_t colon = listen.rfind(':');
   int port = 0;
   if (colon == std::string::npos || colon == 0 ||
       !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--listen: '", listen, "' is not HOST:PORT with a port in 0..65535"));
+    return absl::InvalidArgumentError(absl::StrCat(std::string(flag), ": '", listen,
+                                                   "' is not HOST:PORT with a port in 0..65535"));
   }
   return absl::OkStatus();
 }
@@ -56,6 +57,7 @@ absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string
                                                  {"tls_key", &opts.tls_key},
                                                  {"tls_client_ca", &opts.tls_client_ca},
                                                  {"admin_key_file", &opts.admin_key_file},
+                                                 {"metrics_listen", &opts.metrics_listen},
                                                  {"fsync", &fsync}};
   std::map<std::string, double*> numbers = {
       {"shutdown_grace_seconds", &opts.shutdown_grace_seconds},
@@ -104,6 +106,10 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   app.add_option("--listen", opts.listen, "HOST:PORT to serve gRPC on")
       ->envname("URN_LISTEN")
       ->capture_default_str();
+  app.add_option("--metrics-listen", opts.metrics_listen,
+                 "HOST:PORT to serve Prometheus metrics on over plain HTTP, at GET /metrics (an "
+                 "IPv4 address or host name; port 0 picks one); empty: no metrics endpoint")
+      ->envname("URN_METRICS_LISTEN");
   app.add_option("--data-dir", opts.data_dir, "directory for durable state (created if missing)")
       ->envname("URN_DATA_DIR")
       ->capture_default_str();
@@ -159,9 +165,9 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
 
   if (!opts.config.empty()) {
     std::set<std::string> from_flags;
-    for (const char* name :
-         {"listen", "data-dir", "log-level", "log-format", "tls-cert", "tls-key", "tls-client-ca",
-          "admin-key-file", "shutdown-grace", "fsync", "fsync-interval", "max-store-slots"}) {
+    for (const char* name : {"listen", "data-dir", "log-level", "log-format", "tls-cert", "tls-key",
+                             "tls-client-ca", "admin-key-file", "shutdown-grace", "fsync",
+                             "fsync-interval", "max-store-slots", "metrics-listen"}) {
       if (app.count(std::string("--") + name) > 0) {
         std::string key = name;
         for (char& c : key) c = c == '-' ? '_' : c;
@@ -176,7 +182,10 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
     }
   }
 
-  if (absl::Status s = CheckListen(opts.listen); !s.ok()) return s;
+  if (absl::Status s = CheckListen("--listen", opts.listen); !s.ok()) return s;
+  if (!opts.metrics_listen.empty()) {
+    if (absl::Status s = CheckListen("--metrics-listen", opts.metrics_listen); !s.ok()) return s;
+  }
   if (absl::StatusOr<auth::Plans> plans = auth::LoadPlans(opts.config); !plans.ok()) {
     return plans.status();
   }

@@ -16,11 +16,14 @@ enum class LogFormat { kText, kJson };
 struct ServerOptions {
   // host:port to serve gRPC on. Default: loopback only.
   std::string listen = "127.0.0.1:50051";
+  // host:port to serve Prometheus metrics on over plain HTTP (GET /metrics,
+  // metrics/metrics.h). Empty: no metrics endpoint.
+  std::string metrics_listen;
   // Where metadata, datasets and weight stores live; created if missing.
   std::string data_dir = "./urn-data";
   // Optional YAML file with the same keys as the flags (listen, data_dir, log_level,
   // log_format, tls_cert, tls_key, tls_client_ca, admin_key_file, shutdown_grace_seconds, fsync,
-  // fsync_interval_seconds, max_store_slots, snapshot_log_bytes).
+  // fsync_interval_seconds, max_store_slots, snapshot_log_bytes, metrics_listen).
   std::string config;
   // trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";

@@ -44,6 +44,7 @@ int64_t ConfigMtime(const std::string& path) {
 UrnServer::UrnServer(ServerOptions options) : options_(std::move(options)) {}
 
 UrnServer::~UrnServer() {
+  metrics_http_.reset();
   if (grpc_server_) {
     grpc_server_->Shutdown(std::chrono::system_clock::now());
     grpc_server_->Wait();
@@ -209,6 +210,22 @@ absl::Status UrnServer::Start() {
         "cannot listen on ", options_.listen,
         ": the address is in use or not available on this host (try another --listen)"));
   }
+  if (!options_.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<metrics::HttpExporter>> http =
+        metrics::HttpExporter::Start(options_.metrics_listen, &metrics_.registry);
+    if (!http.ok()) {
+      grpc_server_->Shutdown(std::chrono::system_clock::now());
+      grpc_server_->Wait();
+      grpc_server_.reset();
+      return absl::UnavailableError(
+          absl::StrCat("--metrics-listen: ", std::string(http.status().message())));
+    }
+    metrics_http_ = *std::move(http);
+    metrics_port_ = metrics_http_->port();
+    spdlog::info("metrics at http://{}:{}/metrics",
+                 options_.metrics_listen.substr(0, options_.metrics_listen.rfind(':')),
+                 metrics_port_);
+  }
   maintenance_ = std::thread([this] { Maintain(); });
   grpc_server_->GetHealthCheckService()->SetServingStatus(true);
   if (tls) {
@@ -225,6 +242,7 @@ void UrnServer::Shutdown(std::chrono::milliseconds grace) {
   if (!grpc_server_) return;
   grpc_server_->GetHealthCheckService()->SetServingStatus(false);
   grpc_server_->Shutdown(std::chrono::system_clock::now() + grace);
+  metrics_http_.reset();  // scrapes see the calls of the grace period
 }
 
 void UrnServer::Wait() {

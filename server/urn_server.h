@@ -2,7 +2,8 @@
 // user, builds the gRPC server (urn.v1 services, grpc.health.v1.Health, reflection) and shuts
 // it down gracefully. A maintenance thread fsyncs the priority log every --fsync-interval
 // and snapshots weight stores whose log has grown (WeightStoreRegistry::SnapshotDue).
-// Every call is counted by the metrics interceptor (metrics/metrics.h).
+// Every call is counted by the metrics interceptor; with --metrics-listen, the metrics are
+// served over HTTP from when gRPC is up until Shutdown() (metrics/metrics.h).
 //
 // Lifecycle: Start() once, then Shutdown() once from any thread; Wait() returns after
 // Shutdown() has drained the server. Not copyable.
@@ -23,6 +24,7 @@
 #include "auth/authenticator.h"
 #include "call_auth.h"
 #include "datasets/dataset_registry.h"
+#include "metrics/http_exporter.h"
 #include "metrics/metrics.h"
 #include "options.h"
 #include "storage/metadata_store.h"
@@ -39,11 +41,14 @@ class UrnServer {
 
   // Prepares the data directory and starts serving. Errors name what is wrong: an unusable
   // data directory (FailedPrecondition), a directory held by another urnd, unreadable TLS
-  // files (InvalidArgument), or a listen address that cannot be bound (Unavailable).
+  // files (InvalidArgument), or a listen or metrics address that cannot be bound (Unavailable).
   absl::Status Start();
 
   // The port actually bound (useful with --listen HOST:0). REQUIRES: Start() succeeded.
   int port() const { return port_; }
+  // The metrics port bound (--metrics-listen HOST:0 picks one); 0 without --metrics-listen.
+  // REQUIRES: Start() succeeded.
+  int metrics_port() const { return metrics_port_; }
 
   // Marks health NOT_SERVING, stops accepting calls, gives running calls `grace` to finish and
   // cancels the rest. Safe to call once from any thread.
@@ -76,6 +81,8 @@ class UrnServer {
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;
+  std::unique_ptr<metrics::HttpExporter> metrics_http_;  // with --metrics-listen
+  int metrics_port_ = 0;
 };
 
 }  // namespace urn::server

@@ -27,9 +27,7 @@ COMPOSE = os.path.join(DEPLOY, "compose.yaml")
 
 # Environment variables the manifests may set before urnd's sources declare them, each with
 # what it waits for. test_pending_env_vars_exist reports them as skipped until they are there.
-PENDING_ENV = {
-    "URN_METRICS_LISTEN": "--metrics-listen, Prometheus text on /metrics",
-}
+PENDING_ENV = {}
 
 # Memory per weight-store slot (server/options.h: "~26 bytes of memory per slot").
 BYTES_PER_SLOT = 26

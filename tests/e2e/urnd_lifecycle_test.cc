@@ -1,14 +1,19 @@
 // Starts the real urnd binary and checks its lifecycle: health SERVING over gRPC, the admin
-// key bootstrap, a clean exit 0 on SIGTERM, and clear failures for bad flags, a busy port and
-// an unusable data directory.
+// key bootstrap, a clean exit 0 on SIGTERM, metrics over HTTP, and clear failures for bad
+// flags, a busy port (gRPC or metrics) and an unusable data directory.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <thread>
 
+#include "support/http_get.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
@@ -112,6 +117,47 @@ TEST(UrndLifecycle, BusyPortFailsClearly) {
   testing::RunResult r = testing::Run({URND_PATH, "--listen", listen, "--data-dir", dir.Join("b")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("cannot listen on " + listen), std::string::npos) << r.err;
+}
+
+TEST(UrndLifecycle, ServesMetricsWhenAsked) {
+  TempDir dir;
+  const int port = testing::FreeLoopbackPort();
+  const int metrics_port = testing::FreeLoopbackPort();
+  Subprocess urnd({URND_PATH, "--listen", "127.0.0.1:" + std::to_string(port), "--data-dir",
+                   dir.Join("d"), "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)},
+                  dir.path());
+  ASSERT_TRUE(WaitServing(urnd, port)) << urnd.Stderr();
+  absl::StatusOr<testing::HttpResponse> r = testing::HttpRequest(metrics_port, "GET", "/metrics");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("urn_build_info{version=\"" URN_VERSION "\"} 1\n"), std::string::npos)
+      << r->body;
+  EXPECT_NE(r->body.find("urn_grpc_requests_total{method=\"/grpc.health.v1.Health/Check\""),
+            std::string::npos)
+      << r->body;
+  urnd.Signal(SIGTERM);
+  EXPECT_EQ(urnd.Wait(seconds(5)), 0);
+}
+
+TEST(UrndLifecycle, BusyMetricsPortFailsClearly) {
+  TempDir dir;
+  // A socket of this test holds the port.
+  const int holder = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(holder, 1), 0);
+  ASSERT_EQ(::getsockname(holder, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string busy = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  testing::RunResult r = testing::Run({URND_PATH, "--listen", "127.0.0.1:0", "--data-dir",
+                                       dir.Join("d"), "--metrics-listen", busy});
+  ::close(holder);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--metrics-listen: cannot serve metrics on " + busy), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("in use"), std::string::npos) << r.err;
 }
 
 TEST(UrndLifecycle, DataDirInUseFailsClearly) {

@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <string>
 #include <vector>
@@ -44,6 +45,7 @@ TEST(ServerOptions, BadFlagsNameTheFlag) {
   };
   for (const Case& c : std::vector<Case>{{{"--listen", "nocolon"}, "--listen"},
                                          {{"--listen", "h:70000"}, "--listen"},
+                                         {{"--metrics-listen", "9090"}, "--metrics-listen"},
                                          {{"--log-level", "loud"}, "--log-level"},
                                          {{"--log-format", "xml"}, "--log-format"},
                                          {{"--tls-cert", "a.pem"}, "--tls-key"},
@@ -64,6 +66,29 @@ TEST(ServerOptions, ConfigFileAppliesAndFlagsWin) {
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->listen, "127.0.0.1:6000");
   EXPECT_EQ(o->log_level, "warn");
+}
+
+TEST(ServerOptions, MetricsListenIsOffByDefaultAndComesFromFlagEnvOrConfig) {
+  absl::StatusOr<ServerOptions> o = Parse({});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->metrics_listen, "");
+  o = Parse({"--metrics-listen", "0.0.0.0:9090"});  // metrics need no TLS off loopback
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->metrics_listen, "0.0.0.0:9090");
+  ::setenv("URN_METRICS_LISTEN", "127.0.0.1:9091", 1);
+  o = Parse({});
+  ::unsetenv("URN_METRICS_LISTEN");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->metrics_listen, "127.0.0.1:9091");
+  testing::TempDir dir;
+  testing::WriteFileOrDie(dir.Join("urnd.yaml"), "metrics_listen: 127.0.0.1:9092\n");
+  o = Parse({"--config", dir.Join("urnd.yaml")});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->metrics_listen, "127.0.0.1:9092");
+  o = Parse({"--config", dir.Join("urnd.yaml"), "--metrics-listen", "127.0.0.1:9093"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->metrics_listen, "127.0.0.1:9093");
+  EXPECT_NE(Parse({"--help"}).status().message().find("--metrics-listen"), std::string::npos);
 }
 
 TEST(ServerOptions, ConfigFileUnknownKeyNamesItsLine) {

@@ -7,8 +7,8 @@
 #include <atomic>
 #include <thread>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "in_process.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
 #include "urn/rpc/google_rpc.pb.h"
@@ -59,17 +59,10 @@ class QuotaServiceTest : public ::testing::Test {
     server_ = std::make_unique<UrnServer>(options);
     ASSERT_TRUE(server_->Start().ok());
   }
-  std::string AdminKey() {
-    return std::string(
-        absl::StripAsciiWhitespace(testing::ReadFileOrEmpty(dir_.Join("data/admin.key"))));
-  }
+  std::string AdminKey() { return testing::AdminKeyIn(dir_.Join("data")); }
   // No retries: these tests look at the quota errors themselves.
   std::unique_ptr<Client> Connect(const std::string& key) {
-    ClientOptions o;
-    o.server = absl::StrCat("127.0.0.1:", server_->port());
-    o.key = key;
-    o.max_attempts = 1;
-    return std::make_unique<Client>(*Client::Connect(o));
+    return testing::ConnectOnce(server_->port(), key);
   }
   // A raw Sample stream: rows received and the final status (with its details).
   std::pair<int64_t, grpc::Status> RawSample(int64_t n, int batch, uint64_t seed) {
