@@ -136,6 +136,7 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
       ->envname("URN_ADMIN_KEY_FILE");
   app.add_option("--shutdown-grace", opts.shutdown_grace_seconds,
                  "seconds running streams get to finish after SIGTERM")
+      ->envname("URN_SHUTDOWN_GRACE")
       ->capture_default_str();
   app.add_option("--fsync", fsync,
                  "always: fsync each acknowledged priority batch; interval: every --fsync-interval")
@@ -165,9 +166,10 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
 
   if (!opts.config.empty()) {
     std::set<std::string> from_flags;
-    for (const char* name : {"listen", "data-dir", "log-level", "log-format", "tls-cert", "tls-key",
-                             "tls-client-ca", "admin-key-file", "shutdown-grace", "fsync",
-                             "fsync-interval", "max-store-slots", "metrics-listen"}) {
+    for (const char* name :
+         {"listen", "data-dir", "log-level", "log-format", "tls-cert", "tls-key", "tls-client-ca",
+          "admin-key-file", "shutdown-grace", "fsync", "fsync-interval", "max-store-slots",
+          "metrics-listen", "snapshot-log-bytes"}) {
       if (app.count(std::string("--") + name) > 0) {
         std::string key = name;
         for (char& c : key) c = c == '-' ? '_' : c;

@@ -68,6 +68,27 @@ TEST(ServerOptions, ConfigFileAppliesAndFlagsWin) {
   EXPECT_EQ(o->log_level, "warn");
 }
 
+// Every flag beats the config file, and reads its URN_* variable.
+TEST(ServerOptions, SnapshotLogBytesAndShutdownGraceFlagsBeatTheConfigFile) {
+  testing::TempDir dir;
+  const std::string path = dir.Join("urnd.yaml");
+  testing::WriteFileOrDie(path, "snapshot_log_bytes: 1000\nshutdown_grace_seconds: 3\n");
+  absl::StatusOr<ServerOptions> o =
+      Parse({"--config", path, "--snapshot-log-bytes", "2000", "--shutdown-grace", "7"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->snapshot_log_bytes, 2000);
+  EXPECT_EQ(o->shutdown_grace_seconds, 7);
+  o = Parse({"--config", path});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->snapshot_log_bytes, 1000);
+  EXPECT_EQ(o->shutdown_grace_seconds, 3);
+  ::setenv("URN_SHUTDOWN_GRACE", "20", 1);
+  o = Parse({});
+  ::unsetenv("URN_SHUTDOWN_GRACE");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->shutdown_grace_seconds, 20);
+}
+
 TEST(ServerOptions, MetricsListenIsOffByDefaultAndComesFromFlagEnvOrConfig) {
   absl::StatusOr<ServerOptions> o = Parse({});
   ASSERT_TRUE(o.ok()) << o.status();
