@@ -128,6 +128,26 @@ class WeightSample:
         return len(self.slots)
 
 
+class _Backoff:
+    """The retry schedule of one call: exponential backoff on UNAVAILABLE, the server's
+    RetryInfo delay on RESOURCE_EXHAUSTED, at most the client's max_attempts."""
+
+    def __init__(self, client):
+        self._client = client
+        self.reset()
+
+    def reset(self):
+        self._attempt, self._delay = 1, self._client.initial_backoff
+
+    def wait_or_raise(self, error):
+        wait = self._client._wait_before_retry(error, self._attempt, self._delay)
+        if wait is None:
+            raise error
+        time.sleep(wait)
+        self._attempt += 1
+        self._delay = min(self._client.max_backoff, self._delay * 2)
+
+
 def _read(path):
     with open(path, "r", encoding="utf-8") as f:
         return f.read().strip()
@@ -210,39 +230,37 @@ class Client:
 
     def _read_call(self, method, request):
         """A unary call that changes nothing: retried (see the module's docstring)."""
-        backoff = self.initial_backoff
-        for attempt in range(1, self.max_attempts + 1):
+        backoff = _Backoff(self)
+        while True:
             try:
                 return method(request, timeout=self.timeout, metadata=self._metadata())
             except grpc.RpcError as e:
-                error = errors.from_rpc_error(e)
-            wait = self._wait_before_retry(error, attempt, backoff)
-            if wait is None:
-                raise error
-            time.sleep(wait)
-            backoff = min(self.max_backoff, backoff * 2)
+                backoff.wait_or_raise(errors.from_rpc_error(e))
+
+    def _all_pages(self, method, request_type, field):
+        """Every item of a paged List call, following next_page_token."""
+        out, token = [], ""
+        while True:
+            page = self._read_call(method, request_type(page_size=1000, page_token=token))
+            out.extend(getattr(page, field))
+            token = page.next_page_token
+            if not token:
+                return out
 
     def _resumable_stream(self, start, request, delivered):
         """Yields the messages of a server stream started by start(request); when it breaks with
         a retryable error, restarts it with request adjusted by delivered(request, message)."""
-        backoff = self.initial_backoff
-        attempt = 1
+        backoff = _Backoff(self)
         while True:
             try:
                 for message in start(request, timeout=self.stream_timeout,
                                      metadata=self._metadata()):
                     request = delivered(request, message)
-                    attempt, backoff = 1, self.initial_backoff
+                    backoff.reset()
                     yield message
                 return
             except grpc.RpcError as e:
-                error = errors.from_rpc_error(e)
-            wait = self._wait_before_retry(error, attempt, backoff)
-            if wait is None:
-                raise error
-            time.sleep(wait)
-            attempt += 1
-            backoff = min(self.max_backoff, backoff * 2)
+                backoff.wait_or_raise(errors.from_rpc_error(e))
 
     # -- datasets ---------------------------------------------------------------------------
 
@@ -301,15 +319,9 @@ class Client:
         return self._read_call(self._datasets.GetDataset, datasets_pb2.GetDatasetRequest(name=name))
 
     def list_datasets(self):
-        out, token = [], ""
-        while True:
-            page = self._read_call(self._datasets.ListDatasets,
-                                   datasets_pb2.ListDatasetsRequest(page_size=1000,
-                                                                    page_token=token))
-            out.extend(page.datasets)
-            token = page.next_page_token
-            if not token:
-                return out
+        """Your datasets (urn.v1.Dataset messages), every page."""
+        return self._all_pages(self._datasets.ListDatasets, datasets_pb2.ListDatasetsRequest,
+                               "datasets")
 
     def delete_dataset(self, name):
         self._call(self._datasets.DeleteDataset, datasets_pb2.DeleteDatasetRequest(name=name))
@@ -395,15 +407,9 @@ class Client:
                                weight_stores_pb2.GetWeightStoreRequest(name=name))
 
     def list_weight_stores(self):
-        out, token = [], ""
-        while True:
-            page = self._read_call(self._stores.ListWeightStores,
-                                   weight_stores_pb2.ListWeightStoresRequest(page_size=1000,
-                                                                             page_token=token))
-            out.extend(page.weight_stores)
-            token = page.next_page_token
-            if not token:
-                return out
+        """Your weight stores (urn.v1.WeightStore messages), every page."""
+        return self._all_pages(self._stores.ListWeightStores,
+                               weight_stores_pb2.ListWeightStoresRequest, "weight_stores")
 
     def delete_weight_store(self, name):
         self._call(self._stores.DeleteWeightStore,
