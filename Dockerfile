@@ -1,6 +1,6 @@
 # urnd container image: multi-stage, Debian packages only.
 #
-#   podman build --network=host --pull=never -t urn:dev .
+#   podman build --format docker --network=host --pull=never -t urn:dev .   (docker format keeps HEALTHCHECK)
 #   podman run --rm --network=host -v urn-data:/var/lib/urn urn:dev [urnd flags...]
 #
 # Runs as uid 10001 with /var/lib/urn as its data volume, listens on 0.0.0.0:50051, and exits

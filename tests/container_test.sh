@@ -9,7 +9,7 @@
 #   bash tests/container_test.sh     # needs a built tree (build/client/urn) for the host's urn
 #
 # The README's container commands, as this script runs them (with its own names and ports):
-#   podman build --network=host -t urn:dev .
+#   podman build --format docker --network=host -t urn:dev .
 #   podman run -d --name urn --network=host -v urn-data:/var/lib/urn urn:dev --metrics-listen ...
 #   podman exec urn cat /var/lib/urn/admin.key
 #   podman stop urn
@@ -36,7 +36,8 @@ fail() { echo "container_test: FAIL: $*" >&2; podman logs "$name" 2>&1 | tail -n
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start=$(date +%s)
-podman build --network=host --pull=never -t "$image" "$repo"
+# --format docker: the OCI format has no HEALTHCHECK, and podman would drop the Dockerfile's.
+podman build --format docker --network=host --pull=never -t "$image" "$repo"
 echo "container_test: image built in $(( $(date +%s) - start ))s"
 size=$(podman image inspect "$image" --format '{{.Size}}')
 echo "container_test: image size $(( size / 1024 / 1024 )) MiB"
@@ -44,10 +45,18 @@ podman run --rm --network=host --entrypoint sh "$image" -c \
   'id -u; ! command -v g++ && ! command -v cc && ! ls /usr/include/grpcpp 2>/dev/null' \
   > "$work/inside" || fail "the runtime image has a compiler or -dev headers"
 [[ $(head -n 1 "$work/inside") == 10001 ]] || fail "the image does not run as uid 10001"
+check=$(podman image inspect "$image" --format '{{json .Config.Healthcheck}}')
+[[ "$check" == *'"urn","--server","127.0.0.1:50051","--timeout","2","health"'* ]] ||
+  fail "the image has no HEALTHCHECK running urn health: $check"
+[[ $(podman image inspect "$image" --format '{{.Config.User}}') == 10001:10001 ]] ||
+  fail "the image's user is not 10001:10001"
+[[ $(podman image inspect "$image" --format '{{json .Config.Volumes}}') == *'/var/lib/urn'* ]] ||
+  fail "no /var/lib/urn volume"
 
 port=$(free_port)
 metrics=$(free_port)
 podman volume create "$volume" >/dev/null
+# The image's HEALTHCHECK targets the default port; on a free port the same command gets it.
 podman run -d --name "$name" --network=host -v "$volume:/var/lib/urn" \
   --health-cmd "urn --server 127.0.0.1:$port --timeout 2 health" --health-interval 1s \
   "$image" --listen "0.0.0.0:$port" --metrics-listen "127.0.0.1:$metrics" >/dev/null
