@@ -247,15 +247,16 @@ class Client:
             if not token:
                 return out
 
-    def _resumable_stream(self, start, request, delivered):
+    def _resumable_stream(self, start, request, resume_offset):
         """Yields the messages of a server stream started by start(request); when it breaks with
-        a retryable error, restarts it with request adjusted by delivered(request, message)."""
+        a retryable error, restarts it from request.start_offset = resume_offset(last message).
+        (gRPC serializes the request when the call starts, so updating it in place is safe.)"""
         backoff = _Backoff(self)
         while True:
             try:
                 for message in start(request, timeout=self.stream_timeout,
                                      metadata=self._metadata()):
-                    request = delivered(request, message)
+                    request.start_offset = resume_offset(message)
                     backoff.reset()
                     yield message
                 return
@@ -358,12 +359,10 @@ class Client:
         else:
             request.reservoir.SetInParent()
 
-        def delivered(req, batch):
-            req = sampling_pb2.SampleRequest.FromString(req.SerializeToString())
-            req.start_offset = batch.offset + len(batch.row_ids)
-            return req
+        def resume_offset(batch):
+            return batch.offset + len(batch.row_ids)
 
-        for message in self._resumable_stream(self._sampling.Sample, request, delivered):
+        for message in self._resumable_stream(self._sampling.Sample, request, resume_offset):
             yield Batch(message)
 
     def shuffle(self, dataset=None, n=None, seed=0, epoch=0, rank=0, world_size=1,
@@ -381,12 +380,8 @@ class Client:
         else:
             request.n = n
 
-        def delivered(req, batch):
-            req = sampling_pb2.ShuffleRequest.FromString(req.SerializeToString())
-            req.start_offset = batch.next_offset
-            return req
-
-        for message in self._resumable_stream(self._sampling.Shuffle, request, delivered):
+        for message in self._resumable_stream(self._sampling.Shuffle, request,
+                                              lambda batch: batch.next_offset):
             yield ShuffleBatch(message)
 
     # -- weight stores ----------------------------------------------------------------------
