@@ -6,12 +6,12 @@
 //      an error inside the server; `urn health` when the server is NOT_SERVING
 //   2  usage: a bad flag, option or profile, or a malformed input file for the server (the
 //      message names file:line); nothing was sent
-//
-// `urn sample` on local files keeps tsv-sample's codes: 0, or 1 for any error (file:line).
 //   3  not authenticated (no key, or a key that is revoked or unknown) or permission denied
 //      (an admin command without the admin key, or a feature the plan lacks)
 //   4  quota exceeded: a plan limit; the message says when to retry
 //   5  the server is unavailable or the call timed out: retrying later may succeed
+//
+// `urn sample` on local files keeps tsv-sample's codes: 0, or 1 for any error (file:line).
 #ifndef URN_CLIENT_CLI_EXIT_CODES_H_
 #define URN_CLIENT_CLI_EXIT_CODES_H_
 
