@@ -1,15 +1,19 @@
 // Loading speed of the TSV, CSV and JSONL readers (TableBuilder fed in 1 MiB chunks, as the
 // server receives uploads). Rows look like a labelled, weighted dataset: id (int64),
 // label (string), weight (double), user (string). Items are rows; bytes are input bytes.
-//   build/bench/urn_bench --benchmark_filter=BM_TableLoad
+// BM_TableBlocksDecode restores the same table from its columnar blocks (table/table_codec.h),
+// as urnd does on start; BM_TableBlocksEncode is what an upload's commit adds.
+//   build/bench/urn_bench --benchmark_filter='BM_Table(Load|Blocks)'
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "table/table_builder.h"
+#include "table/table_codec.h"
 
 namespace urn::table {
 namespace {
@@ -83,7 +87,66 @@ void BM_TableLoadTsv(benchmark::State& state) { Load(state, Format::kTsv); }
 void BM_TableLoadCsv(benchmark::State& state) { Load(state, Format::kCsv); }
 void BM_TableLoadJsonl(benchmark::State& state) { Load(state, Format::kJsonl); }
 
+// The TSV input as a table, read once per size.
+const Table& Loaded(int64_t rows) {
+  static std::map<int64_t, Table> cache;
+  auto it = cache.find(rows);
+  if (it != cache.end()) return it->second;
+  TableBuilder builder(ReadOptions{});
+  if (!builder.Append(Input(Format::kTsv, rows)).ok()) std::abort();
+  absl::StatusOr<Table> t = builder.Finish();
+  if (!t.ok()) std::abort();
+  return cache.emplace(rows, *std::move(t)).first->second;
+}
+
+struct Block {
+  std::string name, bytes;
+};
+
+void BM_TableBlocksEncode(benchmark::State& state) {
+  const Table& table = Loaded(state.range(0));
+  int64_t bytes = 0;
+  for (auto _ : state) {
+    bytes = 0;
+    absl::Status s = EncodeTable(table, kDefaultBlockBytes, [&](std::string, std::string b) {
+      bytes += static_cast<int64_t>(b.size());
+      benchmark::DoNotOptimize(b.data());
+      return absl::OkStatus();
+    });
+    if (!s.ok()) state.SkipWithError("encode failed");
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.SetBytesProcessed(state.iterations() * bytes);
+  state.counters["blocks_MB"] = static_cast<double>(bytes) / 1e6;
+}
+
+void BM_TableBlocksDecode(benchmark::State& state) {
+  const int64_t rows = state.range(0);
+  std::vector<Block> blocks;
+  int64_t bytes = 0;
+  absl::Status s = EncodeTable(Loaded(rows), kDefaultBlockBytes, [&](std::string n, std::string b) {
+    bytes += static_cast<int64_t>(b.size());
+    blocks.push_back({std::move(n), std::move(b)});
+    return absl::OkStatus();
+  });
+  if (!s.ok()) std::abort();
+  for (auto _ : state) {
+    TableDecoder decoder;
+    for (const Block& b : blocks) {
+      if (!decoder.Add(b.name, b.bytes).ok()) state.SkipWithError("decode failed");
+    }
+    absl::StatusOr<Table> table = decoder.Finish();
+    if (!table.ok() || table->num_rows() != rows) state.SkipWithError("decode failed");
+    benchmark::DoNotOptimize(table);
+  }
+  state.SetItemsProcessed(state.iterations() * rows);
+  state.SetBytesProcessed(state.iterations() * bytes);
+}
+
 BENCHMARK(BM_TableLoadTsv)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TableBlocksEncode)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TableBlocksDecode)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
+
 BENCHMARK(BM_TableLoadCsv)->Arg(1000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TableLoadJsonl)->Arg(1000000)->Unit(benchmark::kMillisecond);
 

@@ -7,11 +7,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "names.h"
+#include "spdlog/spdlog.h"
+#include "table/table_codec.h"
 
 namespace urn::server {
 namespace {
 
-constexpr size_t kChunksPerSync = 16;
+// Blocks go to the store in batches of about this many bytes, unsynced; the record's synced
+// write then syncs them too (one write-ahead log).
+constexpr size_t kBatchBytes = size_t{16} << 20;
+constexpr int32_t kStorageChunks = 0;
+constexpr int32_t kStorageBlocks = 1;
 
 std::string RecordKey(const std::string& owner, const std::string& name) {
   return absl::StrCat("dataset/", owner, "/", name);
@@ -23,6 +29,45 @@ std::string ChunkPrefix(const std::string& upload_id) {
 
 std::string ChunkKey(const std::string& upload_id, int64_t n) {
   return absl::StrFormat("dsdata/%s/%08d", upload_id, n);
+}
+
+std::string BlockPrefix(const std::string& upload_id) {
+  return absl::StrCat("dsblk/", upload_id, "/");
+}
+
+// The upload id in a "dsdata/<id>/..." or "dsblk/<id>/..." key.
+std::string UploadIdOf(std::string_view key) {
+  const std::string_view rest = key.substr(key.find('/') + 1);
+  return std::string(rest.substr(0, rest.find('/')));
+}
+
+// Deletes every key that starts with `prefix` (which ends in '/'), synced.
+absl::Status DeletePrefix(storage::MetadataStore* store, const std::string& prefix) {
+  std::string end = prefix;
+  end.back() = '0';  // the character after '/'
+  return store->DeleteRange(prefix, end);
+}
+
+// Writes `table` as columnar blocks of upload `upload_id`; the count in *blocks.
+absl::Status WriteBlocks(storage::MetadataStore* store, const std::string& upload_id,
+                         const table::Table& table, int64_t* blocks) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> batch;
+  size_t batch_bytes = 0;
+  *blocks = 0;
+  const std::string prefix = BlockPrefix(upload_id);
+  absl::Status s = table::EncodeTable(
+      table, table::kDefaultBlockBytes, [&](std::string name, std::string bytes) {
+        batch_bytes += bytes.size();
+        batch.emplace_back(absl::StrCat(prefix, name), std::move(bytes));
+        ++*blocks;
+        if (batch_bytes < kBatchBytes) return absl::OkStatus();
+        absl::Status w = store->Write(batch, storage::Durability::kProcess);
+        batch.clear();
+        batch_bytes = 0;
+        return w;
+      });
+  if (!s.ok() || batch.empty()) return s;
+  return store->Write(batch, storage::Durability::kProcess);
 }
 
 }  // namespace
@@ -89,32 +134,27 @@ DatasetRegistry::Upload::Upload(DatasetRegistry* registry, internal::DatasetReco
     : registry_(registry), record_(std::move(record)), builder_(std::move(options)) {}
 
 DatasetRegistry::Upload::~Upload() {
-  if (!committed_) (void)registry_->DeleteChunks(record_.upload_id());
+  if (!committed_) (void)registry_->DeleteData(record_.upload_id());
   absl::MutexLock lock(&registry_->mu_);
   registry_->uploading_.erase({record_.owner(), record_.name()});
 }
 
-absl::Status DatasetRegistry::Upload::FlushChunks() {
-  if (pending_.empty()) return absl::OkStatus();
-  absl::Status s = registry_->store_->Write(pending_);
-  pending_.clear();
-  return s;
-}
-
 absl::Status DatasetRegistry::Upload::Append(std::string_view bytes) {
   if (absl::Status s = builder_.Append(bytes); !s.ok()) return s;
-  pending_.emplace_back(ChunkKey(record_.upload_id(), record_.chunks()), std::string(bytes));
-  record_.set_chunks(record_.chunks() + 1);
   record_.set_bytes(record_.bytes() + static_cast<int64_t>(bytes.size()));
-  if (pending_.size() >= kChunksPerSync) return FlushChunks();
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Commit() {
   absl::StatusOr<table::Table> t = builder_.Finish();
   if (!t.ok()) return t.status();
-  if (absl::Status s = FlushChunks(); !s.ok()) return s;
+  int64_t blocks = 0;
+  if (absl::Status s = WriteBlocks(registry_->store_, record_.upload_id(), *t, &blocks); !s.ok()) {
+    return s;
+  }
   record_.set_num_rows(t->num_rows());
+  record_.set_storage(kStorageBlocks);
+  record_.set_blocks(blocks);
   if (absl::Status s = registry_->store_->Put(RecordKey(record_.owner(), record_.name()),
                                               record_.SerializeAsString());
       !s.ok()) {
@@ -203,21 +243,34 @@ absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string
     datasets_.erase(it);
   }
   if (absl::Status s = store_->Delete(RecordKey(owner, name)); !s.ok()) return s;
-  return DeleteChunks(entry->record.upload_id());
+  return DeleteData(entry->record.upload_id());
 }
 
-absl::Status DatasetRegistry::DeleteChunks(const std::string& upload_id) {
-  std::vector<std::pair<std::string, std::optional<std::string>>> deletes;
-  absl::Status s = store_->Scan(ChunkPrefix(upload_id), [&](std::string_view k, std::string_view) {
-    deletes.emplace_back(std::string(k), std::nullopt);
-    return true;
+absl::Status DatasetRegistry::DeleteData(const std::string& upload_id) {
+  if (absl::Status s = DeletePrefix(store_, ChunkPrefix(upload_id)); !s.ok()) return s;
+  return DeletePrefix(store_, BlockPrefix(upload_id));
+}
+
+absl::StatusOr<table::Table> DatasetRegistry::ReadBlocks(const internal::DatasetRecord& record) {
+  table::TableDecoder decoder;
+  absl::Status decode = absl::OkStatus();
+  const std::string prefix = BlockPrefix(record.upload_id());
+  int64_t blocks = 0;
+  absl::Status s = store_->Scan(prefix, [&](std::string_view k, std::string_view v) {
+    ++blocks;
+    decode = decoder.Add(k.substr(prefix.size()), v);
+    return decode.ok();
   });
-  if (!s.ok() || deletes.empty()) return s;
-  return store_->Write(deletes);
+  if (!s.ok()) return s;
+  if (!decode.ok()) return decode;
+  absl::StatusOr<table::Table> t = decoder.Finish();
+  if (t.ok() && blocks != record.blocks()) {
+    return absl::DataLossError(absl::StrCat("it has ", blocks, " of ", record.blocks(), " blocks"));
+  }
+  return t;
 }
 
-absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Restore(
-    internal::DatasetRecord record) {
+absl::StatusOr<table::Table> DatasetRegistry::ParseChunks(const internal::DatasetRecord& record) {
   absl::StatusOr<table::ReadOptions> options = ReadOptionsOf(record);
   if (!options.ok()) return options.status();
   table::TableBuilder builder(*std::move(options));
@@ -234,16 +287,43 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Restore(
         return parse.ok();
       });
   if (!s.ok()) return s;
-  if (parse.ok() && chunks != record.chunks()) {
-    parse = absl::DataLossError(absl::StrCat("has ", chunks, " of ", record.chunks(), " chunks"));
+  if (!parse.ok()) return parse;
+  if (chunks != record.chunks()) {
+    return absl::DataLossError(absl::StrCat("has ", chunks, " of ", record.chunks(), " chunks"));
   }
-  absl::StatusOr<table::Table> t =
-      parse.ok() ? builder.Finish() : absl::StatusOr<table::Table>(parse);
+  return builder.Finish();
+}
+
+absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Restore(
+    internal::DatasetRecord record) {
+  const bool legacy = record.storage() == kStorageChunks;
+  if (!legacy && record.storage() != kStorageBlocks) {
+    return absl::DataLossError(absl::StrCat("dataset '", record.name(), "' of user '",
+                                            record.owner(), "' has unknown storage ",
+                                            record.storage(), " (written by a newer urnd?)"));
+  }
+  absl::StatusOr<table::Table> t = legacy ? ParseChunks(record) : ReadBlocks(record);
   if (!t.ok() || t->num_rows() != record.num_rows()) {
     return absl::DataLossError(absl::StrCat(
         "dataset '", record.name(), "' of user '", record.owner(), "' is damaged: ",
         t.ok() ? absl::StrCat("it has ", t->num_rows(), " rows, not ", record.num_rows())
                : std::string(t.status().message())));
+  }
+  if (legacy) {
+    // Rewrite as blocks: the record switches over in one synced write, then the chunks go.
+    int64_t blocks = 0;
+    if (absl::Status s = WriteBlocks(store_, record.upload_id(), *t, &blocks); !s.ok()) return s;
+    record.set_storage(kStorageBlocks);
+    record.set_blocks(blocks);
+    record.set_chunks(0);
+    if (absl::Status s =
+            store_->Put(RecordKey(record.owner(), record.name()), record.SerializeAsString());
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = DeletePrefix(store_, ChunkPrefix(record.upload_id())); !s.ok()) return s;
+    spdlog::info("dataset '{}' of user '{}': converted to columnar blocks ({} blocks)",
+                 record.name(), record.owner(), blocks);
   }
   auto entry = std::make_shared<DatasetEntry>();
   entry->record = std::move(record);
@@ -252,6 +332,7 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Restore(
 }
 
 absl::Status DatasetRegistry::Load() {
+  const auto start = std::chrono::steady_clock::now();
   std::vector<internal::DatasetRecord> records;
   absl::Status bad = absl::OkStatus();
   absl::Status s = store_->Scan("dataset/", [&](std::string_view k, std::string_view v) {
@@ -274,18 +355,25 @@ absl::Status DatasetRegistry::Load() {
     if (!e.ok()) return e.status();
     loaded[key] = *std::move(e);
   }
-  // Chunks of uploads that never committed.
+  // Data of uploads that never committed.
   std::set<std::string> orphans;
-  s = store_->Scan("dsdata/", [&](std::string_view k, std::string_view) {
-    const std::string_view rest = k.substr(7);
-    const std::string id(rest.substr(0, rest.find('/')));
-    if (!live.count(id)) orphans.insert(id);
-    return true;
-  });
-  if (!s.ok()) return s;
-  for (const std::string& id : orphans) {
-    if (absl::Status d = DeleteChunks(id); !d.ok()) return d;
+  for (const char* prefix : {"dsdata/", "dsblk/"}) {
+    s = store_->Scan(prefix, [&](std::string_view k, std::string_view) {
+      std::string id = UploadIdOf(k);
+      if (!live.count(id)) orphans.insert(std::move(id));
+      return true;
+    });
+    if (!s.ok()) return s;
   }
+  for (const std::string& id : orphans) {
+    if (absl::Status d = DeleteData(id); !d.ok()) return d;
+  }
+  int64_t rows = 0;
+  for (const auto& [key, entry] : loaded) rows += entry->table->num_rows();
+  spdlog::info("restored {} datasets ({} rows) in {} ms", loaded.size(), rows,
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - start)
+                   .count());
   absl::MutexLock lock(&mu_);
   datasets_ = std::move(loaded);
   return absl::OkStatus();

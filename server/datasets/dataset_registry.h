@@ -1,11 +1,14 @@
 // DatasetRegistry: the datasets urnd holds, by (owner, name), as immutable columnar tables in
 // memory, persisted in the metadata store so that a restart restores them.
 //
-// Durability: an upload's bytes are written in chunks as they arrive (synced in groups); the
-// dataset exists once its record is committed with a synced write, after the whole upload parsed
-// cleanly. A crash before that leaves only chunks of an unfinished upload, removed at the next
-// Load(). On Load() every dataset is parsed again from its bytes; a dataset whose chunks are
-// missing or do not parse is reported as DataLoss naming it, and is never served.
+// Storage: a dataset is kept as columnar blocks (table/table_codec.h), so Load() copies arrays
+// back instead of parsing text. An upload is parsed as it arrives; Commit() writes the table's
+// blocks, then the dataset's record with a synced write (which syncs the blocks with it): the
+// dataset exists from that moment. A crash before that leaves only blocks of an unfinished
+// upload, removed at the next Load(). A dataset whose blocks are missing, damaged or
+// inconsistent with its record is reported by Load() as DataLoss naming the dataset, the column
+// and the block, and is never served. Data directories from before the blocks hold the uploaded
+// text in chunks; Load() parses those once and rewrites them as blocks.
 //
 // Thread safety: all methods may be called concurrently. Readers share a lock; a table, once
 // returned, stays valid (shared_ptr) even if the dataset is deleted meanwhile.
@@ -54,12 +57,9 @@ class DatasetRegistry {
    private:
     friend class DatasetRegistry;
     Upload(DatasetRegistry* registry, internal::DatasetRecord record, table::ReadOptions options);
-    absl::Status FlushChunks();
-
     DatasetRegistry* registry_;
     internal::DatasetRecord record_;
     table::TableBuilder builder_;
-    std::vector<std::pair<std::string, std::optional<std::string>>> pending_;
     bool committed_ = false;
   };
 
@@ -92,8 +92,11 @@ class DatasetRegistry {
  private:
   using Key = std::pair<std::string, std::string>;  // (owner, name)
 
-  absl::Status DeleteChunks(const std::string& upload_id);
+  // Removes every block and chunk of an upload (synced).
+  absl::Status DeleteData(const std::string& upload_id);
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> Restore(internal::DatasetRecord record);
+  absl::StatusOr<table::Table> ReadBlocks(const internal::DatasetRecord& record);
+  absl::StatusOr<table::Table> ParseChunks(const internal::DatasetRecord& record);
 
   storage::MetadataStore* const store_;
   mutable absl::Mutex mu_;

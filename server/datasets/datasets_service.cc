@@ -29,7 +29,8 @@ v1::ColumnType WireType(table::Type t) {
   return v1::COLUMN_TYPE_UNSPECIFIED;
 }
 
-// CreateDataset: the header, then chunks parsed and persisted as they arrive.
+// CreateDataset: the header, then chunks parsed as they arrive; at the end the table is
+// persisted as columnar blocks (DatasetRegistry::Upload::Commit).
 class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequest> {
  public:
   CreateReactor(DatasetRegistry* registry, const auth::Admission* admission, auth::Principal who,

@@ -65,6 +65,7 @@ class Column {
 
  private:
   friend class ColumnBuilder;
+  friend class TableCodecAccess;
 
   std::string name_;
   Type type_ = Type::kString;
@@ -118,6 +119,7 @@ class Table {
 
  private:
   friend class TableBuilder;
+  friend class TableCodecAccess;
 
   std::vector<Column> columns_;
   int64_t num_rows_ = 0;

@@ -1,0 +1,206 @@
+// DatasetRegistry's storage: datasets kept as columnar blocks, restored by copying them back,
+// damage reported by name, and data directories from before the blocks converted on load.
+#include "datasets/dataset_registry.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "storage/metadata_store.h"
+#include "support/temp_dir.h"
+
+namespace urn::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kText[] =
+    "id\tscore\tname\ttags\n"
+    "1\t0.5\talpha\ta|b\n"
+    "2\t\tbeta\t\n"
+    "3\t-2.25\t\tc\n";
+
+internal::DatasetRecord Record(const std::string& owner, const std::string& name) {
+  internal::DatasetRecord r;
+  r.set_owner(owner);
+  r.set_name(name);
+  r.set_format(1);  // TSV
+  r.set_has_header(true);
+  r.set_list_delimiter("|");
+  r.mutable_column_types()->insert({"tags", 5});  // list<string>
+  return r;
+}
+
+std::string Describe(const table::Table& t) {
+  std::string out = absl::StrCat(t.num_rows(), " rows\n");
+  for (int c = 0; c < t.num_columns(); ++c) {
+    absl::StrAppend(&out, t.column(c).name(), ":",
+                    std::string(table::TypeName(t.column(c).type())));
+    for (int64_t r = 0; r < t.num_rows(); ++r) {
+      absl::StrAppend(&out, " ", t.column(c).IsNull(r) ? "<null>" : t.RenderCell(c, r));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+// Every key under `prefix`.
+std::vector<std::string> Keys(const storage::MetadataStore& store, const std::string& prefix) {
+  std::vector<std::string> keys;
+  EXPECT_TRUE(store
+                  .Scan(prefix,
+                        [&](std::string_view k, std::string_view) {
+                          keys.emplace_back(k);
+                          return true;
+                        })
+                  .ok());
+  return keys;
+}
+
+class DatasetRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = storage::MetadataStore::Open(dir_.Join("meta"));
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  std::string Upload(DatasetRegistry& registry, const std::string& name,
+                     const std::string& text = kText) {
+    auto upload = registry.StartUpload(Record("ann", name));
+    EXPECT_TRUE(upload.ok()) << upload.status();
+    // In two pieces, split inside a row, as a client's chunks may be.
+    EXPECT_TRUE((*upload)->Append(text.substr(0, 20)).ok());
+    EXPECT_TRUE((*upload)->Append(text.substr(20)).ok());
+    auto entry = (*upload)->Commit();
+    EXPECT_TRUE(entry.ok()) << entry.status();
+    return Describe(*(*entry)->table);
+  }
+
+  absl::StatusOr<std::string> Reload(const std::string& name) {
+    DatasetRegistry registry(store_.get());
+    if (absl::Status s = registry.Load(); !s.ok()) return s;
+    auto entry = registry.Get("ann", name);
+    if (!entry.ok()) return entry.status();
+    EXPECT_EQ((*entry)->record.storage(), 1);
+    return Describe(*(*entry)->table);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<storage::MetadataStore> store_;
+};
+
+TEST_F(DatasetRegistryTest, CommittedDatasetIsStoredAsBlocksAndRestoredEqual) {
+  DatasetRegistry registry(store_.get());
+  ASSERT_TRUE(registry.Load().ok());
+  const std::string uploaded = Upload(registry, "people");
+  EXPECT_THAT(uploaded, HasSubstr("score:double 0.5 <null> -2.25"));
+  // No text chunks; a schema block and one block per column.
+  EXPECT_TRUE(Keys(*store_, "dsdata/").empty());
+  EXPECT_EQ(Keys(*store_, "dsblk/").size(), 5u);
+  const absl::StatusOr<std::string> restored = Reload("people");
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(*restored, uploaded);
+}
+
+TEST_F(DatasetRegistryTest, DamagedBlockIsDataLossNamingDatasetColumnAndBlock) {
+  DatasetRegistry registry(store_.get());
+  ASSERT_TRUE(registry.Load().ok());
+  Upload(registry, "people");
+  const std::vector<std::string> keys = Keys(*store_, "dsblk/");
+  ASSERT_EQ(keys.size(), 5u);
+  // keys[3] is column 2, "name".
+  std::string bytes = **store_->Get(keys[3]);
+  bytes[bytes.size() / 2] ^= 1;
+  ASSERT_TRUE(store_->Put(keys[3], bytes).ok());
+  const absl::StatusOr<std::string> restored = Reload("people");
+  ASSERT_TRUE(absl::IsDataLoss(restored.status())) << restored.status();
+  EXPECT_THAT(restored.status().message(),
+              HasSubstr("dataset 'people' of user 'ann' is damaged: column 'name' block 0 of 1: "
+                        "checksum mismatch"));
+}
+
+TEST_F(DatasetRegistryTest, MissingBlockIsDataLoss) {
+  DatasetRegistry registry(store_.get());
+  ASSERT_TRUE(registry.Load().ok());
+  Upload(registry, "people");
+  const std::vector<std::string> keys = Keys(*store_, "dsblk/");
+  ASSERT_TRUE(store_->Delete(keys[2]).ok());
+  const absl::StatusOr<std::string> restored = Reload("people");
+  ASSERT_TRUE(absl::IsDataLoss(restored.status())) << restored.status();
+  EXPECT_THAT(restored.status().message(), HasSubstr("column 'score': block 0 is missing"));
+}
+
+TEST_F(DatasetRegistryTest, BlocksOfAnUploadThatNeverCommittedAreRemovedOnLoad) {
+  DatasetRegistry registry(store_.get());
+  ASSERT_TRUE(registry.Load().ok());
+  Upload(registry, "kept");
+  // What a crash between the blocks and the record leaves behind.
+  ASSERT_TRUE(store_->Put("dsblk/orphan-upload/0-schema", "x").ok());
+  ASSERT_TRUE(store_->Put("dsdata/orphan-chunks/00000000", "y").ok());
+  ASSERT_TRUE(Reload("kept").ok());
+  EXPECT_EQ(Keys(*store_, "dsblk/orphan-upload/").size(), 0u);
+  EXPECT_EQ(Keys(*store_, "dsdata/").size(), 0u);
+  EXPECT_EQ(Keys(*store_, "dsblk/").size(), 5u);
+}
+
+TEST_F(DatasetRegistryTest, DeleteRemovesEveryBlock) {
+  DatasetRegistry registry(store_.get());
+  ASSERT_TRUE(registry.Load().ok());
+  Upload(registry, "a");
+  Upload(registry, "b");
+  ASSERT_EQ(Keys(*store_, "dsblk/").size(), 10u);
+  ASSERT_TRUE(registry.Delete("ann", "a").ok());
+  EXPECT_EQ(Keys(*store_, "dsblk/").size(), 5u);
+  ASSERT_TRUE(Reload("b").ok());
+}
+
+// A data directory written before the blocks: the record (storage 0) and the uploaded text in
+// chunks. Load parses it once, rewrites it as blocks and drops the chunks.
+TEST_F(DatasetRegistryTest, TextChunksOfAnOlderDataDirectoryAreConvertedToBlocks) {
+  std::string expected;
+  {
+    testing::TempDir other;
+    auto fresh = storage::MetadataStore::Open(other.Join("meta"));
+    ASSERT_TRUE(fresh.ok());
+    DatasetRegistry registry(fresh->get());
+    ASSERT_TRUE(registry.Load().ok());
+    expected = Upload(registry, "old");
+  }
+  internal::DatasetRecord r = Record("ann", "old");
+  r.set_upload_id("u1");
+  r.set_chunks(2);
+  r.set_num_rows(3);
+  const std::string text = kText;
+  ASSERT_TRUE(store_->Put("dsdata/u1/00000000", text.substr(0, 30)).ok());
+  ASSERT_TRUE(store_->Put("dsdata/u1/00000001", text.substr(30)).ok());
+  ASSERT_TRUE(store_->Put("dataset/ann/old", r.SerializeAsString()).ok());
+
+  const absl::StatusOr<std::string> converted = Reload("old");
+  ASSERT_TRUE(converted.ok()) << converted.status();
+  EXPECT_EQ(*converted, expected);
+  EXPECT_TRUE(Keys(*store_, "dsdata/").empty());
+  EXPECT_EQ(Keys(*store_, "dsblk/u1/").size(), 5u);
+  // And the next start reads the blocks.
+  const absl::StatusOr<std::string> again = Reload("old");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, expected);
+}
+
+TEST_F(DatasetRegistryTest, RecordFromANewerUrndIsRefused) {
+  internal::DatasetRecord r = Record("ann", "future");
+  r.set_upload_id("u2");
+  r.set_storage(7);
+  ASSERT_TRUE(store_->Put("dataset/ann/future", r.SerializeAsString()).ok());
+  const absl::StatusOr<std::string> restored = Reload("future");
+  ASSERT_TRUE(absl::IsDataLoss(restored.status())) << restored.status();
+  EXPECT_THAT(restored.status().message(), HasSubstr("unknown storage 7"));
+}
+
+}  // namespace
+}  // namespace urn::server
