@@ -7,9 +7,14 @@
 //
 //   ./build/bench/urn_load                      # the full run (about 2 minutes)
 //   ./build/bench/urn_load --seconds 2 --rows 1000000 --streams 1,4
+//   ./build/bench/urn_load --scenarios paced --streams 32 --paced-rate 100
 //
 // Latency: for a stream, the time between consecutive batches at the client; for SampleWeights,
 // the call; for UpdatePriorities, from sending a batch to its acknowledgement (a durable write).
+// These scenarios saturate the machine (every stream asks again at once), so their latency is
+// mostly queueing: N streams sharing 2 cores wait about N / (batches/s) each, transport included.
+// The `paced` scenarios instead ask for one 256-row batch per stream --paced-rate times a second
+// (as training workers that fetch a batch per step) and time each from when it was due.
 // Sample and SampleWeights clients use gRPC's callback API (no thread per stream, as an
 // asynchronous data loader would); UpdatePriorities clients are one thread per stream.
 // Everything runs on 127.0.0.1 and stops by itself.
@@ -27,6 +32,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +61,8 @@ struct Flags {
   std::string streams = "1,32";
   int window = 8;
   std::string data_dir;
+  std::string scenarios = "sample,weights,updates,paced";
+  double paced_rate = 100;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -337,6 +345,56 @@ class SampleReader final : public grpc::ClientReadReactor<v1::SampleBatch> {
   Clock::time_point last_;
 };
 
+// Paced calls on one stream (thread): call k is due at start + phase + k / rate, and its latency
+// counts from when it was due, so a call that waits behind a slow one is charged the wait
+// (no coordinated omission). `call` makes one call and returns the items it received, or an
+// error. A first call, not measured, warms the stream up.
+void PacedStream(double rate, int stream, int streams, Clock::time_point deadline, Stats& stats,
+                 const std::function<absl::StatusOr<int>()>& call) {
+  const auto period =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1 / rate));
+  auto due = Clock::now() + period * stream / streams;  // streams spread over one period
+  while (due < deadline) {
+    std::this_thread::sleep_until(due);
+    absl::StatusOr<int> items = call();
+    const auto now = Clock::now();
+    if (!items.ok()) {
+      stats.Error(grpc::Status(grpc::StatusCode::UNKNOWN, std::string(items.status().message())));
+      return;
+    }
+    stats.latency_ns.push_back((now - due).count());
+    stats.items += *items;
+    ++stats.batches;
+    due += period;
+  }
+}
+
+// One Sample call of one batch (n = batch size), read to its end.
+template <typename Stub>
+absl::StatusOr<int> SampleOnce(Stub& stub, const v1::SampleRequest& request,
+                               const std::string& key) {
+  grpc::ClientContext context;
+  Authorize(context, key);
+  auto reader = stub.Sample(&context, request);
+  v1::SampleBatch batch;
+  int items = 0;
+  while (reader->Read(&batch)) items += batch.row_ids_size();
+  grpc::Status s = reader->Finish();
+  if (!s.ok()) return absl::UnknownError(s.error_message());
+  return items;
+}
+
+template <typename Stub>
+absl::StatusOr<int> SampleWeightsOnce(Stub& stub, const v1::SampleWeightsRequest& request,
+                                      const std::string& key) {
+  grpc::ClientContext context;
+  Authorize(context, key);
+  v1::SampleWeightsResponse response;
+  grpc::Status s = stub.SampleWeights(&context, request, &response);
+  if (!s.ok()) return absl::UnknownError(s.error_message());
+  return response.slots_size();
+}
+
 // Back-to-back SampleWeights calls through the callback API until the deadline.
 template <typename Stub>
 class WeightsCaller {
@@ -458,6 +516,12 @@ int Main(int argc, char** argv) {
   app.add_option("--window", flags.window, "unacknowledged update batches per stream")
       ->capture_default_str();
   app.add_option("--data-dir", flags.data_dir, "urnd's data directory (default: a fresh one)");
+  app.add_option("--scenarios", flags.scenarios,
+                 "which to run, comma-separated: sample, weights, updates, paced")
+      ->capture_default_str();
+  app.add_option("--paced-rate", flags.paced_rate,
+                 "paced scenarios: calls per second on each stream")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   std::vector<int> stream_counts;
   for (absl::string_view s : absl::StrSplit(flags.streams, ',')) {
@@ -472,6 +536,19 @@ int Main(int argc, char** argv) {
   if (flags.seconds < 1 || flags.rows < 1 || flags.slots < 1 || flags.window < 1) {
     std::fprintf(stderr, "urn_load: --seconds, --rows, --slots and --window must be >= 1\n");
     return 2;
+  }
+  if (!(flags.paced_rate > 0 && flags.paced_rate <= 100000)) {
+    std::fprintf(stderr, "urn_load: --paced-rate must be in (0, 100000]\n");
+    return 2;
+  }
+  std::set<std::string> scenarios;
+  for (absl::string_view s : absl::StrSplit(flags.scenarios, ',')) {
+    if (s != "sample" && s != "weights" && s != "updates" && s != "paced") {
+      std::fprintf(stderr, "urn_load: --scenarios: unknown scenario '%s'\n",
+                   std::string(s).c_str());
+      return 2;
+    }
+    scenarios.insert(std::string(s));
   }
   bool own_dir = flags.data_dir.empty();
   if (own_dir) {
@@ -564,6 +641,7 @@ int Main(int argc, char** argv) {
   const std::string noop_address = absl::StrCat("127.0.0.1:", noop_port);
   for (int batch : {1024, 256}) {
     for (int streams : stream_counts) {
+      if (!scenarios.count("sample")) break;
       v1::SampleRequest request;
       request.set_dataset("load");
       request.mutable_weighted()->set_weight_column("w");
@@ -600,6 +678,7 @@ int Main(int argc, char** argv) {
 
   // SampleWeights: prioritized-replay batches of 256, back to back on each stream.
   for (int streams : stream_counts) {
+    if (!scenarios.count("weights")) break;
     v1::SampleWeightsRequest request;
     request.set_weight_store("load");
     request.set_batch_size(256);
@@ -631,6 +710,7 @@ int Main(int argc, char** argv) {
 
   // UpdatePriorities: batches of 1024 random slots; ids/s = acknowledged (durable) updates/s.
   for (int streams : stream_counts) {
+    if (!scenarios.count("updates")) break;
     const int batch = 1024;
     Stats t = RunFor(
         streams, flags.seconds,
@@ -651,10 +731,64 @@ int Main(int argc, char** argv) {
     Print(Summarize("urnd       UpdatePriorities acked", streams, batch, u, elapsed), &transport);
   }
 
+  // Paced: each stream asks for one 256-row batch --paced-rate times a second (a training worker
+  // fetching its next batch), below saturation; latency is from when the call was due to the
+  // batch's arrival. Sample is a one-batch stream (n = 256, weighted); SampleWeights a call.
+  for (int streams : stream_counts) {
+    if (!scenarios.count("paced")) break;
+    v1::SampleRequest sample;
+    sample.set_dataset("load");
+    sample.mutable_weighted()->set_weight_column("w");
+    sample.mutable_weighted()->set_replace(true);
+    sample.set_n(256);
+    sample.set_batch_size(256);
+    v1::SampleWeightsRequest weights;
+    weights.set_weight_store("load");
+    weights.set_batch_size(256);
+    weights.set_beta(0.4);
+    const std::string label = absl::StrFormat("@%g/s", flags.paced_rate);
+    const auto run = [&](const std::string& target, auto make_call) {
+      return RunFor(
+          streams, flags.seconds,
+          [&](int i, Clock::time_point deadline, Stats& st) {
+            auto call = make_call(channel(target), i);
+            PacedStream(flags.paced_rate, i, streams, deadline, st, call);
+          },
+          &elapsed);
+    };
+    for (const bool weight_store : {false, true}) {
+      const std::string what = weight_store ? "SampleWeights" : "Sample weighted";
+      Stats t = run(noop_address, [&](std::shared_ptr<grpc::Channel> ch, int) {
+        auto stub = std::shared_ptr<bench::NoopTransport::Stub>(bench::NoopTransport::NewStub(ch));
+        return std::function<absl::StatusOr<int>()>([=, &sample, &weights, &key] {
+          return weight_store ? SampleWeightsOnce(*stub, weights, key)
+                              : SampleOnce(*stub, sample, key);
+        });
+      });
+      Stats u = run(address, [&](std::shared_ptr<grpc::Channel> ch, int i) {
+        auto sampling = std::shared_ptr<v1::Sampling::Stub>(v1::Sampling::NewStub(ch));
+        auto stores = std::shared_ptr<v1::WeightStores::Stub>(v1::WeightStores::NewStub(ch));
+        v1::SampleRequest mine = sample;
+        mine.set_seed(5000 + i);
+        return std::function<absl::StatusOr<int>()>([=, &weights, &key] {
+          return weight_store ? SampleWeightsOnce(*stores, weights, key)
+                              : SampleOnce(*sampling, mine, key);
+        });
+      });
+      Row transport = Summarize(absl::StrCat("transport  paced ", what, " (no-op) ", label),
+                                streams, 256, t, elapsed);
+      Print(transport, nullptr);
+      Print(
+          Summarize(absl::StrCat("urnd       paced ", what, " ", label), streams, 256, u, elapsed),
+          nullptr);
+    }
+  }
+
   noop_server->Shutdown(std::chrono::system_clock::now());
   urnd.Shutdown(std::chrono::milliseconds(0));
   urnd.Wait();
-  if (own_dir) std::filesystem::remove_all(flags.data_dir);
+  std::error_code ignored;  // best effort: a file RocksDB is still closing may be gone already
+  if (own_dir) std::filesystem::remove_all(flags.data_dir, ignored);
   return 0;
 }
 

@@ -234,6 +234,8 @@ absl::StatusOr<SpecResult> RunStratified(const v1::SampleRequest& req, const tab
 
 absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
     const std::string& key, const std::function<absl::StatusOr<Entry>()>& build) {
+  std::shared_ptr<Build> pending;
+  bool mine = false;
   {
     absl::MutexLock lock(&mu_);
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
@@ -242,15 +244,35 @@ absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
         return entries_.front().second;
       }
     }
+    std::shared_ptr<Build>& slot = building_[key];
+    if (slot == nullptr) {
+      slot = std::make_shared<Build>();
+      mine = true;
+    }
+    pending = slot;
   }
-  // Built outside the lock: two concurrent misses may both build; the results are equal.
+  if (!mine) {
+    // Another request builds this table: wait for it rather than build it again.
+    pending->done.WaitForNotification();
+    return pending->result;
+  }
+  // Built outside the lock, so that requests for other tables go on meanwhile.
   absl::StatusOr<Entry> built = build();
-  if (!built.ok()) return built.status();
-  auto entry = std::make_shared<const Entry>(*std::move(built));
-  absl::MutexLock lock(&mu_);
-  entries_.emplace_front(key, entry);
-  while (entries_.size() > capacity_) entries_.pop_back();
-  return entry;
+  if (built.ok()) {
+    pending->result = std::make_shared<const Entry>(*std::move(built));
+  } else {
+    pending->result = built.status();
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    building_.erase(key);
+    if (pending->result.ok()) {
+      entries_.emplace_front(key, *pending->result);
+      while (entries_.size() > capacity_) entries_.pop_back();
+    }
+  }
+  pending->done.Notify();
+  return pending->result;
 }
 
 absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const table::Table& t,

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -28,6 +29,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "samplers/alias_table.h"
 #include "table/table.h"
 #include "urn/v1/sampling.pb.h"
@@ -48,6 +50,8 @@ struct SpecResult {
 
 // The alias tables of recent weighted draws with replacement, by (dataset id, weight column),
 // so that repeated requests skip the O(rows) build. Least recently used first out; thread-safe.
+// Requests that miss while a table is being built wait for that build (one build per table,
+// however many workers start at once); a failed build is not cached.
 class AliasCache {
  public:
   struct Entry {
@@ -61,9 +65,16 @@ class AliasCache {
       const std::string& key, const std::function<absl::StatusOr<Entry>()>& build);
 
  private:
+  // A build in progress: its result is set before `done` is notified.
+  struct Build {
+    absl::Notification done;
+    absl::StatusOr<std::shared_ptr<const Entry>> result;
+  };
+
   const size_t capacity_;
   absl::Mutex mu_;
   std::list<std::pair<std::string, std::shared_ptr<const Entry>>> entries_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<Build>> building_ ABSL_GUARDED_BY(mu_);
 };
 
 // Largest n a request may ask for.

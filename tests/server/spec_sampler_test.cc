@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "table/read_options.h"
 #include "table/table_builder.h"
 
@@ -91,6 +96,49 @@ TEST(SpecSampler, WeightedDrawsWithReplacementAreLazyCachedAndEqualToTheCore) {
   r.mutable_weighted()->set_weight_column("label");
   EXPECT_EQ(RunSampleSpec(r, t, 1, &cache, "table-2").status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Workers that start together and miss the cache together share one build; a failed build is
+// not kept, so the next request builds again.
+TEST(AliasCache, ConcurrentMissesShareOneBuildAndFailuresAreNotCached) {
+  AliasCache cache(2);
+  std::atomic<int> builds{0};
+  absl::Notification release;
+  const auto slow_build = [&]() -> absl::StatusOr<AliasCache::Entry> {
+    ++builds;
+    release.WaitForNotification();
+    return AliasCache::Entry{.alias = *samplers::AliasTable::Build(std::vector<double>{1, 2, 3}),
+                             .weights = {1, 2, 3},
+                             .total = 6};
+  };
+  std::vector<std::shared_ptr<const AliasCache::Entry>> got(8);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> e = cache.Get("t/w", slow_build);
+      ASSERT_TRUE(e.ok()) << e.status();
+      got[i] = *e;
+    });
+  }
+  // Let every thread reach the cache before the build finishes.
+  absl::SleepFor(absl::Milliseconds(100));
+  release.Notify();
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(builds.load(), 1);
+  for (int i = 1; i < 8; ++i) EXPECT_EQ(got[i], got[0]) << i;
+  EXPECT_EQ(got[0]->total, 6);
+
+  int failures = 0;
+  const auto failing = [&]() -> absl::StatusOr<AliasCache::Entry> {
+    ++failures;
+    return absl::InvalidArgumentError("weight_column: not numeric");
+  };
+  EXPECT_FALSE(cache.Get("t/label", failing).ok());
+  EXPECT_FALSE(cache.Get("t/label", failing).ok());
+  EXPECT_EQ(failures, 2);
+  // The good entry is still cached.
+  EXPECT_EQ(*cache.Get("t/w", slow_build), got[0]);
+  EXPECT_EQ(builds.load(), 1);
 }
 
 TEST(SpecSampler, BadFieldsAreNamed) {
