@@ -506,6 +506,8 @@ std::string WriteDataset(const std::string& dir, int64_t rows) {
 }
 
 int Main(int argc, char** argv) {
+  // As urnd's main does in a release build (server/main.cc).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Flags flags;
   CLI::App app{"urn_load: load generator for urnd (in-process, 127.0.0.1)"};
   app.add_option("--seconds", flags.seconds, "seconds per scenario")->capture_default_str();

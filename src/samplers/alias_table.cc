@@ -74,7 +74,8 @@ absl::StatusOr<AliasTable> AliasTable::Build(std::span<const double> weights) {
   mass[largest] = static_cast<u128>(static_cast<i128>(mass[largest]) + remainder);
 
   // Vose: pair each under-full column with an over-full row that tops it up.
-  std::vector<Column> columns(n);
+  AliasTable table(n);
+  Column* const columns = table.columns_.data();
   std::vector<uint64_t> small, large;
   for (uint64_t i = 0; i < n; ++i) (mass[i] < kColumnMass ? small : large).push_back(i);
   while (!small.empty() && !large.empty()) {
@@ -90,7 +91,7 @@ absl::StatusOr<AliasTable> AliasTable::Build(std::span<const double> weights) {
   // Exact arithmetic leaves only full columns (mass exactly 2^64) here.
   for (uint64_t i : large) columns[i] = {~uint64_t{0}, i};
   for (uint64_t i : small) columns[i] = {~uint64_t{0}, i};  // unreachable: sum is exact
-  return AliasTable(std::move(columns));
+  return table;
 }
 
 uint64_t AliasTable::Draw(uint64_t seed, uint64_t draw) const {

