@@ -9,9 +9,10 @@
 // Alternatives measured (the layout kept is the first): BM_SumTreeSampleOneByOne (same tree,
 // descents one after the other), BM_SumTreeSampleSmallPages (no madvise(MADV_HUGEPAGE)),
 // BM_SumTreeSampleSse2 (SSE2 kernels instead of AVX-512), BM_BinaryLockstepSample (the binary
-// float tree with lockstep descents and prefetching). Update variants measured at 2^20 slots,
-// k = 256, interleaved in one run (items/s relative to the kept one): AVX-512 update with the
-// line kept in a register 1.00, one pass per level 0.85, prefetch distance 32 items 0.95,
+// float tree with lockstep descents and prefetching), BM_SumTreeUpdateSse2 (the SSE2 update
+// walk, ~0.92x the AVX-512 one). Update variants measured at 2^20 slots, k = 256, interleaved
+// in one run (items/s relative to the kept one): AVX-512 walk with ScanWide on the chain from
+// level to level 0.78, one pass per level 0.85, prefetch distance 32 items 0.95,
 // level-2 and level-3 lines prefetched too 0.85, old whole-node RecomputeAbove 0.95, 64-leaf
 // rescans inline instead of deferred and batched 0.98. Draws: the prefix before the chosen
 // child as a plain load from the stored line instead of a permute, 0.7 (2^20) / 0.9 (2^27).
@@ -178,9 +179,9 @@ const UpdatePool& Updates(uint64_t n) {
   return pool;
 }
 
-void BM_SumTreeUpdate(benchmark::State& state) {
+void UpdateOurs(benchmark::State& state, SumTree::Options options) {
   const uint64_t n = state.range(0);
-  SumTree& tree = Ours(n, {});
+  SumTree& tree = Ours(n, options);
   const UpdatePool& pool = Updates(n);
   const size_t m = state.range(1);
   size_t at = 0;
@@ -192,6 +193,11 @@ void BM_SumTreeUpdate(benchmark::State& state) {
     at += m;
   }
   state.SetItemsProcessed(state.iterations() * m);
+}
+
+void BM_SumTreeUpdate(benchmark::State& state) { UpdateOurs(state, {}); }
+void BM_SumTreeUpdateSse2(benchmark::State& state) {
+  UpdateOurs(state, {.huge_pages = true, .lockstep = true, .wide_simd = false});
 }
 
 void BM_BaselineSumTreeSample(benchmark::State& state) {
@@ -244,6 +250,7 @@ BENCHMARK(BM_BinaryLockstepSample)->Args({1 << 20, 256});
 BENCHMARK(BM_BaselineSumTreeUpdate)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSample)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeUpdate)->Args({1 << 20, 256});
+BENCHMARK(BM_SumTreeUpdateSse2)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSampleOneByOne)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSampleSmallPages)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSampleSse2)->Args({1 << 20, 256});
