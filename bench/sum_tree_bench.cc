@@ -15,7 +15,10 @@
 // level to level 0.78, one pass per level 0.85, prefetch distance 32 items 0.95,
 // level-2 and level-3 lines prefetched too 0.85, old whole-node RecomputeAbove 0.95, 64-leaf
 // rescans inline instead of deferred and batched 0.98. Draws: the prefix before the chosen
-// child as a plain load from the stored line instead of a permute, 0.7 (2^20) / 0.9 (2^27).
+// child as a plain load from the stored line instead of a permute, 0.7 (2^20) / 0.9 (2^27);
+// descent prefetches with PREFETCHT0 instead of PREFETCHT1 1.0 (2^20) / 0.69 (2^27), with
+// PREFETCHNTA 0.74 (2^27); staggered groups of 32 / 64 descents (each
+// group at a different level) 0.85 / 0.9 (2^27).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
