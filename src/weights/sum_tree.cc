@@ -195,6 +195,24 @@ URN_AVX512 inline __m128d ScanWideToTotal(__m512d c, __m512d* prefix) {
   return p7;
 }
 
+// Select on a stored prefix line (with the sums beside it), or on a line of values (scanned
+// first), for SumTree::Step; SSE2 and AVX-512.
+struct NarrowKernels {
+  static int SelectPrefixes(const double* prefix, const double* sum, double* t) {
+    return Select(Load(prefix), sum, t);
+  }
+  static int SelectValues(const double* c, double* t) { return Select(Scan(c), c, t); }
+};
+
+struct WideKernels {
+  URN_AVX512 static int SelectPrefixes(const double* prefix, const double* sum, double* t) {
+    return SelectWide(_mm512_load_pd(prefix), sum, t);
+  }
+  URN_AVX512 static int SelectValues(const double* c, double* t) {
+    return SelectWide(ScanWide(_mm512_load_pd(c)), c, t);
+  }
+};
+
 inline void Prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
 // For the line a descent reads at the next level: PREFETCHT1 (with PREFETCHT0, 1.45x slower
 // at 2^27 slots on AMD Zen 4; the same at 2^20).
@@ -412,78 +430,84 @@ void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> w
   FinishUpdate(plan.top);
 }
 
-int64_t SumTree::ApplyNarrow(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
-                             absl::Span<const double> weights) {
+// The walk of ApplyNarrow and ApplyWide, inlined into each with its per-item part.
+template <bool kWide>
+[[gnu::always_inline]] inline int64_t SumTree::Walk(const UpdatePlan& plan,
+                                                    absl::Span<const uint64_t> slots,
+                                                    absl::Span<const double> weights) {
   const size_t k = slots.size();
-  const int top = plan.top;
   int64_t positives = 0;
   for (size_t i = 0; i < k; ++i) {
     if (i + kAhead < k) PrefetchUpdate(plan, slots[i + kAhead]);
     const uint64_t slot = slots[i];
-    double& leaf = leaves_[slot];
     const double w = weights[i] + 0.0;  // -0 becomes +0, so equal weights are equal bits
-    const double old = leaf;
+    const double old = leaves_[slot];
     positives += static_cast<int64_t>(w > 0) - static_cast<int64_t>(old > 0);
-    leaf = w;
-    if (top < 1) continue;
-    const uint64_t e1 = slot >> 3;
-    sums1_[e1] = LastPrefix(ScanAfterStore(leaves_.data() + e1 * kFanout));
-    if (top < 2) continue;
-    const uint64_t e2 = slot >> 6;
-    bool min_changed = UpdateMin2(e2, w, old);
-    InnerNode& node2 = inner_[1][e2 >> 3];
-    SetAndScan(node2.sum, node2.prefix, static_cast<int>(e2 & 7),
-               LastPrefix(ScanAfterStore(sums1_.data() + e2 * kFanout)));
-    for (int l = 3; l <= top; ++l) {
-      const uint64_t e = slot >> (3 * l);
-      min_changed = UpdateMin(l, e, min_changed);
-      InnerNode& node = inner_[l - 1][e >> 3];
-      SetAndScan(node.sum, node.prefix, static_cast<int>(e & 7),
-                 inner_[l - 2][e].prefix[kFanout - 1]);
+    if constexpr (kWide) {
+      WalkItemWide(plan.top, slot, w, old);
+    } else {
+      WalkItemNarrow(plan.top, slot, w, old);
     }
   }
   return positives;
 }
 
-// ApplyNarrow with AVX-512: each line is loaded into a register before it is written, the
-// new entry is put in place there (no store-to-load forwarding of a scalar store), and the
-// line's total goes up to the next level in the register. Same additions, same results.
+int64_t SumTree::ApplyNarrow(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
+                             absl::Span<const double> weights) {
+  return Walk<false>(plan, slots, weights);
+}
+
 URN_AVX512 int64_t SumTree::ApplyWide(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
                                       absl::Span<const double> weights) {
-  const size_t k = slots.size();
-  const int top = plan.top;
-  int64_t positives = 0;
-  for (size_t i = 0; i < k; ++i) {
-    if (i + kAhead < k) PrefetchUpdate(plan, slots[i + kAhead]);
-    const uint64_t slot = slots[i];
-    const double w = weights[i] + 0.0;  // -0 becomes +0, so equal weights are equal bits
-    double* const line0 = leaves_.data() + (slot & ~uint64_t{7});
-    __m512d line = _mm512_load_pd(line0);
-    const double old = leaves_[slot];
-    positives += static_cast<int64_t>(w > 0) - static_cast<int64_t>(old > 0);
-    line = _mm512_mask_broadcastsd_pd(line, Lane(slot), _mm_set_sd(w));
-    _mm512_store_pd(line0, line);
-    if (top < 1) continue;
-    const uint64_t e1 = slot >> 3;
-    double* const line1 = sums1_.data() + (e1 & ~uint64_t{7});
-    line =
-        _mm512_mask_broadcastsd_pd(_mm512_load_pd(line1), Lane(e1), ScanWideToTotal(line, nullptr));
-    _mm512_store_pd(line1, line);
-    if (top < 2) continue;
-    bool min_changed = UpdateMin2(slot >> 6, w, old);
-    __m128d total = ScanWideToTotal(line, nullptr);
-    for (int l = 2; l <= top; ++l) {
-      const uint64_t e = slot >> (3 * l);
-      if (l >= 3) min_changed = UpdateMin(l, e, min_changed);
-      InnerNode& node = inner_[l - 1][e >> 3];
-      line = _mm512_mask_broadcastsd_pd(_mm512_load_pd(node.sum), Lane(e), total);
-      _mm512_store_pd(node.sum, line);
-      __m512d prefix;
-      total = ScanWideToTotal(line, &prefix);
-      _mm512_store_pd(node.prefix, prefix);
-    }
+  return Walk<true>(plan, slots, weights);
+}
+
+inline void SumTree::WalkItemNarrow(int top, uint64_t slot, double w, double old) {
+  leaves_[slot] = w;
+  if (top < 1) return;
+  const uint64_t e1 = slot >> 3;
+  sums1_[e1] = LastPrefix(ScanAfterStore(leaves_.data() + e1 * kFanout));
+  if (top < 2) return;
+  const uint64_t e2 = slot >> 6;
+  bool min_changed = UpdateMin2(e2, w, old);
+  InnerNode& node2 = inner_[1][e2 >> 3];
+  SetAndScan(node2.sum, node2.prefix, static_cast<int>(e2 & 7),
+             LastPrefix(ScanAfterStore(sums1_.data() + e2 * kFanout)));
+  for (int l = 3; l <= top; ++l) {
+    const uint64_t e = slot >> (3 * l);
+    min_changed = UpdateMin(l, e, min_changed);
+    InnerNode& node = inner_[l - 1][e >> 3];
+    SetAndScan(node.sum, node.prefix, static_cast<int>(e & 7),
+               inner_[l - 2][e].prefix[kFanout - 1]);
   }
-  return positives;
+}
+
+// WalkItemNarrow with AVX-512: each line is loaded into a register before it is written, the
+// new entry is put in place there (no store-to-load forwarding of a scalar store), and the
+// line's total goes up to the next level in the register. Same additions, same results.
+URN_AVX512 inline void SumTree::WalkItemWide(int top, uint64_t slot, double w, double old) {
+  double* const line0 = leaves_.data() + (slot & ~uint64_t{7});
+  __m512d line = _mm512_mask_broadcastsd_pd(_mm512_load_pd(line0), Lane(slot), _mm_set_sd(w));
+  _mm512_store_pd(line0, line);
+  if (top < 1) return;
+  const uint64_t e1 = slot >> 3;
+  double* const line1 = sums1_.data() + (e1 & ~uint64_t{7});
+  line =
+      _mm512_mask_broadcastsd_pd(_mm512_load_pd(line1), Lane(e1), ScanWideToTotal(line, nullptr));
+  _mm512_store_pd(line1, line);
+  if (top < 2) return;
+  bool min_changed = UpdateMin2(slot >> 6, w, old);
+  __m128d total = ScanWideToTotal(line, nullptr);
+  for (int l = 2; l <= top; ++l) {
+    const uint64_t e = slot >> (3 * l);
+    if (l >= 3) min_changed = UpdateMin(l, e, min_changed);
+    InnerNode& node = inner_[l - 1][e >> 3];
+    line = _mm512_mask_broadcastsd_pd(_mm512_load_pd(node.sum), Lane(e), total);
+    _mm512_store_pd(node.sum, line);
+    __m512d prefix;
+    total = ScanWideToTotal(line, &prefix);
+    _mm512_store_pd(node.prefix, prefix);
+  }
 }
 
 absl::Status SumTree::Set(uint64_t slot, double weight) {
@@ -564,49 +588,34 @@ void SumTree::DescendLockstep(double* targets, uint64_t* out, size_t count) cons
   }
 }
 
-void SumTree::StepNarrow(int level, uint64_t* node, double* t, size_t m) const {
+// The one loop of StepNarrow and StepWide, inlined into each, with its kernels (plain inline
+// functions, so that the AVX-512 ones are inlined only into the AVX-512 caller).
+template <typename Kernels>
+[[gnu::always_inline]] inline void SumTree::Step(int level, uint64_t* node, double* t,
+                                                 size_t m) const {
   if (level >= 2) {
     const InnerNode* const nodes = inner_[level - 1].data();
     for (size_t j = 0; j < m; ++j) {
       const InnerNode& inner = nodes[node[j]];
-      node[j] = node[j] * kFanout + Select(Load(inner.prefix), inner.sum, &t[j]);
+      node[j] = node[j] * kFanout + Kernels::SelectPrefixes(inner.prefix, inner.sum, &t[j]);
       PrefetchDescent(DescentLine(level - 1, node[j]));
     }
-  } else if (level == 1) {
-    for (size_t j = 0; j < m; ++j) {
-      const double* sums = sums1_.data() + node[j] * kFanout;
-      node[j] = node[j] * kFanout + Select(Scan(sums), sums, &t[j]);
-      PrefetchDescent(DescentLine(0, node[j]));
-    }
-  } else {
-    for (size_t j = 0; j < m; ++j) {
-      const double* c = leaves_.data() + node[j] * kFanout;
-      node[j] = node[j] * kFanout + Select(Scan(c), c, &t[j]);
-    }
+    return;
+  }
+  const double* const values = level == 1 ? sums1_.data() : leaves_.data();
+  for (size_t j = 0; j < m; ++j) {
+    const double* c = values + node[j] * kFanout;
+    node[j] = node[j] * kFanout + Kernels::SelectValues(c, &t[j]);
+    if (level == 1) PrefetchDescent(DescentLine(0, node[j]));
   }
 }
 
-// StepNarrow with the AVX-512 kernels.
+void SumTree::StepNarrow(int level, uint64_t* node, double* t, size_t m) const {
+  Step<NarrowKernels>(level, node, t, m);
+}
+
 URN_AVX512 void SumTree::StepWide(int level, uint64_t* node, double* t, size_t m) const {
-  if (level >= 2) {
-    const InnerNode* const nodes = inner_[level - 1].data();
-    for (size_t j = 0; j < m; ++j) {
-      const InnerNode& inner = nodes[node[j]];
-      node[j] = node[j] * kFanout + SelectWide(_mm512_load_pd(inner.prefix), inner.sum, &t[j]);
-      PrefetchDescent(DescentLine(level - 1, node[j]));
-    }
-  } else if (level == 1) {
-    for (size_t j = 0; j < m; ++j) {
-      const double* sums = sums1_.data() + node[j] * kFanout;
-      node[j] = node[j] * kFanout + SelectWide(ScanWide(_mm512_load_pd(sums)), sums, &t[j]);
-      PrefetchDescent(DescentLine(0, node[j]));
-    }
-  } else {
-    for (size_t j = 0; j < m; ++j) {
-      const double* c = leaves_.data() + node[j] * kFanout;
-      node[j] = node[j] * kFanout + SelectWide(ScanWide(_mm512_load_pd(c)), c, &t[j]);
-    }
-  }
+  Step<WideKernels>(level, node, t, m);
 }
 
 void SumTree::Descend(double* targets, uint64_t* out, size_t count) const {

@@ -211,6 +211,12 @@ class SumTree {
                       absl::Span<const double> weights);
   int64_t ApplyWide(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
                     absl::Span<const double> weights);
+  template <bool kWide>
+  int64_t Walk(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
+               absl::Span<const double> weights);
+  // One item of the walk: `slot` from weight `old` to `w`, and the levels above up to `top`.
+  void WalkItemNarrow(int top, uint64_t slot, double w, double old);
+  void WalkItemWide(int top, uint64_t slot, double w, double old);
   // The minima during the walk: level-2 entry e2 for new weight w replacing old, and level-l
   // (>= 3) entry e when the minimum below it `changed`. Both return whether theirs changed.
   bool UpdateMin2(uint64_t e2, double w, double old);
@@ -228,6 +234,8 @@ class SumTree {
   // lines they read there: node[j] becomes its child, t[j] the target within it.
   void StepNarrow(int level, uint64_t* node, double* t, size_t m) const;
   void StepWide(int level, uint64_t* node, double* t, size_t m) const;
+  template <typename Kernels>
+  void Step(int level, uint64_t* node, double* t, size_t m) const;
   uint64_t DescendOne(double target) const;
 
   uint64_t size_;
