@@ -14,16 +14,25 @@
 // prefetched together, then the minima on their paths recomputed). Batched draws advance all
 // descents of a batch level by level in lockstep and prefetch every next line before it is needed,
 // so the cache misses of different draws overlap instead of forming one dependent chain per draw.
+// The prefetches are PREFETCHT1: with PREFETCHT0 draws at 2^27 slots were ~1.45x slower on AMD
+// Zen 4 (the same at 2^20). Measured there and dropped: staggered groups of 8 to 64 descents,
+// each at a different level, so that the misses of the deep levels overlap the work near the
+// root (software pipelining; no faster with PREFETCHT0, 0.9x with PREFETCHT1).
 // The per-node work is SSE2, or AVX-512 where the CPU has it (chosen at run time; identical
 // results). Levels are mmap'ed with madvise(MADV_HUGEPAGE) (see page_array.h). A batch of k
 // updates walks each item up through the levels that have more than k entries, in batch
 // order, with the lines of the items 16 ahead prefetched (32 measured ~5% slower at 2^20), and
 // recomputes the smaller levels near the root whole, node by node, reading each child's total
-// from its last prefix. Measured at 2^20 slots, k = 256, and dropped: an AVX-512 update that
-// keeps each line in a register instead of reloading it after the store (no faster), one pass
-// per level over the batch (~15% slower), prefetching the level-2 and level-3 lines too (no
-// faster, resp. ~15% slower); omitting the prefix stores altogether gained nothing, so the
-// prefix line stays. bench/sum_tree_bench.cc measures this
+// from its last prefix. With AVX-512 the walk loads each line before writing it and puts the
+// new entry in place in a register (no store-to-load forwarding stall), and only the line's
+// total, one pair sum and three additions in Scan's order, is on the chain to the next level:
+// the prefixes are formed beside it from the same pair sums and carries (~1.1x the SSE2 walk
+// at 2^20, k = 256). Measured there and dropped: the same AVX-512 walk with ScanWide's four
+// dependent permute-and-add steps on that chain (~0.85x the SSE2 walk), one pass per level
+// over the batch (~15% slower), prefetching the level-2 and level-3 lines too (no faster,
+// resp. ~15% slower); omitting the prefix stores altogether gained nothing, so the prefix
+// line stays. A batch is validated in one branch-free pass (AVX-512 where available) before
+// anything is written. bench/sum_tree_bench.cc measures this
 // against the binary float tree and the alternatives (binary lockstep, one draw at a time,
 // SSE2 only, 4 KiB pages).
 //
@@ -100,7 +109,8 @@ class SumTree {
     bool huge_pages = true;
     // Advance the descents of a batch in lockstep with prefetching. Off only to measure.
     bool lockstep = true;
-    // Use AVX-512 in batched draws where the CPU has it (same results). Off only to measure.
+    // Use AVX-512 in batched draws and updates where the CPU has it (same results). Off only
+    // to measure.
     bool wide_simd = true;
   };
 
@@ -186,13 +196,46 @@ class SumTree {
   double BlockMin(uint64_t node) const;
   // Writes validated weights and recomputes everything above them.
   void Apply(absl::Span<const uint64_t> slots, absl::Span<const double> weights);
+  // How Apply handles a batch of k: the highest level walked per item (the levels above are
+  // recomputed whole), and whether the level-2 / level-3 lines are prefetched.
+  struct UpdatePlan {
+    int top = 0;
+    bool prefetch2 = false;
+    bool prefetch3 = false;
+  };
+  UpdatePlan PlanUpdate(size_t k) const;
+  void PrefetchUpdate(const UpdatePlan& plan, uint64_t slot);
+  // Apply's walk, SSE2 or AVX-512 (same results): writes the leaves and the levels up to
+  // plan.top; returns the change in the number of positive weights.
+  int64_t ApplyNarrow(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
+                      absl::Span<const double> weights);
+  int64_t ApplyWide(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
+                    absl::Span<const double> weights);
+  template <bool kWide>
+  int64_t Walk(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
+               absl::Span<const double> weights);
+  // One item of the walk: `slot` from weight `old` to `w`, and the levels above up to `top`.
+  void WalkItemNarrow(int top, uint64_t slot, double w, double old);
+  void WalkItemWide(int top, uint64_t slot, double w, double old);
+  // The minima during the walk: level-2 entry e2 for new weight w replacing old, and level-l
+  // (>= 3) entry e when the minimum below it `changed`. Both return whether theirs changed.
+  bool UpdateMin2(uint64_t e2, double w, double old);
+  bool UpdateMin(int l, uint64_t e, bool changed);
+  // After the walk: rescans the blocks the walk queued in rescan_, fixes the minima above
+  // them, and recomputes the levels above top whole.
+  void FinishUpdate(int top);
   void RecomputeRoot();
   // {total, minimum positive weight} as the root node gives them.
   std::pair<double, double> RootValues() const;
   // Descends for targets[0..count), writing slots to out. Targets are consumed.
   void Descend(double* targets, uint64_t* out, size_t count) const;
   void DescendLockstep(double* targets, uint64_t* out, size_t count) const;
-  void DescendLockstepWide(double* targets, uint64_t* out, size_t count) const;
+  // Advances descents [0, m) by one level, from `level` to the one below, prefetching the
+  // lines they read there: node[j] becomes its child, t[j] the target within it.
+  void StepNarrow(int level, uint64_t* node, double* t, size_t m) const;
+  void StepWide(int level, uint64_t* node, double* t, size_t m) const;
+  template <typename Kernels>
+  void Step(int level, uint64_t* node, double* t, size_t m) const;
   uint64_t DescendOne(double target) const;
 
   uint64_t size_;

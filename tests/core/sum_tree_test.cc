@@ -109,12 +109,18 @@ TEST(SumTreeTest, SetBatchRejectsBadInputWholeAndNamesTheIndex) {
   };
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
-  for (const Case& c : std::vector<Case>{{{0, 1, 2}, {5, -1, 6}, "index 1"},
-                                         {{0, 1, 2}, {5, 6, nan}, "index 2"},
-                                         {{0, 1}, {inf, 6}, "index 0"},
-                                         {{0, 1}, {5, 0x1p1000}, "index 1"},
-                                         {{0, 4}, {5, 6}, "slot at index 1 is 4"},
-                                         {{0, 1}, {5}, "2 slots but 1 weights"}}) {
+  for (const Case& c : std::vector<Case>{
+           {{0, 1, 2}, {5, -1, 6}, "index 1"},
+           {{0, 1, 2}, {5, 6, nan}, "index 2"},
+           {{0, 1}, {inf, 6}, "index 0"},
+           {{0, 1}, {5, 0x1p1000}, "index 1"},
+           {{0, 4}, {5, 6}, "slot at index 1 is 4"},
+           {{0, 1}, {5}, "2 slots but 1 weights"},
+           // Past the first 8 (the AVX-512 check's block).
+           {std::vector<uint64_t>(11, 3), {1, 1, 1, 1, 1, 1, 1, 1, 1, -0.5, 1}, "index 9"},
+           {{0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 4, 1, 2, 3},
+            std::vector<double>(16, 1.0),
+            "slot at index 12 is 4"}}) {
     absl::Status s = tree->SetBatch(c.slots, c.weights);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(s.message()), HasSubstr(c.message));
@@ -329,6 +335,28 @@ TEST(SumTreeTest, WideAndNarrowSimdDescentsReturnTheSameSlots) {
     ASSERT_TRUE(narrow->SampleStratified(3, batch, absl::MakeSpan(b)).ok());
     EXPECT_EQ(a, b);
   }
+}
+
+// Updates, too, perform the same additions with either kernel set: the trees stay bit-identical.
+TEST(SumTreeTest, WideAndNarrowSimdUpdatesBuildIdenticalTrees) {
+  const uint64_t n = 300000;
+  auto wide = TreeOf(ExtremeWeights(n, 7));
+  auto narrow =
+      TreeOf(ExtremeWeights(n, 7), {.huge_pages = true, .lockstep = true, .wide_simd = false});
+  for (const size_t k : {1, 7, 256, 5000}) {
+    const KeyedStream rng(8, Stream::kSumTree, k);
+    std::vector<uint64_t> slots(k);
+    std::vector<double> weights(k);
+    for (size_t i = 0; i < k; ++i) {
+      slots[i] = rng.Bounded(3 * i, n);
+      weights[i] =
+          rng.Bounded(3 * i + 1, 4) == 0 ? 0.0 : std::pow(10.0, -12 + 24 * rng.Uniform(3 * i + 2));
+    }
+    ASSERT_TRUE(wide->SetBatch(slots, weights).ok());
+    ASSERT_TRUE(narrow->SetBatch(slots, weights).ok());
+    EXPECT_TRUE(wide->IdenticalTo(*narrow)) << "after a batch of " << k;
+  }
+  EXPECT_TRUE(wide->Verify().ok()) << wide->Verify();
 }
 
 TEST(SumTreeTest, RandomUpdatesLeaveEveryNodeBitIdenticalToARebuild) {
