@@ -1,7 +1,5 @@
 #include "table/table_codec.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -9,11 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "codec/checked_record.h"
 
 namespace urn::table {
-
-static_assert(std::endian::native == std::endian::little,
-              "the table block format is little-endian; add byte swapping for this host");
 
 // Reads and writes the arrays behind Column and Table (their friend).
 class TableCodecAccess {
@@ -52,82 +48,15 @@ using Access = TableCodecAccess;
 constexpr uint32_t kVersion = 1;
 constexpr char kSchemaTag[4] = {'u', 't', 's', 'c'};
 constexpr char kBlockTag[4] = {'u', 't', 'b', 'k'};
-constexpr size_t kTrailer = 8;
 // Bounds that keep a damaged schema from asking for absurd allocations.
 constexpr uint32_t kMaxColumns = 1 << 16;
 constexpr uint32_t kMaxNameBytes = 1 << 16;
 
-class Writer {
+using Reader = codec::RecordReader;
+
+class Writer : public codec::RecordWriter {
  public:
-  explicit Writer(const char* tag) {
-    out_.append(tag, 4);
-    Put<uint32_t>(kVersion);
-  }
-  template <typename T>
-  void Put(T value) {
-    char bytes[sizeof(T)];
-    std::memcpy(bytes, &value, sizeof(T));
-    out_.append(bytes, sizeof(T));
-  }
-  void PutBytes(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
-  std::string Finish() {
-    Put<uint64_t>(XXH3_64bits(out_.data(), out_.size()));
-    return std::move(out_);
-  }
-
- private:
-  std::string out_;
-};
-
-class Reader {
- public:
-  // Verifies the checksum, tag and version of `bytes`, named `what` in errors.
-  static absl::StatusOr<Reader> Open(std::string_view bytes, const char* tag, std::string what) {
-    if (bytes.size() < 8 + kTrailer) {
-      return absl::DataLossError(absl::StrFormat("%s: truncated (%d bytes)", what, bytes.size()));
-    }
-    const size_t body = bytes.size() - kTrailer;
-    uint64_t sum;
-    std::memcpy(&sum, bytes.data() + body, kTrailer);
-    if (XXH3_64bits(bytes.data(), body) != sum) {
-      return absl::DataLossError(absl::StrCat(what, ": checksum mismatch (damaged or truncated)"));
-    }
-    if (std::memcmp(bytes.data(), tag, 4) != 0) {
-      return absl::DataLossError(absl::StrCat(what, ": wrong tag"));
-    }
-    uint32_t version;
-    std::memcpy(&version, bytes.data() + 4, 4);
-    if (version != kVersion) {
-      return absl::DataLossError(absl::StrFormat("%s: unknown version %d", what, version));
-    }
-    return Reader(bytes.substr(8, body - 8), std::move(what));
-  }
-
-  template <typename T>
-  bool Get(T* value) {
-    if (left() < sizeof(T)) return false;
-    std::memcpy(value, at_, sizeof(T));
-    at_ += sizeof(T);
-    return true;
-  }
-  // The next n bytes, or nullptr when fewer are left.
-  const char* Take(size_t n) {
-    if (left() < n) return nullptr;
-    const char* p = at_;
-    at_ += n;
-    return p;
-  }
-  size_t left() const { return static_cast<size_t>(end_ - at_); }
-  absl::Status Error(std::string_view problem) const {
-    return absl::DataLossError(absl::StrFormat("%s: %s", what_, problem));
-  }
-
- private:
-  Reader(std::string_view body, std::string what)
-      : at_(body.data()), end_(body.data() + body.size()), what_(std::move(what)) {}
-  const char* at_;
-  const char* end_;
-  std::string what_;
+  explicit Writer(const char* tag) : RecordWriter(tag, kVersion) {}
 };
 
 // Bytes row `r` of a column adds to a block (values, lengths, null flag).
@@ -226,7 +155,7 @@ bool ReadStrings(Reader& r, size_t count, std::string* arena, std::vector<uint64
     std::memcpy(&len, lengths + 4 * i, 4);
     total += len;
   }
-  if (total > r.left()) return false;
+  if (total > r.remaining()) return false;
   const char* text = r.Take(total);
   arena->append(text, total);
   uint64_t at = offsets->back();
@@ -302,16 +231,16 @@ absl::Status TableDecoder::Add(std::string_view name, std::string_view bytes) {
 }
 
 absl::Status TableDecoder::AddSchema(std::string_view bytes) {
-  absl::StatusOr<Reader> r = Reader::Open(bytes, kSchemaTag, "schema block");
+  absl::StatusOr<Reader> r = Reader::Open(bytes, kSchemaTag, kVersion, "schema block");
   if (!r.ok()) return r.status();
   uint64_t rows = 0;
   uint8_t raw = 0;
   uint32_t columns = 0;
   if (!r->Get(&rows) || !r->Get(&list_delimiter_) || !r->Get(&raw) || !r->Get(&columns)) {
-    return r->Error("truncated header");
+    return r->Damaged("truncated header");
   }
   if (rows > (uint64_t{1} << 40) || raw > 1 || columns > kMaxColumns) {
-    return r->Error(absl::StrFormat("impossible header (%d rows, %d columns)", rows, columns));
+    return r->Damaged(absl::StrFormat("impossible header (%d rows, %d columns)", rows, columns));
   }
   num_rows_ = static_cast<int64_t>(rows);
   raw_rows_ = raw == 1;
@@ -322,10 +251,10 @@ absl::Status TableDecoder::AddSchema(std::string_view bytes) {
     const char* text = nullptr;
     if (!r->Get(&len) || len > kMaxNameBytes || (text = r->Take(len)) == nullptr ||
         !r->Get(&type) || !r->Get(&nulls)) {
-      return r->Error(absl::StrFormat("column %d is truncated", i));
+      return r->Damaged(absl::StrFormat("column %d is truncated", i));
     }
     if (type < TypeCode(Type::kInt64) || type > TypeCode(Type::kStringList) || nulls > 1) {
-      return r->Error(absl::StrFormat("column %d has type %d, nulls %d", i, type, nulls));
+      return r->Damaged(absl::StrFormat("column %d has type %d, nulls %d", i, type, nulls));
     }
     info.name.assign(text, len);
     info.type = static_cast<Type>(type);
@@ -338,13 +267,13 @@ absl::Status TableDecoder::AddSchema(std::string_view bytes) {
     info_.push_back(std::move(raw));
   }
   for (ColumnInfo& info : info_) {
-    if (!r->Get(&info.blocks)) return r->Error("block counts are truncated");
+    if (!r->Get(&info.blocks)) return r->Damaged("block counts are truncated");
     if (info.blocks > num_rows_ || (num_rows_ > 0 && info.blocks == 0)) {
-      return r->Error(absl::StrFormat("column '%s' has %d blocks for %d rows", info.name,
-                                      info.blocks, num_rows_));
+      return r->Damaged(absl::StrFormat("column '%s' has %d blocks for %d rows", info.name,
+                                        info.blocks, num_rows_));
     }
   }
-  if (r->left() != 0) return r->Error("trailing bytes");
+  if (r->remaining() != 0) return r->Damaged("trailing bytes");
   // Reserved up to a bound only: the arrays grow past it as blocks arrive.
   const size_t hint = static_cast<size_t>(std::min<int64_t>(num_rows_, int64_t{1} << 26));
   std::vector<Column>& out = Access::columns(table_);
@@ -408,17 +337,17 @@ absl::Status TableDecoder::AddColumnBlock(std::string_view name, std::string_vie
         absl::StrFormat("column '%s': block %d is missing (found '%s')", info.name, block_, name));
   }
   absl::StatusOr<Reader> r =
-      Reader::Open(bytes, kBlockTag,
+      Reader::Open(bytes, kBlockTag, kVersion,
                    absl::StrFormat("column '%s' block %d of %d", info.name, block_, info.blocks));
   if (!r.ok()) return r.status();
   uint32_t column = 0, block = 0, count = 0;
   uint64_t first = 0;
   if (!r->Get(&column) || !r->Get(&block) || !r->Get(&first) || !r->Get(&count)) {
-    return r->Error("truncated header");
+    return r->Damaged("truncated header");
   }
   if (column != column_ || block != block_ || first != static_cast<uint64_t>(rows_done_) ||
       count == 0 || count > num_rows_ - rows_done_) {
-    return r->Error(
+    return r->Damaged(
         absl::StrFormat("holds rows %d..+%d of column %d block %d; expected rows from %d", first,
                         count, column, block, rows_done_));
   }
@@ -426,15 +355,15 @@ absl::Status TableDecoder::AddColumnBlock(std::string_view name, std::string_vie
   const size_t n = count;
   if (info.has_nulls) {
     const char* flags = r->Take(n);
-    if (flags == nullptr) return r->Error("null flags are truncated");
+    if (flags == nullptr) return r->Damaged("null flags are truncated");
     for (size_t i = 0; i < n; ++i) {
-      if (static_cast<uint8_t>(flags[i]) > 1) return r->Error("a null flag is not 0 or 1");
+      if (static_cast<uint8_t>(flags[i]) > 1) return r->Damaged("a null flag is not 0 or 1");
     }
     Access::valid(c).insert(Access::valid(c).end(), flags, flags + n);
   }
   const auto fixed = [&](auto& array, size_t width) -> absl::Status {
     const char* p = r->Take(n * width);
-    if (p == nullptr) return r->Error("values are truncated");
+    if (p == nullptr) return r->Damaged("values are truncated");
     const size_t old = array.size();
     array.resize(old + n);
     std::memcpy(array.data() + old, p, n * width);
@@ -452,19 +381,19 @@ absl::Status TableDecoder::AddColumnBlock(std::string_view name, std::string_vie
       s = fixed(Access::bools(c), 1);
       if (s.ok() && std::any_of(Access::bools(c).end() - n, Access::bools(c).end(),
                                 [](uint8_t b) { return b > 1; })) {
-        s = r->Error("a bool is not 0 or 1");
+        s = r->Damaged("a bool is not 0 or 1");
       }
       break;
     case Type::kString:
     case Type::kNull:
       if (!ReadStrings(*r, n, &Access::arena(c), &Access::offsets(c))) {
-        s = r->Error("strings are truncated");
+        s = r->Damaged("strings are truncated");
       }
       break;
     case Type::kStringList: {
       const char* sizes = r->Take(n * 4);
       if (sizes == nullptr) {
-        s = r->Error("list sizes are truncated");
+        s = r->Damaged("list sizes are truncated");
         break;
       }
       std::vector<uint64_t>& lists = Access::list_offsets(c);
@@ -475,15 +404,15 @@ absl::Status TableDecoder::AddColumnBlock(std::string_view name, std::string_vie
         elements += size;
         lists.push_back(lists.back() + size);
       }
-      if (elements > r->left() / 4 ||
+      if (elements > r->remaining() / 4 ||
           !ReadStrings(*r, elements, &Access::arena(c), &Access::offsets(c))) {
-        s = r->Error("list elements are truncated");
+        s = r->Damaged("list elements are truncated");
       }
       break;
     }
   }
   if (!s.ok()) return s;
-  if (r->left() != 0) return r->Error("trailing bytes");
+  if (r->remaining() != 0) return r->Damaged("trailing bytes");
   Access::size(c) += count;
   rows_done_ += count;
   ++block_;

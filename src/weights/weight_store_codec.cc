@@ -1,101 +1,24 @@
 #include "weights/weight_store_codec.h"
 
-#include <xxhash.h>
-
-#include <bit>
 #include <cmath>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "codec/checked_record.h"
 
 namespace urn::weights {
 namespace {
-
-static_assert(std::endian::native == std::endian::little,
-              "the weight store formats are little-endian; add byte swapping for this host");
 
 constexpr uint32_t kVersion = 1;
 constexpr char kChangeTag[4] = {'u', 'w', 'c', 'g'};
 constexpr char kChunkTag[4] = {'u', 'w', 'c', 'k'};
 constexpr char kHeadTag[4] = {'u', 'w', 'h', 'd'};
 
-class Writer {
+using Reader = codec::RecordReader;
+
+class Writer : public codec::RecordWriter {
  public:
-  Writer(const char* tag, size_t reserve) {
-    out_.reserve(reserve + 16);
-    out_.append(tag, 4);
-    Put<uint32_t>(kVersion);
-  }
-  template <typename T>
-  void Put(T value) {
-    char bytes[sizeof(T)];
-    std::memcpy(bytes, &value, sizeof(T));
-    out_.append(bytes, sizeof(T));
-  }
-  void PutString(std::string_view s) {
-    Put<uint32_t>(static_cast<uint32_t>(s.size()));
-    out_.append(s);
-  }
-  std::string Finish() {
-    Put<uint64_t>(XXH3_64bits(out_.data(), out_.size()));
-    return std::move(out_);
-  }
-
- private:
-  std::string out_;
-};
-
-// Bounds-checked reading of a record whose tag, version and checksum were verified.
-class Reader {
- public:
-  static absl::StatusOr<Reader> Open(std::string_view bytes, const char* tag, const char* what) {
-    if (bytes.size() < 16) {
-      return absl::DataLossError(
-          absl::StrFormat("%s: truncated (%d bytes, at least 16 needed)", what, bytes.size()));
-    }
-    const size_t body = bytes.size() - 8;
-    uint64_t sum;
-    std::memcpy(&sum, bytes.data() + body, 8);
-    if (XXH3_64bits(bytes.data(), body) != sum) {
-      return absl::DataLossError(absl::StrCat(what, ": checksum mismatch (damaged or truncated)"));
-    }
-    if (std::memcmp(bytes.data(), tag, 4) != 0) {
-      return absl::DataLossError(absl::StrCat(what, ": not a ", what, " (wrong tag)"));
-    }
-    Reader r(bytes.substr(0, body), what);
-    r.at_ = 4;
-    uint32_t version = 0;
-    r.Get(&version);
-    if (version != kVersion) {
-      return absl::DataLossError(absl::StrFormat("%s: unknown version %d", what, version));
-    }
-    return r;
-  }
-  template <typename T>
-  bool Get(T* value) {
-    if (bytes_.size() - at_ < sizeof(T)) return false;
-    std::memcpy(value, bytes_.data() + at_, sizeof(T));
-    at_ += sizeof(T);
-    return true;
-  }
-  bool GetString(std::string* s) {
-    uint32_t n;
-    if (!Get(&n) || bytes_.size() - at_ < n) return false;
-    s->assign(bytes_.data() + at_, n);
-    at_ += n;
-    return true;
-  }
-  size_t remaining() const { return bytes_.size() - at_; }
-  absl::Status Damaged(std::string_view why) const {
-    return absl::DataLossError(absl::StrCat(what_, ": ", std::string(why)));
-  }
-
- private:
-  Reader(std::string_view bytes, const char* what) : bytes_(bytes), what_(what) {}
-  std::string_view bytes_;
-  const char* what_;
-  size_t at_ = 0;
+  Writer(const char* tag, size_t reserve) : RecordWriter(tag, kVersion, reserve) {}
 };
 
 }  // namespace
@@ -113,7 +36,7 @@ std::string EncodeChange(const WeightStore::Change& change) {
 }
 
 absl::StatusOr<WeightStore::Change> DecodeChange(std::string_view bytes) {
-  absl::StatusOr<Reader> r = Reader::Open(bytes, kChangeTag, "change record");
+  absl::StatusOr<Reader> r = Reader::Open(bytes, kChangeTag, kVersion, "change record");
   if (!r.ok()) return r.status();
   uint64_t k = 0;
   uint8_t has_keys = 0;
@@ -155,7 +78,7 @@ std::string EncodeChunk(const WeightStore::Chunk& chunk) {
 }
 
 absl::StatusOr<WeightStore::Chunk> DecodeChunk(std::string_view bytes) {
-  absl::StatusOr<Reader> r = Reader::Open(bytes, kChunkTag, "snapshot chunk");
+  absl::StatusOr<Reader> r = Reader::Open(bytes, kChunkTag, kVersion, "snapshot chunk");
   if (!r.ok()) return r.status();
   WeightStore::Chunk chunk;
   uint64_t count = 0, keys = 0;
@@ -190,7 +113,7 @@ std::string EncodeSnapshotHead(const SnapshotHead& head) {
 }
 
 absl::StatusOr<SnapshotHead> DecodeSnapshotHead(std::string_view bytes) {
-  absl::StatusOr<Reader> r = Reader::Open(bytes, kHeadTag, "snapshot head");
+  absl::StatusOr<Reader> r = Reader::Open(bytes, kHeadTag, kVersion, "snapshot head");
   if (!r.ok()) return r.status();
   SnapshotHead head;
   if (!r->Get(&head.log_position) || !r->Get(&head.chunks) || !r->Get(&head.position.next_slot) ||

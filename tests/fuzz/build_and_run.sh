@@ -17,13 +17,15 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out="$root/build-fuzz"
 mkdir -p "$out/artifacts/$target" "$out/corpus/$target"
 CXX=${CXX:-clang++}
-# Every table source, so a new helper file can never be missing from the link.
-srcs=("$root"/src/table/*.cc)
-libs=()
+# Every table source (and the record framing its block codec uses), so a new helper file can
+# never be missing from the link.
+srcs=("$root"/src/table/*.cc "$root"/src/codec/*.cc)
+libs=(-lxxhash)
 if [[ $target == fuzz_query ]]; then
-  # The query engine runs the core samplers: src/query, src/samplers, src/random, and the table.
-  srcs+=("$root"/src/query/*.cc "$root"/src/samplers/*.cc "$root"/src/random/*.cc)
-  libs+=(-lxxhash)
+  # The query engine runs the core samplers: src/query, src/samplers, src/random, and the table;
+  # the alias table lives on PageArray memory (src/weights/page_array.cc).
+  srcs+=("$root"/src/query/*.cc "$root"/src/samplers/*.cc "$root"/src/random/*.cc
+    "$root"/src/weights/page_array.cc)
 fi
 # shellcheck disable=SC2046
 "$CXX" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
