@@ -41,13 +41,6 @@ std::string UploadIdOf(std::string_view key) {
   return std::string(rest.substr(0, rest.find('/')));
 }
 
-// Deletes every key that starts with `prefix` (which ends in '/'), synced.
-absl::Status DeletePrefix(storage::MetadataStore* store, const std::string& prefix) {
-  std::string end = prefix;
-  end.back() = '0';  // the character after '/'
-  return store->DeleteRange(prefix, end);
-}
-
 // Writes `table` as columnar blocks of upload `upload_id`; the count in *blocks.
 absl::Status WriteBlocks(storage::MetadataStore* store, const std::string& upload_id,
                          const table::Table& table, int64_t* blocks) {
@@ -247,8 +240,8 @@ absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string
 }
 
 absl::Status DatasetRegistry::DeleteData(const std::string& upload_id) {
-  if (absl::Status s = DeletePrefix(store_, ChunkPrefix(upload_id)); !s.ok()) return s;
-  return DeletePrefix(store_, BlockPrefix(upload_id));
+  if (absl::Status s = store_->DeletePrefix(ChunkPrefix(upload_id)); !s.ok()) return s;
+  return store_->DeletePrefix(BlockPrefix(upload_id));
 }
 
 absl::StatusOr<table::Table> DatasetRegistry::ReadBlocks(const internal::DatasetRecord& record) {
@@ -321,7 +314,7 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Restore(
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = DeletePrefix(store_, ChunkPrefix(record.upload_id())); !s.ok()) return s;
+    if (absl::Status s = store_->DeletePrefix(ChunkPrefix(record.upload_id())); !s.ok()) return s;
     spdlog::info("dataset '{}' of user '{}': converted to columnar blocks ({} blocks)",
                  record.name(), record.owner(), blocks);
   }

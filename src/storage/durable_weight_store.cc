@@ -28,11 +28,6 @@ std::string SnapshotKey(const std::string& id, uint64_t position, uint64_t chunk
   return absl::StrCat(SnapshotChunksPrefix(id, position), Hex(chunk));
 }
 std::string HeadKey(const std::string& id) { return absl::StrCat("whead/", id); }
-// The first key after every key that starts with `prefix` (prefixes here end in '/').
-std::string PrefixEnd(std::string prefix) {
-  prefix.back() = static_cast<char>(prefix.back() + 1);
-  return prefix;
-}
 
 absl::Status Damaged(const std::string& id, const std::string& what, const absl::Status& why) {
   return absl::DataLossError(
@@ -150,7 +145,7 @@ absl::StatusOr<std::unique_ptr<DurableWeightStore>> DurableWeightStore::Recover(
 
 absl::Status DurableWeightStore::Erase(MetadataStore* db, const std::string& id) {
   for (const std::string& prefix : {LogPrefix(id), SnapshotPrefix(id)}) {
-    if (absl::Status s = db->DeleteRange(prefix, PrefixEnd(prefix)); !s.ok()) return s;
+    if (absl::Status s = db->DeletePrefix(prefix); !s.ok()) return s;
   }
   return db->Delete(HeadKey(id));
 }
@@ -246,8 +241,7 @@ absl::Status DurableWeightStore::Snapshot() {
   }
   if (has_snapshot_) {
     const std::string old_prefix = SnapshotChunksPrefix(id_, snapshot_position_);
-    if (absl::Status s = db_->DeleteRange(old_prefix, PrefixEnd(old_prefix), Durability::kProcess);
-        !s.ok()) {
+    if (absl::Status s = db_->DeletePrefix(old_prefix, Durability::kProcess); !s.ok()) {
       return s;
     }
   }

@@ -92,6 +92,13 @@ absl::Status MetadataStore::DeleteRange(std::string_view begin, std::string_view
   return FromRocks(db_->Write(For(durability), &batch), "metadata delete range");
 }
 
+absl::Status MetadataStore::DeletePrefix(std::string_view prefix, Durability durability) {
+  // The first key after every key that starts with `prefix`: its last byte raised by one.
+  std::string end(prefix);
+  end.back() = static_cast<char>(end.back() + 1);
+  return DeleteRange(prefix, end, durability);
+}
+
 absl::Status MetadataStore::SyncWal() { return FromRocks(db_->SyncWAL(), "metadata sync"); }
 
 absl::Status MetadataStore::Scan(

@@ -56,6 +56,9 @@ class MetadataStore {
   // Deletes every key in [begin, end).
   absl::Status DeleteRange(std::string_view begin, std::string_view end,
                            Durability durability = Durability::kSynced);
+  // Deletes every key that starts with `prefix`. REQUIRES: prefix is not empty and does not
+  // end in byte 0xFF (urn's prefixes end in '/').
+  absl::Status DeletePrefix(std::string_view prefix, Durability durability = Durability::kSynced);
   // Syncs every write made so far to disk.
   absl::Status SyncWal();
 
