@@ -1,7 +1,6 @@
 #include "table/table_codec.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <utility>
 
@@ -85,12 +84,15 @@ std::vector<std::pair<int64_t, int64_t>> BlockRanges(const Column& c, int64_t ro
   std::vector<std::pair<int64_t, int64_t>> ranges;
   const bool fixed =
       c.type() == Type::kInt64 || c.type() == Type::kDouble || c.type() == Type::kBool;
+  const int64_t fixed_rows = fixed ? std::clamp<int64_t>(static_cast<int64_t>(block_bytes) /
+                                                             static_cast<int64_t>(RowBytes(c, 0)),
+                                                         1, kBlockRows)
+                                   : 0;
   int64_t first = 0;
   while (first < rows) {
     int64_t end = first;
     if (fixed) {
-      const int64_t per_row = static_cast<int64_t>(RowBytes(c, 0));
-      end = first + std::clamp<int64_t>(static_cast<int64_t>(block_bytes) / per_row, 1, kBlockRows);
+      end = first + fixed_rows;
     } else {
       size_t bytes = 0;
       while (end < rows && end - first < kBlockRows && (end == first || bytes < block_bytes)) {
@@ -124,10 +126,13 @@ std::string EncodeBlock(const Column& c, uint32_t column, uint32_t block, int64_
       w.PutBytes(c.BoolData() + first, n);
       break;
     case Type::kString:
-    case Type::kNull:
+    case Type::kNull: {
+      // The rows' text is one contiguous run of the arena.
       for (int64_t r = first; r < end; ++r) w.Put<uint32_t>(c.StringAt(r).size());
-      for (int64_t r = first; r < end; ++r) w.PutBytes(c.StringAt(r).data(), c.StringAt(r).size());
+      const std::vector<uint64_t>& offsets = Access::offsets(c);
+      w.PutBytes(Access::arena(c).data() + offsets[first], offsets[end] - offsets[first]);
       break;
+    }
     case Type::kStringList: {
       for (int64_t r = first; r < end; ++r) w.Put<uint32_t>(c.ListSize(r));
       const std::vector<uint64_t>& lists = Access::list_offsets(c);

@@ -26,6 +26,20 @@ TEST(CounterRng, EachCoordinateChangesTheDraw) {
 }
 
 // A frozen value: if this changes, every sample urn ever produced changes with it.
+// FillBits (vectorized where the CPU allows) gives exactly Bits(key) for every key, whatever
+// the count (full vectors, a remainder, none) and wherever the run starts.
+TEST(CounterRng, FillBitsEqualsBitsKeyByKey) {
+  const KeyedStream s(99, Stream::kWeightedReplacement, 1);
+  for (const uint64_t first : {uint64_t{0}, uint64_t{5}, ~uint64_t{0} - 40}) {
+    for (const size_t count : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{33}}) {
+      std::vector<uint64_t> out(count + 1, 12345);
+      s.FillBits(first, out.data(), count);
+      for (size_t i = 0; i < count; ++i) EXPECT_EQ(out[i], s.Bits(first + i)) << first << "+" << i;
+      EXPECT_EQ(out[count], 12345u) << "wrote past count " << count;
+    }
+  }
+}
+
 TEST(CounterRng, DrawsAreFrozenAcrossVersions) {
   KeyedStream s(2026, Stream::kUniformWithReplacement, 3);
   EXPECT_EQ(s.Bits(0), KeyedStream(2026, Stream::kUniformWithReplacement, 3).Bits(0));
