@@ -23,6 +23,7 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kChunk = 256;  // descents advanced in lockstep (their state stays in L1)
 constexpr size_t kAhead = 16;   // prefetch distance of update loops, in items
+constexpr size_t kGroup = 4;    // items of the AVX-512 update walk interleaved level by level
 constexpr uint64_t kCachedBytes = 512 << 10;  // levels smaller than this stay in L2
 
 // Running prefixes P_0..P_7 of 8 children, in four SSE2 registers. They are formed pairwise,
@@ -386,12 +387,12 @@ inline void SumTree::PrefetchUpdate(const UpdatePlan& plan, uint64_t slot) {
 inline bool SumTree::UpdateMin2(uint64_t e2, double w, double old) {
   double& min2 = inner_[1][e2 >> 3].min[e2 & 7];
   const double min_before = min2;
-  if (w > 0 && w < min2) {
-    min2 = w;
-  } else if (old > 0 && old == min2 && w != old) {
-    rescan_.push_back(e2);
-  }
-  return min2 != min_before;
+  const bool lower = w > 0 && w < min_before;
+  // Queued without a branch or a call (Apply sized rescan_ for one entry per item).
+  rescan_[rescans_] = e2;
+  rescans_ += static_cast<size_t>(!lower & (old > 0) & (old == min_before) & (w != old));
+  if (lower) min2 = w;
+  return lower;
 }
 
 // Level l >= 3, entry e: takes the minimum of child e if the minimum below changed; returns
@@ -406,10 +407,11 @@ inline bool SumTree::UpdateMin(int l, uint64_t e, bool changed) {
 }
 
 void SumTree::FinishUpdate(int top) {
-  for (const uint64_t e2 : rescan_) {
+  const absl::Span<const uint64_t> rescan(rescan_.data(), rescans_);
+  for (const uint64_t e2 : rescan) {
     for (int j = 0; j < kFanout; ++j) Prefetch(&leaves_[(e2 * kFanout + j) * kFanout]);
   }
-  for (const uint64_t e2 : rescan_) {
+  for (const uint64_t e2 : rescan) {
     inner_[1][e2 >> 3].min[e2 & 7] = BlockMin(e2);
     for (int l = 3; l <= top; ++l) {
       const uint64_t e = e2 >> (3 * l - 6);
@@ -424,17 +426,65 @@ void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> w
   // that each item's cache misses overlap the work on the items before it. An entry recomputed
   // by an item is recomputed again by any later item below it, so every entry ends up final.
   // The smaller levels above are then recomputed whole (RecomputeAbove).
-  rescan_.clear();
+  if (rescan_.size() < slots.size()) rescan_.resize(slots.size());
+  rescans_ = 0;
   const UpdatePlan plan = PlanUpdate(slots.size());
   positive_count_ += wide_ ? ApplyWide(plan, slots, weights) : ApplyNarrow(plan, slots, weights);
   FinishUpdate(plan.top);
 }
 
 // The walk of ApplyNarrow and ApplyWide, inlined into each with its per-item part.
-template <bool kWide>
-[[gnu::always_inline]] inline int64_t SumTree::Walk(const UpdatePlan& plan,
-                                                    absl::Span<const uint64_t> slots,
-                                                    absl::Span<const double> weights) {
+// WalkItemNarrow with AVX-512, for G items at once, interleaved level by level: every item
+// finishes a level before any starts the next, in batch order, so a line two of them share is
+// written last by the later one, from a copy that holds the earlier one's entry. Each line is
+// loaded into a register before it is written, the new entry is put in place there (no
+// store-to-load forwarding of a scalar store), and the line's total goes up to the next level
+// in the register. Same additions, same results as the narrow walk.
+template <size_t G>
+URN_AVX512 inline int64_t SumTree::WalkWide(int top, const uint64_t* slot, const double* weight) {
+  __m512d line[G];
+  __m128d total[G];
+  double w[G], old[G];
+  bool min_changed[G];
+  int64_t positives = 0;
+  for (size_t g = 0; g < G; ++g) {
+    w[g] = weight[g] + 0.0;
+    old[g] = leaves_[slot[g]];
+    positives += static_cast<int64_t>(w[g] > 0) - static_cast<int64_t>(old[g] > 0);
+    double* const line0 = leaves_.data() + (slot[g] & ~uint64_t{7});
+    line[g] = _mm512_mask_broadcastsd_pd(_mm512_load_pd(line0), Lane(slot[g]), _mm_set_sd(w[g]));
+    _mm512_store_pd(line0, line[g]);
+  }
+  if (top < 1) return positives;
+  for (size_t g = 0; g < G; ++g) {
+    const uint64_t e1 = slot[g] >> 3;
+    double* const line1 = sums1_.data() + (e1 & ~uint64_t{7});
+    line[g] = _mm512_mask_broadcastsd_pd(_mm512_load_pd(line1), Lane(e1),
+                                         ScanWideToTotal(line[g], nullptr));
+    _mm512_store_pd(line1, line[g]);
+  }
+  if (top < 2) return positives;
+  for (size_t g = 0; g < G; ++g) {
+    min_changed[g] = UpdateMin2(slot[g] >> 6, w[g], old[g]);
+    total[g] = ScanWideToTotal(line[g], nullptr);
+  }
+  for (int l = 2; l <= top; ++l) {
+    for (size_t g = 0; g < G; ++g) {
+      const uint64_t e = slot[g] >> (3 * l);
+      if (l >= 3) min_changed[g] = UpdateMin(l, e, min_changed[g]);
+      InnerNode& node = inner_[l - 1][e >> 3];
+      line[g] = _mm512_mask_broadcastsd_pd(_mm512_load_pd(node.sum), Lane(e), total[g]);
+      _mm512_store_pd(node.sum, line[g]);
+      __m512d prefix;
+      total[g] = ScanWideToTotal(line[g], &prefix);
+      _mm512_store_pd(node.prefix, prefix);
+    }
+  }
+  return positives;
+}
+
+int64_t SumTree::ApplyNarrow(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
+                             absl::Span<const double> weights) {
   const size_t k = slots.size();
   int64_t positives = 0;
   for (size_t i = 0; i < k; ++i) {
@@ -443,23 +493,27 @@ template <bool kWide>
     const double w = weights[i] + 0.0;  // -0 becomes +0, so equal weights are equal bits
     const double old = leaves_[slot];
     positives += static_cast<int64_t>(w > 0) - static_cast<int64_t>(old > 0);
-    if constexpr (kWide) {
-      WalkItemWide(plan.top, slot, w, old);
-    } else {
-      WalkItemNarrow(plan.top, slot, w, old);
-    }
+    WalkItemNarrow(plan.top, slot, w, old);
   }
   return positives;
 }
 
-int64_t SumTree::ApplyNarrow(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
-                             absl::Span<const double> weights) {
-  return Walk<false>(plan, slots, weights);
-}
-
 URN_AVX512 int64_t SumTree::ApplyWide(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
                                       absl::Span<const double> weights) {
-  return Walk<true>(plan, slots, weights);
+  const size_t k = slots.size();
+  int64_t positives = 0;
+  size_t i = 0;
+  for (; i + kGroup <= k; i += kGroup) {
+    for (size_t g = 0; g < kGroup; ++g) {
+      if (i + g + kAhead < k) PrefetchUpdate(plan, slots[i + g + kAhead]);
+    }
+    positives += WalkWide<kGroup>(plan.top, slots.data() + i, weights.data() + i);
+  }
+  for (; i < k; ++i) {
+    if (i + kAhead < k) PrefetchUpdate(plan, slots[i + kAhead]);
+    positives += WalkWide<1>(plan.top, slots.data() + i, weights.data() + i);
+  }
+  return positives;
 }
 
 inline void SumTree::WalkItemNarrow(int top, uint64_t slot, double w, double old) {
@@ -479,34 +533,6 @@ inline void SumTree::WalkItemNarrow(int top, uint64_t slot, double w, double old
     InnerNode& node = inner_[l - 1][e >> 3];
     SetAndScan(node.sum, node.prefix, static_cast<int>(e & 7),
                inner_[l - 2][e].prefix[kFanout - 1]);
-  }
-}
-
-// WalkItemNarrow with AVX-512: each line is loaded into a register before it is written, the
-// new entry is put in place there (no store-to-load forwarding of a scalar store), and the
-// line's total goes up to the next level in the register. Same additions, same results.
-URN_AVX512 inline void SumTree::WalkItemWide(int top, uint64_t slot, double w, double old) {
-  double* const line0 = leaves_.data() + (slot & ~uint64_t{7});
-  __m512d line = _mm512_mask_broadcastsd_pd(_mm512_load_pd(line0), Lane(slot), _mm_set_sd(w));
-  _mm512_store_pd(line0, line);
-  if (top < 1) return;
-  const uint64_t e1 = slot >> 3;
-  double* const line1 = sums1_.data() + (e1 & ~uint64_t{7});
-  line =
-      _mm512_mask_broadcastsd_pd(_mm512_load_pd(line1), Lane(e1), ScanWideToTotal(line, nullptr));
-  _mm512_store_pd(line1, line);
-  if (top < 2) return;
-  bool min_changed = UpdateMin2(slot >> 6, w, old);
-  __m128d total = ScanWideToTotal(line, nullptr);
-  for (int l = 2; l <= top; ++l) {
-    const uint64_t e = slot >> (3 * l);
-    if (l >= 3) min_changed = UpdateMin(l, e, min_changed);
-    InnerNode& node = inner_[l - 1][e >> 3];
-    line = _mm512_mask_broadcastsd_pd(_mm512_load_pd(node.sum), Lane(e), total);
-    _mm512_store_pd(node.sum, line);
-    __m512d prefix;
-    total = ScanWideToTotal(line, &prefix);
-    _mm512_store_pd(node.prefix, prefix);
   }
 }
 

@@ -343,18 +343,21 @@ TEST(SumTreeTest, WideAndNarrowSimdUpdatesBuildIdenticalTrees) {
   auto wide = TreeOf(ExtremeWeights(n, 7));
   auto narrow =
       TreeOf(ExtremeWeights(n, 7), {.huge_pages = true, .lockstep = true, .wide_simd = false});
-  for (const size_t k : {1, 7, 256, 5000}) {
-    const KeyedStream rng(8, Stream::kSumTree, k);
+  // Slots over the whole tree, and over 600 slots only, so that the items the AVX-512 walk
+  // interleaves often share lines at every level.
+  for (const auto& [k, range] : std::vector<std::pair<size_t, uint64_t>>{
+           {1, n}, {7, n}, {256, n}, {5000, n}, {256, 600}, {5000, 600}}) {
+    const KeyedStream rng(8, Stream::kSumTree, k + range);
     std::vector<uint64_t> slots(k);
     std::vector<double> weights(k);
     for (size_t i = 0; i < k; ++i) {
-      slots[i] = rng.Bounded(3 * i, n);
+      slots[i] = rng.Bounded(3 * i, range);
       weights[i] =
           rng.Bounded(3 * i + 1, 4) == 0 ? 0.0 : std::pow(10.0, -12 + 24 * rng.Uniform(3 * i + 2));
     }
     ASSERT_TRUE(wide->SetBatch(slots, weights).ok());
     ASSERT_TRUE(narrow->SetBatch(slots, weights).ok());
-    EXPECT_TRUE(wide->IdenticalTo(*narrow)) << "after a batch of " << k;
+    EXPECT_TRUE(wide->IdenticalTo(*narrow)) << "after a batch of " << k << " over " << range;
   }
   EXPECT_TRUE(wide->Verify().ok()) << wide->Verify();
 }
