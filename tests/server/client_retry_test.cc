@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "in_process.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
@@ -24,15 +25,10 @@ using Clock = std::chrono::steady_clock;
 class ClientRetryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    testing::WriteFileOrDie(dir_.Join("urnd.yaml"),
-                            "plans:\n  slow:\n    requests_per_second: 2\n    burst: 1\n"
-                            "    rows_per_day: 10\n    features: [all]\n");
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.data_dir = dir_.Join("data");
-    options.config = dir_.Join("urnd.yaml");
-    server_ = std::make_unique<UrnServer>(options);
-    ASSERT_TRUE(server_->Start().ok());
+    server_ = testing::StartInProcess(dir_,
+                                      "plans:\n  slow:\n    requests_per_second: 2\n    burst: 1\n"
+                                      "    rows_per_day: 10\n    features: [all]\n");
+    ASSERT_NE(server_, nullptr);
     Client admin = Connect(std::string(absl::StripAsciiWhitespace(
                                testing::ReadFileOrEmpty(dir_.Join("data/admin.key")))),
                            4);

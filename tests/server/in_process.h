@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
+#include "urn_server.h"
 
 namespace urn::testing {
 
@@ -26,6 +27,20 @@ inline std::unique_ptr<Client> ConnectOnce(int port, const std::string& key) {
   o.key = key;
   o.max_attempts = 1;
   return std::make_unique<Client>(*Client::Connect(o));
+}
+
+// urnd on 127.0.0.1:0 with its data in dir/data and `plans_yaml` as dir/urnd.yaml, started
+// (the test fails at the caller's ASSERT if it is null).
+inline std::unique_ptr<server::UrnServer> StartInProcess(const TempDir& dir,
+                                                         const std::string& plans_yaml) {
+  WriteFileOrDie(dir.Join("urnd.yaml"), plans_yaml);
+  server::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = dir.Join("data");
+  options.config = dir.Join("urnd.yaml");
+  auto server = std::make_unique<server::UrnServer>(options);
+  if (!server->Start().ok()) return nullptr;
+  return server;
 }
 
 }  // namespace urn::testing

@@ -30,13 +30,8 @@ constexpr char kPlans[] =
 class SampleStreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    testing::WriteFileOrDie(dir_.Join("urnd.yaml"), kPlans);
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.data_dir = dir_.Join("data");
-    options.config = dir_.Join("urnd.yaml");
-    server_ = std::make_unique<UrnServer>(options);
-    ASSERT_TRUE(server_->Start().ok());
+    server_ = testing::StartInProcess(dir_, kPlans);
+    ASSERT_NE(server_, nullptr);
     auto admin = testing::ConnectOnce(server_->port(), testing::AdminKeyIn(dir_.Join("data")));
     key_ = admin->CreateUser("u", "big")->key();
     std::string text = "w\n";
