@@ -433,7 +433,6 @@ void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> w
   FinishUpdate(plan.top);
 }
 
-// The walk of ApplyNarrow and ApplyWide, inlined into each with its per-item part.
 // WalkItemNarrow with AVX-512, for G items at once, interleaved level by level: every item
 // finishes a level before any starts the next, in batch order, so a line two of them share is
 // written last by the later one, from a copy that holds the earlier one's entry. Each line is

@@ -29,11 +29,11 @@
 // the prefixes are formed beside it from the same pair sums and carries (~1.1x the SSE2 walk
 // at 2^20, k = 256). The AVX-512 walk interleaves 4 items level by level (all 4 finish a
 // level, in batch order, before any starts the next, so a line two of them share is written
-// last by the later one from a copy that holds the earlier one's entry), and queues the blocks
-// whose minimum it must rescan into a buffer sized for the batch, without a branch or a call
-// (together ~1.13x at 2^20, k = 256; groups of 2 / 8 / 16 items 0.91 / 0.94 / 0.8 of 4).
-// Measured there and dropped: the same AVX-512 walk with ScanWide's four
-// dependent permute-and-add steps on that chain (~0.85x the SSE2 walk), one pass per level
+// last by the later one from a copy that holds the earlier one's entry); both walks queue the
+// blocks whose minimum must be rescanned into a buffer sized for the batch, without a branch
+// or a call (together ~1.13x at 2^20, k = 256; groups of 2 / 8 / 16 items 0.91 / 0.94 / 0.8
+// of 4). Measured there and dropped: the same AVX-512 walk with ScanWide's four dependent
+// permute-and-add steps on that chain (~0.85x the SSE2 walk), one pass per level
 // over the batch (~15% slower), prefetching the level-2 and level-3 lines too (no faster,
 // resp. ~15% slower); omitting the prefix stores altogether gained nothing, so the prefix
 // line stays. A batch is validated in one branch-free pass (AVX-512 where available) before
