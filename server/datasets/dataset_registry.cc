@@ -154,6 +154,8 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Com
     return s;
   }
   committed_ = true;
+  // Queries on low-cardinality string columns then cost a lookup per row (query/program.h).
+  t->BuildDictionaries();
   auto entry = std::make_shared<DatasetEntry>();
   entry->record = record_;
   entry->table = std::make_shared<const table::Table>(*std::move(t));
@@ -318,6 +320,7 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Restore(
     spdlog::info("dataset '{}' of user '{}': converted to columnar blocks ({} blocks)",
                  record.name(), record.owner(), blocks);
   }
+  t->BuildDictionaries();
   auto entry = std::make_shared<DatasetEntry>();
   entry->record = std::move(record);
   entry->table = std::make_shared<const table::Table>(*std::move(t));

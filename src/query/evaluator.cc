@@ -1,7 +1,9 @@
 #include "query/evaluator.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,11 +63,13 @@ absl::StatusOr<Evaluated> Evaluate(const Program& program, const table::Table& t
   const uint64_t ranges = static_cast<uint64_t>((n + per_range - 1) / per_range);
   std::vector<absl::Status> status(ranges);
   std::vector<int64_t> passed(ranges, 0);
+  const ProgramRunner runner(program, table);
   samplers::ParallelFor(ranges, threads, [&](uint64_t r) {
     const int64_t begin = static_cast<int64_t>(r) * per_range;
     const int64_t end = std::min(n, begin + per_range);
-    status[r] = program.Evaluate(table, begin, end, want_pass ? ev.pass.data() + begin : nullptr,
-                                 want_weights ? ev.weights.data() + begin : nullptr, &passed[r]);
+    status[r] =
+        runner.NewCursor().Evaluate(begin, end, want_pass ? ev.pass.data() + begin : nullptr,
+                                    want_weights ? ev.weights.data() + begin : nullptr, &passed[r]);
   });
   for (uint64_t r = 0; r < ranges; ++r) {
     if (!status[r].ok()) return status[r];
@@ -101,74 +105,63 @@ class KeyHasher {
   std::vector<std::string_view> views_;
 };
 
-// Weighted sampling without replacement fused with evaluation: rows are evaluated in chunks
-// of kChunkRows whose weights stay in cache, each chunk keeps its `keep` smallest exponential
-// keys (SmallestExponentialKeys keyed by the global row index), and the chunks' candidates are
-// merged. The smallest keys of a union are the smallest of the parts' smallest keys, so this
-// returns exactly WeightedSampleWithoutReplacement over the full weight array — without
-// materializing it.
-struct Candidate {
-  samplers::KeyedRow key;
-  double weight;
+// The weights of a program's rows, computed block by block for the weighted sampler.
+class ProgramWeights : public samplers::WeightSource {
+ public:
+  explicit ProgramWeights(const ProgramRunner& runner) : runner_(runner) {}
+
+  std::unique_ptr<Reader> NewReader() const override {
+    return std::make_unique<BlockReader>(runner_.NewCursor(), &passed_);
+  }
+
+  int64_t passed() const { return passed_.load(std::memory_order_relaxed); }
+
+ private:
+  class BlockReader : public Reader {
+   public:
+    BlockReader(ProgramRunner::Cursor cursor, std::atomic<int64_t>* passed)
+        : cursor_(std::move(cursor)), passed_(passed) {}
+    ~BlockReader() override { passed_->fetch_add(count_, std::memory_order_relaxed); }
+
+    absl::Status Read(uint64_t begin, size_t n, double* out) override {
+      const auto b = static_cast<int64_t>(begin);
+      return cursor_.Evaluate(b, b + static_cast<int64_t>(n), nullptr, out, &count_);
+    }
+
+   private:
+    ProgramRunner::Cursor cursor_;
+    std::atomic<int64_t>* passed_;
+    int64_t count_ = 0;
+  };
+
+  const ProgramRunner& runner_;
+  mutable std::atomic<int64_t> passed_{0};
 };
 
+// Weighted sampling without replacement fused with evaluation: the sampler asks for each
+// block's weights as it scans (they stay in L1), so the result is exactly
+// WeightedSampleWithoutReplacement over the full weight array without materializing it.
 absl::Status FusedWeightedWithoutReplacement(const Plan& plan, const table::Table& table,
                                              uint64_t seed, int threads, bool ht,
                                              QueryResult& result) {
-  constexpr int64_t kChunkRows = int64_t{1} << 18;
-  const int64_t n = table.num_rows();
-  const uint64_t chunks = static_cast<uint64_t>((n + kChunkRows - 1) / kChunkRows);
+  const auto n = static_cast<uint64_t>(table.num_rows());
+  const ProgramRunner runner(*plan.program, table);
+  const ProgramWeights weights(runner);
   // One key more than the sample: the (k+1)-th is the Horvitz–Thompson threshold.
   const uint64_t keep = plan.count ? *plan.count + 1 : ~uint64_t{0};
-  std::vector<std::vector<Candidate>> found(chunks);
-  std::vector<absl::Status> status(chunks);
-  std::vector<int64_t> passed(chunks, 0);
-  samplers::ParallelFor(chunks, threads, [&](uint64_t c) {
-    thread_local std::vector<double> weights;
-    thread_local std::vector<uint64_t> keys;
-    const int64_t begin = static_cast<int64_t>(c) * kChunkRows;
-    const int64_t rows = std::min(kChunkRows, n - begin);
-    weights.resize(rows);
-    keys.resize(rows);
-    for (int64_t i = 0; i < rows; ++i) keys[i] = static_cast<uint64_t>(begin + i);
-    status[c] =
-        plan.program->Evaluate(table, begin, begin + rows, nullptr, weights.data(), &passed[c]);
-    if (!status[c].ok()) return;
-    absl::StatusOr<std::vector<samplers::KeyedRow>> top = samplers::SmallestExponentialKeys(
-        std::span<const double>(weights.data(), rows), std::span<const uint64_t>(keys.data(), rows),
-        std::min<uint64_t>(keep, rows), seed, 1);
-    if (!top.ok()) {
-      status[c] = top.status();
-      return;
-    }
-    found[c].reserve(top->size());
-    for (const samplers::KeyedRow& r : *top) {
-      found[c].push_back(Candidate{samplers::KeyedRow{r.key, r.row + begin}, weights[r.row]});
-    }
-  });
-  uint64_t total_passed = 0;
-  size_t total = 0;
-  for (uint64_t c = 0; c < chunks; ++c) {
-    if (!status[c].ok()) return status[c];
-    total_passed += passed[c];
-    total += found[c].size();
-  }
+  absl::StatusOr<std::vector<samplers::WeightedKeyedRow>> all =
+      samplers::SmallestExponentialKeys(n, weights, keep, seed, threads);
+  if (!all.ok()) return all.status();
+  const auto total_passed = static_cast<uint64_t>(weights.passed());
   result.rows_passed = total_passed;
-  std::vector<Candidate> all;
-  all.reserve(total);
-  for (std::vector<Candidate>& f : found) all.insert(all.end(), f.begin(), f.end());
   const uint64_t k = std::min<uint64_t>(plan.count.value_or(total_passed), n);
-  auto by_key = [](const Candidate& a, const Candidate& b) { return a.key < b.key; };
-  const size_t head = std::min<size_t>(all.size(), k + 1);
-  std::partial_sort(all.begin(), all.begin() + head, all.end(), by_key);
-  all.resize(head);
-  const uint64_t tau = all.size() > k ? all[k].key.key : samplers::kInfiniteExponentialKey;
-  if (all.size() > k) all.resize(k);
-  result.rows.reserve(all.size());
-  for (const Candidate& c : all) result.rows.push_back(c.key.row);
+  const uint64_t tau = all->size() > k ? (*all)[k].keyed.key : samplers::kInfiniteExponentialKey;
+  if (all->size() > k) all->resize(k);
+  result.rows.reserve(all->size());
+  for (const samplers::WeightedKeyedRow& c : *all) result.rows.push_back(c.keyed.row);
   if (ht) {
-    result.weights.reserve(all.size());
-    for (const Candidate& c : all) {
+    result.weights.reserve(all->size());
+    for (const samplers::WeightedKeyedRow& c : *all) {
       result.weights.push_back(1 / -std::expm1(-samplers::WeightTimesKey(c.weight, tau)));
     }
   }

@@ -110,6 +110,14 @@ inline uint64_t StringKey(const char* p, size_t len, const char* end) {
   ATTR void MaskWeights##SUFFIX(double* __restrict out, const double* __restrict w,           \
                                 const uint8_t* __restrict on, int n) {                        \
     for (int r = 0; r < n; ++r) out[r] = on[r] ? w[r] : 0.0;                                  \
+  }                                                                                           \
+  ATTR void GatherBytes##SUFFIX(uint8_t* __restrict out, const uint8_t* __restrict table,     \
+                                const uint32_t* __restrict index, int n) {                    \
+    for (int r = 0; r < n; ++r) out[r] = table[index[r]];                                     \
+  }                                                                                           \
+  ATTR void GatherDoubles##SUFFIX(double* __restrict out, const double* __restrict table,     \
+                                  const uint32_t* __restrict index, int n) {                  \
+    for (int r = 0; r < n; ++r) out[r] = table[index[r]];                                     \
   }
 
 URN_QUERY_KERNELS(, Baseline)
@@ -121,6 +129,13 @@ const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
 #else
 #define URN_QUERY_DISPATCH(NAME, ...) NAME##Baseline(__VA_ARGS__)
 #endif
+
+// The number of nonzero bytes among n <= 2^24 flags that are 0 or 1.
+inline int64_t CountOnes(const uint8_t* flags, int n) {
+  uint32_t count = 0;
+  for (int r = 0; r < n; ++r) count += flags[r];
+  return count;
+}
 
 inline bool IsContinuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
@@ -282,33 +297,34 @@ void LoadValid(const table::Column& col, int64_t begin, int n, Slot& s) {
 
 }  // namespace
 
-void Program::Execute(const Instruction& ins, const table::Table& table, int64_t begin, int n,
-                      Scratch& sc) const {
+void Program::Execute(const Instruction& ins, const table::Column* const* columns, int64_t begin,
+                      int n, Scratch& sc) const {
   Slot& d = sc.slots[ins.dst];
+  auto column = [columns](int c) -> const table::Column& { return *columns[c]; };
   auto arg = [&](size_t k) -> Slot& { return sc.slots[ins.args[k]]; };
   switch (ins.op) {
     case Op::kConst:
       return;
     case Op::kLoadInt: {
-      const table::Column& col = table.column(ins.column);
+      const table::Column& col = column(ins.column);
       d.i = col.Int64Data() + begin;
       LoadValid(col, begin, n, d);
       return;
     }
     case Op::kLoadDouble: {
-      const table::Column& col = table.column(ins.column);
+      const table::Column& col = column(ins.column);
       d.d = col.DoubleData() + begin;
       LoadValid(col, begin, n, d);
       return;
     }
     case Op::kLoadBool: {
-      const table::Column& col = table.column(ins.column);
+      const table::Column& col = column(ins.column);
       d.b = col.BoolData() + begin;
       LoadValid(col, begin, n, d);
       return;
     }
     case Op::kLoadString: {
-      const table::Column& col = table.column(ins.column);
+      const table::Column& col = column(ins.column);
       for (int r = 0; r < n; ++r) d.sbuf[r] = col.StringAt(begin + r);
       d.s = d.sbuf.data();
       LoadValid(col, begin, n, d);
@@ -316,11 +332,11 @@ void Program::Execute(const Instruction& ins, const table::Table& table, int64_t
     }
     case Op::kLoadList:
       d.column = ins.column;
-      LoadValid(table.column(ins.column), begin, n, d);
+      LoadValid(column(ins.column), begin, n, d);
       return;
     case Op::kStringKeys: {
       // The StringKey of each row, read straight from the column.
-      const table::Column& col = table.column(ins.column);
+      const table::Column& col = column(ins.column);
       const std::string_view last = col.StringAt(col.size() - 1);
       const char* end = last.data() + last.size();
       uint64_t* __restrict key = d.key.data();
@@ -341,7 +357,7 @@ void Program::Execute(const Instruction& ins, const table::Table& table, int64_t
       const size_t want_len = ins.text.size();
       if (want_len > 7) {
         // Candidates (equal keys) are rare: find them with memchr, then compare the bytes.
-        const table::Column& col = table.column(ins.column);
+        const table::Column& col = column(ins.column);
         const uint8_t candidate = 1 ^ neg;
         for (auto* c = static_cast<uint8_t*>(std::memchr(out, candidate, n)); c != nullptr;
              c = static_cast<uint8_t*>(std::memchr(c + 1, candidate, out + n - (c + 1)))) {
@@ -606,7 +622,7 @@ void Program::Execute(const Instruction& ins, const table::Table& table, int64_t
       CombineValid(d, hay, &needle, n);
       uint8_t* out = d.bbuf.data();
       if (hay.column >= 0 && ins.kind == ValueKind::kStringList) {
-        const table::Column& col = table.column(hay.column);
+        const table::Column& col = column(hay.column);
         for (int r = 0; r < n; ++r) {
           const std::string_view x = needle.s[r];
           const int64_t count = col.ListSize(begin + r);
@@ -646,7 +662,7 @@ void Program::Execute(const Instruction& ins, const table::Table& table, int64_t
     case Function::kLength: {
       const Slot& a = arg(0);
       if (a.column >= 0 && ins.kind == ValueKind::kStringList) {
-        const table::Column& col = table.column(a.column);
+        const table::Column& col = column(a.column);
         for (int r = 0; r < n; ++r) d.ibuf[r] = col.ListSize(begin + r);
       } else {
         for (int r = 0; r < n; ++r) {
@@ -747,64 +763,46 @@ void Program::Execute(const Instruction& ins, const table::Table& table, int64_t
   }
 }
 
+int64_t Program::RunBlock(const table::Column* const* columns, int64_t begin, int n, Scratch& sc,
+                          uint8_t* pass, double* weights) const {
+  for (const Instruction& ins : code_) Execute(ins, columns, begin, n, sc);
+  int64_t passed = n;
+  if (filter_ >= 0) {
+    const Slot& f = sc.slots[filter_];
+    if (f.valid == nullptr) {
+      for (int r = 0; r < n; ++r) pass[r] = f.b[r];
+    } else {
+      for (int r = 0; r < n; ++r) pass[r] = f.b[r] & f.valid[r];
+    }
+    passed = CountOnes(pass, n);
+  } else {
+    std::memset(pass, 1, n);
+  }
+  if (weights == nullptr) return passed;
+  double* __restrict out = weights;
+  const uint8_t* __restrict on = pass;
+  if (weight_ < 0) {
+    for (int r = 0; r < n; ++r) out[r] = on[r] ? 1.0 : 0.0;
+    return passed;
+  }
+  const Slot& w = sc.slots[weight_];
+  const double* __restrict wd = w.d;
+  if (w.valid == nullptr && filter_ < 0) {
+    std::memcpy(out, wd, sizeof(double) * n);
+  } else if (w.valid == nullptr) {
+    URN_QUERY_DISPATCH(MaskWeights, out, wd, on, n);
+  } else {
+    const uint8_t* __restrict wv = w.valid;
+    for (int r = 0; r < n; ++r) out[r] = (on[r] & wv[r]) ? wd[r] : 0.0;
+  }
+  return passed;
+}
+
 absl::Status Program::Evaluate(const table::Table& table, int64_t begin, int64_t end, uint8_t* pass,
                                double* weights, int64_t* passed) const {
-  Scratch sc(registers_);
-  std::vector<uint8_t> local_pass;
-  if (pass == nullptr && weights != nullptr) local_pass.resize(kBlockRows);
-  int64_t count = 0;
-  for (int64_t block = begin; block < end; block += kBlockRows) {
-    const int n = static_cast<int>(std::min<int64_t>(kBlockRows, end - block));
-    for (const Instruction& ins : code_) Execute(ins, table, block, n, sc);
-    uint8_t* p = pass != nullptr ? pass + (block - begin) : local_pass.data();
-    if (p != nullptr) {
-      if (filter_ >= 0) {
-        const Slot& f = sc.slots[filter_];
-        if (f.valid == nullptr) {
-          for (int r = 0; r < n; ++r) p[r] = f.b[r];
-        } else {
-          for (int r = 0; r < n; ++r) p[r] = f.b[r] & f.valid[r];
-        }
-      } else {
-        std::memset(p, 1, n);
-      }
-      for (int r = 0; r < n; ++r) count += p[r];
-    } else {
-      count += n;
-    }
-    if (weights != nullptr) {
-      const Slot& w = sc.slots[weight_];
-      double* __restrict out = weights + (block - begin);
-      const double* __restrict wd = w.d;
-      const uint8_t* __restrict on = p;
-      if (w.valid == nullptr) {
-        URN_QUERY_DISPATCH(MaskWeights, out, wd, on, n);
-      } else {
-        const uint8_t* __restrict wv = w.valid;
-        for (int r = 0; r < n; ++r) out[r] = (on[r] & wv[r]) ? wd[r] : 0.0;
-      }
-      bool bad = false;
-      for (int r = 0; r < n; ++r) bad |= !(out[r] >= 0 && out[r] <= DBL_MAX);
-      if (bad) {
-        for (int r = 0; r < n; ++r) {
-          if (!(out[r] >= 0 && out[r] <= DBL_MAX)) {
-            if (sc.bad_row < 0 || block + r < sc.bad_row) {
-              sc.bad_row = block + r;
-              sc.bad_value = out[r];
-            }
-            break;
-          }
-        }
-      }
-    }
-    if (sc.bad_row >= 0) {
-      return absl::InvalidArgumentError(absl::StrCat("data row ", sc.bad_row + 1,
-                                                     ": the sampling weight is ", sc.bad_value,
-                                                     "; weights must be finite and >= 0"));
-    }
-  }
-  *passed += count;
-  return absl::OkStatus();
+  return ProgramRunner(*this, table, /*use_dictionary=*/false)
+      .NewCursor()
+      .Evaluate(begin, end, pass, weights, passed);
 }
 
 std::string Program::ToString() const {
@@ -1082,11 +1080,112 @@ void ProgramBuilder::SetWeightCases(bool sum, const std::vector<std::pair<Reg, R
 }
 
 std::unique_ptr<Program> ProgramBuilder::Build() {
+  for (const Program::Instruction& ins : program_->code_) {
+    if (ins.column >= 0) program_->input_columns_.push_back(ins.column);
+  }
+  std::vector<int>& inputs = program_->input_columns_;
+  std::sort(inputs.begin(), inputs.end());
+  inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
   // Registers an instruction writes need buffers even when their value is never null.
   for (Program::RegisterInfo& info : program_->registers_) {
     if (!info.constant) info.nullable = true;
   }
   return std::move(program_);
+}
+
+// --- runner -------------------------------------------------------------------------------
+
+ProgramRunner::ProgramRunner(const Program& program, const table::Table& table, bool use_dictionary)
+    : program_(program) {
+  columns_.reserve(table.num_columns());
+  for (const table::Column& c : table.columns()) columns_.push_back(&c);
+  if (!use_dictionary || program.input_columns_.size() != 1) return;
+  const int input = program.input_columns_[0];
+  const table::StringDictionary* dict = table.column(input).dictionary();
+  // Worth it when the dictionary is small beside the rows evaluated per run.
+  if (dict == nullptr || dict->values.size() * kMinRowsPerEntry > table.num_rows()) return;
+  const int64_t m = dict->values.size();
+  std::vector<const table::Column*> values(columns_.size(), nullptr);
+  values[input] = &dict->values;
+  code_pass_.resize(m);
+  code_weights_.resize(m);
+  Program::Scratch sc(program.registers_);
+  for (int64_t b = 0; b < m; b += Program::kBlockRows) {
+    const int n = static_cast<int>(std::min<int64_t>(Program::kBlockRows, m - b));
+    (void)program.RunBlock(values.data(), b, n, sc, code_pass_.data() + b,
+                           code_weights_.data() + b);
+  }
+  // A value whose case weight is invalid: evaluate row by row, so the error names the row.
+  if (sc.bad_row >= 0) return;
+  every_code_passes_ =
+      std::all_of(code_pass_.begin(), code_pass_.end(), [](uint8_t p) { return p != 0; });
+  code_weights_valid_ = std::all_of(code_weights_.begin(), code_weights_.end(),
+                                    [](double w) { return w >= 0 && w <= DBL_MAX; });
+  codes_ = dict->codes.data();
+}
+
+ProgramRunner::~ProgramRunner() = default;
+
+ProgramRunner::Cursor::Cursor(const ProgramRunner& runner)
+    : runner_(&runner), local_pass_(Program::kBlockRows) {
+  if (runner.codes_ == nullptr) {
+    scratch_ = std::make_unique<Program::Scratch>(runner.program_.registers_);
+  }
+}
+
+ProgramRunner::Cursor::~Cursor() = default;
+ProgramRunner::Cursor::Cursor(Cursor&&) noexcept = default;
+
+ProgramRunner::Cursor ProgramRunner::NewCursor() const { return Cursor(*this); }
+
+absl::Status ProgramRunner::Cursor::Evaluate(int64_t begin, int64_t end, uint8_t* pass,
+                                             double* weights, int64_t* passed) {
+  const ProgramRunner& run = *runner_;
+  int64_t count = 0;
+  for (int64_t block = begin; block < end; block += Program::kBlockRows) {
+    const int n = static_cast<int>(std::min<int64_t>(Program::kBlockRows, end - block));
+    uint8_t* p = pass != nullptr ? pass + (block - begin) : local_pass_.data();
+    double* out = weights != nullptr ? weights + (block - begin) : nullptr;
+    if (run.codes_ != nullptr) {
+      const uint32_t* codes = run.codes_ + block;
+      if (out != nullptr) {
+        URN_QUERY_DISPATCH(GatherDoubles, out, run.code_weights_.data(), codes, n);
+      }
+      if (run.every_code_passes_) {
+        if (pass != nullptr) std::memset(p, 1, n);
+        count += n;
+      } else {
+        URN_QUERY_DISPATCH(GatherBytes, p, run.code_pass_.data(), codes, n);
+        count += CountOnes(p, n);
+      }
+      if (run.code_weights_valid_) continue;
+    } else {
+      count += run.program_.RunBlock(run.columns_.data(), block, n, *scratch_, p, out);
+    }
+    // A case's weight checked by the program, or the weight itself.
+    int64_t bad_row = scratch_ != nullptr ? scratch_->bad_row : -1;
+    double bad_value = scratch_ != nullptr ? scratch_->bad_value : 0;
+    if (out != nullptr) {
+      bool bad = false;
+      for (int r = 0; r < n; ++r) bad |= !(out[r] >= 0 && out[r] <= DBL_MAX);
+      for (int r = 0; bad && r < n; ++r) {
+        if (!(out[r] >= 0 && out[r] <= DBL_MAX)) {
+          if (bad_row < 0 || block + r < bad_row) {
+            bad_row = block + r;
+            bad_value = out[r];
+          }
+          break;
+        }
+      }
+    }
+    if (bad_row >= 0) {
+      return absl::InvalidArgumentError(absl::StrCat("data row ", bad_row + 1,
+                                                     ": the sampling weight is ", bad_value,
+                                                     "; weights must be finite and >= 0"));
+    }
+  }
+  *passed += count;
+  return absl::OkStatus();
 }
 
 }  // namespace urn::query

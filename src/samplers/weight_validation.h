@@ -17,9 +17,13 @@ namespace urn::samplers {
 
 inline bool IsValidWeight(double w) { return w >= 0 && w <= DBL_MAX; }
 
+inline absl::Status InvalidWeightError(uint64_t row, double weight) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("weight of row ", row, " is ", weight, "; weights must be finite and >= 0"));
+}
+
 inline absl::Status InvalidWeightError(std::span<const double> weights, uint64_t row) {
-  return absl::InvalidArgumentError(absl::StrCat("weight of row ", row, " is ", weights[row],
-                                                 "; weights must be finite and >= 0"));
+  return InvalidWeightError(row, weights[row]);
 }
 
 inline absl::Status RowKeyCountError(size_t keys, size_t weights) {

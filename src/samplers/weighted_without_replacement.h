@@ -33,7 +33,9 @@
 #ifndef URN_SAMPLERS_WEIGHTED_WITHOUT_REPLACEMENT_H_
 #define URN_SAMPLERS_WEIGHTED_WITHOUT_REPLACEMENT_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -76,6 +78,44 @@ absl::StatusOr<std::vector<KeyedRow>> SmallestExponentialKeys(std::span<const do
                                                               std::span<const uint64_t> row_keys,
                                                               uint64_t count, uint64_t seed,
                                                               int threads);
+
+// Weights computed block by block instead of read from an array (e.g. a query's weight
+// expression), so that a scan never materializes one weight per row.
+class WeightSource {
+ public:
+  static constexpr size_t kBlockRows = 1024;
+
+  virtual ~WeightSource() = default;
+
+  // One scanning thread's reader. Read(begin, n, out) writes the weights of rows
+  // [begin, begin + n) to out, 0 < n <= kBlockRows; one reader reads ascending, disjoint
+  // blocks. A non-OK status stops the scan and is returned by it.
+  class Reader {
+   public:
+    virtual ~Reader() = default;
+    virtual absl::Status Read(uint64_t begin, size_t n, double* out) = 0;
+  };
+
+  // Called once per scanning thread, possibly concurrently.
+  virtual std::unique_ptr<Reader> NewReader() const = 0;
+};
+
+// A row, its key and its weight.
+struct WeightedKeyedRow {
+  KeyedRow keyed;
+  double weight;
+  friend bool operator<(const WeightedKeyedRow& a, const WeightedKeyedRow& b) {
+    return a.keyed < b.keyed;
+  }
+};
+
+// SmallestExponentialKeys over rows [0, n) whose weights `source` computes (row i draws
+// U(seed, kWeighted, i)), with the weight of each kept row. Same result as the array form on
+// the same weights. When several readers fail, the status of the lowest rows is returned.
+absl::StatusOr<std::vector<WeightedKeyedRow>> SmallestExponentialKeys(uint64_t n,
+                                                                      const WeightSource& source,
+                                                                      uint64_t count, uint64_t seed,
+                                                                      int threads);
 
 // A weighted sample of min(k, #rows with positive weight) rows without replacement.
 absl::StatusOr<Sample> WeightedSampleWithoutReplacement(std::span<const double> weights, uint64_t k,

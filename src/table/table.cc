@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "absl/container/flat_hash_map.h"
 #include "table/cell_text.h"
 
 namespace urn::table {
@@ -39,9 +40,64 @@ Value Column::At(int64_t row) const {
 }
 
 int64_t Column::MemoryBytes() const {
-  return static_cast<int64_t>(sizeof(Column) + name_.capacity() + arena_.capacity()) +
-         VectorBytes(valid_) + VectorBytes(ints_) + VectorBytes(doubles_) + VectorBytes(bools_) +
-         VectorBytes(offsets_) + VectorBytes(list_offsets_);
+  int64_t bytes = static_cast<int64_t>(sizeof(Column) + name_.capacity() + arena_.capacity()) +
+                  VectorBytes(valid_) + VectorBytes(ints_) + VectorBytes(doubles_) +
+                  VectorBytes(bools_) + VectorBytes(offsets_) + VectorBytes(list_offsets_);
+  if (dictionary_ != nullptr) {
+    bytes += dictionary_->values.MemoryBytes() + VectorBytes(dictionary_->codes);
+  }
+  return bytes;
+}
+
+std::shared_ptr<const StringDictionary> Column::MakeDictionary(int64_t max_entries) const {
+  auto dict = std::make_shared<StringDictionary>();
+  Column& values = dict->values;
+  values.name_ = name_;
+  values.type_ = Type::kString;
+  values.offsets_.push_back(0);
+  dict->codes.resize(static_cast<size_t>(size_));
+  // Keys view this column's arena, which outlives the map.
+  absl::flat_hash_map<std::string_view, uint32_t> index;
+  std::string_view last;
+  uint32_t last_code = 0;
+  bool have_last = false;
+  for (int64_t r = 0; r < size_; ++r) {
+    if (IsNull(r)) continue;  // coded below, once the null code is known
+    const std::string_view text = StringAt(r);
+    if (have_last && text == last) {
+      dict->codes[r] = last_code;
+      continue;
+    }
+    const auto [it, inserted] = index.try_emplace(text, static_cast<uint32_t>(index.size()));
+    if (inserted) {
+      if (static_cast<int64_t>(index.size()) > max_entries) return nullptr;
+      values.arena_.append(text);
+      values.offsets_.push_back(values.arena_.size());
+    }
+    dict->codes[r] = last_code = it->second;
+    last = text;
+    have_last = true;
+  }
+  values.size_ = static_cast<int64_t>(index.size());
+  if (has_nulls()) {
+    const auto null_code = static_cast<uint32_t>(values.size_);
+    for (int64_t r = 0; r < size_; ++r) {
+      if (IsNull(r)) dict->codes[r] = null_code;
+    }
+    values.offsets_.push_back(values.arena_.size());
+    values.valid_.assign(static_cast<size_t>(values.size_) + 1, 1);
+    values.valid_.back() = 0;
+    ++values.size_;
+  }
+  return dict;
+}
+
+void Table::BuildDictionaries(int64_t max_entries) {
+  for (Column& c : columns_) {
+    if (c.type() == Type::kString && c.dictionary_ == nullptr) {
+      c.dictionary_ = c.MakeDictionary(max_entries);
+    }
+  }
 }
 
 int Table::FindColumn(std::string_view name) const {

@@ -12,6 +12,11 @@
 //
 // Tables are built by TableBuilder (table/table_builder.h) or ReadTableFromFiles
 // (table/read_table.h). Cell access takes 0-based column and row indices.
+//
+// Dictionaries: a long-lived table may index its low-cardinality string columns
+// (BuildDictionaries) so that an expression over such a column is evaluated once per distinct
+// value instead of once per row (query/program.h). Indexing costs one hash lookup per cell and
+// 4 bytes per row; one-shot readers (the command line) skip it.
 // REQUIRES (every accessor): indices in range; typed accessors only on columns of that type.
 //
 // Thread safety: a Table is immutable after it is built; any number of threads may read it.
@@ -19,6 +24,7 @@
 #define URN_TABLE_TABLE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +32,8 @@
 #include "table/value.h"
 
 namespace urn::table {
+
+struct StringDictionary;
 
 class Column {
  public:
@@ -60,12 +68,20 @@ class Column {
   // The cell as an owning Value (slow path).
   Value At(int64_t row) const;
 
+  // kString columns after Table::BuildDictionaries found few distinct values: the dictionary;
+  // otherwise null.
+  const StringDictionary* dictionary() const { return dictionary_.get(); }
+
   // Bytes held by this column's arrays.
   int64_t MemoryBytes() const;
 
  private:
   friend class ColumnBuilder;
+  friend class Table;
   friend class TableCodecAccess;
+
+  // The dictionary of this kString column, or null when it has over `max_entries` values.
+  std::shared_ptr<const StringDictionary> MakeDictionary(int64_t max_entries) const;
 
   std::string name_;
   Type type_ = Type::kString;
@@ -74,9 +90,19 @@ class Column {
   std::vector<int64_t> ints_;
   std::vector<double> doubles_;
   std::vector<uint8_t> bools_;
-  std::string arena_;                   // kString, kStringList: the bytes
-  std::vector<uint64_t> offsets_;       // kString: rows+1; kStringList: elements+1
-  std::vector<uint64_t> list_offsets_;  // kStringList: rows+1 indices into elements
+  std::string arena_;                                   // kString, kStringList: the bytes
+  std::vector<uint64_t> offsets_;                       // kString: rows+1; kStringList: elements+1
+  std::vector<uint64_t> list_offsets_;                  // kStringList: rows+1 indices into elements
+  std::shared_ptr<const StringDictionary> dictionary_;  // kString, after BuildDictionaries
+};
+
+// The distinct values of a string column, and each row's index among them.
+struct StringDictionary {
+  // A kString column of the distinct values in order of first appearance, then, if the column
+  // has nulls, one null row (the code of every null row).
+  Column values;
+  // codes[row] < values.size() for every row of the column.
+  std::vector<uint32_t> codes;
 };
 
 class Table {
@@ -116,6 +142,12 @@ class Table {
 
   // Bytes held by the columns and raw rows.
   int64_t MemoryBytes() const;
+
+  // Indexes every kString column with at most `max_entries` distinct values (non-null) by a
+  // StringDictionary; columns with more are left as they are. Call before the table is shared:
+  // this is the last step of building it. Time: one hash lookup per string cell.
+  static constexpr int64_t kDefaultDictionaryEntries = int64_t{1} << 16;
+  void BuildDictionaries(int64_t max_entries = kDefaultDictionaryEntries);
 
  private:
   friend class TableBuilder;

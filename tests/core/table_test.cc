@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "core/table_reading.h"
 #include "table/cell_text.h"
@@ -127,6 +128,37 @@ TEST(Table, KeepsRawRowsWhenAsked) {
   EXPECT_EQ(t->RawRow(0), "1\t 2 ");
   EXPECT_EQ(t->RawRow(1), "3\tx");
   EXPECT_FALSE(ReadTsv("a\n1\n")->has_raw_rows());
+}
+
+TEST(StringDictionary, CodesEveryRowAndGivesNullsTheLastCode) {
+  ReadOptions o;
+  o.column_types = {{"s", Type::kString}};
+  absl::StatusOr<Table> t = ReadTsv("s\tn\nb\t1\na\t2\n\t3\nb\t4\nlonger value\t5\n", o);
+  ASSERT_TRUE(t.ok()) << t.status();
+  const int64_t before = t->MemoryBytes();
+  EXPECT_EQ(t->column(0).dictionary(), nullptr);
+  t->BuildDictionaries();
+  const StringDictionary* d = t->column(0).dictionary();
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(t->column(1).dictionary(), nullptr);  // int64
+  ASSERT_EQ(d->values.size(), 4);
+  EXPECT_EQ(d->values.StringAt(0), "b");
+  EXPECT_EQ(d->values.StringAt(1), "a");
+  EXPECT_EQ(d->values.StringAt(2), "longer value");
+  EXPECT_FALSE(d->values.IsNull(2));
+  EXPECT_TRUE(d->values.IsNull(3));
+  EXPECT_EQ(d->codes, (std::vector<uint32_t>{0, 1, 3, 0, 2}));
+  EXPECT_GT(t->MemoryBytes(), before);
+}
+
+TEST(StringDictionary, ColumnsWithMoreValuesThanTheLimitAreLeftAlone) {
+  absl::StatusOr<Table> t = ReadTsv("s\tu\na\tx\nb\tx\nc\tx\na\tx\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  t->BuildDictionaries(2);
+  EXPECT_EQ(t->column(0).dictionary(), nullptr);  // three values
+  ASSERT_NE(t->column(1).dictionary(), nullptr);
+  EXPECT_EQ(t->column(1).dictionary()->values.size(), 1);
+  EXPECT_EQ(t->column(1).dictionary()->codes, (std::vector<uint32_t>{0, 0, 0, 0}));
 }
 
 }  // namespace

@@ -7,9 +7,11 @@
 #include <cfloat>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "random/counter_rng.h"
 #include "samplers/exponential_key.h"
 #include "support/stats.h"
@@ -308,6 +310,68 @@ TEST(WeightedWithoutReplacement, HorvitzThompsonWeightIsOneWhenEveryPositiveRowI
   options.ht_weights = true;
   const Sample s = *WeightedSampleWithoutReplacement(std::vector<double>{1, 0, 5}, 2, options);
   EXPECT_THAT(s.ht_weights, ElementsAre(1.0, 1.0));
+}
+
+// Weights served block by block from an array, failing from row `fail_from` on.
+class ArrayWeights : public WeightSource {
+ public:
+  explicit ArrayWeights(const std::vector<double>& w, uint64_t fail_from = ~uint64_t{0})
+      : w_(w), fail_from_(fail_from) {}
+  std::unique_ptr<Reader> NewReader() const override { return std::make_unique<ArrayReader>(this); }
+
+ private:
+  class ArrayReader : public Reader {
+   public:
+    explicit ArrayReader(const ArrayWeights* source) : source_(source) {}
+    absl::Status Read(uint64_t begin, size_t n, double* out) override {
+      EXPECT_GE(begin, next_);  // ascending, disjoint
+      EXPECT_LE(n, WeightSource::kBlockRows);
+      next_ = begin + n;
+      if (begin + n > source_->fail_from_) {
+        return absl::UnavailableError(absl::StrCat("block at ", begin));
+      }
+      std::copy_n(source_->w_.data() + begin, n, out);
+      return absl::OkStatus();
+    }
+
+   private:
+    const ArrayWeights* source_;
+    uint64_t next_ = 0;
+  };
+  const std::vector<double>& w_;
+  uint64_t fail_from_;
+};
+
+TEST(SmallestExponentialKeys, WeightSourceGivesTheArrayResultWithWeights) {
+  std::vector<double> w(300001);
+  const random::KeyedStream s(5, random::Stream::kUniformWithReplacement);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = i % 5 == 0 ? 0.0 : std::exp(30 * s.Uniform(i));
+  for (int threads : {1, 2, 3}) {
+    SCOPED_TRACE(threads);
+    const std::vector<KeyedRow> want = *SmallestExponentialKeys(w, {}, 777, 9, threads);
+    absl::StatusOr<std::vector<WeightedKeyedRow>> got =
+        SmallestExponentialKeys(w.size(), ArrayWeights(w), 777, 9, threads);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(got->size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(got->at(i).keyed, want[i]);
+      EXPECT_EQ(got->at(i).weight, w[want[i].row]);
+    }
+  }
+}
+
+TEST(SmallestExponentialKeys, WeightSourceErrorsOfTheLowestRowsWin) {
+  const std::vector<double> w(300000, 1.0);
+  // Two chunks of 150,000 rows: the first fails at its block holding row 100,000, the second
+  // at its first block; the first chunk's error is returned.
+  absl::StatusOr<std::vector<WeightedKeyedRow>> got =
+      SmallestExponentialKeys(w.size(), ArrayWeights(w, 100000), 10, 1, 2);
+  EXPECT_EQ(got.status(), absl::UnavailableError("block at 99328"));
+  std::vector<double> bad = w;
+  bad[123456] = -1;
+  got = SmallestExponentialKeys(bad.size(), ArrayWeights(bad), 10, 1, 2);
+  EXPECT_EQ(got.status(), absl::InvalidArgumentError(
+                              "weight of row 123456 is -1; weights must be finite and >= 0"));
 }
 
 }  // namespace
