@@ -100,7 +100,7 @@ class Program {
 // A program bound to one table for a run, evaluated by any number of threads, each through
 // its own Cursor (its block registers, set up once).
 //
-// Dictionary shortcut: when every column the program reads is one string column with a
+// Dictionary shortcut: when every column the program reads is one string or list column with a
 // dictionary (table::Table::BuildDictionaries) of at most rows / kMinRowsPerEntry values, the
 // constructor evaluates the program once per distinct value, and a cursor then gathers each
 // row's filter and weight by its code: ~1 ns per row however complex the expression (a

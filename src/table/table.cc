@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "table/cell_text.h"
 
 namespace urn::table {
@@ -50,32 +51,54 @@ int64_t Column::MemoryBytes() const {
 }
 
 std::shared_ptr<const StringDictionary> Column::MakeDictionary(int64_t max_entries) const {
+  const bool list = type_ == Type::kStringList;
   auto dict = std::make_shared<StringDictionary>();
   Column& values = dict->values;
   values.name_ = name_;
-  values.type_ = Type::kString;
+  values.type_ = type_;
   values.offsets_.push_back(0);
+  if (list) values.list_offsets_.push_back(0);
   dict->codes.resize(static_cast<size_t>(size_));
-  // Keys view this column's arena, which outlives the map.
-  absl::flat_hash_map<std::string_view, uint32_t> index;
-  std::string_view last;
+  // A row's key: its text, or for a list each element's length (4 bytes) and bytes.
+  std::string list_key;
+  auto key_of = [&](int64_t r) -> std::string_view {
+    if (!list) return StringAt(r);
+    list_key.clear();
+    for (int64_t e = 0; e < ListSize(r); ++e) {
+      const std::string_view element = ListElement(r, e);
+      const auto length = static_cast<uint32_t>(element.size());
+      list_key.append(reinterpret_cast<const char*>(&length), sizeof(length));
+      list_key.append(element);
+    }
+    return list_key;
+  };
+  auto append_value = [&](int64_t r) {
+    const int64_t elements = list ? ListSize(r) : 1;
+    for (int64_t e = 0; e < elements; ++e) {
+      values.arena_.append(list ? ListElement(r, e) : StringAt(r));
+      values.offsets_.push_back(values.arena_.size());
+    }
+    if (list) values.list_offsets_.push_back(values.offsets_.size() - 1);
+  };
+  absl::flat_hash_map<std::string, uint32_t> index;
+  std::string last;  // the key of the previous non-null row, whose code is last_code
   uint32_t last_code = 0;
   bool have_last = false;
   for (int64_t r = 0; r < size_; ++r) {
     if (IsNull(r)) continue;  // coded below, once the null code is known
-    const std::string_view text = StringAt(r);
-    if (have_last && text == last) {
+    const std::string_view key = key_of(r);
+    if (have_last && key == last) {
       dict->codes[r] = last_code;
       continue;
     }
-    const auto [it, inserted] = index.try_emplace(text, static_cast<uint32_t>(index.size()));
-    if (inserted) {
-      if (static_cast<int64_t>(index.size()) > max_entries) return nullptr;
-      values.arena_.append(text);
-      values.offsets_.push_back(values.arena_.size());
+    auto it = index.find(absl::string_view(key.data(), key.size()));
+    if (it == index.end()) {
+      if (static_cast<int64_t>(index.size()) >= max_entries) return nullptr;
+      it = index.emplace(std::string(key), static_cast<uint32_t>(index.size())).first;
+      append_value(r);
     }
     dict->codes[r] = last_code = it->second;
-    last = text;
+    last.assign(key);
     have_last = true;
   }
   values.size_ = static_cast<int64_t>(index.size());
@@ -84,7 +107,11 @@ std::shared_ptr<const StringDictionary> Column::MakeDictionary(int64_t max_entri
     for (int64_t r = 0; r < size_; ++r) {
       if (IsNull(r)) dict->codes[r] = null_code;
     }
-    values.offsets_.push_back(values.arena_.size());
+    if (list) {
+      values.list_offsets_.push_back(values.offsets_.size() - 1);  // an empty list
+    } else {
+      values.offsets_.push_back(values.arena_.size());  // ""
+    }
     values.valid_.assign(static_cast<size_t>(values.size_) + 1, 1);
     values.valid_.back() = 0;
     ++values.size_;
@@ -94,9 +121,8 @@ std::shared_ptr<const StringDictionary> Column::MakeDictionary(int64_t max_entri
 
 void Table::BuildDictionaries(int64_t max_entries) {
   for (Column& c : columns_) {
-    if (c.type() == Type::kString && c.dictionary_ == nullptr) {
-      c.dictionary_ = c.MakeDictionary(max_entries);
-    }
+    const bool strings = c.type() == Type::kString || c.type() == Type::kStringList;
+    if (strings && c.dictionary_ == nullptr) c.dictionary_ = c.MakeDictionary(max_entries);
   }
 }
 

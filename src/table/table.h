@@ -13,7 +13,7 @@
 // Tables are built by TableBuilder (table/table_builder.h) or ReadTableFromFiles
 // (table/read_table.h). Cell access takes 0-based column and row indices.
 //
-// Dictionaries: a long-lived table may index its low-cardinality string columns
+// Dictionaries: a long-lived table may index its low-cardinality string and list columns
 // (BuildDictionaries) so that an expression over such a column is evaluated once per distinct
 // value instead of once per row (query/program.h). Indexing costs one hash lookup per cell and
 // 4 bytes per row; one-shot readers (the command line) skip it.
@@ -68,8 +68,8 @@ class Column {
   // The cell as an owning Value (slow path).
   Value At(int64_t row) const;
 
-  // kString columns after Table::BuildDictionaries found few distinct values: the dictionary;
-  // otherwise null.
+  // kString and kStringList columns after Table::BuildDictionaries found few distinct values
+  // (whole cells: a list is one value): the dictionary; otherwise null.
   const StringDictionary* dictionary() const { return dictionary_.get(); }
 
   // Bytes held by this column's arrays.
@@ -80,7 +80,8 @@ class Column {
   friend class Table;
   friend class TableCodecAccess;
 
-  // The dictionary of this kString column, or null when it has over `max_entries` values.
+  // The dictionary of this kString or kStringList column, or null when it has over
+  // `max_entries` distinct non-null values.
   std::shared_ptr<const StringDictionary> MakeDictionary(int64_t max_entries) const;
 
   std::string name_;
@@ -96,10 +97,10 @@ class Column {
   std::shared_ptr<const StringDictionary> dictionary_;  // kString, after BuildDictionaries
 };
 
-// The distinct values of a string column, and each row's index among them.
+// The distinct values of a string or list column, and each row's index among them.
 struct StringDictionary {
-  // A kString column of the distinct values in order of first appearance, then, if the column
-  // has nulls, one null row (the code of every null row).
+  // A column of the same type holding the distinct values in order of first appearance, then,
+  // if the column has nulls, one null row (the code of every null row).
   Column values;
   // codes[row] < values.size() for every row of the column.
   std::vector<uint32_t> codes;
@@ -143,9 +144,9 @@ class Table {
   // Bytes held by the columns and raw rows.
   int64_t MemoryBytes() const;
 
-  // Indexes every kString column with at most `max_entries` distinct values (non-null) by a
-  // StringDictionary; columns with more are left as they are. Call before the table is shared:
-  // this is the last step of building it. Time: one hash lookup per string cell.
+  // Indexes every kString and kStringList column with at most `max_entries` distinct non-null
+  // values by a StringDictionary; columns with more are left as they are. Call before the table is
+  // shared: this is the last step of building it. Time: one hash lookup per string cell.
   static constexpr int64_t kDefaultDictionaryEntries = int64_t{1} << 16;
   void BuildDictionaries(int64_t max_entries = kDefaultDictionaryEntries);
 

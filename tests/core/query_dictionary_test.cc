@@ -18,15 +18,23 @@ namespace urn::query {
 namespace {
 
 // 6000 rows: `label` from 9 values (some longer than 7 bytes, so comparisons need their bytes)
-// and null, `x` an integer.
+// and null, `x` an integer, `tags` a list of 0 to 2 labels (null when empty).
 table::Table LabelTable(bool dictionaries) {
   static const char* const kLabels[] = {"cat",      "dog",   "Hernia",          "emu", "",
                                         "Fibrosis", "Edema", "Pneumothorax-xl", "dogs"};
   const random::KeyedStream s(7, random::Stream::kUniformWithReplacement);
-  std::string tsv = "label\tx\n";
-  for (int i = 0; i < 6000; ++i) absl::StrAppend(&tsv, kLabels[s.Bits(i) % 9], "\t", i, "\n");
+  std::string tsv = "label\tx\ttags\n";
+  for (int i = 0; i < 6000; ++i) {
+    const uint64_t bits = s.Bits(i);
+    absl::StrAppend(&tsv, kLabels[bits % 9], "\t", i, "\t");
+    for (uint64_t t = 0; t < (bits >> 8) % 3; ++t) {
+      absl::StrAppend(&tsv, t > 0 ? "|" : "", kLabels[(bits >> (12 + 4 * t)) % 9 % 4 + 2]);
+    }
+    absl::StrAppend(&tsv, "\n");
+  }
   table::ReadOptions o;
-  o.column_types = {{"label", table::Type::kString}};
+  o.list_delimiter = '|';
+  o.column_types = {{"label", table::Type::kString}, {"tags", table::Type::kStringList}};
   table::TableBuilder builder(o);
   EXPECT_TRUE(builder.Append(tsv).ok());
   absl::StatusOr<table::Table> t = builder.Finish();
@@ -43,8 +51,11 @@ Plan MustPlan(const std::string& text, const table::Table& t) {
   return std::move(*p);
 }
 
-// Queries whose expressions read only `label`.
+// Queries whose expressions read only `label`, or only `tags`.
 const char* const kLabelQueries[] = {
+    "select * sample by max_weight(contains(tags, 'Hernia'): 20, contains(tags, 'emu'): 5, "
+    "length(tags) >= 2: 2, true: 1) replace false limit 200 with weight as w",
+    "select * where tags is null or contains(tags, 'Fibrosis')",
     "select * where label != 'cat' sample by max_weight(label == 'Hernia': 20, label in ('dog', "
     "'emu'): 3, label == 'Pneumothorax-xl': 7, true: 1) replace false limit 100 with weight as w",
     "select * sample by sum_weight(contains(label, 'e'): 2, lower(label) == 'hernia': 5) "
@@ -58,6 +69,7 @@ const char* const kLabelQueries[] = {
 TEST(QueryDictionary, ShortcutGivesTheSameFilterAndWeightsAsEveryRow) {
   const table::Table t = LabelTable(true);
   ASSERT_NE(t.column(0).dictionary(), nullptr);
+  ASSERT_NE(t.column(2).dictionary(), nullptr);
   for (const char* text : kLabelQueries) {
     SCOPED_TRACE(text);
     const Plan plan = MustPlan(text, t);

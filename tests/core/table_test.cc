@@ -161,5 +161,24 @@ TEST(StringDictionary, ColumnsWithMoreValuesThanTheLimitAreLeftAlone) {
   EXPECT_EQ(t->column(1).dictionary()->codes, (std::vector<uint32_t>{0, 0, 0, 0}));
 }
 
+TEST(StringDictionary, ListColumnsAreCodedByWholeLists) {
+  ReadOptions o;
+  o.list_delimiter = '|';
+  o.column_types = {{"l", Type::kStringList}};
+  // ["ab", "c"] and ["a", "bc"] have the same bytes but are different lists.
+  absl::StatusOr<Table> t = ReadTsv("l\tn\nab|c\t1\na|bc\t2\n\t3\nab|c\t4\nx\t5\n", o);
+  ASSERT_TRUE(t.ok()) << t.status();
+  t->BuildDictionaries();
+  const StringDictionary* d = t->column(0).dictionary();
+  ASSERT_NE(d, nullptr);
+  ASSERT_EQ(d->values.size(), 4);
+  EXPECT_EQ(d->codes, (std::vector<uint32_t>{0, 1, 3, 0, 2}));
+  EXPECT_EQ(d->values.At(0), Value::StringList({"ab", "c"}));
+  EXPECT_EQ(d->values.At(1), Value::StringList({"a", "bc"}));
+  EXPECT_EQ(d->values.At(2), Value::StringList({"x"}));
+  EXPECT_TRUE(d->values.IsNull(3));
+  EXPECT_EQ(d->values.ListSize(3), 0);
+}
+
 }  // namespace
 }  // namespace urn::table
