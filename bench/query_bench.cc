@@ -6,17 +6,19 @@
 // list of 0 to 3 of those names, and `w`, a double. items = rows scanned.
 //   build/bench/urn_bench --benchmark_filter='Query|WeightedWithoutReplacement/10000000'
 //
-// Measured 2026-11-22 on the shared 2-core build machine (medians of 5, wall time):
-//   BM_QueryMaxWeight6 7.83 ms against BM_WeightedWithoutReplacement 4.63 ms: 1.69x (goal 2x).
-//   One thread: 8.32 ms against 6.80 ms: 1.22x.
-// The table is indexed as urnd indexes a dataset (Table::BuildDictionaries, 26.7 ns per row
-// once): the six conditions are evaluated once per distinct label and gathered per row by its
-// code (ProgramRunner), and the sampler asks for each 1024-row block's weights as it scans, so
-// they never leave L1 (SmallestExponentialKeys over a WeightSource). Before both changes this
-// was 56.7 ms (13x): six prefix-key comparisons per row, a weight array per 2^18-row chunk, and
-// a fresh top-k per chunk. Without dictionaries (the command line reads a file once) the same
-// query is now 39.8 ms (BM_QueryMaxWeight6NoDictionary); contains() on a list column is not
-// indexed (BM_QueryMaxWeight6Contains, 325 ms).
+// Measured 2026-11-22 on the shared 2-core build machine (medians of 5, wall time; this
+// machine's figures move by up to 1.5x between runs, so both sides come from the same run):
+//   BM_QueryMaxWeight6 5.46-5.71 ms against BM_WeightedWithoutReplacement 3.71-3.74 ms:
+//   1.47-1.53x (goal 2x). One thread: 9.36 ms against 6.08 ms: 1.54x.
+//   BM_QueryMaxWeight6Contains (Deep Lake's literal form, on the list column): 6.7 ms.
+// The table is indexed as urnd indexes a dataset (Table::BuildDictionaries, ~60 ns per row for
+// the string and the list column together, once): the six conditions are evaluated once per
+// distinct value and gathered per row by its 16-bit code (ProgramRunner), and the sampler asks
+// for each 1024-row block's weights as it scans, so they never leave L1 (SmallestExponentialKeys
+// over a WeightSource). Before both changes this was 56.7 ms (13x; contains() 325 ms): six
+// prefix-key comparisons per row, a weight array per 2^18-row chunk, and a fresh top-k per
+// chunk. Without dictionaries (the command line reads a file once) the same query is now
+// 31-40 ms (BM_QueryMaxWeight6NoDictionary).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>

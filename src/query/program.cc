@@ -112,11 +112,11 @@ inline uint64_t StringKey(const char* p, size_t len, const char* end) {
     for (int r = 0; r < n; ++r) out[r] = on[r] ? w[r] : 0.0;                                  \
   }                                                                                           \
   ATTR void GatherBytes##SUFFIX(uint8_t* __restrict out, const uint8_t* __restrict table,     \
-                                const uint32_t* __restrict index, int n) {                    \
+                                const uint16_t* __restrict index, int n) {                    \
     for (int r = 0; r < n; ++r) out[r] = table[index[r]];                                     \
   }                                                                                           \
   ATTR void GatherDoubles##SUFFIX(double* __restrict out, const double* __restrict table,     \
-                                  const uint32_t* __restrict index, int n) {                  \
+                                  const uint16_t* __restrict index, int n) {                  \
     for (int r = 0; r < n; ++r) out[r] = table[index[r]];                                     \
   }
 
@@ -1147,7 +1147,7 @@ absl::Status ProgramRunner::Cursor::Evaluate(int64_t begin, int64_t end, uint8_t
     uint8_t* p = pass != nullptr ? pass + (block - begin) : local_pass_.data();
     double* out = weights != nullptr ? weights + (block - begin) : nullptr;
     if (run.codes_ != nullptr) {
-      const uint32_t* codes = run.codes_ + block;
+      const uint16_t* codes = run.codes_ + block;
       if (out != nullptr) {
         URN_QUERY_DISPATCH(GatherDoubles, out, run.code_weights_.data(), codes, n);
       }

@@ -1,8 +1,10 @@
 #include "table/table.h"
 
+#include <algorithm>
 #include <charconv>
+#include <utility>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "table/cell_text.h"
 
@@ -50,6 +52,24 @@ int64_t Column::MemoryBytes() const {
   return bytes;
 }
 
+std::string_view Column::CellBytes(int64_t row) const {
+  if (type_ == Type::kString) return StringAt(row);
+  const uint64_t first = offsets_[list_offsets_[row]], last = offsets_[list_offsets_[row + 1]];
+  return std::string_view(arena_.data() + first, last - first);
+}
+
+bool Column::SameCell(int64_t row, const Column& other, int64_t other_row) const {
+  if (CellBytes(row) != other.CellBytes(other_row)) return false;
+  if (type_ == Type::kString) return true;
+  // The same bytes: the same list if the element boundaries agree.
+  const int64_t n = ListSize(row);
+  if (n != other.ListSize(other_row)) return false;
+  for (int64_t e = 0; e < n; ++e) {
+    if (ListElement(row, e).size() != other.ListElement(other_row, e).size()) return false;
+  }
+  return true;
+}
+
 std::shared_ptr<const StringDictionary> Column::MakeDictionary(int64_t max_entries) const {
   const bool list = type_ == Type::kStringList;
   auto dict = std::make_shared<StringDictionary>();
@@ -59,19 +79,6 @@ std::shared_ptr<const StringDictionary> Column::MakeDictionary(int64_t max_entri
   values.offsets_.push_back(0);
   if (list) values.list_offsets_.push_back(0);
   dict->codes.resize(static_cast<size_t>(size_));
-  // A row's key: its text, or for a list each element's length (4 bytes) and bytes.
-  std::string list_key;
-  auto key_of = [&](int64_t r) -> std::string_view {
-    if (!list) return StringAt(r);
-    list_key.clear();
-    for (int64_t e = 0; e < ListSize(r); ++e) {
-      const std::string_view element = ListElement(r, e);
-      const auto length = static_cast<uint32_t>(element.size());
-      list_key.append(reinterpret_cast<const char*>(&length), sizeof(length));
-      list_key.append(element);
-    }
-    return list_key;
-  };
   auto append_value = [&](int64_t r) {
     const int64_t elements = list ? ListSize(r) : 1;
     for (int64_t e = 0; e < elements; ++e) {
@@ -79,31 +86,52 @@ std::shared_ptr<const StringDictionary> Column::MakeDictionary(int64_t max_entri
       values.offsets_.push_back(values.arena_.size());
     }
     if (list) values.list_offsets_.push_back(values.offsets_.size() - 1);
+    ++values.size_;
   };
-  absl::flat_hash_map<std::string, uint32_t> index;
-  std::string last;  // the key of the previous non-null row, whose code is last_code
-  uint32_t last_code = 0;
-  bool have_last = false;
+  // Open addressing on the hash of a cell's bytes (and a list's length), each hit verified
+  // against the value itself: no key is copied or built per row. Slots hold code + 1.
+  std::vector<uint32_t> slots(64, 0);
+  std::vector<uint64_t> hashes(64, 0);
+  auto hash_of = [&](int64_t r) {
+    const std::string_view bytes = CellBytes(r);
+    return absl::Hash<std::pair<absl::string_view, int64_t>>{}(
+        {absl::string_view(bytes.data(), bytes.size()), list ? ListSize(r) : 0});
+  };
+  auto grow = [&] {
+    const std::vector<uint32_t> old_slots =
+        std::exchange(slots, std::vector<uint32_t>(2 * slots.size(), 0));
+    const std::vector<uint64_t> old_hashes =
+        std::exchange(hashes, std::vector<uint64_t>(2 * hashes.size(), 0));
+    const size_t mask = slots.size() - 1;
+    for (size_t i = 0; i < old_slots.size(); ++i) {
+      if (old_slots[i] == 0) continue;
+      size_t j = old_hashes[i] & mask;
+      while (slots[j] != 0) j = (j + 1) & mask;
+      slots[j] = old_slots[i];
+      hashes[j] = old_hashes[i];
+    }
+  };
   for (int64_t r = 0; r < size_; ++r) {
     if (IsNull(r)) continue;  // coded below, once the null code is known
-    const std::string_view key = key_of(r);
-    if (have_last && key == last) {
-      dict->codes[r] = last_code;
+    const uint64_t h = hash_of(r);
+    const size_t mask = slots.size() - 1;
+    size_t i = h & mask;
+    while (slots[i] != 0 && !(hashes[i] == h && SameCell(r, values, slots[i] - 1))) {
+      i = (i + 1) & mask;
+    }
+    if (slots[i] == 0) {
+      if (values.size_ >= max_entries) return nullptr;
+      append_value(r);
+      slots[i] = static_cast<uint32_t>(values.size_);
+      hashes[i] = h;
+      dict->codes[r] = static_cast<StringDictionary::Code>(slots[i] - 1);
+      if (static_cast<size_t>(values.size_) * 2 > slots.size()) grow();
       continue;
     }
-    auto it = index.find(absl::string_view(key.data(), key.size()));
-    if (it == index.end()) {
-      if (static_cast<int64_t>(index.size()) >= max_entries) return nullptr;
-      it = index.emplace(std::string(key), static_cast<uint32_t>(index.size())).first;
-      append_value(r);
-    }
-    dict->codes[r] = last_code = it->second;
-    last.assign(key);
-    have_last = true;
+    dict->codes[r] = static_cast<StringDictionary::Code>(slots[i] - 1);
   }
-  values.size_ = static_cast<int64_t>(index.size());
   if (has_nulls()) {
-    const auto null_code = static_cast<uint32_t>(values.size_);
+    const auto null_code = static_cast<StringDictionary::Code>(values.size_);
     for (int64_t r = 0; r < size_; ++r) {
       if (IsNull(r)) dict->codes[r] = null_code;
     }
@@ -120,6 +148,7 @@ std::shared_ptr<const StringDictionary> Column::MakeDictionary(int64_t max_entri
 }
 
 void Table::BuildDictionaries(int64_t max_entries) {
+  max_entries = std::min(max_entries, kDefaultDictionaryEntries);
   for (Column& c : columns_) {
     const bool strings = c.type() == Type::kString || c.type() == Type::kStringList;
     if (strings && c.dictionary_ == nullptr) c.dictionary_ = c.MakeDictionary(max_entries);

@@ -83,6 +83,10 @@ class Column {
   // The dictionary of this kString or kStringList column, or null when it has over
   // `max_entries` distinct non-null values.
   std::shared_ptr<const StringDictionary> MakeDictionary(int64_t max_entries) const;
+  // kString / kStringList: the bytes of a cell (a list's elements are contiguous), and whether
+  // two cells hold the same value.
+  std::string_view CellBytes(int64_t row) const;
+  bool SameCell(int64_t row, const Column& other, int64_t other_row) const;
 
   std::string name_;
   Type type_ = Type::kString;
@@ -94,7 +98,7 @@ class Column {
   std::string arena_;                                   // kString, kStringList: the bytes
   std::vector<uint64_t> offsets_;                       // kString: rows+1; kStringList: elements+1
   std::vector<uint64_t> list_offsets_;                  // kStringList: rows+1 indices into elements
-  std::shared_ptr<const StringDictionary> dictionary_;  // kString, after BuildDictionaries
+  std::shared_ptr<const StringDictionary> dictionary_;  // after BuildDictionaries
 };
 
 // The distinct values of a string or list column, and each row's index among them.
@@ -102,8 +106,9 @@ struct StringDictionary {
   // A column of the same type holding the distinct values in order of first appearance, then,
   // if the column has nulls, one null row (the code of every null row).
   Column values;
-  // codes[row] < values.size() for every row of the column.
-  std::vector<uint32_t> codes;
+  // codes[row] < values.size() for every row of the column (2 bytes per row).
+  using Code = uint16_t;
+  std::vector<Code> codes;
 };
 
 class Table {
@@ -145,9 +150,10 @@ class Table {
   int64_t MemoryBytes() const;
 
   // Indexes every kString and kStringList column with at most `max_entries` distinct non-null
-  // values by a StringDictionary; columns with more are left as they are. Call before the table is
+  // values (at most kDefaultDictionaryEntries, so that codes fit 16 bits) by a
+  // StringDictionary; columns with more are left as they are. Call before the table is
   // shared: this is the last step of building it. Time: one hash lookup per string cell.
-  static constexpr int64_t kDefaultDictionaryEntries = int64_t{1} << 16;
+  static constexpr int64_t kDefaultDictionaryEntries = (int64_t{1} << 16) - 1;
   void BuildDictionaries(int64_t max_entries = kDefaultDictionaryEntries);
 
  private:

@@ -147,7 +147,7 @@ TEST(StringDictionary, CodesEveryRowAndGivesNullsTheLastCode) {
   EXPECT_EQ(d->values.StringAt(2), "longer value");
   EXPECT_FALSE(d->values.IsNull(2));
   EXPECT_TRUE(d->values.IsNull(3));
-  EXPECT_EQ(d->codes, (std::vector<uint32_t>{0, 1, 3, 0, 2}));
+  EXPECT_EQ(d->codes, (std::vector<StringDictionary::Code>{0, 1, 3, 0, 2}));
   EXPECT_GT(t->MemoryBytes(), before);
 }
 
@@ -158,7 +158,7 @@ TEST(StringDictionary, ColumnsWithMoreValuesThanTheLimitAreLeftAlone) {
   EXPECT_EQ(t->column(0).dictionary(), nullptr);  // three values
   ASSERT_NE(t->column(1).dictionary(), nullptr);
   EXPECT_EQ(t->column(1).dictionary()->values.size(), 1);
-  EXPECT_EQ(t->column(1).dictionary()->codes, (std::vector<uint32_t>{0, 0, 0, 0}));
+  EXPECT_EQ(t->column(1).dictionary()->codes, (std::vector<StringDictionary::Code>{0, 0, 0, 0}));
 }
 
 TEST(StringDictionary, ListColumnsAreCodedByWholeLists) {
@@ -172,7 +172,7 @@ TEST(StringDictionary, ListColumnsAreCodedByWholeLists) {
   const StringDictionary* d = t->column(0).dictionary();
   ASSERT_NE(d, nullptr);
   ASSERT_EQ(d->values.size(), 4);
-  EXPECT_EQ(d->codes, (std::vector<uint32_t>{0, 1, 3, 0, 2}));
+  EXPECT_EQ(d->codes, (std::vector<StringDictionary::Code>{0, 1, 3, 0, 2}));
   EXPECT_EQ(d->values.At(0), Value::StringList({"ab", "c"}));
   EXPECT_EQ(d->values.At(1), Value::StringList({"a", "bc"}));
   EXPECT_EQ(d->values.At(2), Value::StringList({"x"}));
