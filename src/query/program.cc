@@ -1099,8 +1099,8 @@ ProgramRunner::ProgramRunner(const Program& program, const table::Table& table, 
     : program_(program) {
   columns_.reserve(table.num_columns());
   for (const table::Column& c : table.columns()) columns_.push_back(&c);
-  if (!use_dictionary || program.input_columns_.size() != 1) return;
-  const int input = program.input_columns_[0];
+  if (!use_dictionary || program.input_columns().size() != 1) return;
+  const int input = program.input_columns()[0];
   const table::StringDictionary* dict = table.column(input).dictionary();
   // Worth it when the dictionary is small beside the rows evaluated per run.
   if (dict == nullptr || dict->values.size() * kMinRowsPerEntry > table.num_rows()) return;
