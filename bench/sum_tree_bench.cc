@@ -18,7 +18,8 @@
 // child as a plain load from the stored line instead of a permute, 0.7 (2^20) / 0.9 (2^27);
 // descent prefetches with PREFETCHT0 instead of PREFETCHT1 1.0 (2^20) / 0.69 (2^27), with
 // PREFETCHNTA 0.74 (2^27); staggered groups of 32 / 64 descents (each
-// group at a different level) 0.85 / 0.9 (2^27); update prefetches with PREFETCHT1 1.0,
+// group at a different level) 0.85 / 0.9 (2^27); update prefetches with PREFETCHW
+// (for writing, into L1) instead of PREFETCHT1 0.9-0.95,
 // 8 / 24 / 32 items ahead instead of 16 0.91 / 1.01 / 0.95; prefetching the batch's slot and
 // weight arrays ahead of the validation pass 0.97-1.0.
 //
