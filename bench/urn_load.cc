@@ -586,11 +586,15 @@ int Main(int argc, char** argv) {
   builder.RegisterService(&noop);
   std::unique_ptr<grpc::Server> noop_server = builder.BuildAndStart();
 
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  // One channel (one HTTP/2 connection) per stream, as separate training workers would have.
+  // One channel (one HTTP/2 connection) per stream, as separate training workers would have: a
+  // distinct argument keeps gRPC from sharing one connection. Stream threads call this at
+  // once, so each call builds its own arguments (a shared ChannelArguments, mutated here, was a
+  // data race that crashed the tool now and then).
+  std::atomic<int> channels{0};
   const auto channel = [&](const std::string& target) {
-    args.SetInt("urn_load_channel", static_cast<int>(Clock::now().time_since_epoch().count()));
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(64 << 20);
+    args.SetInt("urn_load_channel", channels.fetch_add(1, std::memory_order_relaxed));
     return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
   };
 
