@@ -1,0 +1,67 @@
+// WeightStore draws as urnd's SampleWeights makes them: a batch of slots from the sum tree, then
+// each drawn slot's priority, key, probability and importance weight. Arguments are
+// /capacity/batch; items_per_second counts draws.
+//
+//   ./build/bench/urn_bench --benchmark_filter='^BM_WeightStoreSample'
+//       --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//
+// BM_SumTreeSample (bench/sum_tree_bench.cc) on the same capacity is the tree's share; the rest
+// is describing the draws, which reads three per-slot arrays at random.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "random/counter_rng.h"
+#include "weights/weight_store.h"
+
+namespace urn::weights {
+namespace {
+
+// A store of `capacity` slots with priorities in (0, 1], every slot set by slot.
+WeightStore& Store(uint64_t capacity) {
+  static uint64_t built = 0;
+  static std::unique_ptr<WeightStore> store;
+  if (built != capacity) {
+    store.reset();
+    WeightStoreOptions options;
+    options.capacity = capacity;
+    store = *WeightStore::Create(options);
+    const random::KeyedStream rng(11, random::Stream::kSumTree);
+    constexpr uint64_t kStep = 1 << 16;
+    std::vector<uint64_t> slots;
+    std::vector<double> priorities;
+    for (uint64_t first = 0; first < capacity; first += kStep) {
+      slots.clear();
+      priorities.clear();
+      for (uint64_t s = first; s < std::min(capacity, first + kStep); ++s) {
+        slots.push_back(s);
+        priorities.push_back(1.0 - rng.Uniform(s));
+      }
+      if (!store->UpdateSlots(slots, priorities).ok()) std::abort();
+    }
+    built = capacity;
+  }
+  return *store;
+}
+
+void BM_WeightStoreSample(benchmark::State& state) {
+  WeightStore& store = Store(state.range(0));
+  WeightStore::SampleRequest request;
+  request.batch_size = state.range(1);
+  request.seed = 7;
+  request.beta = 0.4;
+  for (auto _ : state) {
+    absl::StatusOr<std::vector<WeightStore::Draw>> draws = store.Sample(request);
+    if (!draws.ok()) std::abort();
+    benchmark::DoNotOptimize(draws->data());
+    ++request.batch;
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(1));
+}
+BENCHMARK(BM_WeightStoreSample)->Args({1 << 20, 256})->Args({1 << 24, 256});
+
+}  // namespace
+}  // namespace urn::weights
