@@ -32,6 +32,9 @@
 // After the 4-item interleaved walk (one run, medians of 5): updates 2^20 48.8 M/s vs 19.7 M/s
 // (2.5x; in other runs the baseline alone gave 14 to 28 M/s), draws 2^20 40.0 vs 6.0 M/s
 // (6.7x), draws 2^27 22.8 vs 2.45 M/s (9.3x).
+// After the update prefetches moved to L2 (five runs of the command above, 2026-11-22):
+// updates 2^20 46.1-49.8 M/s vs 13.7-18.2 M/s, 2.73x-3.55x (median 3.07x; before, that day,
+// 2.67-2.85x); draws 2^20 6.5-9.3x, 2^27 7.3-11.2x.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
