@@ -120,8 +120,8 @@ void BM_QueryMaxWeight6NoDictionary(benchmark::State& state) {
 BENCHMARK(BM_QueryMaxWeight6NoDictionary)->Arg(10000000)->Unit(benchmark::kMillisecond);
 
 // Indexing the table's string columns (Table::BuildDictionaries), which urnd does once when a
-// dataset is registered or loaded: two string columns (the list column is skipped). Each
-// iteration indexes a fresh copy, made outside the timing. items = rows.
+// dataset is registered or loaded: the string column and the list column (a whole list is one
+// value). Each iteration indexes a fresh copy, made outside the timing. items = rows.
 void BM_BuildDictionaries(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -119,6 +120,9 @@ inline uint64_t StringKey(const char* p, size_t len, const char* end) {
                                   const uint16_t* __restrict index, int n) {                  \
     for (int r = 0; r < n; ++r) out[r] = table[index[r]];                                     \
   }
+
+// The gather kernels index by dictionary code.
+static_assert(std::is_same_v<table::StringDictionary::Code, uint16_t>);
 
 URN_QUERY_KERNELS(, Baseline)
 #if defined(__x86_64__)
@@ -1147,7 +1151,7 @@ absl::Status ProgramRunner::Cursor::Evaluate(int64_t begin, int64_t end, uint8_t
     uint8_t* p = pass != nullptr ? pass + (block - begin) : local_pass_.data();
     double* out = weights != nullptr ? weights + (block - begin) : nullptr;
     if (run.codes_ != nullptr) {
-      const uint16_t* codes = run.codes_ + block;
+      const table::StringDictionary::Code* codes = run.codes_ + block;
       if (out != nullptr) {
         URN_QUERY_DISPATCH(GatherDoubles, out, run.code_weights_.data(), codes, n);
       }

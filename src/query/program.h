@@ -142,7 +142,7 @@ class ProgramRunner {
   const Program& program_;
   std::vector<const table::Column*> columns_;
   // The shortcut: each row's code, and per code the filter and the masked weight.
-  const uint16_t* codes_ = nullptr;
+  const table::StringDictionary::Code* codes_ = nullptr;
   std::vector<uint8_t> code_pass_;
   std::vector<double> code_weights_;
   bool every_code_passes_ = false;   // no row is filtered out

@@ -90,6 +90,8 @@ std::shared_ptr<const StringDictionary> Column::MakeDictionary(int64_t max_entri
   };
   // Open addressing on the hash of a cell's bytes (and a list's length), each hit verified
   // against the value itself: no key is copied or built per row. Slots hold code + 1.
+  // (absl::flat_hash_map keyed by the first row of each value, with the same hash and check,
+  // measured 1.3-1.5x slower here: BM_BuildDictionaries 11-13 against 16.5-17.6 M rows/s.)
   std::vector<uint32_t> slots(64, 0);
   std::vector<uint64_t> hashes(64, 0);
   auto hash_of = [&](int64_t r) {

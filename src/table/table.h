@@ -16,7 +16,7 @@
 // Dictionaries: a long-lived table may index its low-cardinality string and list columns
 // (BuildDictionaries) so that an expression over such a column is evaluated once per distinct
 // value instead of once per row (query/program.h). Indexing costs one hash lookup per cell and
-// 4 bytes per row; one-shot readers (the command line) skip it.
+// 2 bytes per row; one-shot readers (the command line) skip it.
 // REQUIRES (every accessor): indices in range; typed accessors only on columns of that type.
 //
 // Thread safety: a Table is immutable after it is built; any number of threads may read it.

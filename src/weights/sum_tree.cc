@@ -215,13 +215,12 @@ struct WideKernels {
 };
 
 inline void Prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
-// For the line a descent reads at the next level: PREFETCHT1 (with PREFETCHT0, 1.45x slower
-// at 2^27 slots on AMD Zen 4; the same at 2^20).
-inline void PrefetchDescent(const void* p) { __builtin_prefetch(p, 0, 2); }
-// For the lines an update writes: PREFETCHT1 too (into L2; PREFETCHW, into L1 for writing,
-// ran out of L1 miss buffers: BM_SumTreeUpdate/1048576/256 38-48 M/s with it, 49-51 M/s with
-// PREFETCHT1, alternating binaries, 2026-11).
-inline void PrefetchForUpdate(const void* p) { __builtin_prefetch(p, 0, 2); }
+// For the lines a descent reads at the next level and the lines an update writes: PREFETCHT1,
+// into L2. Into L1 the core runs out of miss buffers and stalls on the prefetch itself: on AMD
+// Zen 4, descents with PREFETCHT0 were 1.45x slower at 2^27 slots (the same at 2^20), and
+// updates with PREFETCHW (into L1, for writing) gave BM_SumTreeUpdate/1048576/256 38-48 M/s
+// against 49-51 M/s (alternating binaries, 2026-11).
+inline void PrefetchToL2(const void* p) { __builtin_prefetch(p, 0, 2); }
 
 absl::Status ValidateWeight(size_t index, double w) {
   if (!(w >= 0 && w <= SumTree::kMaxWeight)) {  // also rejects NaN
@@ -362,9 +361,9 @@ void SumTree::RecomputeAbove(int first_level) {
 
 void SumTree::PrefetchNode(int level, uint64_t index) {
   InnerNode& node = inner_[level - 1][index];
-  PrefetchForUpdate(node.prefix);
-  PrefetchForUpdate(node.sum);
-  PrefetchForUpdate(node.min);
+  PrefetchToL2(node.prefix);
+  PrefetchToL2(node.sum);
+  PrefetchToL2(node.min);
 }
 
 SumTree::UpdatePlan SumTree::PlanUpdate(size_t k) const {
@@ -376,8 +375,8 @@ SumTree::UpdatePlan SumTree::PlanUpdate(size_t k) const {
 }
 
 inline void SumTree::PrefetchUpdate(const UpdatePlan& plan, uint64_t slot) {
-  PrefetchForUpdate(&leaves_[slot]);
-  if (plan.top >= 1) PrefetchForUpdate(&sums1_[slot >> 3]);
+  PrefetchToL2(&leaves_[slot]);
+  if (plan.top >= 1) PrefetchToL2(&sums1_[slot >> 3]);
   if (plan.prefetch2) PrefetchNode(2, slot >> 9);
   if (plan.prefetch3) PrefetchNode(3, slot >> 12);
 }
@@ -626,7 +625,7 @@ template <typename Kernels>
     for (size_t j = 0; j < m; ++j) {
       const InnerNode& inner = nodes[node[j]];
       node[j] = node[j] * kFanout + Kernels::SelectPrefixes(inner.prefix, inner.sum, &t[j]);
-      PrefetchDescent(DescentLine(level - 1, node[j]));
+      PrefetchToL2(DescentLine(level - 1, node[j]));
     }
     return;
   }
@@ -634,7 +633,7 @@ template <typename Kernels>
   for (size_t j = 0; j < m; ++j) {
     const double* c = values + node[j] * kFanout;
     node[j] = node[j] * kFanout + Kernels::SelectValues(c, &t[j]);
-    if (level == 1) PrefetchDescent(DescentLine(0, node[j]));
+    if (level == 1) PrefetchToL2(DescentLine(0, node[j]));
   }
 }
 
