@@ -35,6 +35,14 @@
 // After the update prefetches moved to L2 (five runs of the command above, 2026-11-22):
 // updates 2^20 46.1-49.8 M/s vs 13.7-18.2 M/s, 2.73x-3.55x (median 3.07x; before, that day,
 // 2.67-2.85x); draws 2^20 6.5-9.3x, 2^27 7.3-11.2x.
+// The same binary on a quieter day (five runs of the command above, 2026-11-22 evening): ours
+// 47.0-51.7 M/s, the baseline 17.2 / 18.4 / 21.5 / 29.8 / 22.3 M/s, so updates 2.91 / 2.74 /
+// 2.40 / 1.58 / 2.15x: the baseline's walk (20 dependent levels, all in L2/L3) gains the most
+// when the machine is quiet. Draws 2^20 5.6-7.5x, 2^27 8.4-9.0x. Measured that evening and not
+// kept (updates, alternating binaries): the walk's arrays in locals and bit-pattern minimum
+// compares (13% fewer instructions) 1.00-1.02; a group of 8 items 0.97; PREFETCHT0 of the next
+// group's lines 1.0; walking one level more per item (top 4) 0.93. Without any line store the
+// walk gained 10-18%, without the prefix stores 8%: no single cost dominates.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
