@@ -15,8 +15,8 @@
 // mostly queueing: N streams sharing 2 cores wait about N / (batches/s) each, transport included.
 // The `paced` scenarios instead ask for one 256-row batch per stream --paced-rate times a second
 // (as training workers that fetch a batch per step) and time each from when it was due.
-// One weighted Sample request, not measured, runs before the Sample scenarios: it makes urnd
-// build and cache the weight column's alias table, a one-time cost per dataset that would
+// One weighted Sample request, not measured, runs before the Sample and paced scenarios: it makes
+// urnd build and cache the weight column's alias table, a one-time cost per dataset that would
 // otherwise be timed in whichever scenario came first.
 // Sample and SampleWeights clients use gRPC's callback API (no thread per stream, as an
 // asynchronous data loader would); UpdatePriorities clients are one thread per stream.
@@ -354,7 +354,7 @@ class SampleReader final : public grpc::ClientReadReactor<v1::SampleBatch> {
 // error. A first call, not measured, warms the stream up.
 void PacedStream(double rate, int stream, int streams, Clock::time_point deadline, Stats& stats,
                  const std::function<absl::StatusOr<int>()>& call) {
-  // One call first, unmeasured: it connects the channel (and may build the server's alias table).
+  // One call first, unmeasured: it connects the channel.
   if (absl::StatusOr<int> warm = call(); !warm.ok()) {
     stats.Error(grpc::Status(grpc::StatusCode::UNKNOWN, std::string(warm.status().message())));
     return;
@@ -651,19 +651,23 @@ int Main(int argc, char** argv) {
               "batches/s", "p50_us", "p99_us");
   double elapsed = 0;
 
-  // Sample: weighted draws with replacement over the whole dataset, streamed. The server builds
-  // the weight column's alias table on the first such request and keeps it (0.5-1 s for 10M
-  // rows): one request first, not measured, so that every scenario measures the steady state
-  // rather than the first one also timing the build, as the paced scenarios do.
+  // Sample (here and in the paced scenarios): weighted draws with replacement over the whole
+  // dataset, streamed. The server builds the weight column's alias table on the first such
+  // request and keeps it (0.5-1 s for 10M rows): one request first, not measured, so that every
+  // scenario measures the steady state rather than the first one also timing the build.
+  const auto weighted = [](int64_t n, int batch) {
+    v1::SampleRequest request;
+    request.set_dataset("load");
+    request.mutable_weighted()->set_weight_column("w");
+    request.mutable_weighted()->set_replace(true);
+    request.set_n(n);
+    request.set_batch_size(batch);
+    return request;
+  };
   const std::string noop_address = absl::StrCat("127.0.0.1:", noop_port);
-  if (scenarios.count("sample")) {
-    v1::SampleRequest warm;
-    warm.set_dataset("load");
-    warm.mutable_weighted()->set_weight_column("w");
-    warm.mutable_weighted()->set_replace(true);
-    warm.set_n(1);
+  if (scenarios.count("sample") || scenarios.count("paced")) {
     auto stub = v1::Sampling::NewStub(channel(address));
-    if (absl::StatusOr<int> done = SampleOnce(*stub, warm, key); !done.ok()) {
+    if (absl::StatusOr<int> done = SampleOnce(*stub, weighted(1, 1), key); !done.ok()) {
       std::fprintf(stderr, "urn_load: sample warm-up: %s\n",
                    std::string(done.status().message()).c_str());
       return 1;
@@ -672,12 +676,7 @@ int Main(int argc, char** argv) {
   for (int batch : {1024, 256}) {
     for (int streams : stream_counts) {
       if (!scenarios.count("sample")) break;
-      v1::SampleRequest request;
-      request.set_dataset("load");
-      request.mutable_weighted()->set_weight_column("w");
-      request.mutable_weighted()->set_replace(true);
-      request.set_n(flags.rows);
-      request.set_batch_size(batch);
+      const v1::SampleRequest request = weighted(flags.rows, batch);
       std::vector<std::unique_ptr<bench::NoopTransport::Stub>> noop_stubs;
       std::vector<std::unique_ptr<v1::Sampling::Stub>> stubs;
       for (int i = 0; i < streams; ++i) {
@@ -766,26 +765,12 @@ int Main(int argc, char** argv) {
   // batch's arrival. Sample is a one-batch stream (n = 256, weighted); SampleWeights a call.
   for (int streams : stream_counts) {
     if (!scenarios.count("paced")) break;
-    v1::SampleRequest sample;
-    sample.set_dataset("load");
-    sample.mutable_weighted()->set_weight_column("w");
-    sample.mutable_weighted()->set_replace(true);
-    sample.set_n(256);
-    sample.set_batch_size(256);
+    const v1::SampleRequest sample = weighted(256, 256);
     v1::SampleWeightsRequest weights;
     weights.set_weight_store("load");
     weights.set_batch_size(256);
     weights.set_beta(0.4);
     const std::string label = absl::StrFormat("@%g/s", flags.paced_rate);
-    {
-      // Build the server's alias table before the clock starts (streams warm up on their own).
-      auto stub = v1::Sampling::NewStub(channel(address));
-      if (absl::StatusOr<int> warm = SampleOnce(*stub, sample, key); !warm.ok()) {
-        std::fprintf(stderr, "urn_load: paced warm-up: %s\n",
-                     std::string(warm.status().message()).c_str());
-        return 1;
-      }
-    }
     const auto run = [&](const std::string& target, auto make_call) {
       return RunFor(
           streams, flags.seconds,

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "base/prefetch.h"
 #include "random/counter_rng.h"
 #include "samplers/weight_validation.h"
 
@@ -106,10 +107,8 @@ void AliasTable::Draw(uint64_t seed, uint64_t first_draw, std::span<uint64_t> ou
   const Column* columns = columns_.data();
   // Large tables miss the cache on every draw. The columns of batch k + 1 are picked and
   // prefetched before batch k is resolved, so each prefetch has a whole batch of work to hide
-  // behind. The prefetches are PREFETCHT1 (into L2): with PREFETCHT0 the core ran out of L1
-  // miss buffers and stalled on the prefetch itself. BM_AliasSample/10000000 on AMD Zen 4:
-  // 80-86 M draws/s with PREFETCHT0 and batches of 32, 150 M/s with PREFETCHT1, 163-178 M/s
-  // with PREFETCHT1 and batches of 64 (PREFETCHT2 as T1; batches of 128 or 256 as 64).
+  // behind (into L2, see base/prefetch.h). BM_AliasSample/10000000 on AMD Zen 4 with L2
+  // prefetches: 150 M draws/s with batches of 32, 163-178 M/s with 64 (128 or 256 as 64).
   constexpr size_t kBatch = 64;
   uint64_t picked[2][kBatch];
   uint64_t coins[kBatch];
@@ -118,7 +117,7 @@ void AliasTable::Draw(uint64_t seed, uint64_t first_draw, std::span<uint64_t> ou
     column_stream.FillBits(first_draw + b, into, m);
     for (size_t i = 0; i < m; ++i) {
       into[i] = random::KeyedStream::BoundedFromBits(into[i], n);
-      __builtin_prefetch(columns + into[i], 0, 2);
+      PrefetchToL2(columns + into[i]);
     }
   };
   if (out.empty()) return;

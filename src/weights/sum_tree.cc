@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
+#include "base/prefetch.h"
 #include "random/counter_rng.h"
 
 namespace urn::weights {
@@ -215,12 +216,6 @@ struct WideKernels {
 };
 
 inline void Prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
-// For the lines a descent reads at the next level and the lines an update writes: PREFETCHT1,
-// into L2. Into L1 the core runs out of miss buffers and stalls on the prefetch itself: on AMD
-// Zen 4, descents with PREFETCHT0 were 1.45x slower at 2^27 slots (the same at 2^20), and
-// updates with PREFETCHW (into L1, for writing) gave BM_SumTreeUpdate/1048576/256 38-48 M/s
-// against 49-51 M/s (alternating binaries, 2026-11).
-inline void PrefetchToL2(const void* p) { __builtin_prefetch(p, 0, 2); }
 
 absl::Status ValidateWeight(size_t index, double w) {
   if (!(w >= 0 && w <= SumTree::kMaxWeight)) {  // also rejects NaN

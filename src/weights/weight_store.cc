@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/prefetch.h"
 
 namespace urn::weights {
 namespace {
@@ -394,12 +395,10 @@ absl::StatusOr<std::vector<WeightStore::Draw>> WeightStore::Sample(const SampleR
   const auto describe = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     const double total = tree_->Total();
     const double min_weight = tree_->MinPositive();
-    // The per-slot arrays are read at random: every drawn slot's lines are requested first, so
-    // that their cache misses overlap instead of coming one after another. Into L2
-    // (PREFETCHT1): into L1 the prefetches themselves stalled on full miss buffers.
+    // The per-slot arrays are read at random: every drawn slot's lines are requested first.
     for (const uint64_t s : slots) {
-      __builtin_prefetch(&priorities_[s], 0, 2);
-      __builtin_prefetch(&keys_[s], 0, 2);
+      PrefetchToL2(&priorities_[s]);
+      PrefetchToL2(&keys_[s]);
     }
     for (size_t j = 0; j < slots.size(); ++j) {
       const uint64_t s = slots[j];
