@@ -4,6 +4,7 @@
 # Crashes are written to build-fuzz/artifacts/TARGET/.
 #   tests/fuzz/build_and_run.sh fuzz_csv_reader 600
 #   tests/fuzz/build_and_run.sh fuzz_query 600     (the query lexer, parser, planner, evaluator)
+#   tests/fuzz/build_and_run.sh fuzz_table_codec 600   (the dataset block codec, damaged blocks)
 # Needs Debian's clang and its runtime: apt-get install -y clang libclang-rt-14-dev
 set -euo pipefail
 if [[ $# -lt 2 ]]; then

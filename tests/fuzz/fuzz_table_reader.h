@@ -54,12 +54,9 @@ inline std::string Describe(const absl::StatusOr<Table>& t) {
   return out;
 }
 
-// Empty when the three ways of feeding `data` agree; otherwise the three results.
-inline std::string ChunkingMismatch(Format format, const uint8_t* data, size_t size) {
-  if (size < 2) return std::string();
-  const uint8_t split_byte = data[0];
-  const uint8_t flags = data[1];
-  const std::string_view input(reinterpret_cast<const char*>(data + 2), size - 2);
+// Reader options from one input byte: header, list delimiter, raw rows, a declared type for
+// column "1", a space delimiter; small limits, so that the limit paths are reached.
+inline ReadOptions OptionsFromFlags(Format format, uint8_t flags) {
   ReadOptions options;
   options.format = format;
   options.has_header = (flags & 1) != 0;
@@ -73,6 +70,16 @@ inline std::string ChunkingMismatch(Format format, const uint8_t* data, size_t s
   options.max_line_bytes = 1024;
   options.max_cells = 1000;
   options.max_total_bytes = 2048;  // below -max_len, so the limit is reached
+  return options;
+}
+
+// Empty when the three ways of feeding `data` agree; otherwise the three results.
+inline std::string ChunkingMismatch(Format format, const uint8_t* data, size_t size) {
+  if (size < 2) return std::string();
+  const uint8_t split_byte = data[0];
+  const uint8_t flags = data[1];
+  const std::string_view input(reinterpret_cast<const char*>(data + 2), size - 2);
+  const ReadOptions options = OptionsFromFlags(format, flags);
   const size_t split = input.empty() ? 0 : split_byte % (input.size() + 1);
 
   const std::string whole = Describe(Build(options, input, input.size(), false));
@@ -83,13 +90,18 @@ inline std::string ChunkingMismatch(Format format, const uint8_t* data, size_t s
          ":\n" + two + "\nbyte by byte:\n" + bytes + "\n";
 }
 
-inline int FuzzReader(Format format, const uint8_t* data, size_t size) {
-  const std::string mismatch = ChunkingMismatch(format, data, size);
-  if (!mismatch.empty()) {
-    std::fputs(mismatch.c_str(), stderr);
+// What a fuzz target returns for an input whose check gave `violation`: 0 when it is empty;
+// otherwise it prints it and aborts, so that libFuzzer keeps the input as a crash.
+inline int AbortOnViolation(const std::string& violation) {
+  if (!violation.empty()) {
+    std::fputs(violation.c_str(), stderr);
     std::abort();
   }
   return 0;
+}
+
+inline int FuzzReader(Format format, const uint8_t* data, size_t size) {
+  return AbortOnViolation(ChunkingMismatch(format, data, size));
 }
 
 }  // namespace urn::table::fuzz
