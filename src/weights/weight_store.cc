@@ -377,6 +377,18 @@ absl::Status WeightStore::CheckConsistent() const {
   return absl::OkStatus();
 }
 
+namespace {
+
+// (w / min_weight)^-beta for tree weights w >= min_weight > 0, in log space when the ratio
+// overflows (it is >= 1, so it cannot underflow).
+double ImportanceWeight(double w, double min_weight, double beta) {
+  const double ratio = w / min_weight;
+  if (std::isfinite(ratio)) return std::pow(ratio, -beta);
+  return std::exp(-beta * (std::log(w) - std::log(min_weight)));
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<WeightStore::Draw>> WeightStore::Sample(const SampleRequest& request) {
   if (!(request.beta >= 0 && request.beta <= 1)) {
     return absl::InvalidArgumentError(
@@ -407,7 +419,7 @@ absl::StatusOr<std::vector<WeightStore::Draw>> WeightStore::Sample(const SampleR
       if (keys_[s] != nullptr) draws[j].key = *keys_[s];
       draws[j].priority = priorities_[s];
       draws[j].probability = w / total;
-      draws[j].importance_weight = std::pow(w / min_weight, -request.beta);
+      draws[j].importance_weight = ImportanceWeight(w, min_weight, request.beta);
     }
   };
   if (request.replacement) {

@@ -6,7 +6,11 @@
 //
 // with importance weights (n P(i))^-beta / max_j (n P(j))^-beta, as in Schaul, Quan, Antonoglou
 // and Silver, "Prioritized Experience Replay", ICLR 2016 (sections 3.3 and 3.4; the maximum runs
-// over every slot of positive priority, tracked exactly by the tree's minimum).
+// over every slot of positive priority, tracked exactly by the tree's minimum). An importance
+// weight is computed as (w_i / w_min)^-beta of the tree weights w = p^alpha, or, when that ratio
+// overflows a double (priorities 1e-290 and 1e290, say), as exp(-beta (ln w_i - ln w_min)), so
+// that it is right for any two weights; it is in (0, 1], and 0 only where the exact value is
+// below the smallest double, 2^-1074.
 //
 // Semantics.
 //  - Slots can be used by number (one slot per dataset row, say): UpdateSlots sets any slot.
@@ -124,7 +128,7 @@ class WeightStore {
     std::string key;           // "" for a slot without a key
     double priority;           // p_i
     double probability;        // P(i)
-    double importance_weight;  // (n P(i))^-beta / max_j (n P(j))^-beta, in (0, 1]
+    double importance_weight;  // (n P(i))^-beta / max_j (n P(j))^-beta, in [0, 1] (above)
   };
   absl::StatusOr<std::vector<Draw>> Sample(const SampleRequest& request);
 

@@ -181,6 +181,34 @@ TEST(WeightStoreTest, ImportanceWeightsEqualTheExactFormula) {
                    1.0);
 }
 
+// Priorities 1e290 and 1e-290 (alpha 1): the weight ratio 1e580 overflows a double, and the
+// plain formula (ratio^-beta) would give 0 for a weight of exactly 10^(-580 beta).
+TEST(WeightStoreTest, ImportanceWeightsStayExactWhenTheWeightRatioOverflowsADouble) {
+  auto store = StoreWith({1e290, 1e-290}, 1.0);
+  auto draws = store->Sample({.batch_size = 16, .seed = 3, .beta = 0.4});
+  ASSERT_TRUE(draws.ok()) << draws.status();
+  for (const auto& d : *draws) {
+    EXPECT_EQ(d.slot, 0u);  // P(1) = 1e-580: never drawn
+    EXPECT_NEAR(d.importance_weight, 1e-232, 1e-232 * 1e-12);
+  }
+  // Without replacement both come out; the smallest weight's importance weight is exactly 1.
+  draws = store->Sample({.batch_size = 2, .seed = 3, .beta = 0.4, .replacement = false});
+  ASSERT_TRUE(draws.ok()) << draws.status();
+  ASSERT_EQ(draws->size(), 2u);
+  EXPECT_NE((*draws)[0].slot, (*draws)[1].slot);
+  for (const auto& d : *draws) {
+    if (d.slot == 1) {
+      EXPECT_EQ(d.importance_weight, 1.0);
+    } else {
+      EXPECT_NEAR(d.importance_weight, 1e-232, 1e-232 * 1e-12);
+    }
+  }
+  // beta = 1: the exact value, 1e-580, is below the smallest double (2^-1074), so it is 0.
+  draws = store->Sample({.batch_size = 4, .seed = 3, .beta = 1});
+  ASSERT_TRUE(draws.ok()) << draws.status();
+  for (const auto& d : *draws) EXPECT_EQ(d.importance_weight, 0.0);
+}
+
 TEST(WeightStoreTest, StratifiedDrawsTakeOneItemFromEachEqualMassSegment) {
   auto store = StoreWith({1, 1, 1, 1, 2, 2}, 1);  // 8 segments of mass 1
   const std::vector<uint64_t> segment_slot = {0, 1, 2, 3, 4, 4, 5, 5};
