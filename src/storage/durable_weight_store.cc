@@ -65,7 +65,7 @@ absl::StatusOr<std::unique_ptr<DurableWeightStore>> DurableWeightStore::Recover(
       if (!bytes->has_value()) {
         return Damaged(id, key, absl::DataLossError("snapshot chunk missing"));
       }
-      absl::StatusOr<WeightStore::Chunk> chunk = weights::DecodeChunk(**bytes);
+      absl::StatusOr<WeightStore::Chunk> chunk = weights::DecodeChunk(**bytes, options.capacity);
       if (!chunk.ok()) return Damaged(id, key, chunk.status());
       if (absl::Status s = store.ImportChunk(*chunk); !s.ok()) return Damaged(id, key, s);
     }

@@ -77,7 +77,7 @@ std::string EncodeChunk(const WeightStore::Chunk& chunk) {
   return w.Finish();
 }
 
-absl::StatusOr<WeightStore::Chunk> DecodeChunk(std::string_view bytes) {
+absl::StatusOr<WeightStore::Chunk> DecodeChunk(std::string_view bytes, uint64_t capacity) {
   absl::StatusOr<Reader> r = Reader::Open(bytes, kChunkTag, kVersion, "snapshot chunk");
   if (!r.ok()) return r.status();
   WeightStore::Chunk chunk;
@@ -86,7 +86,10 @@ absl::StatusOr<WeightStore::Chunk> DecodeChunk(std::string_view bytes) {
   if (!r->Get(&chunk.first) || !r->Get(&count) || !r->Get(&all_zero) || all_zero > 1) {
     return r->Damaged("bad header");
   }
-  if (count > (uint64_t{1} << 31)) return r->Damaged(absl::StrFormat("%d slots", count));
+  if (chunk.first > capacity || count > capacity - chunk.first) {
+    return r->Damaged(absl::StrFormat("slots [%d, %d + %d) reach past the store's capacity %d",
+                                      chunk.first, chunk.first, count, capacity));
+  }
   if (!all_zero && count > r->remaining() / 8) {
     return r->Damaged(absl::StrFormat("%d priorities do not fit", count));
   }

@@ -23,7 +23,9 @@ std::string EncodeChange(const WeightStore::Change& change);
 absl::StatusOr<WeightStore::Change> DecodeChange(std::string_view bytes);
 
 std::string EncodeChunk(const WeightStore::Chunk& chunk);
-absl::StatusOr<WeightStore::Chunk> DecodeChunk(std::string_view bytes);
+// `capacity` is the store's: a chunk whose slots reach past it is refused before anything is
+// allocated (an all-zero chunk of 2^31 slots is 41 bytes, its priorities 16 GiB).
+absl::StatusOr<WeightStore::Chunk> DecodeChunk(std::string_view bytes, uint64_t capacity);
 
 struct SnapshotHead {
   uint64_t log_position = 0;  // the snapshot holds every change up to this one (and maybe more)

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "codec/checked_record.h"
 #include "random/counter_rng.h"
 #include "support/stats.h"
 #include "weights/weight_store_codec.h"
@@ -361,7 +362,7 @@ TEST(WeightStoreTest, FuzzySnapshotPlusReplayedChangesIsTheSameStore) {
     std::vector<WeightStore::Chunk> chunks;
     for (uint64_t first = 0; first < 40; first += 8) {
       for (auto& c : RandomOps(*store, 1000 + 100 * trial + first, 4)) log.push_back(c);
-      chunks.push_back(DecodeChunk(EncodeChunk(store->ExportChunk(first, 8))).value());
+      chunks.push_back(DecodeChunk(EncodeChunk(store->ExportChunk(first, 8)), 40).value());
     }
     for (auto& c : RandomOps(*store, 5000 + trial, 10)) log.push_back(c);
 
@@ -443,16 +444,17 @@ TEST(WeightStoreCodecTest, ChangesChunksAndHeadsRoundTripAndEveryDamageIsDataLos
 
   auto store = StoreWith({1, 0, 3, 0, 5}, 0.5);
   const WeightStore::Chunk chunk = store->ExportChunk(1, 3);
-  const WeightStore::Chunk back = DecodeChunk(EncodeChunk(chunk)).value();
+  const auto decode_chunk = [](std::string_view bytes) { return DecodeChunk(bytes, 5); };
+  const WeightStore::Chunk back = decode_chunk(EncodeChunk(chunk)).value();
   EXPECT_EQ(back.first, 1u);
   EXPECT_EQ(back.priorities, (std::vector<double>{0, 3, 0}));
   EXPECT_EQ(back.keys, chunk.keys);
-  ExpectEveryDamageIsDataLoss(EncodeChunk(chunk), DecodeChunk);
+  ExpectEveryDamageIsDataLoss(EncodeChunk(chunk), decode_chunk);
   WeightStore::Chunk zeros;
   zeros.first = 8;
   zeros.priorities.assign(4096, 0.0);
   EXPECT_LT(EncodeChunk(zeros).size(), 64u);  // all-zero chunks are stored in a few bytes
-  EXPECT_EQ(DecodeChunk(EncodeChunk(zeros)).value().priorities, zeros.priorities);
+  EXPECT_EQ(DecodeChunk(EncodeChunk(zeros), 8 + 4096).value().priorities, zeros.priorities);
 
   const SnapshotHead head = {.log_position = 77, .chunks = 3, .position = {5, 9.5}};
   const SnapshotHead head_back = DecodeSnapshotHead(EncodeSnapshotHead(head)).value();
@@ -467,6 +469,25 @@ TEST(WeightStoreCodecTest, ChangesChunksAndHeadsRoundTripAndEveryDamageIsDataLos
 
 // An updater rewrites every priority to one new value per batch; concurrent draws must see each
 // batch whole: all items of one draw batch have one priority and equal probabilities.
+
+TEST(WeightStoreCodecTest, ChunkPastTheCapacityIsDataLossBeforeAnyAllocation) {
+  WeightStore::Chunk zeros;
+  zeros.first = 8;
+  zeros.priorities.assign(4096, 0.0);
+  const absl::StatusOr<WeightStore::Chunk> past = DecodeChunk(EncodeChunk(zeros), 8 + 4095);
+  EXPECT_EQ(past.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(past.status().message(), HasSubstr("capacity 4103"));
+  // An intact all-zero chunk claiming 2^31 slots (16 GiB of priorities) is 41 bytes; against a
+  // store of 2^20 slots it is refused without allocating them.
+  codec::RecordWriter w("uwck", 1);
+  w.Put<uint64_t>(0);
+  w.Put<uint64_t>(uint64_t{1} << 31);
+  w.Put<uint8_t>(1);
+  w.Put<uint64_t>(0);
+  const std::string huge = w.Finish();
+  EXPECT_EQ(huge.size(), 41u);
+  EXPECT_EQ(DecodeChunk(huge, uint64_t{1} << 20).status().code(), absl::StatusCode::kDataLoss);
+}
 TEST(WeightStoreTest, ConcurrentDrawsNeverSeeAHalfAppliedUpdateBatch) {
   const uint64_t n = 2000;
   auto store = StoreWith(std::vector<double>(n, 1.0), 1.0);
