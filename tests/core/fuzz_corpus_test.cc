@@ -1,7 +1,9 @@
 // Replays the committed fuzz corpora (seeds and crash reproducers, tests/fuzz/corpus/<target>/)
 // through the fuzz targets' checks: for the readers, the whole input, two chunks and single
 // bytes must give the same table or the same error; for the block codec, undamaged blocks must
-// decode to their table, and damaged ones to DataLoss or a whole table (fuzz_table_codec.h).
+// decode to their table, and damaged ones to DataLoss or a whole table (fuzz_table_codec.h); for
+// weight stores, an undamaged snapshot and log must restore the store exactly, and damaged ones
+// be refused or give a consistent store (fuzz_weight_store_codec.h).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,6 +11,7 @@
 
 #include "fuzz/fuzz_table_codec.h"
 #include "fuzz/fuzz_table_reader.h"
+#include "fuzz/fuzz_weight_store_codec.h"
 #include "support/temp_dir.h"
 
 namespace urn::table {
@@ -50,6 +53,10 @@ TEST(FuzzCorpus, JsonlInputsReadTheSameInEveryChunking) {
 
 TEST(FuzzCorpus, DamagedTableBlocksGiveDataLossOrAWholeTable) {
   EXPECT_GT(ReplayCorpus("fuzz_table_codec", fuzz::CodecViolation), 0);
+}
+
+TEST(FuzzCorpus, WeightStoreSnapshotsAndLogsRestoreExactlyOrAreRefused) {
+  EXPECT_GT(ReplayCorpus("fuzz_weight_store_codec", weights::fuzz::DurabilityViolation), 0);
 }
 
 }  // namespace
