@@ -156,8 +156,19 @@ absl::StatusOr<SpecResult> RunUniform(const v1::SampleRequest& req, const table:
   const uint64_t n = static_cast<uint64_t>(req.n());
   if (req.has_uniform() && req.uniform().replace()) {
     if (n == 0) return absl::InvalidArgumentError("n: draws with replacement need n > 0");
-    return FromSample(
-        samplers::UniformWithReplacement(rows, req.seed()).Take(n, req.with_weight()));
+    // Not materialized, as weighted draws with replacement: n (up to kMaxSampleSize, whatever
+    // the table's size) would otherwise cost 8 bytes per draw before the first batch, and
+    // the daily-rows quota is charged as batches go out. An empty table gives no draws.
+    SpecResult out;
+    if (rows == 0) return out;
+    const samplers::UniformWithReplacement draws(rows, req.seed());
+    const double weight = draws.Weight(n);
+    out.lazy_count = n;
+    out.lazy = [draws, weight](uint64_t first, std::span<uint64_t> batch, double* weights) {
+      draws.Fill(first, batch.size(), batch.data());
+      if (weights != nullptr) std::fill_n(weights, batch.size(), weight);
+    };
+    return out;
   }
   if (n == 0) return absl::InvalidArgumentError("n: a uniform sample needs n > 0");
   if (!req.compat()) {

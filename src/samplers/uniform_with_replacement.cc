@@ -12,7 +12,7 @@ Sample UniformWithReplacement::Take(uint64_t k, bool with_weights) const {
   s.rows.resize(k);
   Fill(0, k, s.rows.data());
   if (with_weights) {
-    s.ht_weights.assign(k, static_cast<double>(n_) / static_cast<double>(k));
+    s.ht_weights.assign(k, Weight(k));
   }
   return s;
 }

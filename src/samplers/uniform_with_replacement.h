@@ -36,6 +36,9 @@ class UniformWithReplacement {
   // out[i] = Draw(first + i) for i in [0, count). REQUIRES: n > 0 or count == 0.
   void Fill(uint64_t first, uint64_t count, uint64_t* out) const;
 
+  // The Hansen-Hurwitz weight of each of k draws: n / k. REQUIRES: k > 0.
+  double Weight(uint64_t k) const { return static_cast<double>(n_) / static_cast<double>(k); }
+
   // Draws 0 .. k-1, in draw order, with Hansen-Hurwitz weights n / k when asked.
   Sample Take(uint64_t k, bool with_weights) const;
 

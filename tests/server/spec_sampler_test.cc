@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "samplers/uniform_with_replacement.h"
 #include "table/read_options.h"
 #include "table/table_builder.h"
 
@@ -139,6 +140,44 @@ TEST(AliasCache, ConcurrentMissesShareOneBuildAndFailuresAreNotCached) {
   // The good entry is still cached.
   EXPECT_EQ(*cache.Get("t/w", slow_build), got[0]);
   EXPECT_EQ(builds.load(), 1);
+}
+
+// Uniform draws with replacement are lazy too: any batching gives the core's rows and its
+// Hansen-Hurwitz weights n / k, and n = kMaxSampleSize (2^31 draws, 16 GiB of row ids if
+// materialized) costs nothing until batches are asked for.
+TEST(SpecSampler, UniformDrawsWithReplacementAreLazyAndEqualToTheCore) {
+  const table::Table t = MakeTable();
+  v1::SampleRequest r;
+  r.mutable_uniform()->set_replace(true);
+  r.set_n(1000);
+  r.set_seed(5);
+  r.set_with_weight(true);
+  const samplers::Sample expected = samplers::UniformWithReplacement(60, 5).Take(1000, true);
+  absl::StatusOr<SpecResult> s = RunSampleSpec(r, t, 1);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE(s->lazy);
+  EXPECT_TRUE(s->rows.empty());
+  ASSERT_EQ(s->size(), 1000u);
+  std::vector<uint64_t> rows(1000);
+  std::vector<double> weights(1000);
+  for (uint64_t first = 0; first < 1000; first += 300) {
+    const uint64_t m = std::min<uint64_t>(300, 1000 - first);
+    s->lazy(first, std::span<uint64_t>(rows.data() + first, m), weights.data() + first);
+  }
+  EXPECT_EQ(rows, expected.rows);
+  EXPECT_EQ(weights, expected.ht_weights);  // 60 / 1000, bit for bit
+
+  r.set_n(kMaxSampleSize);
+  s = RunSampleSpec(r, t, 1);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE(s->lazy);
+  EXPECT_EQ(s->size(), static_cast<uint64_t>(kMaxSampleSize));
+  std::vector<uint64_t> last(4);
+  std::vector<double> last_weights(4);
+  s->lazy(kMaxSampleSize - 4, std::span<uint64_t>(last), last_weights.data());
+  const samplers::UniformWithReplacement core(60, 5);
+  for (uint64_t i = 0; i < 4; ++i) EXPECT_EQ(last[i], core.Draw(kMaxSampleSize - 4 + i));
+  EXPECT_EQ(last_weights[0], 60.0 / static_cast<double>(kMaxSampleSize));
 }
 
 TEST(SpecSampler, BadFieldsAreNamed) {
