@@ -34,6 +34,18 @@ table::Table MakeTable() {
   return *std::move(t);
 }
 
+// A lazy result's rows and weights, read in batches of `batch`.
+samplers::Sample ReadLazily(const SpecResult& s, uint64_t batch) {
+  samplers::Sample out;
+  out.rows.resize(s.size());
+  out.ht_weights.resize(s.size());
+  for (uint64_t first = 0; first < s.size(); first += batch) {
+    const uint64_t m = std::min<uint64_t>(batch, s.size() - first);
+    s.lazy(first, std::span<uint64_t>(out.rows.data() + first, m), out.ht_weights.data() + first);
+  }
+  return out;
+}
+
 TEST(SpecSampler, StratifiedTakesPerStratumCountsWithWeights) {
   const table::Table t = MakeTable();
   v1::SampleRequest r;
@@ -82,15 +94,10 @@ TEST(SpecSampler, WeightedDrawsWithReplacementAreLazyCachedAndEqualToTheCore) {
     ASSERT_TRUE(s->lazy);
     EXPECT_TRUE(s->rows.empty());
     ASSERT_EQ(s->size(), 1000u);
-    std::vector<uint64_t> rows(1000);
-    std::vector<double> weights(1000);
-    for (uint64_t first = 0; first < 1000; first += 333) {
-      const uint64_t m = std::min<uint64_t>(333, 1000 - first);
-      s->lazy(first, std::span<uint64_t>(rows.data() + first, m), weights.data() + first);
-    }
-    EXPECT_EQ(rows, expected.rows);
-    for (size_t i = 0; i < rows.size(); ++i) {
-      EXPECT_DOUBLE_EQ(weights[i], 90.0 / (1000 * w[rows[i]]));  // W = 15 * (0+1+2+3)
+    const samplers::Sample got = ReadLazily(*s, 333);
+    EXPECT_EQ(got.rows, expected.rows);
+    for (size_t i = 0; i < got.rows.size(); ++i) {
+      EXPECT_DOUBLE_EQ(got.ht_weights[i], 90.0 / (1000 * w[got.rows[i]]));  // W = 15 * (0+1+2+3)
     }
   }
   // Another table id is another entry; errors are not cached.
@@ -158,14 +165,9 @@ TEST(SpecSampler, UniformDrawsWithReplacementAreLazyAndEqualToTheCore) {
   ASSERT_TRUE(s->lazy);
   EXPECT_TRUE(s->rows.empty());
   ASSERT_EQ(s->size(), 1000u);
-  std::vector<uint64_t> rows(1000);
-  std::vector<double> weights(1000);
-  for (uint64_t first = 0; first < 1000; first += 300) {
-    const uint64_t m = std::min<uint64_t>(300, 1000 - first);
-    s->lazy(first, std::span<uint64_t>(rows.data() + first, m), weights.data() + first);
-  }
-  EXPECT_EQ(rows, expected.rows);
-  EXPECT_EQ(weights, expected.ht_weights);  // 60 / 1000, bit for bit
+  const samplers::Sample got = ReadLazily(*s, 300);
+  EXPECT_EQ(got.rows, expected.rows);
+  EXPECT_EQ(got.ht_weights, expected.ht_weights);  // 60 / 1000, bit for bit
 
   r.set_n(kMaxSampleSize);
   s = RunSampleSpec(r, t, 1);
