@@ -173,16 +173,15 @@ class SampleStream final : public BatchStream<v1::SampleBatch> {
  public:
   SampleStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
                std::shared_ptr<const DatasetEntry> entry, SpecResult result,
-               std::vector<int> columns, int batch, bool with_weight, uint64_t start_offset)
+               std::vector<int> columns, int batch, uint64_t start_offset)
       : BatchStream(admission, std::move(who), std::move(token), start_offset,
                     static_cast<uint64_t>(batch)),
         entry_(std::move(entry)),
         result_(std::move(result)),
-        columns_(std::move(columns)),
-        with_weight_(with_weight) {
+        columns_(std::move(columns)) {
     if (result_.lazy) {
       lazy_rows_.resize(batch);
-      if (with_weight_) lazy_weights_.resize(batch);
+      if (result_.lazy_weights) lazy_weights_.resize(batch);
     }
     Start();
   }
@@ -198,9 +197,9 @@ class SampleStream final : public BatchStream<v1::SampleBatch> {
     const double* weights = nullptr;
     if (result_.lazy) {
       result_.lazy(offset, std::span<uint64_t>(lazy_rows_.data(), n),
-                   with_weight_ ? lazy_weights_.data() : nullptr);
+                   result_.lazy_weights ? lazy_weights_.data() : nullptr);
       rows = lazy_rows_.data();
-      if (with_weight_) weights = lazy_weights_.data();
+      if (result_.lazy_weights) weights = lazy_weights_.data();
     } else {
       rows = result_.rows.data() + offset;
       if (!result_.weights.empty()) weights = result_.weights.data() + offset;
@@ -216,7 +215,6 @@ class SampleStream final : public BatchStream<v1::SampleBatch> {
   const std::shared_ptr<const DatasetEntry> entry_;
   const SpecResult result_;
   const std::vector<int> columns_;
-  const bool with_weight_;
   std::vector<uint64_t> lazy_rows_;
   std::vector<double> lazy_weights_;
 };
@@ -286,7 +284,7 @@ grpc::ServerWriteReactor<v1::SampleBatch>* SamplingService::Sample(
   }
   return new SampleStream(&gate_->admission(), *std::move(who), *std::move(token),
                           *std::move(entry), *std::move(result), std::move(columns), *batch,
-                          request->with_weight(), static_cast<uint64_t>(request->start_offset()));
+                          static_cast<uint64_t>(request->start_offset()));
 }
 
 grpc::ServerWriteReactor<v1::ShuffleBatch>* SamplingService::Shuffle(

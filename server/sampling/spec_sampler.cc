@@ -118,6 +118,7 @@ absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& r
   }
   SpecResult out;
   out.lazy_count = n;
+  out.lazy_weights = req.with_weight();
   const uint64_t seed = req.seed();
   out.lazy = [entry, seed, n](uint64_t first, std::span<uint64_t> rows, double* weights) {
     entry->alias.Draw(seed, first, rows);
@@ -164,6 +165,7 @@ absl::StatusOr<SpecResult> RunUniform(const v1::SampleRequest& req, const table:
     const samplers::UniformWithReplacement draws(rows, req.seed());
     const double weight = draws.Weight(n);
     out.lazy_count = n;
+    out.lazy_weights = req.with_weight();
     out.lazy = [draws, weight](uint64_t first, std::span<uint64_t> batch, double* weights) {
       draws.Fill(first, batch.size(), batch.data());
       if (weights != nullptr) std::fill_n(weights, batch.size(), weight);
@@ -316,10 +318,19 @@ absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const tab
       return RunStratified(req, t);
     case v1::SampleRequest::kQuery: {
       absl::StatusOr<query::QueryResult> q =
-          query::RunQueryText(req.query(), t, req.seed(), threads);
+          query::RunQueryText(req.query(), t, req.seed(), threads, {}, query::Draws::kLazy);
       if (!q.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("query: ", query::FormatError(req.query(), q.status())));
+      }
+      if (q->lazy) {
+        // Draws with replacement (REPLACE true; LIMIT up to 2^27): batch by batch, with
+        // weights only when the query names them (WITH WEIGHT AS), as materialized results.
+        SpecResult out;
+        out.lazy_count = q->lazy_count;
+        out.lazy = std::move(q->lazy);
+        out.lazy_weights = q->weight_column.has_value();
+        return out;
       }
       return Materialized(std::move(q->rows), std::move(q->weights));
     }

@@ -44,6 +44,9 @@ struct SpecResult {
   // stream of n draws needs memory for one batch, and its first batch comes at once.
   uint64_t lazy_count = 0;
   std::function<void(uint64_t first, std::span<uint64_t> rows, double* weights)> lazy;
+  // Whether batches of `lazy` carry weights: when the request asked for them (with_weight), or
+  // for a query, when it names them (WITH WEIGHT AS), as for a materialized result.
+  bool lazy_weights = false;
 
   uint64_t size() const { return lazy ? lazy_count : rows.size(); }
 };

@@ -171,7 +171,7 @@ absl::Status FusedWeightedWithoutReplacement(const Plan& plan, const table::Tabl
 }  // namespace
 
 absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table, uint64_t seed,
-                                     int threads) {
+                                     int threads, Draws draws_mode) {
   if (absl::Status s = CheckSchema(plan, table); !s.ok()) return s;
   if (plan.seed) seed = *plan.seed;
   QueryResult result;
@@ -210,16 +210,29 @@ absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table
       double total = 0;
       for (double w : ev->weights) total += w;
       if (draws == 0 || !(total > 0)) break;
-      absl::StatusOr<samplers::AliasTable> alias = samplers::AliasTable::Build(ev->weights);
-      if (!alias.ok()) return alias.status();
-      result.rows.resize(draws);
-      alias->Draw(seed, 0, std::span<uint64_t>(result.rows));
-      if (ht) {
-        result.weights.reserve(draws);
-        for (uint64_t row : result.rows) {
-          result.weights.push_back(total / (static_cast<double>(draws) * ev->weights[row]));
+      absl::StatusOr<samplers::AliasTable> built = samplers::AliasTable::Build(ev->weights);
+      if (!built.ok()) return built.status();
+      auto alias = std::make_shared<const samplers::AliasTable>(*std::move(built));
+      auto weights = std::make_shared<const std::vector<double>>(std::move(ev->weights));
+      // Draws [first, first + out.size()) and, when asked, their Hansen-Hurwitz weights.
+      auto fill = [alias, weights, total, draws, seed](uint64_t first, std::span<uint64_t> out,
+                                                       double* hh) {
+        alias->Draw(seed, first, out);
+        if (hh == nullptr) return;
+        for (size_t i = 0; i < out.size(); ++i) {
+          hh[i] = total / (static_cast<double>(draws) * (*weights)[out[i]]);
         }
+      };
+      if (draws_mode == Draws::kLazy) {
+        result.lazy_count = draws;
+        result.lazy = [fill, ht](uint64_t first, std::span<uint64_t> out, double* hh) {
+          fill(first, out, ht ? hh : nullptr);
+        };
+        break;
       }
+      result.rows.resize(draws);
+      if (ht) result.weights.resize(draws);
+      fill(0, std::span<uint64_t>(result.rows), ht ? result.weights.data() : nullptr);
       break;
     }
 
@@ -291,12 +304,13 @@ absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table
 }
 
 absl::StatusOr<QueryResult> RunQueryText(std::string_view text, const table::Table& table,
-                                         uint64_t seed, int threads, const QueryLimits& limits) {
+                                         uint64_t seed, int threads, const QueryLimits& limits,
+                                         Draws draws) {
   absl::StatusOr<Query> q = ParseQuery(text, limits);
   if (!q.ok()) return q.status();
   absl::StatusOr<Plan> p = PlanQuery(*q, table);
   if (!p.ok()) return p.status();
-  return RunQuery(*p, table, seed, threads);
+  return RunQuery(*p, table, seed, threads, draws);
 }
 
 }  // namespace urn::query

@@ -25,13 +25,17 @@
 // Cost: O(rows) for evaluation (a few ns per row per condition) plus the sampler's cost.
 // Memory: weighted without replacement: 4 MiB per thread plus k + 1 candidates per 256Ki rows;
 // with replacement: 8 bytes per row of weights plus the alias table (16); others: one byte
-// per row for the filter; plus the result.
+// per row for the filter; plus the result, except for draws with replacement asked for lazily
+// (Draws::kLazy), which cost nothing per draw until they are read: LIMIT may be far larger than
+// the table (up to QueryLimits::max_limit), and a server should not hold it all at once.
 // Thread safety: reentrant; the Plan and Table are only read.
 #ifndef URN_QUERY_EVALUATOR_H_
 #define URN_QUERY_EVALUATOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,15 +53,27 @@ struct QueryResult {
   std::vector<double> weights;               // one per row when weight_column is set, else empty
   uint64_t rows_scanned = 0;                 // rows of the table
   uint64_t rows_passed = 0;                  // rows that passed WHERE
+  // Draws with replacement run with Draws::kLazy leave rows and weights empty: there are
+  // lazy_count draws, and lazy(first, out, weights) writes draws [first, first + out.size()) to
+  // out and, when weight_column is set and weights is not null, their weights to weights[]:
+  // exactly what the materialized result holds there. Thread-safe; it keeps what it needs.
+  uint64_t lazy_count = 0;
+  std::function<void(uint64_t first, std::span<uint64_t> out, double* weights)> lazy;
+
+  uint64_t size() const { return lazy ? lazy_count : rows.size(); }
 };
 
+// Whether draws with replacement are materialized in QueryResult::rows or left to ::lazy.
+enum class Draws { kMaterialized, kLazy };
+
 absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table, uint64_t seed,
-                                     int threads = 1);
+                                     int threads = 1, Draws draws = Draws::kMaterialized);
 
 // ParseQuery, PlanQuery and RunQuery in one call (errors carry positions; see FormatError).
 absl::StatusOr<QueryResult> RunQueryText(std::string_view text, const table::Table& table,
                                          uint64_t seed, int threads = 1,
-                                         const QueryLimits& limits = {});
+                                         const QueryLimits& limits = {},
+                                         Draws draws = Draws::kMaterialized);
 
 }  // namespace urn::query
 

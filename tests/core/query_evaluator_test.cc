@@ -274,6 +274,42 @@ TEST(QueryEquivalence, WeightedWithReplacementMatchesTheAliasTable) {
   EXPECT_EQ(RunText("select * where id < 10 sample by w", t, 9).rows.size(), 10u);
 }
 
+// Draws::kLazy leaves draws with replacement to QueryResult::lazy: read in any batches they
+// are the materialized rows and weights, weights only WITH WEIGHT AS; LIMIT 2^27 costs nothing
+// up front, and its first draws are the draws of a smaller LIMIT (draw d is a function of d).
+TEST(QueryEquivalence, LazyDrawsWithReplacementEqualTheMaterializedOnes) {
+  const table::Table t = NumbersTable(5000);
+  for (const std::string text : {"select * where id < 4000 sample by w limit 1000",
+                                 "select * sample by w + 1 limit 1000 with weight as hh"}) {
+    const QueryResult whole = RunText(text, t, 9);
+    absl::StatusOr<QueryResult> lazy = RunQueryText(text, t, 9, 1, {}, Draws::kLazy);
+    ASSERT_TRUE(lazy.ok()) << lazy.status();
+    ASSERT_TRUE(lazy->lazy) << text;
+    EXPECT_TRUE(lazy->rows.empty());
+    ASSERT_EQ(lazy->size(), 1000u);
+    EXPECT_EQ(lazy->rows_passed, whole.rows_passed);
+    std::vector<uint64_t> rows(1000);
+    std::vector<double> weights(1000, -1);
+    for (uint64_t first = 0; first < 1000; first += 256) {
+      const uint64_t m = std::min<uint64_t>(256, 1000 - first);
+      lazy->lazy(first, std::span<uint64_t>(rows.data() + first, m), weights.data() + first);
+    }
+    EXPECT_EQ(rows, whole.rows) << text;
+    if (whole.weight_column) {
+      EXPECT_EQ(weights, whole.weights) << text;
+    } else {
+      EXPECT_EQ(weights, std::vector<double>(1000, -1)) << "no weights without WITH WEIGHT";
+    }
+  }
+  absl::StatusOr<QueryResult> huge =
+      RunQueryText("select * sample by w limit 134217728", t, 9, 1, {}, Draws::kLazy);
+  ASSERT_TRUE(huge.ok()) << huge.status();
+  ASSERT_EQ(huge->size(), uint64_t{1} << 27);
+  std::vector<uint64_t> first(300);
+  huge->lazy(0, std::span<uint64_t>(first), nullptr);
+  EXPECT_EQ(first, RunText("select * sample by w limit 300", t, 9).rows);
+}
+
 TEST(QueryEquivalence, BernoulliUniverseDistinctReservoirMatchTheSamplers) {
   const table::Table t = NumbersTable(20000);
   samplers::BernoulliOptions bo;

@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "query/error.h"
@@ -108,5 +110,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (result->weight_column.has_value() != plan->weight_column.has_value()) std::abort();
   if (result->weight_column && result->weights.size() != result->rows.size()) std::abort();
+  // Draws::kLazy: read in batches, the same rows and weights, bit for bit.
+  absl::StatusOr<urn::query::QueryResult> lazy =
+      urn::query::RunQuery(*plan, table, size, threads, urn::query::Draws::kLazy);
+  if (!lazy.ok() || lazy->size() != result->rows.size()) std::abort();
+  if (lazy->lazy) {
+    const uint64_t n = lazy->lazy_count, batch = 1 + size % 300;
+    std::vector<uint64_t> rows(n);
+    std::vector<double> weights(result->weight_column ? n : 0);
+    for (uint64_t first = 0; first < n; first += batch) {
+      const uint64_t m = std::min(batch, n - first);
+      lazy->lazy(first, std::span<uint64_t>(rows.data() + first, m),
+                 weights.empty() ? nullptr : weights.data() + first);
+    }
+    lazy->rows = std::move(rows);
+    lazy->weights = std::move(weights);
+  }
+  if (lazy->rows != result->rows || !SameBits(lazy->weights, result->weights)) std::abort();
   return 0;
 }

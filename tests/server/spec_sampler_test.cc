@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "query/evaluator.h"
 #include "samplers/uniform_with_replacement.h"
 #include "table/read_options.h"
 #include "table/table_builder.h"
@@ -180,6 +181,29 @@ TEST(SpecSampler, UniformDrawsWithReplacementAreLazyAndEqualToTheCore) {
   const samplers::UniformWithReplacement core(60, 5);
   for (uint64_t i = 0; i < 4; ++i) EXPECT_EQ(last[i], core.Draw(kMaxSampleSize - 4 + i));
   EXPECT_EQ(last_weights[0], 60.0 / static_cast<double>(kMaxSampleSize));
+}
+
+// A query's draws with replacement stream lazily too (LIMIT up to 2^27), with weights exactly
+// when the query names them, whatever with_weight says, as for its materialized results.
+TEST(SpecSampler, QueryDrawsWithReplacementAreLazyWithTheQuerysWeights) {
+  const table::Table t = MakeTable();
+  v1::SampleRequest r;
+  r.set_seed(4);
+  r.set_query("select * sample by w replace true limit 134217728");
+  absl::StatusOr<SpecResult> s = RunSampleSpec(r, t, 1);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE(s->lazy);
+  EXPECT_EQ(s->size(), uint64_t{1} << 27);
+  EXPECT_FALSE(s->lazy_weights);
+  r.set_query("select * sample by w replace true limit 500 with weight as hh");
+  s = RunSampleSpec(r, t, 1);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE(s->lazy);
+  EXPECT_TRUE(s->lazy_weights);
+  const samplers::Sample got = ReadLazily(*s, 128);
+  const query::QueryResult want = *query::RunQueryText(r.query(), t, 4);
+  EXPECT_EQ(got.rows, want.rows);
+  EXPECT_EQ(got.ht_weights, want.weights);
 }
 
 TEST(SpecSampler, BadFieldsAreNamed) {
