@@ -39,9 +39,10 @@ namespace urn::server {
 struct SpecResult {
   std::vector<uint64_t> rows;   // output order
   std::vector<double> weights;  // HT weights when asked (one per row), else empty
-  // Draws with replacement (uniform or weighted) are not materialized: `lazy` writes the rows of
-  // draws [first, first + rows.size()) (and their HT weights when `weights` is not null), so a
-  // stream of n draws needs memory for one batch, and its first batch comes at once.
+  // Draws with replacement (uniform, weighted, or a query's REPLACE true) are not materialized:
+  // `lazy` writes the rows of draws [first, first + rows.size()) (and their weights when
+  // `weights` is not null), so a stream of n draws needs memory for one batch, and its first
+  // batch comes at once.
   uint64_t lazy_count = 0;
   std::function<void(uint64_t first, std::span<uint64_t> rows, double* weights)> lazy;
   // Whether batches of `lazy` carry weights: when the request asked for them (with_weight), or

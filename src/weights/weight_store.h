@@ -9,7 +9,7 @@
 // over every slot of positive priority, tracked exactly by the tree's minimum). An importance
 // weight is computed as (w_i / w_min)^-beta of the tree weights w = p^alpha, or, when that ratio
 // overflows a double (priorities 1e-290 and 1e290, say), as exp(-beta (ln w_i - ln w_min)), so
-// that it is right for any two weights; it is in (0, 1], and 0 only where the exact value is
+// that it is right for any two weights. It is in [0, 1], and 0 only where the exact value is
 // below the smallest double, 2^-1074.
 //
 // Semantics.
