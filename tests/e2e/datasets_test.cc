@@ -256,7 +256,8 @@ TEST_F(DatasetsE2E, RemoteSampleEqualsLocalSample) {
     EXPECT_GT(FirstColumn(r.out).size(), 2u) << flags[0];
     EXPECT_EQ(FirstColumn(r.out), FirstColumn(l.out)) << flags[0] << " " << flags[1];
   }
-  // A query's WITH WEIGHT AS column comes back too, header and values, as for the file.
+  // A query's WITH WEIGHT AS column comes back too, header and values, as for the file; also
+  // for draws with replacement, which urnd streams lazily, and for uniform draws with weights.
   const std::string q = "SAMPLE ON user DISTINCT (0.02, 1) WITH WEIGHT AS _Weight";
   testing::RunResult remote_q =
       Urn({"sample", "-H", "-v", "2026", "--dataset", "rows", "--query", q});
@@ -265,6 +266,24 @@ TEST_F(DatasetsE2E, RemoteSampleEqualsLocalSample) {
   ASSERT_EQ(remote_q.exit_code, 0) << remote_q.err;
   EXPECT_EQ(remote_q.out.substr(0, remote_q.out.find('\n')), "id\tlabel\tweight\tuser\t_Weight");
   EXPECT_EQ(remote_q.out, local_q.out);
+  for (const std::vector<std::string>& flags : std::vector<std::vector<std::string>>{
+           {"--query",
+            "SELECT * WHERE label != 'l2' SAMPLE BY weight REPLACE true LIMIT 3000 WITH WEIGHT AS "
+            "_Weight"},
+           {"--query", "SELECT * SAMPLE BY weight REPLACE true LIMIT 3000"},
+           {"-r", "-n", "3000", "--with-weight", "hh"}}) {
+    std::vector<std::string> remote = {"sample", "-H", "-v", "7", "--dataset", "rows"};
+    remote.insert(remote.end(), flags.begin(), flags.end());
+    std::vector<std::string> local = {URN_CLI_PATH, "sample", "-H", "-v", "7"};
+    local.insert(local.end(), flags.begin(), flags.end());
+    local.push_back(file);
+    testing::RunResult r = Urn(remote);
+    testing::RunResult l = testing::Run(local);
+    ASSERT_EQ(r.exit_code, 0) << flags[1] << ": " << r.err;
+    ASSERT_EQ(l.exit_code, 0) << l.err;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3001) << flags[1];
+    EXPECT_EQ(r.out, l.out) << flags[1];
+  }
   testing::RunResult bad = Urn({"sample", "--dataset", "rows", "-n", "3", "-w", "label"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("weighted.weight_column: 'label' is not numeric"), std::string::npos)
