@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "query/error.h"
 #include "query/evaluator.h"
+#include "query/parser.h"
+#include "query/planner.h"
 #include "samplers/alias_table.h"
 #include "samplers/bernoulli.h"
 #include "samplers/distinct.h"
@@ -103,12 +105,13 @@ absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& r
     if (!alias.ok()) return Field("weighted.weight_column", alias.status());
     double total = 0;
     for (double x : *w) total += x;
-    return AliasCache::Entry{*std::move(alias), *std::move(w), total};
+    return AliasCache::Entry{
+        .weights = *std::move(w), .total = total, .passed = 0, .alias = *std::move(alias)};
   };
   std::shared_ptr<const AliasCache::Entry> entry;
   if (cache != nullptr && !table_id.empty()) {
     absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> cached =
-        cache->Get(absl::StrCat(table_id, "/", column), build);
+        cache->Get(absl::StrCat("column:", table_id, "/", column), build);
     if (!cached.ok()) return cached.status();
     entry = *std::move(cached);
   } else {
@@ -121,7 +124,7 @@ absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& r
   out.lazy_weights = req.with_weight();
   const uint64_t seed = req.seed();
   out.lazy = [entry, seed, n](uint64_t first, std::span<uint64_t> rows, double* weights) {
-    entry->alias.Draw(seed, first, rows);
+    entry->alias->Draw(seed, first, rows);
     if (weights == nullptr) return;
     for (size_t i = 0; i < rows.size(); ++i) {
       weights[i] = entry->total / (n * entry->weights[rows[i]]);
@@ -243,6 +246,27 @@ absl::StatusOr<SpecResult> RunStratified(const v1::SampleRequest& req, const tab
   return FromSample(*std::move(out));
 }
 
+// A query, with its draws with replacement lazy: their weights and alias table come from the
+// cache when it has them (the same query text on the same table), else they are built and kept.
+absl::StatusOr<query::QueryResult> RunQueryRequest(const v1::SampleRequest& req,
+                                                   const table::Table& t, int threads,
+                                                   AliasCache* cache, const std::string& table_id) {
+  absl::StatusOr<query::Query> parsed = query::ParseQuery(req.query());
+  if (!parsed.ok()) return parsed.status();
+  absl::StatusOr<query::Plan> plan = query::PlanQuery(*parsed, t);
+  if (!plan.ok()) return plan.status();
+  if (plan->sampler != query::SamplerKind::kWeightedWithReplacement || cache == nullptr ||
+      table_id.empty()) {
+    return query::RunQuery(*plan, t, req.seed(), threads, query::Draws::kLazy);
+  }
+  absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> entry =
+      cache->Get(absl::StrCat("query:", table_id, "/", req.query()),
+                 [&] { return query::EvaluateReplacementWeights(*plan, t, threads); });
+  if (!entry.ok()) return entry.status();
+  return query::DrawWithReplacement(*plan, static_cast<uint64_t>(t.num_rows()), *entry, req.seed(),
+                                    query::Draws::kLazy);
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
@@ -317,8 +341,7 @@ absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const tab
     case v1::SampleRequest::kStratified:
       return RunStratified(req, t);
     case v1::SampleRequest::kQuery: {
-      absl::StatusOr<query::QueryResult> q =
-          query::RunQueryText(req.query(), t, req.seed(), threads, {}, query::Draws::kLazy);
+      absl::StatusOr<query::QueryResult> q = RunQueryRequest(req, t, threads, cache, table_id);
       if (!q.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("query: ", query::FormatError(req.query(), q.status())));

@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "query/evaluator.h"
 #include "samplers/alias_table.h"
 #include "table/table.h"
 #include "urn/v1/sampling.pb.h"
@@ -52,17 +53,15 @@ struct SpecResult {
   uint64_t size() const { return lazy ? lazy_count : rows.size(); }
 };
 
-// The alias tables of recent weighted draws with replacement, by (dataset id, weight column),
-// so that repeated requests skip the O(rows) build. Least recently used first out; thread-safe.
-// Requests that miss while a table is being built wait for that build (one build per table,
-// however many workers start at once); a failed build is not cached.
+// The weights and alias tables of recent draws with replacement, by dataset and weight column
+// or query text, so that repeated requests skip the O(rows) evaluation and build. Least recently
+// used first out; thread-safe. Requests that miss while an entry is being built wait for that
+// build (one build per entry, however many workers start at once); a failed build is not cached.
 class AliasCache {
  public:
-  struct Entry {
-    samplers::AliasTable alias;
-    std::vector<double> weights;  // the column, for HT weights
-    double total = 0;
-  };
+  // The weights (for HT weights), their total and the alias table; `passed` counts a query's
+  // rows passing WHERE.
+  using Entry = query::ReplacementWeights;
   explicit AliasCache(size_t capacity = 4) : capacity_(capacity) {}
   // The cached entry, or the one `build` makes (then cached). Errors are not cached.
   absl::StatusOr<std::shared_ptr<const Entry>> Get(
@@ -84,7 +83,8 @@ class AliasCache {
 // Largest n a request may ask for.
 inline constexpr int64_t kMaxSampleSize = int64_t{1} << 31;
 
-// `cache` (optional) keeps alias tables across requests; `table_id` names the table in it and
+// `cache` (optional) keeps alias tables across requests (weighted draws with replacement, and
+// queries' SAMPLE BY ... REPLACE true, by exact query text); `table_id` names the table in it and
 // must change whenever the table's contents could (a dataset's upload id).
 absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& request,
                                          const table::Table& table, int threads,

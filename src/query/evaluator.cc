@@ -189,6 +189,12 @@ absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table
     }
     return result;
   }
+  if (plan.sampler == SamplerKind::kWeightedWithReplacement) {
+    absl::StatusOr<ReplacementWeights> w = EvaluateReplacementWeights(plan, table, threads);
+    if (!w.ok()) return w.status();
+    return DrawWithReplacement(plan, n, std::make_shared<const ReplacementWeights>(*std::move(w)),
+                               seed, draws_mode);
+  }
   absl::StatusOr<Evaluated> ev = Evaluate(*plan.program, table, need_pass, weighted, threads);
   if (!ev.ok()) return ev.status();
   result.rows_passed = ev->passed;
@@ -203,38 +209,8 @@ absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table
       break;
 
     case SamplerKind::kWeightedWithoutReplacement:
+    case SamplerKind::kWeightedWithReplacement:
       break;  // handled above
-
-    case SamplerKind::kWeightedWithReplacement: {
-      const uint64_t draws = plan.count.value_or(ev->passed);
-      double total = 0;
-      for (double w : ev->weights) total += w;
-      if (draws == 0 || !(total > 0)) break;
-      absl::StatusOr<samplers::AliasTable> built = samplers::AliasTable::Build(ev->weights);
-      if (!built.ok()) return built.status();
-      auto alias = std::make_shared<const samplers::AliasTable>(*std::move(built));
-      auto weights = std::make_shared<const std::vector<double>>(std::move(ev->weights));
-      // Draws [first, first + out.size()) and, when asked, their Hansen-Hurwitz weights.
-      auto fill = [alias, weights, total, draws, seed](uint64_t first, std::span<uint64_t> out,
-                                                       double* hh) {
-        alias->Draw(seed, first, out);
-        if (hh == nullptr) return;
-        for (size_t i = 0; i < out.size(); ++i) {
-          hh[i] = total / (static_cast<double>(draws) * (*weights)[out[i]]);
-        }
-      };
-      if (draws_mode == Draws::kLazy) {
-        result.lazy_count = draws;
-        result.lazy = [fill, ht](uint64_t first, std::span<uint64_t> out, double* hh) {
-          fill(first, out, ht ? hh : nullptr);
-        };
-        break;
-      }
-      result.rows.resize(draws);
-      if (ht) result.weights.resize(draws);
-      fill(0, std::span<uint64_t>(result.rows), ht ? result.weights.data() : nullptr);
-      break;
-    }
 
     case SamplerKind::kBernoulli: {
       if (plan.fraction <= 0 || n == 0) break;
@@ -300,6 +276,59 @@ absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table
     }
   }
   if (!ht) result.weights.clear();
+  return result;
+}
+
+absl::StatusOr<ReplacementWeights> EvaluateReplacementWeights(const Plan& plan,
+                                                              const table::Table& table,
+                                                              int threads) {
+  if (plan.sampler != SamplerKind::kWeightedWithReplacement) {
+    return absl::InvalidArgumentError("not a SAMPLE BY ... REPLACE true plan");
+  }
+  if (absl::Status s = CheckSchema(plan, table); !s.ok()) return s;
+  absl::StatusOr<Evaluated> ev = Evaluate(*plan.program, table, false, true, threads);
+  if (!ev.ok()) return ev.status();
+  ReplacementWeights w;
+  w.weights = std::move(ev->weights);
+  for (double x : w.weights) w.total += x;
+  w.passed = ev->passed;
+  if (w.total > 0) {
+    absl::StatusOr<samplers::AliasTable> alias = samplers::AliasTable::Build(w.weights);
+    if (!alias.ok()) return alias.status();
+    w.alias = *std::move(alias);
+  }
+  return w;
+}
+
+QueryResult DrawWithReplacement(const Plan& plan, uint64_t rows_scanned,
+                                std::shared_ptr<const ReplacementWeights> w, uint64_t seed,
+                                Draws mode) {
+  if (plan.seed) seed = *plan.seed;
+  QueryResult result;
+  result.weight_column = plan.weight_column;
+  result.rows_scanned = rows_scanned;
+  result.rows_passed = w->passed;
+  const bool ht = plan.weight_column.has_value();
+  const uint64_t draws = plan.count.value_or(w->passed);
+  if (draws == 0 || !w->alias) return result;
+  // Draws [first, first + out.size()) and, when asked, their Hansen-Hurwitz weights.
+  auto fill = [w, draws, seed](uint64_t first, std::span<uint64_t> out, double* hh) {
+    w->alias->Draw(seed, first, out);
+    if (hh == nullptr) return;
+    for (size_t i = 0; i < out.size(); ++i) {
+      hh[i] = w->total / (static_cast<double>(draws) * w->weights[out[i]]);
+    }
+  };
+  if (mode == Draws::kLazy) {
+    result.lazy_count = draws;
+    result.lazy = [fill, ht](uint64_t first, std::span<uint64_t> out, double* hh) {
+      fill(first, out, ht ? hh : nullptr);
+    };
+    return result;
+  }
+  result.rows.resize(draws);
+  if (ht) result.weights.resize(draws);
+  fill(0, std::span<uint64_t>(result.rows), ht ? result.weights.data() : nullptr);
   return result;
 }
 

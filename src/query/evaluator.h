@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -43,6 +44,7 @@
 #include "absl/status/statusor.h"
 #include "query/limits.h"
 #include "query/planner.h"
+#include "samplers/alias_table.h"
 #include "table/table.h"
 
 namespace urn::query {
@@ -68,6 +70,25 @@ enum class Draws { kMaterialized, kLazy };
 
 absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table, uint64_t seed,
                                      int threads = 1, Draws draws = Draws::kMaterialized);
+
+// SAMPLE BY ... REPLACE true in two parts, so that a caller can keep the first across requests
+// (urnd caches it by dataset and query text). The first depends only on the plan and the table,
+// O(rows): each row's weight (0 where WHERE fails), their total, the rows passing WHERE, and the
+// alias table when the total is positive. The second applies LIMIT and the seed (REPEATABLE
+// overrides it): the same QueryResult as RunQuery, which is these two calls; the result keeps
+// `weights` alive while its lazy draws need it.
+struct ReplacementWeights {
+  std::vector<double> weights;
+  double total = 0;
+  uint64_t passed = 0;
+  std::optional<samplers::AliasTable> alias;
+};
+absl::StatusOr<ReplacementWeights> EvaluateReplacementWeights(const Plan& plan,
+                                                              const table::Table& table,
+                                                              int threads = 1);
+QueryResult DrawWithReplacement(const Plan& plan, uint64_t rows_scanned,
+                                std::shared_ptr<const ReplacementWeights> weights, uint64_t seed,
+                                Draws mode);
 
 // ParseQuery, PlanQuery and RunQuery in one call (errors carry positions; see FormatError).
 absl::StatusOr<QueryResult> RunQueryText(std::string_view text, const table::Table& table,

@@ -116,9 +116,10 @@ TEST(AliasCache, ConcurrentMissesShareOneBuildAndFailuresAreNotCached) {
   const auto slow_build = [&]() -> absl::StatusOr<AliasCache::Entry> {
     ++builds;
     release.WaitForNotification();
-    return AliasCache::Entry{.alias = *samplers::AliasTable::Build(std::vector<double>{1, 2, 3}),
-                             .weights = {1, 2, 3},
-                             .total = 6};
+    return AliasCache::Entry{.weights = {1, 2, 3},
+                             .total = 6,
+                             .passed = 3,
+                             .alias = *samplers::AliasTable::Build(std::vector<double>{1, 2, 3})};
   };
   std::vector<std::shared_ptr<const AliasCache::Entry>> got(8);
   std::vector<std::thread> threads;
@@ -204,6 +205,40 @@ TEST(SpecSampler, QueryDrawsWithReplacementAreLazyWithTheQuerysWeights) {
   const query::QueryResult want = *query::RunQueryText(r.query(), t, 4);
   EXPECT_EQ(got.rows, want.rows);
   EXPECT_EQ(got.ht_weights, want.weights);
+}
+
+// With a cache, a query's weights and alias table are built once per (table, query text): later
+// requests (other seeds too) draw from the cached entry and give exactly the uncached rows.
+TEST(SpecSampler, QueryDrawsWithReplacementReuseTheCachedAliasTable) {
+  const table::Table t = MakeTable();
+  AliasCache cache(2);
+  v1::SampleRequest r;
+  r.set_query("select * where id > 5 sample by w replace true limit 700 with weight as hh");
+  for (uint64_t seed : {1, 2, 1}) {
+    r.set_seed(seed);
+    absl::StatusOr<SpecResult> s = RunSampleSpec(r, t, 1, &cache, "table-q");
+    ASSERT_TRUE(s.ok()) << s.status();
+    ASSERT_TRUE(s->lazy);
+    const samplers::Sample got = ReadLazily(*s, 256);
+    const query::QueryResult want = *query::RunQueryText(r.query(), t, seed);
+    EXPECT_EQ(got.rows, want.rows) << seed;
+    EXPECT_EQ(got.ht_weights, want.weights) << seed;
+  }
+  // The entry is there (keyed "query:<table id>/<text>"): a lookup does not build.
+  int builds = 0;
+  absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> entry =
+      cache.Get("query:table-q/" + r.query(), [&]() -> absl::StatusOr<AliasCache::Entry> {
+        ++builds;
+        return absl::InternalError("built again");
+      });
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(builds, 0);
+  EXPECT_EQ((*entry)->passed, 54u);  // ids 6..59
+  // A query whose weights are all 0 gives an empty sample, cached or not.
+  r.set_query("select * where id > 100 sample by w replace true limit 5");
+  absl::StatusOr<SpecResult> none = RunSampleSpec(r, t, 1, &cache, "table-q");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->size(), 0u);
 }
 
 TEST(SpecSampler, BadFieldsAreNamed) {
