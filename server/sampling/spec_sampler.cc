@@ -124,11 +124,7 @@ absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& r
   out.lazy_weights = req.with_weight();
   const uint64_t seed = req.seed();
   out.lazy = [entry, seed, n](uint64_t first, std::span<uint64_t> rows, double* weights) {
-    entry->alias->Draw(seed, first, rows);
-    if (weights == nullptr) return;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      weights[i] = entry->total / (n * entry->weights[rows[i]]);
-    }
+    entry->Draw(seed, n, first, rows, weights);
   };
   return out;
 }

@@ -311,25 +311,26 @@ QueryResult DrawWithReplacement(const Plan& plan, uint64_t rows_scanned,
   const bool ht = plan.weight_column.has_value();
   const uint64_t draws = plan.count.value_or(w->passed);
   if (draws == 0 || !w->alias) return result;
-  // Draws [first, first + out.size()) and, when asked, their Hansen-Hurwitz weights.
-  auto fill = [w, draws, seed](uint64_t first, std::span<uint64_t> out, double* hh) {
-    w->alias->Draw(seed, first, out);
-    if (hh == nullptr) return;
-    for (size_t i = 0; i < out.size(); ++i) {
-      hh[i] = w->total / (static_cast<double>(draws) * w->weights[out[i]]);
-    }
-  };
   if (mode == Draws::kLazy) {
     result.lazy_count = draws;
-    result.lazy = [fill, ht](uint64_t first, std::span<uint64_t> out, double* hh) {
-      fill(first, out, ht ? hh : nullptr);
+    result.lazy = [w, seed, draws, ht](uint64_t first, std::span<uint64_t> out, double* hh) {
+      w->Draw(seed, draws, first, out, ht ? hh : nullptr);
     };
     return result;
   }
   result.rows.resize(draws);
   if (ht) result.weights.resize(draws);
-  fill(0, std::span<uint64_t>(result.rows), ht ? result.weights.data() : nullptr);
+  w->Draw(seed, draws, 0, std::span<uint64_t>(result.rows), ht ? result.weights.data() : nullptr);
   return result;
+}
+
+void ReplacementWeights::Draw(uint64_t seed, uint64_t draws, uint64_t first,
+                              std::span<uint64_t> out, double* hh) const {
+  alias->Draw(seed, first, out);
+  if (hh == nullptr) return;
+  for (size_t i = 0; i < out.size(); ++i) {
+    hh[i] = total / (static_cast<double>(draws) * weights[out[i]]);
+  }
 }
 
 absl::StatusOr<QueryResult> RunQueryText(std::string_view text, const table::Table& table,

@@ -82,6 +82,11 @@ struct ReplacementWeights {
   double total = 0;
   uint64_t passed = 0;
   std::optional<samplers::AliasTable> alias;
+
+  // Draws [first, first + out.size()) of `draws` with `seed` and, when hh is not null, their
+  // Hansen-Hurwitz weights W / (draws * w_i). REQUIRES: alias.
+  void Draw(uint64_t seed, uint64_t draws, uint64_t first, std::span<uint64_t> out,
+            double* hh) const;
 };
 absl::StatusOr<ReplacementWeights> EvaluateReplacementWeights(const Plan& plan,
                                                               const table::Table& table,
