@@ -20,9 +20,13 @@
 // otherwise be timed in whichever scenario came first.
 // Sample and SampleWeights clients use gRPC's callback API (no thread per stream, as an
 // asynchronous data loader would); UpdatePriorities clients are one thread per stream.
+// cpu_us/b: CPU time of the whole process (urnd or the no-op service, the clients, and the
+// kernel's socket work charged to them) per batch: on this noisy 2-core VM a steadier measure
+// of what a change costs than the rates, which swing 20% between runs.
 // Everything runs on 127.0.0.1 and stops by itself.
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -190,6 +194,7 @@ struct Stats {
   uint64_t errors = 0;
   std::string first_error;
   std::vector<int64_t> latency_ns;
+  double cpu_seconds = 0;  // of the whole process (client and server) during the scenario
 
   void Merge(Stats&& o) {
     items += o.items;
@@ -210,11 +215,21 @@ struct Stats {
   }
 };
 
+// User plus system CPU time of this process (server and client threads, and the kernel's work
+// for their sockets where it is charged to them).
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
 // Runs `body(stream index, deadline, stats)` on `streams` threads for `seconds`.
 Stats RunFor(int streams, int seconds,
              const std::function<void(int, Clock::time_point, Stats&)>& body, double* elapsed) {
   std::vector<Stats> per(streams);
   std::vector<std::thread> threads;
+  const double cpu = ProcessCpuSeconds();
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::seconds(seconds);
   for (int i = 0; i < streams; ++i) {
@@ -224,6 +239,7 @@ Stats RunFor(int streams, int seconds,
   *elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   Stats all;
   for (auto& s : per) all.Merge(std::move(s));
+  all.cpu_seconds = ProcessCpuSeconds() - cpu;
   return all;
 }
 
@@ -235,13 +251,20 @@ struct Row {
   double batches_per_s = 0;
   double p50_us = 0;
   double p99_us = 0;
+  double cpu_us_per_batch = 0;
   uint64_t errors = 0;
 };
 
 Row Summarize(const std::string& scenario, int streams, int batch, Stats& s, double elapsed) {
-  Row r{
-      scenario,           streams, batch, s.items / elapsed, s.batches / elapsed, s.Percentile(0.5),
-      s.Percentile(0.99), s.errors};
+  Row r{scenario,
+        streams,
+        batch,
+        s.items / elapsed,
+        s.batches / elapsed,
+        s.Percentile(0.5),
+        s.Percentile(0.99),
+        s.batches == 0 ? 0 : s.cpu_seconds * 1e6 / s.batches,
+        s.errors};
   if (!s.first_error.empty()) {
     std::fprintf(stderr, "  %s: %llu errors, first: %s\n", scenario.c_str(),
                  static_cast<unsigned long long>(s.errors), s.first_error.c_str());
@@ -250,8 +273,8 @@ Row Summarize(const std::string& scenario, int streams, int batch, Stats& s, dou
 }
 
 void Print(const Row& r, const Row* transport) {
-  std::printf("%-34s %7d %6d %14.0f %12.0f %9.1f %9.1f", r.scenario.c_str(), r.streams, r.batch,
-              r.ids_per_s, r.batches_per_s, r.p50_us, r.p99_us);
+  std::printf("%-34s %7d %6d %14.0f %12.0f %9.1f %9.1f %9.1f", r.scenario.c_str(), r.streams,
+              r.batch, r.ids_per_s, r.batches_per_s, r.p50_us, r.p99_us, r.cpu_us_per_batch);
   if (transport != nullptr && transport->ids_per_s > 0) {
     std::printf("   %5.1f%% of transport", 100.0 * r.ids_per_s / transport->ids_per_s);
   }
@@ -273,6 +296,7 @@ Stats RunCallbacks(
   std::vector<Stats> per(streams);
   absl::Mutex mu;
   int running = streams;
+  const double cpu = ProcessCpuSeconds();
   const auto begin = Clock::now();
   const auto deadline = begin + std::chrono::seconds(seconds);
   for (int i = 0; i < streams; ++i) {
@@ -289,6 +313,7 @@ Stats RunCallbacks(
   *elapsed = std::chrono::duration<double>(Clock::now() - begin).count();
   Stats all;
   for (auto& st : per) all.Merge(std::move(st));
+  all.cpu_seconds = ProcessCpuSeconds() - cpu;
   return all;
 }
 
@@ -647,8 +672,8 @@ int Main(int argc, char** argv) {
   std::printf("urn_load on %u cores, %lld-row dataset, %lld-slot store, %d s per scenario\n",
               std::thread::hardware_concurrency(), static_cast<long long>(flags.rows),
               static_cast<long long>(flags.slots), flags.seconds);
-  std::printf("%-34s %7s %6s %14s %12s %9s %9s\n", "scenario", "streams", "batch", "ids/s",
-              "batches/s", "p50_us", "p99_us");
+  std::printf("%-34s %7s %6s %14s %12s %9s %9s %9s\n", "scenario", "streams", "batch", "ids/s",
+              "batches/s", "p50_us", "p99_us", "cpu_us/b");
   double elapsed = 0;
 
   // Sample (here and in the paced scenarios): weighted draws with replacement over the whole
