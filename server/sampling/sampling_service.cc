@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "call_auth.h"
 #include "samplers/permutation.h"
+#include "sampling/batch_encoder.h"
 #include "sampling/spec_sampler.h"
 
 namespace urn::server {
@@ -28,6 +29,52 @@ absl::StatusOr<int> BatchSize(int32_t requested) {
         absl::StrCat("batch_size: must be between 1 and ", SamplingService::kMaxBatch));
   }
   return requested == 0 ? SamplingService::kDefaultBatch : requested;
+}
+
+// The request of a raw method. A request that does not parse is refused with the caller's
+// authentication error first, if any (every call is authenticated before anything else is
+// said about it), else INVALID_ARGUMENT.
+template <typename Request>
+absl::Status Parse(const CallGate& gate, const grpc::CallbackServerContext& context,
+                   std::string_view feature, const grpc::ByteBuffer& raw, Request* request) {
+  grpc::ByteBuffer copy(raw);  // Deserialize consumes its buffer; this shares the slices
+  if (grpc::SerializationTraits<Request>::Deserialize(&copy, request).ok()) {
+    return absl::OkStatus();
+  }
+  if (absl::StatusOr<auth::Principal> who = gate.Enter(context, feature); !who.ok()) {
+    return who.status();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("request: not a valid ", Request::descriptor()->full_name()));
+}
+
+// A stream call that may start: its request, the caller (authenticated and admitted for the
+// request's feature), one of the caller's concurrent streams, and the batch size.
+template <typename Request>
+struct Opened {
+  Request request;
+  auth::Principal who;
+  auth::Admission::StreamToken token;
+  int batch;
+};
+
+// Parses the request, then enters the gate for feature_of(request) and takes a stream. A
+// request that does not parse is judged as feature_of(Request()) for authentication.
+template <typename Request, typename FeatureOf>
+absl::StatusOr<Opened<Request>> Open(const CallGate& gate,
+                                     const grpc::CallbackServerContext& context,
+                                     const grpc::ByteBuffer& raw, FeatureOf feature_of) {
+  Request request;
+  if (absl::Status s = Parse(gate, context, feature_of(Request()), raw, &request); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<auth::Principal> who = gate.Enter(context, feature_of(request));
+  if (!who.ok()) return who.status();
+  absl::StatusOr<auth::Admission::StreamToken> token = gate.admission().OpenStream(*who);
+  if (!token.ok()) return token.status();
+  absl::StatusOr<int> batch = BatchSize(request.batch_size());
+  if (!batch.ok()) return batch.status();
+  return Opened<Request>{std::move(request), *std::move(who), *std::move(token), *batch};
 }
 
 void FillColumn(const table::Table& t, int col, const uint64_t* rows, size_t n,
@@ -169,7 +216,7 @@ class BatchStream : public grpc::ServerWriteReactor<Batch> {
   bool write_ok_ ABSL_GUARDED_BY(mu_) = true;    // that write's outcome, when written_
 };
 
-class SampleStream final : public BatchStream<v1::SampleBatch> {
+class SampleStream final : public BatchStream<grpc::ByteBuffer> {
  public:
   SampleStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
                std::shared_ptr<const DatasetEntry> entry, SpecResult result,
@@ -189,10 +236,7 @@ class SampleStream final : public BatchStream<v1::SampleBatch> {
  private:
   uint64_t size() const override { return result_.size(); }
 
-  void Fill(uint64_t offset, uint64_t n, v1::SampleBatch* batch) override {
-    batch->Clear();
-    batch->set_offset(static_cast<int64_t>(offset));
-    batch->set_total(static_cast<int64_t>(result_.size()));
+  void Fill(uint64_t offset, uint64_t n, grpc::ByteBuffer* batch) override {
     const uint64_t* rows = nullptr;
     const double* weights = nullptr;
     if (result_.lazy) {
@@ -204,12 +248,19 @@ class SampleStream final : public BatchStream<v1::SampleBatch> {
       rows = result_.rows.data() + offset;
       if (!result_.weights.empty()) weights = result_.weights.data() + offset;
     }
-    // Row ids are written into the repeated field's storage directly.
-    auto* ids = batch->mutable_row_ids();
-    ids->Reserve(static_cast<int>(n));
-    for (uint64_t i = 0; i < n; ++i) ids->AddAlreadyReserved(static_cast<int64_t>(rows[i]));
-    if (weights != nullptr) batch->mutable_weights()->Add(weights, weights + n);
-    for (int c : columns_) FillColumn(*entry_->table, c, rows, n, batch->add_columns());
+    std::string_view columns;
+    if (!columns_.empty()) {
+      // The columns field, serialized by protobuf from a message that holds only it.
+      v1::SampleBatch values;
+      for (int c : columns_) FillColumn(*entry_->table, c, rows, n, values.add_columns());
+      columns_bytes_.clear();
+      values.AppendToString(&columns_bytes_);
+      columns = columns_bytes_;
+    }
+    grpc::ByteBuffer encoded =
+        EncodeSampleBatch(std::span<const uint64_t>(rows, n), weights, columns,
+                          static_cast<int64_t>(offset), static_cast<int64_t>(result_.size()));
+    batch->Swap(&encoded);
   }
 
   const std::shared_ptr<const DatasetEntry> entry_;
@@ -217,9 +268,10 @@ class SampleStream final : public BatchStream<v1::SampleBatch> {
   const std::vector<int> columns_;
   std::vector<uint64_t> lazy_rows_;
   std::vector<double> lazy_weights_;
+  std::string columns_bytes_;
 };
 
-class ShuffleStream final : public BatchStream<v1::ShuffleBatch> {
+class ShuffleStream final : public BatchStream<grpc::ByteBuffer> {
  public:
   ShuffleStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
                 std::unique_ptr<samplers::KeyedPermutation> permutation,
@@ -235,13 +287,11 @@ class ShuffleStream final : public BatchStream<v1::ShuffleBatch> {
  private:
   uint64_t size() const override { return shard_.size(); }
 
-  void Fill(uint64_t offset, uint64_t n, v1::ShuffleBatch* batch) override {
+  void Fill(uint64_t offset, uint64_t n, grpc::ByteBuffer* batch) override {
     shard_.Fill(offset, n, buffer_.data());
-    batch->Clear();
-    auto* ids = batch->mutable_row_ids();
-    ids->Reserve(static_cast<int>(n));
-    for (uint64_t i = 0; i < n; ++i) ids->AddAlreadyReserved(static_cast<int64_t>(buffer_[i]));
-    batch->set_next_offset(static_cast<int64_t>(offset + n));
+    grpc::ByteBuffer encoded = EncodeShuffleBatch(std::span<const uint64_t>(buffer_.data(), n),
+                                                  static_cast<int64_t>(offset + n));
+    batch->Swap(&encoded);
   }
 
   // The shard points into the permutation, so it is owned here and never moves.
@@ -252,18 +302,17 @@ class ShuffleStream final : public BatchStream<v1::ShuffleBatch> {
 
 }  // namespace
 
-grpc::ServerWriteReactor<v1::SampleBatch>* SamplingService::Sample(
-    grpc::CallbackServerContext* context, const v1::SampleRequest* request) {
-  using Failed = FailedStream<v1::SampleBatch>;
-  absl::StatusOr<auth::Principal> who =
-      gate_->Enter(*context, request->has_query() ? auth::kFeatureQuery : auth::kFeatureSample);
-  if (!who.ok()) return new Failed(who.status());
-  absl::StatusOr<auth::Admission::StreamToken> token = gate_->admission().OpenStream(*who);
-  if (!token.ok()) return new Failed(token.status());
-  absl::StatusOr<int> batch = BatchSize(request->batch_size());
-  if (!batch.ok()) return new Failed(batch.status());
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
+  using Failed = FailedStream<grpc::ByteBuffer>;
+  absl::StatusOr<Opened<v1::SampleRequest>> open =
+      Open<v1::SampleRequest>(*gate_, *context, *raw, [](const v1::SampleRequest& r) {
+        return r.has_query() ? auth::kFeatureQuery : auth::kFeatureSample;
+      });
+  if (!open.ok()) return new Failed(open.status());
+  const v1::SampleRequest* const request = &open->request;
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry =
-      registry_->Get(who->user, request->dataset());
+      registry_->Get(open->who.user, request->dataset());
   if (!entry.ok()) return new Failed(entry.status());
   std::vector<int> columns;
   for (const std::string& name : request->columns()) {
@@ -282,27 +331,25 @@ grpc::ServerWriteReactor<v1::SampleBatch>* SamplingService::Sample(
     return new Failed(absl::InvalidArgumentError(absl::StrCat(
         "start_offset: must be between 0 and the sample's ", result->size(), " rows")));
   }
-  return new SampleStream(&gate_->admission(), *std::move(who), *std::move(token),
-                          *std::move(entry), *std::move(result), std::move(columns), *batch,
+  return new SampleStream(&gate_->admission(), std::move(open->who), std::move(open->token),
+                          *std::move(entry), *std::move(result), std::move(columns), open->batch,
                           static_cast<uint64_t>(request->start_offset()));
 }
 
-grpc::ServerWriteReactor<v1::ShuffleBatch>* SamplingService::Shuffle(
-    grpc::CallbackServerContext* context, const v1::ShuffleRequest* request) {
-  using Failed = FailedStream<v1::ShuffleBatch>;
-  absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureShuffle);
-  if (!who.ok()) return new Failed(who.status());
-  absl::StatusOr<auth::Admission::StreamToken> token = gate_->admission().OpenStream(*who);
-  if (!token.ok()) return new Failed(token.status());
-  absl::StatusOr<int> batch = BatchSize(request->batch_size());
-  if (!batch.ok()) return new Failed(batch.status());
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Shuffle(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
+  using Failed = FailedStream<grpc::ByteBuffer>;
+  absl::StatusOr<Opened<v1::ShuffleRequest>> open = Open<v1::ShuffleRequest>(
+      *gate_, *context, *raw, [](const v1::ShuffleRequest&) { return auth::kFeatureShuffle; });
+  if (!open.ok()) return new Failed(open.status());
+  const v1::ShuffleRequest* const request = &open->request;
   uint64_t n = 0;
   if (request->has_n()) {
     if (request->n() < 0) return new Failed(absl::InvalidArgumentError("n: must be >= 0"));
     n = static_cast<uint64_t>(request->n());
   } else {
     absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry =
-        registry_->Get(who->user, request->dataset());
+        registry_->Get(open->who.user, request->dataset());
     if (!entry.ok()) return new Failed(entry.status());
     n = static_cast<uint64_t>((*entry)->table->num_rows());
   }
@@ -323,9 +370,9 @@ grpc::ServerWriteReactor<v1::ShuffleBatch>* SamplingService::Shuffle(
     return new Failed(absl::InvalidArgumentError(
         absl::StrCat("start_offset: must be between 0 and this rank's ", shard->size(), " rows")));
   }
-  return new ShuffleStream(&gate_->admission(), *std::move(who), *std::move(token),
+  return new ShuffleStream(&gate_->admission(), std::move(open->who), std::move(open->token),
                            std::move(permutation), *shard,
-                           static_cast<uint64_t>(request->start_offset()), *batch);
+                           static_cast<uint64_t>(request->start_offset()), open->batch);
 }
 
 }  // namespace urn::server

@@ -14,7 +14,12 @@
 
 namespace urn::server {
 
-class SamplingService final : public v1::Sampling::CallbackService {
+// Both methods are served raw: the service parses the request itself and encodes each batch
+// straight into gRPC's byte buffer (batch_encoder.h); the wire bytes are the generated
+// messages' exactly.
+class SamplingService final
+    : public v1::Sampling::WithRawCallbackMethod_Sample<
+          v1::Sampling::WithRawCallbackMethod_Shuffle<v1::Sampling::Service>> {
  public:
   static constexpr int kDefaultBatch = 1024;
   static constexpr int kMaxBatch = 65536;
@@ -23,10 +28,12 @@ class SamplingService final : public v1::Sampling::CallbackService {
   SamplingService(const CallGate* gate, const DatasetRegistry* registry, int threads)
       : gate_(gate), registry_(registry), threads_(threads) {}
 
-  grpc::ServerWriteReactor<v1::SampleBatch>* Sample(grpc::CallbackServerContext* context,
-                                                    const v1::SampleRequest* request) override;
-  grpc::ServerWriteReactor<v1::ShuffleBatch>* Shuffle(grpc::CallbackServerContext* context,
-                                                      const v1::ShuffleRequest* request) override;
+  // A v1::SampleRequest in, v1::SampleBatch messages out.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Sample(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request) override;
+  // A v1::ShuffleRequest in, v1::ShuffleBatch messages out.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Shuffle(grpc::CallbackServerContext* context,
+                                                      const grpc::ByteBuffer* request) override;
 
  private:
   const CallGate* const gate_;

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "in_process.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
@@ -140,6 +142,37 @@ TEST_F(SampleStreamTest, ClientsThatCancelOrStopReadingMidStreamLeaveTheServerSe
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
   EXPECT_EQ(ReadAll(Weighted(5000, 1024)).size(), 5000u);
+}
+
+// Sample and Shuffle parse their requests themselves (they are served raw): a request that is
+// not the method's message is INVALID_ARGUMENT, and only for a caller who authenticated.
+TEST_F(SampleStreamTest, RequestsThatDoNotParseAreInvalidArgumentOnlyAfterAuthentication) {
+  grpc::GenericStub generic(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                                grpc::InsecureChannelCredentials()));
+  // Field 1 (a string) claims 5 bytes but only 2 follow.
+  const std::string truncated = std::string("\x0a\x05") + "ab";
+  const auto call = [&](const std::string& method, const std::string& key) {
+    grpc::ClientContext context;
+    if (!key.empty()) context.AddMetadata("authorization", "Bearer " + key);
+    grpc::Slice slice(truncated);
+    grpc::ByteBuffer request(&slice, 1), response;
+    absl::Notification done;
+    grpc::Status status;
+    generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                      [&](grpc::Status s) {
+                        status = std::move(s);
+                        done.Notify();
+                      });
+    done.WaitForNotification();
+    return status;
+  };
+  for (const std::string method : {"/urn.v1.Sampling/Sample", "/urn.v1.Sampling/Shuffle"}) {
+    const grpc::Status bad = call(method, key_);
+    EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << method;
+    EXPECT_NE(bad.error_message().find("request: not a valid urn.v1."), std::string::npos)
+        << bad.error_message();
+    EXPECT_EQ(call(method, "").error_code(), grpc::StatusCode::UNAUTHENTICATED) << method;
+  }
 }
 
 }  // namespace
