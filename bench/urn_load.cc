@@ -21,8 +21,8 @@
 // Sample and SampleWeights clients use gRPC's callback API (no thread per stream, as an
 // asynchronous data loader would); UpdatePriorities clients are one thread per stream.
 // cpu_us/b: CPU time of the whole process (urnd or the no-op service, the clients, and the
-// kernel's socket work charged to them) per batch: on this noisy 2-core VM a steadier measure
-// of what a change costs than the rates, which swing 20% between runs.
+// kernel's socket work charged to them) per batch: what each batch cost, next to the rate it
+// reached (on a shared 2-core VM both swing by 20% and more between runs).
 // Everything runs on 127.0.0.1 and stops by itself.
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>

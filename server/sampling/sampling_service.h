@@ -1,9 +1,10 @@
 // urn.v1.Sampling: Sample and Shuffle streams over registered datasets.
 //
-// Backpressure: a stream has at most one batch in flight; the next batch is built only when
-// gRPC has taken the previous one (OnWriteDone), so a slow reader never makes the server
-// buffer more than one batch beyond HTTP/2 flow control. A sample is computed once, when the
-// stream starts (its row ids: 8 bytes per row); batches are rendered from it lazily.
+// Backpressure: a stream has at most one batch in flight and one more prepared meanwhile; the
+// next is sent only when gRPC has taken the previous one (OnWriteDone), so a slow reader never
+// makes the server hold more than two batches beyond HTTP/2 flow control. A sample is computed
+// when the stream starts (its row ids: 8 bytes per row), or, for draws with replacement, drawn
+// batch by batch as it is sent.
 #ifndef URN_SERVER_SAMPLING_SAMPLING_SERVICE_H_
 #define URN_SERVER_SAMPLING_SAMPLING_SERVICE_H_
 
