@@ -16,10 +16,9 @@ namespace urn::server {
 namespace {
 
 // A stream that fails before its first batch.
-template <typename Batch>
-class FailedStream final : public grpc::ServerWriteReactor<Batch> {
+class FailedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit FailedStream(const absl::Status& s) { this->Finish(ToGrpc(s)); }
+  explicit FailedStream(const absl::Status& s) { Finish(ToGrpc(s)); }
   void OnDone() override { delete this; }
 };
 
@@ -129,8 +128,8 @@ void FillColumn(const table::Table& t, int col, const uint64_t* rows, size_t n,
 // Threads: gRPC may run OnWriteDone on another thread while Pump() is still preparing the
 // next batch; mu_ hands the turn over, so exactly one thread runs Pump() at a time, and the
 // reactor is never finished (and deleted) while Pump() runs.
-template <typename Batch>
-class BatchStream : public grpc::ServerWriteReactor<Batch> {
+// Batches are encoded messages (batch_encoder.h).
+class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   BatchStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
               uint64_t offset, uint64_t batch_size)
@@ -157,7 +156,7 @@ class BatchStream : public grpc::ServerWriteReactor<Batch> {
   // The rows of the whole stream (offsets run from the start offset to this).
   virtual uint64_t size() const = 0;
   // Makes *batch the batch of rows [offset, offset + n), n > 0.
-  virtual void Fill(uint64_t offset, uint64_t n, Batch* batch) = 0;
+  virtual void Fill(uint64_t offset, uint64_t n, grpc::ByteBuffer* batch) = 0;
   // Called once at the end of the subclass's constructor.
   void Start() {
     Prepare();
@@ -177,11 +176,11 @@ class BatchStream : public grpc::ServerWriteReactor<Batch> {
   void Pump(bool write_ok) {
     for (;;) {
       if (!write_ok) {
-        return this->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+        return Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
       }
-      if (prepared_ == 0) return this->Finish(grpc::Status::OK);
+      if (prepared_ == 0) return Finish(grpc::Status::OK);
       absl::StatusOr<int64_t> grant = admission_->Charge(who_, static_cast<int64_t>(prepared_));
-      if (!grant.ok()) return this->Finish(ToGrpc(grant.status()));
+      if (!grant.ok()) return Finish(ToGrpc(grant.status()));
       const uint64_t n = static_cast<uint64_t>(*grant);
       if (n < prepared_) Fill(offset_, n, &batches_[next_]);
       offset_ += n;
@@ -189,7 +188,7 @@ class BatchStream : public grpc::ServerWriteReactor<Batch> {
         absl::MutexLock lock(&mu_);
         preparing_ = true;  // before StartWrite: its OnWriteDone may come at once
       }
-      this->StartWrite(&batches_[next_]);
+      StartWrite(&batches_[next_]);
       next_ ^= 1;
       Prepare();
       absl::MutexLock lock(&mu_);
@@ -208,7 +207,7 @@ class BatchStream : public grpc::ServerWriteReactor<Batch> {
   const uint64_t batch_size_;
   uint64_t prepared_ = 0;  // rows in batches_[next_]
   int next_ = 0;
-  Batch batches_[2];
+  grpc::ByteBuffer batches_[2];
 
   absl::Mutex mu_;
   bool preparing_ ABSL_GUARDED_BY(mu_) = false;  // Pump() runs between StartWrite and its end
@@ -216,7 +215,7 @@ class BatchStream : public grpc::ServerWriteReactor<Batch> {
   bool write_ok_ ABSL_GUARDED_BY(mu_) = true;    // that write's outcome, when written_
 };
 
-class SampleStream final : public BatchStream<grpc::ByteBuffer> {
+class SampleStream final : public BatchStream {
  public:
   SampleStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
                std::shared_ptr<const DatasetEntry> entry, SpecResult result,
@@ -251,10 +250,10 @@ class SampleStream final : public BatchStream<grpc::ByteBuffer> {
     std::string_view columns;
     if (!columns_.empty()) {
       // The columns field, serialized by protobuf from a message that holds only it.
-      v1::SampleBatch values;
-      for (int c : columns_) FillColumn(*entry_->table, c, rows, n, values.add_columns());
+      column_values_.Clear();
+      for (int c : columns_) FillColumn(*entry_->table, c, rows, n, column_values_.add_columns());
       columns_bytes_.clear();
-      values.AppendToString(&columns_bytes_);
+      column_values_.AppendToString(&columns_bytes_);
       columns = columns_bytes_;
     }
     grpc::ByteBuffer encoded =
@@ -268,10 +267,11 @@ class SampleStream final : public BatchStream<grpc::ByteBuffer> {
   const std::vector<int> columns_;
   std::vector<uint64_t> lazy_rows_;
   std::vector<double> lazy_weights_;
+  v1::SampleBatch column_values_;  // reused: only its columns field is ever set
   std::string columns_bytes_;
 };
 
-class ShuffleStream final : public BatchStream<grpc::ByteBuffer> {
+class ShuffleStream final : public BatchStream {
  public:
   ShuffleStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
                 std::unique_ptr<samplers::KeyedPermutation> permutation,
@@ -304,31 +304,30 @@ class ShuffleStream final : public BatchStream<grpc::ByteBuffer> {
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
-  using Failed = FailedStream<grpc::ByteBuffer>;
   absl::StatusOr<Opened<v1::SampleRequest>> open =
       Open<v1::SampleRequest>(*gate_, *context, *raw, [](const v1::SampleRequest& r) {
         return r.has_query() ? auth::kFeatureQuery : auth::kFeatureSample;
       });
-  if (!open.ok()) return new Failed(open.status());
+  if (!open.ok()) return new FailedStream(open.status());
   const v1::SampleRequest* const request = &open->request;
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry =
       registry_->Get(open->who.user, request->dataset());
-  if (!entry.ok()) return new Failed(entry.status());
+  if (!entry.ok()) return new FailedStream(entry.status());
   std::vector<int> columns;
   for (const std::string& name : request->columns()) {
     const int c = (*entry)->table->FindColumn(name);
     if (c < 0) {
-      return new Failed(
+      return new FailedStream(
           absl::InvalidArgumentError(absl::StrCat("columns: no column '", name, "'")));
     }
     columns.push_back(c);
   }
   absl::StatusOr<SpecResult> result = RunSampleSpec(*request, *(*entry)->table, threads_,
                                                     &alias_cache_, (*entry)->record.upload_id());
-  if (!result.ok()) return new Failed(result.status());
+  if (!result.ok()) return new FailedStream(result.status());
   if (request->start_offset() < 0 ||
       static_cast<uint64_t>(request->start_offset()) > result->size()) {
-    return new Failed(absl::InvalidArgumentError(absl::StrCat(
+    return new FailedStream(absl::InvalidArgumentError(absl::StrCat(
         "start_offset: must be between 0 and the sample's ", result->size(), " rows")));
   }
   return new SampleStream(&gate_->admission(), std::move(open->who), std::move(open->token),
@@ -338,25 +337,24 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Shuffle(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
-  using Failed = FailedStream<grpc::ByteBuffer>;
   absl::StatusOr<Opened<v1::ShuffleRequest>> open = Open<v1::ShuffleRequest>(
       *gate_, *context, *raw, [](const v1::ShuffleRequest&) { return auth::kFeatureShuffle; });
-  if (!open.ok()) return new Failed(open.status());
+  if (!open.ok()) return new FailedStream(open.status());
   const v1::ShuffleRequest* const request = &open->request;
   uint64_t n = 0;
   if (request->has_n()) {
-    if (request->n() < 0) return new Failed(absl::InvalidArgumentError("n: must be >= 0"));
+    if (request->n() < 0) return new FailedStream(absl::InvalidArgumentError("n: must be >= 0"));
     n = static_cast<uint64_t>(request->n());
   } else {
     absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry =
         registry_->Get(open->who.user, request->dataset());
-    if (!entry.ok()) return new Failed(entry.status());
+    if (!entry.ok()) return new FailedStream(entry.status());
     n = static_cast<uint64_t>((*entry)->table->num_rows());
   }
   const int64_t world = request->world_size() == 0 ? 1 : request->world_size();
-  if (world < 1) return new Failed(absl::InvalidArgumentError("world_size: must be >= 1"));
+  if (world < 1) return new FailedStream(absl::InvalidArgumentError("world_size: must be >= 1"));
   if (request->rank() < 0 || request->rank() >= world) {
-    return new Failed(absl::InvalidArgumentError(
+    return new FailedStream(absl::InvalidArgumentError(
         absl::StrCat("rank: must be in [0, world_size), got ", request->rank())));
   }
   auto permutation =
@@ -364,10 +362,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Shuffle(
   absl::StatusOr<samplers::PermutationShard> shard = samplers::PermutationShard::Create(
       permutation.get(), static_cast<uint64_t>(request->rank()), static_cast<uint64_t>(world),
       request->drop_last() ? samplers::ShardTail::kDropLast : samplers::ShardTail::kPad);
-  if (!shard.ok()) return new Failed(shard.status());
+  if (!shard.ok()) return new FailedStream(shard.status());
   if (request->start_offset() < 0 ||
       static_cast<uint64_t>(request->start_offset()) > shard->size()) {
-    return new Failed(absl::InvalidArgumentError(
+    return new FailedStream(absl::InvalidArgumentError(
         absl::StrCat("start_offset: must be between 0 and this rank's ", shard->size(), " rows")));
   }
   return new ShuffleStream(&gate_->admission(), std::move(open->who), std::move(open->token),
