@@ -184,6 +184,12 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       const uint64_t n = static_cast<uint64_t>(*grant);
       if (n < prepared_) Fill(offset_, n, &batches_[next_]);
       offset_ += n;
+      if (n == prepared_ && offset_ == size()) {
+        // The last batch goes out with the status in one operation: the client gets both in
+        // one read, and the stream ends without an OnWriteDone (one thread hand-off less).
+        // The reactor may be deleted as soon as this returns.
+        return StartWriteAndFinish(&batches_[next_], grpc::WriteOptions(), grpc::Status::OK);
+      }
       {
         absl::MutexLock lock(&mu_);
         preparing_ = true;  // before StartWrite: its OnWriteDone may come at once
