@@ -23,6 +23,10 @@
 namespace urn::server {
 namespace {
 
+// Threads of the work pool: as many heavy samples run at once (each itself on up to two
+// threads); the rest wait their turn, holding their stream quota.
+constexpr int kWorkThreads = 2;
+
 absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read ", path));
@@ -186,9 +190,11 @@ absl::Status UrnServer::Start() {
     names.push_back(name);
   };
   add(std::make_unique<ServerInfoService>(gate_.get(), tls), v1::ServerInfo::service_full_name());
-  add(std::make_unique<DatasetsService>(gate_.get(), datasets_.get()),
+  work_pool_ = std::make_unique<WorkPool>(kWorkThreads);
+  add(std::make_unique<DatasetsService>(gate_.get(), datasets_.get(), work_pool_.get()),
       v1::Datasets::service_full_name());
-  add(std::make_unique<SamplingService>(gate_.get(), datasets_.get(), /*threads=*/2),
+  add(std::make_unique<SamplingService>(gate_.get(), datasets_.get(), work_pool_.get(),
+                                        /*threads=*/2),
       v1::Sampling::service_full_name());
   add(std::make_unique<AdminService>(gate_.get(), authenticator_.get(), metadata_.get(),
                                      datasets_.get(), weight_stores_.get()),

@@ -29,6 +29,7 @@
 #include "options.h"
 #include "storage/metadata_store.h"
 #include "weights/weight_store_registry.h"
+#include "work_pool.h"
 
 namespace urn::server {
 
@@ -61,6 +62,10 @@ class UrnServer {
   // Blocks until the server has shut down.
   void Wait();
 
+  // The pool that runs work too long for gRPC's threads, so that a test can occupy it.
+  // REQUIRES: Start() succeeded.
+  WorkPool& work_pool_for_testing() { return *work_pool_; }
+
  private:
   absl::Status PrepareDataDir();
   void Maintain();
@@ -78,6 +83,9 @@ class UrnServer {
   absl::Mutex maintenance_mu_;
   bool stopping_ ABSL_GUARDED_BY(maintenance_mu_) = false;
   std::thread maintenance_;
+  // Work too long for gRPC's callback threads (work_pool.h); idle once grpc_server_ has shut
+  // down, so it may go after the services that use it.
+  std::unique_ptr<WorkPool> work_pool_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;

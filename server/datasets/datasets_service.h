@@ -7,6 +7,7 @@
 #include "call_auth.h"
 #include "datasets/dataset_registry.h"
 #include "urn/v1/datasets.grpc.pb.h"
+#include "work_pool.h"
 
 namespace urn::server {
 
@@ -18,9 +19,10 @@ class DatasetsService final : public v1::Datasets::CallbackService {
   // Bytes per data message, as the API promises.
   static constexpr size_t kMaxChunkBytes = 1 << 20;
 
-  // REQUIRES: both outlive the service.
-  DatasetsService(const CallGate* gate, DatasetRegistry* registry)
-      : gate_(gate), registry_(registry) {}
+  // An upload's end (parsed rows to columnar blocks in storage) runs on `pool`. REQUIRES: all
+  // three outlive the service, and the pool is idle when it is destroyed (the server shut down).
+  DatasetsService(const CallGate* gate, DatasetRegistry* registry, WorkPool* pool)
+      : gate_(gate), registry_(registry), pool_(pool) {}
 
   grpc::ServerReadReactor<v1::CreateDatasetRequest>* CreateDataset(
       grpc::CallbackServerContext* context, v1::Dataset* response) override;
@@ -37,6 +39,7 @@ class DatasetsService final : public v1::Datasets::CallbackService {
  private:
   const CallGate* const gate_;
   DatasetRegistry* const registry_;
+  WorkPool* const pool_;
 };
 
 }  // namespace urn::server

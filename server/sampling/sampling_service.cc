@@ -132,11 +132,10 @@ void FillColumn(const table::Table& t, int col, const uint64_t* rows, size_t n,
 class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   BatchStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
-              uint64_t offset, uint64_t batch_size)
+              uint64_t batch_size)
       : admission_(admission),
         who_(std::move(who)),
         token_(std::move(token)),
-        offset_(offset),
         batch_size_(batch_size) {}
 
   void OnWriteDone(bool ok) override {
@@ -153,12 +152,14 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override { delete this; }
 
  protected:
+  uint64_t batch_size() const { return batch_size_; }
   // The rows of the whole stream (offsets run from the start offset to this).
   virtual uint64_t size() const = 0;
   // Makes *batch the batch of rows [offset, offset + n), n > 0.
   virtual void Fill(uint64_t offset, uint64_t n, grpc::ByteBuffer* batch) = 0;
-  // Called once at the end of the subclass's constructor.
-  void Start() {
+  // Called once, when the subclass is ready to send from `offset` (<= size()).
+  void Start(uint64_t offset) {
+    offset_ = offset;
     Prepare();
     Pump(/*write_ok=*/true);
   }
@@ -209,7 +210,7 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const auth::Principal who_;
   const auth::Admission::StreamToken token_;
   // Pump()'s state: one thread at a time runs it (see above), so these need no lock.
-  uint64_t offset_;  // of the prepared batch
+  uint64_t offset_ = 0;  // of the prepared batch
   const uint64_t batch_size_;
   uint64_t prepared_ = 0;  // rows in batches_[next_]
   int next_ = 0;
@@ -221,21 +222,29 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   bool write_ok_ ABSL_GUARDED_BY(mu_) = true;    // that write's outcome, when written_
 };
 
+// Sends nothing until Begin() gives it the sample (or the error that ends it).
 class SampleStream final : public BatchStream {
  public:
   SampleStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
-               std::shared_ptr<const DatasetEntry> entry, SpecResult result,
-               std::vector<int> columns, int batch, uint64_t start_offset)
-      : BatchStream(admission, std::move(who), std::move(token), start_offset,
-                    static_cast<uint64_t>(batch)),
+               std::shared_ptr<const DatasetEntry> entry, std::vector<int> columns, int batch)
+      : BatchStream(admission, std::move(who), std::move(token), static_cast<uint64_t>(batch)),
         entry_(std::move(entry)),
-        result_(std::move(result)),
-        columns_(std::move(columns)) {
-    if (result_.lazy) {
-      lazy_rows_.resize(batch);
-      if (result_.lazy_weights) lazy_weights_.resize(batch);
+        columns_(std::move(columns)) {}
+
+  // Starts sending `result` from `start_offset`, or ends the stream with its error. Called once,
+  // from any thread.
+  void Begin(absl::StatusOr<SpecResult> result, int64_t start_offset) {
+    if (!result.ok()) return Finish(ToGrpc(result.status()));
+    if (start_offset < 0 || static_cast<uint64_t>(start_offset) > result->size()) {
+      return Finish(ToGrpc(absl::InvalidArgumentError(absl::StrCat(
+          "start_offset: must be between 0 and the sample's ", result->size(), " rows"))));
     }
-    Start();
+    result_ = *std::move(result);
+    if (result_.lazy) {
+      lazy_rows_.resize(batch_size());
+      if (result_.lazy_weights) lazy_weights_.resize(batch_size());
+    }
+    Start(static_cast<uint64_t>(start_offset));
   }
 
  private:
@@ -269,7 +278,7 @@ class SampleStream final : public BatchStream {
   }
 
   const std::shared_ptr<const DatasetEntry> entry_;
-  const SpecResult result_;
+  SpecResult result_;  // set once, by Begin(), before anything is sent
   const std::vector<int> columns_;
   std::vector<uint64_t> lazy_rows_;
   std::vector<double> lazy_weights_;
@@ -282,12 +291,11 @@ class ShuffleStream final : public BatchStream {
   ShuffleStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
                 std::unique_ptr<samplers::KeyedPermutation> permutation,
                 samplers::PermutationShard shard, uint64_t offset, int batch)
-      : BatchStream(admission, std::move(who), std::move(token), offset,
-                    static_cast<uint64_t>(batch)),
+      : BatchStream(admission, std::move(who), std::move(token), static_cast<uint64_t>(batch)),
         permutation_(std::move(permutation)),
         shard_(shard),
         buffer_(batch) {
-    Start();
+    Start(offset);
   }
 
  private:
@@ -328,17 +336,25 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
     }
     columns.push_back(c);
   }
-  absl::StatusOr<SpecResult> result = RunSampleSpec(*request, *(*entry)->table, threads_,
-                                                    &alias_cache_, (*entry)->record.upload_id());
-  if (!result.ok()) return new FailedStream(result.status());
-  if (request->start_offset() < 0 ||
-      static_cast<uint64_t>(request->start_offset()) > result->size()) {
-    return new FailedStream(absl::InvalidArgumentError(absl::StrCat(
-        "start_offset: must be between 0 and the sample's ", result->size(), " rows")));
+  std::shared_ptr<const DatasetEntry> dataset = *std::move(entry);
+  auto* stream = new SampleStream(&gate_->admission(), std::move(open->who), std::move(open->token),
+                                  dataset, std::move(columns), open->batch);
+  const std::string& table_id = dataset->record.upload_id();
+  if (SpecRunsAtOnce(*request, *dataset->table, &alias_cache_, table_id)) {
+    stream->Begin(RunSampleSpec(*request, *dataset->table, threads_, &alias_cache_, table_id),
+                  request->start_offset());
+    return stream;
   }
-  return new SampleStream(&gate_->admission(), std::move(open->who), std::move(open->token),
-                          *std::move(entry), *std::move(result), std::move(columns), open->batch,
-                          static_cast<uint64_t>(request->start_offset()));
+  // The stream is not finished before Begin(), so gRPC keeps the context until then.
+  pool_->Run([this, stream, context, dataset, request = std::move(open->request)] {
+    if (context->IsCancelled()) {
+      return stream->Begin(absl::CancelledError("the client went away"), 0);
+    }
+    stream->Begin(RunSampleSpec(request, *dataset->table, threads_, &alias_cache_,
+                                dataset->record.upload_id()),
+                  request.start_offset());
+  });
+  return stream;
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Shuffle(

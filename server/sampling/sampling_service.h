@@ -5,6 +5,11 @@
 // makes the server hold more than two batches beyond HTTP/2 flow control. A sample is computed
 // when the stream starts (its row ids: 8 bytes per row), or, for draws with replacement, drawn
 // batch by batch as it is sent.
+//
+// Threads: a sample that may take O(rows) time (SpecRunsAtOnce in spec_sampler.h) is computed
+// on the work pool, not on gRPC's callback threads, so that other calls go on meanwhile; the
+// stream starts sending when it is done (or ends with CANCELLED without computing it when the
+// client left while it waited). Everything else runs at once.
 #ifndef URN_SERVER_SAMPLING_SAMPLING_SERVICE_H_
 #define URN_SERVER_SAMPLING_SAMPLING_SERVICE_H_
 
@@ -12,6 +17,7 @@
 #include "datasets/dataset_registry.h"
 #include "sampling/spec_sampler.h"
 #include "urn/v1/sampling.grpc.pb.h"
+#include "work_pool.h"
 
 namespace urn::server {
 
@@ -25,9 +31,11 @@ class SamplingService final
   static constexpr int kDefaultBatch = 1024;
   static constexpr int kMaxBatch = 65536;
 
-  // REQUIRES: both outlive the service.
-  SamplingService(const CallGate* gate, const DatasetRegistry* registry, int threads)
-      : gate_(gate), registry_(registry), threads_(threads) {}
+  // `threads`: of each sampler that runs in parallel. REQUIRES: gate, registry and pool outlive
+  // the service, and the pool is idle when the service is destroyed (the server shut down).
+  SamplingService(const CallGate* gate, const DatasetRegistry* registry, WorkPool* pool,
+                  int threads)
+      : gate_(gate), registry_(registry), pool_(pool), threads_(threads) {}
 
   // A v1::SampleRequest in, v1::SampleBatch messages out.
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Sample(grpc::CallbackServerContext* context,
@@ -39,6 +47,7 @@ class SamplingService final
  private:
   const CallGate* const gate_;
   const DatasetRegistry* const registry_;
+  WorkPool* const pool_;
   const int threads_;
   AliasCache alias_cache_;
 };

@@ -81,6 +81,14 @@ absl::StatusOr<std::vector<uint64_t>> KeyHashes(
   return out;
 }
 
+// The cache keys of a weight column's and a query's weights and alias table.
+std::string ColumnKey(const std::string& table_id, const std::string& column) {
+  return absl::StrCat("column:", table_id, "/", column);
+}
+std::string QueryKey(const std::string& table_id, const std::string& query) {
+  return absl::StrCat("query:", table_id, "/", query);
+}
+
 SpecResult Materialized(std::vector<uint64_t> rows, std::vector<double> weights) {
   SpecResult out;
   out.rows = std::move(rows);
@@ -111,7 +119,7 @@ absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& r
   std::shared_ptr<const AliasCache::Entry> entry;
   if (cache != nullptr && !table_id.empty()) {
     absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> cached =
-        cache->Get(absl::StrCat("column:", table_id, "/", column), build);
+        cache->Get(ColumnKey(table_id, column), build);
     if (!cached.ok()) return cached.status();
     entry = *std::move(cached);
   } else {
@@ -256,7 +264,7 @@ absl::StatusOr<query::QueryResult> RunQueryRequest(const v1::SampleRequest& req,
     return query::RunQuery(*plan, t, req.seed(), threads, query::Draws::kLazy);
   }
   absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> entry =
-      cache->Get(absl::StrCat("query:", table_id, "/", req.query()),
+      cache->Get(QueryKey(table_id, req.query()),
                  [&] { return query::EvaluateReplacementWeights(*plan, t, threads); });
   if (!entry.ok()) return entry.status();
   return query::DrawWithReplacement(*plan, static_cast<uint64_t>(t.num_rows()), *entry, req.seed(),
@@ -306,6 +314,32 @@ absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
   }
   pending->done.Notify();
   return pending->result;
+}
+
+bool AliasCache::Contains(const std::string& key) const {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [k, entry] : entries_) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
+bool SpecRunsAtOnce(const v1::SampleRequest& req, const table::Table& t, const AliasCache* cache,
+                    const std::string& table_id) {
+  if (t.num_rows() <= kAtOnceRows) return true;
+  switch (req.spec_case()) {
+    case v1::SampleRequest::kUniform:
+      return req.uniform().replace();
+    case v1::SampleRequest::kWeighted:
+      return req.weighted().replace() && cache != nullptr && !table_id.empty() &&
+             cache->Contains(ColumnKey(table_id, req.weighted().weight_column()));
+    case v1::SampleRequest::kQuery:
+      // Only queries that draw with replacement are cached.
+      return cache != nullptr && !table_id.empty() &&
+             cache->Contains(QueryKey(table_id, req.query()));
+    default:
+      return false;
+  }
 }
 
 absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const table::Table& t,

@@ -66,6 +66,8 @@ class AliasCache {
   // The cached entry, or the one `build` makes (then cached). Errors are not cached.
   absl::StatusOr<std::shared_ptr<const Entry>> Get(
       const std::string& key, const std::function<absl::StatusOr<Entry>()>& build);
+  // Whether `key` is cached (not being built).
+  bool Contains(const std::string& key) const;
 
  private:
   // A build in progress: its result is set before `done` is notified.
@@ -75,13 +77,23 @@ class AliasCache {
   };
 
   const size_t capacity_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::list<std::pair<std::string, std::shared_ptr<const Entry>>> entries_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<Build>> building_ ABSL_GUARDED_BY(mu_);
 };
 
 // Largest n a request may ask for.
 inline constexpr int64_t kMaxSampleSize = int64_t{1} << 31;
+
+// Tables up to this many rows are sampled at once whatever the spec (well under a millisecond).
+inline constexpr int64_t kAtOnceRows = int64_t{1} << 16;
+
+// Whether RunSampleSpec returns at once for this request: a table of at most kAtOnceRows rows,
+// uniform draws with replacement, or draws with replacement whose weights and alias table
+// `cache` holds. Otherwise it may take O(rows) time (10^7 rows: milliseconds to a second),
+// and urnd runs it off gRPC's threads (work_pool.h).
+bool SpecRunsAtOnce(const v1::SampleRequest& request, const table::Table& table,
+                    const AliasCache* cache, const std::string& table_id);
 
 // `cache` (optional) keeps alias tables across requests (weighted draws with replacement, and
 // queries' SAMPLE BY ... REPLACE true, by exact query text); `table_id` names the table in it and

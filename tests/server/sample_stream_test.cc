@@ -5,15 +5,21 @@
 // serving (run under AddressSanitizer in CI).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "in_process.h"
+#include "sampling/spec_sampler.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
 #include "urn/v1/sampling.grpc.pb.h"
@@ -142,6 +148,99 @@ TEST_F(SampleStreamTest, ClientsThatCancelOrStopReadingMidStreamLeaveTheServerSe
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
   EXPECT_EQ(ReadAll(Weighted(5000, 1024)).size(), 5000u);
+}
+
+// A sample that may take O(rows) time is computed on the work pool, not on one of gRPC's few
+// callback threads: with the pool held busy, such streams wait there (and send nothing) while
+// other calls are served; they then complete with the same rows as ever. A client that leaves
+// while its sample waits gets CANCELLED and the sample is never computed. An upload's last step
+// (writing the columnar blocks) runs on the pool too.
+TEST_F(SampleStreamTest, LongSamplesWaitOnTheWorkPoolWhileOtherCallsGoOn) {
+  std::string text = "w\n";
+  for (int64_t i = 0; i < kAtOnceRows + 1000; ++i) absl::StrAppend(&text, 1 + i % 5, "\n");
+  testing::WriteFileOrDie(dir_.Join("big.tsv"), text);
+  v1::CreateDatasetHeader header;
+  header.set_name("big");
+  header.set_format(v1::DATA_FORMAT_TSV);
+  header.set_has_header(true);
+  std::unique_ptr<Client> client = testing::ConnectOnce(server_->port(), key_);
+  ASSERT_TRUE(client->CreateDataset(header, dir_.Join("big.tsv")).ok());
+  v1::SampleRequest heavy;  // weighted, without replacement: exponential keys over every row
+  heavy.set_dataset("big");
+  heavy.mutable_weighted()->set_weight_column("w");
+  heavy.set_n(300);
+  heavy.set_batch_size(128);
+  heavy.set_seed(5);
+  const std::vector<int64_t> expected = ReadAll(heavy);
+  ASSERT_EQ(expected.size(), 300u);
+
+  // Hold every thread of the pool.
+  WorkPool& pool = server_->work_pool_for_testing();
+  absl::BlockingCounter holding(pool.threads());
+  absl::Notification release;
+  auto let_go = absl::MakeCleanup([&] {
+    if (!release.HasBeenNotified()) release.Notify();
+  });
+  for (int i = 0; i < pool.threads(); ++i) {
+    pool.Run([&] {
+      holding.DecrementCount();
+      release.WaitForNotification();
+    });
+  }
+  holding.Wait();
+  const auto wait_until_queued = [&](size_t n) {
+    for (int i = 0; i < 30000 && pool.queued() < n; ++i) absl::SleepFor(absl::Milliseconds(1));
+    return pool.queued();
+  };
+
+  constexpr int kHeavy = 3;
+  std::atomic<int> finished{0};
+  std::vector<std::vector<int64_t>> got(kHeavy);
+  std::vector<std::thread> readers;
+  for (int i = 0; i < kHeavy; ++i) {
+    readers.emplace_back([&, i] {
+      got[i] = ReadAll(heavy);
+      finished.fetch_add(1);
+    });
+  }
+  ASSERT_EQ(wait_until_queued(kHeavy), static_cast<size_t>(kHeavy));
+  // One more, whose client leaves while it waits.
+  grpc::ClientContext leaving;
+  leaving.AddMetadata("authorization", "Bearer " + key_);
+  auto left = stub_->Sample(&leaving, heavy);
+  ASSERT_EQ(wait_until_queued(kHeavy + 1), static_cast<size_t>(kHeavy + 1));
+  leaving.TryCancel();
+  // An upload waits on the pool for its last step.
+  std::thread upload([&] {
+    v1::CreateDatasetHeader h = header;
+    h.set_name("big2");
+    EXPECT_TRUE(client->CreateDataset(h, dir_.Join("big.tsv")).ok());
+  });
+  ASSERT_EQ(wait_until_queued(kHeavy + 2), static_cast<size_t>(kHeavy + 2));
+
+  // Meanwhile: a sample of the small table, a shuffle and a listing are served at once.
+  EXPECT_EQ(ReadAll(Weighted(5000, 1024)).size(), 5000u);
+  v1::ShuffleRequest shuffle;
+  shuffle.set_n(1000);
+  grpc::ClientContext shuffle_context;
+  shuffle_context.AddMetadata("authorization", "Bearer " + key_);
+  auto shuffled = stub_->Shuffle(&shuffle_context, shuffle);
+  int64_t shuffled_rows = 0;
+  for (v1::ShuffleBatch b; shuffled->Read(&b);) shuffled_rows += b.row_ids_size();
+  EXPECT_TRUE(shuffled->Finish().ok());
+  EXPECT_EQ(shuffled_rows, 1000);
+  EXPECT_TRUE(client->ListDatasets().ok());
+  EXPECT_EQ(finished.load(), 0);
+  EXPECT_EQ(pool.queued(), static_cast<size_t>(kHeavy + 2));
+
+  release.Notify();
+  for (std::thread& t : readers) t.join();
+  upload.join();
+  for (int i = 0; i < kHeavy; ++i) EXPECT_EQ(got[i], expected) << i;
+  v1::SampleBatch b;
+  EXPECT_FALSE(left->Read(&b));
+  EXPECT_EQ(left->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(client->GetDataset("big2")->num_rows(), kAtOnceRows + 1000);
 }
 
 // Sample and Shuffle parse their requests themselves (they are served raw): a request that is

@@ -241,6 +241,52 @@ TEST(SpecSampler, QueryDrawsWithReplacementReuseTheCachedAliasTable) {
   EXPECT_EQ(none->size(), 0u);
 }
 
+// urnd computes a sample on gRPC's thread only when it cannot take long (spec_sampler.h): a
+// small table, uniform draws with replacement, or draws with replacement whose alias table is
+// cached (for this table). Everything else over a large table goes to the work pool.
+TEST(SpecSampler, OnlyRequestsThatCannotTakeLongRunAtOnce) {
+  const table::Table small = MakeTable();
+  table::TableBuilder b{table::ReadOptions()};
+  std::string text = "w\n";
+  for (int64_t i = 0; i <= kAtOnceRows; ++i) text += std::to_string(1 + i % 3) + "\n";
+  ASSERT_TRUE(b.Append(text).ok());
+  absl::StatusOr<table::Table> big = b.Finish();
+  ASSERT_TRUE(big.ok()) << big.status();
+  ASSERT_EQ(big->num_rows(), kAtOnceRows + 1);
+  AliasCache cache(4);
+
+  v1::SampleRequest weighted;
+  weighted.mutable_weighted()->set_weight_column("w");
+  weighted.set_n(10);
+  EXPECT_TRUE(SpecRunsAtOnce(weighted, small, &cache, "s"));
+  EXPECT_FALSE(SpecRunsAtOnce(weighted, *big, &cache, "b"));
+  v1::SampleRequest uniform;
+  uniform.mutable_uniform();
+  uniform.set_n(10);
+  EXPECT_FALSE(SpecRunsAtOnce(uniform, *big, &cache, "b"));
+  uniform.mutable_uniform()->set_replace(true);
+  EXPECT_TRUE(SpecRunsAtOnce(uniform, *big, &cache, "b"));
+  v1::SampleRequest bernoulli;
+  bernoulli.mutable_bernoulli()->set_p(0.5);
+  EXPECT_FALSE(SpecRunsAtOnce(bernoulli, *big, &cache, "b"));
+
+  // Weighted draws with replacement: at once once their alias table is cached for this table.
+  weighted.mutable_weighted()->set_replace(true);
+  EXPECT_FALSE(SpecRunsAtOnce(weighted, *big, &cache, "b"));
+  ASSERT_TRUE(RunSampleSpec(weighted, *big, 1, &cache, "b").ok());
+  EXPECT_TRUE(SpecRunsAtOnce(weighted, *big, &cache, "b"));
+  EXPECT_FALSE(SpecRunsAtOnce(weighted, *big, &cache, "another upload"));
+  EXPECT_FALSE(SpecRunsAtOnce(weighted, *big, nullptr, "b"));
+
+  v1::SampleRequest query;
+  query.set_query("select * sample by w replace true limit 10");
+  EXPECT_FALSE(SpecRunsAtOnce(query, *big, &cache, "b"));
+  ASSERT_TRUE(RunSampleSpec(query, *big, 1, &cache, "b").ok());
+  EXPECT_TRUE(SpecRunsAtOnce(query, *big, &cache, "b"));
+  query.set_query("select * sample by w replace true limit 11");
+  EXPECT_FALSE(SpecRunsAtOnce(query, *big, &cache, "b"));
+}
+
 TEST(SpecSampler, BadFieldsAreNamed) {
   const table::Table t = MakeTable();
   struct Case {
