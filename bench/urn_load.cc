@@ -68,7 +68,7 @@ struct Flags {
   std::string streams = "1,32";
   int window = 8;
   std::string data_dir;
-  std::string scenarios = "sample,weights,updates,paced";
+  std::string scenarios = "sample,weights,updates,paced,heavy";
   double paced_rate = 100;
 };
 
@@ -554,7 +554,7 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--data-dir", flags.data_dir, "urnd's data directory (default: a fresh one)");
   app.add_option("--scenarios", flags.scenarios,
-                 "which to run, comma-separated: sample, weights, updates, paced")
+                 "which to run, comma-separated: sample, weights, updates, paced, heavy")
       ->capture_default_str();
   app.add_option("--paced-rate", flags.paced_rate,
                  "paced scenarios: calls per second on each stream")
@@ -580,7 +580,7 @@ int Main(int argc, char** argv) {
   }
   std::set<std::string> scenarios;
   for (absl::string_view s : absl::StrSplit(flags.scenarios, ',')) {
-    if (s != "sample" && s != "weights" && s != "updates" && s != "paced") {
+    if (s != "sample" && s != "weights" && s != "updates" && s != "paced" && s != "heavy") {
       std::fprintf(stderr, "urn_load: --scenarios: unknown scenario '%s'\n",
                    std::string(s).c_str());
       return 2;
@@ -692,7 +692,7 @@ int Main(int argc, char** argv) {
     return request;
   };
   const std::string noop_address = absl::StrCat("127.0.0.1:", noop_port);
-  if (scenarios.count("sample") || scenarios.count("paced")) {
+  if (scenarios.count("sample") || scenarios.count("paced") || scenarios.count("heavy")) {
     auto stub = v1::Sampling::NewStub(channel(address));
     if (absl::StatusOr<int> done = SampleOnce(*stub, weighted(1, 1), key); !done.ok()) {
       std::fprintf(stderr, "urn_load: sample warm-up: %s\n",
@@ -832,6 +832,62 @@ int Main(int argc, char** argv) {
       Print(
           Summarize(absl::StrCat("urnd       paced ", what, " ", label), streams, 256, u, elapsed),
           nullptr);
+    }
+  }
+
+  // Heavy: the paced Sample again, while kHeavyClients other clients keep asking for samples
+  // that take O(rows) time (distinct keys over the whole dataset: each row's key text hashed).
+  // urnd computes those on its work pool, so the paced calls need not wait behind them on
+  // gRPC's few callback threads. (No transport row: the no-op service has no such work.)
+  constexpr int kHeavyClients = 4;
+  for (int streams : stream_counts) {
+    if (!scenarios.count("heavy")) break;
+    v1::SampleRequest distinct;
+    distinct.set_dataset("load");
+    distinct.mutable_distinct()->add_key_columns("w");
+    distinct.mutable_distinct()->set_p(0.001);
+    std::atomic<bool> stop{false};
+    std::atomic<int> heavy_done{0};
+    std::vector<std::thread> heavy;
+    std::vector<absl::Status> heavy_errors(kHeavyClients);
+    for (int i = 0; i < kHeavyClients; ++i) {
+      heavy.emplace_back([&, i] {
+        auto stub = v1::Sampling::NewStub(channel(address));
+        v1::SampleRequest mine = distinct;
+        mine.set_seed(900 + i);
+        while (!stop.load()) {
+          if (absl::StatusOr<int> got = SampleOnce(*stub, mine, key); !got.ok()) {
+            heavy_errors[i] = got.status();
+            return;
+          }
+          heavy_done.fetch_add(1);
+        }
+      });
+    }
+    const v1::SampleRequest sample = weighted(256, 256);
+    Stats u = RunFor(
+        streams, flags.seconds,
+        [&](int i, Clock::time_point deadline, Stats& st) {
+          auto stub = std::shared_ptr<v1::Sampling::Stub>(v1::Sampling::NewStub(channel(address)));
+          v1::SampleRequest mine = sample;
+          mine.set_seed(7000 + i);
+          PacedStream(flags.paced_rate, i, streams, deadline, st,
+                      [=, &key] { return SampleOnce(*stub, mine, key); });
+        },
+        &elapsed);
+    const int done_while_paced = heavy_done.load();
+    stop = true;
+    for (std::thread& t : heavy) t.join();
+    Print(Summarize(absl::StrFormat("urnd       paced Sample weighted @%g/s beside %d heavy",
+                                    flags.paced_rate, kHeavyClients),
+                    streams, 256, u, elapsed),
+          nullptr);
+    std::printf(
+        "           (meanwhile %d distinct-key samples of all %lld rows completed: %.1f/s)\n",
+        done_while_paced, static_cast<long long>(flags.rows), done_while_paced / elapsed);
+    for (const absl::Status& e : heavy_errors) {
+      if (!e.ok())
+        std::printf("           heavy client error: %s\n", std::string(e.message()).c_str());
     }
   }
 

@@ -24,8 +24,11 @@ namespace urn::server {
 namespace {
 
 // Threads of the work pool: as many heavy samples run at once (each itself on up to two
-// threads); the rest wait their turn, holding their stream quota.
+// threads); the rest wait their turn, holding their stream quota. They run at nice 10 (about a
+// tenth of a nice-0 thread's CPU share when both want it), so that short calls keep their
+// latency while long ones run.
 constexpr int kWorkThreads = 2;
+constexpr int kWorkNice = 10;
 
 absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -190,7 +193,7 @@ absl::Status UrnServer::Start() {
     names.push_back(name);
   };
   add(std::make_unique<ServerInfoService>(gate_.get(), tls), v1::ServerInfo::service_full_name());
-  work_pool_ = std::make_unique<WorkPool>(kWorkThreads);
+  work_pool_ = std::make_unique<WorkPool>(kWorkThreads, kWorkNice);
   add(std::make_unique<DatasetsService>(gate_.get(), datasets_.get(), work_pool_.get()),
       v1::Datasets::service_full_name());
   add(std::make_unique<SamplingService>(gate_.get(), datasets_.get(), work_pool_.get(),

@@ -1,12 +1,18 @@
 #include "work_pool.h"
 
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 namespace urn::server {
 
-WorkPool::WorkPool(int threads) {
+WorkPool::WorkPool(int threads, int nice) {
   threads_.reserve(threads);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this, nice] { Loop(nice); });
 }
 
 WorkPool::~WorkPool() {
@@ -27,7 +33,12 @@ size_t WorkPool::queued() const {
   return queue_.size();
 }
 
-void WorkPool::Loop() {
+void WorkPool::Loop(int nice) {
+  // On Linux a thread's nice value is its own (PRIO_PROCESS with its thread id).
+  if (nice != 0 && ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice) != 0) {
+    spdlog::warn("work pool: cannot lower the priority of a thread to nice {}: {}", nice,
+                 std::strerror(errno));
+  }
   for (;;) {
     absl::AnyInvocable<void() &&> work;
     {

@@ -23,8 +23,10 @@ namespace urn::server {
 
 class WorkPool {
  public:
-  // REQUIRES: threads >= 1.
-  explicit WorkPool(int threads);
+  // `nice` (0 to 19) lowers the threads' scheduling priority (Linux setpriority; threads they
+  // start inherit it), so that on a busy machine the threads serving short calls get the CPU
+  // first. REQUIRES: threads >= 1.
+  explicit WorkPool(int threads, int nice = 0);
   WorkPool(const WorkPool&) = delete;
   WorkPool& operator=(const WorkPool&) = delete;
   ~WorkPool();
@@ -35,7 +37,7 @@ class WorkPool {
   int threads() const { return static_cast<int>(threads_.size()); }
 
  private:
-  void Loop();
+  void Loop(int nice);
 
   mutable absl::Mutex mu_;
   std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);

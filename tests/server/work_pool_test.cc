@@ -1,9 +1,12 @@
 // WorkPool: every item runs exactly once, in submission order on one thread, on several threads
-// at once, and the destructor runs what is still queued.
+// at once, and the destructor runs what is still queued; the threads run at the nice value asked.
 #include "work_pool.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <vector>
@@ -71,6 +74,17 @@ TEST(WorkPoolTest, QueuedCountsWaitingItemsAndDestructionRunsThem) {
     release.Notify();
   }
   EXPECT_EQ(ran.load(), 7);
+}
+
+TEST(WorkPoolTest, ThreadsRunAtTheNiceValueAsked) {
+  const int base = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  const int want = std::min(base + 5, 19);
+  std::atomic<int> seen{-100};
+  {
+    WorkPool pool(1, want - base);
+    pool.Run([&] { seen = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())); });
+  }
+  EXPECT_EQ(seen.load(), want);
 }
 
 }  // namespace
