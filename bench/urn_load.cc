@@ -14,7 +14,9 @@
 // These scenarios saturate the machine (every stream asks again at once), so their latency is
 // mostly queueing: N streams sharing 2 cores wait about N / (batches/s) each, transport included.
 // The `paced` scenarios instead ask for one 256-row batch per stream --paced-rate times a second
-// (as training workers that fetch a batch per step) and time each from when it was due.
+// (as training workers that fetch a batch per step) and time each from when it was due. The
+// `heavy` scenario runs the paced Sample again while 4 more clients keep asking for samples that
+// take O(rows) time (distinct keys over the whole dataset), which urnd computes on its work pool.
 // One weighted Sample request, not measured, runs before the Sample and paced scenarios: it makes
 // urnd build and cache the weight column's alias table, a one-time cost per dataset that would
 // otherwise be timed in whichever scenario came first.
