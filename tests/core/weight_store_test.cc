@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <map>
 #include <set>
 #include <thread>
 #include <vector>
@@ -155,6 +156,50 @@ TEST(WeightStoreTest, DrawsHaveProbabilityPriorityToTheAlphaOverItsSum) {
     }
   }
   EXPECT_GT(ChiSquareTest(counts, expected).p_value, 1e-4);
+}
+
+// A draw reports its slot's priority and key as stored, for any alpha (with alpha 1 the store
+// reads the priority from the tree: p^1 is p exactly), in a store with no key (whose keys it
+// does not read), with one key, and with a key in every slot.
+TEST(WeightStoreTest, DrawsReportEachSlotsStoredPriorityAndKey) {
+  constexpr uint64_t kSlots = 64;
+  std::vector<uint64_t> slots(kSlots);
+  std::vector<double> priorities(kSlots);
+  for (uint64_t i = 0; i < kSlots; ++i) {
+    slots[i] = i;
+    priorities[i] = (i % 3 == 0 ? 1e-200 : i % 3 == 1 ? 0.1 : 3e7) * (1 + 0.37 * i);
+  }
+  for (const double alpha : {1.0, 0.5, 2.0, 0.0}) {
+    SCOPED_TRACE(alpha);
+    auto store = StoreOf(kSlots, alpha);
+    ASSERT_TRUE(store->UpdateSlots(slots, priorities).ok());
+    const auto check = [&](const std::map<uint64_t, std::string>& keys) {
+      for (uint64_t batch = 0; batch < 20; ++batch) {
+        auto draws = store->Sample({.batch_size = 256, .seed = 9, .batch = batch});
+        ASSERT_TRUE(draws.ok()) << draws.status();
+        for (const auto& d : *draws) {
+          ASSERT_EQ(d.priority, priorities[d.slot]) << d.slot;
+          const auto it = keys.find(d.slot);
+          ASSERT_EQ(d.key, it == keys.end() ? "" : it->second) << d.slot;
+        }
+      }
+    };
+    check({});
+    // Insert fills slot 0 (the ring's next) with a key, at the priority given.
+    auto inserted = store->Insert(Keys({7}), {priorities[0]});
+    ASSERT_TRUE(inserted.ok()) << inserted.status();
+    ASSERT_EQ(*inserted, std::vector<uint64_t>{0});
+    check({{0, Key(7)}});
+    // A key in every slot: the ring wraps around and evicts k7 from slot 0.
+    std::vector<std::string> more;
+    for (uint64_t i = 1; i <= kSlots; ++i) more.push_back(Key(1000 + i));
+    std::vector<double> more_priorities(priorities.begin() + 1, priorities.end());
+    more_priorities.push_back(priorities[0]);
+    ASSERT_TRUE(store->Insert(more, more_priorities).ok());
+    std::map<uint64_t, std::string> all;
+    for (uint64_t i = 1; i <= kSlots; ++i) all[i % kSlots] = Key(1000 + i);
+    check(all);
+  }
 }
 
 TEST(WeightStoreTest, ImportanceWeightsEqualTheExactFormula) {
