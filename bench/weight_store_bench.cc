@@ -53,13 +53,24 @@ WeightStore& Store(uint64_t capacity) {
   return *store;
 }
 
-void BM_WeightStoreSample(benchmark::State& state) {
+// Batches of draws, each from warm caches or, with `cold`, from cold ones: as urnd meets them
+// when a learner asks for a batch now and then (between two calls other work has evicted the
+// store), 64 MiB are written before each batch, untimed (more than the L3 of the machines we
+// measure).
+void SampleBatches(benchmark::State& state, bool cold) {
   WeightStore& store = Store(state.range(0));
   WeightStore::SampleRequest request;
   request.batch_size = state.range(1);
   request.seed = 7;
   request.beta = 0.4;
+  std::vector<uint64_t> evict(cold ? (size_t{64} << 20) / sizeof(uint64_t) : 0);
   for (auto _ : state) {
+    if (cold) {
+      state.PauseTiming();
+      for (size_t i = 0; i < evict.size(); i += 8) evict[i] += i;
+      benchmark::ClobberMemory();
+      state.ResumeTiming();
+    }
     absl::StatusOr<std::vector<WeightStore::Draw>> draws = store.Sample(request);
     if (!draws.ok()) std::abort();
     benchmark::DoNotOptimize(draws->data());
@@ -67,30 +78,10 @@ void BM_WeightStoreSample(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(1));
 }
-BENCHMARK(BM_WeightStoreSample)->Args({1 << 20, 256})->Args({1 << 24, 256});
 
-// The same draws with the caches cold, as urnd meets them when a learner asks for a batch now
-// and then (between two calls other work has evicted the store): before each batch, untimed,
-// 64 MiB are written (more than the L3 of the machines we measure).
-void BM_WeightStoreSampleCold(benchmark::State& state) {
-  WeightStore& store = Store(state.range(0));
-  WeightStore::SampleRequest request;
-  request.batch_size = state.range(1);
-  request.seed = 7;
-  request.beta = 0.4;
-  std::vector<uint64_t> evict((size_t{64} << 20) / sizeof(uint64_t));
-  for (auto _ : state) {
-    state.PauseTiming();
-    for (size_t i = 0; i < evict.size(); i += 8) evict[i] += i;
-    benchmark::ClobberMemory();
-    state.ResumeTiming();
-    absl::StatusOr<std::vector<WeightStore::Draw>> draws = store.Sample(request);
-    if (!draws.ok()) std::abort();
-    benchmark::DoNotOptimize(draws->data());
-    ++request.batch;
-  }
-  state.SetItemsProcessed(state.iterations() * state.range(1));
-}
+void BM_WeightStoreSample(benchmark::State& state) { SampleBatches(state, /*cold=*/false); }
+void BM_WeightStoreSampleCold(benchmark::State& state) { SampleBatches(state, /*cold=*/true); }
+BENCHMARK(BM_WeightStoreSample)->Args({1 << 20, 256})->Args({1 << 24, 256});
 BENCHMARK(BM_WeightStoreSampleCold)->Args({1 << 20, 256});
 
 }  // namespace
