@@ -339,20 +339,22 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
   std::shared_ptr<const DatasetEntry> dataset = *std::move(entry);
   auto* stream = new SampleStream(&gate_->admission(), std::move(open->who), std::move(open->token),
                                   dataset, std::move(columns), open->batch);
-  const std::string& table_id = dataset->record.upload_id();
-  if (SpecRunsAtOnce(*request, *dataset->table, &alias_cache_, table_id)) {
-    stream->Begin(RunSampleSpec(*request, *dataset->table, threads_, &alias_cache_, table_id),
-                  request->start_offset());
+  // Computes the sample and starts the stream with it (or ends it with the error).
+  const auto begin = [this, stream, dataset](const v1::SampleRequest& r) {
+    stream->Begin(
+        RunSampleSpec(r, *dataset->table, threads_, &alias_cache_, dataset->record.upload_id()),
+        r.start_offset());
+  };
+  if (SpecRunsAtOnce(*request, *dataset->table, &alias_cache_, dataset->record.upload_id())) {
+    begin(*request);
     return stream;
   }
   // The stream is not finished before Begin(), so gRPC keeps the context until then.
-  pool_->Run([this, stream, context, dataset, request = std::move(open->request)] {
+  pool_->Run([begin, stream, context, request = std::move(open->request)] {
     if (context->IsCancelled()) {
       return stream->Begin(absl::CancelledError("the client went away"), 0);
     }
-    stream->Begin(RunSampleSpec(request, *dataset->table, threads_, &alias_cache_,
-                                dataset->record.upload_id()),
-                  request.start_offset());
+    begin(request);
   });
   return stream;
 }
