@@ -45,14 +45,29 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {  // the client has sent everything
+    if (!ok) {
       if (!upload_) return Fail(absl::InvalidArgumentError("header: missing (send it first)"));
-      // Not finished until Commit() has run, so the reactor lives until then.
-      return pool_->Run([this] { Commit(); });
+      // A read fails both when the client has sent everything (WritesDone) and when the call
+      // ended before that: the client cancelled or went away, its deadline passed, or urnd is
+      // shutting down. The read cannot tell which, and committing a cancelled upload would
+      // register a truncated dataset. Sending the initial metadata can: the transport closes the
+      // stream for writing before it fails the read of a cancelled call, so the send fails
+      // exactly when the call was cancelled (OnSendInitialMetadataDone).
+      return StartSendInitialMetadata();
     }
     absl::Status s = Handle();
     if (!s.ok()) return Fail(s);
     StartRead(&request_);
+  }
+
+  void OnSendInitialMetadataDone(bool ok) override {
+    if (!ok) {
+      return Fail(absl::CancelledError(
+          "CreateDataset: the call ended before the client finished sending; nothing was "
+          "registered"));
+    }
+    // Not finished until Commit() has run, so the reactor lives until then.
+    pool_->Run([this] { Commit(); });
   }
 
   void OnDone() override { delete this; }
