@@ -324,6 +324,11 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
       });
   if (!open.ok()) return new FailedStream(open.status());
   const v1::SampleRequest* const request = &open->request;
+  // Refused before any work; an offset past the end is known only once the sample is (Begin).
+  if (request->start_offset() < 0) {
+    return new FailedStream(absl::InvalidArgumentError(
+        absl::StrCat("start_offset: must be >= 0, got ", request->start_offset())));
+  }
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry =
       registry_->Get(open->who.user, request->dataset());
   if (!entry.ok()) return new FailedStream(entry.status());

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -153,8 +154,9 @@ TEST_F(SampleStreamTest, ClientsThatCancelOrStopReadingMidStreamLeaveTheServerSe
 // A sample that may take O(rows) time is computed on the work pool, not on one of gRPC's few
 // callback threads: with the pool held busy, such streams wait there (and send nothing) while
 // other calls are served; they then complete with the same rows as ever. A client that leaves
-// while its sample waits gets CANCELLED and the sample is never computed. An upload's last step
-// (writing the columnar blocks) runs on the pool too.
+// while its sample waits gets CANCELLED and the sample is never computed; a negative start_offset
+// is refused before any of that. An upload's last step (writing the columnar blocks) runs on the
+// pool too.
 TEST_F(SampleStreamTest, LongSamplesWaitOnTheWorkPoolWhileOtherCallsGoOn) {
   std::string text = "w\n";
   for (int64_t i = 0; i < kAtOnceRows + 1000; ++i) absl::StrAppend(&text, 1 + i % 5, "\n");
@@ -230,6 +232,18 @@ TEST_F(SampleStreamTest, LongSamplesWaitOnTheWorkPoolWhileOtherCallsGoOn) {
   EXPECT_TRUE(shuffled->Finish().ok());
   EXPECT_EQ(shuffled_rows, 1000);
   EXPECT_TRUE(client->ListDatasets().ok());
+  // A negative start_offset is refused at once: it neither waits for the pool nor joins it.
+  v1::SampleRequest negative = heavy;
+  negative.set_start_offset(-1);
+  grpc::ClientContext negative_context;
+  negative_context.AddMetadata("authorization", "Bearer " + key_);
+  negative_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto refused = stub_->Sample(&negative_context, negative);
+  v1::SampleBatch none;
+  EXPECT_FALSE(refused->Read(&none));
+  const grpc::Status refusal = refused->Finish();
+  EXPECT_EQ(refusal.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refusal.error_message(), "start_offset: must be >= 0, got -1");
   EXPECT_EQ(finished.load(), 0);
   EXPECT_EQ(pool.queued(), static_cast<size_t>(kHeavy + 2));
 
