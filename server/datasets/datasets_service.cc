@@ -30,8 +30,9 @@ v1::ColumnType WireType(table::Type t) {
 }
 
 // CreateDataset: the header, then chunks parsed as they arrive (at most 1 MiB each); at the end
-// the table is persisted as columnar blocks (DatasetRegistry::Upload::Commit) on the work pool,
-// as it takes O(rows) time (about a second for 10^7 rows) that gRPC's threads must not wait.
+// the table is persisted as columnar blocks (DatasetRegistry::Upload::Commit). Parsing and the
+// commit run on the work pool, as they take milliseconds per chunk and O(rows) time at the end
+// (about a second for 10^7 rows) that gRPC's threads must not spend.
 class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequest> {
  public:
   CreateReactor(DatasetRegistry* registry, const auth::Admission* admission, WorkPool* pool,
@@ -55,9 +56,14 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
       // exactly when the call was cancelled (OnSendInitialMetadataDone).
       return StartSendInitialMetadata();
     }
-    absl::Status s = Handle();
-    if (!s.ok()) return Fail(s);
-    StartRead(&request_);
+    // Parsing a chunk takes milliseconds (tens when a column grows), which gRPC's few callback
+    // threads must not spend: it runs on the pool, and the next read starts after it, so a
+    // client cannot send faster than its chunks are parsed.
+    pool_->Run([this] {
+      absl::Status s = Handle();
+      if (!s.ok()) return Fail(s);
+      StartRead(&request_);
+    });
   }
 
   void OnSendInitialMetadataDone(bool ok) override {

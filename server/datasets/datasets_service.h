@@ -19,8 +19,9 @@ class DatasetsService final : public v1::Datasets::CallbackService {
   // Bytes per data message, as the API promises.
   static constexpr size_t kMaxChunkBytes = 1 << 20;
 
-  // An upload's end (parsed rows to columnar blocks in storage) runs on `pool`. REQUIRES: all
-  // three outlive the service, and the pool is idle when it is destroyed (the server shut down).
+  // An upload's parsing and its end (rows to columnar blocks in storage) run on `pool`.
+  // REQUIRES: all three outlive the service, and the pool is idle when it is destroyed (the
+  // server shut down).
   DatasetsService(const CallGate* gate, DatasetRegistry* registry, WorkPool* pool)
       : gate_(gate), registry_(registry), pool_(pool) {}
 

@@ -155,8 +155,8 @@ TEST_F(SampleStreamTest, ClientsThatCancelOrStopReadingMidStreamLeaveTheServerSe
 // callback threads: with the pool held busy, such streams wait there (and send nothing) while
 // other calls are served; they then complete with the same rows as ever. A client that leaves
 // while its sample waits gets CANCELLED and the sample is never computed; a negative start_offset
-// is refused before any of that. An upload's last step (writing the columnar blocks) runs on the
-// pool too.
+// is refused before any of that. An upload's parsing and its last step (writing the columnar
+// blocks) run on the pool too.
 TEST_F(SampleStreamTest, LongSamplesWaitOnTheWorkPoolWhileOtherCallsGoOn) {
   std::string text = "w\n";
   for (int64_t i = 0; i < kAtOnceRows + 1000; ++i) absl::StrAppend(&text, 1 + i % 5, "\n");
@@ -212,7 +212,7 @@ TEST_F(SampleStreamTest, LongSamplesWaitOnTheWorkPoolWhileOtherCallsGoOn) {
   auto left = stub_->Sample(&leaving, heavy);
   ASSERT_EQ(wait_until_queued(kHeavy + 1), static_cast<size_t>(kHeavy + 1));
   leaving.TryCancel();
-  // An upload waits on the pool for its last step.
+  // An upload waits on the pool (its header, chunks and last step are all handled there).
   std::thread upload([&] {
     v1::CreateDatasetHeader h = header;
     h.set_name("big2");
