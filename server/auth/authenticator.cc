@@ -8,6 +8,7 @@
 namespace urn::auth {
 
 absl::Status Authenticator::Invalidate() {
+  absl::MutexLock reload(&reload_mu_);
   absl::flat_hash_map<std::string, KeyEntry> keys;
   absl::flat_hash_map<std::string, UserEntry> users;
   absl::Status bad = absl::OkStatus();

@@ -36,7 +36,7 @@ class Authenticator {
   explicit Authenticator(storage::MetadataStore* store) : store_(store) {}
 
   // Reads every key and user from the store. Call once before serving, and after changes.
-  absl::Status Invalidate();
+  absl::Status Invalidate() ABSL_LOCKS_EXCLUDED(reload_mu_, mu_);
 
   // The principal for an `authorization` header value. UNAUTHENTICATED (with a message that
   // never contains the secret) when the header is missing or not "Bearer <key>", the key is
@@ -55,6 +55,9 @@ class Authenticator {
   };
 
   storage::MetadataStore* const store_;
+  // Held by Invalidate from its scan to its swap, so reloads install their views in the order
+  // they scanned: one that scanned before a change never replaces one that scanned after it.
+  absl::Mutex reload_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, KeyEntry> keys_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, UserEntry> users_ ABSL_GUARDED_BY(mu_);

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -68,6 +70,33 @@ TEST_F(AuthenticatorTest, RevocationTakesEffectAfterInvalidate) {
   absl::StatusOr<Principal> p = auth_->Authenticate("Bearer " + key_);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(std::string(p.status().message()), "key revoked or unknown");
+}
+
+// Admin calls change the store and then call Invalidate, and several may do so at once: a reload
+// that scanned before a change must never replace one that scanned after it. Here one thread
+// revokes and restores the admin key, checking after each Invalidate, while another reloads in
+// a loop; a revoked key that still authenticates (or a restored one that does not) fails.
+TEST_F(AuthenticatorTest, ConcurrentReloadsNeverInstallAnOlderView) {
+  const std::string id = key_.substr(4, 16);
+  absl::StatusOr<std::optional<std::string>> raw = store_->Get("key/" + id);
+  ASSERT_TRUE(raw.ok() && raw->has_value());
+  internal::KeyRecord record;
+  ASSERT_TRUE(record.ParseFromString(**raw));
+  std::atomic<bool> stop{false};
+  std::thread reloader([&] {
+    while (!stop.load()) EXPECT_TRUE(auth_->Invalidate().ok());
+  });
+  int wrong = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const bool revoked = i % 2 == 0;
+    record.set_revoked(revoked);
+    ASSERT_TRUE(store_->Put("key/" + id, record.SerializeAsString()).ok());
+    ASSERT_TRUE(auth_->Invalidate().ok());
+    wrong += auth_->Authenticate("Bearer " + key_).ok() == revoked;
+  }
+  stop.store(true);
+  reloader.join();
+  EXPECT_EQ(wrong, 0);
 }
 
 TEST_F(AuthenticatorTest, DamagedKeyRecordIsDataLoss) {
