@@ -393,6 +393,19 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
     return FinishUnary(context, Invalid("stratified: stratified draws are with replacement "
                                         "(unset without_replacement)"));
   }
+  // A batch that cannot be drawn is refused before it is charged to the daily rows. (An update
+  // that zeroes priorities between this check and the draw still fails the draw after the
+  // charge.)
+  weights::WeightStore& store = (*hosted)->durable->store();
+  const uint64_t positive = store.positive_slots();
+  if (positive == 0 ||
+      (request->without_replacement() && positive < static_cast<uint64_t>(batch))) {
+    return FinishUnary(
+        context,
+        absl::FailedPreconditionError(absl::StrFormat(
+            "weight_store: cannot draw %d slots%s: %d of its slots have positive priority", batch,
+            request->without_replacement() ? " without replacement" : "", positive)));
+  }
   if (absl::StatusOr<int64_t> granted =
           gate_->admission().Charge(*who, batch, /*all_or_nothing=*/true);
       !granted.ok()) {
@@ -406,8 +419,7 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
   r.beta = beta;
   r.replacement = !request->without_replacement();
   r.stratified = request->stratified();
-  absl::StatusOr<std::vector<weights::WeightStore::Draw>> draws =
-      (*hosted)->durable->store().Sample(r);
+  absl::StatusOr<std::vector<weights::WeightStore::Draw>> draws = store.Sample(r);
   if (!draws.ok()) return FinishUnary(context, InField("weight_store", draws.status()));
   response->set_seed(seed);
   response->mutable_slots()->Reserve(batch);

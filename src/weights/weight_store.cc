@@ -100,6 +100,11 @@ uint64_t WeightStore::size() const {
   return slot_of_.size();
 }
 
+uint64_t WeightStore::positive_slots() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return tree_->PositiveCount();
+}
+
 double WeightStore::total() const {
   absl::ReaderMutexLock lock(&mu_);
   return tree_->Total();

@@ -139,6 +139,8 @@ class WeightStore {
   uint64_t size() const;
   // Sum of p^alpha over all slots, as the tree computes it.
   double total() const;
+  // Number of slots of positive priority: the slots a draw can return.
+  uint64_t positive_slots() const;
   // The priority / slot of a stored key, or NotFound.
   absl::StatusOr<double> PriorityOf(std::string_view key) const;
   absl::StatusOr<uint64_t> SlotOf(std::string_view key) const;

@@ -207,6 +207,34 @@ TEST_F(WeightStoresServiceTest, KeysTenantsAndAdminRights) {
   EXPECT_EQ(admin_->GetWeightStore("mine")->capacity(), 10);
 }
 
+// A batch the store cannot give (no positive priority yet; fewer positive slots than a batch
+// without replacement) is FAILED_PRECONDITION and is not charged to the plan's daily rows.
+TEST_F(WeightStoresServiceTest, DrawsThatCannotBeMadeAreRefusedUncharged) {
+  absl::StatusOr<v1::CreateUserResponse> alice = admin_->CreateUser("alice", "free");
+  ASSERT_TRUE(alice.ok()) << alice.status();
+  auto as_alice = ClientWith(alice->key());
+  v1::CreateWeightStoreRequest create;
+  create.set_name("s");
+  create.set_capacity(10);
+  ASSERT_TRUE(as_alice->CreateWeightStore(create).ok());
+  v1::SampleWeightsRequest sample;
+  sample.set_weight_store("s");
+  sample.set_batch_size(4);
+  absl::StatusOr<v1::SampleWeightsResponse> empty = as_alice->SampleWeights(sample);
+  EXPECT_EQ(empty.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(empty.status().message(),
+            "weight_store: cannot draw 4 slots: 0 of its slots have positive priority");
+  ASSERT_TRUE(Update(*as_alice, "s", {{{1, 2, 3}, {1.0, 2.0, 3.0}}}).ok());
+  sample.set_without_replacement(true);
+  EXPECT_EQ(as_alice->SampleWeights(sample).status().message(),
+            "weight_store: cannot draw 4 slots without replacement: 3 of its slots have positive "
+            "priority");
+  EXPECT_EQ(as_alice->GetUsage()->rows_today(), 0);
+  sample.set_batch_size(3);
+  ASSERT_TRUE(as_alice->SampleWeights(sample).ok());
+  EXPECT_EQ(as_alice->GetUsage()->rows_today(), 3);
+}
+
 TEST_F(WeightStoresServiceTest, UpdatesAreAcknowledgedInOrderAndReadBack) {
   Create("s", 100);
   int64_t acked = 0;
