@@ -138,9 +138,11 @@ absl::Status DatasetRegistry::Upload::Append(std::string_view bytes) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Commit() {
+absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Commit(
+    absl::FunctionRef<absl::Status(int64_t rows)> admit) {
   absl::StatusOr<table::Table> t = builder_.Finish();
   if (!t.ok()) return t.status();
+  if (absl::Status s = admit(t->num_rows()); !s.ok()) return s;
   int64_t blocks = 0;
   if (absl::Status s = WriteBlocks(registry_->store_, record_.upload_id(), *t, &blocks); !s.ok()) {
     return s;
@@ -165,7 +167,7 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Com
 }
 
 absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> DatasetRegistry::StartUpload(
-    internal::DatasetRecord record) {
+    internal::DatasetRecord record, absl::FunctionRef<absl::Status(int64_t datasets)> admit) {
   if (absl::Status s = CheckResourceName("header.name", record.name()); !s.ok()) return s;
   absl::StatusOr<table::ReadOptions> options = ReadOptionsOf(record);
   if (!options.ok()) return options.status();
@@ -181,6 +183,11 @@ absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> DatasetRegistry::StartU
     if (datasets_.count(key) || uploading_.count(key)) {
       return absl::AlreadyExistsError(absl::StrCat("dataset '", record.name(), "' already exists"));
     }
+    if (deleting_.count(key)) {
+      return absl::AbortedError(
+          absl::StrCat("dataset '", record.name(), "' is being deleted; try again"));
+    }
+    if (absl::Status s = admit(CountWithUploads(record.owner()) + 1); !s.ok()) return s;
     uploading_[key] = 1;
   }
   return std::unique_ptr<Upload>(new Upload(this, std::move(record), *std::move(options)));
@@ -211,14 +218,25 @@ std::vector<std::shared_ptr<const DatasetEntry>> DatasetRegistry::List(
   return out;
 }
 
-size_t DatasetRegistry::Count(const std::string& owner) const {
-  absl::ReaderMutexLock lock(&mu_);
-  size_t n = 0;
-  for (auto it = datasets_.lower_bound({owner, ""});
-       it != datasets_.end() && it->first.first == owner; ++it) {
+namespace {
+// Entries of `owner` in a map keyed by (owner, name).
+template <typename Map>
+int64_t EntriesOf(const Map& map, const std::string& owner) {
+  int64_t n = 0;
+  for (auto it = map.lower_bound({owner, ""}); it != map.end() && it->first.first == owner; ++it) {
     ++n;
   }
   return n;
+}
+}  // namespace
+
+size_t DatasetRegistry::Count(const std::string& owner) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return static_cast<size_t>(EntriesOf(datasets_, owner));
+}
+
+int64_t DatasetRegistry::CountWithUploads(const std::string& owner) const {
+  return EntriesOf(datasets_, owner) + EntriesOf(uploading_, owner);
 }
 
 size_t DatasetRegistry::CountAll() const {
@@ -236,8 +254,14 @@ absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string
     }
     entry = it->second;
     datasets_.erase(it);
+    deleting_.insert({owner, name});
   }
-  if (absl::Status s = store_->Delete(RecordKey(owner, name)); !s.ok()) return s;
+  absl::Status s = store_->Delete(RecordKey(owner, name));
+  {
+    absl::MutexLock lock(&mu_);
+    deleting_.erase({owner, name});
+  }
+  if (!s.ok()) return s;
   return DeleteData(entry->record.upload_id());
 }
 

@@ -18,11 +18,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "storage/metadata_store.h"
@@ -52,7 +54,14 @@ class DatasetRegistry {
    public:
     ~Upload();
     absl::Status Append(std::string_view bytes);
-    absl::StatusOr<std::shared_ptr<const DatasetEntry>> Commit();
+    // `admit` gets the number of rows once the end is parsed, before anything is persisted; its
+    // error aborts the commit (the upload is then discarded as if never committed).
+    absl::StatusOr<std::shared_ptr<const DatasetEntry>> Commit(
+        absl::FunctionRef<absl::Status(int64_t rows)> admit = [](int64_t) {
+          return absl::OkStatus();
+        });
+    // Complete rows parsed so far.
+    int64_t rows() const { return builder_.num_rows(); }
 
    private:
     friend class DatasetRegistry;
@@ -64,8 +73,12 @@ class DatasetRegistry {
   };
 
   // Starts an upload. ALREADY_EXISTS when the owner has a dataset of that name;
-  // INVALID_ARGUMENT for a bad name or options (naming the field).
-  absl::StatusOr<std::unique_ptr<Upload>> StartUpload(internal::DatasetRecord record);
+  // INVALID_ARGUMENT for a bad name or options (naming the field). `admit` gets the number of
+  // datasets the owner would have, counting its uploads in progress and this one, and may refuse
+  // with its error; it runs under the registry's lock, so concurrent uploads cannot all pass it.
+  absl::StatusOr<std::unique_ptr<Upload>> StartUpload(
+      internal::DatasetRecord record, absl::FunctionRef<absl::Status(int64_t datasets)> admit =
+                                          [](int64_t) { return absl::OkStatus(); });
 
   // NOT_FOUND unless `owner` has a dataset `name` (another owner's dataset is not found).
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> Get(const std::string& owner,
@@ -83,7 +96,9 @@ class DatasetRegistry {
   // Number of datasets of every owner.
   size_t CountAll() const;
 
-  // Removes a dataset and its bytes (synced). NOT_FOUND as for Get.
+  // Removes a dataset and its bytes (synced). NOT_FOUND as for Get. The name stays reserved
+  // until its stored record is gone, so a new upload of that name (ABORTED meanwhile) can never
+  // have its record removed by this delete.
   absl::Status Delete(const std::string& owner, const std::string& name);
 
   // The read options a record describes.
@@ -92,6 +107,8 @@ class DatasetRegistry {
  private:
   using Key = std::pair<std::string, std::string>;  // (owner, name)
 
+  // Datasets and uploads in progress of `owner`.
+  int64_t CountWithUploads(const std::string& owner) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Removes every block and chunk of an upload (synced).
   absl::Status DeleteData(const std::string& upload_id);
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> Restore(internal::DatasetRecord record);
@@ -103,6 +120,8 @@ class DatasetRegistry {
   std::map<Key, std::shared_ptr<const DatasetEntry>> datasets_ ABSL_GUARDED_BY(mu_);
   // Names being uploaded, so two uploads of one name cannot both commit.
   std::map<Key, int> uploading_ ABSL_GUARDED_BY(mu_);
+  // Names being deleted: no upload may start on them until the stored record is gone.
+  std::set<Key> deleting_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace urn::server

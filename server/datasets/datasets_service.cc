@@ -80,15 +80,10 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
 
  private:
   void Commit() {
-    absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry = upload_->Commit();
+    absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry = upload_->Commit(
+        [this](int64_t rows) { return admission_->CheckLimit(who_, "rows_per_dataset", rows); });
     upload_.reset();
     if (!entry.ok()) return Fail(entry.status());
-    if (absl::Status s =
-            admission_->CheckLimit(who_, "rows_per_dataset", (*entry)->table->num_rows());
-        !s.ok()) {
-      (void)registry_->Delete(who_.user, (*entry)->record.name());
-      return Fail(s);
-    }
     DescribeDataset(**entry, response_);
     Finish(grpc::Status::OK);
   }
@@ -96,11 +91,6 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
   absl::Status Handle() {
     if (request_.has_header()) {
       if (upload_) return absl::InvalidArgumentError("header: sent twice");
-      if (absl::Status s = admission_->CheckLimit(
-              who_, "datasets", static_cast<int64_t>(registry_->Count(who_.user)) + 1);
-          !s.ok()) {
-        return s;
-      }
       const v1::CreateDatasetHeader& h = request_.header();
       internal::DatasetRecord record;
       record.set_owner(who_.user);
@@ -111,8 +101,9 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
       record.set_list_delimiter(h.list_delimiter());
       for (const auto& [name, type] : h.column_types())
         (*record.mutable_column_types())[name] = type;
-      absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> upload =
-          registry_->StartUpload(std::move(record));
+      absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> upload = registry_->StartUpload(
+          std::move(record),
+          [this](int64_t datasets) { return admission_->CheckLimit(who_, "datasets", datasets); });
       if (!upload.ok()) return upload.status();
       upload_ = *std::move(upload);
       return absl::OkStatus();
@@ -122,7 +113,10 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
       return absl::InvalidArgumentError(absl::StrCat("data: a chunk holds at most 1 MiB, got ",
                                                      request_.data().size(), " bytes"));
     }
-    return upload_->Append(request_.data());
+    if (absl::Status s = upload_->Append(request_.data()); !s.ok()) return s;
+    // Checked as the rows arrive, so an upload past the plan's limit never holds more than one
+    // chunk beyond it.
+    return admission_->CheckLimit(who_, "rows_per_dataset", upload_->rows());
   }
 
   void Fail(const absl::Status& s) {

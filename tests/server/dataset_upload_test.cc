@@ -21,7 +21,7 @@ namespace {
 constexpr char kPlans[] =
     "plans:\n"
     "  uploader:\n"
-    "    datasets: 4\n"
+    "    datasets: 1\n"
     "    rows_per_dataset: 1000\n";
 
 class DatasetUploadTest : public ::testing::Test {
@@ -38,19 +38,25 @@ class DatasetUploadTest : public ::testing::Test {
                                                      grpc::InsecureChannelCredentials()));
   }
 
-  // Opens an upload of dataset "d" and sends its header and one chunk that ends inside a row.
+  // Opens an upload of dataset `name` and sends its header and one chunk that ends inside a
+  // row; `written` says whether both writes were taken.
   std::unique_ptr<grpc::ClientWriter<v1::CreateDatasetRequest>> OpenUpload(
-      v1::Datasets::Stub& stub, grpc::ClientContext& context, v1::Dataset& response) const {
+      v1::Datasets::Stub& stub, grpc::ClientContext& context, v1::Dataset& response,
+      const std::string& name = "d", bool* written = nullptr) const {
     context.AddMetadata("authorization", "Bearer " + key_);
     auto writer = stub.CreateDataset(&context, &response);
     v1::CreateDatasetRequest header;
-    header.mutable_header()->set_name("d");
+    header.mutable_header()->set_name(name);
     header.mutable_header()->set_format(v1::DATA_FORMAT_TSV);
     header.mutable_header()->set_has_header(true);
-    EXPECT_TRUE(writer->Write(header));
     v1::CreateDatasetRequest chunk;
     chunk.set_data("x\n1\n2\n3");  // "3" may be the start of "35" in the next chunk
-    EXPECT_TRUE(writer->Write(chunk));
+    const bool ok = writer->Write(header) && writer->Write(chunk);
+    if (written != nullptr) {
+      *written = ok;
+    } else {
+      EXPECT_TRUE(ok);
+    }
     return writer;
   }
 
@@ -100,6 +106,51 @@ TEST_F(DatasetUploadTest, UploadTheClientCancelsRegistersNothing) {
 TEST_F(DatasetUploadTest, UploadOpenWhenUrndShutsDownRegistersNothing) {
   ExpectNothingRegisteredWhenTheUploadEndsBy(
       [&](grpc::ClientContext&) { server_->Shutdown(std::chrono::milliseconds(0)); });
+}
+
+// The plan allows one dataset: of two uploads started together, exactly one may commit, even
+// though neither has committed when the other starts.
+TEST_F(DatasetUploadTest, UploadsInProgressCountTowardTheDatasetLimit) {
+  auto stub = Stub();
+  grpc::ClientContext context_a, context_b;
+  v1::Dataset response_a, response_b;
+  bool written_a = false, written_b = false;
+  auto a = OpenUpload(*stub, context_a, response_a, "a", &written_a);
+  auto b = OpenUpload(*stub, context_b, response_b, "b", &written_b);
+  a->WritesDone();
+  b->WritesDone();
+  const grpc::Status status_a = a->Finish(), status_b = b->Finish();
+  EXPECT_NE(status_a.ok(), status_b.ok())
+      << status_a.error_message() << " / " << status_b.error_message();
+  const grpc::Status& refused = status_a.ok() ? status_b : status_a;
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(refused.error_message().find("datasets"), std::string::npos) << refused.error_message();
+  EXPECT_EQ(testing::ConnectOnce(server_->port(), key_)->ListDatasets()->size(), 1u);
+}
+
+// The plan allows 1000 rows per dataset: an upload that goes past them is refused while it is
+// still sending, not after urnd has parsed (and held) all of it.
+TEST_F(DatasetUploadTest, RowsPastThePlanLimitEndTheUploadWhileItSends) {
+  auto stub = Stub();
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + key_);
+  v1::Dataset response;
+  auto writer = stub->CreateDataset(&context, &response);
+  v1::CreateDatasetRequest header;
+  header.mutable_header()->set_name("d");
+  header.mutable_header()->set_format(v1::DATA_FORMAT_TSV);
+  ASSERT_TRUE(writer->Write(header));
+  v1::CreateDatasetRequest chunk;
+  for (int i = 0; i < 100; ++i) chunk.mutable_data()->append("1\n");
+  int sent = 0;  // chunks of 100 rows; up to 10^6 rows in all
+  while (sent < 10000 && writer->Write(chunk)) ++sent;
+  EXPECT_LT(sent, 10000);
+  writer->WritesDone();  // false when urnd has already ended the call
+  const grpc::Status status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("rows_per_dataset"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(DatasetAfterRestart(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace
