@@ -54,18 +54,17 @@ grpc::ServerUnaryReactor* AdminService::DeleteUser(grpc::CallbackServerContext* 
   absl::StatusOr<int> keys = auth::DeleteUser(*store_, request->name());
   if (!keys.ok()) return FinishUnary(context, keys.status());
   if (absl::Status s = Changed(absl::OkStatus()); !s.ok()) return FinishUnary(context, s);
-  int datasets = 0, stores = 0;
-  for (const auto& d : datasets_->List(request->name(), request->name(), "", 1 << 30)) {
-    if (datasets_->Delete(request->name(), d->record.name()).ok()) ++datasets;
-  }
+  absl::StatusOr<int> datasets = datasets_->DeleteOwner(request->name());
+  if (!datasets.ok()) return FinishUnary(context, datasets.status());
+  int stores = 0;
   for (const auto& w : weight_stores_->List(request->name(), request->name(), "", 1 << 30)) {
     if (weight_stores_->Delete(request->name(), w->record.name()).ok()) ++stores;
   }
   response->set_keys_deleted(*keys);
-  response->set_datasets_deleted(datasets);
+  response->set_datasets_deleted(*datasets);
   response->set_weight_stores_deleted(stores);
   spdlog::info("audit: '{}' deleted user '{}' ({} keys, {} datasets, {} weight stores)", who->user,
-               request->name(), *keys, datasets, stores);
+               request->name(), *keys, *datasets, stores);
   return FinishUnary(context, absl::OkStatus());
 }
 

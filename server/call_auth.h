@@ -26,6 +26,7 @@ class CallGate {
                                         std::string_view feature) const;
 
   auth::Admission& admission() const { return *admission_; }
+  const auth::Authenticator& authenticator() const { return *authenticator_; }
 
  private:
   const auth::Authenticator* const authenticator_;

@@ -67,4 +67,11 @@ absl::StatusOr<Principal> Authenticator::Authenticate(std::string_view authoriza
   return Principal{k->second.user, u->second.plan, u->second.admin, key->key_id};
 }
 
+bool Authenticator::StillValid(const Principal& who) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto k = keys_.find(who.key_id);
+  return k != keys_.end() && !k->second.revoked && k->second.user == who.user &&
+         users_.contains(who.user);
+}
+
 }  // namespace urn::auth

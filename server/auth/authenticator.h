@@ -43,6 +43,11 @@ class Authenticator {
   // malformed, unknown, revoked, its secret is wrong, or its user is gone.
   absl::StatusOr<Principal> Authenticate(std::string_view authorization) const;
 
+  // True while the key that authenticated `who` is still known and not revoked, and its user
+  // still exists: false once the key was revoked or the user deleted (even if a user of the same
+  // name was created since), as of the last Invalidate().
+  bool StillValid(const Principal& who) const;
+
  private:
   struct KeyEntry {
     SecretDigest digest;

@@ -150,20 +150,35 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Com
   record_.set_num_rows(t->num_rows());
   record_.set_storage(kStorageBlocks);
   record_.set_blocks(blocks);
-  if (absl::Status s = registry_->store_->Put(RecordKey(record_.owner(), record_.name()),
-                                              record_.SerializeAsString());
-      !s.ok()) {
+  const Key key{record_.owner(), record_.name()};
+  const auto abandoned = [&] {
+    absl::MutexLock lock(&registry_->mu_);
+    return registry_->uploading_.at(key) == kAbandoned;
+  };
+  const absl::Status owner_deleted = absl::AbortedError(absl::StrCat(
+      "dataset '", record_.name(), "': its owner was deleted during the upload; nothing kept"));
+  if (abandoned()) return owner_deleted;
+  const std::string record_key = RecordKey(record_.owner(), record_.name());
+  if (absl::Status s = registry_->store_->Put(record_key, record_.SerializeAsString()); !s.ok()) {
     return s;
   }
-  committed_ = true;
   // Queries on low-cardinality string columns then cost a lookup per row (query/program.h).
   t->BuildDictionaries();
   auto entry = std::make_shared<DatasetEntry>();
   entry->record = record_;
   entry->table = std::make_shared<const table::Table>(*std::move(t));
-  absl::MutexLock lock(&registry_->mu_);
-  registry_->datasets_[{record_.owner(), record_.name()}] = entry;
-  return std::shared_ptr<const DatasetEntry>(entry);
+  {
+    // Registered only if DeleteOwner did not run since the check above; if it did, it could not
+    // see this dataset, so the record just written is removed here (and the blocks with it).
+    absl::MutexLock lock(&registry_->mu_);
+    if (registry_->uploading_.at(key) != kAbandoned) {
+      committed_ = true;
+      registry_->datasets_[key] = entry;
+      return std::shared_ptr<const DatasetEntry>(entry);
+    }
+  }
+  if (absl::Status s = registry_->store_->Delete(record_key); !s.ok()) return s;
+  return owner_deleted;
 }
 
 absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> DatasetRegistry::StartUpload(
@@ -188,7 +203,7 @@ absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> DatasetRegistry::StartU
           absl::StrCat("dataset '", record.name(), "' is being deleted; try again"));
     }
     if (absl::Status s = admit(CountWithUploads(record.owner()) + 1); !s.ok()) return s;
-    uploading_[key] = 1;
+    uploading_[key] = kInProgress;
   }
   return std::unique_ptr<Upload>(new Upload(this, std::move(record), *std::move(options)));
 }
@@ -263,6 +278,31 @@ absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string
   }
   if (!s.ok()) return s;
   return DeleteData(entry->record.upload_id());
+}
+
+absl::StatusOr<int> DatasetRegistry::DeleteOwner(const std::string& owner) {
+  std::vector<std::string> names;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = uploading_.lower_bound({owner, ""});
+         it != uploading_.end() && it->first.first == owner; ++it) {
+      it->second = kAbandoned;
+    }
+    for (auto it = datasets_.lower_bound({owner, ""});
+         it != datasets_.end() && it->first.first == owner; ++it) {
+      names.push_back(it->first.second);
+    }
+  }
+  int deleted = 0;
+  for (const std::string& name : names) {
+    absl::Status s = Delete(owner, name);
+    if (s.ok()) {
+      ++deleted;
+    } else if (!absl::IsNotFound(s)) {  // NOT_FOUND: deleted meanwhile by another call
+      return s;
+    }
+  }
+  return deleted;
 }
 
 absl::Status DatasetRegistry::DeleteData(const std::string& upload_id) {

@@ -101,6 +101,10 @@ class DatasetRegistry {
   // have its record removed by this delete.
   absl::Status Delete(const std::string& owner, const std::string& name);
 
+  // Deletes every dataset of `owner` (a deleted user) and makes each of its uploads in progress
+  // fail at Commit (ABORTED) instead of registering; returns how many datasets were deleted.
+  absl::StatusOr<int> DeleteOwner(const std::string& owner);
+
   // The read options a record describes.
   static absl::StatusOr<table::ReadOptions> ReadOptionsOf(const internal::DatasetRecord& r);
 
@@ -118,7 +122,10 @@ class DatasetRegistry {
   storage::MetadataStore* const store_;
   mutable absl::Mutex mu_;
   std::map<Key, std::shared_ptr<const DatasetEntry>> datasets_ ABSL_GUARDED_BY(mu_);
-  // Names being uploaded, so two uploads of one name cannot both commit.
+  // Names being uploaded, so two uploads of one name cannot both commit; kAbandoned once the
+  // owner was deleted (DeleteOwner), so the upload does not register.
+  static constexpr int kInProgress = 1;
+  static constexpr int kAbandoned = 0;
   std::map<Key, int> uploading_ ABSL_GUARDED_BY(mu_);
   // Names being deleted: no upload may start on them until the stored record is gone.
   std::set<Key> deleting_ ABSL_GUARDED_BY(mu_);

@@ -35,10 +35,11 @@ v1::ColumnType WireType(table::Type t) {
 // (about a second for 10^7 rows) that gRPC's threads must not spend.
 class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequest> {
  public:
-  CreateReactor(DatasetRegistry* registry, const auth::Admission* admission, WorkPool* pool,
+  CreateReactor(DatasetRegistry* registry, const CallGate* gate, WorkPool* pool,
                 auth::Principal who, v1::Dataset* response)
       : registry_(registry),
-        admission_(admission),
+        gate_(gate),
+        admission_(&gate->admission()),
         pool_(pool),
         who_(std::move(who)),
         response_(response) {
@@ -80,8 +81,17 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
 
  private:
   void Commit() {
-    absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry = upload_->Commit(
-        [this](int64_t rows) { return admission_->CheckLimit(who_, "rows_per_dataset", rows); });
+    absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry =
+        upload_->Commit([this](int64_t rows) -> absl::Status {
+          // The call was authenticated when it began; an upload whose key was revoked or whose
+          // user was deleted since is not kept (and DeleteOwner catches a deletion after this).
+          if (!gate_->authenticator().StillValid(who_)) {
+            return absl::UnauthenticatedError(
+                "the key of this upload was revoked or its user deleted while it was sent; "
+                "nothing was kept");
+          }
+          return admission_->CheckLimit(who_, "rows_per_dataset", rows);
+        });
     upload_.reset();
     if (!entry.ok()) return Fail(entry.status());
     DescribeDataset(**entry, response_);
@@ -125,6 +135,7 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
   }
 
   DatasetRegistry* const registry_;
+  const CallGate* const gate_;
   const auth::Admission* const admission_;
   WorkPool* const pool_;
   const auth::Principal who_;
@@ -165,7 +176,7 @@ grpc::ServerReadReactor<v1::CreateDatasetRequest>* DatasetsService::CreateDatase
     grpc::CallbackServerContext* context, v1::Dataset* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
   if (!who.ok()) return new RejectReactor(who.status());
-  return new CreateReactor(registry_, &gate_->admission(), pool_, *std::move(who), response);
+  return new CreateReactor(registry_, gate_, pool_, *std::move(who), response);
 }
 
 grpc::ServerUnaryReactor* DatasetsService::GetDataset(grpc::CallbackServerContext* context,

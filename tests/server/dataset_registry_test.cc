@@ -160,6 +160,30 @@ TEST_F(DatasetRegistryTest, DeleteRemovesEveryBlock) {
   ASSERT_TRUE(Reload("b").ok());
 }
 
+// DeleteOwner (a user deleted) removes the owner's datasets and fails the owner's uploads in
+// progress at Commit, leaving neither a record nor blocks; other owners are untouched.
+TEST_F(DatasetRegistryTest, DeleteOwnerRemovesDatasetsAndAbandonsUploadsInProgress) {
+  DatasetRegistry registry(store_.get());
+  ASSERT_TRUE(registry.Load().ok());
+  Upload(registry, "a");
+  auto pending = registry.StartUpload(Record("ann", "pending"));
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  ASSERT_TRUE((*pending)->Append(kText).ok());
+  auto other = registry.StartUpload(Record("bob", "pending"));
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE((*other)->Append(kText).ok());
+  EXPECT_EQ(registry.DeleteOwner("ann").value_or(-1), 1);
+  auto abandoned = (*pending)->Commit();
+  EXPECT_TRUE(absl::IsAborted(abandoned.status())) << abandoned.status();
+  pending->reset();
+  EXPECT_TRUE((*other)->Commit().ok());
+  EXPECT_EQ(registry.Count("ann"), 0u);
+  EXPECT_EQ(registry.Count("bob"), 1u);
+  EXPECT_TRUE(absl::IsNotFound(Reload("pending").status()));
+  EXPECT_TRUE(Keys(*store_, "dataset/ann/").empty());
+  EXPECT_EQ(Keys(*store_, "dsblk/").size(), 5u);  // bob's dataset only
+}
+
 // A data directory written before the blocks: the record (storage 0) and the uploaded text in
 // chunks. Load parses it once, rewrites it as blocks and drops the chunks.
 TEST_F(DatasetRegistryTest, TextChunksOfAnOlderDataDirectoryAreConvertedToBlocks) {

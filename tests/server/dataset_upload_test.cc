@@ -153,5 +153,24 @@ TEST_F(DatasetUploadTest, RowsPastThePlanLimitEndTheUploadWhileItSends) {
   EXPECT_EQ(DatasetAfterRestart(), absl::StatusCode::kNotFound);
 }
 
+// A user deleted (and created again under the same name) while an upload of theirs is being sent:
+// the upload keeps nothing, and the new user of that name inherits no dataset.
+TEST_F(DatasetUploadTest, UploadOfAUserDeletedMeanwhileKeepsNothing) {
+  auto stub = Stub();
+  grpc::ClientContext context;
+  v1::Dataset response;
+  auto writer = OpenUpload(*stub, context, response);
+  auto admin = testing::ConnectOnce(server_->port(), testing::AdminKeyIn(dir_.Join("data")));
+  ASSERT_TRUE(admin->DeleteUser("u").ok());
+  absl::StatusOr<v1::CreateUserResponse> again = admin->CreateUser("u", "uploader");
+  ASSERT_TRUE(again.ok()) << again.status();
+  writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  EXPECT_FALSE(status.ok());
+  key_ = again->key();
+  EXPECT_TRUE(testing::ConnectOnce(server_->port(), key_)->ListDatasets()->empty());
+  EXPECT_EQ(DatasetAfterRestart(), absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace urn::server
