@@ -71,11 +71,16 @@ absl::Status WeightStoreRegistry::Load() {
 }
 
 absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Create(
-    internal::WeightStoreRecord record) {
+    internal::WeightStoreRecord record, absl::FunctionRef<absl::Status(int64_t stores)> admit) {
   record.set_id(NewUniqueId());
   record.set_created_unix(std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count());
+  {
+    // Checked before the store's memory is allocated, and again (authoritatively) below.
+    absl::ReaderMutexLock lock(&mu_);
+    if (absl::Status s = admit(CountLocked(record.owner()) + 1); !s.ok()) return s;
+  }
   absl::StatusOr<std::unique_ptr<storage::DurableWeightStore>> durable =
       storage::DurableWeightStore::Create(db_, record.id(), StoreOptionsOf(record), config_);
   if (!durable.ok()) return durable.status();
@@ -87,6 +92,7 @@ absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Create(
     return absl::AlreadyExistsError(
         absl::StrCat("name: you already have a weight store named '", record.name(), "'"));
   }
+  if (absl::Status s = admit(CountLocked(record.owner()) + 1); !s.ok()) return s;
   if (absl::Status s =
           db_->Put(RecordKey(record.owner(), record.name()), record.SerializeAsString());
       !s.ok()) {
@@ -128,7 +134,11 @@ std::vector<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::List(
 
 size_t WeightStoreRegistry::Count(const std::string& owner) const {
   absl::ReaderMutexLock lock(&mu_);
-  size_t n = 0;
+  return static_cast<size_t>(CountLocked(owner));
+}
+
+int64_t WeightStoreRegistry::CountLocked(const std::string& owner) const {
+  int64_t n = 0;
   for (auto it = stores_.lower_bound({owner, ""}); it != stores_.end() && it->first.first == owner;
        ++it) {
     ++n;

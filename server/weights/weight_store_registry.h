@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "storage/durable_weight_store.h"
@@ -49,8 +50,12 @@ class WeightStoreRegistry {
   absl::Status Load();
 
   // Creates and persists an empty store. ALREADY_EXISTS when the owner has one of that name.
+  // `admit` gets the number of stores the owner would have with this one and may refuse with its
+  // error; it runs under the registry's lock, so concurrent creates cannot all pass it.
   // REQUIRES: the record's name, capacity and alpha were validated.
-  absl::StatusOr<std::shared_ptr<HostedWeightStore>> Create(internal::WeightStoreRecord record);
+  absl::StatusOr<std::shared_ptr<HostedWeightStore>> Create(
+      internal::WeightStoreRecord record, absl::FunctionRef<absl::Status(int64_t stores)> admit =
+                                              [](int64_t) { return absl::OkStatus(); });
   // NOT_FOUND unless `owner` has a store `name`; DATA_LOSS when it is damaged.
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> Get(const std::string& owner,
                                                          const std::string& name) const;
@@ -72,6 +77,8 @@ class WeightStoreRegistry {
   absl::Status SnapshotAll();
 
  private:
+  // Stores `owner` has.
+  int64_t CountLocked(const std::string& owner) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   using Key = std::pair<std::string, std::string>;  // (owner, name)
   std::vector<std::shared_ptr<HostedWeightStore>> All() const;
 

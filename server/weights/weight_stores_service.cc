@@ -263,11 +263,6 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
       !s.ok()) {
     return FinishUnary(context, s);
   }
-  if (absl::Status s = gate_->admission().CheckLimit(
-          *who, "weight_stores", static_cast<int64_t>(registry_->Count(who->user)) + 1);
-      !s.ok()) {
-    return FinishUnary(context, s);
-  }
   if (request->capacity() < 1 || request->capacity() > max_store_slots_) {
     return FinishUnary(context,
                        Invalid(absl::StrFormat("capacity: %d is not between 1 and %d (this "
@@ -308,7 +303,9 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
       return FinishUnary(context, Invalid(absl::StrCat("new_item_priority: unknown value ",
                                                        request->new_item_priority())));
   }
-  absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted = registry_->Create(std::move(record));
+  absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted = registry_->Create(
+      std::move(record),
+      [&](int64_t stores) { return gate_->admission().CheckLimit(*who, "weight_stores", stores); });
   if (!hosted.ok()) return FinishUnary(context, hosted.status());
   Describe(**hosted, response);
   return FinishUnary(context, absl::OkStatus());

@@ -2,9 +2,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "support/temp_dir.h"
@@ -233,6 +235,29 @@ TEST_F(WeightStoresServiceTest, DrawsThatCannotBeMadeAreRefusedUncharged) {
   sample.set_batch_size(3);
   ASSERT_TRUE(as_alice->SampleWeights(sample).ok());
   EXPECT_EQ(as_alice->GetUsage()->rows_today(), 3);
+}
+
+// The free plan allows 3 stores: of 16 creates sent at once, exactly 3 succeed and the rest are
+// RESOURCE_EXHAUSTED (the count and the insert are one step under the registry's lock).
+TEST_F(WeightStoresServiceTest, ConcurrentCreatesStopAtThePlansStoreLimit) {
+  absl::StatusOr<v1::CreateUserResponse> alice = admin_->CreateUser("alice", "free");
+  ASSERT_TRUE(alice.ok()) << alice.status();
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 16; ++i) clients.push_back(ClientWith(alice->key()));
+  std::vector<absl::StatusCode> codes(16);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      v1::CreateWeightStoreRequest r;
+      r.set_name(absl::StrCat("s", i));
+      r.set_capacity(1000);
+      codes[i] = clients[i]->CreateWeightStore(r).status().code();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), absl::StatusCode::kOk), 3);
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), absl::StatusCode::kResourceExhausted), 13);
+  EXPECT_EQ(ClientWith(alice->key())->ListWeightStores()->size(), 3u);
 }
 
 TEST_F(WeightStoresServiceTest, UpdatesAreAcknowledgedInOrderAndReadBack) {
