@@ -154,7 +154,8 @@ absl::Status RunWeightedShuffle(const SampleOptions& o, RecordSource& src,
 // -n N: Algorithm L over the stream; only the N reservoir lines are kept.
 absl::Status RunSimple(const SampleOptions& o, RecordSource& src, RecordWriter& w) {
   samplers::ReservoirSampler reservoir(o.num, o.seed);
-  std::vector<std::string> slots(o.num);
+  // Grown as slots fill: N may be far larger than the input (tsv-sample then prints every line).
+  std::vector<std::string> slots;
   std::string_view record;
   for (;;) {
     if (const uint64_t skip = reservoir.RowsToSkip(); skip > 0) {
@@ -164,7 +165,10 @@ absl::Status RunSimple(const SampleOptions& o, RecordSource& src, RecordWriter& 
     }
     if (!src.Next(&record)) break;
     const int64_t slot = reservoir.Offer();
-    if (slot != samplers::ReservoirSampler::kDrop) slots[slot].assign(record);
+    if (slot != samplers::ReservoirSampler::kDrop) {
+      if (static_cast<uint64_t>(slot) >= slots.size()) slots.resize(slot + 1);
+      slots[slot].assign(record);
+    }
   }
   if (!src.status().ok()) return src.status();
   absl::flat_hash_map<uint64_t, size_t> slot_of;
@@ -212,7 +216,8 @@ absl::Status ParseBatch(const RecordSource& src, const std::vector<std::string_v
 absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table::FieldList* wf,
                          RecordWriter& w) {
   constexpr size_t kBatch = 1 << 16;
-  const uint64_t want = o.num + 1;
+  // N + 1, saturating: N = 2^64 - 1 must not wrap to 0.
+  const uint64_t want = o.num + (o.num < std::numeric_limits<uint64_t>::max());
   struct Kept {
     KeyedRow key;
     double weight;
@@ -362,7 +367,12 @@ absl::Status RunStreaming(const SampleOptions& o, RecordSource& src, const table
   std::string_view record;
   while (o.num == 0 || written < o.num) {
     if (jump) {
-      const uint64_t next = bernoulli->NextKeptAtOrAfter(row);
+      // At most 2^20 rows ahead: the input may end long before the next kept row (~1/p rows
+      // away), and the row at the limit is then read and refused by Keep like any other.
+      constexpr uint64_t kAhead = uint64_t{1} << 20;
+      const uint64_t limit =
+          row < std::numeric_limits<uint64_t>::max() - kAhead ? row + kAhead : row;
+      const uint64_t next = bernoulli->NextKeptAtOrAfter(row, limit);
       const uint64_t skipped = src.Skip(next - row);
       row += skipped;
       if (row < next) break;

@@ -78,7 +78,11 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   uint64_t seed_value = 0;
   bool seed_given = false;
   app.add_option("files", o.files, "input files; - or none for standard input");
-  app.add_option("-n,--num", o.num, "sample size (0 = all selected lines)");
+  app.add_option("-n,--num", o.num, "sample size (0 = all selected lines)")
+      ->check([](const std::string& v) {
+        return v.find('-') != std::string::npos ? std::string("must be a count >= 0, not " + v)
+                                                : std::string();
+      });
   app.add_option("-p,--prob", o.prob, "inclusion probability, 0 < P <= 1");
   app.add_option("-w,--weight-field", o.weight_field, "field with the line's weight (>= 0)");
   app.add_option("-k,--key-fields", o.key_fields, "key fields for distinct sampling; 0 = line");

@@ -109,21 +109,22 @@ void BernoulliFilter::Advance() {
       gap < static_cast<double>(end - next_kept_) ? next_kept_ + static_cast<uint64_t>(gap) : end;
 }
 
-uint64_t BernoulliFilter::NextKeptAtOrAfter(uint64_t row) {
-  if (p_ == 1.0) return row;
+uint64_t BernoulliFilter::NextKeptAtOrAfter(uint64_t row, uint64_t limit) {
+  if (p_ == 1.0) return std::min(row, limit);
   if (compatibility_) {
-    while (!Selects(rows_.Uniform(row), p_)) ++row;
-    return row;
+    while (row < limit && !Selects(rows_.Uniform(row), p_)) ++row;
+    return std::min(row, limit);
   }
-  for (;;) {
+  while (row < limit) {
     if ((row >> block_log2_) != block_) StartBlock(row >> block_log2_);
     while (next_kept_ < row) {
       next_kept_ += 1;  // pass the kept row we are beyond
       Advance();
     }
-    if (next_kept_ < ((block_ + 1) << block_log2_)) return next_kept_;
+    if (next_kept_ < ((block_ + 1) << block_log2_)) return std::min(next_kept_, limit);
     row = (block_ + 1) << block_log2_;  // nothing left in this block
   }
+  return limit;
 }
 
 bool BernoulliFilter::Keep(uint64_t row) {

@@ -25,6 +25,7 @@
 #define URN_SAMPLERS_BERNOULLI_H_
 
 #include <cstdint>
+#include <limits>
 
 #include "absl/status/statusor.h"
 #include "random/counter_rng.h"
@@ -56,9 +57,12 @@ class BernoulliFilter {
 
   // REQUIRES: row >= the row of the previous call (to Keep or NextKeptAtOrAfter).
   bool Keep(uint64_t row);
-  // The first kept row >= row (skip mode: a caller can skip reading up to it). Same ordering
-  // requirement as Keep; the returned row may then be passed to Keep.
-  uint64_t NextKeptAtOrAfter(uint64_t row);
+  // The first kept row in [row, limit), or `limit` when there is none (skip mode: a caller can
+  // skip reading up to it). Same ordering requirement as Keep; the returned row may then be passed
+  // to Keep. A caller that does not know where its input ends passes a limit not far ahead:
+  // with p tiny the next kept row may be ~1/p rows away, and finding it costs one step per
+  // 2^16-row block on the way.
+  uint64_t NextKeptAtOrAfter(uint64_t row, uint64_t limit = std::numeric_limits<uint64_t>::max());
   // 1/p.
   double weight() const { return 1.0 / p_; }
 

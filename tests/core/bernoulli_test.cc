@@ -183,7 +183,32 @@ TEST(BernoulliFilter, AgreesWithTheBatchSampler) {
         jumped.push_back(i);
       }
       EXPECT_EQ(jumped, batch->rows);
+
+      // With a limit 1000 rows ahead, as a reader that does not know where its input ends: the
+      // limit comes back when no kept row lies before it, Keep refuses it, and the kept rows
+      // are the same.
+      auto limited = BernoulliFilter::Create(0.05, options);
+      std::vector<uint64_t> stepped;
+      for (uint64_t i = 0; i < n;) {
+        const uint64_t next = limited->NextKeptAtOrAfter(i, i + 1000);
+        ASSERT_LE(next, i + 1000);
+        if (next >= n) break;
+        if (limited->Keep(next)) stepped.push_back(next);
+        i = next + 1;
+      }
+      EXPECT_EQ(stepped, batch->rows);
     }
+  }
+}
+
+// With p tiny the next kept row is ~1/p rows away: a limit bounds the walk towards it.
+TEST(BernoulliFilter, NextKeptStopsAtTheLimit) {
+  for (bool compat : {false, true}) {
+    auto filter =
+        BernoulliFilter::Create(1e-18, BernoulliOptions{.seed = 1, .compatibility_mode = compat});
+    ASSERT_TRUE(filter.ok());
+    EXPECT_EQ(filter->NextKeptAtOrAfter(0, 1 << 20), uint64_t{1} << 20);
+    EXPECT_FALSE(filter->Keep(uint64_t{1} << 20));
   }
 }
 

@@ -312,6 +312,7 @@ TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
            {"a\t1\n", {"-p", "1.5"}, 2, "-p/--prob must be in (0, 1]"},
            {"h\tw\na\t1\n", {"-H", "-w", "weight"}, 1, "unknown field name 'weight'"},
            {"a\t1\n", {"--no-such-flag"}, 2, "no-such-flag"},
+           {"a\t1\n", {"-n", "-1"}, 2, "--num: must be a count >= 0, not -1"},
        }) {
     testing::WriteFileOrDie(name, c.contents);
     std::vector<std::string> args = c.args;
@@ -325,6 +326,32 @@ TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("missing.tsv: No such file or directory"), std::string::npos)
       << missing.err;
+}
+
+// A sample size far beyond the input, in every -n mode, prints every line (as tsv-sample does)
+// instead of reserving N slots up front or wrapping N + 1 to 0; a tiny -p ends with the input
+// instead of walking towards a kept line ~1/p rows away.
+TEST_F(UrnSample, ExtremeSizesAndProbabilitiesEndWithTheInput) {
+  const std::string path = Table("t.tsv", {1, 2, 3});
+  const std::string empty = dir_.Join("empty.tsv");
+  testing::WriteFileOrDie(empty, "");
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"-n", "100000000000"},
+           {"-n", "18446744073709551615"},
+           {"-n", "18446744073709551615", "-w", "2"},
+           {"-n", "18446744073709551615", "--compat"},
+       }) {
+    std::vector<std::string> a = args;
+    a.insert(a.end(), {"-H", path});
+    RunResult r = Sample(a);
+    EXPECT_EQ(r.exit_code, 0) << args[1] << r.err;
+    EXPECT_EQ(Lines(r.out).size(), 4u) << args[1] << r.out;
+  }
+  for (const char* p : {"1e-18", "1e-300"}) {
+    RunResult r = Sample({"-p", p, empty, path});
+    EXPECT_EQ(r.exit_code, 0) << p << r.err;
+    EXPECT_LE(Lines(r.out).size(), 4u) << p;
+  }
 }
 
 // A query runs the same core sampler with the same seed as the equivalent flags.
