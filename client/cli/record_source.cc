@@ -40,6 +40,8 @@ absl::Status RecordSource::Start() {
 }
 
 bool RecordSource::NextRaw(std::string_view* record) {
+  // An error ends the input for good: a later call must neither read on nor replace it.
+  if (!status_.ok()) return false;
   std::string_view line;
   if (!reader_.Next(&line)) {
     status_ = reader_.status();
@@ -58,10 +60,11 @@ bool RecordSource::NextRaw(std::string_view* record) {
   }
   // A quoted CSV field spans lines: join them with the newline they contained.
   csv_record_.assign(line.data(), line.size());
+  const std::string where = Where();  // the record's file and first line, for an error
   while (scanner.in_quotes()) {
     if (!reader_.Next(&line) || reader_.line_number() == 1) {
       status_ = reader_.status().ok() ? absl::InvalidArgumentError(absl::StrCat(
-                                            Where(), ": unterminated quoted field at end of file"))
+                                            where, ": unterminated quoted field at end of file"))
                                       : reader_.status();
       return false;
     }
@@ -78,7 +81,10 @@ bool RecordSource::Next(std::string_view* record) {
   for (;;) {
     if (!NextRaw(record)) return false;
     // Every file's first record is its header; the first file's was read by Start().
-    if (header_mode_ && record_line_ == 1) continue;
+    if (header_mode_ && record_line_ == 1) {
+      if (!SameHeader(*record)) return false;
+      continue;
+    }
     return true;
   }
 }
@@ -98,10 +104,21 @@ uint64_t RecordSource::Skip(uint64_t m) {
   return done;
 }
 
+bool RecordSource::SameHeader(std::string_view header) {
+  if (!fields_named_ || !header_ || header == *header_) return true;
+  status_ = absl::InvalidArgumentError(absl::StrCat(
+      reader_.file(), ":1: header '", std::string(header), "' differs from the first file's '",
+      *header_, "', so the fields named by -w/-k would be other columns here"));
+  return false;
+}
+
 std::string RecordSource::Where() const { return absl::StrCat(reader_.file(), ":", record_line_); }
 
 absl::StatusOr<table::FieldList> RecordSource::ResolveFields(const std::string& flag,
-                                                             const std::string& spec) const {
+                                                             const std::string& spec) {
+  if (header_ && spec.find_first_not_of("0123456789,- ") != std::string::npos) {
+    fields_named_ = true;
+  }
   std::vector<std::string_view> names;
   std::string scratch;
   if (header_) {
@@ -207,6 +224,7 @@ absl::Status RecordSource::KeyHash(std::string_view record, const table::FieldLi
 
 bool RecordSource::NextBatch(size_t max, std::vector<std::string_view>* records) {
   records->clear();
+  if (!status_.ok()) return false;
   if (csv_) {
     batch_storage_.clear();
     batch_lines_.clear();
@@ -235,6 +253,10 @@ bool RecordSource::NextBatch(size_t max, std::vector<std::string_view>* records)
     }
     batch_first_line_ = reader_.line_number() - static_cast<int64_t>(records->size()) + 1;
     if (header_mode_ && batch_first_line_ == 1) {  // a file's header
+      if (!SameHeader(records->front())) {
+        records->clear();
+        return false;
+      }
       records->erase(records->begin());
       ++batch_first_line_;
       if (records->empty()) continue;

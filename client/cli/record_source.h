@@ -27,9 +27,10 @@ class RecordSource {
   // The header record of the first file, or nullopt.
   const std::optional<std::string>& header() const { return header_; }
 
-  // Parses a field list against the header. Errors read "-w/--weight-field: ...".
-  absl::StatusOr<table::FieldList> ResolveFields(const std::string& flag,
-                                                 const std::string& spec) const;
+  // Parses a field list against the header. Errors read "-w/--weight-field: ...". Once a list
+  // names a field, every later file's header must equal the first file's (else the name could
+  // mean another column there): a different header ends the input with an error at FILE:1.
+  absl::StatusOr<table::FieldList> ResolveFields(const std::string& flag, const std::string& spec);
 
   // The next data record; false at the end or on error (see status()).
   bool Next(std::string_view* record);
@@ -77,6 +78,10 @@ class RecordSource {
   char delimiter_;
   bool started_ = false;
   std::optional<std::string> header_;
+  bool fields_named_ = false;  // a field list used header names (ResolveFields)
+  // True unless fields are named and `header` (a later file's) differs from the first file's;
+  // then sets status_.
+  bool SameHeader(std::string_view header);
   // Field `index` of `record` without location in errors; `scratch` for unescaped CSV.
   absl::Status FieldOf(std::string_view record, int index, const char* role, std::string* scratch,
                        std::string_view* field) const;

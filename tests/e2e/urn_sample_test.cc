@@ -313,6 +313,10 @@ TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
            {"h\tw\na\t1\n", {"-H", "-w", "weight"}, 1, "unknown field name 'weight'"},
            {"a\t1\n", {"--no-such-flag"}, 2, "no-such-flag"},
            {"a\t1\n", {"-n", "-1"}, 2, "--num: must be a count >= 0, not -1"},
+           {"a,w\n\"x\ny\",1\n\"z,2\n",
+            {"--csv", "-H", "-n", "5", "-w", "w"},
+            1,
+            name + ":4: unterminated quoted field"},
        }) {
     testing::WriteFileOrDie(name, c.contents);
     std::vector<std::string> args = c.args;
@@ -352,6 +356,36 @@ TEST_F(UrnSample, ExtremeSizesAndProbabilitiesEndWithTheInput) {
     EXPECT_EQ(r.exit_code, 0) << p << r.err;
     EXPECT_LE(Lines(r.out).size(), 4u) << p;
   }
+}
+
+// Fields named with -H mean columns of the first file's header: a later file whose header
+// differs is an error naming it (in both the line-at-a-time and the batched modes), while
+// numbered fields take every file as it is, as tsv-sample does. A CSV error in the first of two
+// files names that file, and the second file's rows are not sampled after it.
+TEST_F(UrnSample, NamedFieldsNeedTheSameHeaderInEveryFile) {
+  const std::string a = dir_.Join("a.tsv"), b = dir_.Join("b.tsv");
+  testing::WriteFileOrDie(a, "w\tv\n1\t1000000\n");
+  testing::WriteFileOrDie(b, "v\tw\n1000000\t0\n");
+  for (const std::vector<std::string>& mode : std::vector<std::vector<std::string>>{
+           {"-w", "w"}, {"-n", "1", "-w", "w"}, {"-k", "w", "-p", "0.5"}}) {
+    std::vector<std::string> args = mode;
+    args.insert(args.end(), {"-H", a, b});
+    RunResult r = Sample(args);
+    EXPECT_EQ(r.exit_code, 1) << mode[0] << r.err;
+    EXPECT_NE(r.err.find(b + ":1: header 'v\tw' differs from the first file's 'w\tv'"),
+              std::string::npos)
+        << r.err;
+  }
+  RunResult numbered = Sample({"-w", "1", "-H", a, b});
+  EXPECT_EQ(numbered.exit_code, 0) << numbered.err;
+  EXPECT_EQ(Lines(numbered.out).size(), 3u);
+
+  const std::string bad = dir_.Join("bad.csv"), ok = dir_.Join("ok.csv");
+  testing::WriteFileOrDie(bad, "a,w\n\"x\ny\",1\n\"z,2\n");
+  testing::WriteFileOrDie(ok, "a,w\nq,3\n");
+  RunResult r = Sample({"--csv", "-H", "-w", "w", bad, ok});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(bad + ":4: unterminated quoted field"), std::string::npos) << r.err;
 }
 
 // A query runs the same core sampler with the same seed as the equivalent flags.
