@@ -114,18 +114,32 @@ absl::StatusOr<std::unique_ptr<DurableWeightStore>> DurableWeightStore::Recover(
 
   // Leftovers: log records the last snapshot covers, and chunks of other snapshots.
   if (absl::Status s = db->DeleteRange(LogKey(id, 0), LogKey(id, from + 1)); !s.ok()) return s;
+  // Without a head, a chunk of a snapshot taken beyond the end of the log means the head was
+  // lost after the log it covered was truncated: the store cannot be rebuilt. (Chunks of a
+  // snapshot that crashed before its head are at or below the log's end, as the log is truncated
+  // only after the head is written.)
   std::vector<std::pair<std::string, std::optional<std::string>>> stale;
   const std::string keep = head ? SnapshotChunksPrefix(id, from) : std::string();
-  if (absl::Status s = db->Scan(SnapshotPrefix(id),
-                                [&](std::string_view key, std::string_view) {
-                                  if (keep.empty() || key.substr(0, keep.size()) != keep) {
-                                    stale.emplace_back(std::string(key), std::nullopt);
-                                  }
-                                  return true;
-                                });
-      !s.ok()) {
-    return s;
-  }
+  const std::string chunks = SnapshotPrefix(id);
+  absl::Status headless;
+  const auto sort_chunk = [&](std::string_view key, std::string_view) {
+    uint64_t taken_at = 0;
+    if (!head && absl::SimpleHexAtoi(std::string(key.substr(chunks.size(), 16)), &taken_at) &&
+        taken_at > position) {
+      headless = Damaged(id, "snapshot head",
+                         absl::DataLossError(absl::StrFormat(
+                             "missing, while %s holds a snapshot taken at log position %d and "
+                             "the log ends at %d",
+                             key, taken_at, position)));
+      return false;
+    }
+    if (keep.empty() || key.substr(0, keep.size()) != keep) {
+      stale.emplace_back(std::string(key), std::nullopt);
+    }
+    return true;
+  };
+  if (absl::Status s = db->Scan(chunks, sort_chunk); !s.ok()) return s;
+  if (!headless.ok()) return headless;
   if (!stale.empty()) {
     if (absl::Status s = db->Write(stale); !s.ok()) return s;
   }

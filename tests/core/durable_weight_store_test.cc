@@ -178,6 +178,24 @@ TEST(DurableWeightStoreTest, DamageIsDataLossNamingTheRecord) {
   ASSERT_TRUE(db->Put("whead/d", "garbage").ok());
   EXPECT_THAT(std::string(recover().status().message()), HasSubstr("snapshot head"));
   ASSERT_TRUE(db->Put("whead/d", head).ok());
+
+  // The head lost after the log it covered was truncated (here the log is gone too): not an
+  // empty store, but DATA_LOSS naming the head.
+  std::vector<std::pair<std::string, std::string>> log;
+  ASSERT_TRUE(db->Scan("wlog/d/", [&](std::string_view k, std::string_view v) {
+                  log.emplace_back(std::string(k), std::string(v));
+                  return true;
+                }).ok());
+  ASSERT_FALSE(log.empty());
+  for (const auto& [k, v] : log) ASSERT_TRUE(db->Delete(k).ok());
+  ASSERT_TRUE(db->Delete("whead/d").ok());
+  s = recover().status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("snapshot head"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("log ends at 0"));
+  EXPECT_TRUE(db->Get(chunk)->has_value());  // nothing deleted on the way
+  for (const auto& [k, v] : log) ASSERT_TRUE(db->Put(k, v).ok());
+  ASSERT_TRUE(db->Put("whead/d", head).ok());
   ASSERT_TRUE(recover().ok());
 }
 
