@@ -19,6 +19,7 @@
 #include "samplers/bernoulli.h"
 #include "samplers/distinct.h"
 #include "samplers/exponential_key.h"
+#include "samplers/hansen_hurwitz.h"
 #include "samplers/parallel_for.h"
 #include "samplers/permutation.h"
 #include "samplers/reservoir.h"
@@ -329,14 +330,12 @@ absl::Status RunReplace(const SampleOptions& o, RecordSource& src, const table::
     return absl::InvalidArgumentError(
         absl::StrCat("-w/--weight-field: ", std::string(table.status().message())));
   }
-  double total = 0;
-  for (double x : all.weights) total += x;
+  const samplers::HansenHurwitzTotal total = samplers::HansenHurwitzTotal::Of(all.weights);
   for (uint64_t first = 0; first < o.num; first += kBatch) {
     const uint64_t count = std::min(kBatch, o.num - first);
     table->Draw(o.seed, first, std::span<uint64_t>(rows.data(), count));
     for (uint64_t j = 0; j < count; ++j) {
-      const double ht = total / (static_cast<double>(o.num) * all.weights[rows[j]]);
-      w.Record(all.records.at(rows[j]), 0, ht);
+      w.Record(all.records.at(rows[j]), 0, total.Weight(o.num, all.weights[rows[j]]));
     }
   }
   return absl::OkStatus();

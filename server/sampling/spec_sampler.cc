@@ -111,8 +111,7 @@ absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& r
     if (!w.ok()) return w.status();
     absl::StatusOr<samplers::AliasTable> alias = samplers::AliasTable::Build(*w);
     if (!alias.ok()) return Field("weighted.weight_column", alias.status());
-    double total = 0;
-    for (double x : *w) total += x;
+    const samplers::HansenHurwitzTotal total = samplers::HansenHurwitzTotal::Of(*w);
     return AliasCache::Entry{
         .weights = *std::move(w), .total = total, .passed = 0, .alias = *std::move(alias)};
   };

@@ -290,9 +290,9 @@ absl::StatusOr<ReplacementWeights> EvaluateReplacementWeights(const Plan& plan,
   if (!ev.ok()) return ev.status();
   ReplacementWeights w;
   w.weights = std::move(ev->weights);
-  for (double x : w.weights) w.total += x;
+  w.total = samplers::HansenHurwitzTotal::Of(w.weights);
   w.passed = ev->passed;
-  if (w.total > 0) {
+  if (w.total.total > 0) {
     absl::StatusOr<samplers::AliasTable> alias = samplers::AliasTable::Build(w.weights);
     if (!alias.ok()) return alias.status();
     w.alias = *std::move(alias);
@@ -329,7 +329,7 @@ void ReplacementWeights::Draw(uint64_t seed, uint64_t draws, uint64_t first,
   alias->Draw(seed, first, out);
   if (hh == nullptr) return;
   for (size_t i = 0; i < out.size(); ++i) {
-    hh[i] = total / (static_cast<double>(draws) * weights[out[i]]);
+    hh[i] = total.Weight(draws, weights[out[i]]);
   }
 }
 

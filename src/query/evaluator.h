@@ -45,6 +45,7 @@
 #include "query/limits.h"
 #include "query/planner.h"
 #include "samplers/alias_table.h"
+#include "samplers/hansen_hurwitz.h"
 #include "table/table.h"
 
 namespace urn::query {
@@ -79,7 +80,7 @@ absl::StatusOr<QueryResult> RunQuery(const Plan& plan, const table::Table& table
 // `weights` alive while its lazy draws need it.
 struct ReplacementWeights {
   std::vector<double> weights;
-  double total = 0;
+  samplers::HansenHurwitzTotal total;  // of `weights`
   uint64_t passed = 0;
   std::optional<samplers::AliasTable> alias;
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "support/stats.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
@@ -350,6 +351,17 @@ TEST_F(UrnSample, ExtremeSizesAndProbabilitiesEndWithTheInput) {
     RunResult r = Sample(a);
     EXPECT_EQ(r.exit_code, 0) << args[1] << r.err;
     EXPECT_EQ(Lines(r.out).size(), 4u) << args[1] << r.out;
+  }
+  // Weights whose sum overflows a double still give finite HT weights: W / (n w).
+  const std::string huge = dir_.Join("huge.tsv");
+  testing::WriteFileOrDie(huge, "a\t1e308\nb\t1.7e308\n");
+  RunResult ht = Sample({"-r", "-n", "3", "-w", "2", "--with-weight", "W", huge});
+  ASSERT_EQ(ht.exit_code, 0) << ht.err;
+  ASSERT_EQ(Lines(ht.out).size(), 3u);
+  for (const std::string& line : Lines(ht.out)) {
+    const std::vector<std::string> f = absl::StrSplit(line, '\t');
+    ASSERT_EQ(f.size(), 3u) << line;
+    EXPECT_NEAR(std::stod(f[2]), 2.7 / (3 * (std::stod(f[1]) / 1e308)), 1e-12) << line;
   }
   for (const char* p : {"1e-18", "1e-300"}) {
     RunResult r = Sample({"-p", p, empty, path});

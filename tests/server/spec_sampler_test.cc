@@ -117,7 +117,7 @@ TEST(AliasCache, ConcurrentMissesShareOneBuildAndFailuresAreNotCached) {
     ++builds;
     release.WaitForNotification();
     return AliasCache::Entry{.weights = {1, 2, 3},
-                             .total = 6,
+                             .total = {.total = 6},
                              .passed = 3,
                              .alias = *samplers::AliasTable::Build(std::vector<double>{1, 2, 3})};
   };
@@ -136,7 +136,7 @@ TEST(AliasCache, ConcurrentMissesShareOneBuildAndFailuresAreNotCached) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(builds.load(), 1);
   for (int i = 1; i < 8; ++i) EXPECT_EQ(got[i], got[0]) << i;
-  EXPECT_EQ(got[0]->total, 6);
+  EXPECT_EQ(got[0]->total.total, 6);
 
   int failures = 0;
   const auto failing = [&]() -> absl::StatusOr<AliasCache::Entry> {
