@@ -84,7 +84,9 @@ struct Loaded {
 
 absl::Status LoadAll(RecordSource& src, const table::FieldList* weight_field, Loaded& loaded) {
   loaded.records.Reserve(src.InputBytesHint());
-  if (weight_field != nullptr) loaded.weights.reserve(src.InputBytesHint() / 2 + 1);
+  // One weight per 16 input bytes to start with (it grows as needed): reserving for the worst
+  // case, a record per 2 bytes, would ask 4 bytes of memory per input byte up front.
+  if (weight_field != nullptr) loaded.weights.reserve(src.InputBytesHint() / 16 + 1);
   std::string_view record;
   while (src.Next(&record)) {
     if (weight_field != nullptr) {

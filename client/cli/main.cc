@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <new>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -72,7 +73,14 @@ int RunSampleCommand(int argc, char** argv, urn::ClientOptions client_options,
   urn::cli::Output out;
   absl::Status s;
   if (options->dataset.empty()) {
-    s = urn::cli::RunLocalSample(*options, out);
+    try {
+      s = urn::cli::RunLocalSample(*options, out);
+    } catch (const std::bad_alloc&) {
+      // Shuffles and weighted or with-replacement samples without -n hold the whole input.
+      s = absl::ResourceExhaustedError(
+          "out of memory: shuffles and draws with replacement (-r) hold every line in "
+          "memory; -n N without -r keeps only N");
+    }
   } else {
     s = LoadKeyFile(key_file, client_options);
     absl::StatusOr<urn::Client> client =

@@ -23,8 +23,10 @@ HugeBuffer::~HugeBuffer() {
 void HugeBuffer::Reserve(size_t bytes) {
   if (bytes <= capacity_) return;
   const size_t capacity = RoundUp(std::max<size_t>(bytes, kHugePage));
+  // MAP_NORESERVE: a reservation sized for the worst case (one record per 2 input bytes) costs
+  // only the pages written; without it a large input's reservation alone could exceed memory.
   void* p = data_ == nullptr ? ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE,
-                                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
                              : ::mremap(data_, capacity_, capacity, MREMAP_MAYMOVE);
   if (p == MAP_FAILED) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
