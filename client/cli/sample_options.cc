@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace urn::cli {
@@ -161,7 +162,11 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   if (app.count("--min-per-key") > 0 && (o.print_random || o.gen_random_inorder)) {
     return absl::InvalidArgumentError("random values are not defined with --min-per-key");
   }
-  if (!o.query.empty()) {
+  if (app.count("--query") > 0) {
+    if (absl::StripAsciiWhitespace(o.query).empty()) {
+      // An unset shell variable, say: refused rather than taken for no query (a shuffle).
+      return absl::InvalidArgumentError("--query: the query is empty");
+    }
     if (replace || has_prob || has_weight || has_key || o.num > 0 || !o.with_weight.empty() ||
         o.print_random || o.gen_random_inorder || o.inorder) {
       return absl::InvalidArgumentError(

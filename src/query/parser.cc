@@ -714,9 +714,13 @@ class Parser {
     absl::StatusOr<ExprPtr> operand = ParseUnary();
     if (!operand.ok()) return operand;
     Expr& x = **operand;
+    // Fold a negative number into its literal, unless it is INT64_MIN (itself folded from
+    // "-9223372036854775808"), whose negation overflows: that is left to kNegate, which gives
+    // null on overflow as every integer operation does.
     if (x.kind == ExprKind::kLiteral &&
-        (x.literal.kind == Literal::Kind::kInt || x.literal.kind == Literal::Kind::kDouble)) {
-      // Fold a negative number into its literal. |int| <= INT64_MAX here, so -x is exact.
+        ((x.literal.kind == Literal::Kind::kInt &&
+          x.literal.int_value != std::numeric_limits<int64_t>::min()) ||
+         x.literal.kind == Literal::Kind::kDouble)) {
       if (x.literal.kind == Literal::Kind::kInt)
         x.literal.int_value = -x.literal.int_value;
       else

@@ -99,6 +99,9 @@ TEST(QueryParser, ExpressionPrecedenceAndOperators) {
             "x)) (ln (exp 1.0))) (== (coalesce a b 0) 0) (== (neg a) 1)))");
   EXPECT_EQ(Parsed("select * where x = -9223372036854775808 -- the smallest int64\n"),
             "(select :where (== x -9223372036854775808))");
+  // Its negation overflows, so it is not folded: kNegate gives null, as any overflow does.
+  EXPECT_EQ(Parsed("select * where -(-9223372036854775808) < 0 and - -2 = 2"),
+            "(select :where (and (< (neg -9223372036854775808) 0) (== 2 2)))");
   EXPECT_EQ(Parsed("select * where 1e3 = .5 and TRUE and false"),
             "(select :where (and (== 1000.0 0.5) true false))");
 }

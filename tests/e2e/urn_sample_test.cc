@@ -314,6 +314,7 @@ TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
            {"h\tw\na\t1\n", {"-H", "-w", "weight"}, 1, "unknown field name 'weight'"},
            {"a\t1\n", {"--no-such-flag"}, 2, "no-such-flag"},
            {"a\t1\n", {"-n", "-1"}, 2, "--num: must be a count >= 0, not -1"},
+           {"a\t1\n", {"--query", " "}, 2, "--query: the query is empty"},
            {"a,w\n\"x\ny\",1\n\"z,2\n",
             {"--csv", "-H", "-n", "5", "-w", "w"},
             1,

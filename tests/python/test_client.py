@@ -160,6 +160,22 @@ class ClientTest(unittest.TestCase):
             updater.wait()
             self.assertEqual(updater.acknowledged, 50)
         self.assertEqual(self.client.get_priorities("replay", 3, 1), [50.0])
+        with self.client.priority_updater("replay") as updater:
+            sent = updater.send([3], [1.0])
+            with self.assertRaisesRegex(ValueError, "was not sent"):
+                updater.wait(sent + 1)  # would otherwise block for ever
+            updater.wait(sent)
+        # An error in the caller's own arguments or iterator is raised as it is, not hidden
+        # behind gRPC's "Exception iterating requests!".
+        with self.assertRaisesRegex(ValueError, "batch_size"):
+            self.client.insert("replay", ["x"], batch_size=0)
+
+        def broken():
+            yield [1], [1.0]
+            raise KeyError("from the caller's iterator")
+
+        with self.assertRaisesRegex(KeyError, "caller's iterator"):
+            list(self.client.update_priorities("replay", broken()))
         with self.assertRaises(urn.InvalidArgument) as e:
             self.client.set_priorities("replay", [5000], [1.0])
         self.assertIn("slots[0]: 5000 is outside [0, 1000)", str(e.exception))

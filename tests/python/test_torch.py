@@ -88,6 +88,32 @@ class TorchTest(unittest.TestCase):
             with self.assertRaises(ValueError):
                 self.sampler(rank=0, world_size=2, **kw).load_state_dict(state)
 
+    def test_an_iteration_left_early_does_not_shorten_the_next(self):
+        sampler = self.sampler(rank=0, world_size=2)
+        whole = list(sampler)
+        it = iter(sampler)
+        head = [next(it) for _ in range(4)]
+        del it
+        self.assertEqual(head, whole[:4])
+        self.assertEqual(list(sampler), whole)
+        self.assertEqual(len(whole), len(sampler))
+
+    def test_bad_arguments_name_themselves(self):
+        for kw, name in (({"rank": 1.5, "world_size": 3}, "rank"),
+                         ({"rank": 2, "world_size": 2}, "rank"),
+                         ({"world_size": 0, "rank": 0}, "world_size"),
+                         ({"seed": -1}, "seed"),
+                         ({"weight_column": "w", "num_samples": -5}, "num_samples")):
+            with self.assertRaisesRegex(ValueError, name):
+                self.sampler(**kw)
+        sampler = self.sampler()
+        with self.assertRaisesRegex(ValueError, "epoch"):
+            sampler.set_epoch(-1)
+        state = dict(sampler.state_dict(), epoch=7, position=10 ** 9)
+        with self.assertRaises(ValueError):
+            sampler.load_state_dict(state)
+        self.assertEqual(sampler.epoch, 0)  # a refused state changes nothing
+
     def test_resume_after_the_batches_a_dataloader_consumed(self):
         sampler = self.sampler()
         loader = DataLoader(RowIds(), batch_size=50, sampler=sampler, num_workers=2)

@@ -153,6 +153,26 @@ def _read(path):
         return f.read().strip()
 
 
+class _RequestErrors:
+    """gRPC replaces an exception raised while it reads a request iterator with its own
+    "Exception iterating requests!"; this keeps the original, to raise it instead."""
+
+    def __init__(self):
+        self.error = None
+
+    def wrap(self, iterator):
+        try:
+            yield from iterator
+        except Exception as e:
+            self.error = e
+            raise
+
+    def reraise(self, rpc_error):
+        if self.error is not None:
+            raise self.error from None
+        raise errors.from_rpc_error(rpc_error) from None
+
+
 class Client:
     """A connection to urnd.
 
@@ -297,24 +317,18 @@ class Client:
                 raise ValueError("column_types['%s']: unknown type '%s'" % (column, kind))
             header.column_types[column] = _TYPES[kind]
 
-        failure = []  # gRPC hides an exception raised while reading the requests
-
         def requests():
             yield datasets_pb2.CreateDatasetRequest(header=header)
-            try:
-                for chunk in chunks:
-                    yield datasets_pb2.CreateDatasetRequest(data=chunk)
-            except Exception as e:
-                failure.append(e)
-                raise
+            for chunk in chunks:
+                yield datasets_pb2.CreateDatasetRequest(data=chunk)
 
+        sent = _RequestErrors()
         try:
-            return self._datasets.CreateDataset(requests(), timeout=self.stream_timeout,
+            return self._datasets.CreateDataset(sent.wrap(requests()),
+                                                timeout=self.stream_timeout,
                                                 metadata=self._metadata())
         except grpc.RpcError as e:
-            if failure:
-                raise failure[0] from None
-            raise errors.from_rpc_error(e) from None
+            sent.reraise(e)
 
     def get_dataset(self, name):
         return self._read_call(self._datasets.GetDataset, datasets_pb2.GetDatasetRequest(name=name))
@@ -417,6 +431,9 @@ class Client:
         priorities = None if priorities is None else list(priorities)
         if priorities is not None and len(priorities) != len(keys):
             raise ValueError("insert: %d keys but %d priorities" % (len(keys), len(priorities)))
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError("insert: batch_size must be a whole number >= 1, got %r"
+                             % (batch_size,))
 
         def requests():
             for i in range(0, len(keys), batch_size):
@@ -427,12 +444,14 @@ class Client:
                 yield r
 
         slots = []
+        sent = _RequestErrors()
         try:
-            for response in self._stores.Insert(requests(), timeout=self.stream_timeout,
+            for response in self._stores.Insert(sent.wrap(requests()),
+                                                timeout=self.stream_timeout,
                                                 metadata=self._metadata()):
                 slots.extend(response.slots)
         except grpc.RpcError as e:
-            raise errors.from_rpc_error(e) from None
+            sent.reraise(e)
         return slots
 
     def update_priorities(self, store, updates):
@@ -452,12 +471,14 @@ class Client:
                     weight_store=store, sequence=sequence, slots=list(slots),
                     priorities=list(priorities))
 
+        sent = _RequestErrors()
         try:
-            for ack in self._stores.UpdatePriorities(requests(), timeout=self.stream_timeout,
+            for ack in self._stores.UpdatePriorities(sent.wrap(requests()),
+                                                     timeout=self.stream_timeout,
                                                      metadata=self._metadata()):
                 yield ack.acknowledged_sequence
         except grpc.RpcError as e:
-            raise errors.from_rpc_error(e) from None
+            sent.reraise(e)
 
     def priority_updater(self, store):
         """A PriorityUpdater: one long-lived update stream for a training loop."""
@@ -596,6 +617,11 @@ class PriorityUpdater:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             target = self._sent if sequence is None else sequence
+            if not 0 <= target <= self._sent:
+                # A sequence not sent yet could only be acknowledged after another send() from
+                # this very thread: waiting for it would block for ever.
+                raise ValueError("wait: sequence %r was not sent (the last sent is %d)"
+                                 % (target, self._sent))
             while self._acked < target:
                 self._raise_if_failed()
                 if self._done:

@@ -30,6 +30,7 @@ PrioritizedReplay samples a batch from a weight store with importance weights an
 new priorities back (acknowledged once durable on the server).
 """
 
+import numbers
 import torch
 import torch.utils.data
 
@@ -59,6 +60,15 @@ def _distributed_defaults(rank, world_size):
     return (0 if rank is None else rank, 1 if world_size is None else world_size)
 
 
+def _whole(name, value, low, high):
+    """`value` as an int in [low, high], or ValueError naming the argument."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or not low <= value <= high):
+        raise ValueError("UrnSampler: %s must be a whole number in [%d, %d], got %r"
+                         % (name, low, high, value))
+    return int(value)
+
+
 class UrnSampler(torch.utils.data.Sampler):
     """Row ids of a urnd dataset for a DataLoader, partitioned by rank (see the module doc).
 
@@ -78,11 +88,10 @@ class UrnSampler(torch.utils.data.Sampler):
                  batch_size=8192, **client_args):
         self.dataset = dataset
         self.client = client if client is not None else Client(**client_args)
-        self.seed = int(seed)
-        self.rank, self.world_size = _distributed_defaults(rank, world_size)
-        if self.world_size < 1 or not 0 <= self.rank < self.world_size:
-            raise ValueError("rank %d is not in [0, world_size %d)" % (self.rank,
-                                                                      self.world_size))
+        self.seed = _whole("seed", seed, 0, 2**64 - 1)
+        rank, world_size = _distributed_defaults(rank, world_size)
+        self.world_size = _whole("world_size", world_size, 1, 2**31)
+        self.rank = _whole("rank", rank, 0, self.world_size - 1)
         if weight_column is not None and query is not None:
             raise ValueError("UrnSampler: give weight_column or query, not both")
         self.shuffle = shuffle
@@ -96,9 +105,12 @@ class UrnSampler(torch.utils.data.Sampler):
         self._rows = None
         if self.mode != "query":
             self._rows = self.client.get_dataset(dataset).num_rows
-        self.num_samples = int(num_samples if num_samples is not None else (self._rows or 0))
+        self.num_samples = _whole("num_samples",
+                                  num_samples if num_samples is not None else (self._rows or 0),
+                                  0, 2**63 - 1)
         self.epoch = 0
         self._position = 0
+        self._resume_at = None  # the position load_state_dict() set, for the next iteration
         self._query_total = {}  # epoch -> rows the query selects
 
     # -- the epoch's length -----------------------------------------------------------------
@@ -135,9 +147,11 @@ class UrnSampler(torch.utils.data.Sampler):
     def set_epoch(self, epoch):
         """Starts epoch `epoch` from its beginning (call before each epoch, as with
         DistributedSampler)."""
-        if int(epoch) != self.epoch:
-            self.epoch = int(epoch)
+        epoch = _whole("epoch", epoch, 0, 2**63 - 1)
+        if epoch != self.epoch:
+            self.epoch = epoch
             self._position = 0
+            self._resume_at = None
 
     def state_dict(self, consumed=None):
         """The sampler's place: epoch and position within this rank's slice. `consumed`
@@ -157,17 +171,24 @@ class UrnSampler(torch.utils.data.Sampler):
         epoch, position = int(state["epoch"]), int(state["position"])
         if epoch < 0 or position < 0:
             raise ValueError("load_state_dict: epoch %d, position %d" % (epoch, position))
-        self.epoch = epoch
+        previous, self.epoch = self.epoch, epoch  # the length may depend on the epoch
         if position > len(self):
+            length, self.epoch = len(self), previous  # a refused state changes nothing
             raise ValueError("load_state_dict: position %d is past this rank's %d rows"
-                             % (position, len(self)))
+                             % (position, length))
         self._position = position
+        self._resume_at = position
 
     # -- iteration ---------------------------------------------------------------------------
 
     def __iter__(self):
+        # Every iteration starts the epoch from its beginning, except the first after
+        # load_state_dict(), which starts at the loaded position. (An iteration left early, say
+        # by a loop's `break`, must not make the next one skip the rows it did not read.)
         length = len(self)
-        start = self._position
+        start = self._resume_at if self._resume_at is not None else 0
+        self._resume_at = None
+        self._position = start
         if start > length:
             raise ValueError("position %d is past this rank's %d rows" % (start, length))
         for index in self._indices(start, length):
