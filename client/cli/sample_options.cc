@@ -168,10 +168,10 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
       return absl::InvalidArgumentError("--query: the query is empty");
     }
     if (replace || has_prob || has_weight || has_key || o.num > 0 || !o.with_weight.empty() ||
-        o.print_random || o.gen_random_inorder || o.inorder) {
+        o.print_random || o.gen_random_inorder || o.inorder || o.compat) {
       return absl::InvalidArgumentError(
           "--query says everything itself: it cannot be combined with -n, -p, -w, -k, -r, -i, "
-          "--with-weight (use WITH WEIGHT AS) or random values");
+          "--compat, --with-weight (use WITH WEIGHT AS) or random values");
     }
     o.mode = SampleMode::kQuery;
     return o;

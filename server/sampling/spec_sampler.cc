@@ -370,6 +370,18 @@ absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const tab
     case v1::SampleRequest::kStratified:
       return RunStratified(req, t);
     case v1::SampleRequest::kQuery: {
+      // A query says its size (LIMIT), order and weights (WITH WEIGHT AS) itself; a field that
+      // would otherwise be ignored is refused.
+      for (const auto& [set, field] :
+           {std::pair{req.n() != 0, "n"}, std::pair{req.with_weight(), "with_weight"},
+            std::pair{req.compat(), "compat"}, std::pair{req.inorder(), "inorder"}}) {
+        if (set) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(field,
+                           ": not used with a query, which says it itself (LIMIT, WITH WEIGHT AS); "
+                           "leave it unset"));
+        }
+      }
       absl::StatusOr<query::QueryResult> q = RunQueryRequest(req, t, threads, cache, table_id);
       if (!q.ok()) {
         return absl::InvalidArgumentError(

@@ -293,7 +293,7 @@ TEST(SpecSampler, BadFieldsAreNamed) {
     v1::SampleRequest request;
     std::string want;
   };
-  std::vector<Case> cases(7);
+  std::vector<Case> cases(9);
   cases[0].want = "spec: one of";
   cases[1].request.mutable_weighted()->set_weight_column("label");
   cases[1].want = "weighted.weight_column: 'label' is not numeric";
@@ -308,6 +308,13 @@ TEST(SpecSampler, BadFieldsAreNamed) {
   cases[5].want = "n: must be between 0 and";
   cases[6].request.set_query("SELECT * WHERE nope > 1");
   cases[6].want = "query: 1:16: unknown column 'nope'";
+  // A query says its size and weights itself: fields it would ignore are refused.
+  cases[7].request.set_query("select * sample by w replace false");
+  cases[7].request.set_n(2);
+  cases[7].want = "n: not used with a query";
+  cases[8].request.set_query("select * sample by w replace false");
+  cases[8].request.set_with_weight(true);
+  cases[8].want = "with_weight: not used with a query";
   for (const Case& c : cases) {
     absl::StatusOr<SpecResult> s = RunSampleSpec(c.request, t, 1);
     ASSERT_FALSE(s.ok()) << c.want;
