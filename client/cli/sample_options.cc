@@ -118,6 +118,11 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return absl::InvalidArgumentError(absl::StrCat(e.what(), " (see urn sample --help)"));
   }
+  if (!o.dataset.empty() && !o.files.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dataset samples a dataset on urnd, so '", o.files[0],
+                     "' would not be read: give --dataset or files, not both"));
+  }
   if (o.files.empty()) o.files.push_back("-");
   if (o.csv && app.count("--delimiter") == 0) delimiter = ",";
   if (delimiter.size() != 1) {

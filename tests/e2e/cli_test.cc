@@ -163,6 +163,10 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
        4,
        "quota exceeded: daily rows of plan 'small' used up"},
       {{"sample", "--dataset", "rows", "--no-such-flag"}, As::kUser, 2, "no-such-flag"},
+      {{"sample", "--dataset", "rows", "-n", "5", "rows.tsv"},
+       As::kUser,
+       2,
+       "'rows.tsv' would not be read: give --dataset or files, not both"},
       {{"weights", "delete", "per"}, As::kUser, 0, ""},
       {{"weights", "delete", "per"}, As::kUser, 1, "per"},
       // usage errors
