@@ -27,6 +27,23 @@ inline std::string PageToken(const std::string& owner, const std::string& name) 
   return owner + "/" + name;
 }
 
+// Calls fn(entry) for each entry of `owner` in a map keyed by (owner, name), in name order.
+template <typename Map, typename Fn>
+void ForEachOwnedBy(Map& map, const std::string& owner, Fn fn) {
+  for (auto it = map.lower_bound({owner, std::string()});
+       it != map.end() && it->first.first == owner; ++it) {
+    fn(*it);
+  }
+}
+
+// Number of entries of `owner` in such a map.
+template <typename Map>
+int64_t CountOwnedBy(const Map& map, const std::string& owner) {
+  int64_t n = 0;
+  ForEachOwnedBy(map, owner, [&](const auto&) { ++n; });
+  return n;
+}
+
 }  // namespace urn::server
 
 #endif  // URN_SERVER_LISTING_H_

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "listing.h"
 #include "names.h"
 #include "spdlog/spdlog.h"
 #include "table/table_codec.h"
@@ -233,25 +234,13 @@ std::vector<std::shared_ptr<const DatasetEntry>> DatasetRegistry::List(
   return out;
 }
 
-namespace {
-// Entries of `owner` in a map keyed by (owner, name).
-template <typename Map>
-int64_t EntriesOf(const Map& map, const std::string& owner) {
-  int64_t n = 0;
-  for (auto it = map.lower_bound({owner, ""}); it != map.end() && it->first.first == owner; ++it) {
-    ++n;
-  }
-  return n;
-}
-}  // namespace
-
 size_t DatasetRegistry::Count(const std::string& owner) const {
   absl::ReaderMutexLock lock(&mu_);
-  return static_cast<size_t>(EntriesOf(datasets_, owner));
+  return static_cast<size_t>(CountOwnedBy(datasets_, owner));
 }
 
 int64_t DatasetRegistry::CountWithUploads(const std::string& owner) const {
-  return EntriesOf(datasets_, owner) + EntriesOf(uploading_, owner);
+  return CountOwnedBy(datasets_, owner) + CountOwnedBy(uploading_, owner);
 }
 
 size_t DatasetRegistry::CountAll() const {
@@ -284,14 +273,9 @@ absl::StatusOr<int> DatasetRegistry::DeleteOwner(const std::string& owner) {
   std::vector<std::string> names;
   {
     absl::MutexLock lock(&mu_);
-    for (auto it = uploading_.lower_bound({owner, ""});
-         it != uploading_.end() && it->first.first == owner; ++it) {
-      it->second = kAbandoned;
-    }
-    for (auto it = datasets_.lower_bound({owner, ""});
-         it != datasets_.end() && it->first.first == owner; ++it) {
-      names.push_back(it->first.second);
-    }
+    ForEachOwnedBy(uploading_, owner, [](auto& upload) { upload.second = kAbandoned; });
+    ForEachOwnedBy(datasets_, owner,
+                   [&](const auto& dataset) { names.push_back(dataset.first.second); });
   }
   int deleted = 0;
   for (const std::string& name : names) {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "listing.h"
 #include "names.h"
 
 namespace urn::server {
@@ -138,12 +139,7 @@ size_t WeightStoreRegistry::Count(const std::string& owner) const {
 }
 
 int64_t WeightStoreRegistry::CountLocked(const std::string& owner) const {
-  int64_t n = 0;
-  for (auto it = stores_.lower_bound({owner, ""}); it != stores_.end() && it->first.first == owner;
-       ++it) {
-    ++n;
-  }
-  return n;
+  return CountOwnedBy(stores_, owner);
 }
 
 size_t WeightStoreRegistry::CountAll() const {
