@@ -38,11 +38,16 @@ absl::StatusOr<std::vector<double>> WeightColumn(const table::Table& t, const st
   absl::StatusOr<int> c = ColumnIndex(t, "weighted.weight_column", name);
   if (!c.ok()) return c.status();
   const table::Column& col = t.column(*c);
+  // A dataset of no rows has nothing to weigh (its columns have no values to give them a type),
+  // so it samples to nothing, as `urn sample -w` does on a header-only file.
+  if (t.num_rows() == 0) return std::vector<double>();
   std::vector<double> w(t.num_rows());
   for (int64_t r = 0; r < t.num_rows(); ++r) {
     if (col.IsNull(r)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("weighted.weight_column: row ", r, " of '", name, "' is null"));
+      return absl::InvalidArgumentError(absl::StrCat("weighted.weight_column: '", name,
+                                                     "' is null at row id ", r,
+                                                     " (row ids count from 0); every weight "
+                                                     "must be a number"));
     }
   }
   if (col.type() == table::Type::kDouble) {
@@ -106,6 +111,11 @@ absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& r
   const uint64_t n = static_cast<uint64_t>(req.n());
   if (n == 0) return absl::InvalidArgumentError("n: draws with replacement need n > 0");
   const std::string& column = req.weighted().weight_column();
+  if (t.num_rows() == 0) {  // no draws, as from an empty table uniformly; the column must exist
+    absl::StatusOr<std::vector<double>> w = WeightColumn(t, column);
+    if (!w.ok()) return w.status();
+    return SpecResult();
+  }
   const auto build = [&]() -> absl::StatusOr<AliasCache::Entry> {
     absl::StatusOr<std::vector<double>> w = WeightColumn(t, column);
     if (!w.ok()) return w.status();

@@ -76,6 +76,49 @@ TEST(SpecSampler, WeightedWithoutNIsAShuffleOfPositiveRowsThenZeros) {
   for (size_t i = 45; i < 60; ++i) EXPECT_EQ(s->rows[i] % 4, 0u) << "zero weights last";
 }
 
+// A header-only dataset samples to nothing by weight, as `urn sample -w` on a header-only file:
+// its columns have no values (so no numeric type), and there is nothing to weigh. A column
+// that does not exist is still named.
+TEST(SpecSampler, WeightedSamplesOfAnEmptyDatasetAreEmpty) {
+  table::TableBuilder b{table::ReadOptions()};
+  ASSERT_TRUE(b.Append("id\tw\n").ok());
+  absl::StatusOr<table::Table> t = b.Finish();
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->num_rows(), 0);
+  for (const bool replace : {false, true}) {
+    for (const int64_t n : {0, 5}) {
+      if (replace && n == 0) continue;  // draws with replacement need n > 0
+      v1::SampleRequest r;
+      r.mutable_weighted()->set_weight_column("w");
+      r.mutable_weighted()->set_replace(replace);
+      r.set_n(n);
+      absl::StatusOr<SpecResult> s = RunSampleSpec(r, *t, 1);
+      ASSERT_TRUE(s.ok()) << "replace " << replace << " n " << n << ": " << s.status();
+      EXPECT_EQ(s->size(), 0u);
+      r.mutable_weighted()->set_weight_column("nope");
+      s = RunSampleSpec(r, *t, 1);
+      EXPECT_TRUE(absl::IsInvalidArgument(s.status())) << s.status();
+    }
+  }
+}
+
+// A null weight is refused naming the column and the row id (as the Sample stream numbers rows).
+TEST(SpecSampler, NullWeightIsNamedByRowId) {
+  table::TableBuilder b{table::ReadOptions()};
+  ASSERT_TRUE(b.Append("id\tw\n1\t2\n2\t\n3\t1\n").ok());
+  absl::StatusOr<table::Table> t = b.Finish();
+  ASSERT_TRUE(t.ok()) << t.status();
+  v1::SampleRequest r;
+  r.mutable_weighted()->set_weight_column("w");
+  r.set_n(2);
+  absl::StatusOr<SpecResult> s = RunSampleSpec(r, *t, 1);
+  ASSERT_TRUE(absl::IsInvalidArgument(s.status())) << s.status();
+  EXPECT_NE(s.status().message().find("weighted.weight_column: 'w' is null at row id 1 (row ids "
+                                      "count from 0)"),
+            std::string::npos)
+      << s.status();
+}
+
 // Weighted draws with replacement come batch by batch from a cached alias table; any batching
 // gives the rows of AliasTable::SampleRows, and the HT weight of row i is W / (n w_i).
 TEST(SpecSampler, WeightedDrawsWithReplacementAreLazyCachedAndEqualToTheCore) {
