@@ -4,6 +4,7 @@
 #include <numeric>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "query/error.h"
 #include "query/evaluator.h"
@@ -266,6 +267,15 @@ absl::StatusOr<query::QueryResult> RunQueryRequest(const v1::SampleRequest& req,
                                                    AliasCache* cache, const std::string& table_id) {
   absl::StatusOr<query::Query> parsed = query::ParseQuery(req.query());
   if (!parsed.ok()) return parsed.status();
+  // A query that names another dataset would silently sample this one. A U-SQL rowset
+  // variable (@name) names no dataset, so it stands for the one requested.
+  if (parsed->source.has_value() && !req.dataset().empty() &&
+      !absl::StartsWith(*parsed->source, "@") && *parsed->source != req.dataset()) {
+    return query::QueryError(
+        req.query(), parsed->source_span,
+        absl::StrCat("FROM names '", *parsed->source, "', but the request samples dataset '",
+                     req.dataset(), "'; name that one, or leave FROM out"));
+  }
   absl::StatusOr<query::Plan> plan = query::PlanQuery(*parsed, t);
   if (!plan.ok()) return plan.status();
   if (plan->sampler != query::SamplerKind::kWeightedWithReplacement || cache == nullptr ||

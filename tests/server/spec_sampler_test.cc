@@ -330,6 +330,29 @@ TEST(SpecSampler, OnlyRequestsThatCannotTakeLongRunAtOnce) {
   EXPECT_FALSE(SpecRunsAtOnce(query, *big, &cache, "b"));
 }
 
+// A query's FROM must name the requested dataset (else it would silently sample another one);
+// a U-SQL rowset variable (@name) stands for it, and FROM may be left out.
+TEST(SpecSampler, QueryFromMustNameTheRequestedDataset) {
+  const table::Table t = MakeTable();
+  v1::SampleRequest r;
+  r.set_dataset("d");
+  for (const char* ok :
+       {"select * from d sample by w limit 3", "select * from @x sample by w limit 3",
+        "select * from \"d\" sample by w limit 3", "select * sample by w limit 3"}) {
+    r.set_query(ok);
+    absl::StatusOr<SpecResult> s = RunSampleSpec(r, t, 1);
+    ASSERT_TRUE(s.ok()) << ok << ": " << s.status();
+    EXPECT_EQ(s->size(), 3u) << ok;
+  }
+  r.set_query("select * from other sample by w limit 3");
+  absl::StatusOr<SpecResult> s = RunSampleSpec(r, t, 1);
+  ASSERT_TRUE(absl::IsInvalidArgument(s.status())) << s.status();
+  EXPECT_NE(s.status().message().find("query: 1:15: FROM names 'other', but the request samples "
+                                      "dataset 'd'"),
+            std::string::npos)
+      << s.status();
+}
+
 TEST(SpecSampler, BadFieldsAreNamed) {
   const table::Table t = MakeTable();
   struct Case {
