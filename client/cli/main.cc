@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <new>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "exit_codes.h"
+#include "flag_checks.h"
 #include "local_sample.h"
 #include "profile.h"
 #include "progress.h"
@@ -192,12 +194,22 @@ int main(int argc, char** argv) {
   uint64_t sh_seed = 0, sh_epoch = 0;
   bool sh_drop_last = false;
   shuffle->add_option("--dataset", sh_dataset, "dataset whose rows to shuffle");
-  shuffle->add_option("--n", sh_n, "shuffle [0, N) instead of a dataset");
-  shuffle->add_option("--seed", sh_seed, "seed")->capture_default_str();
-  shuffle->add_option("--epoch", sh_epoch, "epoch")->capture_default_str();
-  shuffle->add_option("--rank", sh_rank, "this worker's rank")->capture_default_str();
-  shuffle->add_option("--world", sh_world, "number of workers")->capture_default_str();
+  shuffle->add_option("--n", sh_n, "shuffle [0, N) instead of a dataset")
+      ->check(urn::cli::SignedInteger());
+  shuffle->add_option("--seed", sh_seed, "seed")
+      ->check(urn::cli::UnsignedInteger())
+      ->capture_default_str();
+  shuffle->add_option("--epoch", sh_epoch, "epoch")
+      ->check(urn::cli::UnsignedInteger())
+      ->capture_default_str();
+  shuffle->add_option("--rank", sh_rank, "this worker's rank")
+      ->check(urn::cli::SignedInteger())
+      ->capture_default_str();
+  shuffle->add_option("--world", sh_world, "number of workers")
+      ->check(urn::cli::SignedInteger())
+      ->capture_default_str();
   shuffle->add_option("--offset", sh_offset, "resume at this position of the slice")
+      ->check(urn::cli::SignedInteger())
       ->capture_default_str();
   shuffle->add_flag("--drop-last", sh_drop_last, "cut the tail instead of padding ranks");
 
@@ -206,7 +218,9 @@ int main(int argc, char** argv) {
   urn::cli::WeightsFlags wf;
   CLI::App* w_create = weights->add_subcommand("create", "create weight store NAME");
   w_create->add_option("name", wf.name, "weight store name")->required();
-  w_create->add_option("--capacity", wf.capacity, "number of slots")->required();
+  w_create->add_option("--capacity", wf.capacity, "number of slots")
+      ->check(urn::cli::SignedInteger())
+      ->required();
   w_create->add_option("--alpha", wf.alpha, "priority exponent (default 1)");
   w_create->add_option("--default-priority", wf.default_priority,
                        "priority of inserted keys without one (default: the largest seen)");
@@ -220,16 +234,19 @@ int main(int argc, char** argv) {
   w_update->add_option("name", wf.name, "weight store name")->required();
   w_update->add_option("file", wf.file, "file of updates (- or none: standard input)");
   w_update->add_flag("--keys", wf.by_key, "lines are key<TAB>priority");
-  w_update->add_option("--batch", wf.batch, "updates per message")->capture_default_str();
+  w_update->add_option("--batch", wf.batch, "updates per message")
+      ->check(urn::cli::SignedInteger())
+      ->capture_default_str();
   CLI::App* w_get = weights->add_subcommand("get", "print slot<TAB>priority");
   w_get->add_option("name", wf.name, "weight store name")->required();
   w_get->add_option("--slots", wf.slots, "A-B (inclusive) or A; default all");
   CLI::App* w_sample =
       weights->add_subcommand("sample", "draw a batch: slot<TAB>probability<TAB>importance_weight");
   w_sample->add_option("name", wf.name, "weight store name")->required();
-  w_sample->add_option("-n", wf.n, "batch size")->required();
+  w_sample->add_option("-n", wf.n, "batch size")->check(urn::cli::SignedInteger())->required();
   w_sample->add_option("--beta", wf.beta, "importance exponent in [0, 1] (default 0.4)");
-  w_sample->add_option("--seed", wf.seed, "seed (default: the server picks one, printed)");
+  w_sample->add_option("--seed", wf.seed, "seed (default: the server picks one, printed)")
+      ->check(urn::cli::UnsignedInteger());
   w_sample->add_flag("--without-replacement", wf.without_replacement, "distinct slots");
   w_sample->add_flag("--stratified", wf.stratified, "one draw per equal-mass segment");
   w_sample->add_flag("--with-keys", wf.with_keys, "a fourth column with each slot's key");
@@ -346,6 +363,11 @@ int main(int argc, char** argv) {
     if (ds_file != "-" && !std::ifstream(ds_file)) {
       std::fprintf(stderr, "urn: %s: cannot open for reading (%s); nothing was sent\n",
                    ds_file.c_str(), std::strerror(errno));
+      return urn::cli::kExitUsage;
+    }
+    if (std::error_code ec; ds_file != "-" && std::filesystem::is_directory(ds_file, ec)) {
+      std::fprintf(stderr, "urn: %s: is a directory, not a file; nothing was sent\n",
+                   ds_file.c_str());
       return urn::cli::kExitUsage;
     }
     header.set_delimiter(ds_delimiter);

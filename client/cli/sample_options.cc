@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "flag_checks.h"
 
 namespace urn::cli {
 namespace {
@@ -80,19 +81,18 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   bool seed_given = false;
   app.add_option("files", o.files, "input files; - or none for standard input");
   app.add_option("-n,--num", o.num, "sample size (0 = all selected lines)")
-      ->check([](const std::string& v) {
-        return v.find('-') != std::string::npos ? std::string("must be a count >= 0, not " + v)
-                                                : std::string();
-      });
+      ->check(UnsignedInteger());
   app.add_option("-p,--prob", o.prob, "inclusion probability, 0 < P <= 1");
   app.add_option("-w,--weight-field", o.weight_field, "field with the line's weight (>= 0)");
   app.add_option("-k,--key-fields", o.key_fields, "key fields for distinct sampling; 0 = line");
-  app.add_option("--min-per-key", o.min_per_key, "DISTINCT: lines always kept per key");
+  app.add_option("--min-per-key", o.min_per_key, "DISTINCT: lines always kept per key")
+      ->check(UnsignedInteger());
   app.add_flag("-r,--replace", replace, "sample with replacement (needs -n)");
   app.add_flag("-i,--inorder", o.inorder, "keep input order (-n, -n -w)");
   app.add_flag("-H,--header", o.header, "the first line of each file is a header");
   app.add_flag("-s,--static-seed", static_seed, "the same seed every run");
   app.add_option("-v,--seed-value,--seed", seed_value, "the random seed")
+      ->check(UnsignedInteger())
       ->each([&](const std::string&) { seed_given = true; });
   app.add_flag("--compat,--compatibility-mode", compatibility_mode,
                "per-line random values: nested samples across -p and -n");

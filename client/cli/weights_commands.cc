@@ -3,8 +3,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -24,9 +27,11 @@ int BadInput(const std::string& message) {
 
 // The update file, parsed whole before anything is sent: a bad line changes nothing.
 struct Updates {
+  std::string name;  // the file's name in messages
   std::vector<int64_t> slots;
   std::vector<std::string> keys;
   std::vector<double> priorities;
+  std::vector<int64_t> lines;  // the line of each entry (blank lines are skipped)
 };
 
 absl::StatusOr<Updates> ReadUpdates(const std::string& path, bool by_key) {
@@ -34,11 +39,12 @@ absl::StatusOr<Updates> ReadUpdates(const std::string& path, bool by_key) {
   std::istream* in = &std::cin;
   if (path != "-") {
     file.open(path);
-    if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+    if (!file) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
     in = &file;
   }
   const std::string name = path == "-" ? "<stdin>" : path;
   Updates u;
+  u.name = name;
   std::string line;
   for (int64_t number = 1; std::getline(*in, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -65,11 +71,33 @@ absl::StatusOr<Updates> ReadUpdates(const std::string& path, bool by_key) {
       }
       u.slots.push_back(slot);
     }
-    u.priorities.push_back(p);
+    u.priorities.push_back(p + 0.0);  // -0 is 0
+    u.lines.push_back(number);
   }
-  if (in->bad()) return absl::UnavailableError(absl::StrCat(name, ": read error"));
+  if (in->bad()) return absl::InvalidArgumentError(absl::StrCat(name, ": read error"));
   return u;
 }
+
+// The index of the entry a batch was rejected for, as the server's message gives it
+// ("slots[3]: ...", "priorities[3]: ...", "...: key \"k\" at index 3 is not stored").
+std::optional<size_t> RejectedEntry(std::string_view message) {
+  size_t at = message.find_first_not_of("abcdefghijklmnopqrstuvwxyz_");
+  if (at != std::string_view::npos && at > 0 && message[at] == '[') {
+    ++at;
+  } else if (const size_t i = message.rfind(" at index "); i != std::string_view::npos) {
+    at = i + std::strlen(" at index ");
+  } else {
+    return std::nullopt;
+  }
+  size_t index = 0;
+  const auto [end, ec] =
+      std::from_chars(message.data() + at, message.data() + message.size(), index);
+  if (ec != std::errc() || end == message.data() + at) return std::nullopt;
+  return index;
+}
+
+// Bytes of keys per update message at most (the server takes messages of up to 4 MiB).
+constexpr size_t kMaxBatchKeyBytes = size_t{2} << 20;
 
 void WriteInt(Output& out, int64_t v) {
   char buf[24];
@@ -136,30 +164,49 @@ int WeightsUpdate(const Client& client, const WeightsFlags& f) {
   absl::StatusOr<Updates> u = ReadUpdates(f.file, f.by_key);
   if (!u.ok()) {
     std::fprintf(stderr, "urn: %s (nothing was sent)\n", std::string(u.status().message()).c_str());
-    return absl::IsInvalidArgument(u.status()) ? 2 : 1;
+    return absl::IsInvalidArgument(u.status()) ? kExitUsage : kExitFailed;
   }
   const size_t total = u->priorities.size();
-  size_t at = 0;
+  // Batches of at most --batch entries and kMaxBatchKeyBytes of keys; ends[b] is where batch
+  // b + 1 (its sequence number) ends.
+  std::vector<size_t> ends;
   int64_t acked = 0;
   absl::Status s = client.UpdatePriorities(
       f.name,
       [&](v1::UpdatePrioritiesRequest* r) {
+        const size_t at = ends.empty() ? 0 : ends.back();
         if (at == total) return false;
-        const size_t end = std::min(total, at + static_cast<size_t>(f.batch));
+        size_t end = std::min(total, at + static_cast<size_t>(f.batch));
         if (f.by_key) {
+          size_t bytes = u->keys[at].size();
+          for (size_t i = at + 1; i < end; ++i) {
+            bytes += u->keys[i].size();
+            if (bytes > kMaxBatchKeyBytes) end = i;
+          }
           r->mutable_keys()->Add(u->keys.begin() + at, u->keys.begin() + end);
         } else {
           r->mutable_slots()->Add(u->slots.begin() + at, u->slots.begin() + end);
         }
         r->mutable_priorities()->Add(u->priorities.begin() + at, u->priorities.begin() + end);
-        at = end;
+        ends.push_back(end);
         return true;
       },
       8, [&](int64_t seq) { acked = seq; });
+  const size_t durable = acked == 0 ? 0 : ends[acked - 1];
   if (!s.ok()) {
-    const int64_t durable = std::min<int64_t>(acked * f.batch, total);
-    std::fprintf(stderr, "urn: %lld of %zu updates (the first %lld batches) were acknowledged\n",
-                 static_cast<long long>(durable), total, static_cast<long long>(acked));
+    std::fprintf(stderr, "urn: %zu of %zu updates (the first %lld batches) were acknowledged\n",
+                 durable, total, static_cast<long long>(acked));
+    // The first batch not acknowledged is the one refused; name the line of its bad entry.
+    const std::optional<size_t> entry = RejectedEntry(std::string(s.message()));
+    if (absl::IsInvalidArgument(s) || absl::IsNotFound(s) || absl::IsAlreadyExists(s)) {
+      if (static_cast<size_t>(acked) < ends.size() && entry.has_value() &&
+          durable + *entry < ends[acked]) {
+        std::fprintf(stderr, "urn: %s:%lld: %s\n", u->name.c_str(),
+                     static_cast<long long>(u->lines[durable + *entry]),
+                     std::string(s.message()).c_str());
+        return kExitFailed;
+      }
+    }
     return Fail(s);
   }
   std::fprintf(stderr, "acknowledged %zu updates in %lld batches\n", total,
@@ -175,10 +222,16 @@ int WeightsGet(const Client& client, const WeightsFlags& f) {
         !absl::SimpleAtoi(parts.back(), &last) || first < 0 || last < first) {
       return BadInput("--slots: expected A-B with 0 <= A <= B, or one slot A");
     }
-  } else {
-    absl::StatusOr<v1::WeightStore> w = client.GetWeightStore(f.name);
-    if (!w.ok()) return Fail(w.status());
+  }
+  // The capacity bounds the range (so A-B past it is refused before anything is printed).
+  absl::StatusOr<v1::WeightStore> w = client.GetWeightStore(f.name);
+  if (!w.ok()) return Fail(w.status());
+  if (f.slots.empty()) {
     last = w->capacity() - 1;
+  } else if (last >= w->capacity()) {
+    return BadInput(absl::StrCat("--slots: ", f.slots, " goes past the last slot of '", f.name,
+                                 "', ", w->capacity() - 1, " (its capacity is ", w->capacity(),
+                                 ")"));
   }
   absl::StatusOr<std::vector<double>> p = client.GetPriorities(f.name, first, last - first + 1);
   if (!p.ok()) return Fail(p.status());

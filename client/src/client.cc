@@ -129,7 +129,9 @@ absl::StatusOr<v1::Dataset> Client::CreateDataset(
   }
   if (in->bad()) {
     context.TryCancel();
-    return absl::UnavailableError(absl::StrCat(path, ": read error"));
+    // Local, not the server's: retrying would not help (so not Unavailable).
+    return absl::DataLossError(
+        absl::StrCat(path, ": read error; the upload was cancelled and nothing was stored"));
   }
   writer->WritesDone();
   grpc::Status s = writer->Finish();

@@ -66,25 +66,49 @@ absl::Status Client::DeleteWeightStore(const std::string& name) const {
 absl::StatusOr<std::vector<int64_t>> Client::Insert(const std::string& store,
                                                     const std::vector<std::string>& keys,
                                                     const std::vector<double>& priorities) const {
+  if (!priorities.empty() && priorities.size() != keys.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("priorities: %d values for %d keys (give none or one per key)",
+                        priorities.size(), keys.size()));
+  }
   auto stub = v1::WeightStores::NewStub(channel_);
   grpc::ClientContext context;
   Prepare(context);
   auto stream = stub->Insert(&context);
-  v1::InsertRequest request;
-  request.set_weight_store(store);
-  request.mutable_keys()->Add(keys.begin(), keys.end());
-  request.mutable_priorities()->Add(priorities.begin(), priorities.end());
-  v1::InsertResponse response;
-  const bool exchanged = stream->Write(request) && stream->WritesDone() && stream->Read(&response);
-  if (exchanged) {
-    v1::InsertResponse extra;
-    while (stream->Read(&extra)) {
+  // Messages of at most kMaxMessageKeyBytes of keys (the server takes up to 4 MiB), one
+  // response each; a message is inserted whole or not at all.
+  constexpr size_t kMaxMessageKeyBytes = size_t{2} << 20;
+  std::vector<int64_t> slots;
+  slots.reserve(keys.size());
+  bool exchanged = true;
+  for (size_t at = 0; exchanged && (at < keys.size() || at == 0);) {
+    v1::InsertRequest request;
+    if (at == 0) request.set_weight_store(store);
+    size_t end = at, bytes = 0;
+    while (end < keys.size() && (end == at || bytes + keys[end].size() <= kMaxMessageKeyBytes)) {
+      bytes += keys[end++].size();
     }
+    request.mutable_keys()->Add(keys.begin() + at, keys.begin() + end);
+    if (!priorities.empty()) {
+      request.mutable_priorities()->Add(priorities.begin() + at, priorities.begin() + end);
+    }
+    v1::InsertResponse response;
+    exchanged = stream->Write(request) && stream->Read(&response);
+    if (exchanged) slots.insert(slots.end(), response.slots().begin(), response.slots().end());
+    if (end == at) break;  // no keys: one empty message
+    at = end;
+  }
+  if (exchanged) stream->WritesDone();
+  v1::InsertResponse extra;
+  while (stream->Read(&extra)) {
   }
   grpc::Status s = stream->Finish();
   if (!s.ok()) return FromGrpc(s);
-  if (!exchanged) return absl::InternalError("Insert: the server sent no slots");
-  return std::vector<int64_t>(response.slots().begin(), response.slots().end());
+  if (!exchanged || slots.size() != keys.size()) {
+    return absl::InternalError(
+        absl::StrFormat("Insert: the server sent %d slots for %d keys", slots.size(), keys.size()));
+  }
+  return slots;
 }
 
 absl::Status Client::UpdatePriorities(const std::string& store,
@@ -131,6 +155,9 @@ absl::Status Client::UpdatePriorities(const std::string& store,
   }
   grpc::Status s = stream->Finish();
   if (!s.ok()) return FromGrpc(s);
+  // The store is named in the first batch: with none, nothing has checked that it exists (and
+  // is the caller's), so an empty update of a missing store would look acknowledged.
+  if (sent == 0) return GetWeightStore(store).status();
   if (acknowledged != sent) {
     return absl::UnavailableError(absl::StrFormat(
         "the server acknowledged %d of %d batches and ended the stream", acknowledged, sent));
@@ -164,8 +191,9 @@ absl::StatusOr<std::vector<double>> Client::GetPriorities(const std::string& sto
               return stub->GetPriorities(&c, request, r);
             });
     if (!response.ok()) return response.status();
-    if (response->priorities_size() == 0) break;
     all.insert(all.end(), response->priorities().begin(), response->priorities().end());
+    // Fewer than asked: the range reached the store's capacity.
+    if (response->priorities_size() < request.count()) break;
     first += response->priorities_size();
     count -= response->priorities_size();
   }

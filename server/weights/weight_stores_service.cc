@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -26,6 +27,15 @@ absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentE
 absl::Status InField(const std::string& field, const absl::Status& s) {
   if (s.ok()) return s;
   return absl::Status(s.code(), absl::StrCat(field, ": ", std::string(s.message())));
+}
+
+// An error of the store's Insert / Update*: one about the batch's entries names their field;
+// any other (the store was deleted, its log cannot be written) is passed on as it is.
+absl::Status EntryError(const std::string& field, const absl::Status& s) {
+  if (absl::IsInvalidArgument(s) || absl::IsNotFound(s) || absl::IsAlreadyExists(s)) {
+    return InField(field, s);
+  }
+  return s;
 }
 
 void Describe(const HostedWeightStore& hosted, v1::WeightStore* out) {
@@ -189,9 +199,11 @@ class InsertStream final : public BatchStream<v1::InsertRequest, v1::InsertRespo
     absl::StatusOr<std::vector<uint64_t>> slots = durable().Insert(
         keys, absl::MakeConstSpan(request.priorities().data(), request.priorities_size()));
     if (!slots.ok()) {
+      const absl::string_view why = slots.status().message();
       const bool about_keys = absl::IsAlreadyExists(slots.status()) ||
-                              std::string(slots.status().message()).find("key") == 0;
-      return InField(about_keys ? "keys" : "priorities", slots.status());
+                              absl::StartsWith(why, "key") ||
+                              absl::StartsWith(why, "cannot insert");
+      return EntryError(about_keys ? "keys" : "priorities", slots.status());
     }
     for (uint64_t s : *slots) response.add_slots(static_cast<int64_t>(s));
     return absl::OkStatus();
@@ -225,7 +237,7 @@ class UpdateStream final
     if (by_key) {
       const std::vector<std::string> keys(request.keys().begin(), request.keys().end());
       s = durable().UpdateKeys(keys, priorities);
-      if (!s.ok()) s = InField(absl::IsNotFound(s) ? "keys" : "priorities", s);
+      if (!s.ok()) s = EntryError(absl::IsNotFound(s) ? "keys" : "priorities", s);
     } else {
       const int64_t capacity = static_cast<int64_t>(durable().store().capacity());
       std::vector<uint64_t> slots(n);
@@ -237,7 +249,7 @@ class UpdateStream final
         }
         slots[i] = static_cast<uint64_t>(slot);
       }
-      s = InField("priorities", durable().UpdateSlots(slots, priorities));
+      s = EntryError("priorities", durable().UpdateSlots(slots, priorities));
     }
     if (!s.ok()) return s;
     applied_->Increment(static_cast<uint64_t>(n));

@@ -112,6 +112,66 @@ TEST_F(WeightStoresE2E, CommandLineCreateUpdateGetSample) {
   EXPECT_EQ(r.out.size(), 4 + 16 + 1 + 32 + 1);
 }
 
+// Bad input to the weights commands names what is wrong, and nothing looks acknowledged that
+// was not: a refused entry's file:line, the store of an empty update, a range past the capacity.
+TEST_F(WeightStoresE2E, CommandLineNamesTheBadLineRangeOrStore) {
+  ASSERT_EQ(Urn({"weights", "create", "ten", "--capacity", "10"}).exit_code, 0);
+  // Batches of 2 with a blank line: the refused entry is batch 3's second, on line 6.
+  testing::RunResult r = Urn({"weights", "update", "ten", "--batch", "2",
+                              File("late.tsv", "0\t1\n1\t2\n\n2\t3\n3\t4\n4\t5\n50\t6\n")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("4 of 6 updates (the first 2 batches) were acknowledged"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("late.tsv:7: slots[1]: 50 is outside [0, 10)"), std::string::npos) << r.err;
+  r = Urn({"weights", "update", "ten", "--keys", File("keys.tsv", "a\t1\nb\t2\n")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("keys.tsv:1: keys: key \"a\" at index 0 is not stored"), std::string::npos)
+      << r.err;
+  // An empty update still names a store that does not exist.
+  r = Urn({"weights", "update", "nope", File("empty.tsv", "")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no weight store named 'nope'"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("acknowledged 0 updates"), std::string::npos) << r.err;
+  r = Urn({"weights", "update", "ten", dir_.Join("missing.tsv")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  // Ranges: past the capacity, or so large that their length overflows, are refused whole.
+  r = Urn({"weights", "get", "ten", "--slots", "8-20"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("--slots: 8-20 goes past the last slot of 'ten', 9"), std::string::npos)
+      << r.err;
+  r = Urn({"weights", "get", "ten", "--slots", "0-9223372036854775807"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(Urn({"weights", "get", "ten", "--slots", "8-9"}).out, "8\t0\n9\t0\n");
+  // Seeds and counts are not wrapped or clamped into other values.
+  for (const char* seed : {"-1", "18446744073709551616"}) {
+    r = Urn({"weights", "sample", "ten", "-n", "1", "--seed", seed});
+    EXPECT_EQ(r.exit_code, 2) << seed;
+    EXPECT_NE(r.err.find("--seed: must be an integer from 0 to"), std::string::npos) << r.err;
+  }
+  r = Urn({"weights", "create", "huge", "--capacity", "99999999999999999999"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  // Keys of 1 KiB, 4096 to a batch, would make a 4 MiB message: batches are cut by bytes too.
+  ASSERT_EQ(Urn({"weights", "create", "big", "--capacity", "5000"}).exit_code, 0);
+  std::string lines;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 5000; ++i) {
+    keys.push_back(std::string(1000, 'k') + std::to_string(100000 + i));
+  }
+  absl::StatusOr<std::vector<int64_t>> inserted = AdminClient().Insert("big", keys);
+  ASSERT_TRUE(inserted.ok()) << inserted.status();
+  ASSERT_EQ(inserted->size(), keys.size());
+  EXPECT_EQ(inserted->back(), 4999);
+  for (const std::string& k : keys) lines += k + "\t2\n";
+  r = Urn({"weights", "update", "big", "--keys", File("big.tsv", lines)});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("acknowledged 5000 updates in 3 batches"), std::string::npos) << r.err;
+  // A local file that cannot be read is the caller's input (exit 2), not an unavailable server.
+  r = Urn({"datasets", "create", "dir", dir_.path()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("is a directory"), std::string::npos) << r.err;
+}
+
 // Batch g sets 500 consecutive slots (from g * 997, wrapping) to priority g, so the store after
 // batches 1..k is known exactly, and k is its largest priority.
 constexpr int64_t kSlots = 20000;

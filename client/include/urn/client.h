@@ -105,7 +105,9 @@ class Client {
   // Every weight store the caller can see (all pages).
   absl::StatusOr<std::vector<v1::WeightStore>> ListWeightStores() const;
   absl::Status DeleteWeightStore(const std::string& name) const;
-  // Inserts keys (priorities empty or one per key) and returns their slots.
+  // Inserts keys (priorities empty or one per key) and returns their slots. Keys go in messages
+  // of at most 2 MiB, each inserted whole or not at all: on an error, the keys of the messages
+  // before it are stored.
   absl::StatusOr<std::vector<int64_t>> Insert(const std::string& store,
                                               const std::vector<std::string>& keys,
                                               const std::vector<double>& priorities = {}) const;
@@ -113,14 +115,16 @@ class Client {
   // and returns false when there are no more. Sequence numbers are set here (1, 2, ...); at most
   // `window` batches are unacknowledged at once; `on_ack` sees each acknowledged sequence.
   // Returns OK only when every batch was acknowledged (durable); otherwise the server's error,
-  // and the batches acknowledged before it are durable. No deadline; not retried.
+  // and the batches acknowledged before it are durable. No deadline; not retried. With no batch
+  // at all, the store is looked up (NotFound when it does not exist).
   absl::Status UpdatePriorities(const std::string& store,
                                 const std::function<bool(v1::UpdatePrioritiesRequest*)>& next,
                                 int window = 8,
                                 const std::function<void(int64_t)>& on_ack = nullptr) const;
   absl::StatusOr<v1::SampleWeightsResponse> SampleWeights(
       const v1::SampleWeightsRequest& request) const;
-  // Priorities of slots [first, first + count), fetched in pages.
+  // Priorities of slots [first, first + count), fetched in pages; fewer when the range passes
+  // the store's last slot.
   absl::StatusOr<std::vector<double>> GetPriorities(const std::string& store, int64_t first,
                                                     int64_t count) const;
 

@@ -1,0 +1,41 @@
+// Checks for integer flags. CLI11 2.1 turns "-1" into 2^64 - 1 for an unsigned option and
+// clamps digits past a type's range to its limit, so that `--seed -1` and `--seed 2^64` would
+// silently be another seed; these validators refuse such text with the flag's name.
+#ifndef URN_CLIENT_CLI_FLAG_CHECKS_H_
+#define URN_CLIENT_CLI_FLAG_CHECKS_H_
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/numbers.h"
+
+namespace urn::cli {
+
+// An integer in [0, 2^64 - 1], written in decimal digits.
+inline CLI::Validator UnsignedInteger() {
+  return CLI::Validator(
+      [](std::string& text) {
+        uint64_t v = 0;
+        if (!text.empty() && text[0] != '-' && text[0] != '+' && absl::SimpleAtoi(text, &v)) {
+          return std::string();
+        }
+        return "must be an integer from 0 to 18446744073709551615, not " + text;
+      },
+      "UINT");
+}
+
+// An integer in [-2^63, 2^63 - 1], written in decimal digits.
+inline CLI::Validator SignedInteger() {
+  return CLI::Validator(
+      [](std::string& text) {
+        int64_t v = 0;
+        if (absl::SimpleAtoi(text, &v)) return std::string();
+        return "must be an integer from -9223372036854775808 to 9223372036854775807, not " + text;
+      },
+      "INT");
+}
+
+}  // namespace urn::cli
+
+#endif  // URN_CLIENT_CLI_FLAG_CHECKS_H_
