@@ -444,7 +444,7 @@ absl::Status RunQueryMode(const SampleOptions& o, Output& out) {
   if (!plan.ok()) return absl::InvalidArgumentError(query::FormatError(o.query, plan.status()));
   absl::StatusOr<query::QueryResult> result = query::RunQuery(*plan, *data, o.seed, o.threads);
   if (!result.ok()) return result.status();
-  if (o.header) {
+  if (o.header && data->num_columns() > 0) {  // no header line for an empty input
     for (int c = 0; c < data->num_columns(); ++c) {
       if (c > 0) out.Put(o.delimiter);
       out.Write(data->column(c).name());

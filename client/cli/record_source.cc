@@ -58,19 +58,21 @@ bool RecordSource::NextRaw(std::string_view* record) {
     *record = line;
     return true;
   }
-  // A quoted CSV field spans lines: join them with the newline they contained.
+  // A quoted CSV field spans lines: join them with the line break they contained ("\r\n" or
+  // "\n": the field's bytes are kept as they are).
   csv_record_.assign(line.data(), line.size());
   const std::string where = Where();  // the record's file and first line, for an error
   while (scanner.in_quotes()) {
+    const bool crlf = reader_.ended_with_crlf();
     if (!reader_.Next(&line) || reader_.line_number() == 1) {
       status_ = reader_.status().ok() ? absl::InvalidArgumentError(absl::StrCat(
                                             where, ": unterminated quoted field at end of file"))
                                       : reader_.status();
       return false;
     }
-    scanner.FindEnd("\n");
+    scanner.FindEnd(crlf ? "\r\n" : "\n");
     scanner.FindEnd(line);
-    csv_record_.push_back('\n');
+    csv_record_.append(crlf ? "\r\n" : "\n");
     csv_record_.append(line.data(), line.size());
   }
   *record = csv_record_;

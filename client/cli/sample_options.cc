@@ -161,6 +161,18 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   if (app.count("--min-per-key") > 0 && !has_key) {
     return absl::InvalidArgumentError("--min-per-key needs -k/--key-fields and -p/--prob");
   }
+  if (o.inorder && (o.num == 0 || replace)) {
+    // As tsv-sample: the order of a shuffle or of draws with replacement is the sample itself.
+    return absl::InvalidArgumentError(
+        "-i/--inorder needs -n/--num N without -r/--replace: it keeps the input order of a "
+        "sample of N lines");
+  }
+  if (o.random_value_header.empty() || o.random_value_header.find_first_of(std::string{
+                                           o.delimiter, '\n', '\r'}) != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "--random-value-header must be a non-empty name without the field delimiter or a line "
+        "break");
+  }
   if (replace && (o.print_random || o.gen_random_inorder)) {
     return absl::InvalidArgumentError("random values are not defined with -r/--replace");
   }

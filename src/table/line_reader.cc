@@ -150,7 +150,8 @@ bool LineReader::Next(std::string_view* line) {
       if (nl != nullptr) {
         const size_t pos = static_cast<const char*>(nl) - buffer_.data();
         size_t len = pos - begin_;
-        if (len > 0 && buffer_[pos - 1] == '\r') --len;
+        crlf_ = len > 0 && buffer_[pos - 1] == '\r';
+        if (crlf_) --len;
         *line = std::string_view(buffer_.data() + begin_, len);
         begin_ = pos + 1;
         ++line_number_;
@@ -163,6 +164,7 @@ bool LineReader::Next(std::string_view* line) {
     if (!status_.ok()) return false;
     if (end_ > begin_) {  // last line without a terminator
       size_t len = end_ - begin_;
+      crlf_ = false;  // no line break: a last '\r' is dropped like a break's
       if (buffer_[end_ - 1] == '\r') --len;
       *line = std::string_view(buffer_.data() + begin_, len);
       begin_ = end_;

@@ -51,6 +51,8 @@ class LineReader {
   int64_t line_number() const { return line_number_; }
   // True when the line last returned is the first line of its file.
   bool first_line_of_file() const { return line_number_ == 1; }
+  // Whether the line last returned by Next() ended with "\r\n" (the '\r' is not in the line).
+  bool ended_with_crlf() const { return crlf_; }
 
   // Total bytes read so far.
   int64_t bytes_read() const { return bytes_read_; }
@@ -65,6 +67,7 @@ class LineReader {
   bool eof_ = true;
   std::string display_name_;
   int64_t line_number_ = 0;
+  bool crlf_ = false;
   int64_t bytes_read_ = 0;
   std::vector<char> buffer_;
   size_t begin_ = 0;  // start of unread data in buffer_

@@ -192,6 +192,25 @@ TEST_F(UrnSample, WeightedShuffleIsSelectionOrderThenZeroWeights) {
   EXPECT_EQ(a[8].substr(0, 2), "6\t");
 }
 
+// A quoted CSV field keeps its bytes: a "\r\n" inside it stays "\r\n" (the record's own line
+// ends may be either).
+TEST_F(UrnSample, CsvQuotedLineBreaksAreKeptAsTheyAre) {
+  const std::string file = dir_.Join("crlf.csv");
+  testing::WriteFileOrDie(file, "k,v\r\n1,\"a\r\nb\"\r\n2,\"c\nd\"\n");
+  RunResult r = Sample({"--csv", "-H", "-n", "5", "-i", "-s", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "k,v\n1,\"a\r\nb\"\n2,\"c\nd\"\n");
+}
+
+// A header-only input gives no rows and, for a query, no stray empty line either.
+TEST_F(UrnSample, EmptyInputQueryPrintsNothing) {
+  const std::string file = dir_.Join("empty.tsv");
+  testing::WriteFileOrDie(file, "");
+  RunResult r = Sample({"-H", "--query", "SELECT * USING SAMPLE 50%", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
 TEST_F(UrnSample, HeaderIsPrintedOnceAcrossFiles) {
   const std::string a = Table("a", {1, 1});
   const std::string b = Table("b", {1, 1});
@@ -322,6 +341,18 @@ TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
            {"a\t1\n", {"-v", "18446744073709551616"}, 2, "not 18446744073709551616"},
            {"a\t1\n", {"-k", "1", "-p", "0.5", "--min-per-key", "-2"}, 2, "--min-per-key: must be"},
            {"a\t1\n", {"--query", " "}, 2, "--query: the query is empty"},
+           // -i would be ignored: a shuffle's or draws' order is the sample (as tsv-sample).
+           {"a\t1\n", {"-i"}, 2, "-i/--inorder needs -n/--num N without -r/--replace"},
+           {"a\t1\n", {"-i", "-w", "2"}, 2, "-i/--inorder needs -n/--num N"},
+           {"a\t1\n", {"-i", "-r", "-n", "2"}, 2, "-i/--inorder needs -n/--num N"},
+           {"a\t1\n",
+            {"--print-random", "--random-value-header", ""},
+            2,
+            "--random-value-header must be a non-empty name"},
+           {"a\t1\n",
+            {"--print-random", "--random-value-header", "rv\tx"},
+            2,
+            "--random-value-header must be a non-empty name without the field delimiter"},
            {"a,w\n\"x\ny\",1\n\"z,2\n",
             {"--csv", "-H", "-n", "5", "-w", "w"},
             1,
