@@ -227,6 +227,9 @@ absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table:
     std::string record;
   };
   std::vector<Kept> best;  // ascending by key, at most `want`
+  // The first N lines of weight 0, in input order: they follow the positive ones when fewer
+  // than N lines have positive weight (as in the weighted shuffle, and as tsv-sample does).
+  std::vector<Kept> zeros;
   std::vector<std::string_view> batch;
   std::vector<double> weights;
   std::vector<uint64_t> row_keys;
@@ -246,6 +249,9 @@ absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table:
     absl::StatusOr<std::vector<KeyedRow>> top =
         samplers::SmallestExponentialKeys(weights, row_keys, want, o.seed, o.threads);
     if (!top.ok()) return top.status();
+    for (size_t i = 0; i < batch.size() && zeros.size() < o.num; ++i) {
+      if (weights[i] == 0) zeros.push_back(Kept{KeyedRow{0, base + i}, 0.0, std::string(batch[i])});
+    }
     std::vector<Kept> merged;
     merged.reserve(std::min<uint64_t>(want, best.size() + top->size()));
     size_t a = 0, b = 0;
@@ -268,6 +274,10 @@ absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table:
   const bool have_tau = best.size() == want;
   const uint64_t tau = have_tau ? best.back().key.key : 0;
   if (have_tau) best.pop_back();
+  const size_t positive = best.size();
+  for (size_t i = 0; i < zeros.size() && best.size() < o.num; ++i) {
+    best.push_back(std::move(zeros[i]));
+  }
   std::vector<size_t> order(best.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   if (o.inorder) {
@@ -277,7 +287,8 @@ absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table:
   for (size_t i : order) {
     const Kept& k = best[i];
     const double ht = have_tau ? 1.0 / -std::expm1(-samplers::WeightTimesKey(k.weight, tau)) : 1.0;
-    w.Record(k.record, KeyToUnitValue(k.key.key), ht);
+    // A line of weight 0 has the random value 0, as in --gen-random-inorder.
+    w.Record(k.record, i < positive ? KeyToUnitValue(k.key.key) : 0.0, ht);
   }
   return absl::OkStatus();
 }

@@ -123,6 +123,11 @@ absl::StatusOr<table::FieldList> RecordSource::ResolveFields(const std::string& 
   }
   std::vector<std::string_view> names;
   std::string scratch;
+  if (header_mode_ && !header_ && status_.ok()) {
+    // An empty input has no header to name fields with, and no line to read them from: any
+    // spec selects nothing (the sample is empty, as for field numbers).
+    return table::FieldList{.whole_line = false, .indices = {0}};
+  }
   if (header_) {
     if (csv_) {
       table::CsvSplitError error;

@@ -26,8 +26,9 @@ Modes (the options select one):
                       memory: N lines.
   -n N -w F           Weighted sample without replacement (Efraimidis-Spirakis exponential keys),
                       output in selection order, so the first M lines of the output are a
-                      weighted sample of M (-i: input order). One pass, memory: N lines. Exact
-                      for weights from 1e-300 to 1e300.
+                      weighted sample of M (-i: input order): the first N lines of -w F. When
+                      fewer than N lines have weight > 0, lines of weight 0 follow, in input
+                      order. One pass, memory: 2N lines. Exact for weights from 1e-300 to 1e300.
   -r -n N             N draws with replacement, in draw order; weighted with -w (alias table).
                       Memory: the whole input.
   -p P                Bernoulli: each line independently with probability P, input order.

@@ -229,9 +229,12 @@ int WeightsGet(const Client& client, const WeightsFlags& f) {
   if (f.slots.empty()) {
     last = w->capacity() - 1;
   } else if (last >= w->capacity()) {
-    return BadInput(absl::StrCat("--slots: ", f.slots, " goes past the last slot of '", f.name,
-                                 "', ", w->capacity() - 1, " (its capacity is ", w->capacity(),
-                                 ")"));
+    // The store refuses it (exit 1, as the server would), before anything is printed.
+    std::fprintf(stderr,
+                 "urn: --slots: %s goes past the last slot of '%s', %lld (its capacity is %lld)\n",
+                 f.slots.c_str(), f.name.c_str(), static_cast<long long>(w->capacity() - 1),
+                 static_cast<long long>(w->capacity()));
+    return kExitFailed;
   }
   absl::StatusOr<std::vector<double>> p = client.GetPriorities(f.name, first, last - first + 1);
   if (!p.ok()) return Fail(p.status());

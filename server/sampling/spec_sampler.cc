@@ -163,6 +163,17 @@ absl::StatusOr<SpecResult> RunWeighted(const v1::SampleRequest& req, const table
                                            ? samplers::WeightedShuffle(*w, o)
                                            : samplers::WeightedSampleWithoutReplacement(*w, n, o);
   if (!s.ok()) return Field("weighted.weight_column", s.status());
+  if (n > 0 && s->rows.size() < n) {
+    // Fewer than n rows of positive weight, all taken (HT weight 1): rows of weight 0 follow in
+    // input order, as in the weighted shuffle, so that this is its first n rows (and what
+    // `urn sample -n N -w F` and tsv-sample give).
+    for (size_t r = 0; r < w->size() && s->rows.size() < n; ++r) {
+      if ((*w)[r] != 0) continue;
+      s->rows.push_back(r);
+      if (req.with_weight()) s->ht_weights.push_back(1.0);
+    }
+    if (req.inorder()) std::sort(s->rows.begin(), s->rows.end());
+  }
   SpecResult out = FromSample(*std::move(s));
   if (n == 0 && req.with_weight()) out.weights.assign(out.rows.size(), 1.0);
   return out;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "support/stats.h"
 #include "support/subprocess.h"
@@ -192,6 +193,24 @@ TEST_F(UrnSample, WeightedShuffleIsSelectionOrderThenZeroWeights) {
   EXPECT_EQ(a[8].substr(0, 2), "6\t");
 }
 
+// -n N -w F with fewer than N lines of positive weight: every positive line, then the lines of
+// weight 0 in input order, as the weighted shuffle gives them (and tsv-sample keeps them).
+TEST_F(UrnSample, WeightedSampleLargerThanThePositiveLinesEndsWithZeroWeightLines) {
+  const std::string file = Table("z.tsv", {1, 0, 2, 0, 0});
+  RunResult shuffle = Sample({"-H", "-w", "weight", "-v", "4", file});
+  RunResult r = Sample({"-H", "-n", "4", "-w", "weight", "-v", "4", "--print-random", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> all = Lines(shuffle.out), got = Lines(r.out);
+  ASSERT_EQ(all.size(), 6u);
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(all[3], "1\t0\tk0");
+  EXPECT_EQ(all[4], "3\t0\tk0");
+  for (size_t i = 1; i < 5; ++i) EXPECT_EQ(got[i].substr(got[i].find('\t') + 1), all[i]) << i;
+  EXPECT_EQ(got[3], "0\t1\t0\tk0");  // a line of weight 0 has the random value 0
+  r = Sample({"-H", "-n", "4", "-w", "weight", "-v", "4", "-i", file});
+  EXPECT_EQ(r.out, "id\tweight\tkey\n0\t1\tk0\n1\t0\tk0\n2\t2\tk0\n3\t0\tk0\n");
+}
+
 // A quoted CSV field keeps its bytes: a "\r\n" inside it stays "\r\n" (the record's own line
 // ends may be either).
 TEST_F(UrnSample, CsvQuotedLineBreaksAreKeptAsTheyAre) {
@@ -209,6 +228,16 @@ TEST_F(UrnSample, EmptyInputQueryPrintsNothing) {
   RunResult r = Sample({"-H", "--query", "SELECT * USING SAMPLE 50%", file});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "");
+  // Fields named on an empty input: nothing to name them in, and nothing to sample.
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"-H", "-w", "weight"},
+                                               {"-H", "-n", "2", "-w", "weight"},
+                                               {"-H", "-k", "user", "-p", "0.1"}}) {
+    std::vector<std::string> with_file = args;
+    with_file.push_back(file);
+    r = Sample(with_file);
+    EXPECT_EQ(r.exit_code, 0) << args[1] << ": " << r.err;
+    EXPECT_EQ(r.out, "");
+  }
 }
 
 TEST_F(UrnSample, HeaderIsPrintedOnceAcrossFiles) {
@@ -297,7 +326,8 @@ TEST_F(UrnSample, CsvRecordsWithQuotesAndNewlines) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"multi\nline\",2\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"a, b\",1\n"), std::string::npos) << r.out;
-  EXPECT_EQ(r.out.find("q\"\"x"), std::string::npos) << "weight 0 is never drawn";
+  // Fewer than 5 lines have positive weight: the line of weight 0 follows them, last.
+  EXPECT_TRUE(absl::EndsWith(r.out, "\n\"q\"\"x\",0\n")) << r.out;
 }
 
 TEST_F(UrnSample, HtWeightsOfSimpleSampleAreNOverK) {

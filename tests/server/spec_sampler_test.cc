@@ -76,6 +76,34 @@ TEST(SpecSampler, WeightedWithoutNIsAShuffleOfPositiveRowsThenZeros) {
   for (size_t i = 45; i < 60; ++i) EXPECT_EQ(s->rows[i] % 4, 0u) << "zero weights last";
 }
 
+// n beyond the rows of positive weight: all of them (HT weight 1), then rows of weight 0 in row
+// order, i.e. the first n rows of the weighted shuffle.
+TEST(SpecSampler, WeightedSampleLargerThanThePositiveRowsEndsWithZeroWeightRows) {
+  const table::Table t = MakeTable();  // w = id % 4: 45 positive rows, 15 of weight 0
+  v1::SampleRequest r;
+  r.mutable_weighted()->set_weight_column("w");
+  r.set_seed(11);
+  absl::StatusOr<SpecResult> shuffle = RunSampleSpec(r, t, 1);
+  ASSERT_TRUE(shuffle.ok()) << shuffle.status();
+  r.set_n(50);
+  r.set_with_weight(true);
+  absl::StatusOr<SpecResult> s = RunSampleSpec(r, t, 1);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->rows.size(), 50u);
+  EXPECT_EQ(s->rows, std::vector<uint64_t>(shuffle->rows.begin(), shuffle->rows.begin() + 50));
+  EXPECT_EQ(std::vector<uint64_t>(s->rows.begin() + 45, s->rows.end()),
+            (std::vector<uint64_t>{0, 4, 8, 12, 16}));
+  EXPECT_EQ(s->weights, std::vector<double>(50, 1.0));
+  r.set_inorder(true);
+  s = RunSampleSpec(r, t, 1);
+  ASSERT_TRUE(s.ok()) << s.status();
+  std::vector<uint64_t> want;
+  for (uint64_t i = 0; i < 60 && want.size() < 50; ++i) {
+    if (i % 4 != 0 || i <= 16) want.push_back(i);
+  }
+  EXPECT_EQ(s->rows, want);
+}
+
 // A header-only dataset samples to nothing by weight, as `urn sample -w` on a header-only file:
 // its columns have no values (so no numeric type), and there is nothing to weigh. A column
 // that does not exist is still named.
