@@ -56,7 +56,9 @@ of N' > N. Distinct-key samples are always nested this way.
 --with-weight NAME appends each line's Horvitz-Thompson weight (1 / its inclusion probability:
 N_total/N, 1/P, 1 or 1/P for DISTINCT; for weighted samples the bottom-k rank-conditioning
 weight) as a last column, named NAME in the header.
-Fields: 1-based numbers ("3", "1,4", "2-5") or, with -H, header names. -k 0 is the whole line.
+Fields (as tsv-utils 2.x): 1-based numbers ("3", "1,4", "2-5", "5-2") or, with -H, header
+names, name ranges ("run-user_time") and '*' wildcards ("*_time"); a backslash makes the next
+character literal ("time\-stamp", "\001" for a field named 001). -k 0 is the whole line.
 Exit status: 0 on success; 1 on bad input data (the message names file:line); 2 on bad usage.
 )";
 

@@ -1,5 +1,8 @@
-// Field lists as tsv-utils spells them: "3", "1,4", "2-5", or header names ("weight",
-// "user,day") when the input has a header line. "0" alone means the whole line.
+// Field lists as tsv-utils (2.x) spells them: numbers "3", "1,4", ranges "2-5" (or "5-2", in
+// that order); with a header line, names ("weight", "user,day"), name ranges ("run-user_time":
+// every field between them), and '*' wildcards ("*_time": every matching field, in header
+// order). A backslash makes the next character literal: "time\-stamp", "test\ id", "\001" (a
+// name, not a number), "a\*b". "0" alone means the whole line.
 //
 // Cost: parsing is O(length of the spec + header fields); extracting a field scans the line
 // once with memchr up to that field.

@@ -211,6 +211,22 @@ TEST_F(UrnSample, WeightedSampleLargerThanThePositiveLinesEndsWithZeroWeightLine
   EXPECT_EQ(r.out, "id\tweight\tkey\n0\t1\tk0\n1\t0\tk0\n2\t2\tk0\n3\t0\tk0\n");
 }
 
+// Field lists take tsv-utils 2.x names: ranges of names, '*' wildcards and backslash escapes.
+TEST_F(UrnSample, FieldNamesTakeRangesWildcardsAndEscapes) {
+  const std::string file = dir_.Join("names.tsv");
+  testing::WriteFileOrDie(file, "run\tuser_time\tsys-time\n1\t2\t0\n4\t5\t6\n");
+  for (const char* keys : {"run-sys\\-time", "*_time,run", "sys\\-time"}) {
+    RunResult r = Sample({"-H", "-s", "-k", keys, "-p", "1", file});
+    EXPECT_EQ(r.exit_code, 0) << keys << ": " << r.err;
+    EXPECT_EQ(r.out, "run\tuser_time\tsys-time\n1\t2\t0\n4\t5\t6\n") << keys;
+  }
+  RunResult r = Sample({"-H", "-s", "-n", "2", "-w", "sys\\-time", file});
+  EXPECT_EQ(r.out, "run\tuser_time\tsys-time\n4\t5\t6\n1\t2\t0\n") << r.err;
+  r = Sample({"-H", "-s", "-n", "1", "-w", "nope*", file});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown field name 'nope*'"), std::string::npos) << r.err;
+}
+
 // A quoted CSV field keeps its bytes: a "\r\n" inside it stays "\r\n" (the record's own line
 // ends may be either).
 TEST_F(UrnSample, CsvQuotedLineBreaksAreKeptAsTheyAre) {
