@@ -96,9 +96,6 @@ std::optional<size_t> RejectedEntry(std::string_view message) {
   return index;
 }
 
-// Bytes of keys per update message at most (the server takes messages of up to 4 MiB).
-constexpr size_t kMaxBatchKeyBytes = size_t{2} << 20;
-
 void WriteInt(Output& out, int64_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
@@ -167,8 +164,8 @@ int WeightsUpdate(const Client& client, const WeightsFlags& f) {
     return absl::IsInvalidArgument(u.status()) ? kExitUsage : kExitFailed;
   }
   const size_t total = u->priorities.size();
-  // Batches of at most --batch entries and kMaxBatchKeyBytes of keys; ends[b] is where batch
-  // b + 1 (its sequence number) ends.
+  // Batches of at most --batch entries and Client::kMaxMessageKeyBytes of keys; ends[b] is where
+  // batch b + 1 (its sequence number) ends.
   std::vector<size_t> ends;
   int64_t acked = 0;
   absl::Status s = client.UpdatePriorities(
@@ -181,7 +178,7 @@ int WeightsUpdate(const Client& client, const WeightsFlags& f) {
           size_t bytes = u->keys[at].size();
           for (size_t i = at + 1; i < end; ++i) {
             bytes += u->keys[i].size();
-            if (bytes > kMaxBatchKeyBytes) end = i;
+            if (bytes > Client::kMaxMessageKeyBytes) end = i;
           }
           r->mutable_keys()->Add(u->keys.begin() + at, u->keys.begin() + end);
         } else {

@@ -75,9 +75,7 @@ absl::StatusOr<std::vector<int64_t>> Client::Insert(const std::string& store,
   grpc::ClientContext context;
   Prepare(context);
   auto stream = stub->Insert(&context);
-  // Messages of at most kMaxMessageKeyBytes of keys (the server takes up to 4 MiB), one
-  // response each; a message is inserted whole or not at all.
-  constexpr size_t kMaxMessageKeyBytes = size_t{2} << 20;
+  // Messages of at most kMaxMessageKeyBytes of keys, one response each.
   std::vector<int64_t> slots;
   slots.reserve(keys.size());
   bool exchanged = true;

@@ -37,12 +37,7 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
  public:
   CreateReactor(DatasetRegistry* registry, const CallGate* gate, WorkPool* pool,
                 auth::Principal who, v1::Dataset* response)
-      : registry_(registry),
-        gate_(gate),
-        admission_(&gate->admission()),
-        pool_(pool),
-        who_(std::move(who)),
-        response_(response) {
+      : registry_(registry), gate_(gate), pool_(pool), who_(std::move(who)), response_(response) {
     StartRead(&request_);
   }
 
@@ -90,7 +85,7 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
                 "the key of this upload was revoked or its user deleted while it was sent; "
                 "nothing was kept");
           }
-          return admission_->CheckLimit(who_, "rows_per_dataset", rows);
+          return gate_->admission().CheckLimit(who_, "rows_per_dataset", rows);
         });
     upload_.reset();
     if (!entry.ok()) return Fail(entry.status());
@@ -111,9 +106,10 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
       record.set_list_delimiter(h.list_delimiter());
       for (const auto& [name, type] : h.column_types())
         (*record.mutable_column_types())[name] = type;
-      absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> upload = registry_->StartUpload(
-          std::move(record),
-          [this](int64_t datasets) { return admission_->CheckLimit(who_, "datasets", datasets); });
+      absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> upload =
+          registry_->StartUpload(std::move(record), [this](int64_t datasets) {
+            return gate_->admission().CheckLimit(who_, "datasets", datasets);
+          });
       if (!upload.ok()) return upload.status();
       upload_ = *std::move(upload);
       return absl::OkStatus();
@@ -126,7 +122,7 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
     if (absl::Status s = upload_->Append(request_.data()); !s.ok()) return s;
     // Checked as the rows arrive, so an upload past the plan's limit never holds more than one
     // chunk beyond it.
-    return admission_->CheckLimit(who_, "rows_per_dataset", upload_->rows());
+    return gate_->admission().CheckLimit(who_, "rows_per_dataset", upload_->rows());
   }
 
   void Fail(const absl::Status& s) {
@@ -136,7 +132,6 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
 
   DatasetRegistry* const registry_;
   const CallGate* const gate_;
-  const auth::Admission* const admission_;
   WorkPool* const pool_;
   const auth::Principal who_;
   v1::Dataset* const response_;

@@ -159,21 +159,12 @@ absl::StatusOr<SpecResult> RunWeighted(const v1::SampleRequest& req, const table
   o.threads = threads;
   o.order = req.inorder() ? samplers::SampleOrder::kInput : samplers::SampleOrder::kSelection;
   o.ht_weights = req.with_weight();
+  // The first n rows of the weighted shuffle, as `urn sample -n N -w F` gives them.
+  o.zero_weight_rows_follow = true;
   absl::StatusOr<samplers::Sample> s = n == 0
                                            ? samplers::WeightedShuffle(*w, o)
                                            : samplers::WeightedSampleWithoutReplacement(*w, n, o);
   if (!s.ok()) return Field("weighted.weight_column", s.status());
-  if (n > 0 && s->rows.size() < n) {
-    // Fewer than n rows of positive weight, all taken (HT weight 1): rows of weight 0 follow in
-    // input order, as in the weighted shuffle, so that this is its first n rows (and what
-    // `urn sample -n N -w F` and tsv-sample give).
-    for (size_t r = 0; r < w->size() && s->rows.size() < n; ++r) {
-      if ((*w)[r] != 0) continue;
-      s->rows.push_back(r);
-      if (req.with_weight()) s->ht_weights.push_back(1.0);
-    }
-    if (req.inorder()) std::sort(s->rows.begin(), s->rows.end());
-  }
   SpecResult out = FromSample(*std::move(s));
   if (n == 0 && req.with_weight()) out.weights.assign(out.rows.size(), 1.0);
   return out;

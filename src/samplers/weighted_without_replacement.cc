@@ -166,6 +166,12 @@ absl::StatusOr<Sample> WeightedSampleWithoutReplacement(std::span<const double> 
   if (!smallest.ok()) return smallest.status();
   const uint64_t tau = smallest->size() > k ? (*smallest)[k].key : kInfiniteExponentialKey;
   if (smallest->size() > k) smallest->resize(k);
+  if (options.zero_weight_rows_follow) {
+    // Fewer than k positive rows: weight-0 rows after them (tau is infinite, their weight 1).
+    for (uint64_t r = 0; r < weights.size() && smallest->size() < k; ++r) {
+      if (weights[r] == 0) smallest->push_back(KeyedRow{kInfiniteExponentialKey, r});
+    }
+  }
   if (options.order == SampleOrder::kInput) {
     std::sort(smallest->begin(), smallest->end(),
               [](const KeyedRow& a, const KeyedRow& b) { return a.row < b.row; });
@@ -176,7 +182,8 @@ absl::StatusOr<Sample> WeightedSampleWithoutReplacement(std::span<const double> 
   if (options.ht_weights) {
     sample.ht_weights.reserve(smallest->size());
     for (const KeyedRow& r : *smallest) {
-      const double pi = -std::expm1(-WeightTimesKey(weights[r.row], tau));
+      const double pi =
+          weights[r.row] == 0 ? 1.0 : -std::expm1(-WeightTimesKey(weights[r.row], tau));
       sample.ht_weights.push_back(1 / pi);
     }
   }

@@ -57,6 +57,11 @@ struct WeightedOptions {
   SampleOrder order = SampleOrder::kSelection;
   // Fill Sample::ht_weights (see above).
   bool ht_weights = false;
+  // WeightedSampleWithoutReplacement: when fewer than k rows have positive weight (all taken,
+  // HT weight 1), rows of weight 0 follow in input order up to k, so that the sample is the
+  // first k rows of WeightedShuffle (as tsv-sample's -n -w). Off: zero-weight rows are never
+  // selected.
+  bool zero_weight_rows_follow = false;
 };
 
 // A row and its exponential key (exponential_key.h); ordered by (key, row).
@@ -117,7 +122,8 @@ absl::StatusOr<std::vector<WeightedKeyedRow>> SmallestExponentialKeys(uint64_t n
                                                                       uint64_t count, uint64_t seed,
                                                                       int threads);
 
-// A weighted sample of min(k, #rows with positive weight) rows without replacement.
+// A weighted sample of min(k, #rows with positive weight) rows without replacement (with
+// options.zero_weight_rows_follow, min(k, #rows): see there).
 absl::StatusOr<Sample> WeightedSampleWithoutReplacement(std::span<const double> weights, uint64_t k,
                                                         const WeightedOptions& options = {});
 

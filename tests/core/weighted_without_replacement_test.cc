@@ -161,6 +161,30 @@ TEST(WeightedWithoutReplacement, ZeroWeightsAreNeverSelected) {
   }
 }
 
+// With zero_weight_rows_follow, a k above the positive rows is the first k rows of
+// WeightedShuffle: the positive rows in selection order, then zero-weight rows in input order,
+// all with HT weight 1; kInput sorts them together.
+TEST(WeightedWithoutReplacement, ZeroWeightRowsFollowWhenAsked) {
+  const std::vector<double> w = {0, 3, 0, 0, 1, 0, 2};
+  WeightedOptions o;
+  o.seed = 5;
+  o.ht_weights = true;
+  o.zero_weight_rows_follow = true;
+  absl::StatusOr<Sample> s = WeightedSampleWithoutReplacement(w, 5, o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  const std::vector<uint64_t> positive = BruteForce(w, 3, 5);
+  EXPECT_THAT(s->rows, ElementsAre(positive[0], positive[1], positive[2], 0, 2));
+  EXPECT_THAT(s->ht_weights, ElementsAre(1, 1, 1, 1, 1));
+  o.order = SampleOrder::kInput;
+  s = WeightedSampleWithoutReplacement(w, 5, o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_THAT(s->rows, ElementsAre(0, 1, 2, 4, 6));
+  // Enough positive rows: the option changes nothing.
+  EXPECT_EQ(
+      WeightedSampleWithoutReplacement(w, 2, o)->rows,
+      WeightedSampleWithoutReplacement(w, 2, {.seed = 5, .order = SampleOrder::kInput})->rows);
+}
+
 TEST(WeightedWithoutReplacement, EdgeSizes) {
   EXPECT_TRUE(Rows({}, 5, 1).empty());
   EXPECT_TRUE(Rows(std::vector<double>{2.0}, 0, 1).empty());

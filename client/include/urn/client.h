@@ -14,6 +14,7 @@
 #define URN_CLIENT_CLIENT_H_
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -105,9 +106,12 @@ class Client {
   // Every weight store the caller can see (all pages).
   absl::StatusOr<std::vector<v1::WeightStore>> ListWeightStores() const;
   absl::Status DeleteWeightStore(const std::string& name) const;
+  // Bytes of keys that one Insert or UpdatePriorities message carries at most (urnd takes
+  // messages of up to 4 MiB).
+  static constexpr size_t kMaxMessageKeyBytes = size_t{2} << 20;
   // Inserts keys (priorities empty or one per key) and returns their slots. Keys go in messages
-  // of at most 2 MiB, each inserted whole or not at all: on an error, the keys of the messages
-  // before it are stored.
+  // of at most kMaxMessageKeyBytes, each inserted whole or not at all: on an error, the keys of
+  // the messages before it are stored.
   absl::StatusOr<std::vector<int64_t>> Insert(const std::string& store,
                                               const std::vector<std::string>& keys,
                                               const std::vector<double>& priorities = {}) const;
