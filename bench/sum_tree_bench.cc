@@ -137,7 +137,7 @@ SumTree& Ours(uint64_t n, SumTree::Options options) {
   static SumTree::Options built_options;
   static std::unique_ptr<SumTree> tree;
   if (built != n || built_options.huge_pages != options.huge_pages ||
-      built_options.lockstep != options.lockstep || built_options.wide_simd != options.wide_simd) {
+      built_options.lockstep != options.lockstep || built_options.max_simd != options.max_simd) {
     tree.reset();
     tree = *SumTree::Create(n, options);
     constexpr uint64_t kStep = 1 << 16;
@@ -172,13 +172,16 @@ void SampleOurs(benchmark::State& state, SumTree::Options options) {
 
 void BM_SumTreeSample(benchmark::State& state) { SampleOurs(state, {}); }
 void BM_SumTreeSampleOneByOne(benchmark::State& state) {
-  SampleOurs(state, {.huge_pages = true, .lockstep = false, .wide_simd = false});
+  SampleOurs(state, {.huge_pages = true, .lockstep = false, .max_simd = SumTree::Simd::kSse2});
 }
 void BM_SumTreeSampleSmallPages(benchmark::State& state) {
-  SampleOurs(state, {.huge_pages = false, .lockstep = true, .wide_simd = true});
+  SampleOurs(state, {.huge_pages = false, .lockstep = true, .max_simd = SumTree::Simd::kAvx512});
 }
 void BM_SumTreeSampleSse2(benchmark::State& state) {
-  SampleOurs(state, {.huge_pages = true, .lockstep = true, .wide_simd = false});
+  SampleOurs(state, {.huge_pages = true, .lockstep = true, .max_simd = SumTree::Simd::kSse2});
+}
+void BM_SumTreeSampleAvx2(benchmark::State& state) {
+  SampleOurs(state, {.huge_pages = true, .lockstep = true, .max_simd = SumTree::Simd::kAvx2});
 }
 
 // 2^20 random (slot, weight) updates, drawn once, so that update benchmarks time the tree and
@@ -224,7 +227,10 @@ void UpdateOurs(benchmark::State& state, SumTree::Options options) {
 
 void BM_SumTreeUpdate(benchmark::State& state) { UpdateOurs(state, {}); }
 void BM_SumTreeUpdateSse2(benchmark::State& state) {
-  UpdateOurs(state, {.huge_pages = true, .lockstep = true, .wide_simd = false});
+  UpdateOurs(state, {.huge_pages = true, .lockstep = true, .max_simd = SumTree::Simd::kSse2});
+}
+void BM_SumTreeUpdateAvx2(benchmark::State& state) {
+  UpdateOurs(state, {.huge_pages = true, .lockstep = true, .max_simd = SumTree::Simd::kAvx2});
 }
 
 void BM_BaselineSumTreeSample(benchmark::State& state) {
@@ -278,15 +284,18 @@ BENCHMARK(BM_BaselineSumTreeUpdate)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSample)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeUpdate)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeUpdateSse2)->Args({1 << 20, 256});
+BENCHMARK(BM_SumTreeUpdateAvx2)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSampleOneByOne)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSampleSmallPages)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSampleSse2)->Args({1 << 20, 256});
+BENCHMARK(BM_SumTreeSampleAvx2)->Args({1 << 20, 256});
 BENCHMARK(BM_BaselineSumTreeSample)->Args({1 << 27, 256});
 BENCHMARK(BM_BinaryLockstepSample)->Args({1 << 27, 256});
 BENCHMARK(BM_SumTreeSample)->Args({1 << 27, 256});
 BENCHMARK(BM_SumTreeSampleOneByOne)->Args({1 << 27, 256});
 BENCHMARK(BM_SumTreeSampleSmallPages)->Args({1 << 27, 256});
 BENCHMARK(BM_SumTreeSampleSse2)->Args({1 << 27, 256});
+BENCHMARK(BM_SumTreeSampleAvx2)->Args({1 << 27, 256});
 
 }  // namespace
 }  // namespace urn::weights

@@ -1,7 +1,7 @@
 #include "weights/sum_tree.h"
 
 #if !defined(__x86_64__)
-#error "SumTree's kernels are written for x86-64 (SSE2, optionally AVX-512)"
+#error "SumTree's kernels are written for x86-64 (SSE2, optionally AVX2 or AVX-512)"
 #endif
 
 #include <emmintrin.h>
@@ -24,7 +24,7 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kChunk = 256;  // descents advanced in lockstep (their state stays in L1)
 constexpr size_t kAhead = 16;   // prefetch distance of update loops, in items
-constexpr size_t kGroup = 4;    // items of the AVX-512 update walk interleaved level by level
+constexpr size_t kGroup = 4;    // items of the AVX2 / AVX-512 update walk interleaved by level
 constexpr uint64_t kCachedBytes = 512 << 10;  // levels smaller than this stay in L2
 
 // Running prefixes P_0..P_7 of 8 children, in four SSE2 registers. They are formed pairwise,
@@ -197,13 +197,67 @@ URN_AVX512 inline __m128d ScanWideToTotal(__m512d c, __m512d* prefix) {
   return p7;
 }
 
+// The same Scan and Select with AVX2 (two registers per node), for CPUs that have AVX2 but not
+// AVX-512: the same additions in the same order as Scan.
+#define URN_AVX2 __attribute__((target("avx2")))
+
+struct Halves {
+  __m256d lo, hi;  // P_0..P_3, P_4..P_7
+};
+
+// x + (0, 0, x_1, x_1): the carry from the first pair of a half into its second pair.
+URN_AVX2 inline __m256d CarryPair(__m256d x) {
+  const __m256d low_pair_up = _mm256_permute2f128_pd(x, x, 0x08);  // (0, 0, x_0, x_1)
+  return _mm256_add_pd(x, _mm256_unpackhi_pd(low_pair_up, low_pair_up));
+}
+
+URN_AVX2 inline Halves ScanAvx2(__m256d c_lo, __m256d c_hi) {
+  const __m256d zero = _mm256_setzero_pd();
+  // (a, b) -> (a, a + b) in each pair, as in Scan.
+  Halves p;
+  p.lo = CarryPair(_mm256_add_pd(c_lo, _mm256_unpacklo_pd(zero, c_lo)));
+  const __m256d pairs_hi = _mm256_add_pd(c_hi, _mm256_unpacklo_pd(zero, c_hi));
+  // (P_3, P_3, 0, 0) into the first pair of the upper half, then its carry into the second.
+  const __m256d p3 = _mm256_blend_pd(zero, _mm256_permute4x64_pd(p.lo, 0xFF), 0x3);
+  p.hi = CarryPair(_mm256_add_pd(pairs_hi, p3));
+  return p;
+}
+
+URN_AVX2 inline int SelectAvx2(const Halves& p, const double* c, double* t) {
+  const __m256d target = _mm256_set1_pd(*t);
+  const __m256d le_lo = _mm256_cmp_pd(p.lo, target, _CMP_LE_OQ);
+  const __m256d le_hi = _mm256_cmp_pd(p.hi, target, _CMP_LE_OQ);
+  const unsigned mask = _mm256_movemask_pd(le_lo) | _mm256_movemask_pd(le_hi) << 4;
+  const int k = __builtin_ctz(~mask);
+  if (k == SumTree::kFanout) [[unlikely]] {
+    int last = SumTree::kFanout - 1;
+    while (c[last] == 0) --last;
+    *t = kInf;
+    return last;
+  }
+  const __m256d before4 = _mm256_max_pd(_mm256_and_pd(le_lo, p.lo), _mm256_and_pd(le_hi, p.hi));
+  __m128d before = _mm_max_pd(_mm256_castpd256_pd128(before4), _mm256_extractf128_pd(before4, 1));
+  before = _mm_max_sd(before, _mm_unpackhi_pd(before, before));
+  *t -= _mm_cvtsd_f64(before);
+  return k;
+}
+
 // Select on a stored prefix line (with the sums beside it), or on a line of values (scanned
-// first), for SumTree::Step; SSE2 and AVX-512.
+// first), for SumTree::Step; SSE2, AVX2 and AVX-512.
 struct NarrowKernels {
   static int SelectPrefixes(const double* prefix, const double* sum, double* t) {
     return Select(Load(prefix), sum, t);
   }
   static int SelectValues(const double* c, double* t) { return Select(Scan(c), c, t); }
+};
+
+struct Avx2Kernels {
+  URN_AVX2 static int SelectPrefixes(const double* prefix, const double* sum, double* t) {
+    return SelectAvx2({_mm256_load_pd(prefix), _mm256_load_pd(prefix + 4)}, sum, t);
+  }
+  URN_AVX2 static int SelectValues(const double* c, double* t) {
+    return SelectAvx2(ScanAvx2(_mm256_load_pd(c), _mm256_load_pd(c + 4)), c, t);
+  }
 };
 
 struct WideKernels {
@@ -268,7 +322,9 @@ SumTree::SumTree(uint64_t slots, Options options)
   }
   depth_ = static_cast<int>(level_nodes_.size());
   __builtin_cpu_init();
-  wide_ = options.wide_simd && __builtin_cpu_supports("avx512f");
+  simd_ = Simd::kSse2;
+  if (options.max_simd >= Simd::kAvx2 && __builtin_cpu_supports("avx2")) simd_ = Simd::kAvx2;
+  if (options.max_simd >= Simd::kAvx512 && __builtin_cpu_supports("avx512f")) simd_ = Simd::kAvx512;
   // Leaves are padded to whole level-1 nodes, so that BlockMin never reads past the end.
   const uint64_t leaf_nodes = depth_ >= 2 ? level_nodes_[1] * kFanout : level_nodes_[0];
   leaves_ = PageArray<double>(leaf_nodes * kFanout, options.huge_pages);
@@ -426,19 +482,85 @@ void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> w
   if (rescan_.size() < slots.size()) rescan_.resize(slots.size());
   rescans_ = 0;
   const UpdatePlan plan = PlanUpdate(slots.size());
-  positive_count_ += wide_ ? ApplyWide(plan, slots, weights) : ApplyNarrow(plan, slots, weights);
+  switch (simd_) {
+    case Simd::kAvx512:
+      positive_count_ += ApplyWide(plan, slots, weights);
+      break;
+    case Simd::kAvx2:
+      positive_count_ += ApplyAvx2(plan, slots, weights);
+      break;
+    case Simd::kSse2:
+      positive_count_ += ApplyNarrow(plan, slots, weights);
+      break;
+  }
   FinishUpdate(plan.top);
 }
 
-// WalkItemNarrow with AVX-512, for G items at once, interleaved level by level: every item
-// finishes a level before any starts the next, in batch order, so a line two of them share is
-// written last by the later one, from a copy that holds the earlier one's entry. Each line is
-// loaded into a register before it is written, the new entry is put in place there (no
-// store-to-load forwarding of a scalar store), and the line's total goes up to the next level
-// in the register. Same additions, same results as the narrow walk.
-template <size_t G>
-URN_AVX512 inline int64_t SumTree::WalkWide(int top, const uint64_t* slot, const double* weight) {
-  __m512d line[G];
+// The lines of the interleaved update walk (SumTree::WalkLines) in registers: one AVX-512
+// register, or two AVX2 ones. Load / Store a line; Put entry e % 8 (lane 0 of v); Total, the
+// line's P_7 after Scan's additions (pair sums, then three carries: a short chain); and
+// TotalAndPrefixes, which also stores the line's prefixes.
+struct Avx512Line {
+  using Reg = __m512d;
+  URN_AVX512 static Reg Load(const double* p) { return _mm512_load_pd(p); }
+  URN_AVX512 static void Store(double* p, Reg r) { _mm512_store_pd(p, r); }
+  URN_AVX512 static Reg Put(Reg r, uint64_t e, __m128d v) {
+    return _mm512_mask_broadcastsd_pd(r, Lane(e), v);
+  }
+  URN_AVX512 static __m128d Total(Reg r) { return ScanWideToTotal(r, nullptr); }
+  URN_AVX512 static __m128d TotalAndPrefixes(Reg r, double* prefix) {
+    __m512d p;
+    const __m128d total = ScanWideToTotal(r, &p);
+    _mm512_store_pd(prefix, p);
+    return total;
+  }
+};
+
+struct Avx2Line {
+  using Reg = Halves;
+  URN_AVX2 static Reg Load(const double* p) { return {_mm256_load_pd(p), _mm256_load_pd(p + 4)}; }
+  URN_AVX2 static void Store(double* p, Reg r) {
+    _mm256_store_pd(p, r.lo);
+    _mm256_store_pd(p + 4, r.hi);
+  }
+  URN_AVX2 static Reg Put(Reg r, uint64_t e, __m128d v) {
+    const __m256i lane = _mm256_set1_epi64x(static_cast<int64_t>(e & 7));
+    const __m256d x = _mm256_broadcastsd_pd(v);
+    const __m256i lo = _mm256_cmpeq_epi64(lane, _mm256_setr_epi64x(0, 1, 2, 3));
+    const __m256i hi = _mm256_cmpeq_epi64(lane, _mm256_setr_epi64x(4, 5, 6, 7));
+    return {_mm256_blendv_pd(r.lo, x, _mm256_castsi256_pd(lo)),
+            _mm256_blendv_pd(r.hi, x, _mm256_castsi256_pd(hi))};
+  }
+  URN_AVX2 static __m128d Total(Reg r) {
+    // Both lanes of each 128-bit part: c_2i + c_2i+1 (== c_2i+1 + c_2i exactly).
+    const __m256d lo = _mm256_add_pd(r.lo, _mm256_permute_pd(r.lo, 0x5));
+    const __m256d hi = _mm256_add_pd(r.hi, _mm256_permute_pd(r.hi, 0x5));
+    const __m128d p3 = _mm_add_pd(_mm256_castpd256_pd128(lo), _mm256_extractf128_pd(lo, 1));
+    const __m128d p5 = _mm_add_pd(p3, _mm256_castpd256_pd128(hi));
+    return _mm_add_pd(p5, _mm256_extractf128_pd(hi, 1));
+  }
+  URN_AVX2 static __m128d TotalAndPrefixes(Reg r, double* prefix) {
+    Store(prefix, ScanAvx2(r.lo, r.hi));
+    return Total(r);
+  }
+};
+
+// WalkItemNarrow with registers of whole lines (Line, above), for G items at once, interleaved
+// level by level: every item finishes a level before any starts the next, in batch order, so a
+// line two of them share is written last by the later one, from a copy that holds the earlier
+// one's entry. Each line is loaded into registers before it is written, the new entry is put in
+// place there (no store-to-load forwarding of a scalar store), and the line's total goes up to
+// the next level in a register. Same additions, same results as the narrow walk. Inlined into
+// ApplyWide and ApplyAvx2, which give it their instruction set.
+// (GCC warns that passing an AVX-512 register between functions compiled without AVX-512
+// would change the ABI. WalkLines is always inlined into an AVX-512 or AVX2 caller, so no such
+// call is ever made.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+template <typename Line, size_t G>
+[[gnu::always_inline]] inline int64_t SumTree::WalkLines(int top, const uint64_t* slot,
+                                                         const double* weight) {
+  typename Line::Reg line[G];
   __m128d total[G];
   double w[G], old[G];
   bool min_changed[G];
@@ -448,36 +570,35 @@ URN_AVX512 inline int64_t SumTree::WalkWide(int top, const uint64_t* slot, const
     old[g] = leaves_[slot[g]];
     positives += static_cast<int64_t>(w[g] > 0) - static_cast<int64_t>(old[g] > 0);
     double* const line0 = leaves_.data() + (slot[g] & ~uint64_t{7});
-    line[g] = _mm512_mask_broadcastsd_pd(_mm512_load_pd(line0), Lane(slot[g]), _mm_set_sd(w[g]));
-    _mm512_store_pd(line0, line[g]);
+    line[g] = Line::Put(Line::Load(line0), slot[g], _mm_set_sd(w[g]));
+    Line::Store(line0, line[g]);
   }
   if (top < 1) return positives;
   for (size_t g = 0; g < G; ++g) {
     const uint64_t e1 = slot[g] >> 3;
     double* const line1 = sums1_.data() + (e1 & ~uint64_t{7});
-    line[g] = _mm512_mask_broadcastsd_pd(_mm512_load_pd(line1), Lane(e1),
-                                         ScanWideToTotal(line[g], nullptr));
-    _mm512_store_pd(line1, line[g]);
+    line[g] = Line::Put(Line::Load(line1), e1, Line::Total(line[g]));
+    Line::Store(line1, line[g]);
   }
   if (top < 2) return positives;
   for (size_t g = 0; g < G; ++g) {
     min_changed[g] = UpdateMin2(slot[g] >> 6, w[g], old[g]);
-    total[g] = ScanWideToTotal(line[g], nullptr);
+    total[g] = Line::Total(line[g]);
   }
   for (int l = 2; l <= top; ++l) {
     for (size_t g = 0; g < G; ++g) {
       const uint64_t e = slot[g] >> (3 * l);
       if (l >= 3) min_changed[g] = UpdateMin(l, e, min_changed[g]);
       InnerNode& node = inner_[l - 1][e >> 3];
-      line[g] = _mm512_mask_broadcastsd_pd(_mm512_load_pd(node.sum), Lane(e), total[g]);
-      _mm512_store_pd(node.sum, line[g]);
-      __m512d prefix;
-      total[g] = ScanWideToTotal(line[g], &prefix);
-      _mm512_store_pd(node.prefix, prefix);
+      line[g] = Line::Put(Line::Load(node.sum), e, total[g]);
+      Line::Store(node.sum, line[g]);
+      total[g] = Line::TotalAndPrefixes(line[g], node.prefix);
     }
   }
   return positives;
 }
+
+#pragma GCC diagnostic pop
 
 int64_t SumTree::ApplyNarrow(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
                              absl::Span<const double> weights) {
@@ -494,8 +615,10 @@ int64_t SumTree::ApplyNarrow(const UpdatePlan& plan, absl::Span<const uint64_t> 
   return positives;
 }
 
-URN_AVX512 int64_t SumTree::ApplyWide(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
-                                      absl::Span<const double> weights) {
+template <typename Line>
+[[gnu::always_inline]] inline int64_t SumTree::ApplyLines(const UpdatePlan& plan,
+                                                          absl::Span<const uint64_t> slots,
+                                                          absl::Span<const double> weights) {
   const size_t k = slots.size();
   int64_t positives = 0;
   size_t i = 0;
@@ -503,13 +626,23 @@ URN_AVX512 int64_t SumTree::ApplyWide(const UpdatePlan& plan, absl::Span<const u
     for (size_t g = 0; g < kGroup; ++g) {
       if (i + g + kAhead < k) PrefetchUpdate(plan, slots[i + g + kAhead]);
     }
-    positives += WalkWide<kGroup>(plan.top, slots.data() + i, weights.data() + i);
+    positives += WalkLines<Line, kGroup>(plan.top, slots.data() + i, weights.data() + i);
   }
   for (; i < k; ++i) {
     if (i + kAhead < k) PrefetchUpdate(plan, slots[i + kAhead]);
-    positives += WalkWide<1>(plan.top, slots.data() + i, weights.data() + i);
+    positives += WalkLines<Line, 1>(plan.top, slots.data() + i, weights.data() + i);
   }
   return positives;
+}
+
+URN_AVX512 int64_t SumTree::ApplyWide(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
+                                      absl::Span<const double> weights) {
+  return ApplyLines<Avx512Line>(plan, slots, weights);
+}
+
+URN_AVX2 int64_t SumTree::ApplyAvx2(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
+                                    absl::Span<const double> weights) {
+  return ApplyLines<Avx2Line>(plan, slots, weights);
 }
 
 inline void SumTree::WalkItemNarrow(int top, uint64_t slot, double w, double old) {
@@ -546,8 +679,8 @@ absl::Status SumTree::SetBatch(absl::Span<const uint64_t> slots, absl::Span<cons
     if (slots[i] < size_) PrefetchUpdate({.top = depth_ > 1 ? 1 : 0}, slots[i]);
   }
   // One branch-free pass to accept the batch; the error, if any, is found by a second one.
-  const bool bad =
-      wide_ ? AnyInvalidWide(slots, weights, size_) : AnyInvalid(slots, weights, size_);
+  const bool bad = simd_ == Simd::kAvx512 ? AnyInvalidWide(slots, weights, size_)
+                                          : AnyInvalid(slots, weights, size_);
   for (size_t i = 0; bad && i < slots.size(); ++i) {
     if (slots[i] >= size_) {
       return absl::InvalidArgumentError(
@@ -601,10 +734,16 @@ void SumTree::DescendLockstep(double* targets, uint64_t* out, size_t count) cons
     const size_t m = std::min(kChunk, count - base);
     std::fill(out + base, out + base + m, 0);
     for (int l = depth_ - 1; l >= 0; --l) {
-      if (wide_) {
-        StepWide(l, out + base, targets + base, m);
-      } else {
-        StepNarrow(l, out + base, targets + base, m);
+      switch (simd_) {
+        case Simd::kAvx512:
+          StepWide(l, out + base, targets + base, m);
+          break;
+        case Simd::kAvx2:
+          StepAvx2(l, out + base, targets + base, m);
+          break;
+        case Simd::kSse2:
+          StepNarrow(l, out + base, targets + base, m);
+          break;
       }
     }
   }
@@ -634,6 +773,10 @@ template <typename Kernels>
 
 void SumTree::StepNarrow(int level, uint64_t* node, double* t, size_t m) const {
   Step<NarrowKernels>(level, node, t, m);
+}
+
+URN_AVX2 void SumTree::StepAvx2(int level, uint64_t* node, double* t, size_t m) const {
+  Step<Avx2Kernels>(level, node, t, m);
 }
 
 URN_AVX512 void SumTree::StepWide(int level, uint64_t* node, double* t, size_t m) const {

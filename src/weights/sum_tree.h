@@ -18,29 +18,31 @@
 // Zen 4 (the same at 2^20). Measured there and dropped: staggered groups of 8 to 64 descents,
 // each at a different level, so that the misses of the deep levels overlap the work near the
 // root (software pipelining; no faster with PREFETCHT0, 0.9x with PREFETCHT1).
-// The per-node work is SSE2, or AVX-512 where the CPU has it (chosen at run time; identical
-// results). Levels are mmap'ed with madvise(MADV_HUGEPAGE) (see page_array.h). A batch of k
-// updates walks each item up through the levels that have more than k entries, in batch
-// order, with the lines of the items 16 ahead prefetched into L2 (PREFETCHT1; 32 ahead measured
-// ~5% slower at 2^20, PREFETCHW into L1 5-10% slower), and
-// recomputes the smaller levels near the root whole, node by node, reading each child's total
-// from its last prefix. With AVX-512 the walk loads each line before writing it and puts the
-// new entry in place in a register (no store-to-load forwarding stall), and only the line's
-// total, one pair sum and three additions in Scan's order, is on the chain to the next level:
-// the prefixes are formed beside it from the same pair sums and carries (~1.1x the SSE2 walk
-// at 2^20, k = 256). The AVX-512 walk interleaves 4 items level by level (all 4 finish a
-// level, in batch order, before any starts the next, so a line two of them share is written
-// last by the later one from a copy that holds the earlier one's entry); both walks queue the
-// blocks whose minimum must be rescanned into a buffer sized for the batch, without a branch
-// or a call (together ~1.13x at 2^20, k = 256; groups of 2 / 8 / 16 items 0.91 / 0.94 / 0.8
+// The per-node work is SSE2, or AVX2 or AVX-512 where the CPU has them (the widest is chosen at
+// run time; identical results). On a Zen-class EPYC VM without AVX-512 the AVX2 kernels gave
+// 1.1-1.35x the SSE2 ones for draws at 2^20 and 2^27 slots and 1.15-1.35x for updates (k = 256).
+// Levels are mmap'ed with madvise(MADV_HUGEPAGE) (see page_array.h). A batch of k updates walks
+// each item up through the levels that have more than k entries, in batch order, with the lines of
+// the items 16 ahead prefetched into L2 (PREFETCHT1; 32 ahead measured ~5% slower at 2^20,
+// PREFETCHW into L1 5-10% slower), and recomputes the smaller levels near the root whole, node by
+// node, reading each child's total from its last prefix. With AVX-512 or AVX2 the walk loads each
+// line before writing it and puts the new entry in place in registers (no store-to-load forwarding
+// stall), and only the line's total, one pair sum and three additions in Scan's order, is on the
+// chain to the next level: the prefixes are formed beside it from the same pair sums and carries
+// (~1.1x the SSE2 walk at 2^20, k = 256). The AVX-512 and AVX2 walks interleave 4 items level by
+// level (all 4 finish a level, in batch order, before any starts the next, so a line two of them
+// share is written last by the later one from a copy that holds the earlier one's entry); all walks
+// queue the blocks whose minimum must be rescanned into a buffer sized for the batch, without a
+// branch or a call (together ~1.13x at 2^20, k = 256; groups of 2 / 8 / 16 items 0.91 / 0.94 / 0.8
 // of 4). Measured there and dropped: the same AVX-512 walk with ScanWide's four dependent
 // permute-and-add steps on that chain (~0.85x the SSE2 walk), one pass per level
 // over the batch (~15% slower), prefetching the level-2 and level-3 lines too (no faster,
 // resp. ~15% slower); omitting the prefix stores altogether gained nothing, so the prefix
-// line stays. A batch is validated in one branch-free pass (AVX-512 where available) before
-// anything is written. bench/sum_tree_bench.cc measures this
-// against the binary float tree and the alternatives (binary lockstep, one draw at a time,
-// SSE2 only, 4 KiB pages).
+// line stays. On the AVX2 VM, also within its noise (+-10%) and dropped: an AVX2 validation
+// pass, AVX2 walks of 2 items, the level-2 lines prefetched. A batch is validated in one
+// branch-free pass (AVX-512 where available) before anything is written. bench/sum_tree_bench.cc
+// measures this against the binary float tree and the alternatives (binary lockstep, one draw at a
+// time, SSE2 only, 4 KiB pages).
 //
 // Number format and error bound. Weights and sums are IEEE doubles. Every internal entry is
 // recomputed from its 8 children in one fixed order on every change, never adjusted by a
@@ -78,7 +80,7 @@
 // Randomness: draw j of a batch uses urn::random::KeyedStream(seed, Stream::kSumTree, batch)
 // .Uniform(j), so a batch is a pure function of (weights, seed, batch number).
 //
-// Platform: x86-64 (SSE2 is baseline there; AVX-512 is used when the CPU has it).
+// Platform: x86-64 (SSE2 is baseline there; AVX2 and AVX-512 are used when the CPU has them).
 //
 // Thread safety: const methods may run concurrently with each other; everything else needs
 // exclusive access (SampleWithoutReplacement modifies the tree temporarily, so it is not const).
@@ -110,14 +112,18 @@ class SumTree {
   // below 2^10 ulps of 2^-53.
   static constexpr double kBoundaryError = 0x1p-43;
 
+  // Instruction sets of the batched draws and updates, narrowest first. Every one performs the
+  // same additions in the same order, so draws and trees are bit-identical on any x86-64 CPU.
+  enum class Simd { kSse2, kAvx2, kAvx512 };
+
   struct Options {
     // Back the levels with transparent huge pages (madvise). Off only to measure the cost.
     bool huge_pages = true;
     // Advance the descents of a batch in lockstep with prefetching. Off only to measure.
     bool lockstep = true;
-    // Use AVX-512 in batched draws and updates where the CPU has it (same results). Off only
-    // to measure.
-    bool wide_simd = true;
+    // The widest instruction set to use where the CPU has it (same results). Lower only to
+    // measure or to test.
+    Simd max_simd = Simd::kAvx512;
   };
 
   // A tree of `slots` zero weights. InvalidArgument unless 1 <= slots <= kMaxSlots.
@@ -130,6 +136,8 @@ class SumTree {
   SumTree& operator=(const SumTree&) = delete;
 
   uint64_t size() const { return size_; }
+  // The instruction set in use: Options::max_simd or the widest the CPU has, whichever is less.
+  Simd simd() const { return simd_; }
   // Sum of all weights (as the tree computes it; see the error bound above).
   double Total() const { return total_; }
   // Smallest positive weight, or +infinity when every weight is 0. Exact.
@@ -211,19 +219,24 @@ class SumTree {
   };
   UpdatePlan PlanUpdate(size_t k) const;
   void PrefetchUpdate(const UpdatePlan& plan, uint64_t slot);
-  // Apply's walk, SSE2 or AVX-512 (same results): writes the leaves and the levels up to
+  // Apply's walk, SSE2, AVX2 or AVX-512 (same results): writes the leaves and the levels up to
   // plan.top; returns the change in the number of positive weights.
   int64_t ApplyNarrow(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
                       absl::Span<const double> weights);
   int64_t ApplyWide(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
                     absl::Span<const double> weights);
+  int64_t ApplyAvx2(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
+                    absl::Span<const double> weights);
+  template <typename Line>
+  int64_t ApplyLines(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
+                     absl::Span<const double> weights);
   // One item of the narrow walk: `slot` from weight `old` to `w`, and the levels above up to
   // `top`.
   void WalkItemNarrow(int top, uint64_t slot, double w, double old);
-  // G items of the wide walk, interleaved; returns the change in the number of positive
-  // weights.
-  template <size_t G>
-  int64_t WalkWide(int top, const uint64_t* slot, const double* weight);
+  // G items of the walk with whole lines in registers (AVX2 or AVX-512), interleaved; returns
+  // the change in the number of positive weights.
+  template <typename Line, size_t G>
+  int64_t WalkLines(int top, const uint64_t* slot, const double* weight);
   // The minima during the walk: level-2 entry e2 for new weight w replacing old, and level-l
   // (>= 3) entry e when the minimum below it `changed`. Both return whether theirs changed.
   bool UpdateMin2(uint64_t e2, double w, double old);
@@ -241,13 +254,14 @@ class SumTree {
   // lines they read there: node[j] becomes its child, t[j] the target within it.
   void StepNarrow(int level, uint64_t* node, double* t, size_t m) const;
   void StepWide(int level, uint64_t* node, double* t, size_t m) const;
+  void StepAvx2(int level, uint64_t* node, double* t, size_t m) const;
   template <typename Kernels>
   void Step(int level, uint64_t* node, double* t, size_t m) const;
   uint64_t DescendOne(double target) const;
 
   uint64_t size_;
   Options options_;
-  bool wide_ = false;                        // AVX-512 kernels in use
+  Simd simd_ = Simd::kSse2;
   int depth_;                                // number of levels, leaves included
   std::vector<uint64_t> level_nodes_;        // nodes per level, [0] = leaf nodes
   PageArray<double> leaves_;                 // level_nodes_[0] * kFanout weights

@@ -311,7 +311,8 @@ TEST(SumTreeTest, DrawsAreAPureFunctionOfSeedAndBatch) {
 TEST(SumTreeTest, LockstepAndOneByOneDescentsReturnTheSameSlots) {
   const std::vector<double> w = ExtremeWeights(70000, 4);
   auto lockstep = TreeOf(w);
-  auto one_by_one = TreeOf(w, {.huge_pages = false, .lockstep = false, .wide_simd = false});
+  auto one_by_one =
+      TreeOf(w, {.huge_pages = false, .lockstep = false, .max_simd = SumTree::Simd::kSse2});
   std::vector<uint64_t> a(1000), b(1000);
   for (uint64_t batch = 0; batch < 10; ++batch) {
     ASSERT_TRUE(lockstep->SampleWithReplacement(1, batch, absl::MakeSpan(a)).ok());
@@ -320,46 +321,64 @@ TEST(SumTreeTest, LockstepAndOneByOneDescentsReturnTheSameSlots) {
   }
 }
 
-// The AVX-512 kernels (used where the CPU has them) and the SSE2 ones perform the same
-// additions in the same order, so a batch is the same on every x86-64 machine.
-TEST(SumTreeTest, WideAndNarrowSimdDescentsReturnTheSameSlots) {
+// The instruction sets this CPU has beyond SSE2, each with the options that select it.
+std::vector<SumTree::Options> WiderSimdOptions() {
+  std::vector<SumTree::Options> wider;
+  for (const SumTree::Simd simd : {SumTree::Simd::kAvx2, SumTree::Simd::kAvx512}) {
+    const SumTree::Options options{.huge_pages = true, .lockstep = true, .max_simd = simd};
+    if ((*SumTree::Create(8, options))->simd() == simd) wider.push_back(options);
+  }
+  return wider;
+}
+
+// The AVX2 and AVX-512 kernels (used where the CPU has them) and the SSE2 ones perform the same
+// additions in the same order, so a batch is the same on every x86-64 machine. Each wider set
+// this CPU has is compared with SSE2 (on a CPU with neither there is nothing to compare).
+TEST(SumTreeTest, EveryInstructionSetDrawsTheSameSlots) {
   const std::vector<double> w = ExtremeWeights(300000, 5);
-  auto wide = TreeOf(w);
-  auto narrow = TreeOf(w, {.huge_pages = true, .lockstep = true, .wide_simd = false});
-  std::vector<uint64_t> a(2000), b(2000);
-  for (uint64_t batch = 0; batch < 10; ++batch) {
-    ASSERT_TRUE(wide->SampleWithReplacement(3, batch, absl::MakeSpan(a)).ok());
-    ASSERT_TRUE(narrow->SampleWithReplacement(3, batch, absl::MakeSpan(b)).ok());
-    EXPECT_EQ(a, b);
-    ASSERT_TRUE(wide->SampleStratified(3, batch, absl::MakeSpan(a)).ok());
-    ASSERT_TRUE(narrow->SampleStratified(3, batch, absl::MakeSpan(b)).ok());
-    EXPECT_EQ(a, b);
+  auto narrow = TreeOf(w, {.huge_pages = true, .lockstep = true, .max_simd = SumTree::Simd::kSse2});
+  ASSERT_EQ(narrow->simd(), SumTree::Simd::kSse2);
+  for (const SumTree::Options& options : WiderSimdOptions()) {
+    auto wide = TreeOf(w, options);
+    std::vector<uint64_t> a(2000), b(2000);
+    for (uint64_t batch = 0; batch < 10; ++batch) {
+      ASSERT_TRUE(wide->SampleWithReplacement(3, batch, absl::MakeSpan(a)).ok());
+      ASSERT_TRUE(narrow->SampleWithReplacement(3, batch, absl::MakeSpan(b)).ok());
+      EXPECT_EQ(a, b) << "simd " << static_cast<int>(wide->simd());
+      ASSERT_TRUE(wide->SampleStratified(3, batch, absl::MakeSpan(a)).ok());
+      ASSERT_TRUE(narrow->SampleStratified(3, batch, absl::MakeSpan(b)).ok());
+      EXPECT_EQ(a, b) << "simd " << static_cast<int>(wide->simd());
+    }
   }
 }
 
-// Updates, too, perform the same additions with either kernel set: the trees stay bit-identical.
-TEST(SumTreeTest, WideAndNarrowSimdUpdatesBuildIdenticalTrees) {
+// Updates, too, perform the same additions with every kernel set: the trees stay bit-identical.
+TEST(SumTreeTest, EveryInstructionSetUpdatesToIdenticalTrees) {
   const uint64_t n = 300000;
-  auto wide = TreeOf(ExtremeWeights(n, 7));
-  auto narrow =
-      TreeOf(ExtremeWeights(n, 7), {.huge_pages = true, .lockstep = true, .wide_simd = false});
-  // Slots over the whole tree, and over 600 slots only, so that the items the AVX-512 walk
-  // interleaves often share lines at every level.
-  for (const auto& [k, range] : std::vector<std::pair<size_t, uint64_t>>{
-           {1, n}, {7, n}, {256, n}, {5000, n}, {256, 600}, {5000, 600}}) {
-    const KeyedStream rng(8, Stream::kSumTree, k + range);
-    std::vector<uint64_t> slots(k);
-    std::vector<double> weights(k);
-    for (size_t i = 0; i < k; ++i) {
-      slots[i] = rng.Bounded(3 * i, range);
-      weights[i] =
-          rng.Bounded(3 * i + 1, 4) == 0 ? 0.0 : std::pow(10.0, -12 + 24 * rng.Uniform(3 * i + 2));
+  for (const SumTree::Options& options : WiderSimdOptions()) {
+    auto wide = TreeOf(ExtremeWeights(n, 7), options);
+    auto narrow = TreeOf(ExtremeWeights(n, 7),
+                         {.huge_pages = true, .lockstep = true, .max_simd = SumTree::Simd::kSse2});
+    // Slots over the whole tree, and over 600 slots only, so that the items the wide walks
+    // interleave often share lines at every level.
+    for (const auto& [k, range] : std::vector<std::pair<size_t, uint64_t>>{
+             {1, n}, {7, n}, {256, n}, {5000, n}, {256, 600}, {5000, 600}}) {
+      const KeyedStream rng(8, Stream::kSumTree, k + range);
+      std::vector<uint64_t> slots(k);
+      std::vector<double> weights(k);
+      for (size_t i = 0; i < k; ++i) {
+        slots[i] = rng.Bounded(3 * i, range);
+        weights[i] = rng.Bounded(3 * i + 1, 4) == 0
+                         ? 0.0
+                         : std::pow(10.0, -12 + 24 * rng.Uniform(3 * i + 2));
+      }
+      ASSERT_TRUE(wide->SetBatch(slots, weights).ok());
+      ASSERT_TRUE(narrow->SetBatch(slots, weights).ok());
+      EXPECT_TRUE(wide->IdenticalTo(*narrow)) << "simd " << static_cast<int>(wide->simd())
+                                              << ", after a batch of " << k << " over " << range;
     }
-    ASSERT_TRUE(wide->SetBatch(slots, weights).ok());
-    ASSERT_TRUE(narrow->SetBatch(slots, weights).ok());
-    EXPECT_TRUE(wide->IdenticalTo(*narrow)) << "after a batch of " << k << " over " << range;
+    EXPECT_TRUE(wide->Verify().ok()) << wide->Verify();
   }
-  EXPECT_TRUE(wide->Verify().ok()) << wide->Verify();
 }
 
 TEST(SumTreeTest, RandomUpdatesLeaveEveryNodeBitIdenticalToARebuild) {
