@@ -190,26 +190,26 @@ int main(int argc, char** argv) {
       app.add_subcommand("shuffle", "one rank's slice of an epoch shuffle (row ids)");
   urn::v1::ShuffleRequest shuffle_request;
   std::string sh_dataset;
-  int64_t sh_n = -1, sh_rank = 0, sh_world = 1, sh_offset = 0;
+  int64_t sh_n = 0, sh_rank = 0, sh_world = 1, sh_offset = 0;
   uint64_t sh_seed = 0, sh_epoch = 0;
   bool sh_drop_last = false;
   shuffle->add_option("--dataset", sh_dataset, "dataset whose rows to shuffle");
   shuffle->add_option("--n", sh_n, "shuffle [0, N) instead of a dataset")
-      ->check(urn::cli::SignedInteger());
+      ->check(urn::cli::SignedInteger() & CLI::NonNegativeNumber);
   shuffle->add_option("--seed", sh_seed, "seed")
       ->check(urn::cli::UnsignedInteger())
       ->capture_default_str();
   shuffle->add_option("--epoch", sh_epoch, "epoch")
       ->check(urn::cli::UnsignedInteger())
       ->capture_default_str();
-  shuffle->add_option("--rank", sh_rank, "this worker's rank")
-      ->check(urn::cli::SignedInteger())
+  shuffle->add_option("--rank", sh_rank, "this worker's rank, in [0, --world)")
+      ->check(urn::cli::SignedInteger() & CLI::NonNegativeNumber)
       ->capture_default_str();
-  shuffle->add_option("--world", sh_world, "number of workers")
-      ->check(urn::cli::SignedInteger())
+  shuffle->add_option("--world", sh_world, "number of workers, at least 1")
+      ->check(urn::cli::SignedInteger() & CLI::PositiveNumber)
       ->capture_default_str();
   shuffle->add_option("--offset", sh_offset, "resume at this position of the slice")
-      ->check(urn::cli::SignedInteger())
+      ->check(urn::cli::SignedInteger() & CLI::NonNegativeNumber)
       ->capture_default_str();
   shuffle->add_flag("--drop-last", sh_drop_last, "cut the tail instead of padding ranks");
 
@@ -290,9 +290,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  // A key file from a flag or the environment beats a key from the profile.
-  if ((app.count("--key-file") > 0 || !EnvOr("URN_KEY_FILE", "").empty()) &&
-      app.count("--key") == 0 && EnvOr("URN_KEY", "").empty()) {
+  // The key, strongest first: --key, the file of --key-file, URN_KEY, the file of URN_KEY_FILE,
+  // the profile's key, the profile's key file (flags beat the environment, which beats the
+  // profile). A key file that wins clears the weaker key, so that LoadKeyFile reads it.
+  if (app.count("--key") == 0 &&
+      (app.count("--key-file") > 0 ||
+       (EnvOr("URN_KEY", "").empty() && !EnvOr("URN_KEY_FILE", "").empty()))) {
     options.key.clear();
   }
   if (*sample) {
@@ -315,11 +318,16 @@ int main(int argc, char** argv) {
     return *ok ? 0 : 1;
   }
   if (*shuffle) {
-    if (sh_dataset.empty() == (sh_n < 0)) {
+    if (sh_dataset.empty() == (shuffle->count("--n") == 0)) {
       std::fputs("urn: shuffle needs exactly one of --dataset NAME and --n N\n", stderr);
       return 2;
     }
-    if (sh_n >= 0) {
+    if (sh_rank >= sh_world) {
+      std::fprintf(stderr, "urn: shuffle --rank %lld must be below --world %lld\n",
+                   static_cast<long long>(sh_rank), static_cast<long long>(sh_world));
+      return 2;
+    }
+    if (shuffle->count("--n") > 0) {
       shuffle_request.set_n(sh_n);
     } else {
       shuffle_request.set_dataset(sh_dataset);

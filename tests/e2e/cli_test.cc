@@ -17,7 +17,9 @@ namespace urn {
 namespace {
 
 // Whose key a step runs with.
-enum class As { kAdmin, kUser, kRevoked, kNone };
+// kAdminFileOverEnvKey: --key-file of the admin key while URN_KEY holds a bad key (the flag
+// must win).
+enum class As { kAdmin, kUser, kRevoked, kNone, kAdminFileOverEnvKey };
 
 struct Step {
   std::vector<std::string> args;
@@ -46,6 +48,10 @@ class CommandLineE2E : public ::testing::Test {
   }
   testing::RunResult Urn(std::vector<std::string> args, As as) {
     std::vector<std::string> head = {URN_CLI_PATH, "--server", Address()};
+    if (as == As::kAdminFileOverEnvKey) {
+      head.insert(head.begin(), {"/usr/bin/env", "URN_KEY=urn_not_a_key"});
+      as = As::kAdmin;
+    }
     if (as == As::kAdmin) head.insert(head.end(), {"--key-file", dir_.Join("data/admin.key")});
     if (as == As::kUser) head.insert(head.end(), {"--key", user_key_});
     if (as == As::kRevoked) head.insert(head.end(), {"--key", revoked_key_});
@@ -115,6 +121,7 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       {{"admin", "keys", "create", "nobody"}, As::kAdmin, 1, "nobody"},
       {{"usage"}, As::kRevoked, 3, "not authenticated: "},
       {{"usage"}, As::kNone, 3, "not authenticated: "},
+      {{"datasets", "list"}, As::kAdminFileOverEnvKey, 0, ""},
       // usage
       {{"usage"}, As::kUser, 0, "plan\tsmall\n"},
       // datasets
@@ -140,6 +147,14 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       {{"shuffle", "--n", "10", "--seed", "3"}, As::kUser, 0, "\n"},
       {{"shuffle", "--n", "10", "--dataset", "rows"}, As::kUser, 2, "exactly one of"},
       {{"shuffle", "--dataset", "rows", "--offset", "101"}, As::kUser, 1, "start_offset"},
+      {{"shuffle", "--n", "3", "--world", "0"}, As::kUser, 2, "--world"},
+      {{"shuffle", "--n", "-5"}, As::kUser, 2, "--n"},
+      {{"shuffle", "--dataset", "rows", "--n", "-1"}, As::kUser, 2, "--n"},
+      {{"shuffle", "--n", "3", "--offset", "-1"}, As::kUser, 2, "--offset"},
+      {{"shuffle", "--n", "3", "--rank", "2", "--world", "2"},
+       As::kUser,
+       2,
+       "--rank 2 must be below --world 2"},
       // weights
       {{"weights", "create", "per", "--capacity", "4"}, As::kUser, 0, "per"},
       {{"weights", "create", "per", "--capacity", "4"}, As::kUser, 1, "per"},

@@ -138,6 +138,49 @@ class ClientTest(unittest.TestCase):
         index_space = [r for b in self.client.shuffle(n=10, seed=1) for r in b.row_ids]
         self.assertEqual(sorted(index_space), list(range(10)))
 
+    def test_shuffle_arguments_out_of_range_name_themselves(self):
+        for kw, name in (({"world_size": 0}, "world_size"), ({"rank": 3, "world_size": 3}, "rank"),
+                         ({"seed": -1}, "seed"), ({"epoch": 2**64}, "epoch"),
+                         ({"start_offset": -1}, "start_offset")):
+            with self.assertRaisesRegex(ValueError, "shuffle: %s must be" % name):
+                list(self.client.shuffle(n=3, **kw))
+        with self.assertRaisesRegex(ValueError, "shuffle: n must be"):
+            list(self.client.shuffle(n=2.5))
+        with self.assertRaisesRegex(ValueError, "sample: seed must be"):
+            list(self.client.sample("rows", uniform=True, n=3, seed=-1))
+
+    def test_rows_with_numpy_and_torch_scalars_upload_and_bad_values_name_their_cell(self):
+        import numpy
+        import torch
+        rows = [{"a": numpy.int64(3), "b": numpy.float32(0.5), "c": torch.tensor(7)},
+                {"a": 4, "b": 1.5, "c": 8}]
+        self.assertEqual(self.client.create_dataset("scalars", rows).num_rows, 2)
+        batch = next(self.client.sample("scalars", bernoulli=1.0, columns=["a", "b", "c"]))
+        self.assertEqual(batch.columns["a"], [3, 4])
+        self.assertEqual(batch.columns["c"], [7, 8])
+        self.client.delete_dataset("scalars")
+        with self.assertRaisesRegex(ValueError, r"row 2, column 'a': nan is not a value"):
+            self.client.create_dataset("nan", [{"a": 1.0}, {"a": float("nan")}])
+        with self.assertRaisesRegex(ValueError, r"row 1, column 'b': a ndarray is not"):
+            self.client.create_dataset("array", [{"a": 1, "b": numpy.arange(3)}])
+        with self.assertRaises(urn.NotFound):
+            self.client.get_dataset("nan")
+
+    def test_a_key_file_argument_beats_the_key_in_the_environment(self):
+        key_file = os.path.join(self.urnd.data_dir, "admin.key")
+        saved = os.environ.get("URN_KEY")
+        os.environ["URN_KEY"] = "urn_not_a_key"
+        try:
+            with urn.Client(self.urnd.address, key_file=key_file) as c:
+                self.assertTrue(c.list_datasets() is not None)
+            with urn.Client(self.urnd.address) as c, self.assertRaises(urn.Unauthenticated):
+                c.usage()
+        finally:
+            if saved is None:
+                del os.environ["URN_KEY"]
+            else:
+                os.environ["URN_KEY"] = saved
+
     def test_weight_store_insert_update_sample(self):
         self.client.create_weight_store("replay", 1000, alpha=1.0)
         slots = self.client.insert("replay", ["a", "b", "c", "d"], [1.0, 1.0, 1.0, 1.0])

@@ -88,6 +88,56 @@ class TorchTest(unittest.TestCase):
             with self.assertRaises(ValueError):
                 self.sampler(rank=0, world_size=2, **kw).load_state_dict(state)
 
+    def test_a_state_saved_after_a_complete_epoch_resumes_with_the_next_epoch(self):
+        sampler = self.sampler(rank=0, world_size=2)
+        epochs = []
+        for epoch in range(3):
+            sampler.set_epoch(epoch)
+            epochs.append(list(sampler))
+        sampler.set_epoch(1)
+        list(sampler)
+        state = sampler.state_dict()
+        self.assertEqual((state["epoch"], state["position"]), (1, 500))
+        resumed = self.sampler(rank=0, world_size=2)
+        resumed.load_state_dict(state)
+        after = []
+        for epoch in range(state["epoch"], 3):
+            resumed.set_epoch(epoch)
+            after.append(list(resumed))
+        self.assertEqual(after, [[], epochs[2]])  # epoch 1 was finished: nothing is repeated
+
+    def test_a_state_of_another_configuration_is_refused(self):
+        self.client.create_dataset("rows_again", [{"id": i, "w": 1} for i in range(ROWS)])
+        try:
+            for saved, other, key in (
+                    ({"weight_column": "w", "num_samples": 100},
+                     {"weight_column": "w", "num_samples": 200}, "num_samples"),
+                    ({}, {"drop_last": True}, "drop_last"),
+                    ({}, {"shuffle": False}, "mode")):
+                state = dict(self.sampler(rank=1, world_size=3, **saved).state_dict(),
+                             position=10)
+                with self.assertRaisesRegex(ValueError, key):
+                    self.sampler(rank=1, world_size=3, **other).load_state_dict(state)
+            state = self.sampler().state_dict()
+            with self.assertRaisesRegex(ValueError, "dataset"):
+                UrnSampler("rows_again", client=self.client, seed=42).load_state_dict(state)
+        finally:
+            self.client.delete_dataset("rows_again")
+
+    def test_weighted_slices_honour_drop_last_and_the_bound_on_draws(self):
+        padded = [list(self.sampler(weight_column="w", num_samples=100, rank=r, world_size=3))
+                  for r in range(3)]
+        cut = [list(self.sampler(weight_column="w", num_samples=100, rank=r, world_size=3,
+                                 drop_last=True)) for r in range(3)]
+        self.assertEqual([len(x) for x in padded], [34, 34, 34])
+        self.assertEqual([len(x) for x in cut], [33, 33, 33])
+        whole = list(self.sampler(weight_column="w", num_samples=99, rank=0, world_size=1))
+        self.assertEqual(cut[0] + cut[1] + cut[2], whole)  # one sequence, sliced
+        with self.assertRaisesRegex(ValueError, "num_samples"):
+            self.sampler(weight_column="w", num_samples=2**31 + 1)
+        with self.assertRaisesRegex(ValueError, "num_samples"):
+            self.sampler(weight_column="w", num_samples=2**31, rank=0, world_size=3)
+
     def test_an_iteration_left_early_does_not_shorten_the_next(self):
         sampler = self.sampler(rank=0, world_size=2)
         whole = list(sampler)

@@ -18,6 +18,7 @@ are never retried blindly: their error is raised.
 """
 
 import json
+import numbers
 import os
 import queue
 import threading
@@ -148,6 +149,15 @@ class _Backoff:
         self._delay = min(self._client.max_backoff, self._delay * 2)
 
 
+def _whole(owner, name, value, low, high):
+    """`value` as an int in [low, high], or ValueError naming the argument."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or not low <= value <= high):
+        raise ValueError("%s: %s must be a whole number in [%d, %d], got %r"
+                         % (owner, name, low, high, value))
+    return int(value)
+
+
 def _read(path):
     with open(path, "r", encoding="utf-8") as f:
         return f.read().strip()
@@ -178,7 +188,8 @@ class Client:
 
     Args:
       server: HOST:PORT (default: $URN_SERVER, else 127.0.0.1:50051).
-      key: API key (default: $URN_KEY, or the file in key_file / $URN_KEY_FILE).
+      key: API key. Without it: the file in key_file, else $URN_KEY, else the file in
+        $URN_KEY_FILE (arguments beat the environment).
       key_file: a file holding the key (e.g. the data directory's admin.key).
       tls_ca: PEM CA file to verify the server (default $URN_TLS_CA); enables TLS.
       tls_cert, tls_key: PEM client certificate and key for mutual TLS.
@@ -191,8 +202,9 @@ class Client:
                  tls_key=None, timeout=30.0, stream_timeout=None, max_attempts=4,
                  initial_backoff=0.1, max_backoff=5.0):
         self.server = server or os.environ.get("URN_SERVER") or "127.0.0.1:50051"
-        key_file = key_file or os.environ.get("URN_KEY_FILE")
-        self._key = key or os.environ.get("URN_KEY") or (_read(key_file) if key_file else None)
+        env_key_file = os.environ.get("URN_KEY_FILE")
+        self._key = (key or (_read(key_file) if key_file else None) or os.environ.get("URN_KEY")
+                     or (_read(env_key_file) if env_key_file else None))
         tls_ca = tls_ca or os.environ.get("URN_TLS_CA")
         self.timeout = timeout
         self.stream_timeout = stream_timeout
@@ -353,6 +365,10 @@ class Client:
         ``query=`` (TQL SAMPLE BY, U-SQL SAMPLE, DuckDB USING SAMPLE) or ``reservoir=True``.
         ``start_offset`` skips that many rows of the sample (resuming a stream).
         """
+        n = _whole("sample", "n", n, 0, 2**63 - 1)
+        seed = _whole("sample", "seed", seed, 0, 2**64 - 1)
+        batch_size = _whole("sample", "batch_size", batch_size, 0, 2**31 - 1)
+        start_offset = _whole("sample", "start_offset", start_offset, 0, 2**63 - 1)
         request = sampling_pb2.SampleRequest(
             dataset=dataset, n=n, seed=seed, columns=list(columns), with_weight=with_weight,
             batch_size=batch_size, start_offset=start_offset, compat=compat, inorder=inorder)
@@ -382,10 +398,20 @@ class Client:
     def shuffle(self, dataset=None, n=None, seed=0, epoch=0, rank=0, world_size=1,
                 start_offset=0, batch_size=1024, drop_last=False):
         """A generator of ShuffleBatch: this rank's slice of an epoch's permutation of the
-        dataset's rows (or of range(n)). Ranks of one (seed, epoch) get disjoint slices;
-        start_offset resumes within the slice in O(1)."""
+        dataset's rows (or of range(n)). Ranks of one (seed, epoch) get disjoint slices when
+        world_size divides the rows or with drop_last; otherwise each slice is padded by
+        wrapping to ceil(rows / world_size), so the first positions repeat. start_offset
+        resumes within the slice in O(1). ValueError names an argument out of range."""
         if (dataset is None) == (n is None):
             raise ValueError("shuffle: give exactly one of dataset and n")
+        if n is not None:
+            n = _whole("shuffle", "n", n, 0, 2**63 - 1)
+        seed = _whole("shuffle", "seed", seed, 0, 2**64 - 1)
+        epoch = _whole("shuffle", "epoch", epoch, 0, 2**64 - 1)
+        world_size = _whole("shuffle", "world_size", world_size, 1, 2**63 - 1)
+        rank = _whole("shuffle", "rank", rank, 0, world_size - 1)
+        start_offset = _whole("shuffle", "start_offset", start_offset, 0, 2**63 - 1)
+        batch_size = _whole("shuffle", "batch_size", batch_size, 0, 2**31 - 1)
         request = sampling_pb2.ShuffleRequest(seed=seed, epoch=epoch, rank=rank,
                                               world_size=world_size, start_offset=start_offset,
                                               batch_size=batch_size, drop_last=drop_last)
@@ -658,6 +684,30 @@ def _file_chunks(path):
             yield chunk
 
 
+def _json_scalar(value):
+    """NumPy and PyTorch scalars (0-dimensional) as Python numbers, for json.dumps."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return value.item()
+    raise TypeError("a %s is not a value a dataset can hold" % type(value).__name__)
+
+
+def _row_line(number, row):
+    """A row as one JSON line; ValueError naming the row and column of a value JSON lacks."""
+    try:
+        return json.dumps(row, ensure_ascii=False, allow_nan=False, default=_json_scalar)
+    except (TypeError, ValueError):
+        pass
+    for column, value in row.items():
+        try:
+            json.dumps(value, allow_nan=False, default=_json_scalar)
+        except TypeError as e:
+            raise ValueError("row %d, column %r: %s" % (number, column, e)) from None
+        except ValueError:
+            raise ValueError("row %d, column %r: %r is not a value a dataset can hold "
+                             "(None stands for a missing one)" % (number, column, value)) from None
+    raise ValueError("row %d: column names must be strings" % number)
+
+
 def _row_chunks(rows, columns):
     """JSON lines of `rows` in chunks of about 1 MiB."""
     buffer = []
@@ -672,7 +722,7 @@ def _row_chunks(rows, columns):
                 raise ValueError("row %d: %d fields, but %d columns" % (number, len(row),
                                                                        len(columns)))
             row = dict(zip(columns, row))
-        line = (json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+        line = (_row_line(number, row) + "\n").encode("utf-8")
         buffer.append(line)
         size += len(line)
         if size >= _CHUNK:

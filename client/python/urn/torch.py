@@ -17,12 +17,17 @@ Modes (every index sequence is a pure function of seed, epoch, rank and world si
 - weight_column="w": num_samples draws (default: the dataset's rows) with probability
   proportional to the column, with replacement, by the server's alias table: no 2^24-category
   limit as torch.multinomial has. The epoch's draws form one sequence; rank r gets draws
-  [r * m, (r + 1) * m) with m = ceil(num_samples / world).
+  [r * m, (r + 1) * m) with m = ceil(num_samples / world), or floor with drop_last. The
+  world's draws, world * m, are at most 2^31 (the server's bound on n).
 - query="SELECT * FROM d SAMPLE BY max_weight(...) ...": the query's rows, sliced across
   ranks like the shuffle.
 
 state_dict() / load_state_dict() resume mid-epoch in O(1): the state is (epoch, position) and
-the next iteration asks the server to start at that position (no rows are replayed). A
+the next iteration asks the server to start at that position (no rows are replayed). After a
+complete pass the position is the slice's length: a state saved then resumes to nothing more
+of that epoch, not to a repeat of it. A state is refused by a sampler configured differently
+(dataset, mode, seed, rank, world size, drop_last, num_samples, weight column, query, or a
+dataset whose row count changed), since its positions would name other rows. A
 DataLoader reads indices ahead of the training loop; pass the count the loop really consumed
 this epoch, ``sampler.state_dict(consumed=k)``, to resume exactly after it.
 
@@ -30,11 +35,11 @@ PrioritizedReplay samples a batch from a weight store with importance weights an
 new priorities back (acknowledged once durable on the server).
 """
 
-import numbers
 import torch
 import torch.utils.data
 
 from urn.client import Client
+from urn.client import _whole as client_whole
 
 _MASK = (1 << 64) - 1
 
@@ -62,11 +67,7 @@ def _distributed_defaults(rank, world_size):
 
 def _whole(name, value, low, high):
     """`value` as an int in [low, high], or ValueError naming the argument."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-            or not low <= value <= high):
-        raise ValueError("UrnSampler: %s must be a whole number in [%d, %d], got %r"
-                         % (name, low, high, value))
-    return int(value)
+    return client_whole("UrnSampler", name, value, low, high)
 
 
 class UrnSampler(torch.utils.data.Sampler):
@@ -108,6 +109,10 @@ class UrnSampler(torch.utils.data.Sampler):
         self.num_samples = _whole("num_samples",
                                   num_samples if num_samples is not None else (self._rows or 0),
                                   0, 2**63 - 1)
+        if self.mode == "weighted" and self.world_size * len(self) > 2**31:
+            raise ValueError("UrnSampler: num_samples %d over world_size %d asks for %d draws in "
+                             "all; at most 2^31 are possible"
+                             % (self.num_samples, self.world_size, self.world_size * len(self)))
         self.epoch = 0
         self._position = 0
         self._resume_at = None  # the position load_state_dict() set, for the next iteration
@@ -135,8 +140,6 @@ class UrnSampler(torch.utils.data.Sampler):
         return self._rows
 
     def __len__(self):
-        if self.mode == "weighted":
-            return -(-self.num_samples // self.world_size)
         return self._slice_length(self._total())
 
     def _epoch_seed(self):
@@ -153,21 +156,33 @@ class UrnSampler(torch.utils.data.Sampler):
             self._position = 0
             self._resume_at = None
 
+    # What a state must match: with another value its positions would name other rows.
+    _CONFIGURATION = ("dataset", "mode", "seed", "rank", "world_size", "drop_last", "num_samples",
+                      "weight_column", "query", "rows")
+
+    def _configuration(self, key):
+        return self._rows if key == "rows" else getattr(self, key)
+
     def state_dict(self, consumed=None):
-        """The sampler's place: epoch and position within this rank's slice. `consumed`
-        overrides the position with the indices the training loop really used."""
-        return {
-            "version": 1, "mode": self.mode, "seed": self.seed, "rank": self.rank,
-            "world_size": self.world_size, "epoch": self.epoch,
-            "position": self._position if consumed is None else int(consumed),
-        }
+        """The sampler's place: epoch and position within this rank's slice (its length once
+        the epoch is complete), with the configuration it belongs to. `consumed` overrides the
+        position with the indices the training loop really used this epoch, counted from the
+        epoch's beginning (also after a resume)."""
+        state = {key: self._configuration(key) for key in self._CONFIGURATION}
+        state.update({"version": 2, "epoch": self.epoch,
+                      "position": self._position if consumed is None else int(consumed)})
+        return state
 
     def load_state_dict(self, state):
-        """Continues from a state_dict(): the next iteration starts at its position, O(1)."""
-        for key in ("mode", "seed", "rank", "world_size"):
-            if state.get(key) != getattr(self, key):
+        """Continues from a state_dict(): the next iteration starts at its position, O(1).
+        ValueError, changing nothing, when the state belongs to a sampler configured otherwise
+        (a version 1 state records only mode, seed, rank and world size)."""
+        keys = self._CONFIGURATION if state.get("version", 1) >= 2 else (
+            "mode", "seed", "rank", "world_size")
+        for key in keys:
+            if state.get(key) != self._configuration(key):
                 raise ValueError("load_state_dict: %s is %r in the state but %r here"
-                                 % (key, state.get(key), getattr(self, key)))
+                                 % (key, state.get(key), self._configuration(key)))
         epoch, position = int(state["epoch"]), int(state["position"])
         if epoch < 0 or position < 0:
             raise ValueError("load_state_dict: epoch %d, position %d" % (epoch, position))
@@ -194,7 +209,9 @@ class UrnSampler(torch.utils.data.Sampler):
         for index in self._indices(start, length):
             self._position += 1
             yield index
-        self._position = 0  # the epoch is complete; iterating again repeats it
+        # The epoch is complete: a state saved now says so (iterating again repeats the epoch,
+        # as every iteration not right after load_state_dict() starts from its beginning).
+        self._position = length
 
     def _indices(self, start, length):
         if start >= length:
