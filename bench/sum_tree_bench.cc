@@ -8,13 +8,13 @@
 //
 // Alternatives measured (the layout kept is the first): BM_SumTreeSampleOneByOne (same tree,
 // descents one after the other), BM_SumTreeSampleSmallPages (no madvise(MADV_HUGEPAGE)),
-// BM_SumTreeSampleSse2 (SSE2 kernels instead of AVX-512), BM_BinaryLockstepSample (the binary
-// float tree with lockstep descents and prefetching), BM_SumTreeUpdateSse2 (the SSE2 update
-// walk, ~0.92x the AVX-512 one). Update variants measured at 2^20 slots, k = 256, interleaved
-// in one run (items/s relative to the kept one): AVX-512 walk with ScanWide on the chain from
-// level to level 0.78, one pass per level 0.85, prefetch distance 32 items 0.95,
-// level-2 and level-3 lines prefetched too 0.85, old whole-node RecomputeAbove 0.95, 64-leaf
-// rescans inline instead of deferred and batched 0.98. Draws: the prefix before the chosen
+// BM_SumTreeSampleSse2 (SSE2 kernels instead of AVX-512), BM_SumTree{Sample,Update}Avx2 (AVX2),
+// BM_BinaryLockstepSample (the binary float tree with lockstep descents and prefetching),
+// BM_SumTreeUpdateSse2 (the SSE2 update walk, ~0.92x the AVX-512 one). Update variants measured at
+// 2^20 slots, k = 256, interleaved in one run (items/s relative to the kept one): AVX-512 walk with
+// ScanWide on the chain from level to level 0.78, one pass per level 0.85, prefetch distance 32
+// items 0.95, level-2 and level-3 lines prefetched too 0.85, old whole-node RecomputeAbove 0.95,
+// 64-leaf rescans inline instead of deferred and batched 0.98. Draws: the prefix before the chosen
 // child as a plain load from the stored line instead of a permute, 0.7 (2^20) / 0.9 (2^27);
 // descent prefetches with PREFETCHT0 instead of PREFETCHT1 1.0 (2^20) / 0.69 (2^27), with
 // PREFETCHNTA 0.74 (2^27); staggered groups of 32 / 64 descents (each
@@ -43,6 +43,13 @@
 // compares (13% fewer instructions) 1.00-1.02; a group of 8 items 0.97; PREFETCHT0 of the next
 // group's lines 1.0; walking one level more per item (top 4) 0.93. Without any line store the
 // walk gained 10-18%, without the prefix stores 8%: no single cost dominates.
+// On another host, a 2-core AMD EPYC VM exposing AVX2 but not AVX-512 (2026-11-23), with the AVX2
+// kernels (three runs of the command above, medians of 5): draws 2^20 22.3 / 27.3 / 20.9 M/s vs
+// 3.86 / 4.01 / 4.10 M/s (5.8x / 6.8x / 5.1x), draws 2^27 11.3 / 9.0 / 10.3 M/s vs 1.74 / 1.60 /
+// 1.63 M/s (6.5x / 5.6x / 6.3x), updates 2^20 29.9 / 26.0 / 22.3 M/s vs 8.8 / 8.7 / 9.8 M/s
+// (3.4x / 3.0x / 2.3x). Before them (SSE2 kernels, same host): draws 2^20 4.5x / 5.2x, 2^27
+// 5.4x / 5.9x, updates 2.4x / 2.2x. Same binary, AVX2 against SSE2 in one run
+// (BM_SumTree*Avx2 / *Sse2): draws 1.1-1.35x, updates 1.15-1.35x.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
