@@ -499,16 +499,18 @@ void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> w
 // The lines of the interleaved update walk (SumTree::WalkLines) in registers: one AVX-512
 // register, or two AVX2 ones. Load / Store a line; Put entry e % 8 (lane 0 of v); Total, the
 // line's P_7 after Scan's additions (pair sums, then three carries: a short chain); and
-// TotalAndPrefixes, which also stores the line's prefixes.
+// TotalAndPrefixes, which also stores the line's prefixes. Registers go by pointer or reference:
+// WalkLines is compiled without AVX, where passing them by value would change the ABI (GCC
+// warns, Clang refuses).
 struct Avx512Line {
   using Reg = __m512d;
-  URN_AVX512 static Reg Load(const double* p) { return _mm512_load_pd(p); }
-  URN_AVX512 static void Store(double* p, Reg r) { _mm512_store_pd(p, r); }
-  URN_AVX512 static Reg Put(Reg r, uint64_t e, __m128d v) {
-    return _mm512_mask_broadcastsd_pd(r, Lane(e), v);
+  URN_AVX512 static void Load(Reg* r, const double* p) { *r = _mm512_load_pd(p); }
+  URN_AVX512 static void Store(double* p, const Reg& r) { _mm512_store_pd(p, r); }
+  URN_AVX512 static void Put(Reg* r, uint64_t e, __m128d v) {
+    *r = _mm512_mask_broadcastsd_pd(*r, Lane(e), v);
   }
-  URN_AVX512 static __m128d Total(Reg r) { return ScanWideToTotal(r, nullptr); }
-  URN_AVX512 static __m128d TotalAndPrefixes(Reg r, double* prefix) {
+  URN_AVX512 static __m128d Total(const Reg& r) { return ScanWideToTotal(r, nullptr); }
+  URN_AVX512 static __m128d TotalAndPrefixes(const Reg& r, double* prefix) {
     __m512d p;
     const __m128d total = ScanWideToTotal(r, &p);
     _mm512_store_pd(prefix, p);
@@ -518,20 +520,23 @@ struct Avx512Line {
 
 struct Avx2Line {
   using Reg = Halves;
-  URN_AVX2 static Reg Load(const double* p) { return {_mm256_load_pd(p), _mm256_load_pd(p + 4)}; }
-  URN_AVX2 static void Store(double* p, Reg r) {
+  URN_AVX2 static void Load(Reg* r, const double* p) {
+    r->lo = _mm256_load_pd(p);
+    r->hi = _mm256_load_pd(p + 4);
+  }
+  URN_AVX2 static void Store(double* p, const Reg& r) {
     _mm256_store_pd(p, r.lo);
     _mm256_store_pd(p + 4, r.hi);
   }
-  URN_AVX2 static Reg Put(Reg r, uint64_t e, __m128d v) {
+  URN_AVX2 static void Put(Reg* r, uint64_t e, __m128d v) {
     const __m256i lane = _mm256_set1_epi64x(static_cast<int64_t>(e & 7));
     const __m256d x = _mm256_broadcastsd_pd(v);
     const __m256i lo = _mm256_cmpeq_epi64(lane, _mm256_setr_epi64x(0, 1, 2, 3));
     const __m256i hi = _mm256_cmpeq_epi64(lane, _mm256_setr_epi64x(4, 5, 6, 7));
-    return {_mm256_blendv_pd(r.lo, x, _mm256_castsi256_pd(lo)),
-            _mm256_blendv_pd(r.hi, x, _mm256_castsi256_pd(hi))};
+    r->lo = _mm256_blendv_pd(r->lo, x, _mm256_castsi256_pd(lo));
+    r->hi = _mm256_blendv_pd(r->hi, x, _mm256_castsi256_pd(hi));
   }
-  URN_AVX2 static __m128d Total(Reg r) {
+  URN_AVX2 static __m128d Total(const Reg& r) {
     // Both lanes of each 128-bit part: c_2i + c_2i+1 (== c_2i+1 + c_2i exactly).
     const __m256d lo = _mm256_add_pd(r.lo, _mm256_permute_pd(r.lo, 0x5));
     const __m256d hi = _mm256_add_pd(r.hi, _mm256_permute_pd(r.hi, 0x5));
@@ -539,7 +544,7 @@ struct Avx2Line {
     const __m128d p5 = _mm_add_pd(p3, _mm256_castpd256_pd128(hi));
     return _mm_add_pd(p5, _mm256_extractf128_pd(hi, 1));
   }
-  URN_AVX2 static __m128d TotalAndPrefixes(Reg r, double* prefix) {
+  URN_AVX2 static __m128d TotalAndPrefixes(const Reg& r, double* prefix) {
     Store(prefix, ScanAvx2(r.lo, r.hi));
     return Total(r);
   }
@@ -552,11 +557,6 @@ struct Avx2Line {
 // place there (no store-to-load forwarding of a scalar store), and the line's total goes up to
 // the next level in a register. Same additions, same results as the narrow walk. Inlined into
 // ApplyWide and ApplyAvx2, which give it their instruction set.
-// (GCC warns that passing an AVX-512 register between functions compiled without AVX-512
-// would change the ABI. WalkLines is always inlined into an AVX-512 or AVX2 caller, so no such
-// call is ever made.)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpsabi"
 template <typename Line, size_t G>
 [[gnu::always_inline]] inline int64_t SumTree::WalkLines(int top, const uint64_t* slot,
                                                          const double* weight) {
@@ -570,14 +570,17 @@ template <typename Line, size_t G>
     old[g] = leaves_[slot[g]];
     positives += static_cast<int64_t>(w[g] > 0) - static_cast<int64_t>(old[g] > 0);
     double* const line0 = leaves_.data() + (slot[g] & ~uint64_t{7});
-    line[g] = Line::Put(Line::Load(line0), slot[g], _mm_set_sd(w[g]));
+    Line::Load(&line[g], line0);
+    Line::Put(&line[g], slot[g], _mm_set_sd(w[g]));
     Line::Store(line0, line[g]);
   }
   if (top < 1) return positives;
   for (size_t g = 0; g < G; ++g) {
     const uint64_t e1 = slot[g] >> 3;
     double* const line1 = sums1_.data() + (e1 & ~uint64_t{7});
-    line[g] = Line::Put(Line::Load(line1), e1, Line::Total(line[g]));
+    const __m128d sum = Line::Total(line[g]);
+    Line::Load(&line[g], line1);
+    Line::Put(&line[g], e1, sum);
     Line::Store(line1, line[g]);
   }
   if (top < 2) return positives;
@@ -590,15 +593,14 @@ template <typename Line, size_t G>
       const uint64_t e = slot[g] >> (3 * l);
       if (l >= 3) min_changed[g] = UpdateMin(l, e, min_changed[g]);
       InnerNode& node = inner_[l - 1][e >> 3];
-      line[g] = Line::Put(Line::Load(node.sum), e, total[g]);
+      Line::Load(&line[g], node.sum);
+      Line::Put(&line[g], e, total[g]);
       Line::Store(node.sum, line[g]);
       total[g] = Line::TotalAndPrefixes(line[g], node.prefix);
     }
   }
   return positives;
 }
-
-#pragma GCC diagnostic pop
 
 int64_t SumTree::ApplyNarrow(const UpdatePlan& plan, absl::Span<const uint64_t> slots,
                              absl::Span<const double> weights) {
