@@ -315,9 +315,10 @@ TEST_F(DatasetsE2E, ShuffleRanksCoverEveryRowOnceAndResume) {
   testing::RunResult other_epoch =
       Urn({"shuffle", "--n", "1000000", "--seed", "9", "--epoch", "4", "--world", "4"});
   EXPECT_NE(FirstColumn(other_epoch.out), rank0);
+  // A rank outside the world is refused before anything is sent (exit 2, naming the flags).
   testing::RunResult bad = Urn({"shuffle", "--n", "10", "--rank", "4", "--world", "4"});
-  EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_NE(bad.err.find("rank: must be in [0, world_size)"), std::string::npos) << bad.err;
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--rank 4 must be below --world 4"), std::string::npos) << bad.err;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
@@ -134,6 +135,37 @@ TEST_F(SampleStreamTest, ShuffleBatchesCarryTheOffsetToResumeFrom) {
   }
   EXPECT_TRUE(reader->Finish().ok());
   EXPECT_EQ(rows, 10000);
+}
+
+// Every bad field of a Shuffle is INVALID_ARGUMENT naming the field (the command line refuses
+// these itself; other clients rely on the server).
+TEST_F(SampleStreamTest, ShuffleFieldsOutOfRangeAreInvalidArgumentNamingTheField) {
+  const auto shuffle = [&](int64_t n, int64_t rank, int64_t world, int64_t offset) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + key_);
+    v1::ShuffleRequest r;
+    r.set_n(n);
+    r.set_rank(rank);
+    r.set_world_size(world);
+    r.set_start_offset(offset);
+    auto reader = stub_->Shuffle(&context, r);
+    for (v1::ShuffleBatch b; reader->Read(&b);) {
+    }
+    return reader->Finish();
+  };
+  for (const auto& [n, rank, world, offset, field] :
+       std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t, std::string>>{
+           {-1, 0, 1, 0, "n: "},
+           {10, 4, 4, 0, "rank: must be in [0, world_size)"},
+           {10, -1, 4, 0, "rank: "},
+           {10, 0, -2, 0, "world_size: "},
+           {10, 0, 1, 11, "start_offset: "},
+           {10, 0, 1, -1, "start_offset: "}}) {
+    const grpc::Status s = shuffle(n, rank, world, offset);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
+  }
+  EXPECT_TRUE(shuffle(10, 3, 4, 3).ok());  // the last rank, resumed at its end
 }
 
 TEST_F(SampleStreamTest, ClientsThatCancelOrStopReadingMidStreamLeaveTheServerServing) {
