@@ -36,6 +36,18 @@ inline CLI::Validator SignedInteger() {
       "INT");
 }
 
+// An integer in [min, 2^63 - 1], written in decimal digits.
+inline CLI::Validator IntegerAtLeast(int64_t min) {
+  return CLI::Validator(
+      [min](std::string& text) {
+        int64_t v = 0;
+        if (absl::SimpleAtoi(text, &v) && v >= min) return std::string();
+        return "must be an integer from " + std::to_string(min) + " to 9223372036854775807, not " +
+               text;
+      },
+      "INT");
+}
+
 }  // namespace urn::cli
 
 #endif  // URN_CLIENT_CLI_FLAG_CHECKS_H_

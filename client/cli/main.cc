@@ -195,7 +195,7 @@ int main(int argc, char** argv) {
   bool sh_drop_last = false;
   shuffle->add_option("--dataset", sh_dataset, "dataset whose rows to shuffle");
   shuffle->add_option("--n", sh_n, "shuffle [0, N) instead of a dataset")
-      ->check(urn::cli::SignedInteger() & CLI::NonNegativeNumber);
+      ->check(urn::cli::IntegerAtLeast(0));
   shuffle->add_option("--seed", sh_seed, "seed")
       ->check(urn::cli::UnsignedInteger())
       ->capture_default_str();
@@ -203,13 +203,13 @@ int main(int argc, char** argv) {
       ->check(urn::cli::UnsignedInteger())
       ->capture_default_str();
   shuffle->add_option("--rank", sh_rank, "this worker's rank, in [0, --world)")
-      ->check(urn::cli::SignedInteger() & CLI::NonNegativeNumber)
+      ->check(urn::cli::IntegerAtLeast(0))
       ->capture_default_str();
   shuffle->add_option("--world", sh_world, "number of workers, at least 1")
-      ->check(urn::cli::SignedInteger() & CLI::PositiveNumber)
+      ->check(urn::cli::IntegerAtLeast(1))
       ->capture_default_str();
   shuffle->add_option("--offset", sh_offset, "resume at this position of the slice")
-      ->check(urn::cli::SignedInteger() & CLI::NonNegativeNumber)
+      ->check(urn::cli::IntegerAtLeast(0))
       ->capture_default_str();
   shuffle->add_flag("--drop-last", sh_drop_last, "cut the tail instead of padding ranks");
 
