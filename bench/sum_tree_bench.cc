@@ -12,16 +12,15 @@
 // BM_BinaryLockstepSample (the binary float tree with lockstep descents and prefetching),
 // BM_SumTreeUpdateSse2 (the SSE2 update walk, ~0.92x the AVX-512 one). Update variants measured at
 // 2^20 slots, k = 256, interleaved in one run (items/s relative to the kept one): AVX-512 walk with
-// ScanWide on the chain from level to level 0.78, one pass per level 0.85, prefetch distance 32
-// items 0.95, level-2 and level-3 lines prefetched too 0.85, old whole-node RecomputeAbove 0.95,
-// 64-leaf rescans inline instead of deferred and batched 0.98. Draws: the prefix before the chosen
-// child as a plain load from the stored line instead of a permute, 0.7 (2^20) / 0.9 (2^27);
-// descent prefetches with PREFETCHT0 instead of PREFETCHT1 1.0 (2^20) / 0.69 (2^27), with
-// PREFETCHNTA 0.74 (2^27); staggered groups of 32 / 64 descents (each
-// group at a different level) 0.85 / 0.9 (2^27); update prefetches with PREFETCHW
-// (for writing, into L1) instead of PREFETCHT1 0.9-0.95,
-// 8 / 24 / 32 items ahead instead of 16 0.91 / 1.01 / 0.95; prefetching the batch's slot and
-// weight arrays ahead of the validation pass 0.97-1.0.
+// a permute-and-add ScanWide on the chain from level to level 0.78, one pass per level 0.85,
+// prefetch distance 32 items 0.95, level-2 and level-3 lines prefetched too 0.85, old whole-node
+// RecomputeAbove 0.95, 64-leaf rescans inline instead of deferred and batched 0.98. Draws: the
+// prefix before the chosen child as a plain load from the stored line instead of a permute, 0.7
+// (2^20) / 0.9 (2^27); descent prefetches with PREFETCHT0 instead of PREFETCHT1 1.0 (2^20) / 0.69
+// (2^27), with PREFETCHNTA 0.74 (2^27); staggered groups of 32 / 64 descents (each group at a
+// different level) 0.85 / 0.9 (2^27); update prefetches with PREFETCHW (for writing, into L1)
+// instead of PREFETCHT1 0.9-0.95, 8 / 24 / 32 items ahead instead of 16 0.91 / 1.01 / 0.95;
+// prefetching the batch's slot and weight arrays ahead of the validation pass 0.97-1.0.
 //
 // Figures (medians of 5 repetitions, items/s, two runs of the five benchmarks below on a shared
 // 2-core AMD EPYC Zen 4 VM with another build running; baseline in the same run):

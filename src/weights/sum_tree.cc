@@ -144,40 +144,14 @@ inline int Select(const Prefixes& p, const double* c, double* t) {
 // perform the same additions in the same order, so draws are bit-for-bit the same on any CPU.
 #define URN_AVX512 __attribute__((target("avx512f")))
 
-URN_AVX512 inline __m512d ScanWide(__m512d c) {
-  // Lane i of `pair_low` names lane i & ~1: odd lanes get c_{2i}, even lanes 0, as in Scan.
-  const __m512i pair_low = _mm512_set_epi64(6, 6, 4, 4, 2, 2, 0, 0);
-  __m512d p = _mm512_add_pd(c, _mm512_maskz_permutexvar_pd(0xAA, pair_low, c));
-  // (The masked permute with a full mask is the plain one; GCC 12 warns on the plain one.)
-  p = _mm512_mask_add_pd(p, 0x0C, p, _mm512_mask_permutexvar_pd(p, 0xFF, _mm512_set1_epi64(1), p));
-  p = _mm512_mask_add_pd(p, 0x30, p, _mm512_mask_permutexvar_pd(p, 0xFF, _mm512_set1_epi64(3), p));
-  return _mm512_mask_add_pd(p, 0xC0, p,
-                            _mm512_mask_permutexvar_pd(p, 0xFF, _mm512_set1_epi64(5), p));
-}
-
-URN_AVX512 inline int SelectWide(__m512d p, const double* c, double* t) {
-  const __mmask8 le = _mm512_cmp_pd_mask(p, _mm512_set1_pd(*t), _CMP_LE_OQ);
-  const int k = __builtin_ctz(~static_cast<unsigned>(le));
-  if (k == SumTree::kFanout) [[unlikely]] {
-    int last = SumTree::kFanout - 1;
-    while (c[last] == 0) --last;
-    *t = kInf;
-    return last;
-  }
-  const __mmask8 any = k > 0 ? 1 : 0;
-  *t -= _mm512_cvtsd_f64(_mm512_maskz_permutexvar_pd(any, _mm512_set1_epi64(k - 1), p));
-  return k;
-}
-
-// The mask of lane e % 8, the lane of entry e in its line.
-URN_AVX512 inline __mmask8 Lane(uint64_t e) { return static_cast<__mmask8>(1u << (e & 7)); }
-
-// ScanWide(c) with the pair sums and the carries formed apart: returns P_7 (the line's total)
-// in both lanes, after one pair sum and three additions, and stores the prefixes to *prefix
-// unless it is null. The additions are Scan's: pair sums c_2i + c_2i+1, then
-// P_3 = P_1 + (c2 + c3), P_5 = P_3 + (c4 + c5), P_7 = P_5 + (c6 + c7), and the other prefixes
-// P_2i = P_2i-1 + c_2i.
-URN_AVX512 inline __m128d ScanWideToTotal(__m512d c, __m512d* prefix) {
+// Scan with AVX-512, one register per line: returns P_7 (the line's total) in both lanes, after
+// one pair sum and three additions, and stores the prefixes to *prefix unless it is null. The
+// additions are Scan's: pair sums c_2i + c_2i+1, then P_3 = P_1 + (c2 + c3),
+// P_5 = P_3 + (c4 + c5), P_7 = P_5 + (c6 + c7), and the other prefixes P_2i = P_2i-1 + c_2i.
+// Only those three carries are serial, on 128-bit parts; the prefixes are formed beside them.
+// (Four dependent cross-lane permute-and-add steps, as one might write it, were ~0.92x for draws
+// at 2^20 and ~0.8x on the update walk's chain.)
+URN_AVX512 inline __m128d ScanWide(__m512d c, __m512d* prefix) {
   // Both lanes of 128-bit part i: c_2i + c_2i+1. (Masked intrinsics with full masks: GCC 12
   // warns on the plain ones.)
   const __m512d pairs = _mm512_add_pd(c, _mm512_mask_permute_pd(c, 0xFF, c, 0x55));
@@ -196,6 +170,32 @@ URN_AVX512 inline __m128d ScanWideToTotal(__m512d c, __m512d* prefix) {
   }
   return p7;
 }
+
+// Select with AVX-512. The prefix before child k, the largest prefix <= target (0 if none), is
+// a masked maximum formed in vector registers, off the chain through the general registers that
+// yields k (taking it with a permute indexed by k - 1 put that chain in front of the target's:
+// draws ~0.8x at 2^20 on Zen 4).
+URN_AVX512 inline int SelectWide(__m512d p, const double* c, double* t) {
+  const __mmask8 le = _mm512_cmp_pd_mask(p, _mm512_set1_pd(*t), _CMP_LE_OQ);
+  const int k = __builtin_ctz(~static_cast<unsigned>(le));
+  if (k == SumTree::kFanout) [[unlikely]] {
+    int last = SumTree::kFanout - 1;
+    while (c[last] == 0) --last;
+    *t = kInf;
+    return last;
+  }
+  const __m512d below = _mm512_maskz_mov_pd(le, p);  // the prefixes <= target, 0 elsewhere
+  const __m256d zero = _mm256_setzero_pd();
+  const __m256d half = _mm256_max_pd(_mm512_mask_extractf64x4_pd(zero, 0xF, below, 0),
+                                     _mm512_mask_extractf64x4_pd(zero, 0xF, below, 1));
+  __m128d before = _mm_max_pd(_mm256_castpd256_pd128(half), _mm256_extractf128_pd(half, 1));
+  before = _mm_max_sd(before, _mm_unpackhi_pd(before, before));
+  *t -= _mm_cvtsd_f64(before);
+  return k;
+}
+
+// The mask of lane e % 8, the lane of entry e in its line.
+URN_AVX512 inline __mmask8 Lane(uint64_t e) { return static_cast<__mmask8>(1u << (e & 7)); }
 
 // The same Scan and Select with AVX2 (two registers per node), for CPUs that have AVX2 but not
 // AVX-512: the same additions in the same order as Scan.
@@ -265,7 +265,9 @@ struct WideKernels {
     return SelectWide(_mm512_load_pd(prefix), sum, t);
   }
   URN_AVX512 static int SelectValues(const double* c, double* t) {
-    return SelectWide(ScanWide(_mm512_load_pd(c)), c, t);
+    __m512d prefix;
+    ScanWide(_mm512_load_pd(c), &prefix);
+    return SelectWide(prefix, c, t);
   }
 };
 
@@ -509,10 +511,10 @@ struct Avx512Line {
   URN_AVX512 static void Put(Reg* r, uint64_t e, __m128d v) {
     *r = _mm512_mask_broadcastsd_pd(*r, Lane(e), v);
   }
-  URN_AVX512 static __m128d Total(const Reg& r) { return ScanWideToTotal(r, nullptr); }
+  URN_AVX512 static __m128d Total(const Reg& r) { return ScanWide(r, nullptr); }
   URN_AVX512 static __m128d TotalAndPrefixes(const Reg& r, double* prefix) {
     __m512d p;
-    const __m128d total = ScanWideToTotal(r, &p);
+    const __m128d total = ScanWide(r, &p);
     _mm512_store_pd(prefix, p);
     return total;
   }

@@ -17,7 +17,11 @@
 // The prefetches are PREFETCHT1: with PREFETCHT0 draws at 2^27 slots were ~1.45x slower on AMD
 // Zen 4 (the same at 2^20). Measured there and dropped: staggered groups of 8 to 64 descents,
 // each at a different level, so that the misses of the deep levels overlap the work near the
-// root (software pipelining; no faster with PREFETCHT0, 0.9x with PREFETCHT1).
+// root (software pipelining; no faster with PREFETCHT0, 0.9x with PREFETCHT1), and moving each
+// next line from L2 to L1 8 descents ahead (0.8x at 2^20). A descent step is bound by its own
+// latency (the reorder buffer holds ~8 of them), so the AVX-512 step keeps the target's chain in
+// vector registers and the prefix scan's serial part to three additions (together ~1.35x at
+// 2^20 on Zen 4).
 // The per-node work is SSE2, or AVX2 or AVX-512 where the CPU has them (the widest is chosen at
 // run time; identical results). On a Zen-class EPYC VM without AVX-512 the AVX2 kernels gave
 // 1.1-1.35x the SSE2 ones for draws at 2^20 and 2^27 slots and 1.15-1.35x for updates (k = 256).
@@ -34,7 +38,7 @@
 // share is written last by the later one from a copy that holds the earlier one's entry); all walks
 // queue the blocks whose minimum must be rescanned into a buffer sized for the batch, without a
 // branch or a call (together ~1.13x at 2^20, k = 256; groups of 2 / 8 / 16 items 0.91 / 0.94 / 0.8
-// of 4). Measured there and dropped: the same AVX-512 walk with ScanWide's four dependent
+// of 4). Measured there and dropped: the same AVX-512 walk with four dependent cross-lane
 // permute-and-add steps on that chain (~0.85x the SSE2 walk), one pass per level
 // over the batch (~15% slower), prefetching the level-2 and level-3 lines too (no faster,
 // resp. ~15% slower); omitting the prefix stores altogether gained nothing, so the prefix
