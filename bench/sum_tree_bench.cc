@@ -49,6 +49,12 @@
 // (3.4x / 3.0x / 2.3x). Before them (SSE2 kernels, same host): draws 2^20 4.5x / 5.2x, 2^27
 // 5.4x / 5.9x, updates 2.4x / 2.2x. Same binary, AVX2 against SSE2 in one run
 // (BM_SumTree*Avx2 / *Sse2): draws 1.1-1.35x, updates 1.15-1.35x.
+// Back on an AVX-512 Zen 4 VM (2026-11-23), after the AVX-512 draw step moved the target's chain
+// off the general registers (see sum_tree.h; A/B against the step before, 6 alternating rounds:
+// draws 2^20 30.4 -> 39.5 M/s, 2^27 16.7 -> 17.5 M/s), six runs of the command above: draws
+// 2^20 30.7-49.4 M/s vs 3.9-6.0 M/s (5.6x-8.9x), draws 2^27 13.8-25.7 M/s vs 1.6-2.3 M/s
+// (5.98x-12.6x), updates 2^20 33.3-51.7 M/s vs 9.8-13.6 M/s (3.02x-5.26x). Before it, five runs
+// the same day: draws 2^20 4.8x-9.3x, 2^27 6.3x-9.0x, updates 2.6x-3.9x.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
