@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "auth/users.h"
 
@@ -58,7 +59,12 @@ grpc::ServerUnaryReactor* AdminService::DeleteUser(grpc::CallbackServerContext* 
   if (!datasets.ok()) return FinishUnary(context, datasets.status());
   int stores = 0;
   for (const auto& w : weight_stores_->List(request->name(), request->name(), "", 1 << 30)) {
-    if (weight_stores_->Delete(request->name(), w->record.name()).ok()) ++stores;
+    // A store that could not be deleted is reported, not counted as gone (one deleted meanwhile
+    // by another call is simply not counted).
+    const absl::Status s = weight_stores_->Delete(request->name(), w->record.name());
+    if (absl::IsNotFound(s)) continue;
+    if (!s.ok()) return FinishUnary(context, s);
+    ++stores;
   }
   response->set_keys_deleted(*keys);
   response->set_datasets_deleted(*datasets);

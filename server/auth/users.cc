@@ -38,13 +38,14 @@ absl::Status CreateUser(storage::MetadataStore& store, const std::string& name,
 
 namespace {
 
-absl::StatusOr<internal::UserRecord> ReadUser(storage::MetadataStore& store,
+// `field` is the request field that named the user, for the error.
+absl::StatusOr<internal::UserRecord> ReadUser(storage::MetadataStore& store, const char* field,
                                               const std::string& name) {
   absl::StatusOr<std::optional<std::string>> bytes = store.Get(absl::StrCat("user/", name));
   if (!bytes.ok()) return bytes.status();
   internal::UserRecord user;
   if (!bytes->has_value()) {
-    return absl::NotFoundError(absl::StrCat("name: no user named '", name, "'"));
+    return absl::NotFoundError(absl::StrCat(field, ": no user named '", name, "'"));
   }
   if (!user.ParseFromString(**bytes)) {
     return absl::DataLossError(absl::StrCat("user record of '", name, "' is damaged"));
@@ -55,7 +56,7 @@ absl::StatusOr<internal::UserRecord> ReadUser(storage::MetadataStore& store,
 }  // namespace
 
 absl::Status AddKey(storage::MetadataStore& store, const std::string& user, const ApiKey& key) {
-  absl::StatusOr<internal::UserRecord> existing = ReadUser(store, user);
+  absl::StatusOr<internal::UserRecord> existing = ReadUser(store, "user", user);
   if (!existing.ok()) return existing.status();
   internal::KeyRecord record;
   record.set_key_id(key.key_id);
@@ -68,7 +69,7 @@ absl::Status AddKey(storage::MetadataStore& store, const std::string& user, cons
 
 absl::Status SetUserPlan(storage::MetadataStore& store, const std::string& name,
                          const std::string& plan) {
-  absl::StatusOr<internal::UserRecord> user = ReadUser(store, name);
+  absl::StatusOr<internal::UserRecord> user = ReadUser(store, "name", name);
   if (!user.ok()) return user.status();
   user->set_plan(plan);
   return store.Put(absl::StrCat("user/", name), user->SerializeAsString());
@@ -102,7 +103,7 @@ absl::StatusOr<std::vector<KeyListing>> ListKeys(storage::MetadataStore& store,
 }
 
 absl::StatusOr<int> DeleteUser(storage::MetadataStore& store, const std::string& name) {
-  absl::StatusOr<internal::UserRecord> user = ReadUser(store, name);
+  absl::StatusOr<internal::UserRecord> user = ReadUser(store, "name", name);
   if (!user.ok()) return user.status();
   if (user->admin()) {
     return absl::FailedPreconditionError(

@@ -205,5 +205,30 @@ TEST(EveryMethodTest, KeysRolesAndTenantsAreCheckedOnEveryMethod) {
   EXPECT_EQ(alice.GetWeightStore("shared")->capacity(), 10);
 }
 
+// An admin call naming a user that does not exist is NOT_FOUND naming the request's own field:
+// CreateKey's is `user`, SetPlan's and DeleteUser's `name`.
+TEST(EveryMethodTest, AMissingUserIsNotFoundNamingTheRequestField) {
+  testing::TempDir dir;
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = dir.Join("data");
+  UrnServer server(options);
+  ASSERT_TRUE(server.Start().ok());
+  ClientOptions copts;
+  copts.server = absl::StrCat("127.0.0.1:", server.port());
+  copts.key =
+      std::string(absl::StripAsciiWhitespace(testing::ReadFileOrEmpty(dir.Join("data/admin.key"))));
+  Client admin = *Client::Connect(copts);
+  const absl::StatusOr<v1::CreateKeyResponse> key = admin.CreateKey("ghost");
+  EXPECT_TRUE(absl::IsNotFound(key.status())) << key.status();
+  EXPECT_EQ(key.status().message(), "user: no user named 'ghost'");
+  const absl::Status plan = admin.SetPlan("ghost", "pro");
+  EXPECT_TRUE(absl::IsNotFound(plan)) << plan;
+  EXPECT_EQ(plan.message(), "name: no user named 'ghost'");
+  const absl::StatusOr<v1::DeleteUserResponse> deleted = admin.DeleteUser("ghost");
+  EXPECT_TRUE(absl::IsNotFound(deleted.status())) << deleted.status();
+  EXPECT_EQ(deleted.status().message(), "name: no user named 'ghost'");
+}
+
 }  // namespace
 }  // namespace urn::server
