@@ -333,12 +333,20 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
       registry_->Get(open->who.user, request->dataset());
   if (!entry.ok()) return new FailedStream(entry.status());
   std::vector<int> columns;
-  for (const std::string& name : request->columns()) {
+  std::vector<bool> requested((*entry)->table->num_columns());
+  for (int i = 0; i < request->columns_size(); ++i) {
+    const std::string& name = request->columns(i);
     const int c = (*entry)->table->FindColumn(name);
     if (c < 0) {
       return new FailedStream(
-          absl::InvalidArgumentError(absl::StrCat("columns: no column '", name, "'")));
+          absl::InvalidArgumentError(absl::StrCat("columns[", i, "]: no column '", name, "'")));
     }
+    // Each column at most once, so that a request's size bounds the batches it asks for.
+    if (requested[c]) {
+      return new FailedStream(absl::InvalidArgumentError(
+          absl::StrCat("columns[", i, "]: column '", name, "' is already requested")));
+    }
+    requested[c] = true;
     columns.push_back(c);
   }
   std::shared_ptr<const DatasetEntry> dataset = *std::move(entry);

@@ -114,6 +114,29 @@ TEST_F(SampleStreamTest, BatchesComeInOrderAndTheRowsDoNotDependOnTheBatchSize) 
   context.TryCancel();
 }
 
+// A requested column that the dataset lacks, or one requested twice, is INVALID_ARGUMENT naming
+// the entry of `columns`, before any sampling (so a request's size bounds its batches).
+TEST_F(SampleStreamTest, UnknownOrRepeatedColumnsAreInvalidArgumentNamingTheEntry) {
+  const auto status_of = [&](const std::vector<std::string>& columns) {
+    v1::SampleRequest r = Weighted(10, 10);
+    for (const std::string& c : columns) r.add_columns(c);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + key_);
+    auto reader = stub_->Sample(&context, r);
+    v1::SampleBatch b;
+    while (reader->Read(&b)) {
+    }
+    return reader->Finish();
+  };
+  EXPECT_TRUE(status_of({"w"}).ok());
+  const grpc::Status repeated = status_of({"w", "w"});
+  EXPECT_EQ(repeated.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(repeated.error_message(), "columns[1]: column 'w' is already requested");
+  const grpc::Status unknown = status_of({"w", "nope"});
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(unknown.error_message(), "columns[1]: no column 'nope'");
+}
+
 TEST_F(SampleStreamTest, ShuffleBatchesCarryTheOffsetToResumeFrom) {
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + key_);
