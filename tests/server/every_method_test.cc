@@ -17,6 +17,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "in_process.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
 #include "urn_server.h"
@@ -209,23 +210,17 @@ TEST(EveryMethodTest, KeysRolesAndTenantsAreCheckedOnEveryMethod) {
 // CreateKey's is `user`, SetPlan's and DeleteUser's `name`.
 TEST(EveryMethodTest, AMissingUserIsNotFoundNamingTheRequestField) {
   testing::TempDir dir;
-  ServerOptions options;
-  options.listen = "127.0.0.1:0";
-  options.data_dir = dir.Join("data");
-  UrnServer server(options);
-  ASSERT_TRUE(server.Start().ok());
-  ClientOptions copts;
-  copts.server = absl::StrCat("127.0.0.1:", server.port());
-  copts.key =
-      std::string(absl::StripAsciiWhitespace(testing::ReadFileOrEmpty(dir.Join("data/admin.key"))));
-  Client admin = *Client::Connect(copts);
-  const absl::StatusOr<v1::CreateKeyResponse> key = admin.CreateKey("ghost");
+  const std::unique_ptr<UrnServer> server = testing::StartInProcess(dir, "");
+  ASSERT_NE(server, nullptr);
+  const std::unique_ptr<Client> admin =
+      testing::ConnectOnce(server->port(), testing::AdminKeyIn(dir.Join("data")));
+  const absl::StatusOr<v1::CreateKeyResponse> key = admin->CreateKey("ghost");
   EXPECT_TRUE(absl::IsNotFound(key.status())) << key.status();
   EXPECT_EQ(key.status().message(), "user: no user named 'ghost'");
-  const absl::Status plan = admin.SetPlan("ghost", "pro");
+  const absl::Status plan = admin->SetPlan("ghost", "pro");
   EXPECT_TRUE(absl::IsNotFound(plan)) << plan;
   EXPECT_EQ(plan.message(), "name: no user named 'ghost'");
-  const absl::StatusOr<v1::DeleteUserResponse> deleted = admin.DeleteUser("ghost");
+  const absl::StatusOr<v1::DeleteUserResponse> deleted = admin->DeleteUser("ghost");
   EXPECT_TRUE(absl::IsNotFound(deleted.status())) << deleted.status();
   EXPECT_EQ(deleted.status().message(), "name: no user named 'ghost'");
 }
