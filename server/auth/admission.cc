@@ -181,6 +181,22 @@ absl::StatusOr<int64_t> Admission::Charge(const Principal& who, int64_t want, bo
   return grant;
 }
 
+absl::Status Admission::RequireRowsLeft(const Principal& who, int64_t asked) {
+  absl::StatusOr<int64_t> rows_per_day = LimitOf(who, &Plan::rows_per_day);
+  if (!rows_per_day.ok()) return rows_per_day.status();
+  const int64_t limit = *rows_per_day;
+  if (limit < 0) return absl::OkStatus();
+  UserState& state = StateOf(who.user);
+  const absl::Time now = now_();
+  absl::MutexLock lock(&state.mu);
+  if (absl::Status s = RollDay(who.user, state, DayOf(now)); !s.ok()) return s;
+  if (state.used < limit) return absl::OkStatus();
+  return Exceeded(who, "rows_per_day",
+                  absl::StrFormat("daily rows of plan '%s' used up: %d of %d today (UTC), %d asked",
+                                  who.plan, state.used, limit, asked),
+                  UntilMidnight(now));
+}
+
 absl::Status Admission::CheckLimit(const Principal& who, std::string_view limit,
                                    int64_t amount) const {
   int64_t Plan::*field = limit == "datasets"             ? &Plan::datasets

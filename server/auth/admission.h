@@ -75,6 +75,10 @@ class Admission {
   // left (RetryInfo: the next UTC midnight).
   absl::StatusOr<int64_t> Charge(const Principal& who, int64_t want, bool all_or_nothing = false);
 
+  // RESOURCE_EXHAUSTED, as Charge(who, asked) gives it, when nothing of today's rows is left;
+  // grants nothing. Lets a call refuse before it does work whose rows it could not send.
+  absl::Status RequireRowsLeft(const Principal& who, int64_t asked);
+
   // RESOURCE_EXHAUSTED when `amount` exceeds the plan's limit named `limit` (a Plan field name:
   // datasets, rows_per_dataset, weight_stores, capacity_per_store).
   absl::Status CheckLimit(const Principal& who, std::string_view limit, int64_t amount) const;

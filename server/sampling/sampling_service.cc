@@ -329,6 +329,14 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
     return new FailedStream(absl::InvalidArgumentError(
         absl::StrCat("start_offset: must be >= 0, got ", request->start_offset())));
   }
+  // A caller with no rows left today is refused before the sampler runs (rows are charged
+  // batch by batch as they are sent). A sample of no rows asks for none.
+  const int64_t asked = request->n() - request->start_offset();
+  if (absl::Status s =
+          asked > 0 ? gate_->admission().RequireRowsLeft(open->who, asked) : absl::OkStatus();
+      !s.ok()) {
+    return new FailedStream(s);
+  }
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry =
       registry_->Get(open->who.user, request->dataset());
   if (!entry.ok()) return new FailedStream(entry.status());

@@ -2,9 +2,11 @@
 #ifndef URN_TESTS_SERVER_IN_PROCESS_H_
 #define URN_TESTS_SERVER_IN_PROCESS_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "support/temp_dir.h"
@@ -41,6 +43,21 @@ inline std::unique_ptr<server::UrnServer> StartInProcess(const TempDir& dir,
   auto server = std::make_unique<server::UrnServer>(options);
   if (!server->Start().ok()) return nullptr;
   return server;
+}
+
+// Uploads, as `client`, the dataset `name`: a TSV with the header "w" and `rows` weights cycling
+// through 1..5 (written to dir/<name>.tsv).
+inline absl::Status CreateWeightedDataset(const Client& client, const TempDir& dir,
+                                          const std::string& name, int64_t rows) {
+  std::string text = "w\n";
+  for (int64_t i = 0; i < rows; ++i) absl::StrAppend(&text, 1 + i % 5, "\n");
+  const std::string path = dir.Join(name + ".tsv");
+  WriteFileOrDie(path, text);
+  v1::CreateDatasetHeader header;
+  header.set_name(name);
+  header.set_format(v1::DATA_FORMAT_TSV);
+  header.set_has_header(true);
+  return client.CreateDataset(header, path).status();
 }
 
 }  // namespace urn::testing

@@ -5,10 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/notification.h"
 #include "in_process.h"
+#include "sampling/spec_sampler.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
 #include "urn/rpc/google_rpc.pb.h"
@@ -128,6 +134,47 @@ TEST_F(QuotaServiceTest, DailyRowsAreExactUnder32StreamsAndSurviveARestart) {
   EXPECT_EQ(got, 0);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(status.error_message(), HasSubstr("daily rows of plan 'tiny' used up"));
+}
+
+// A caller with no rows left today is refused before its sampler runs: with every work-pool
+// thread held, a weighted sample of more than kAtOnceRows rows (which would wait for the pool)
+// is still refused at once, RESOURCE_EXHAUSTED, instead of queueing work whose rows it cannot
+// receive.
+TEST_F(QuotaServiceTest, NoRowsLeftIsRefusedBeforeTheSamplerRuns) {
+  ASSERT_TRUE(testing::CreateWeightedDataset(*tiny_, dir_, "big", kAtOnceRows + 1000).ok());
+  auto [got, used_up] = RawSample(10000, 1000, 1);  // the whole day
+  ASSERT_TRUE(used_up.ok()) << used_up.error_message();
+  ASSERT_EQ(got, 10000);
+
+  WorkPool& pool = server_->work_pool_for_testing();
+  absl::BlockingCounter holding(pool.threads());
+  // Shared with the held threads, which may still be waking when the test ends.
+  auto release = std::make_shared<absl::Notification>();
+  auto let_go = absl::MakeCleanup([release] { release->Notify(); });
+  for (int i = 0; i < pool.threads(); ++i) {
+    pool.Run([&holding, release] {
+      holding.DecrementCount();
+      release->WaitForNotification();
+    });
+  }
+  holding.Wait();
+  auto stub = v1::Sampling::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                                        grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + tiny_key_);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::SampleRequest heavy;  // without replacement: exponential keys over every row, on the pool
+  heavy.set_dataset("big");
+  heavy.mutable_weighted()->set_weight_column("w");
+  heavy.set_n(10);
+  heavy.set_seed(2);
+  auto reader = stub->Sample(&context, heavy);
+  v1::SampleBatch b;
+  EXPECT_FALSE(reader->Read(&b));
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("daily rows of plan 'tiny' used up"));
+  EXPECT_EQ(pool.queued(), 0u);
 }
 
 TEST_F(QuotaServiceTest, RateLimitFeaturesAndLivePlanChanges) {

@@ -213,15 +213,8 @@ TEST_F(SampleStreamTest, ClientsThatCancelOrStopReadingMidStreamLeaveTheServerSe
 // is refused before any of that. An upload's parsing and its last step (writing the columnar
 // blocks) run on the pool too.
 TEST_F(SampleStreamTest, LongSamplesWaitOnTheWorkPoolWhileOtherCallsGoOn) {
-  std::string text = "w\n";
-  for (int64_t i = 0; i < kAtOnceRows + 1000; ++i) absl::StrAppend(&text, 1 + i % 5, "\n");
-  testing::WriteFileOrDie(dir_.Join("big.tsv"), text);
-  v1::CreateDatasetHeader header;
-  header.set_name("big");
-  header.set_format(v1::DATA_FORMAT_TSV);
-  header.set_has_header(true);
   std::unique_ptr<Client> client = testing::ConnectOnce(server_->port(), key_);
-  ASSERT_TRUE(client->CreateDataset(header, dir_.Join("big.tsv")).ok());
+  ASSERT_TRUE(testing::CreateWeightedDataset(*client, dir_, "big", kAtOnceRows + 1000).ok());
   v1::SampleRequest heavy;  // weighted, without replacement: exponential keys over every row
   heavy.set_dataset("big");
   heavy.mutable_weighted()->set_weight_column("w");
@@ -269,9 +262,7 @@ TEST_F(SampleStreamTest, LongSamplesWaitOnTheWorkPoolWhileOtherCallsGoOn) {
   leaving.TryCancel();
   // An upload waits on the pool (its header, chunks and last step are all handled there).
   std::thread upload([&] {
-    v1::CreateDatasetHeader h = header;
-    h.set_name("big2");
-    EXPECT_TRUE(client->CreateDataset(h, dir_.Join("big.tsv")).ok());
+    EXPECT_TRUE(testing::CreateWeightedDataset(*client, dir_, "big2", kAtOnceRows + 1000).ok());
   });
   ASSERT_EQ(wait_until_queued(kHeavy + 2), static_cast<size_t>(kHeavy + 2));
 
