@@ -114,6 +114,9 @@ inline double PositiveMin(const double* w) {
   return _mm_cvtsd_f64(_mm_min_sd(r, _mm_unpackhi_pd(r, r)));
 }
 
+// The larger of the two lanes of x.
+inline double MaxLane(__m128d x) { return _mm_cvtsd_f64(_mm_max_sd(x, _mm_unpackhi_pd(x, x))); }
+
 // Chooses the child for target *t given the node's prefixes, and moves *t into the child's
 // coordinates: k = the number of prefixes <= *t, so child k is the first whose prefix exceeds
 // the target, and it has c[k] > 0 (a zero child does not raise the prefix). Past the last
@@ -133,16 +136,20 @@ inline int Select(const Prefixes& p, const double* c, double* t) {
     return last;
   }
   // The largest prefix <= target (0 if none): where child k starts.
-  __m128d before = _mm_max_pd(_mm_max_pd(_mm_and_pd(le01, p.p01), _mm_and_pd(le23, p.p23)),
-                              _mm_max_pd(_mm_and_pd(le45, p.p45), _mm_and_pd(le67, p.p67)));
-  before = _mm_max_sd(before, _mm_unpackhi_pd(before, before));
-  *t -= _mm_cvtsd_f64(before);
+  *t -= MaxLane(_mm_max_pd(_mm_max_pd(_mm_and_pd(le01, p.p01), _mm_and_pd(le23, p.p23)),
+                           _mm_max_pd(_mm_and_pd(le45, p.p45), _mm_and_pd(le67, p.p67))));
   return k;
 }
 
 // The same Scan and Select with AVX-512 (one register per node), for CPUs that have it. They
 // perform the same additions in the same order, so draws are bit-for-bit the same on any CPU.
 #define URN_AVX512 __attribute__((target("avx512f")))
+#define URN_AVX2 __attribute__((target("avx2")))
+
+// The largest of the four lanes of x (AVX2, or AVX-512 into which it inlines).
+URN_AVX2 inline double MaxLane(__m256d x) {
+  return MaxLane(_mm_max_pd(_mm256_castpd256_pd128(x), _mm256_extractf128_pd(x, 1)));
+}
 
 // Scan with AVX-512, one register per line: returns P_7 (the line's total) in both lanes, after
 // one pair sum and three additions, and stores the prefixes to *prefix unless it is null. The
@@ -186,11 +193,8 @@ URN_AVX512 inline int SelectWide(__m512d p, const double* c, double* t) {
   }
   const __m512d below = _mm512_maskz_mov_pd(le, p);  // the prefixes <= target, 0 elsewhere
   const __m256d zero = _mm256_setzero_pd();
-  const __m256d half = _mm256_max_pd(_mm512_mask_extractf64x4_pd(zero, 0xF, below, 0),
-                                     _mm512_mask_extractf64x4_pd(zero, 0xF, below, 1));
-  __m128d before = _mm_max_pd(_mm256_castpd256_pd128(half), _mm256_extractf128_pd(half, 1));
-  before = _mm_max_sd(before, _mm_unpackhi_pd(before, before));
-  *t -= _mm_cvtsd_f64(before);
+  *t -= MaxLane(_mm256_max_pd(_mm512_mask_extractf64x4_pd(zero, 0xF, below, 0),
+                              _mm512_mask_extractf64x4_pd(zero, 0xF, below, 1)));
   return k;
 }
 
@@ -199,7 +203,6 @@ URN_AVX512 inline __mmask8 Lane(uint64_t e) { return static_cast<__mmask8>(1u <<
 
 // The same Scan and Select with AVX2 (two registers per node), for CPUs that have AVX2 but not
 // AVX-512: the same additions in the same order as Scan.
-#define URN_AVX2 __attribute__((target("avx2")))
 
 struct Halves {
   __m256d lo, hi;  // P_0..P_3, P_4..P_7
@@ -235,10 +238,7 @@ URN_AVX2 inline int SelectAvx2(const Halves& p, const double* c, double* t) {
     *t = kInf;
     return last;
   }
-  const __m256d before4 = _mm256_max_pd(_mm256_and_pd(le_lo, p.lo), _mm256_and_pd(le_hi, p.hi));
-  __m128d before = _mm_max_pd(_mm256_castpd256_pd128(before4), _mm256_extractf128_pd(before4, 1));
-  before = _mm_max_sd(before, _mm_unpackhi_pd(before, before));
-  *t -= _mm_cvtsd_f64(before);
+  *t -= MaxLane(_mm256_max_pd(_mm256_and_pd(le_lo, p.lo), _mm256_and_pd(le_hi, p.hi)));
   return k;
 }
 
@@ -283,11 +283,12 @@ absl::Status ValidateWeight(size_t index, double w) {
 
 // Whether some slot is >= size or some weight is outside [0, kMaxWeight] (NaN included).
 bool AnyInvalid(absl::Span<const uint64_t> slots, absl::Span<const double> weights, uint64_t size) {
-  bool bad = false;
+  unsigned bad = 0;  // | on integers, not ||: the pass stays branch-free
   for (size_t i = 0; i < slots.size(); ++i) {
-    bad |= (slots[i] >= size) | !(weights[i] >= 0) | !(weights[i] <= SumTree::kMaxWeight);
+    bad |= unsigned{slots[i] >= size} | unsigned{!(weights[i] >= 0)} |
+           unsigned{!(weights[i] <= SumTree::kMaxWeight)};
   }
-  return bad;
+  return bad != 0;
 }
 
 URN_AVX512 bool AnyInvalidWide(absl::Span<const uint64_t> slots, absl::Span<const double> weights,
