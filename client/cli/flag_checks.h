@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -25,17 +26,6 @@ inline CLI::Validator UnsignedInteger() {
       "UINT");
 }
 
-// An integer in [-2^63, 2^63 - 1], written in decimal digits.
-inline CLI::Validator SignedInteger() {
-  return CLI::Validator(
-      [](std::string& text) {
-        int64_t v = 0;
-        if (absl::SimpleAtoi(text, &v)) return std::string();
-        return "must be an integer from -9223372036854775808 to 9223372036854775807, not " + text;
-      },
-      "INT");
-}
-
 // An integer in [min, 2^63 - 1], written in decimal digits.
 inline CLI::Validator IntegerAtLeast(int64_t min) {
   return CLI::Validator(
@@ -46,6 +36,11 @@ inline CLI::Validator IntegerAtLeast(int64_t min) {
                text;
       },
       "INT");
+}
+
+// An integer in [-2^63, 2^63 - 1], written in decimal digits.
+inline CLI::Validator SignedInteger() {
+  return IntegerAtLeast(std::numeric_limits<int64_t>::min());
 }
 
 }  // namespace urn::cli

@@ -146,12 +146,21 @@ absl::Status Admission::RollDay(const std::string& user, UserState& state, int64
 }
 
 absl::StatusOr<int64_t> Admission::Charge(const Principal& who, int64_t want, bool all_or_nothing) {
+  return Grant(who, want, all_or_nothing, /*take=*/true);
+}
+
+absl::Status Admission::RequireRowsLeft(const Principal& who, int64_t asked) {
+  return Grant(who, asked, /*all_or_nothing=*/false, /*take=*/false).status();
+}
+
+absl::StatusOr<int64_t> Admission::Grant(const Principal& who, int64_t want, bool all_or_nothing,
+                                         bool take) {
   if (want <= 0) return int64_t{0};
   absl::StatusOr<int64_t> rows_per_day = LimitOf(who, &Plan::rows_per_day);
   if (!rows_per_day.ok()) return rows_per_day.status();
   const int64_t limit = *rows_per_day;
   if (limit < 0) {
-    Granted(who, want);
+    if (take) Granted(who, want);
     return want;
   }
   UserState& state = StateOf(who.user);
@@ -167,6 +176,7 @@ absl::StatusOr<int64_t> Admission::Charge(const Principal& who, int64_t want, bo
                         state.used, limit, want),
         UntilMidnight(now));
   }
+  if (!take) return grant;
   if (state.used + grant > state.persisted) {
     // Persist before granting: the stored counter never trails what was granted.
     const int64_t lease = std::max<int64_t>(1, limit / 100);
@@ -179,22 +189,6 @@ absl::StatusOr<int64_t> Admission::Charge(const Principal& who, int64_t want, bo
   state.used += grant;
   Granted(who, grant);
   return grant;
-}
-
-absl::Status Admission::RequireRowsLeft(const Principal& who, int64_t asked) {
-  absl::StatusOr<int64_t> rows_per_day = LimitOf(who, &Plan::rows_per_day);
-  if (!rows_per_day.ok()) return rows_per_day.status();
-  const int64_t limit = *rows_per_day;
-  if (limit < 0) return absl::OkStatus();
-  UserState& state = StateOf(who.user);
-  const absl::Time now = now_();
-  absl::MutexLock lock(&state.mu);
-  if (absl::Status s = RollDay(who.user, state, DayOf(now)); !s.ok()) return s;
-  if (state.used < limit) return absl::OkStatus();
-  return Exceeded(who, "rows_per_day",
-                  absl::StrFormat("daily rows of plan '%s' used up: %d of %d today (UTC), %d asked",
-                                  who.plan, state.used, limit, asked),
-                  UntilMidnight(now));
 }
 
 absl::Status Admission::CheckLimit(const Principal& who, std::string_view limit,

@@ -125,6 +125,8 @@ class Admission {
   // RetryInfo `retry_after`), counted in urn_quota_rejections_total.
   absl::Status Exceeded(const Principal& who, std::string_view limit,
                         const std::string& description, absl::Duration retry_after) const;
+  // Charge() when `take`; otherwise the same answer without granting anything.
+  absl::StatusOr<int64_t> Grant(const Principal& who, int64_t want, bool all_or_nothing, bool take);
   // `rows` granted to `who`, counted in urn_rows_sampled_total.
   void Granted(const Principal& who, int64_t rows) const;
 
