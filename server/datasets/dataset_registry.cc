@@ -187,6 +187,7 @@ absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> DatasetRegistry::StartU
   if (absl::Status s = CheckResourceName("header.name", record.name()); !s.ok()) return s;
   absl::StatusOr<table::ReadOptions> options = ReadOptionsOf(record);
   if (!options.ok()) return options.status();
+  options->max_cells_per_byte = kUploadCellsPerByte;
   record.set_upload_id(NewUniqueId());
   record.set_chunks(0);
   record.set_bytes(0);

@@ -42,6 +42,12 @@ struct DatasetEntry {
 
 class DatasetRegistry {
  public:
+  // An upload of JSONL may hold at most this many cells (rows times keys) per byte of its lines
+  // once past 2^20 cells (table::ReadOptions::max_cells_per_byte): bounds the memory of a
+  // parse, ~9 bytes per cell, to ~75 bytes per byte received (plus ~10 MB), however sparse the
+  // lines. Datasets already stored are loaded without it.
+  static constexpr int64_t kUploadCellsPerByte = 8;
+
   // REQUIRES: `store` outlives the registry.
   explicit DatasetRegistry(storage::MetadataStore* store) : store_(store) {}
 

@@ -78,6 +78,14 @@ struct ReadOptions {
   // Rows times columns: bounds memory when short JSONL lines meet many keys (each missing key
   // is a null cell, ~9 bytes while reading).
   int64_t max_cells = int64_t{1} << 32;
+  // JSONL only, 0 for none: rows times columns at most this many per byte of the lines read so
+  // far. A row missing a key still costs a cell, so without it a few bytes per line could make
+  // millions of null cells (4096 one-key lines, then a million lines `{"k0":0}`: 8 MB of input,
+  // 4e9 cells, ~36 GiB). TSV and CSV need at least a delimiter byte per cell anyway. Counted
+  // per line, so the limit and its message do not depend on how the bytes are split. The
+  // first kCellsBelowAnyRatio cells are always allowed, so that small sparse files still load.
+  int64_t max_cells_per_byte = 0;
+  static constexpr int64_t kCellsBelowAnyRatio = int64_t{1} << 20;
 };
 
 }  // namespace urn::table

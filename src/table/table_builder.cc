@@ -28,7 +28,7 @@ absl::Status CheckOptions(const ReadOptions& o, char delimiter) {
     }
   }
   if (o.max_rows < 0 || o.max_columns < 1 || o.max_field_bytes < 0 || o.max_line_bytes < 0 ||
-      o.max_total_bytes < 0 || o.max_cells < 0) {
+      o.max_total_bytes < 0 || o.max_cells < 0 || o.max_cells_per_byte < 0) {
     return absl::InvalidArgumentError("read limits must not be negative (max_columns at least 1)");
   }
   return absl::OkStatus();
@@ -320,6 +320,18 @@ absl::Status TableBuilder::CheckCells(int64_t rows, size_t columns) {
         absl::StatusCode::kResourceExhausted, -1,
         absl::StrCat("more than max_cells (", options_.max_cells, ") cells (rows times columns)"));
   }
+  // rows * columns <= max_cells < 2^63 here; the product with the byte count may not be.
+  const int64_t per_byte = options_.max_cells_per_byte;
+  if (per_byte > 0 && options_.format == Format::kJsonl &&
+      rows * static_cast<int64_t>(columns) > ReadOptions::kCellsBelowAnyRatio &&
+      static_cast<unsigned __int128>(rows) * columns >
+          static_cast<unsigned __int128>(per_byte) * static_cast<uint64_t>(json_bytes_)) {
+    return Error(
+        absl::StatusCode::kResourceExhausted, -1,
+        absl::StrCat(rows * static_cast<int64_t>(columns),
+                     " cells (rows times keys; a missing key is a null cell) from ", json_bytes_,
+                     " bytes of JSONL, more than max_cells_per_byte (", per_byte, ") per byte"));
+  }
   return absl::OkStatus();
 }
 
@@ -364,6 +376,7 @@ absl::Status TableBuilder::AddJsonColumn(std::string_view name, int* index) {
 }
 
 absl::Status TableBuilder::AddJsonLine(std::string_view line) {
+  json_bytes_ += static_cast<int64_t>(line.size()) + 1;  // and its line feed
   if (!json_.Parse(line)) return Error(absl::StatusCode::kInvalidArgument, -1, json_.error());
   if (json_.empty()) return absl::OkStatus();
   const int64_t row = num_rows_;

@@ -90,6 +90,7 @@ class TableBuilder {
   std::vector<ColumnBuilder> columns_;
   absl::flat_hash_map<std::string, int> json_columns_;
   std::vector<int64_t> json_last_row_;  // per column: last row that set it
+  int64_t json_bytes_ = 0;              // bytes of the JSONL lines read, line feeds included
   int64_t num_rows_ = 0;
   std::string raw_;
   std::vector<uint64_t> raw_offsets_;

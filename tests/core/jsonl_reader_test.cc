@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "core/table_reading.h"
 #include "table/json_line.h"
 #include "table/table_builder.h"
@@ -125,6 +126,45 @@ TEST(JsonlReader, LimitsOnKeysAndFields) {
   f.max_field_bytes = 3;
   EXPECT_EQ(Read("{\"a\": [\"ab\", \"cd\"]}\n", f).status().code(),
             absl::StatusCode::kResourceExhausted);
+}
+
+// `keys` keys on line 1 ({"k0":1,"k1":1,...}), then `lines` lines {"k0":1} (9 bytes with the
+// line feed), each one more row of `keys` cells.
+std::string SparseJsonl(int keys, int lines) {
+  std::string text = "{";
+  for (int k = 0; k < keys; ++k) absl::StrAppend(&text, k ? "," : "", "\"k", k, "\":1");
+  text += "}\n";
+  for (int i = 0; i < lines; ++i) text += "{\"k0\":1}\n";
+  return text;
+}
+
+TEST(JsonlReader, SparseLinesAreRefusedBeyondMaxCellsPerByte) {
+  ReadOptions o = Jsonl();
+  o.max_cells_per_byte = 4;
+  // 4096 keys: line L holds 4096L cells from first + 9(L - 1) bytes. Refused at the first line
+  // past both 2^20 cells (always allowed) and 4 cells per byte.
+  const std::string wide = SparseJsonl(4096, 400);
+  const int64_t first = static_cast<int64_t>(SparseJsonl(4096, 0).size());
+  int64_t line = 1;
+  while (4096 * line <= (int64_t{1} << 20) || 4096 * line <= 4 * (first + 9 * (line - 1))) ++line;
+  ASSERT_EQ(line, 257);  // 2^20 / 4096 + 1: the ratio was passed long before
+  EXPECT_EQ(
+      Read(wide, o).status().message(),
+      absl::StrCat("line 257: ", 4096 * 257,
+                   " cells (rows times keys; a missing key is a null cell) from ", first + 9 * 256,
+                   " bytes of JSONL, more than max_cells_per_byte (4) per byte"));
+  EXPECT_EQ(Read(wide, o).status().code(), absl::StatusCode::kResourceExhausted);
+  // Past 2^20 cells but under 4 per byte: 16 * 70001 cells from ~630,000 bytes.
+  absl::StatusOr<Table> t = Read(SparseJsonl(16, 70000), o);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->num_rows(), 70001);
+  // Far past 4 per byte but under 2^20 cells: 256 * 257 cells.
+  EXPECT_TRUE(Read(SparseJsonl(256, 256), o).ok());
+  // 0 is no limit, and the limit is for JSONL only.
+  EXPECT_TRUE(Read(wide).ok());
+  ReadOptions tsv;
+  tsv.max_cells_per_byte = 1;
+  EXPECT_TRUE(ReadText("a\tb\n\t\n\t\n", tsv).ok());
 }
 
 TEST(JsonlReader, EveryChunkSplitGivesTheSameTable) {

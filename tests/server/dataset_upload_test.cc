@@ -38,6 +38,19 @@ class DatasetUploadTest : public ::testing::Test {
                                                      grpc::InsecureChannelCredentials()));
   }
 
+  // Opens an upload of dataset `name` in `format` (no header line) and sends its header.
+  std::unique_ptr<grpc::ClientWriter<v1::CreateDatasetRequest>> StartUpload(
+      v1::Datasets::Stub& stub, grpc::ClientContext& context, v1::Dataset& response,
+      const std::string& name, v1::DataFormat format) const {
+    context.AddMetadata("authorization", "Bearer " + key_);
+    auto writer = stub.CreateDataset(&context, &response);
+    v1::CreateDatasetRequest header;
+    header.mutable_header()->set_name(name);
+    header.mutable_header()->set_format(format);
+    EXPECT_TRUE(writer->Write(header));
+    return writer;
+  }
+
   // Opens an upload of dataset `name` and sends its header and one chunk that ends inside a
   // row; `written` says whether both writes were taken.
   std::unique_ptr<grpc::ClientWriter<v1::CreateDatasetRequest>> OpenUpload(
@@ -133,13 +146,8 @@ TEST_F(DatasetUploadTest, UploadsInProgressCountTowardTheDatasetLimit) {
 TEST_F(DatasetUploadTest, RowsPastThePlanLimitEndTheUploadWhileItSends) {
   auto stub = Stub();
   grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + key_);
   v1::Dataset response;
-  auto writer = stub->CreateDataset(&context, &response);
-  v1::CreateDatasetRequest header;
-  header.mutable_header()->set_name("d");
-  header.mutable_header()->set_format(v1::DATA_FORMAT_TSV);
-  ASSERT_TRUE(writer->Write(header));
+  auto writer = StartUpload(*stub, context, response, "d", v1::DATA_FORMAT_TSV);
   v1::CreateDatasetRequest chunk;
   for (int i = 0; i < 100; ++i) chunk.mutable_data()->append("1\n");
   int sent = 0;  // chunks of 100 rows; up to 10^6 rows in all
@@ -151,6 +159,42 @@ TEST_F(DatasetUploadTest, RowsPastThePlanLimitEndTheUploadWhileItSends) {
   EXPECT_NE(status.error_message().find("rows_per_dataset"), std::string::npos)
       << status.error_message();
   EXPECT_EQ(DatasetAfterRestart(), absl::StatusCode::kNotFound);
+}
+
+// JSONL: a line without a key is a null cell there. 4096 keys on line 1 and then lines of one
+// key (`{"k0":0}`, 9 bytes, 4096 more cells each) pass 8 cells per byte at once, and 2^20 cells
+// (always allowed) at line 257: the upload is refused there instead of parsing on (the review's
+// trigger, 10^6 such lines, was ~4e9 cells, ~36 GiB). Ten keys and such lines stay below it.
+TEST_F(DatasetUploadTest, SparseJsonlPastEightCellsPerByteIsResourceExhausted) {
+  auto upload = [&](const std::string& name, int keys) {
+    auto stub = Stub();
+    grpc::ClientContext context;
+    v1::Dataset response;
+    auto writer = StartUpload(*stub, context, response, name, v1::DATA_FORMAT_JSONL);
+    v1::CreateDatasetRequest chunk;
+    chunk.mutable_data()->append("{");
+    for (int k = 0; k < keys; ++k) {
+      absl::StrAppend(chunk.mutable_data(), k ? "," : "", "\"k", k, "\":0");
+    }
+    chunk.mutable_data()->append("}\n");
+    for (int i = 0; i < 900; ++i) chunk.mutable_data()->append("{\"k0\":0}\n");
+    writer->Write(chunk);
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  const grpc::Status sparse = upload("sparse", 4096);
+  EXPECT_EQ(sparse.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(
+      sparse.error_message().find("line 257: 1052672 cells (rows times keys; a missing key is "
+                                  "a null cell) from 42156 bytes of JSONL, more than "
+                                  "max_cells_per_byte (8) per byte"),
+      std::string::npos)
+      << sparse.error_message();
+  const grpc::Status narrow = upload("narrow", 10);
+  EXPECT_TRUE(narrow.ok()) << narrow.error_message();
+  auto client = testing::ConnectOnce(server_->port(), key_);
+  EXPECT_EQ(client->GetDataset("sparse").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(client->GetDataset("narrow")->num_rows(), 901);
 }
 
 // A user deleted (and created again under the same name) while an upload of theirs is being sent:
