@@ -115,11 +115,69 @@ void FillColumn(const table::Table& t, int col, const uint64_t* rows, size_t n,
   }
 }
 
+// An upper bound on the bytes a row adds to the ColumnValues of `c` in a batch: its entry in
+// null_rows if it may be null (a varint of the row's index in the batch, < 2^16: 3 bytes), and
+// its value (packed varint or fixed for numbers and booleans; a string's or list's tag, length
+// and bytes). Numbers and booleans: the same for every row.
+uint64_t FixedCellBytes(const table::Column& c) {
+  const uint64_t null = c.has_nulls() ? 3 : 0;
+  switch (c.type()) {
+    case table::Type::kInt64:
+      return null + 10;
+    case table::Type::kDouble:
+      return null + 8;
+    case table::Type::kBool:
+      return null + 1;
+    case table::Type::kStringList:
+    case table::Type::kString:
+    case table::Type::kNull:
+      return null;
+  }
+  return null;
+}
+uint64_t VariableCellBytes(const table::Column& c, uint64_t row) {
+  if (c.type() == table::Type::kString || c.type() == table::Type::kNull) {
+    return 6 + c.StringAt(row).size();
+  }
+  uint64_t bytes = 6;
+  for (int64_t e = 0; e < c.ListSize(row); ++e) bytes += 6 + c.ListElement(row, e).size();
+  return bytes;
+}
+
+// How many of rows[0, n) a batch with columns `cols` holds: all of them, or as many as keep
+// the columns within SamplingService::kMaxBatchColumnBytes (at least one). Fewer rows give a
+// prefix of the same cut.
+uint64_t RowsThatFit(const table::Table& t, const std::vector<int>& cols, const uint64_t* rows,
+                     uint64_t n) {
+  constexpr uint64_t kMax = SamplingService::kMaxBatchColumnBytes;
+  uint64_t fixed = 0;
+  std::vector<const table::Column*> variable;
+  for (int c : cols) {
+    const table::Column& column = t.column(c);
+    fixed += FixedCellBytes(column);
+    const table::Type type = column.type();
+    if (type == table::Type::kString || type == table::Type::kStringList ||
+        type == table::Type::kNull) {
+      variable.push_back(&column);
+    }
+  }
+  if (variable.empty()) return std::min(n, std::max<uint64_t>(kMax / fixed, 1));
+  uint64_t bytes = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    bytes += fixed;
+    for (const table::Column* c : variable) bytes += VariableCellBytes(*c, rows[i]);
+    if (bytes > kMax) return std::max<uint64_t>(i, 1);
+  }
+  return n;
+}
+
 // A server stream of batches, double-buffered: while gRPC sends batch k, the stream already
 // computes batch k + 1 into a second message, so that drawing and encoding overlap the
 // transport (one stream at batch 1024: 18.5 -> 24-26 M ids/s, bench/urn_load.cc).
 // A batch is sent only when gRPC has taken the previous one (backpressure), so a stream holds
 // at most two batches however slow its reader.
+// A batch holds batch_size rows, or fewer where the subclass cuts it short (Fill: a Sample's
+// columns past SamplingService::kMaxBatchColumnBytes).
 // Every batch is charged to the caller's daily rows when it is sent, not when it is prepared:
 // when fewer rows are left than the batch holds, it is prepared again with just those rows
 // (batches are pure functions of their offset), and the next one ends the stream with
@@ -155,8 +213,10 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   uint64_t batch_size() const { return batch_size_; }
   // The rows of the whole stream (offsets run from the start offset to this).
   virtual uint64_t size() const = 0;
-  // Makes *batch the batch of rows [offset, offset + n), n > 0.
-  virtual void Fill(uint64_t offset, uint64_t n, grpc::ByteBuffer* batch) = 0;
+  // Makes *batch the batch of rows [offset, offset + m), 0 < m <= n, and returns m: n, or
+  // fewer when n rows would make too large a batch. Fewer rows from the same offset make a
+  // prefix of that batch's rows (batches are pure functions of their offset).
+  virtual uint64_t Fill(uint64_t offset, uint64_t n, grpc::ByteBuffer* batch) = 0;
   // Called once, when the subclass is ready to send from `offset` (<= size()).
   void Start(uint64_t offset) {
     offset_ = offset;
@@ -168,7 +228,7 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // Prepares batches_[next_] for offset_ (empty at the end of the stream).
   void Prepare() {
     prepared_ = std::min<uint64_t>(batch_size_, size() - offset_);
-    if (prepared_ > 0) Fill(offset_, prepared_, &batches_[next_]);
+    if (prepared_ > 0) prepared_ = Fill(offset_, prepared_, &batches_[next_]);
   }
 
   // Sends the prepared batch and prepares the next, as long as gRPC keeps up; finishes the
@@ -182,8 +242,8 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       if (prepared_ == 0) return Finish(grpc::Status::OK);
       absl::StatusOr<int64_t> grant = admission_->Charge(who_, static_cast<int64_t>(prepared_));
       if (!grant.ok()) return Finish(ToGrpc(grant.status()));
-      const uint64_t n = static_cast<uint64_t>(*grant);
-      if (n < prepared_) Fill(offset_, n, &batches_[next_]);
+      uint64_t n = static_cast<uint64_t>(*grant);
+      if (n < prepared_) n = Fill(offset_, n, &batches_[next_]);  // n again: a prefix fits
       offset_ += n;
       if (n == prepared_ && offset_ == size()) {
         // The last batch goes out with the status in one operation: the client gets both in
@@ -250,7 +310,7 @@ class SampleStream final : public BatchStream {
  private:
   uint64_t size() const override { return result_.size(); }
 
-  void Fill(uint64_t offset, uint64_t n, grpc::ByteBuffer* batch) override {
+  uint64_t Fill(uint64_t offset, uint64_t n, grpc::ByteBuffer* batch) override {
     const uint64_t* rows = nullptr;
     const double* weights = nullptr;
     if (result_.lazy) {
@@ -264,6 +324,7 @@ class SampleStream final : public BatchStream {
     }
     std::string_view columns;
     if (!columns_.empty()) {
+      n = RowsThatFit(*entry_->table, columns_, rows, n);
       // The columns field, serialized by protobuf from a message that holds only it.
       column_values_.Clear();
       for (int c : columns_) FillColumn(*entry_->table, c, rows, n, column_values_.add_columns());
@@ -275,6 +336,7 @@ class SampleStream final : public BatchStream {
         EncodeSampleBatch(std::span<const uint64_t>(rows, n), weights, columns,
                           static_cast<int64_t>(offset), static_cast<int64_t>(result_.size()));
     batch->Swap(&encoded);
+    return n;
   }
 
   const std::shared_ptr<const DatasetEntry> entry_;
@@ -301,11 +363,12 @@ class ShuffleStream final : public BatchStream {
  private:
   uint64_t size() const override { return shard_.size(); }
 
-  void Fill(uint64_t offset, uint64_t n, grpc::ByteBuffer* batch) override {
+  uint64_t Fill(uint64_t offset, uint64_t n, grpc::ByteBuffer* batch) override {
     shard_.Fill(offset, n, buffer_.data());
     grpc::ByteBuffer encoded = EncodeShuffleBatch(std::span<const uint64_t>(buffer_.data(), n),
                                                   static_cast<int64_t>(offset + n));
     batch->Swap(&encoded);
+    return n;
   }
 
   // The shard points into the permutation, so it is owned here and never moves.

@@ -30,6 +30,11 @@ class SamplingService final
  public:
   static constexpr int kDefaultBatch = 1024;
   static constexpr int kMaxBatch = 65536;
+  // A Sample batch with columns ends before the row that would take its columns past this many
+  // bytes (but holds at least one row), so that batches stay well within what clients receive
+  // (gRPC's default is 4 MiB; urn's clients take 64 MiB) and urnd never builds a batch of
+  // 65536 rows of 16 MiB cells.
+  static constexpr uint64_t kMaxBatchColumnBytes = uint64_t{2} << 20;
 
   // `threads`: of each sampler that runs in parallel. REQUIRES: gate, registry and pool outlive
   // the service, and the pool is idle when the service is destroyed (the server shut down).

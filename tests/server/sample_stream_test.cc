@@ -5,6 +5,7 @@
 // serving (run under AddressSanitizer in CI).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "in_process.h"
+#include "sampling/sampling_service.h"
 #include "sampling/spec_sampler.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
@@ -46,16 +48,21 @@ class SampleStreamTest : public ::testing::Test {
     key_ = admin->CreateUser("u", "big")->key();
     std::string text = "w\n";
     for (int i = 0; i < 5000; ++i) absl::StrAppend(&text, 1 + i % 7, "\n");
-    testing::WriteFileOrDie(dir_.Join("d.tsv"), text);
-    v1::CreateDatasetHeader header;
-    header.set_name("d");
-    header.set_format(v1::DATA_FORMAT_TSV);
-    header.set_has_header(true);
-    ASSERT_TRUE(testing::ConnectOnce(server_->port(), key_)
-                    ->CreateDataset(header, dir_.Join("d.tsv"))
-                    .ok());
+    ASSERT_TRUE(CreateTsv("d", text).ok());
     stub_ = v1::Sampling::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                                       grpc::InsecureChannelCredentials()));
+  }
+
+  // Uploads `text`, a TSV with a header line, as dataset `name`.
+  absl::Status CreateTsv(const std::string& name, const std::string& text) const {
+    testing::WriteFileOrDie(dir_.Join(name + ".tsv"), text);
+    v1::CreateDatasetHeader header;
+    header.set_name(name);
+    header.set_format(v1::DATA_FORMAT_TSV);
+    header.set_has_header(true);
+    return testing::ConnectOnce(server_->port(), key_)
+        ->CreateDataset(header, dir_.Join(name + ".tsv"))
+        .status();
   }
 
   // Weighted draws with replacement over column w: n rows in batches of `batch`.
@@ -70,21 +77,30 @@ class SampleStreamTest : public ::testing::Test {
     return r;
   }
 
-  // Reads a whole stream: its rows in order, checking each batch's offset and total.
-  std::vector<int64_t> ReadAll(const v1::SampleRequest& r) {
+  // Reads a whole stream, checking each batch's offset and total and that it ends OK.
+  std::vector<v1::SampleBatch> ReadBatches(const v1::SampleRequest& r) {
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer " + key_);
     auto reader = stub_->Sample(&context, r);
-    v1::SampleBatch b;
-    std::vector<int64_t> rows;
-    while (reader->Read(&b)) {
-      EXPECT_EQ(b.offset(), static_cast<int64_t>(rows.size()));
+    std::vector<v1::SampleBatch> batches;
+    int64_t rows = 0;
+    for (v1::SampleBatch b; reader->Read(&b); batches.push_back(std::move(b))) {
+      EXPECT_EQ(b.offset(), rows);
       EXPECT_EQ(b.total(), r.n());
       EXPECT_LE(b.row_ids_size(), r.batch_size());
-      rows.insert(rows.end(), b.row_ids().begin(), b.row_ids().end());
+      rows += b.row_ids_size();
     }
     const grpc::Status s = reader->Finish();
     EXPECT_TRUE(s.ok()) << s.error_message();
+    return batches;
+  }
+
+  // The rows of a whole stream, in order (ReadBatches).
+  std::vector<int64_t> ReadAll(const v1::SampleRequest& r) {
+    std::vector<int64_t> rows;
+    for (const v1::SampleBatch& b : ReadBatches(r)) {
+      rows.insert(rows.end(), b.row_ids().begin(), b.row_ids().end());
+    }
     return rows;
   }
 
@@ -135,6 +151,86 @@ TEST_F(SampleStreamTest, UnknownOrRepeatedColumnsAreInvalidArgumentNamingTheEntr
   const grpc::Status unknown = status_of({"w", "nope"});
   EXPECT_EQ(unknown.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(unknown.error_message(), "columns[1]: no column 'nope'");
+}
+
+// A batch with columns ends before the row that would take them past
+// SamplingService::kMaxBatchColumnBytes (each string cell counts its bytes + 6), with at least
+// one row: a row of 3 MB is a batch of its own. The rows are those of the same stream without
+// columns, and every cell arrives whole.
+TEST_F(SampleStreamTest, BatchesWithColumnsAreCutAtTheByteLimit) {
+  // Row i holds a string of 300,000 * (1 + i % 4) bytes of 'a' + i; row 19 one of 3,000,000.
+  auto cell_bytes = [](int64_t row) -> uint64_t {
+    return row == 19 ? 3000000 : 300000 * (1 + row % 4);
+  };
+  std::string text = "w\ts\n";
+  for (int i = 0; i < 20; ++i) {
+    absl::StrAppend(&text, "1\t", std::string(cell_bytes(i), static_cast<char>('a' + i)), "\n");
+  }
+  ASSERT_TRUE(CreateTsv("big", text).ok());
+  v1::SampleRequest r = Weighted(200, 200);
+  r.set_dataset("big");
+  const std::vector<int64_t> rows = ReadAll(r);
+  ASSERT_EQ(rows.size(), 200u);
+  // The batches the rule gives for these rows.
+  std::vector<int> expected;
+  uint64_t bytes = 0;
+  for (int64_t row : rows) {
+    const uint64_t b = 6 + cell_bytes(row);
+    if (!expected.empty() && bytes + b <= SamplingService::kMaxBatchColumnBytes) {
+      ++expected.back();
+      bytes += b;
+    } else {
+      expected.push_back(1);
+      bytes = b;
+    }
+  }
+  r.add_columns("s");
+  std::vector<int> sizes;
+  int64_t at = 0;
+  for (const v1::SampleBatch& batch : ReadBatches(r)) {
+    ASSERT_EQ(batch.columns_size(), 1);
+    ASSERT_EQ(batch.columns(0).string_values().values_size(), batch.row_ids_size());
+    for (int i = 0; i < batch.row_ids_size(); ++i) {
+      const int64_t row = batch.row_ids(i);
+      ASSERT_EQ(row, rows[at + i]);
+      EXPECT_EQ(batch.columns(0).string_values().values(i),
+                std::string(cell_bytes(row), static_cast<char>('a' + row)));
+    }
+    sizes.push_back(batch.row_ids_size());
+    at += batch.row_ids_size();
+  }
+  EXPECT_EQ(at, 200);
+  EXPECT_EQ(sizes, expected);
+  EXPECT_NE(std::find(sizes.begin(), sizes.end(), 1), sizes.end());  // row 19 alone
+  EXPECT_GT(*std::max_element(sizes.begin(), sizes.end()), 3);       // 300 KB rows together
+}
+
+// Numbers count their widest encoding, the same for every row: 40 int64 columns are 400 bytes
+// a row, so 10,000 rows asked in one batch come as floor(2 MiB / 400) = 5242 and the rest.
+TEST_F(SampleStreamTest, BatchesOfNumericColumnsAreCutByTheirWidestEncoding) {
+  std::string text;
+  for (int c = 0; c < 40; ++c) absl::StrAppend(&text, c ? "\t" : "", "c", c);
+  text += "\n";
+  for (int i = 0; i < 10000; ++i) {
+    for (int c = 0; c < 40; ++c) absl::StrAppend(&text, c ? "\t" : "", i + c);
+    text += "\n";
+  }
+  ASSERT_TRUE(CreateTsv("wide", text).ok());
+  v1::SampleRequest r;
+  r.set_dataset("wide");
+  r.mutable_uniform()->set_replace(true);
+  r.set_n(10000);
+  r.set_batch_size(65536);
+  for (int c = 0; c < 40; ++c) r.add_columns(absl::StrCat("c", c));
+  std::vector<int> sizes;
+  for (const v1::SampleBatch& batch : ReadBatches(r)) {
+    ASSERT_EQ(batch.columns_size(), 40);
+    for (int i = 0; i < batch.row_ids_size(); ++i) {
+      ASSERT_EQ(batch.columns(39).int64_values().values(i), batch.row_ids(i) + 39);
+    }
+    sizes.push_back(batch.row_ids_size());
+  }
+  EXPECT_EQ(sizes, (std::vector<int>{5242, 4758}));
 }
 
 TEST_F(SampleStreamTest, ShuffleBatchesCarryTheOffsetToResumeFrom) {
