@@ -315,9 +315,18 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
       return FinishUnary(context, Invalid(absl::StrCat("new_item_priority: unknown value ",
                                                        request->new_item_priority())));
   }
-  absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted = registry_->Create(
-      std::move(record),
-      [&](int64_t stores) { return gate_->admission().CheckLimit(*who, "weight_stores", stores); });
+  absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
+      registry_->Create(std::move(record), [&](int64_t stores) -> absl::Status {
+        // The call was authenticated when it began. DeleteUser invalidates the user's keys before
+        // it lists their stores (under the registry's lock, as this check runs): so a store is
+        // either listed and deleted with its owner, or refused here.
+        if (!gate_->authenticator().StillValid(*who)) {
+          return absl::UnauthenticatedError(
+              "the key of this call was revoked or its user deleted meanwhile; no weight store "
+              "was created");
+        }
+        return gate_->admission().CheckLimit(*who, "weight_stores", stores);
+      });
   if (!hosted.ok()) return FinishUnary(context, hosted.status());
   Describe(**hosted, response);
   return FinishUnary(context, absl::OkStatus());
