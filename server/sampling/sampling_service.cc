@@ -24,8 +24,9 @@ class FailedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
 absl::StatusOr<int> BatchSize(int32_t requested) {
   if (requested < 0 || requested > SamplingService::kMaxBatch) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("batch_size: must be between 1 and ", SamplingService::kMaxBatch));
+    return absl::InvalidArgumentError(absl::StrCat("batch_size: must be between 1 and ",
+                                                   SamplingService::kMaxBatch, " (0: the default, ",
+                                                   SamplingService::kDefaultBatch, ")"));
   }
   return requested == 0 ? SamplingService::kDefaultBatch : requested;
 }
@@ -450,6 +451,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Shuffle(
   if (!open.ok()) return new FailedStream(open.status());
   const v1::ShuffleRequest* const request = &open->request;
   uint64_t n = 0;
+  if (request->source_case() == v1::ShuffleRequest::SOURCE_NOT_SET) {
+    return new FailedStream(
+        absl::InvalidArgumentError("source: set either dataset (its rows) or n (indices [0, n))"));
+  }
   if (request->has_n()) {
     if (request->n() < 0) return new FailedStream(absl::InvalidArgumentError("n: must be >= 0"));
     n = static_cast<uint64_t>(request->n());

@@ -285,6 +285,25 @@ TEST_F(SampleStreamTest, ShuffleFieldsOutOfRangeAreInvalidArgumentNamingTheField
     EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
   }
   EXPECT_TRUE(shuffle(10, 3, 4, 3).ok());  // the last rank, resumed at its end
+  // Neither source, and a batch size out of range (0 is the default).
+  for (const auto& [r, message] : std::vector<std::pair<v1::ShuffleRequest, std::string>>{
+           {v1::ShuffleRequest(), "source: set either dataset (its rows) or n (indices [0, n))"},
+           {[] {
+              v1::ShuffleRequest r;
+              r.set_n(10);
+              r.set_batch_size(-1);
+              return r;
+            }(),
+            "batch_size: must be between 1 and 65536 (0: the default, 1024)"}}) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + key_);
+    auto reader = stub_->Shuffle(&context, r);
+    for (v1::ShuffleBatch b; reader->Read(&b);) {
+    }
+    const grpc::Status s = reader->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << message;
+    EXPECT_EQ(s.error_message(), message);
+  }
 }
 
 TEST_F(SampleStreamTest, ClientsThatCancelOrStopReadingMidStreamLeaveTheServerServing) {
