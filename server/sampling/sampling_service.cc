@@ -182,7 +182,8 @@ uint64_t RowsThatFit(const table::Table& t, const std::vector<int>& cols, const 
 // Every batch is charged to the caller's daily rows when it is sent, not when it is prepared:
 // when fewer rows are left than the batch holds, it is prepared again with just those rows
 // (batches are pure functions of their offset), and the next one ends the stream with
-// RESOURCE_EXHAUSTED. The stream holds one of the plan's concurrent streams while it runs.
+// RESOURCE_EXHAUSTED. The stream holds one of the plan's concurrent streams while it runs. A
+// stream whose key is revoked or whose user is deleted ends UNAUTHENTICATED before its next batch.
 //
 // Threads: gRPC may run OnWriteDone on another thread while Pump() is still preparing the
 // next batch; mu_ hands the turn over, so exactly one thread runs Pump() at a time, and the
@@ -190,12 +191,9 @@ uint64_t RowsThatFit(const table::Table& t, const std::vector<int>& cols, const 
 // Batches are encoded messages (batch_encoder.h).
 class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  BatchStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
+  BatchStream(const CallGate* gate, auth::Principal who, auth::Admission::StreamToken token,
               uint64_t batch_size)
-      : admission_(admission),
-        who_(std::move(who)),
-        token_(std::move(token)),
-        batch_size_(batch_size) {}
+      : gate_(gate), who_(std::move(who)), token_(std::move(token)), batch_size_(batch_size) {}
 
   void OnWriteDone(bool ok) override {
     {
@@ -241,7 +239,12 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         return Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
       }
       if (prepared_ == 0) return Finish(grpc::Status::OK);
-      absl::StatusOr<int64_t> grant = admission_->Charge(who_, static_cast<int64_t>(prepared_));
+      if (!gate_->authenticator().StillValid(who_)) {
+        return Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                                   "the key of this stream was revoked or its user deleted"));
+      }
+      absl::StatusOr<int64_t> grant =
+          gate_->admission().Charge(who_, static_cast<int64_t>(prepared_));
       if (!grant.ok()) return Finish(ToGrpc(grant.status()));
       uint64_t n = static_cast<uint64_t>(*grant);
       if (n < prepared_) n = Fill(offset_, n, &batches_[next_]);  // n again: a prefix fits
@@ -267,7 +270,7 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
   }
 
-  auth::Admission* const admission_;
+  const CallGate* const gate_;
   const auth::Principal who_;
   const auth::Admission::StreamToken token_;
   // Pump()'s state: one thread at a time runs it (see above), so these need no lock.
@@ -286,9 +289,9 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 // Sends nothing until Begin() gives it the sample (or the error that ends it).
 class SampleStream final : public BatchStream {
  public:
-  SampleStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
+  SampleStream(const CallGate* gate, auth::Principal who, auth::Admission::StreamToken token,
                std::shared_ptr<const DatasetEntry> entry, std::vector<int> columns, int batch)
-      : BatchStream(admission, std::move(who), std::move(token), static_cast<uint64_t>(batch)),
+      : BatchStream(gate, std::move(who), std::move(token), static_cast<uint64_t>(batch)),
         entry_(std::move(entry)),
         columns_(std::move(columns)) {}
 
@@ -351,10 +354,10 @@ class SampleStream final : public BatchStream {
 
 class ShuffleStream final : public BatchStream {
  public:
-  ShuffleStream(auth::Admission* admission, auth::Principal who, auth::Admission::StreamToken token,
+  ShuffleStream(const CallGate* gate, auth::Principal who, auth::Admission::StreamToken token,
                 std::unique_ptr<samplers::KeyedPermutation> permutation,
                 samplers::PermutationShard shard, uint64_t offset, int batch)
-      : BatchStream(admission, std::move(who), std::move(token), static_cast<uint64_t>(batch)),
+      : BatchStream(gate, std::move(who), std::move(token), static_cast<uint64_t>(batch)),
         permutation_(std::move(permutation)),
         shard_(shard),
         buffer_(batch) {
@@ -422,8 +425,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
     columns.push_back(c);
   }
   std::shared_ptr<const DatasetEntry> dataset = *std::move(entry);
-  auto* stream = new SampleStream(&gate_->admission(), std::move(open->who), std::move(open->token),
-                                  dataset, std::move(columns), open->batch);
+  auto* stream = new SampleStream(gate_, std::move(open->who), std::move(open->token), dataset,
+                                  std::move(columns), open->batch);
   // Computes the sample and starts the stream with it (or ends it with the error).
   const auto begin = [this, stream, dataset](const v1::SampleRequest& r) {
     stream->Begin(
@@ -481,7 +484,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Shuffle(
     return new FailedStream(absl::InvalidArgumentError(
         absl::StrCat("start_offset: must be between 0 and this rank's ", shard->size(), " rows")));
   }
-  return new ShuffleStream(&gate_->admission(), std::move(open->who), std::move(open->token),
+  return new ShuffleStream(gate_, std::move(open->who), std::move(open->token),
                            std::move(permutation), *shard,
                            static_cast<uint64_t>(request->start_offset()), open->batch);
 }

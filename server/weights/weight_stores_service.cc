@@ -78,9 +78,10 @@ uint64_t FreshSeed() {
 template <typename Request, typename Response>
 class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
  public:
-  BatchStream(WeightStoreRegistry* registry, absl::StatusOr<auth::Principal> who,
+  BatchStream(const auth::Authenticator* authenticator, WeightStoreRegistry* registry,
+              absl::StatusOr<auth::Principal> who,
               absl::StatusOr<auth::Admission::StreamToken> token)
-      : registry_(registry) {
+      : authenticator_(authenticator), registry_(registry) {
     if (!token.ok()) {
       this->Finish(ToGrpc(token.status()));
       return;
@@ -94,7 +95,8 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
     absl::Status error;
     Response response;
     if (ok) {
-      error = Resolve();
+      error = StillValid();
+      if (error.ok()) error = Resolve();
       if (error.ok()) error = Handle(request_, response);
     }
     absl::MutexLock lock(&mu_);
@@ -146,6 +148,14 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
   storage::DurableWeightStore& durable() { return *store_->durable; }
 
  private:
+  // The call was authenticated when it began: a message that comes after its key was revoked
+  // or its user deleted ends the stream unapplied (those before it stand).
+  absl::Status StillValid() const {
+    if (authenticator_->StillValid(who_)) return absl::OkStatus();
+    return absl::UnauthenticatedError(
+        "the key of this stream was revoked or its user deleted; this message was not applied");
+  }
+
   // The store named by the first message; later messages may repeat it.
   absl::Status Resolve() {
     const std::string& name = request_.weight_store();
@@ -169,6 +179,7 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
     }
   }
 
+  const auth::Authenticator* const authenticator_;
   WeightStoreRegistry* const registry_;
   auth::Principal who_;
   std::optional<auth::Admission::StreamToken> token_;  // one of the plan's concurrent streams
@@ -213,9 +224,10 @@ class InsertStream final : public BatchStream<v1::InsertRequest, v1::InsertRespo
 class UpdateStream final
     : public BatchStream<v1::UpdatePrioritiesRequest, v1::UpdatePrioritiesResponse> {
  public:
-  UpdateStream(WeightStoreRegistry* registry, absl::StatusOr<auth::Principal> who,
+  UpdateStream(const auth::Authenticator* authenticator, WeightStoreRegistry* registry,
+               absl::StatusOr<auth::Principal> who,
                absl::StatusOr<auth::Admission::StreamToken> token, metrics::CounterFamily* updates)
-      : BatchStream(registry, who, std::move(token)),
+      : BatchStream(authenticator, registry, who, std::move(token)),
         applied_(who.ok() ? &updates->With({who->plan}) : nullptr) {}
 
  private:
@@ -377,7 +389,7 @@ Stream* WeightStoresService::Open(grpc::CallbackServerContext* context, Extra...
   absl::StatusOr<auth::Admission::StreamToken> token =
       who.ok() ? gate_->admission().OpenStream(*who)
                : absl::StatusOr<auth::Admission::StreamToken>(who.status());
-  return new Stream(registry_, std::move(who), std::move(token), extra...);
+  return new Stream(&gate_->authenticator(), registry_, std::move(who), std::move(token), extra...);
 }
 
 grpc::ServerBidiReactor<v1::InsertRequest, v1::InsertResponse>* WeightStoresService::Insert(

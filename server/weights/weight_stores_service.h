@@ -5,7 +5,8 @@
 // Every handler authenticates first; names are scoped to the caller (another user's store is
 // NOT_FOUND). Every bad field is INVALID_ARGUMENT naming it ("priorities[3]: ..."). In a stream,
 // a message with any invalid entry changes nothing and ends the stream with that error, after
-// the responses to the messages before it.
+// the responses to the messages before it; so does a message that arrives after the stream's key
+// was revoked or its user deleted (UNAUTHENTICATED).
 //
 // Metrics: the priorities of every acknowledged UpdatePriorities batch are counted in
 // urn_priority_updates_total{plan} (metrics/metrics.h).

@@ -256,6 +256,30 @@ TEST_F(SampleStreamTest, ShuffleBatchesCarryTheOffsetToResumeFrom) {
   EXPECT_EQ(rows, 10000);
 }
 
+// A stream ends UNAUTHENTICATED before its next batch once its key is revoked: a shuffle of
+// 10^6 rows in batches of 1 stops long before its end (the batches already in flight, up to
+// the HTTP/2 window, still arrive).
+TEST_F(SampleStreamTest, AStreamEndsOnceItsKeyIsRevoked) {
+  auto admin = testing::ConnectOnce(server_->port(), testing::AdminKeyIn(dir_.Join("data")));
+  absl::StatusOr<v1::CreateUserResponse> v = admin->CreateUser("v", "big");
+  ASSERT_TRUE(v.ok()) << v.status();
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + v->key());
+  v1::ShuffleRequest r;
+  r.set_n(1000000);
+  r.set_batch_size(1);
+  auto reader = stub_->Shuffle(&context, r);
+  v1::ShuffleBatch b;
+  ASSERT_TRUE(reader->Read(&b));
+  ASSERT_TRUE(admin->RevokeKey(v->key_id()).ok());
+  int64_t batches = 1;
+  while (reader->Read(&b)) ++batches;
+  const grpc::Status s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_EQ(s.error_message(), "the key of this stream was revoked or its user deleted");
+  EXPECT_LT(batches, 1000000);
+}
+
 // Every bad field of a Shuffle is INVALID_ARGUMENT naming the field (the command line refuses
 // these itself; other clients rely on the server).
 TEST_F(SampleStreamTest, ShuffleFieldsOutOfRangeAreInvalidArgumentNamingTheField) {

@@ -209,6 +209,41 @@ TEST_F(WeightStoresServiceTest, KeysTenantsAndAdminRights) {
   EXPECT_EQ(admin_->GetWeightStore("mine")->capacity(), 10);
 }
 
+// A stream outlives neither its key nor its user: the message after a revocation ends it
+// UNAUTHENTICATED unapplied, and the messages acknowledged before it stand.
+TEST_F(WeightStoresServiceTest, AStreamEndsAtTheFirstMessageAfterItsKeyIsRevoked) {
+  absl::StatusOr<v1::CreateUserResponse> bob = admin_->CreateUser("bob", "free");
+  ASSERT_TRUE(bob.ok()) << bob.status();
+  auto as_bob = ClientWith(bob->key());
+  v1::CreateWeightStoreRequest r;
+  r.set_name("s");
+  r.set_capacity(4);
+  ASSERT_TRUE(as_bob->CreateWeightStore(r).ok());
+  int sent = 0;
+  int64_t acked = 0;
+  const absl::Status s = as_bob->UpdatePriorities(
+      "s",
+      [&](v1::UpdatePrioritiesRequest* m) {
+        // A window of 1: message 2 is made only once message 1 is acknowledged.
+        if (sent == 1) {
+          EXPECT_TRUE(admin_->RevokeKey(bob->key_id()).ok());
+        }
+        if (sent == 3) return false;
+        m->add_slots(sent);
+        m->add_priorities(sent + 1.0);
+        ++sent;
+        return true;
+      },
+      1, [&](int64_t seq) { acked = seq; });
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("revoked or its user deleted"));
+  EXPECT_EQ(acked, 1);
+  absl::StatusOr<v1::CreateKeyResponse> again = admin_->CreateKey("bob");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_THAT(*ClientWith(again->key())->GetPriorities("s", 0, 4),
+              ::testing::ElementsAre(1.0, 0.0, 0.0, 0.0));
+}
+
 // A batch the store cannot give (no positive priority yet; fewer positive slots than a batch
 // without replacement) is FAILED_PRECONDITION and is not charged to the plan's daily rows.
 TEST_F(WeightStoresServiceTest, DrawsThatCannotBeMadeAreRefusedUncharged) {
