@@ -64,6 +64,23 @@ absl::Status WriteBlocks(storage::MetadataStore* store, const std::string& uploa
   return store->Write(batch, storage::Durability::kProcess);
 }
 
+// The entry of a parsed table: its string dictionaries built (queries on low-cardinality string
+// columns then cost a lookup per row, query/program.h) and its nulls counted.
+std::shared_ptr<DatasetEntry> MakeEntry(internal::DatasetRecord record, table::Table table) {
+  table.BuildDictionaries();
+  auto entry = std::make_shared<DatasetEntry>();
+  entry->record = std::move(record);
+  for (const table::Column& c : table.columns()) {
+    int64_t nulls = 0;
+    if (c.has_nulls()) {
+      for (int64_t r = 0; r < c.size(); ++r) nulls += c.IsNull(r);
+    }
+    entry->null_counts.push_back(nulls);
+  }
+  entry->table = std::make_shared<const table::Table>(std::move(table));
+  return entry;
+}
+
 }  // namespace
 
 absl::StatusOr<table::ReadOptions> DatasetRegistry::ReadOptionsOf(
@@ -163,11 +180,7 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Com
   if (absl::Status s = registry_->store_->Put(record_key, record_.SerializeAsString()); !s.ok()) {
     return s;
   }
-  // Queries on low-cardinality string columns then cost a lookup per row (query/program.h).
-  t->BuildDictionaries();
-  auto entry = std::make_shared<DatasetEntry>();
-  entry->record = record_;
-  entry->table = std::make_shared<const table::Table>(*std::move(t));
+  std::shared_ptr<DatasetEntry> entry = MakeEntry(record_, *std::move(t));
   {
     // Registered only if DeleteOwner did not run since the check above; if it did, it could not
     // see this dataset, so the record just written is removed here (and the blocks with it).
@@ -369,11 +382,7 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Restore(
     spdlog::info("dataset '{}' of user '{}': converted to columnar blocks ({} blocks)",
                  record.name(), record.owner(), blocks);
   }
-  t->BuildDictionaries();
-  auto entry = std::make_shared<DatasetEntry>();
-  entry->record = std::move(record);
-  entry->table = std::make_shared<const table::Table>(*std::move(t));
-  return std::shared_ptr<const DatasetEntry>(entry);
+  return std::shared_ptr<const DatasetEntry>(MakeEntry(std::move(record), *std::move(t)));
 }
 
 absl::Status DatasetRegistry::Load() {

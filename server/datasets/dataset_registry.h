@@ -38,6 +38,9 @@ namespace urn::server {
 struct DatasetEntry {
   internal::DatasetRecord record;
   std::shared_ptr<const table::Table> table;
+  // Null cells per column, counted once when the entry is made (O(rows)), so that describing a
+  // dataset (GetDataset, ListDatasets, on gRPC's threads) costs O(columns).
+  std::vector<int64_t> null_counts;
 };
 
 class DatasetRegistry {

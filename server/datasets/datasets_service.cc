@@ -155,15 +155,12 @@ void DescribeDataset(const DatasetEntry& entry, v1::Dataset* out) {
   out->set_memory_bytes(entry.table->MemoryBytes());
   out->set_created_unix(entry.record.created_unix());
   out->set_format(static_cast<v1::DataFormat>(entry.record.format()));
-  for (const table::Column& c : entry.table->columns()) {
+  for (size_t i = 0; i < entry.table->columns().size(); ++i) {
+    const table::Column& c = entry.table->columns()[i];
     v1::Column* col = out->add_columns();
     col->set_name(c.name());
     col->set_type(WireType(c.type()));
-    int64_t nulls = 0;
-    if (c.has_nulls()) {
-      for (int64_t r = 0; r < c.size(); ++r) nulls += c.IsNull(r);
-    }
-    col->set_null_count(nulls);
+    col->set_null_count(entry.null_counts[i]);
   }
 }
 

@@ -197,6 +197,37 @@ TEST_F(DatasetUploadTest, SparseJsonlPastEightCellsPerByteIsResourceExhausted) {
   EXPECT_EQ(client->GetDataset("narrow")->num_rows(), 901);
 }
 
+// GetDataset and ListDatasets describe each column's nulls, counted when the dataset is made:
+// after the upload, and again after a restart (from the stored blocks).
+TEST_F(DatasetUploadTest, NullCountsAreDescribedAfterTheUploadAndAfterARestart) {
+  auto stub = Stub();
+  grpc::ClientContext context;
+  v1::Dataset response;
+  auto writer = StartUpload(*stub, context, response, "d", v1::DATA_FORMAT_JSONL);
+  v1::CreateDatasetRequest chunk;
+  chunk.set_data("{\"a\":1,\"b\":\"x\"}\n{\"a\":2}\n{\"b\":null}\n{\"a\":null}\n");
+  ASSERT_TRUE(writer->Write(chunk));
+  ASSERT_TRUE(writer->WritesDone());
+  ASSERT_TRUE(writer->Finish().ok());
+  const auto expect_nulls = [&](const v1::Dataset& d) {
+    ASSERT_EQ(d.columns_size(), 2);
+    EXPECT_EQ(d.columns(0).name(), "a");
+    EXPECT_EQ(d.columns(0).null_count(), 2);  // rows 3 and 4
+    EXPECT_EQ(d.columns(1).name(), "b");
+    EXPECT_EQ(d.columns(1).null_count(), 3);  // rows 2, 3 and 4
+  };
+  expect_nulls(response);
+  ASSERT_EQ(DatasetAfterRestart(), absl::StatusCode::kOk);
+  auto client = testing::ConnectOnce(server_->port(), key_);
+  absl::StatusOr<v1::Dataset> got = client->GetDataset("d");
+  ASSERT_TRUE(got.ok()) << got.status();
+  expect_nulls(*got);
+  absl::StatusOr<std::vector<v1::Dataset>> listed = client->ListDatasets();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  expect_nulls((*listed)[0]);
+}
+
 // A user deleted (and created again under the same name) while an upload of theirs is being sent:
 // the upload keeps nothing, and the new user of that name inherits no dataset.
 TEST_F(DatasetUploadTest, UploadOfAUserDeletedMeanwhileKeepsNothing) {
