@@ -434,8 +434,15 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
         r.start_offset());
   };
   if (SpecRunsAtOnce(*request, *dataset->table, &alias_cache_, dataset->record.upload_id())) {
-    begin(*request);
-    return stream;
+    // Only if the alias table is still cached (another tenant's sample may have evicted it since
+    // the check); otherwise on the pool, below. Small tables are sampled here in any case.
+    absl::StatusOr<SpecResult> result =
+        RunSampleSpec(*request, *dataset->table, threads_, &alias_cache_,
+                      dataset->record.upload_id(), dataset->table->num_rows() <= kAtOnceRows);
+    if (!IsNotCached(result.status())) {
+      stream->Begin(std::move(result), request->start_offset());
+      return stream;
+    }
   }
   // The stream is not finished before Begin(), so gRPC keeps the context until then.
   pool_->Run([begin, stream, context, request = std::move(open->request)] {

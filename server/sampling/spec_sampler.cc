@@ -22,6 +22,13 @@
 #include "samplers/weighted_without_replacement.h"
 
 namespace urn::server {
+
+absl::Status NotCachedError() {
+  return absl::UnavailableError("not cached: this sample needs an O(rows) step");
+}
+
+bool IsNotCached(const absl::Status& status) { return status == NotCachedError(); }
+
 namespace {
 
 absl::Status Field(const std::string& field, const absl::Status& s) {
@@ -108,7 +115,7 @@ SpecResult FromSample(samplers::Sample s) {
 
 absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& req,
                                                       const table::Table& t, AliasCache* cache,
-                                                      const std::string& table_id) {
+                                                      const std::string& table_id, bool may_build) {
   const uint64_t n = static_cast<uint64_t>(req.n());
   if (n == 0) return absl::InvalidArgumentError("n: draws with replacement need n > 0");
   const std::string& column = req.weighted().weight_column();
@@ -129,10 +136,11 @@ absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& r
   std::shared_ptr<const AliasCache::Entry> entry;
   if (cache != nullptr && !table_id.empty()) {
     absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> cached =
-        cache->Get(ColumnKey(table_id, column), build);
+        cache->Get(ColumnKey(table_id, column), build, may_build);
     if (!cached.ok()) return cached.status();
     entry = *std::move(cached);
   } else {
+    if (!may_build) return NotCachedError();
     absl::StatusOr<AliasCache::Entry> built = build();
     if (!built.ok()) return built.status();
     entry = std::make_shared<const AliasCache::Entry>(*std::move(built));
@@ -148,9 +156,12 @@ absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& r
 }
 
 absl::StatusOr<SpecResult> RunWeighted(const v1::SampleRequest& req, const table::Table& t,
-                                       int threads, AliasCache* cache,
-                                       const std::string& table_id) {
-  if (req.weighted().replace()) return RunWeightedWithReplacement(req, t, cache, table_id);
+                                       int threads, AliasCache* cache, const std::string& table_id,
+                                       bool may_build) {
+  if (req.weighted().replace()) {
+    return RunWeightedWithReplacement(req, t, cache, table_id, may_build);
+  }
+  if (!may_build) return NotCachedError();
   absl::StatusOr<std::vector<double>> w = WeightColumn(t, req.weighted().weight_column());
   if (!w.ok()) return w.status();
   const uint64_t n = static_cast<uint64_t>(req.n());
@@ -266,7 +277,8 @@ absl::StatusOr<SpecResult> RunStratified(const v1::SampleRequest& req, const tab
 // cache when it has them (the same query text on the same table), else they are built and kept.
 absl::StatusOr<query::QueryResult> RunQueryRequest(const v1::SampleRequest& req,
                                                    const table::Table& t, int threads,
-                                                   AliasCache* cache, const std::string& table_id) {
+                                                   AliasCache* cache, const std::string& table_id,
+                                                   bool may_build) {
   absl::StatusOr<query::Query> parsed = query::ParseQuery(req.query());
   if (!parsed.ok()) return parsed.status();
   // A query that names another dataset would silently sample this one. A U-SQL rowset
@@ -282,11 +294,12 @@ absl::StatusOr<query::QueryResult> RunQueryRequest(const v1::SampleRequest& req,
   if (!plan.ok()) return plan.status();
   if (plan->sampler != query::SamplerKind::kWeightedWithReplacement || cache == nullptr ||
       table_id.empty()) {
+    if (!may_build) return NotCachedError();
     return query::RunQuery(*plan, t, req.seed(), threads, query::Draws::kLazy);
   }
-  absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> entry =
-      cache->Get(QueryKey(table_id, req.query()),
-                 [&] { return query::EvaluateReplacementWeights(*plan, t, threads); });
+  absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> entry = cache->Get(
+      QueryKey(table_id, req.query()),
+      [&] { return query::EvaluateReplacementWeights(*plan, t, threads); }, may_build);
   if (!entry.ok()) return entry.status();
   return query::DrawWithReplacement(*plan, static_cast<uint64_t>(t.num_rows()), *entry, req.seed(),
                                     query::Draws::kLazy);
@@ -295,7 +308,7 @@ absl::StatusOr<query::QueryResult> RunQueryRequest(const v1::SampleRequest& req,
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
-    const std::string& key, const std::function<absl::StatusOr<Entry>()>& build) {
+    const std::string& key, const std::function<absl::StatusOr<Entry>()>& build, bool may_build) {
   std::shared_ptr<Build> pending;
   bool mine = false;
   {
@@ -306,6 +319,7 @@ absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
         return entries_.front().second;
       }
     }
+    if (!may_build) return NotCachedError();
     std::shared_ptr<Build>& slot = building_[key];
     if (slot == nullptr) {
       slot = std::make_shared<Build>();
@@ -365,7 +379,7 @@ bool SpecRunsAtOnce(const v1::SampleRequest& req, const table::Table& t, const A
 
 absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const table::Table& t,
                                          int threads, AliasCache* cache,
-                                         const std::string& table_id) {
+                                         const std::string& table_id, bool may_build) {
   if (req.n() < 0 || req.n() > kMaxSampleSize) {
     return absl::InvalidArgumentError(absl::StrCat("n: must be between 0 and ", kMaxSampleSize));
   }
@@ -374,7 +388,7 @@ absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const tab
     case v1::SampleRequest::kReservoir:
       return RunUniform(req, t, threads);
     case v1::SampleRequest::kWeighted:
-      return RunWeighted(req, t, threads, cache, table_id);
+      return RunWeighted(req, t, threads, cache, table_id, may_build);
     case v1::SampleRequest::kBernoulli: {
       samplers::BernoulliOptions o;
       o.seed = req.seed();
@@ -404,7 +418,9 @@ absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const tab
                            "leave it unset"));
         }
       }
-      absl::StatusOr<query::QueryResult> q = RunQueryRequest(req, t, threads, cache, table_id);
+      absl::StatusOr<query::QueryResult> q =
+          RunQueryRequest(req, t, threads, cache, table_id, may_build);
+      if (IsNotCached(q.status())) return q.status();
       if (!q.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("query: ", query::FormatError(req.query(), q.status())));

@@ -63,9 +63,11 @@ class AliasCache {
   // rows passing WHERE.
   using Entry = query::ReplacementWeights;
   explicit AliasCache(size_t capacity = 4) : capacity_(capacity) {}
-  // The cached entry, or the one `build` makes (then cached). Errors are not cached.
+  // The cached entry, or the one `build` makes (then cached). Errors are not cached. With
+  // !may_build, NotCachedError() instead of building (or waiting for another's build).
   absl::StatusOr<std::shared_ptr<const Entry>> Get(
-      const std::string& key, const std::function<absl::StatusOr<Entry>()>& build);
+      const std::string& key, const std::function<absl::StatusOr<Entry>()>& build,
+      bool may_build = true);
   // Whether `key` is cached (not being built).
   bool Contains(const std::string& key) const;
 
@@ -88,6 +90,11 @@ inline constexpr int64_t kMaxSampleSize = int64_t{1} << 31;
 // Tables up to this many rows are sampled at once whatever the spec (well under a millisecond).
 inline constexpr int64_t kAtOnceRows = int64_t{1} << 16;
 
+// What RunSampleSpec returns with may_build = false when the request would need an O(rows)
+// step (an alias table not in the cache, say): the caller then runs it where that may take long.
+absl::Status NotCachedError();
+bool IsNotCached(const absl::Status& status);
+
 // Whether RunSampleSpec returns at once for this request: a table of at most kAtOnceRows rows,
 // uniform draws with replacement, or draws with replacement whose weights and alias table
 // `cache` holds. Otherwise it may take O(rows) time (10^7 rows: milliseconds to a second),
@@ -97,11 +104,14 @@ bool SpecRunsAtOnce(const v1::SampleRequest& request, const table::Table& table,
 
 // `cache` (optional) keeps alias tables across requests (weighted draws with replacement, and
 // queries' SAMPLE BY ... REPLACE true, by exact query text); `table_id` names the table in it and
-// must change whenever the table's contents could (a dataset's upload id).
+// must change whenever the table's contents could (a dataset's upload id). With !may_build,
+// NotCachedError() rather than building an alias table or running a weighted sample or a query
+// that is not cached: SpecRunsAtOnce is only a check, and the cache may drop an entry between it
+// and this call.
 absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& request,
                                          const table::Table& table, int threads,
                                          AliasCache* cache = nullptr,
-                                         const std::string& table_id = "");
+                                         const std::string& table_id = "", bool may_build = true);
 
 }  // namespace urn::server
 

@@ -356,6 +356,41 @@ TEST(SpecSampler, OnlyRequestsThatCannotTakeLongRunAtOnce) {
   EXPECT_TRUE(SpecRunsAtOnce(query, *big, &cache, "b"));
   query.set_query("select * sample by w replace true limit 11");
   EXPECT_FALSE(SpecRunsAtOnce(query, *big, &cache, "b"));
+
+  // Without may_build, what is not cached (never, or evicted since SpecRunsAtOnce said yes) is
+  // NotCachedError and builds nothing; what is cached gives the same rows as with it.
+  AliasCache two(1);
+  ASSERT_TRUE(RunSampleSpec(weighted, *big, 1, &two, "b").ok());
+  ASSERT_TRUE(SpecRunsAtOnce(weighted, *big, &two, "b"));
+  query.set_query("select * sample by w replace true limit 10");
+  ASSERT_TRUE(RunSampleSpec(query, *big, 1, &two, "b").ok());  // evicts the weighted entry
+  EXPECT_TRUE(IsNotCached(RunSampleSpec(weighted, *big, 1, &two, "b", false).status()));
+  EXPECT_TRUE(IsNotCached(RunSampleSpec(weighted, *big, 1, nullptr, "b", false).status()));
+  weighted.mutable_weighted()->set_replace(false);
+  EXPECT_TRUE(IsNotCached(RunSampleSpec(weighted, *big, 1, &two, "b", false).status()));
+  query.set_query("select * sample by w limit 10");  // without replacement: never cached
+  EXPECT_TRUE(IsNotCached(RunSampleSpec(query, *big, 1, &two, "b", false).status()));
+  query.set_query("select * sample by w replace true limit 10");
+  absl::StatusOr<SpecResult> cached = RunSampleSpec(query, *big, 1, &two, "b", false);
+  absl::StatusOr<SpecResult> built = RunSampleSpec(query, *big, 1, nullptr, "b");
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  ASSERT_TRUE(built.ok()) << built.status();
+  ASSERT_EQ(cached->size(), 10u);
+  std::vector<uint64_t> from_cache(10), from_build(10);
+  cached->lazy(0, std::span<uint64_t>(from_cache), nullptr);
+  built->lazy(0, std::span<uint64_t>(from_build), nullptr);
+  EXPECT_EQ(from_cache, from_build);
+  int builds = 0;
+  EXPECT_TRUE(IsNotCached(cache
+                              .Get(
+                                  "absent",
+                                  [&]() -> absl::StatusOr<AliasCache::Entry> {
+                                    ++builds;
+                                    return absl::InternalError("built");
+                                  },
+                                  false)
+                              .status()));
+  EXPECT_EQ(builds, 0);
 }
 
 // A query's FROM must name the requested dataset (else it would silently sample another one);
