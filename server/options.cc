@@ -67,7 +67,8 @@ absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string
     const int line = kv.first.Mark().line + 1;
     if (key == "plans") continue;  // read by the plan registry
     const bool known = strings.count(key) > 0 || numbers.count(key) > 0 ||
-                       key == "max_store_slots" || key == "snapshot_log_bytes";
+                       key == "max_store_slots" || key == "snapshot_log_bytes" ||
+                       key == "work_threads";
     if (!known) {
       return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": unknown key '", key, "'"));
     }
@@ -82,9 +83,11 @@ absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string
         return absl::InvalidArgumentError(
             absl::StrCat(path, ":", line, ": ", key, " must be a number"));
       }
-    } else if (key == "max_store_slots" || key == "snapshot_log_bytes") {
-      if (!absl::SimpleAtoi(
-              value, key == "max_store_slots" ? &opts.max_store_slots : &opts.snapshot_log_bytes)) {
+    } else if (key == "max_store_slots" || key == "snapshot_log_bytes" || key == "work_threads") {
+      int64_t* const field = key == "max_store_slots"      ? &opts.max_store_slots
+                             : key == "snapshot_log_bytes" ? &opts.snapshot_log_bytes
+                                                           : &opts.work_threads;
+      if (!absl::SimpleAtoi(value, field)) {
         return absl::InvalidArgumentError(
             absl::StrCat(path, ":", line, ": ", key, " must be an integer"));
       }
@@ -153,6 +156,11 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   app.add_option("--snapshot-log-bytes", opts.snapshot_log_bytes,
                  "snapshot a weight store once its log grew by this many bytes")
       ->envname("URN_SNAPSHOT_LOG_BYTES")
+      ->capture_default_str();
+  app.add_option("--work-threads", opts.work_threads,
+                 "threads for samples that may take long and for upload parsing (0: one per "
+                 "core, at least 2)")
+      ->envname("URN_WORK_THREADS")
       ->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -239,6 +247,9 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   }
   if (opts.max_store_slots < 1 || opts.max_store_slots > (int64_t{1} << 31)) {
     return absl::InvalidArgumentError("--max-store-slots: must be between 1 and 2147483648");
+  }
+  if (opts.work_threads < 0 || opts.work_threads > 256) {
+    return absl::InvalidArgumentError("--work-threads: must be between 0 (one per core) and 256");
   }
   return opts;
 }

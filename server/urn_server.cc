@@ -4,10 +4,12 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "admin_service.h"
@@ -23,11 +25,14 @@
 namespace urn::server {
 namespace {
 
-// Threads of the work pool: as many heavy samples run at once (each itself on up to two
-// threads); the rest wait their turn, holding their stream quota. They run at nice 10 (about a
-// tenth of a nice-0 thread's CPU share when both want it), so that short calls keep their
-// latency while long ones run.
-constexpr int kWorkThreads = 2;
+// Threads of the work pool (--work-threads): as many heavy samples run at once (each itself on
+// up to two threads); the rest wait their turn, holding their stream quota. They run at nice 10
+// (about a tenth of a nice-0 thread's CPU share when both want it), so that short calls keep
+// their latency while long ones run.
+int WorkThreads(int64_t requested) {
+  if (requested > 0) return static_cast<int>(requested);
+  return std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+}
 constexpr int kWorkNice = 10;
 
 absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
@@ -193,7 +198,7 @@ absl::Status UrnServer::Start() {
     names.push_back(name);
   };
   add(std::make_unique<ServerInfoService>(gate_.get(), tls), v1::ServerInfo::service_full_name());
-  work_pool_ = std::make_unique<WorkPool>(kWorkThreads, kWorkNice);
+  work_pool_ = std::make_unique<WorkPool>(WorkThreads(options_.work_threads), kWorkNice);
   add(std::make_unique<DatasetsService>(gate_.get(), datasets_.get(), work_pool_.get()),
       v1::Datasets::service_full_name());
   add(std::make_unique<SamplingService>(gate_.get(), datasets_.get(), work_pool_.get(),

@@ -89,6 +89,34 @@ TEST(ServerOptions, SnapshotLogBytesAndShutdownGraceFlagsBeatTheConfigFile) {
   EXPECT_EQ(o->shutdown_grace_seconds, 20);
 }
 
+TEST(ServerOptions, WorkThreadsArePerCoreByDefaultAndComeFromFlagEnvOrConfig) {
+  absl::StatusOr<ServerOptions> o = Parse({});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->work_threads, 0);
+  o = Parse({"--work-threads", "6"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->work_threads, 6);
+  testing::TempDir dir;
+  const std::string path = dir.Join("urnd.yaml");
+  testing::WriteFileOrDie(path, "work_threads: 3\n");
+  o = Parse({"--config", path});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->work_threads, 3);
+  ::setenv("URN_WORK_THREADS", "5", 1);
+  o = Parse({});
+  ::unsetenv("URN_WORK_THREADS");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->work_threads, 5);
+  for (const char* bad : {"-1", "257"}) {
+    o = Parse({"--work-threads", bad});
+    EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(o.status().message(), "--work-threads: must be between 0 (one per core) and 256");
+  }
+  testing::WriteFileOrDie(path, "work_threads: many\n");
+  EXPECT_EQ(Parse({"--config", path}).status().message(),
+            path + ":1: work_threads must be an integer");
+}
+
 TEST(ServerOptions, MetricsListenIsOffByDefaultAndComesFromFlagEnvOrConfig) {
   absl::StatusOr<ServerOptions> o = Parse({});
   ASSERT_TRUE(o.ok()) << o.status();
