@@ -57,6 +57,22 @@ class TorchTest(unittest.TestCase):
         sampler.set_epoch(0)
         self.assertEqual(list(sampler), epochs[0])  # the loader kept the sampler's order
 
+    def test_a_sampler_closes_the_client_it_made_but_not_one_passed_in(self):
+        key_file = os.path.join(self.urnd.data_dir, "admin.key")
+        with UrnSampler("rows", seed=1, server=self.urnd.address, key_file=key_file) as sampler:
+            self.assertEqual(sorted(sampler), list(range(ROWS)))
+            made = sampler.client
+        with self.assertRaises(ValueError):  # grpc refuses calls on a closed channel
+            made.get_dataset("rows")
+        collected = UrnSampler("rows", seed=1, server=self.urnd.address, key_file=key_file)
+        made = collected.client
+        del collected  # closed when the sampler is collected, too
+        with self.assertRaises(ValueError):
+            made.get_dataset("rows")
+        with self.sampler() as sampler:
+            self.assertEqual(len(sampler), ROWS)
+        self.assertEqual(self.client.get_dataset("rows").num_rows, ROWS)
+
     def test_ranks_get_disjoint_slices(self):
         ranks = [list(self.sampler(rank=r, world_size=2)) for r in range(2)]
         self.assertEqual([len(r) for r in ranks], [500, 500])

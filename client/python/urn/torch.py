@@ -35,6 +35,8 @@ PrioritizedReplay samples a batch from a weight store with importance weights an
 new priorities back (acknowledged once durable on the server).
 """
 
+import weakref
+
 import torch
 import torch.utils.data
 
@@ -88,7 +90,14 @@ class UrnSampler(torch.utils.data.Sampler):
                  drop_last=False, weight_column=None, num_samples=None, query=None,
                  batch_size=8192, **client_args):
         self.dataset = dataset
-        self.client = client if client is not None else Client(**client_args)
+        if client is None:
+            # Made here, so closed here: by close() (or leaving a with block), or when the
+            # sampler is collected. A client passed in stays open.
+            client = Client(**client_args)
+            self._close_client = weakref.finalize(self, client.close)
+        else:
+            self._close_client = None
+        self.client = client
         self.seed = _whole("seed", seed, 0, 2**64 - 1)
         rank, world_size = _distributed_defaults(rank, world_size)
         self.world_size = _whole("world_size", world_size, 1, 2**31)
@@ -117,6 +126,17 @@ class UrnSampler(torch.utils.data.Sampler):
         self._position = 0
         self._resume_at = None  # the position load_state_dict() set, for the next iteration
         self._query_total = {}  # epoch -> rows the query selects
+
+    def close(self):
+        """Closes the client the sampler made from client_args (not one passed in)."""
+        if self._close_client is not None:
+            self._close_client()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     # -- the epoch's length -----------------------------------------------------------------
 
