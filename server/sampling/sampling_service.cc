@@ -145,32 +145,42 @@ uint64_t VariableCellBytes(const table::Column& c, uint64_t row) {
   return bytes;
 }
 
-// How many of rows[0, n) a batch with columns `cols` holds: all of them, or as many as keep
-// the columns within SamplingService::kMaxBatchColumnBytes (at least one). Fewer rows give a
-// prefix of the same cut.
-uint64_t RowsThatFit(const table::Table& t, const std::vector<int>& cols, const uint64_t* rows,
-                     uint64_t n) {
-  constexpr uint64_t kMax = SamplingService::kMaxBatchColumnBytes;
-  uint64_t fixed = 0;
-  std::vector<const table::Column*> variable;
-  for (int c : cols) {
-    const table::Column& column = t.column(c);
-    fixed += FixedCellBytes(column);
-    const table::Type type = column.type();
-    if (type == table::Type::kString || type == table::Type::kStringList ||
-        type == table::Type::kNull) {
-      variable.push_back(&column);
+// Cuts Sample batches with columns at SamplingService::kMaxBatchColumnBytes: made once per
+// stream from its columns, then asked per batch how many of its rows fit.
+class BatchCut {
+ public:
+  BatchCut(const table::Table& t, const std::vector<int>& cols) {
+    for (int c : cols) {
+      const table::Column& column = t.column(c);
+      fixed_ += FixedCellBytes(column);
+      const table::Type type = column.type();
+      if (type == table::Type::kString || type == table::Type::kStringList ||
+          type == table::Type::kNull) {
+        variable_.push_back(&column);
+      }
     }
   }
-  if (variable.empty()) return std::min(n, std::max<uint64_t>(kMax / fixed, 1));
-  uint64_t bytes = 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    bytes += fixed;
-    for (const table::Column* c : variable) bytes += VariableCellBytes(*c, rows[i]);
-    if (bytes > kMax) return std::max<uint64_t>(i, 1);
+
+  // How many of rows[0, n) a batch holds: all of them, or as many as keep its columns within
+  // the limit (at least one). Fewer rows give a prefix of the same cut.
+  uint64_t RowsThatFit(const uint64_t* rows, uint64_t n) const {
+    constexpr uint64_t kMax = SamplingService::kMaxBatchColumnBytes;
+    if (variable_.empty()) {
+      return fixed_ == 0 ? n : std::min(n, std::max<uint64_t>(kMax / fixed_, 1));
+    }
+    uint64_t bytes = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      bytes += fixed_;
+      for (const table::Column* c : variable_) bytes += VariableCellBytes(*c, rows[i]);
+      if (bytes > kMax) return std::max<uint64_t>(i, 1);
+    }
+    return n;
   }
-  return n;
-}
+
+ private:
+  uint64_t fixed_ = 0;                          // per row, the columns of fixed width
+  std::vector<const table::Column*> variable_;  // strings and lists, counted row by row
+};
 
 // A server stream of batches, double-buffered: while gRPC sends batch k, the stream already
 // computes batch k + 1 into a second message, so that drawing and encoding overlap the
@@ -293,7 +303,8 @@ class SampleStream final : public BatchStream {
                std::shared_ptr<const DatasetEntry> entry, std::vector<int> columns, int batch)
       : BatchStream(gate, std::move(who), std::move(token), static_cast<uint64_t>(batch)),
         entry_(std::move(entry)),
-        columns_(std::move(columns)) {}
+        columns_(std::move(columns)),
+        cut_(*entry_->table, columns_) {}
 
   // Starts sending `result` from `start_offset`, or ends the stream with its error. Called once,
   // from any thread.
@@ -328,7 +339,7 @@ class SampleStream final : public BatchStream {
     }
     std::string_view columns;
     if (!columns_.empty()) {
-      n = RowsThatFit(*entry_->table, columns_, rows, n);
+      n = cut_.RowsThatFit(rows, n);
       // The columns field, serialized by protobuf from a message that holds only it.
       column_values_.Clear();
       for (int c : columns_) FillColumn(*entry_->table, c, rows, n, column_values_.add_columns());
@@ -346,6 +357,7 @@ class SampleStream final : public BatchStream {
   const std::shared_ptr<const DatasetEntry> entry_;
   SpecResult result_;  // set once, by Begin(), before anything is sent
   const std::vector<int> columns_;
+  const BatchCut cut_;  // of batches with columns
   std::vector<uint64_t> lazy_rows_;
   std::vector<double> lazy_weights_;
   v1::SampleBatch column_values_;  // reused: only its columns field is ever set
