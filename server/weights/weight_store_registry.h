@@ -17,6 +17,7 @@
 #define URN_SERVER_WEIGHTS_WEIGHT_STORE_REGISTRY_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -56,6 +57,12 @@ class WeightStoreRegistry {
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> Create(
       internal::WeightStoreRecord record, absl::FunctionRef<absl::Status(int64_t stores)> admit =
                                               [](int64_t) { return absl::OkStatus(); });
+  // For tests: Create runs `hook` between its first check and the registration (outside the
+  // lock), where a concurrent deletion of the owner may fall.
+  void SetBeforeRegisterForTesting(std::function<void()> hook) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    before_register_ = std::move(hook);
+  }
   // NOT_FOUND unless `owner` has a store `name`; DATA_LOSS when it is damaged.
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> Get(const std::string& owner,
                                                          const std::string& name) const;
@@ -87,6 +94,7 @@ class WeightStoreRegistry {
   const uint64_t snapshot_log_bytes_;
   mutable absl::Mutex mu_;
   std::map<Key, std::shared_ptr<HostedWeightStore>> stores_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> before_register_ ABSL_GUARDED_BY(mu_);  // for tests
 };
 
 // The core options a record describes.

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
 #include "urn/v1/weight_stores.grpc.pb.h"
@@ -242,6 +244,44 @@ TEST_F(WeightStoresServiceTest, AStreamEndsAtTheFirstMessageAfterItsKeyIsRevoked
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_THAT(*ClientWith(again->key())->GetPriorities("s", 0, 4),
               ::testing::ElementsAre(1.0, 0.0, 0.0, 0.0));
+}
+
+// A store whose creation was under way when its owner was deleted is not kept: the create is
+// paused after its first check (authenticated, within the plan) while DeleteUser runs, and then
+// refused, so a user created again under that name inherits nothing.
+TEST_F(WeightStoresServiceTest, AStoreCreatedWhileItsOwnerIsDeletedIsNotKept) {
+  absl::StatusOr<v1::CreateUserResponse> bob = admin_->CreateUser("bob", "free");
+  ASSERT_TRUE(bob.ok()) << bob.status();
+  auto as_bob = ClientWith(bob->key());
+  auto reached = std::make_shared<absl::Notification>();
+  auto proceed = std::make_shared<absl::Notification>();
+  server_->weight_stores_for_testing().SetBeforeRegisterForTesting([reached, proceed] {
+    reached->Notify();
+    proceed->WaitForNotificationWithTimeout(absl::Seconds(30));
+  });
+  absl::Status created;
+  std::thread creator([&] {
+    v1::CreateWeightStoreRequest r;
+    r.set_name("s");
+    r.set_capacity(4);
+    created = as_bob->CreateWeightStore(r).status();
+  });
+  const bool paused = reached->WaitForNotificationWithTimeout(absl::Seconds(30));
+  absl::StatusOr<v1::DeleteUserResponse> deleted;
+  if (paused) deleted = admin_->DeleteUser("bob");
+  proceed->Notify();
+  creator.join();
+  server_->weight_stores_for_testing().SetBeforeRegisterForTesting(nullptr);
+  ASSERT_TRUE(paused);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(deleted->weight_stores_deleted(), 0);
+  EXPECT_EQ(created.code(), absl::StatusCode::kUnauthenticated) << created;
+  absl::StatusOr<v1::CreateUserResponse> again = admin_->CreateUser("bob", "free");
+  ASSERT_TRUE(again.ok()) << again.status();
+  absl::StatusOr<std::vector<v1::WeightStore>> stores =
+      ClientWith(again->key())->ListWeightStores();
+  ASSERT_TRUE(stores.ok()) << stores.status();
+  EXPECT_TRUE(stores->empty());
 }
 
 // A batch the store cannot give (no positive priority yet; fewer positive slots than a batch
