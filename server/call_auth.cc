@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "status_details.h"
 
 namespace urn::server {
@@ -34,6 +35,14 @@ absl::StatusOr<auth::Principal> CallGate::Enter(const grpc::ServerContextBase& c
   }
   if (absl::Status s = admission_->Admit(*who, feature); !s.ok()) return s;
   return who;
+}
+
+absl::Status CallGate::StillValid(const auth::Principal& who, std::string_view call,
+                                  std::string_view consequence) const {
+  if (authenticator_->StillValid(who)) return absl::OkStatus();
+  return absl::UnauthenticatedError(absl::StrCat("the key of this ", std::string(call),
+                                                 " was revoked or its user deleted",
+                                                 std::string(consequence)));
 }
 
 grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,

@@ -7,6 +7,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <string_view>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "auth/admission.h"
@@ -25,8 +27,14 @@ class CallGate {
   absl::StatusOr<auth::Principal> Enter(const grpc::ServerContextBase& context,
                                         std::string_view feature) const;
 
+  // OK while the key that entered `who`'s call is still valid and its user exists
+  // (Authenticator::StillValid); otherwise UNAUTHENTICATED: "the key of this <call> was revoked
+  // or its user deleted<consequence>". For calls that outlive their entry (streams, a create
+  // that registers later).
+  absl::Status StillValid(const auth::Principal& who, std::string_view call,
+                          std::string_view consequence = "") const;
+
   auth::Admission& admission() const { return *admission_; }
-  const auth::Authenticator& authenticator() const { return *authenticator_; }
 
  private:
   const auth::Authenticator* const authenticator_;

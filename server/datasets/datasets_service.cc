@@ -80,10 +80,10 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
         upload_->Commit([this](int64_t rows) -> absl::Status {
           // The call was authenticated when it began; an upload whose key was revoked or whose
           // user was deleted since is not kept (and DeleteOwner catches a deletion after this).
-          if (!gate_->authenticator().StillValid(who_)) {
-            return absl::UnauthenticatedError(
-                "the key of this upload was revoked or its user deleted while it was sent; "
-                "nothing was kept");
+          if (absl::Status s =
+                  gate_->StillValid(who_, "upload", " while it was sent; nothing was kept");
+              !s.ok()) {
+            return s;
           }
           return gate_->admission().CheckLimit(who_, "rows_per_dataset", rows);
         });

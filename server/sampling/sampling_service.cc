@@ -249,10 +249,7 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         return Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
       }
       if (prepared_ == 0) return Finish(grpc::Status::OK);
-      if (!gate_->authenticator().StillValid(who_)) {
-        return Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                                   "the key of this stream was revoked or its user deleted"));
-      }
+      if (absl::Status s = gate_->StillValid(who_, "stream"); !s.ok()) return Finish(ToGrpc(s));
       absl::StatusOr<int64_t> grant =
           gate_->admission().Charge(who_, static_cast<int64_t>(prepared_));
       if (!grant.ok()) return Finish(ToGrpc(grant.status()));

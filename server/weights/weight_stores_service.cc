@@ -78,10 +78,10 @@ uint64_t FreshSeed() {
 template <typename Request, typename Response>
 class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
  public:
-  BatchStream(const auth::Authenticator* authenticator, WeightStoreRegistry* registry,
+  BatchStream(const CallGate* gate, WeightStoreRegistry* registry,
               absl::StatusOr<auth::Principal> who,
               absl::StatusOr<auth::Admission::StreamToken> token)
-      : authenticator_(authenticator), registry_(registry) {
+      : gate_(gate), registry_(registry) {
     if (!token.ok()) {
       this->Finish(ToGrpc(token.status()));
       return;
@@ -95,7 +95,9 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
     absl::Status error;
     Response response;
     if (ok) {
-      error = StillValid();
+      // The call was authenticated when it began: a message that comes after its key was
+      // revoked or its user deleted ends the stream unapplied (those before it stand).
+      error = gate_->StillValid(who_, "stream", "; this message was not applied");
       if (error.ok()) error = Resolve();
       if (error.ok()) error = Handle(request_, response);
     }
@@ -148,14 +150,6 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
   storage::DurableWeightStore& durable() { return *store_->durable; }
 
  private:
-  // The call was authenticated when it began: a message that comes after its key was revoked
-  // or its user deleted ends the stream unapplied (those before it stand).
-  absl::Status StillValid() const {
-    if (authenticator_->StillValid(who_)) return absl::OkStatus();
-    return absl::UnauthenticatedError(
-        "the key of this stream was revoked or its user deleted; this message was not applied");
-  }
-
   // The store named by the first message; later messages may repeat it.
   absl::Status Resolve() {
     const std::string& name = request_.weight_store();
@@ -179,7 +173,7 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
     }
   }
 
-  const auth::Authenticator* const authenticator_;
+  const CallGate* const gate_;
   WeightStoreRegistry* const registry_;
   auth::Principal who_;
   std::optional<auth::Admission::StreamToken> token_;  // one of the plan's concurrent streams
@@ -224,10 +218,10 @@ class InsertStream final : public BatchStream<v1::InsertRequest, v1::InsertRespo
 class UpdateStream final
     : public BatchStream<v1::UpdatePrioritiesRequest, v1::UpdatePrioritiesResponse> {
  public:
-  UpdateStream(const auth::Authenticator* authenticator, WeightStoreRegistry* registry,
+  UpdateStream(const CallGate* gate, WeightStoreRegistry* registry,
                absl::StatusOr<auth::Principal> who,
                absl::StatusOr<auth::Admission::StreamToken> token, metrics::CounterFamily* updates)
-      : BatchStream(authenticator, registry, who, std::move(token)),
+      : BatchStream(gate, registry, who, std::move(token)),
         applied_(who.ok() ? &updates->With({who->plan}) : nullptr) {}
 
  private:
@@ -332,10 +326,10 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
         // The call was authenticated when it began. DeleteUser invalidates the user's keys before
         // it lists their stores (under the registry's lock, as this check runs): so a store is
         // either listed and deleted with its owner, or refused here.
-        if (!gate_->authenticator().StillValid(*who)) {
-          return absl::UnauthenticatedError(
-              "the key of this call was revoked or its user deleted meanwhile; no weight store "
-              "was created");
+        if (absl::Status s =
+                gate_->StillValid(*who, "call", " meanwhile; no weight store was created");
+            !s.ok()) {
+          return s;
         }
         return gate_->admission().CheckLimit(*who, "weight_stores", stores);
       });
@@ -389,7 +383,7 @@ Stream* WeightStoresService::Open(grpc::CallbackServerContext* context, Extra...
   absl::StatusOr<auth::Admission::StreamToken> token =
       who.ok() ? gate_->admission().OpenStream(*who)
                : absl::StatusOr<auth::Admission::StreamToken>(who.status());
-  return new Stream(&gate_->authenticator(), registry_, std::move(who), std::move(token), extra...);
+  return new Stream(gate_, registry_, std::move(who), std::move(token), extra...);
 }
 
 grpc::ServerBidiReactor<v1::InsertRequest, v1::InsertResponse>* WeightStoresService::Insert(
