@@ -116,10 +116,15 @@ void FillColumn(const table::Table& t, int col, const uint64_t* rows, size_t n,
   }
 }
 
-// An upper bound on the bytes a row adds to the ColumnValues of `c` in a batch: its entry in
-// null_rows if it may be null (a varint of the row's index in the batch, < 2^16: 3 bytes), and
-// its value (packed varint or fixed for numbers and booleans; a string's or list's tag, length
-// and bytes). Numbers and booleans: the same for every row.
+// An upper bound on the bytes a row adds to the ColumnValues of `c` in a batch is its entry in
+// null_rows if it may be null (a varint of the row's index in the batch, < 2^16: 3 bytes), plus
+// its value: for numbers and booleans their widest encoding (packed varint or fixed), the same
+// for every row (FixedCellBytes); for strings and lists their tags, lengths and bytes
+// (VariableCellBytes, 0 from FixedCellBytes).
+bool VariableWidth(table::Type type) {
+  return type == table::Type::kString || type == table::Type::kStringList ||
+         type == table::Type::kNull;
+}
 uint64_t FixedCellBytes(const table::Column& c) {
   const uint64_t null = c.has_nulls() ? 3 : 0;
   switch (c.type()) {
@@ -129,17 +134,12 @@ uint64_t FixedCellBytes(const table::Column& c) {
       return null + 8;
     case table::Type::kBool:
       return null + 1;
-    case table::Type::kStringList:
-    case table::Type::kString:
-    case table::Type::kNull:
+    default:
       return null;
   }
-  return null;
 }
 uint64_t VariableCellBytes(const table::Column& c, uint64_t row) {
-  if (c.type() == table::Type::kString || c.type() == table::Type::kNull) {
-    return 6 + c.StringAt(row).size();
-  }
+  if (c.type() != table::Type::kStringList) return 6 + c.StringAt(row).size();
   uint64_t bytes = 6;
   for (int64_t e = 0; e < c.ListSize(row); ++e) bytes += 6 + c.ListElement(row, e).size();
   return bytes;
@@ -153,11 +153,7 @@ class BatchCut {
     for (int c : cols) {
       const table::Column& column = t.column(c);
       fixed_ += FixedCellBytes(column);
-      const table::Type type = column.type();
-      if (type == table::Type::kString || type == table::Type::kStringList ||
-          type == table::Type::kNull) {
-        variable_.push_back(&column);
-      }
+      if (VariableWidth(column.type())) variable_.push_back(&column);
     }
   }
 
@@ -436,29 +432,26 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
   std::shared_ptr<const DatasetEntry> dataset = *std::move(entry);
   auto* stream = new SampleStream(gate_, std::move(open->who), std::move(open->token), dataset,
                                   std::move(columns), open->batch);
-  // Computes the sample and starts the stream with it (or ends it with the error).
-  const auto begin = [this, stream, dataset](const v1::SampleRequest& r) {
-    stream->Begin(
-        RunSampleSpec(r, *dataset->table, threads_, &alias_cache_, dataset->record.upload_id()),
-        r.start_offset());
+  // Computes the sample (or NotCachedError() when !may_build and it would need to build).
+  const auto run = [this, dataset](const v1::SampleRequest& r, bool may_build) {
+    return RunSampleSpec(r, *dataset->table, threads_, &alias_cache_, dataset->record.upload_id(),
+                         may_build);
   };
   if (SpecRunsAtOnce(*request, *dataset->table, &alias_cache_, dataset->record.upload_id())) {
     // Only if the alias table is still cached (another tenant's sample may have evicted it since
     // the check); otherwise on the pool, below. Small tables are sampled here in any case.
-    absl::StatusOr<SpecResult> result =
-        RunSampleSpec(*request, *dataset->table, threads_, &alias_cache_,
-                      dataset->record.upload_id(), dataset->table->num_rows() <= kAtOnceRows);
+    absl::StatusOr<SpecResult> result = run(*request, dataset->table->num_rows() <= kAtOnceRows);
     if (!IsNotCached(result.status())) {
       stream->Begin(std::move(result), request->start_offset());
       return stream;
     }
   }
   // The stream is not finished before Begin(), so gRPC keeps the context until then.
-  pool_->Run([begin, stream, context, request = std::move(open->request)] {
+  pool_->Run([run, stream, context, request = std::move(open->request)] {
     if (context->IsCancelled()) {
       return stream->Begin(absl::CancelledError("the client went away"), 0);
     }
-    begin(request);
+    stream->Begin(run(request, /*may_build=*/true), request.start_offset());
   });
   return stream;
 }
