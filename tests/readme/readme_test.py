@@ -76,9 +76,14 @@ def wait_healthy(address, seconds=60):
     urn = os.path.join(BUILD, "client", "urn")
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if subprocess.run([urn, "--server", address, "--timeout", "1", "health"],
-                          capture_output=True).returncode == 0:
-            return True
+        try:
+            if subprocess.run([urn, "--server", address, "--timeout", "1", "health"],
+                              capture_output=True).returncode == 0:
+                return True
+        except OSError:
+            # The quick start's `serve` may be relinking urn right now (a stale build
+            # directory): the file is missing or not yet executable until the linker is done.
+            pass
         time.sleep(0.1)
     return False
 
