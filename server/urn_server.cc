@@ -209,9 +209,10 @@ absl::Status UrnServer::Start() {
       v1::Admin::service_full_name());
   add(std::make_unique<UsageService>(gate_.get(), datasets_.get(), weight_stores_.get()),
       v1::Usage::service_full_name());
-  add(std::make_unique<WeightStoresService>(gate_.get(), weight_stores_.get(),
-                                            options_.max_store_slots, &metrics_),
-      v1::WeightStores::service_full_name());
+  auto weight_stores_service = std::make_unique<WeightStoresService>(
+      gate_.get(), weight_stores_.get(), options_.max_store_slots, &metrics_);
+  weight_stores_service_ = weight_stores_service.get();
+  add(std::move(weight_stores_service), v1::WeightStores::service_full_name());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> observers;
   observers.push_back(std::make_unique<metrics::CallMetricsFactory>(&metrics_, names));
   builder.experimental().SetInterceptorCreators(std::move(observers));

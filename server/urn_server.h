@@ -29,6 +29,7 @@
 #include "options.h"
 #include "storage/metadata_store.h"
 #include "weights/weight_store_registry.h"
+#include "weights/weight_stores_service.h"
 #include "work_pool.h"
 
 namespace urn::server {
@@ -67,6 +68,8 @@ class UrnServer {
   WorkPool& work_pool_for_testing() { return *work_pool_; }
   // The weight stores, so that a test can pause a creation (SetBeforeRegisterForTesting).
   WeightStoreRegistry& weight_stores_for_testing() { return *weight_stores_; }
+  // The weight stores' service, so that a test can step into a draw (SetBeforeDrawForTesting).
+  WeightStoresService& weight_stores_service_for_testing() { return *weight_stores_service_; }
 
  private:
   absl::Status PrepareDataDir();
@@ -89,6 +92,7 @@ class UrnServer {
   // down, so it may go after the services that use it.
   std::unique_ptr<WorkPool> work_pool_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
+  WeightStoresService* weight_stores_service_ = nullptr;  // one of services_
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;
   std::unique_ptr<metrics::HttpExporter> metrics_http_;  // with --metrics-listen

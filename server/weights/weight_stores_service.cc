@@ -417,9 +417,10 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
     return FinishUnary(context, Invalid("stratified: stratified draws are with replacement "
                                         "(unset without_replacement)"));
   }
-  // A batch that cannot be drawn is refused before it is charged to the daily rows. (An update
-  // that zeroes priorities between this check and the draw still fails the draw after the
-  // charge.)
+  // A batch that cannot be drawn is refused at once, and so is a caller with no rows left today.
+  // The rows are charged only after the draw succeeded: an update that zeroes priorities between
+  // this check and the draw fails the draw, and then nothing is charged. (A caller with fewer rows
+  // left than the batch has the draw done and refused; a batch is at most kMaxBatch draws.)
   weights::WeightStore& store = (*hosted)->durable->store();
   const uint64_t positive = store.positive_slots();
   if (positive == 0 ||
@@ -430,11 +431,15 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
             "weight_store: cannot draw %d slots%s: %d of its slots have positive priority", batch,
             request->without_replacement() ? " without replacement" : "", positive)));
   }
-  if (absl::StatusOr<int64_t> granted =
-          gate_->admission().Charge(*who, batch, /*all_or_nothing=*/true);
-      !granted.ok()) {
-    return FinishUnary(context, granted.status());
+  if (absl::Status s = gate_->admission().RequireRowsLeft(*who, batch); !s.ok()) {
+    return FinishUnary(context, s);
   }
+  std::function<void()> before_draw;
+  {
+    absl::MutexLock lock(&hook_mu_);
+    before_draw = before_draw_;
+  }
+  if (before_draw) before_draw();
   const uint64_t seed = request->has_seed() ? request->seed() : FreshSeed();
   weights::WeightStore::SampleRequest r;
   r.batch_size = static_cast<uint64_t>(batch);
@@ -445,6 +450,11 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
   r.stratified = request->stratified();
   absl::StatusOr<std::vector<weights::WeightStore::Draw>> draws = store.Sample(r);
   if (!draws.ok()) return FinishUnary(context, InField("weight_store", draws.status()));
+  if (absl::StatusOr<int64_t> granted =
+          gate_->admission().Charge(*who, batch, /*all_or_nothing=*/true);
+      !granted.ok()) {
+    return FinishUnary(context, granted.status());
+  }
   response->set_seed(seed);
   response->mutable_slots()->Reserve(batch);
   response->mutable_probabilities()->Reserve(batch);

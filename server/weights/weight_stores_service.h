@@ -17,7 +17,10 @@
 #define URN_SERVER_WEIGHTS_WEIGHT_STORES_SERVICE_H_
 
 #include <cstdint>
+#include <functional>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "call_auth.h"
 #include "metrics/metrics.h"
 #include "urn/v1/weight_stores.grpc.pb.h"
@@ -60,6 +63,13 @@ class WeightStoresService final : public v1::WeightStores::CallbackService {
                                           const v1::GetPrioritiesRequest* request,
                                           v1::GetPrioritiesResponse* response) override;
 
+  // For tests: SampleWeights runs `hook` after its checks and before its draw, where a
+  // concurrent update may fall.
+  void SetBeforeDrawForTesting(std::function<void()> hook) ABSL_LOCKS_EXCLUDED(hook_mu_) {
+    absl::MutexLock lock(&hook_mu_);
+    before_draw_ = std::move(hook);
+  }
+
  private:
   // Authenticates and admits a bidirectional stream, which holds one of the plan's streams.
   // `extra` goes to the stream's constructor after the principal and the token.
@@ -70,6 +80,8 @@ class WeightStoresService final : public v1::WeightStores::CallbackService {
   WeightStoreRegistry* const registry_;
   const int64_t max_store_slots_;
   metrics::ServerMetrics* const metrics_;
+  absl::Mutex hook_mu_;
+  std::function<void()> before_draw_ ABSL_GUARDED_BY(hook_mu_);  // for tests
 };
 
 }  // namespace urn::server

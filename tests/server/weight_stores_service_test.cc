@@ -61,6 +61,20 @@ class WeightStoresServiceTest : public ::testing::Test {
     return store.value_or(v1::WeightStore());
   }
 
+  // A new user on the free plan, with one weight store of `capacity` slots; the user's client.
+  std::unique_ptr<Client> UserWithStore(const std::string& user, const std::string& store,
+                                        int64_t capacity) {
+    absl::StatusOr<v1::CreateUserResponse> created = admin_->CreateUser(user, "free");
+    EXPECT_TRUE(created.ok()) << created.status();
+    std::unique_ptr<Client> client = ClientWith(created.ok() ? created->key() : "");
+    v1::CreateWeightStoreRequest request;
+    request.set_name(store);
+    request.set_capacity(capacity);
+    const absl::Status s = client->CreateWeightStore(request).status();
+    EXPECT_TRUE(s.ok()) << s;
+    return client;
+  }
+
   // Sends the batches (slot lists with priorities) and returns the stream's status.
   absl::Status Update(Client& client, const std::string& store,
                       const std::vector<std::pair<std::vector<int64_t>, std::vector<double>>>& b,
@@ -287,13 +301,7 @@ TEST_F(WeightStoresServiceTest, AStoreCreatedWhileItsOwnerIsDeletedIsNotKept) {
 // A batch the store cannot give (no positive priority yet; fewer positive slots than a batch
 // without replacement) is FAILED_PRECONDITION and is not charged to the plan's daily rows.
 TEST_F(WeightStoresServiceTest, DrawsThatCannotBeMadeAreRefusedUncharged) {
-  absl::StatusOr<v1::CreateUserResponse> alice = admin_->CreateUser("alice", "free");
-  ASSERT_TRUE(alice.ok()) << alice.status();
-  auto as_alice = ClientWith(alice->key());
-  v1::CreateWeightStoreRequest create;
-  create.set_name("s");
-  create.set_capacity(10);
-  ASSERT_TRUE(as_alice->CreateWeightStore(create).ok());
+  std::unique_ptr<Client> as_alice = UserWithStore("alice", "s", 10);
   v1::SampleWeightsRequest sample;
   sample.set_weight_store("s");
   sample.set_batch_size(4);
@@ -310,6 +318,33 @@ TEST_F(WeightStoresServiceTest, DrawsThatCannotBeMadeAreRefusedUncharged) {
   sample.set_batch_size(3);
   ASSERT_TRUE(as_alice->SampleWeights(sample).ok());
   EXPECT_EQ(as_alice->GetUsage()->rows_today(), 3);
+}
+
+// Rows are charged only for draws that were made: when an update zeroes every priority after
+// SampleWeights' checks and before its draw, the call is FAILED_PRECONDITION and uncharged.
+TEST_F(WeightStoresServiceTest, ADrawThatFailsAfterItsChecksIsNotCharged) {
+  std::unique_ptr<Client> as_alice = UserWithStore("alice", "s", 10);
+  ASSERT_TRUE(Update(*as_alice, "s", {{{1, 2, 3}, {1.0, 2.0, 3.0}}}).ok());
+  absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
+      server_->weight_stores_for_testing().Get("alice", "s");
+  ASSERT_TRUE(hosted.ok()) << hosted.status();
+  absl::Status zeroed = absl::UnknownError("the hook did not run");
+  server_->weight_stores_service_for_testing().SetBeforeDrawForTesting([&] {
+    const std::vector<uint64_t> slots = {1, 2, 3};
+    const std::vector<double> zeros = {0.0, 0.0, 0.0};
+    zeroed = (*hosted)->durable->UpdateSlots(slots, zeros);
+  });
+  v1::SampleWeightsRequest sample;
+  sample.set_weight_store("s");
+  sample.set_batch_size(2);
+  const absl::Status drawn = as_alice->SampleWeights(sample).status();
+  server_->weight_stores_service_for_testing().SetBeforeDrawForTesting(nullptr);
+  ASSERT_TRUE(zeroed.ok()) << zeroed;
+  EXPECT_EQ(drawn.code(), absl::StatusCode::kFailedPrecondition) << drawn;
+  EXPECT_EQ(as_alice->GetUsage()->rows_today(), 0);
+  ASSERT_TRUE(Update(*as_alice, "s", {{{4}, {1.0}}}).ok());
+  ASSERT_TRUE(as_alice->SampleWeights(sample).ok());
+  EXPECT_EQ(as_alice->GetUsage()->rows_today(), 2);
 }
 
 // The free plan allows 3 stores: of 16 creates sent at once, exactly 3 succeed and the rest are
