@@ -63,14 +63,17 @@
 // the group before (software pipelining) 0.93-0.97x; PREFETCHT0 of the next group's level-2/3
 // sum and prefix lines 0.88-1.04x; skipping the minima in RecomputeAbove when no minimum at the
 // walk's top level changed 0.92-0.95x (one did in ~60% of batches); levels of 512 KiB and more
-// mapped 2 MiB aligned in whole huge pages 0.94-1.05x (draws 2^27 0.95-1.09x). Inner levels
+// mapped 2 MiB aligned in whole huge pages 0.94-1.05x (draws 2^27 0.95-1.09x); the walk
+// compiled for its top level (no level loop at run time) and without the per-item prefetch
+// bounds checks 0.94-1.03x, although valgrind counts ~245 instructions per item in the AVX2
+// walk (the AVX-512 one cannot run there); -O2 or loop alignment flags no gain. Inner levels
 // without their prefix lines, scanned from the sums as levels 0-1 are: updates 1.05-1.2x but
 // draws 2^20 0.73x. Where the update time goes, the same day: without prefetching 0.39-0.42x;
 // slots confined to the first 2^17 / 2^14 slots (their lines hot in L2) only 1.09x / 1.2x;
 // without the level-3 step (an upper bound, not a correct tree) 1.15-1.24x; without the minima
-// 1.02-1.16x; without the level-2/3 prefixes 1.09-1.16x. No one cost dominates. That day the
-// baseline alone gave 18.6-27.7 M/s and ours 48.7-53.6 M/s: 2.5-2.8x, 1.9x against the fastest
-// baseline.
+// 1.02-1.16x; without the level-2/3 prefixes 1.09-1.16x. No one cost dominates. That day ours
+// gave 47-55 M/s and the baseline alone 13.8-27.7 M/s: updates 1.9x-3.4x, at least 3x in 2 of
+// the 4 runs of the command above (draws 2^20 7.3x-13.6x, 2^27 9.5x-11.5x).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
