@@ -77,17 +77,15 @@ absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Create(
   record.set_created_unix(std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count());
-  std::function<void()> before_register;
   {
     // Checked before the store's memory is allocated, and again (authoritatively) below.
     absl::ReaderMutexLock lock(&mu_);
     if (absl::Status s = admit(CountLocked(record.owner()) + 1); !s.ok()) return s;
-    before_register = before_register_;
   }
   absl::StatusOr<std::unique_ptr<storage::DurableWeightStore>> durable =
       storage::DurableWeightStore::Create(db_, record.id(), StoreOptionsOf(record), config_);
   if (!durable.ok()) return durable.status();
-  if (before_register) before_register();
+  before_register_.Run();
   auto hosted = std::make_shared<HostedWeightStore>();
   hosted->durable = *std::move(durable);
   absl::MutexLock lock(&mu_);

@@ -30,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "storage/durable_weight_store.h"
 #include "storage/metadata_store.h"
+#include "test_hook.h"
 #include "urn/internal/records.pb.h"
 
 namespace urn::server {
@@ -59,9 +60,8 @@ class WeightStoreRegistry {
                                               [](int64_t) { return absl::OkStatus(); });
   // For tests: Create runs `hook` between its first check and the registration (outside the
   // lock), where a concurrent deletion of the owner may fall.
-  void SetBeforeRegisterForTesting(std::function<void()> hook) ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    before_register_ = std::move(hook);
+  void SetBeforeRegisterForTesting(std::function<void()> hook) {
+    before_register_.Set(std::move(hook));
   }
   // NOT_FOUND unless `owner` has a store `name`; DATA_LOSS when it is damaged.
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> Get(const std::string& owner,
@@ -94,7 +94,7 @@ class WeightStoreRegistry {
   const uint64_t snapshot_log_bytes_;
   mutable absl::Mutex mu_;
   std::map<Key, std::shared_ptr<HostedWeightStore>> stores_ ABSL_GUARDED_BY(mu_);
-  std::function<void()> before_register_ ABSL_GUARDED_BY(mu_);  // for tests
+  TestHook before_register_;
 };
 
 // The core options a record describes.

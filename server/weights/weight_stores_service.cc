@@ -434,12 +434,7 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
   if (absl::Status s = gate_->admission().RequireRowsLeft(*who, batch); !s.ok()) {
     return FinishUnary(context, s);
   }
-  std::function<void()> before_draw;
-  {
-    absl::MutexLock lock(&hook_mu_);
-    before_draw = before_draw_;
-  }
-  if (before_draw) before_draw();
+  before_draw_.Run();
   const uint64_t seed = request->has_seed() ? request->seed() : FreshSeed();
   weights::WeightStore::SampleRequest r;
   r.batch_size = static_cast<uint64_t>(batch);

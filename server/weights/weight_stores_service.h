@@ -19,10 +19,9 @@
 #include <cstdint>
 #include <functional>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "call_auth.h"
 #include "metrics/metrics.h"
+#include "test_hook.h"
 #include "urn/v1/weight_stores.grpc.pb.h"
 #include "weights/weight_store_registry.h"
 
@@ -65,10 +64,7 @@ class WeightStoresService final : public v1::WeightStores::CallbackService {
 
   // For tests: SampleWeights runs `hook` after its checks and before its draw, where a
   // concurrent update may fall.
-  void SetBeforeDrawForTesting(std::function<void()> hook) ABSL_LOCKS_EXCLUDED(hook_mu_) {
-    absl::MutexLock lock(&hook_mu_);
-    before_draw_ = std::move(hook);
-  }
+  void SetBeforeDrawForTesting(std::function<void()> hook) { before_draw_.Set(std::move(hook)); }
 
  private:
   // Authenticates and admits a bidirectional stream, which holds one of the plan's streams.
@@ -80,8 +76,7 @@ class WeightStoresService final : public v1::WeightStores::CallbackService {
   WeightStoreRegistry* const registry_;
   const int64_t max_store_slots_;
   metrics::ServerMetrics* const metrics_;
-  absl::Mutex hook_mu_;
-  std::function<void()> before_draw_ ABSL_GUARDED_BY(hook_mu_);  // for tests
+  TestHook before_draw_;
 };
 
 }  // namespace urn::server
