@@ -191,33 +191,36 @@ absl::Status DurableWeightStore::Append(const WeightStore::Change& change) {
   return absl::OkStatus();
 }
 
+absl::Status DurableWeightStore::LogAndCommit(absl::StatusOr<WeightStore::Plan>& plan) {
+  if (!plan.ok()) return plan.status();
+  if (absl::Status s = Append(plan->change); !s.ok()) return s;
+  store_->Commit(*plan);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<uint64_t>> DurableWeightStore::Insert(
     absl::Span<const std::string> keys, absl::Span<const double> priorities) {
   absl::MutexLock lock(&log_mu_);
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
-  WeightStore::Change change;
-  absl::StatusOr<std::vector<uint64_t>> slots = store_->Insert(keys, priorities, &change);
-  if (!slots.ok()) return slots;
-  if (absl::Status s = Append(change); !s.ok()) return s;
-  return slots;
+  absl::StatusOr<WeightStore::Plan> plan = store_->PlanInsert(keys, priorities);
+  if (absl::Status s = LogAndCommit(plan); !s.ok()) return s;
+  return std::move(plan->change.slots);
 }
 
 absl::Status DurableWeightStore::UpdateSlots(absl::Span<const uint64_t> slots,
                                              absl::Span<const double> priorities) {
   absl::MutexLock lock(&log_mu_);
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
-  WeightStore::Change change;
-  if (absl::Status s = store_->UpdateSlots(slots, priorities, &change); !s.ok()) return s;
-  return Append(change);
+  absl::StatusOr<WeightStore::Plan> plan = store_->PlanUpdateSlots(slots, priorities);
+  return LogAndCommit(plan);
 }
 
 absl::Status DurableWeightStore::UpdateKeys(absl::Span<const std::string> keys,
                                             absl::Span<const double> priorities) {
   absl::MutexLock lock(&log_mu_);
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
-  WeightStore::Change change;
-  if (absl::Status s = store_->UpdateKeys(keys, priorities, &change); !s.ok()) return s;
-  return Append(change);
+  absl::StatusOr<WeightStore::Plan> plan = store_->PlanUpdateKeys(keys, priorities);
+  return LogAndCommit(plan);
 }
 
 absl::Status DurableWeightStore::Snapshot() {

@@ -7,14 +7,16 @@
 //   whead/ID                                     the head of the latest complete snapshot
 // (record formats: weights/weight_store_codec.h).
 //
-// Writes. A mutation is validated whole, applied to the in-memory store, and its physical change
-// appended to the log as one RocksDB write, in that order, under one mutex per store, so the
-// log's order is the order in which changes were applied. The call returns OK only after the
-// write: with `sync_every_write` it is fsync'ed (survives a host crash), otherwise it is in the
-// operating system (survives kill -9; a host crash may lose what came after the last SyncWal(),
-// which the server calls every --fsync-interval). If the log write fails, the change may be
-// visible in memory but is not acknowledged, and the store refuses every later mutation
-// (Unavailable): memory and log would otherwise diverge.
+// Writes. A mutation is validated whole and planned (WeightStore::Plan*: its physical change
+// computed, nothing changed), the change is appended to the log as one RocksDB write, and only
+// then made in memory (WeightStore::Commit), all under one mutex per store, so the log's order is
+// the order in which changes were made and no draw or read ever sees a change that is not in the
+// log. The call returns OK only after the write: with `sync_every_write` it is fsync'ed (survives
+// a host crash), otherwise it is in the operating system (survives kill -9; a host crash may lose
+// what came after the last SyncWal(), which the server calls every --fsync-interval). If the log
+// write fails, nothing changes in memory, the call fails, and the store refuses every later
+// mutation (Unavailable): a failed write may still have reached the disk, and memory and log
+// would diverge if the store went on.
 //
 // Snapshots (an ARIES-style fuzzy checkpoint): remember the last log position s and the ring
 // position, then copy the store chunk by chunk (one short shared lock per chunk of
@@ -96,8 +98,12 @@ class DurableWeightStore {
                      std::unique_ptr<weights::WeightStore> store)
       : db_(db), id_(std::move(id)), config_(config), store_(std::move(store)) {}
 
-  // Appends a change made under log_mu_.
+  // Appends a change planned under log_mu_.
   absl::Status Append(const weights::WeightStore::Change& change)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(log_mu_);
+  // A plan's error, or its change appended to the log and then committed to the store (which
+  // takes the plan's keys).
+  absl::Status LogAndCommit(absl::StatusOr<weights::WeightStore::Plan>& plan)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(log_mu_);
   absl::Status CheckWritable() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(log_mu_);
 

@@ -76,12 +76,22 @@ absl::Status MetadataStore::Delete(std::string_view key) {
 absl::Status MetadataStore::Write(
     const std::vector<std::pair<std::string, std::optional<std::string>>>& ops,
     Durability durability) {
+  if (fail_writes_.load(std::memory_order_relaxed)) [[unlikely]] {
+    absl::MutexLock lock(&fail_mu_);
+    if (!fail_status_.ok()) return fail_status_;
+  }
   rocksdb::WriteBatch batch;
   for (const auto& [key, value] : ops) {
     rocksdb::Status s = value ? batch.Put(key, *value) : batch.Delete(key);
     if (!s.ok()) return FromRocks(s, "metadata batch");
   }
   return FromRocks(db_->Write(For(durability), &batch), "metadata write");
+}
+
+void MetadataStore::FailWritesForTesting(absl::Status status) {
+  absl::MutexLock lock(&fail_mu_);
+  fail_writes_.store(!status.ok(), std::memory_order_relaxed);
+  fail_status_ = std::move(status);
 }
 
 absl::Status MetadataStore::DeleteRange(std::string_view begin, std::string_view end,

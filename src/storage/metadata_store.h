@@ -11,6 +11,7 @@
 #ifndef URN_STORAGE_METADATA_STORE_H_
 #define URN_STORAGE_METADATA_STORE_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -19,8 +20,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 
 namespace rocksdb {
 class DB;
@@ -73,9 +76,16 @@ class MetadataStore {
   // True when the store holds no keys at all (a fresh data directory).
   absl::StatusOr<bool> Empty() const;
 
+  // Tests only: every later Write returns `status` (OK: writes work again), writing nothing.
+  void FailWritesForTesting(absl::Status status);
+
  private:
   explicit MetadataStore(std::unique_ptr<rocksdb::DB> db);
   std::unique_ptr<rocksdb::DB> db_;
+  // Unset in production: Write pays one relaxed atomic load.
+  std::atomic<bool> fail_writes_{false};
+  absl::Mutex fail_mu_;
+  absl::Status fail_status_ ABSL_GUARDED_BY(fail_mu_);
 };
 
 }  // namespace urn::storage

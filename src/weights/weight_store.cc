@@ -152,9 +152,8 @@ void WeightStore::Link(uint64_t slot, std::unique_ptr<const std::string> key) {
   keys_[slot] = std::move(key);
 }
 
-absl::StatusOr<std::vector<uint64_t>> WeightStore::Insert(absl::Span<const std::string> keys,
-                                                          absl::Span<const double> priorities,
-                                                          Change* change) {
+absl::StatusOr<WeightStore::Plan> WeightStore::ValidateInsert(
+    absl::Span<const std::string> keys, absl::Span<const double> priorities) const {
   if (!priorities.empty() && priorities.size() != keys.size()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%d keys but %d priorities in one insert", keys.size(), priorities.size()));
@@ -172,42 +171,52 @@ absl::StatusOr<std::vector<uint64_t>> WeightStore::Insert(absl::Span<const std::
           "key %s at index %d repeats an earlier key of the batch", Quote(keys[i]), i));
     }
   }
-  absl::StatusOr<std::vector<double>> weights = TreeWeights(priorities);
-  if (!weights.ok()) return weights.status();
-  std::vector<double> given(priorities.begin(), priorities.end());
-  std::vector<std::unique_ptr<const std::string>> owned(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) owned[i] = std::make_unique<const std::string>(keys[i]);
-
-  absl::MutexLock lock(&mu_);
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (auto it = slot_of_.find(keys[i]); it != slot_of_.end()) {
-      return absl::AlreadyExistsError(absl::StrFormat(
-          "key %s at index %d is already stored in slot %d", Quote(keys[i]), i, it->second));
-    }
+  absl::StatusOr<Plan> plan = PlanWithPriorities(priorities);
+  if (!plan.ok()) return plan;
+  // The strings the store will hold, made before any lock is taken.
+  plan->owned_keys.reserve(keys.size());
+  for (const std::string& key : keys) {
+    plan->owned_keys.push_back(std::make_unique<const std::string>(key));
   }
-  if (given.empty()) {
-    const double p = initial_priority_.value_or(max_priority_);
-    given.assign(keys.size(), p);
-    weights->assign(keys.size(), TreeWeight(p));
-  }
-  std::vector<uint64_t> slots(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    slots[i] = next_;
-    next_ = next_ + 1 == capacity_ ? 0 : next_ + 1;
-    Link(slots[i], std::move(owned[i]));  // evicts the item that held the slot
-  }
-  Apply(slots, given, *weights);
-  if (change != nullptr) {
-    change->slots = slots;
-    change->priorities = std::move(given);
-    change->keys.assign(keys.begin(), keys.end());
-    change->next_slot = next_;
-  }
-  return slots;
+  return plan;
 }
 
-absl::Status WeightStore::UpdateSlots(absl::Span<const uint64_t> slots,
-                                      absl::Span<const double> priorities, Change* change) {
+absl::Status WeightStore::PlaceInsert(Plan& plan) const {
+  const size_t k = plan.owned_keys.size();
+  for (size_t i = 0; i < k; ++i) {
+    const std::string& key = *plan.owned_keys[i];
+    if (auto it = slot_of_.find(key); it != slot_of_.end()) {
+      return absl::AlreadyExistsError(absl::StrFormat(
+          "key %s at index %d is already stored in slot %d", Quote(key), i, it->second));
+    }
+  }
+  if (plan.change.priorities.empty()) {
+    const double p = initial_priority_.value_or(max_priority_);
+    plan.change.priorities.assign(k, p);
+    plan.weights.assign(k, TreeWeight(p));
+  }
+  plan.change.slots.resize(k);
+  uint64_t next = next_;
+  for (uint64_t& slot : plan.change.slots) {
+    slot = next;
+    next = next + 1 == capacity_ ? 0 : next + 1;
+  }
+  plan.change.next_slot = next;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WeightStore::Plan> WeightStore::PlanWithPriorities(
+    absl::Span<const double> priorities) const {
+  absl::StatusOr<std::vector<double>> weights = TreeWeights(priorities);
+  if (!weights.ok()) return weights.status();
+  Plan plan;
+  plan.change.priorities.assign(priorities.begin(), priorities.end());
+  plan.weights = *std::move(weights);
+  return plan;
+}
+
+absl::StatusOr<WeightStore::Plan> WeightStore::ValidateUpdateSlots(
+    absl::Span<const uint64_t> slots, absl::Span<const double> priorities) const {
   if (slots.size() != priorities.size()) {
     return absl::InvalidArgumentError(absl::StrFormat("%d slots but %d priorities in one update",
                                                       slots.size(), priorities.size()));
@@ -218,45 +227,113 @@ absl::Status WeightStore::UpdateSlots(absl::Span<const uint64_t> slots,
           absl::StrFormat("slot at index %d is %d, outside [0, %d)", i, slots[i], capacity_));
     }
   }
-  absl::StatusOr<std::vector<double>> weights = TreeWeights(priorities);
-  if (!weights.ok()) return weights.status();
-  absl::MutexLock lock(&mu_);
-  Apply(slots, priorities, *weights);
-  if (change != nullptr) {
-    change->slots.assign(slots.begin(), slots.end());
-    change->priorities.assign(priorities.begin(), priorities.end());
-    change->keys.clear();
-    change->next_slot = next_;
-  }
-  return absl::OkStatus();
+  absl::StatusOr<Plan> plan = PlanWithPriorities(priorities);
+  if (plan.ok()) plan->change.slots.assign(slots.begin(), slots.end());
+  return plan;
 }
 
-absl::Status WeightStore::UpdateKeys(absl::Span<const std::string> keys,
-                                     absl::Span<const double> priorities, Change* change) {
+absl::StatusOr<WeightStore::Plan> WeightStore::ValidateUpdateKeys(
+    absl::Span<const std::string> keys, absl::Span<const double> priorities) const {
   if (keys.size() != priorities.size()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%d keys but %d priorities in one update", keys.size(), priorities.size()));
   }
-  absl::StatusOr<std::vector<double>> weights = TreeWeights(priorities);
-  if (!weights.ok()) return weights.status();
-  std::vector<uint64_t> slots(keys.size());
-  absl::MutexLock lock(&mu_);
+  return PlanWithPriorities(priorities);
+}
+
+absl::Status WeightStore::PlaceUpdateKeys(absl::Span<const std::string> keys, Plan& plan) const {
+  plan.change.slots.resize(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     auto it = slot_of_.find(keys[i]);
     if (it == slot_of_.end()) {
       return absl::NotFoundError(
           absl::StrFormat("key %s at index %d is not stored", Quote(keys[i]), i));
     }
-    slots[i] = it->second;
+    plan.change.slots[i] = it->second;
   }
-  Apply(slots, priorities, *weights);
-  if (change != nullptr) {
-    change->slots = std::move(slots);
-    change->priorities.assign(priorities.begin(), priorities.end());
-    change->keys.clear();
-    change->next_slot = next_;
-  }
+  plan.change.next_slot = next_;
   return absl::OkStatus();
+}
+
+void WeightStore::CommitLocked(const Change& change, absl::Span<const double> weights,
+                               absl::Span<std::unique_ptr<const std::string>> owned_keys) {
+  if (!owned_keys.empty()) {
+    for (size_t i = 0; i < change.slots.size(); ++i) {
+      Link(change.slots[i], std::move(owned_keys[i]));  // evicts the item that held the slot
+    }
+    next_ = change.next_slot;
+  }
+  Apply(change.slots, change.priorities, weights);
+}
+
+absl::StatusOr<std::vector<uint64_t>> WeightStore::Insert(absl::Span<const std::string> keys,
+                                                          absl::Span<const double> priorities,
+                                                          Change* change) {
+  absl::StatusOr<Plan> plan = ValidateInsert(keys, priorities);
+  if (!plan.ok()) return plan.status();
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = PlaceInsert(*plan); !s.ok()) return s;
+  CommitLocked(plan->change, plan->weights, absl::MakeSpan(plan->owned_keys));
+  if (change != nullptr) {
+    *change = plan->change;
+    change->keys.assign(keys.begin(), keys.end());
+  }
+  return std::move(plan->change.slots);
+}
+
+absl::Status WeightStore::UpdateSlots(absl::Span<const uint64_t> slots,
+                                      absl::Span<const double> priorities, Change* change) {
+  absl::StatusOr<Plan> plan = ValidateUpdateSlots(slots, priorities);
+  if (!plan.ok()) return plan.status();
+  absl::MutexLock lock(&mu_);
+  plan->change.next_slot = next_;
+  CommitLocked(plan->change, plan->weights, {});
+  if (change != nullptr) *change = std::move(plan->change);
+  return absl::OkStatus();
+}
+
+absl::Status WeightStore::UpdateKeys(absl::Span<const std::string> keys,
+                                     absl::Span<const double> priorities, Change* change) {
+  absl::StatusOr<Plan> plan = ValidateUpdateKeys(keys, priorities);
+  if (!plan.ok()) return plan.status();
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = PlaceUpdateKeys(keys, *plan); !s.ok()) return s;
+  CommitLocked(plan->change, plan->weights, {});
+  if (change != nullptr) *change = std::move(plan->change);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WeightStore::Plan> WeightStore::PlanInsert(
+    absl::Span<const std::string> keys, absl::Span<const double> priorities) const {
+  absl::StatusOr<Plan> plan = ValidateInsert(keys, priorities);
+  if (!plan.ok()) return plan.status();
+  absl::ReaderMutexLock lock(&mu_);
+  if (absl::Status s = PlaceInsert(*plan); !s.ok()) return s;
+  plan->change.keys.assign(keys.begin(), keys.end());  // for the log
+  return plan;
+}
+
+absl::StatusOr<WeightStore::Plan> WeightStore::PlanUpdateSlots(
+    absl::Span<const uint64_t> slots, absl::Span<const double> priorities) const {
+  absl::StatusOr<Plan> plan = ValidateUpdateSlots(slots, priorities);
+  if (!plan.ok()) return plan.status();
+  absl::ReaderMutexLock lock(&mu_);
+  plan->change.next_slot = next_;
+  return plan;
+}
+
+absl::StatusOr<WeightStore::Plan> WeightStore::PlanUpdateKeys(
+    absl::Span<const std::string> keys, absl::Span<const double> priorities) const {
+  absl::StatusOr<Plan> plan = ValidateUpdateKeys(keys, priorities);
+  if (!plan.ok()) return plan.status();
+  absl::ReaderMutexLock lock(&mu_);
+  if (absl::Status s = PlaceUpdateKeys(keys, *plan); !s.ok()) return s;
+  return plan;
+}
+
+void WeightStore::Commit(Plan& plan) {
+  absl::MutexLock lock(&mu_);
+  CommitLocked(plan.change, plan.weights, absl::MakeSpan(plan.owned_keys));
 }
 
 absl::Status WeightStore::ApplyChange(const Change& change) {
@@ -281,14 +358,13 @@ absl::Status WeightStore::ApplyChange(const Change& change) {
   }
   absl::StatusOr<std::vector<double>> weights = TreeWeights(change.priorities);
   if (!weights.ok()) return weights.status();
-  absl::MutexLock lock(&mu_);
-  if (!change.keys.empty()) {
-    for (size_t i = 0; i < k; ++i) {
-      Link(change.slots[i], std::make_unique<const std::string>(change.keys[i]));
-    }
-    next_ = change.next_slot;
+  std::vector<std::unique_ptr<const std::string>> owned_keys;
+  owned_keys.reserve(change.keys.size());
+  for (const std::string& key : change.keys) {
+    owned_keys.push_back(std::make_unique<const std::string>(key));
   }
-  Apply(change.slots, change.priorities, *weights);
+  absl::MutexLock lock(&mu_);
+  CommitLocked(change, *weights, absl::MakeSpan(owned_keys));
   return absl::OkStatus();
 }
 

@@ -46,7 +46,8 @@
 // O(k D) application: validation and p^alpha are computed before the lock is taken. So a draw
 // waits at most for one batch being applied (tens of ns per item), never for a rebuild or a
 // whole snapshot: snapshots copy one chunk per lock acquisition. A batch is applied
-// atomically: a draw sees all of it or none of it.
+// atomically: a draw sees all of it or none of it. Plan* hold the lock shared and Commit
+// exclusively (for the O(k D) application only).
 #ifndef URN_WEIGHTS_WEIGHT_STORE_H_
 #define URN_WEIGHTS_WEIGHT_STORE_H_
 
@@ -115,6 +116,24 @@ class WeightStore {
   // when it cannot be one (bad slot, priority or sizes); nothing changes then.
   absl::Status ApplyChange(const Change& change);
 
+  // A mutation in two steps, for a caller that must log a change before anyone can see it
+  // (storage/durable_weight_store.h): Plan* validates it and computes the Change it would make
+  // (the same errors as Insert / UpdateSlots / UpdateKeys) without making it; Commit makes it.
+  // REQUIRES for Commit: no other mutation of this store since the plan was made (the caller
+  // serializes its mutations; draws may run meanwhile).
+  struct Plan {
+    Change change;
+    std::vector<double> weights;  // the tree weights of change.priorities
+    std::vector<std::unique_ptr<const std::string>> owned_keys;  // an insert's keys, to be held
+  };
+  absl::StatusOr<Plan> PlanInsert(absl::Span<const std::string> keys,
+                                  absl::Span<const double> priorities) const;
+  absl::StatusOr<Plan> PlanUpdateSlots(absl::Span<const uint64_t> slots,
+                                       absl::Span<const double> priorities) const;
+  absl::StatusOr<Plan> PlanUpdateKeys(absl::Span<const std::string> keys,
+                                      absl::Span<const double> priorities) const;
+  void Commit(Plan& plan);  // takes plan.owned_keys
+
   struct SampleRequest {
     uint64_t batch_size = 1;
     uint64_t seed = 0;
@@ -180,6 +199,25 @@ class WeightStore {
   double TreeWeight(double priority) const;
   // Validates priorities and returns their tree weights.
   absl::StatusOr<std::vector<double>> TreeWeights(absl::Span<const double> priorities) const;
+  // The checks of a mutation that need no lock, and a plan holding the priorities (and keys, or
+  // slots) and their weights; a plan with the priorities and weights only.
+  absl::StatusOr<Plan> ValidateInsert(absl::Span<const std::string> keys,
+                                      absl::Span<const double> priorities) const;
+  absl::StatusOr<Plan> ValidateUpdateSlots(absl::Span<const uint64_t> slots,
+                                           absl::Span<const double> priorities) const;
+  absl::StatusOr<Plan> ValidateUpdateKeys(absl::Span<const std::string> keys,
+                                          absl::Span<const double> priorities) const;
+  absl::StatusOr<Plan> PlanWithPriorities(absl::Span<const double> priorities) const;
+  // The checks and choices that read the state: an insert's slots, ring position and default
+  // priorities (AlreadyExists for a stored key); the slots of updated keys (NotFound).
+  absl::Status PlaceInsert(Plan& plan) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  absl::Status PlaceUpdateKeys(absl::Span<const std::string> keys, Plan& plan) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Makes a validated change: links the keys (an insert's, taken from owned_keys, evicting what
+  // the slots held) and moves the ring, and writes the priorities and weights.
+  void CommitLocked(const Change& change, absl::Span<const double> weights,
+                    absl::Span<std::unique_ptr<const std::string>> owned_keys)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes validated priorities (and weights) to the slots and the tree.
   void Apply(absl::Span<const uint64_t> slots, absl::Span<const double> priorities,
              absl::Span<const double> weights) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -256,6 +257,50 @@ TEST(DurableWeightStoreTest, InvalidBatchesChangeNothingAndLogNothing) {
   EXPECT_EQ(durable->Insert({"a", "a"}, {}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(durable->LogPosition(), 1u);
   EXPECT_EQ(*durable->store().Priorities(1, 1), std::vector<double>{3});
+}
+
+// The change is logged before it is made in memory: when the log write fails, no draw or read
+// ever sees it, the call fails, the store refuses every later mutation (the failed write might
+// still reach the disk), and a restart recovers the state before it.
+TEST(DurableWeightStoreTest, AChangeWhoseLogWriteFailsIsNeverMadeInMemory) {
+  testing::TempDir dir;
+  auto db = *MetadataStore::Open(dir.Join("db"));
+  const std::vector<std::function<absl::Status(DurableWeightStore&)>> mutations = {
+      [](DurableWeightStore& d) {
+        return d.Insert({"c", "d"}, {7, 0}).status();
+      },
+      [](DurableWeightStore& d) {
+        return d.UpdateSlots({0, 3}, {9, 0});
+      },
+      [](DurableWeightStore& d) { return d.UpdateKeys({"a"}, {0.5}); },
+  };
+  for (size_t m = 0; m < mutations.size(); ++m) {
+    SCOPED_TRACE(m);
+    const std::string id = absl::StrCat("f", m);
+    auto durable = *DurableWeightStore::Create(db.get(), id, Options(4), {});
+    ASSERT_TRUE(durable->Insert({"a", "b"}, {}).ok());
+    ASSERT_TRUE(durable->UpdateSlots({2}, {2}).ok());
+    const std::string before = Dump(durable->store());
+    const double total_before = durable->store().total();
+
+    db->FailWritesForTesting(absl::UnavailableError("injected: no space left on device"));
+    absl::Status s = mutations[m](*durable);
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+    EXPECT_EQ(Dump(durable->store()), before);
+    EXPECT_EQ(durable->store().total(), total_before);
+    EXPECT_EQ(durable->LogPosition(), 2u);
+
+    db->FailWritesForTesting(absl::OkStatus());
+    s = durable->UpdateSlots({3}, {1});
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+    EXPECT_THAT(s.message(), HasSubstr("refuses writes after a failed log write"));
+    EXPECT_EQ(Dump(durable->store()), before);
+
+    durable.reset();
+    auto recovered = DurableWeightStore::Recover(db.get(), id, Options(4), {});
+    ASSERT_TRUE(recovered.ok()) << recovered.status();
+    EXPECT_EQ(Dump((*recovered)->store()), before);
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -135,6 +136,80 @@ TEST(WeightStoreTest, UpdatesBySlotAndByKeyAreAllOrNothing) {
   EXPECT_EQ(store->UpdateKeys(Keys({7, 10}), {2, 2}).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store->UpdateKeys(Keys({7}), {2, 2}).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Dump(*store), before);
+}
+
+// Plan* + Commit (how durable stores log a change before making it) make exactly the change the
+// one-step mutation makes, and nothing is visible until Commit.
+TEST(WeightStoreTest, PlansChangeNothingUntilCommittedAndCommitEqualsTheOneStepMutation) {
+  auto one_step = StoreOf(6, 0.7);
+  auto planned = StoreOf(6, 0.7);
+  using Op = std::function<absl::StatusOr<WeightStore::Plan>(WeightStore&, WeightStore::Change*)>;
+  const auto insert = [](std::vector<std::string> keys, std::vector<double> p) -> Op {
+    return
+        [=](WeightStore& store, WeightStore::Change* change) -> absl::StatusOr<WeightStore::Plan> {
+          if (change != nullptr) {
+            absl::StatusOr<std::vector<uint64_t>> slots = store.Insert(keys, p, change);
+            if (!slots.ok()) return slots.status();
+            return absl::StatusOr<WeightStore::Plan>(WeightStore::Plan{});
+          }
+          return store.PlanInsert(keys, p);
+        };
+  };
+  const auto by_slots = [](std::vector<uint64_t> slots, std::vector<double> p) -> Op {
+    return
+        [=](WeightStore& store, WeightStore::Change* change) -> absl::StatusOr<WeightStore::Plan> {
+          if (change != nullptr) {
+            absl::Status s = store.UpdateSlots(slots, p, change);
+            if (!s.ok()) return s;
+            return absl::StatusOr<WeightStore::Plan>(WeightStore::Plan{});
+          }
+          return store.PlanUpdateSlots(slots, p);
+        };
+  };
+  const auto by_keys = [](std::vector<std::string> keys, std::vector<double> p) -> Op {
+    return
+        [=](WeightStore& store, WeightStore::Change* change) -> absl::StatusOr<WeightStore::Plan> {
+          if (change != nullptr) {
+            absl::Status s = store.UpdateKeys(keys, p, change);
+            if (!s.ok()) return s;
+            return absl::StatusOr<WeightStore::Plan>(WeightStore::Plan{});
+          }
+          return store.PlanUpdateKeys(keys, p);
+        };
+  };
+  const std::vector<Op> ops = {
+      insert(Keys({1, 2, 3}), {}),               // the initial priority, 1
+      by_keys(Keys({2}), {5}),                   // the largest priority seen becomes 5
+      insert(Keys({4, 5, 6, 7}), {1, 2, 3, 0}),  // wraps the ring, evicting k1
+      by_slots({0, 5, 0}, {0, 2.5, 4}),          // the later entry for slot 0 wins
+      insert(Keys({8}), {}),                     // gets 5
+  };
+  for (size_t i = 0; i < ops.size(); ++i) {
+    SCOPED_TRACE(i);
+    WeightStore::Change change;
+    ASSERT_TRUE(ops[i](*one_step, &change).ok());
+    const std::string before = Dump(*planned);
+    absl::StatusOr<WeightStore::Plan> plan = ops[i](*planned, nullptr);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    EXPECT_EQ(Dump(*planned), before);
+    EXPECT_EQ(plan->change.slots, change.slots);
+    EXPECT_EQ(plan->change.priorities, change.priorities);
+    EXPECT_EQ(plan->change.keys, change.keys);
+    EXPECT_EQ(plan->change.next_slot, change.next_slot);
+    planned->Commit(*plan);
+    EXPECT_EQ(Dump(*planned), Dump(*one_step));
+    EXPECT_EQ(planned->total(), one_step->total());
+  }
+  // The plans' errors are the mutations' errors.
+  EXPECT_EQ(insert(Keys({8}), {})(*planned, nullptr).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(by_keys(Keys({1}), {1})(*planned, nullptr).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(by_slots({6}, {1})(*planned, nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(by_slots({1}, {-1})(*planned, nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Dump(*planned), Dump(*one_step));
 }
 
 TEST(WeightStoreTest, DrawsHaveProbabilityPriorityToTheAlphaOverItsSum) {
