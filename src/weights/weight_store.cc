@@ -50,6 +50,9 @@ std::string Quote(std::string_view key) {
   return out;
 }
 
+// How far ahead of the key it works on an insert prefetches a key's bucket in the key index.
+constexpr size_t kBucketsAhead = 4;
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WeightStore>> WeightStore::Create(
@@ -142,13 +145,14 @@ void WeightStore::Link(uint64_t slot, std::unique_ptr<const std::string> key) {
   }
   keys_[slot].reset();
   if (key == nullptr) return;
-  if (auto it = slot_of_.find(*key); it != slot_of_.end()) {
-    // Only while replaying onto a fuzzy snapshot can a key still sit in another slot.
+  if (auto [it, placed] = slot_of_.try_emplace(std::string_view(*key), slot); !placed) {
+    // Only while replaying onto a fuzzy snapshot can a key still sit in another slot. Its entry
+    // views that slot's string, so the entry is made anew.
     const uint64_t stale = it->second;
     slot_of_.erase(it);
     keys_[stale].reset();
+    slot_of_.emplace(std::string_view(*key), slot);
   }
-  slot_of_.emplace(std::string_view(*key), slot);
   keys_[slot] = std::move(key);
 }
 
@@ -184,6 +188,8 @@ absl::StatusOr<WeightStore::Plan> WeightStore::ValidateInsert(
 absl::Status WeightStore::PlaceInsert(Plan& plan) const {
   const size_t k = plan.owned_keys.size();
   for (size_t i = 0; i < k; ++i) {
+    if (i + kBucketsAhead < k)
+      slot_of_.prefetch(std::string_view(*plan.owned_keys[i + kBucketsAhead]));
     const std::string& key = *plan.owned_keys[i];
     if (auto it = slot_of_.find(key); it != slot_of_.end()) {
       return absl::AlreadyExistsError(absl::StrFormat(
@@ -255,11 +261,32 @@ absl::Status WeightStore::PlaceUpdateKeys(absl::Span<const std::string> keys, Pl
   return absl::OkStatus();
 }
 
+void WeightStore::PrefetchEvicted(absl::Span<const uint64_t> slots, size_t i) const {
+  // Each stage reads what the one before brought in: the string object, then its characters,
+  // then (hashing them) the key's bucket.
+  const size_t k = slots.size();
+  if (i + 3 * kBucketsAhead < k) {
+    if (const std::string* old = keys_[slots[i + 3 * kBucketsAhead]].get()) PrefetchToL2(old);
+  }
+  if (i + 2 * kBucketsAhead < k) {
+    if (const std::string* old = keys_[slots[i + 2 * kBucketsAhead]].get()) {
+      PrefetchToL2(old->data());
+    }
+  }
+  if (i + kBucketsAhead < k) {
+    if (const std::string* old = keys_[slots[i + kBucketsAhead]].get()) {
+      slot_of_.prefetch(std::string_view(*old));
+    }
+  }
+}
+
 void WeightStore::CommitLocked(const Change& change, absl::Span<const double> weights,
                                absl::Span<std::unique_ptr<const std::string>> owned_keys) {
   if (!owned_keys.empty()) {
-    for (size_t i = 0; i < change.slots.size(); ++i) {
-      Link(change.slots[i], std::move(owned_keys[i]));  // evicts the item that held the slot
+    const absl::Span<const uint64_t> slots = change.slots;
+    for (size_t i = 0; i < slots.size(); ++i) {
+      PrefetchEvicted(slots, i);
+      Link(slots[i], std::move(owned_keys[i]));  // evicts the item that held the slot
     }
     next_ = change.next_slot;
   }

@@ -213,6 +213,9 @@ class WeightStore {
   absl::Status PlaceInsert(Plan& plan) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::Status PlaceUpdateKeys(absl::Span<const std::string> keys, Plan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Prefetches, for the Link of slots[i], what later Links in `slots` read of the keys they evict.
+  void PrefetchEvicted(absl::Span<const uint64_t> slots, size_t i) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Makes a validated change: links the keys (an insert's, taken from owned_keys, evicting what
   // the slots held) and moves the ring, and writes the priorities and weights.
   void CommitLocked(const Change& change, absl::Span<const double> weights,

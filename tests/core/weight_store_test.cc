@@ -20,6 +20,7 @@
 namespace urn::weights {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using urn::testing::ChiSquareTest;
 
@@ -523,6 +524,26 @@ TEST(WeightStoreTest, ApplyChangeRejectsImpossibleChangesWithoutChangingAnything
   EXPECT_EQ(store->ApplyChange(MakeChange({1}, {1}, {}, 3)).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Dump(*store), before);
+}
+
+// Replaying onto a fuzzy snapshot, an insert can name a key that a chunk copied later holds in
+// another slot (it was evicted and inserted again after the insert being replayed): the key
+// moves to the insert's slot, and the index stays consistent.
+TEST(WeightStoreTest, ReplayingAnInsertOfAKeyThatAnotherSlotHoldsMovesTheKey) {
+  auto store = StoreOf(4, 1);
+  WeightStore::Chunk chunk;
+  chunk.priorities = {1, 0, 0, 0};
+  chunk.keys = {{0, "x"}};
+  ASSERT_TRUE(store->ImportChunk(chunk).ok());
+  ASSERT_TRUE(store->SetPosition({.next_slot = 1, .max_priority = 1}).ok());
+  ASSERT_TRUE(store->Rebuild().ok());
+  ASSERT_TRUE(store->ApplyChange(MakeChange({2}, {3}, {"x"}, 3)).ok());
+  EXPECT_EQ(*store->SlotOf("x"), 2u);
+  EXPECT_EQ(store->size(), 1u);
+  EXPECT_TRUE(store->CheckConsistent().ok()) << store->CheckConsistent();
+  const WeightStore::Chunk after = store->ExportChunk(0, 4);
+  EXPECT_THAT(after.keys, ElementsAre(std::pair<uint64_t, std::string>(2, "x")));
+  EXPECT_EQ(after.priorities, (std::vector<double>{1, 0, 3, 0}));
 }
 
 // Every truncation, every single-bit flip and random garbage decode to DataLoss, never a crash.
