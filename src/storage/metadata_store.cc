@@ -5,22 +5,10 @@
 #include <rocksdb/write_batch.h>
 
 #include "absl/strings/str_cat.h"
+#include "storage/rocks_status.h"
 
 namespace urn::storage {
 namespace {
-
-absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return absl::OkStatus();
-  const std::string msg = absl::StrCat(what, ": ", s.ToString());
-  if (s.IsCorruption()) return absl::DataLossError(msg);
-  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, ": in use by another process (", s.ToString(), ")"));
-  }
-  if (s.IsIOError()) return absl::UnavailableError(msg);
-  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
-  return absl::InternalError(msg);
-}
 
 rocksdb::WriteOptions Synced() {
   rocksdb::WriteOptions w;
@@ -49,7 +37,7 @@ absl::StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::st
   options.max_manifest_file_size = 64 << 20;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
-  if (!s.ok()) return FromRocks(s, absl::StrCat("metadata store ", path));
+  if (!s.ok()) return FromRocks(s, absl::StrCat("metadata store ", path), RocksCall::kOpen);
   return std::unique_ptr<MetadataStore>(new MetadataStore(std::unique_ptr<rocksdb::DB>(raw)));
 }
 
