@@ -194,7 +194,12 @@ absl::Status DurableWeightStore::Append(const WeightStore::Change& change) {
 absl::Status DurableWeightStore::LogAndCommit(absl::StatusOr<WeightStore::Plan>& plan) {
   if (!plan.ok()) return plan.status();
   if (absl::Status s = Append(plan->change); !s.ok()) return s;
-  store_->Commit(*plan);
+  if (absl::Status s = store_->Commit(*plan); !s.ok()) {
+    // Cannot happen while every mutation goes through this class (under log_mu_); if it did,
+    // the log would hold a change that memory does not.
+    broken_ = absl::InternalError(absl::StrCat("logged change not made: ", s.message()));
+    return broken_;
+  }
   return absl::OkStatus();
 }
 

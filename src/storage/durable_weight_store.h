@@ -10,13 +10,14 @@
 // Writes. A mutation is validated whole and planned (WeightStore::Plan*: its physical change
 // computed, nothing changed), the change is appended to the log as one RocksDB write, and only
 // then made in memory (WeightStore::Commit), all under one mutex per store, so the log's order is
-// the order in which changes were made and no draw or read ever sees a change that is not in the
-// log. The call returns OK only after the write: with `sync_every_write` it is fsync'ed (survives
-// a host crash), otherwise it is in the operating system (survives kill -9; a host crash may lose
-// what came after the last SyncWal(), which the server calls every --fsync-interval). If the log
-// write fails, nothing changes in memory, the call fails, and the store refuses every later
-// mutation (Unavailable): a failed write may still have reached the disk, and memory and log
-// would diverge if the store went on.
+// the order in which changes were made and no draw or read ever sees a change before its log
+// write succeeded (which, without `sync_every_write`, a host crash may still undo). The call
+// returns OK only after the write: with `sync_every_write` it is fsync'ed (survives a host crash),
+// otherwise it is in the operating system (survives kill -9; a host crash may lose what came after
+// the last SyncWal(), which the server calls every --fsync-interval). If the log write fails,
+// nothing changes in memory, the call fails, and the store refuses every later mutation
+// (Unavailable): a failed write may still have reached the disk, and memory and log would diverge
+// if the store went on.
 //
 // Snapshots (an ARIES-style fuzzy checkpoint): remember the last log position s and the ring
 // position, then copy the store chunk by chunk (one short shared lock per chunk of

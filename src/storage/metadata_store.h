@@ -76,7 +76,8 @@ class MetadataStore {
   // True when the store holds no keys at all (a fresh data directory).
   absl::StatusOr<bool> Empty() const;
 
-  // Tests only: every later Write returns `status` (OK: writes work again), writing nothing.
+  // Tests only: every later call of Write (the batch writes, e.g. a weight store's log; not Put,
+  // Delete, DeleteRange or DeletePrefix) returns `status`, writing nothing. OK: they work again.
   void FailWritesForTesting(absl::Status status);
 
  private:

@@ -291,6 +291,7 @@ void WeightStore::CommitLocked(const Change& change, absl::Span<const double> we
     next_ = change.next_slot;
   }
   Apply(change.slots, change.priorities, weights);
+  ++version_;
 }
 
 absl::StatusOr<std::vector<uint64_t>> WeightStore::Insert(absl::Span<const std::string> keys,
@@ -337,6 +338,7 @@ absl::StatusOr<WeightStore::Plan> WeightStore::PlanInsert(
   absl::ReaderMutexLock lock(&mu_);
   if (absl::Status s = PlaceInsert(*plan); !s.ok()) return s;
   plan->change.keys.assign(keys.begin(), keys.end());  // for the log
+  plan->version = version_;
   return plan;
 }
 
@@ -346,6 +348,7 @@ absl::StatusOr<WeightStore::Plan> WeightStore::PlanUpdateSlots(
   if (!plan.ok()) return plan.status();
   absl::ReaderMutexLock lock(&mu_);
   plan->change.next_slot = next_;
+  plan->version = version_;
   return plan;
 }
 
@@ -355,12 +358,20 @@ absl::StatusOr<WeightStore::Plan> WeightStore::PlanUpdateKeys(
   if (!plan.ok()) return plan.status();
   absl::ReaderMutexLock lock(&mu_);
   if (absl::Status s = PlaceUpdateKeys(keys, *plan); !s.ok()) return s;
+  plan->version = version_;
   return plan;
 }
 
-void WeightStore::Commit(Plan& plan) {
+absl::Status WeightStore::Commit(Plan& plan) {
   absl::MutexLock lock(&mu_);
+  if (plan.version != version_) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "a plan made at mutation %d cannot be committed after mutation %d: the store changed "
+        "since, or the plan was committed already",
+        plan.version, version_));
+  }
   CommitLocked(plan.change, plan.weights, absl::MakeSpan(plan.owned_keys));
+  return absl::OkStatus();
 }
 
 absl::Status WeightStore::ApplyChange(const Change& change) {

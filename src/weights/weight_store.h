@@ -119,12 +119,14 @@ class WeightStore {
   // A mutation in two steps, for a caller that must log a change before anyone can see it
   // (storage/durable_weight_store.h): Plan* validates it and computes the Change it would make
   // (the same errors as Insert / UpdateSlots / UpdateKeys) without making it; Commit makes it.
-  // REQUIRES for Commit: no other mutation of this store since the plan was made (the caller
-  // serializes its mutations; draws may run meanwhile).
+  // The caller serializes its mutations, so that none comes between a plan and its Commit (draws
+  // may); Commit refuses a plan made before another mutation, or committed already, with
+  // FailedPrecondition, changing nothing.
   struct Plan {
     Change change;
     std::vector<double> weights;  // the tree weights of change.priorities
     std::vector<std::unique_ptr<const std::string>> owned_keys;  // an insert's keys, to be held
+    uint64_t version = 0;  // the number of mutations the store had made when planned
   };
   absl::StatusOr<Plan> PlanInsert(absl::Span<const std::string> keys,
                                   absl::Span<const double> priorities) const;
@@ -132,7 +134,7 @@ class WeightStore {
                                        absl::Span<const double> priorities) const;
   absl::StatusOr<Plan> PlanUpdateKeys(absl::Span<const std::string> keys,
                                       absl::Span<const double> priorities) const;
-  void Commit(Plan& plan);  // takes plan.owned_keys
+  absl::Status Commit(Plan& plan);  // takes plan.owned_keys
 
   struct SampleRequest {
     uint64_t batch_size = 1;
@@ -240,6 +242,7 @@ class WeightStore {
   absl::flat_hash_map<std::string_view, uint64_t> slot_of_ ABSL_GUARDED_BY(mu_);
   uint64_t next_ ABSL_GUARDED_BY(mu_) = 0;  // the slot the next insert takes
   double max_priority_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;  // mutations made (CommitLocked calls)
 };
 
 }  // namespace urn::weights

@@ -178,39 +178,62 @@ TEST(WeightStoreTest, PlansChangeNothingUntilCommittedAndCommitEqualsTheOneStepM
           return store.PlanUpdateKeys(keys, p);
         };
   };
-  const std::vector<Op> ops = {
-      insert(Keys({1, 2, 3}), {}),               // the initial priority, 1
-      by_keys(Keys({2}), {5}),                   // the largest priority seen becomes 5
-      insert(Keys({4, 5, 6, 7}), {1, 2, 3, 0}),  // wraps the ring, evicting k1
-      by_slots({0, 5, 0}, {0, 2.5, 4}),          // the later entry for slot 0 wins
-      insert(Keys({8}), {}),                     // gets 5
+  struct Step {
+    Op op;
+    std::vector<uint64_t> slots;  // the change it must make
+    std::vector<double> priorities;
+    uint64_t next_slot;
   };
-  for (size_t i = 0; i < ops.size(); ++i) {
+  const std::vector<Step> steps = {
+      {insert(Keys({1, 2, 3}), {}), {0, 1, 2}, {1, 1, 1}, 3},  // the initial priority, 1
+      {by_keys(Keys({2}), {5}), {1}, {5}, 3},                  // the largest seen becomes 5
+      {insert(Keys({4, 5, 6, 7}), {1, 2, 3, 0}), {3, 4, 5, 0}, {1, 2, 3, 0}, 1},  // evicts k1
+      {by_slots({0, 5, 0}, {0, 2.5, 4}), {0, 5, 0}, {0, 2.5, 4}, 1},  // the later 0 wins
+      {insert(Keys({8}), {}), {1}, {5}, 2},                           // gets 5, evicts k2
+  };
+  for (size_t i = 0; i < steps.size(); ++i) {
     SCOPED_TRACE(i);
     WeightStore::Change change;
-    ASSERT_TRUE(ops[i](*one_step, &change).ok());
+    ASSERT_TRUE(steps[i].op(*one_step, &change).ok());
     const std::string before = Dump(*planned);
-    absl::StatusOr<WeightStore::Plan> plan = ops[i](*planned, nullptr);
+    absl::StatusOr<WeightStore::Plan> plan = steps[i].op(*planned, nullptr);
     ASSERT_TRUE(plan.ok()) << plan.status();
     EXPECT_EQ(Dump(*planned), before);
-    EXPECT_EQ(plan->change.slots, change.slots);
-    EXPECT_EQ(plan->change.priorities, change.priorities);
+    for (const WeightStore::Change* made : {&change, &plan->change}) {
+      EXPECT_EQ(made->slots, steps[i].slots);
+      EXPECT_EQ(made->priorities, steps[i].priorities);
+      EXPECT_EQ(made->next_slot, steps[i].next_slot);
+    }
     EXPECT_EQ(plan->change.keys, change.keys);
-    EXPECT_EQ(plan->change.next_slot, change.next_slot);
-    planned->Commit(*plan);
+    ASSERT_TRUE(planned->Commit(*plan).ok());
     EXPECT_EQ(Dump(*planned), Dump(*one_step));
     EXPECT_EQ(planned->total(), one_step->total());
   }
-  // The plans' errors are the mutations' errors.
-  EXPECT_EQ(insert(Keys({8}), {})(*planned, nullptr).status().code(),
-            absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(by_keys(Keys({1}), {1})(*planned, nullptr).status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(by_slots({6}, {1})(*planned, nullptr).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(by_slots({1}, {-1})(*planned, nullptr).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Dump(*planned), Dump(*one_step));
+  EXPECT_EQ(*planned->SlotOf(Key(8)), 1u);
+  EXPECT_EQ(*planned->PriorityOf(Key(7)), 4.0);
+  EXPECT_EQ(*planned->PriorityOf(Key(6)), 2.5);
+  EXPECT_EQ(planned->SlotOf(Key(2)).status().code(), absl::StatusCode::kNotFound);
+  // The plans' errors are the one-step mutations' errors, and neither changes anything.
+  const std::string before = Dump(*planned);
+  for (const Op& bad : {insert(Keys({8}), {}), by_keys(Keys({1}), {1}), by_slots({6}, {1}),
+                        by_slots({1}, {-1}), insert(Keys({9, 9}), {})}) {
+    WeightStore::Change unused;
+    const absl::Status one = bad(*one_step, &unused).status();
+    const absl::Status two = bad(*planned, nullptr).status();
+    EXPECT_FALSE(one.ok());
+    EXPECT_EQ(one, two);
+  }
+  EXPECT_EQ(Dump(*planned), before);
+  EXPECT_EQ(Dump(*one_step), before);
+  // A plan is committed once, and only if nothing was committed since it was made.
+  absl::StatusOr<WeightStore::Plan> first = by_slots({2}, {7})(*planned, nullptr);
+  absl::StatusOr<WeightStore::Plan> second = insert(Keys({10}), {})(*planned, nullptr);
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(planned->Commit(*first).ok());
+  const std::string committed = Dump(*planned);
+  EXPECT_EQ(planned->Commit(*first).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(planned->Commit(*second).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Dump(*planned), committed);
 }
 
 TEST(WeightStoreTest, DrawsHaveProbabilityPriorityToTheAlphaOverItsSum) {
