@@ -74,6 +74,13 @@
 // 1.02-1.16x; without the level-2/3 prefixes 1.09-1.16x. No one cost dominates. That day ours
 // gave 47-55 M/s and the baseline alone 13.8-27.7 M/s: updates 1.9x-3.4x, at least 3x in 2 of
 // the 4 runs of the command above (draws 2^20 7.3x-13.6x, 2^27 9.5x-11.5x).
+// 2026-11-24 (Zen 4 VM, L3 32 MiB), five runs of the command above: updates 2^20 39.3 / 47.1 /
+// 49.8 / 50.7 / 35.4 M/s vs 12.6 / 17.9 / 12.4 / 17.3 / 9.4 M/s (3.11x / 2.63x / 4.03x / 2.92x /
+// 3.76x), draws 2^20 5.5x-11.5x, 2^27 8.9x-13.1x. Upper bounds measured that day (not correct
+// trees; alternating binaries, 3 rounds): the walk without any minimum work 42.0-56.6 M/s against
+// 46.7-49.6 M/s (within the noise), and, without minima, walking to level 2 only and recomputing
+// level 3 whole (256 nodes, 2048 children) 32.8-37.5 M/s: recomputing a level from its children
+// costs more than the walk's steps there even where the batch's paths share most nodes.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
