@@ -11,7 +11,8 @@
 //   4  quota exceeded: a plan limit; the message says when to retry
 //   5  the server is unavailable or the call timed out: retrying later may succeed
 //
-// `urn sample` on local files keeps tsv-sample's codes: 0, or 1 for any error (file:line).
+// `urn sample` on local files: 0; 1 for bad input data (file:line) or a field name the input
+// does not have; 2 for bad usage (tsv-sample exits 1 for both).
 #ifndef URN_CLIENT_CLI_EXIT_CODES_H_
 #define URN_CLIENT_CLI_EXIT_CODES_H_
 
@@ -31,7 +32,7 @@ inline constexpr char kExitCodesHelp[] =
     "Exit codes: 0 success; 1 the request failed (not found, exists, rejected data, server "
     "error, NOT_SERVING); 2 usage (bad flags or input file; nothing sent); 3 not authenticated "
     "or permission denied; 4 quota exceeded (retry after the delay printed); 5 server "
-    "unavailable or timed out. `urn sample` on local files: 1 for any error, as tsv-sample.";
+    "unavailable or timed out. `urn sample` on local files: 1 bad input data, 2 usage.";
 
 // The exit code for a failed call's status.
 inline int ExitCodeFor(const absl::Status& status) {

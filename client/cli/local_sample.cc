@@ -55,7 +55,7 @@ class RecordWriter {
 
   void Record(std::string_view record, double random_value, double ht_weight) {
     if (o_.print_random || o_.gen_random_inorder) {
-      out_.WriteDouble(random_value);
+      out_.WriteRandomValue(random_value);
       out_.Put(o_.delimiter);
     }
     out_.Write(record);
@@ -400,7 +400,11 @@ absl::Status RunStreaming(const SampleOptions& o, RecordSource& src, const table
       if (absl::Status s = src.KeyHash(record, *kf, &hash); !s.ok()) return s;
       if (o.mode == SampleMode::kUniverse) {
         keep = universe->KeepHash(hash);
-        if (values) value = universe_u.Uniform(hash);
+        // As tsv-sample: the key's selection group ("bucket"), an integer from 0; the selected
+        // keys are group 0, and group j holds the keys whose uniform value u (a function of the
+        // seed and the key) has floor(u / P) = j.
+        if (values)
+          value = keep ? 0.0 : std::max(1.0, std::floor(universe_u.Uniform(hash) / o.prob));
       } else {
         const samplers::DistinctSampler::Decision d = distinct->OfferHash(hash);
         keep = d.keep;
@@ -423,7 +427,7 @@ absl::Status RunRandomInorder(const SampleOptions& o, RecordSource& src, const t
   const random::KeyedStream stream(o.seed, random::Stream::kWeighted, 0);
   uint64_t row = 0;
   std::string_view record;
-  while (src.Next(&record)) {
+  while ((o.num == 0 || row < o.num) && src.Next(&record)) {  // -n: at most N lines, as tsv-sample
     double weight = 1.0;
     if (wf != nullptr) {
       if (absl::Status s = src.Weight(record, wf->indices[0], &weight); !s.ok()) return s;

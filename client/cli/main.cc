@@ -73,6 +73,7 @@ int RunSampleCommand(int argc, char** argv, urn::ClientOptions client_options,
     return 2;
   }
   urn::cli::Output out;
+  out.set_line_buffered(options->line_buffered);
   absl::Status s;
   if (options->dataset.empty()) {
     try {

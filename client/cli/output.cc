@@ -16,6 +16,16 @@ void Output::WriteDouble(double v) {
   Write(std::string_view(buf, ec == std::errc() ? end - buf : 0));
 }
 
+void Output::WriteRandomValue(double v) {
+  if (!(v >= 1e-12 && v <= 1e15)) {
+    WriteDouble(v);
+    return;
+  }
+  char buf[64];  // at most 16 digits before the point, and 12 zeros and 17 digits after it
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  Write(std::string_view(buf, ec == std::errc() ? end - buf : 0));
+}
+
 void Output::WriteAll(std::string_view s) {
   while (!s.empty() && !failed_) {
     ssize_t n = ::write(fd_, s.data(), s.size());

@@ -29,9 +29,17 @@ class Output {
   void Put(char c) {
     if (buffer_.size() + 1 > kCapacity) Drain();
     buffer_.push_back(c);
+    if (c == '\n' && line_buffered_) [[unlikely]]
+      Drain();
   }
   // A double as the shortest text that reads back to the same value.
   void WriteDouble(double v);
+  // A random value (--print-random, --gen-random-inorder): as WriteDouble, but without an
+  // exponent from 1e-12 to 1e15 (as tsv-sample), so that `sort -n` orders the lines.
+  void WriteRandomValue(double v);
+
+  // Writes out every line as soon as it ends (--line-buffered).
+  void set_line_buffered(bool on) { line_buffered_ = on; }
 
   absl::Status Flush();
 
@@ -42,6 +50,7 @@ class Output {
 
   int fd_;
   std::string buffer_;
+  bool line_buffered_ = false;
   bool failed_ = false;
   int error_ = 0;
 };

@@ -15,6 +15,19 @@ namespace {
 // The seed of -s/--static-seed when no seed value is given.
 constexpr uint64_t kStaticSeed = 2438424139;
 
+// How fields are named (-w, -k): also printed alone by --help-fields.
+constexpr char kFieldsHelp[] =
+    R"(Fields (as tsv-utils 2.x): 1-based numbers ("3", "1,4", "2-5", "5-2") or, with -H, header
+names, name ranges ("run-user_time") and '*' wildcards ("*_time"); a backslash makes the next
+character literal ("time\-stamp", "\001" for a field named 001). -k 0 is the whole line; -w 0
+(or no -w) gives every line the same weight.
+)";
+
+constexpr char kExitHelp[] =
+    R"(Exit status: 0 on success; 1 on bad input data (the message names file:line) or field
+names the input does not have; 2 on bad usage (tsv-sample exits 1 for both).
+)";
+
 constexpr char kModesHelp[] = R"(
 Modes (the options select one):
   (none)              Shuffle: every line, in random order; all orders equally likely.
@@ -56,10 +69,6 @@ of N' > N. Distinct-key samples are always nested this way.
 --with-weight NAME appends each line's Horvitz-Thompson weight (1 / its inclusion probability:
 N_total/N, 1/P, 1 or 1/P for DISTINCT; for weighted samples the bottom-k rank-conditioning
 weight) as a last column, named NAME in the header.
-Fields (as tsv-utils 2.x): 1-based numbers ("3", "1,4", "2-5", "5-2") or, with -H, header
-names, name ranges ("run-user_time") and '*' wildcards ("*_time"); a backslash makes the next
-character literal ("time\-stamp", "\001" for a field named 001). -k 0 is the whole line.
-Exit status: 0 on success; 1 on bad input data (the message names file:line); 2 on bad usage.
 )";
 
 uint64_t RandomSeed() {
@@ -76,7 +85,7 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
       "urn sample: sample lines of files or standard input. Drop-in for tsv-sample, exact and "
       "reproducible.",
       "urn sample"};
-  app.footer(kModesHelp);
+  app.footer(absl::StrCat(kModesHelp, kFieldsHelp, kExitHelp));
   app.get_formatter()->column_width(34);
   bool replace = false, static_seed = false, compatibility_mode = false;
   std::string delimiter = "\t";
@@ -114,6 +123,14 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   app.add_option("--query", o.query, "a sampling query (TQL, U-SQL SAMPLE, DuckDB USING SAMPLE)");
   app.add_option("--list-delimiter", list_delimiter, "splits list-valued fields, e.g. '|'");
   app.add_option("--threads", o.threads, "threads for weighted sampling")->capture_default_str();
+  app.add_flag("--line-buffered", o.line_buffered,
+               "write each selected line at once (-p, -k -p; other modes read all input first)");
+  bool version = false, help_verbose = false, help_fields = false, algorithm_hint = false;
+  app.add_flag("-V,--version", version, "print the version");
+  app.add_flag("--help-verbose", help_verbose, "this help (it is the detailed one)");
+  app.add_flag("--help-fields", help_fields, "how to name fields");
+  app.add_flag("--prefer-skip-sampling,--prefer-algorithm-r", algorithm_hint,
+               "accepted for tsv-sample scripts, no effect: urn picks the algorithm");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -121,6 +138,18 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return absl::InvalidArgumentError(absl::StrCat(e.what(), " (see urn sample --help)"));
   }
+  if (version) return absl::CancelledError("urn sample (urn " URN_VERSION ")\n");
+  if (help_verbose) return absl::CancelledError(app.help());
+  if (help_fields) return absl::CancelledError(kFieldsHelp);
+  // An empty list (an unset shell variable, say) is refused rather than taken for no list,
+  // which would silently select another mode.
+  if (app.count("--key-fields") > 0 && absl::StripAsciiWhitespace(o.key_fields).empty()) {
+    return absl::InvalidArgumentError("-k/--key-fields: the field list is empty");
+  }
+  if (app.count("--weight-field") > 0 && absl::StripAsciiWhitespace(o.weight_field).empty()) {
+    return absl::InvalidArgumentError("-w/--weight-field: the field is empty");
+  }
+  if (o.weight_field == "0") o.weight_field.clear();  // as tsv-sample: equal weights
   if (!o.dataset.empty() && !o.files.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--dataset samples a dataset on urnd, so '", o.files[0],
@@ -164,8 +193,9 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   if (app.count("--min-per-key") > 0 && !has_key) {
     return absl::InvalidArgumentError("--min-per-key needs -k/--key-fields and -p/--prob");
   }
-  if (o.inorder && (o.num == 0 || replace)) {
+  if (o.inorder && (replace || (o.num == 0 && !has_prob && !o.gen_random_inorder))) {
     // As tsv-sample: the order of a shuffle or of draws with replacement is the sample itself.
+    // (-p, -k -p and --gen-random-inorder keep the input order anyway: -i changes nothing.)
     return absl::InvalidArgumentError(
         "-i/--inorder needs -n/--num N without -r/--replace: it keeps the input order of a "
         "sample of N lines");

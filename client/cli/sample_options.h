@@ -37,6 +37,7 @@ struct SampleOptions {
   bool compat = false;
   bool print_random = false;
   bool gen_random_inorder = false;
+  bool line_buffered = false;  // --line-buffered: each kept line written at once
   std::string random_value_header = "random_value";
   std::string with_weight;  // HT weight column name; empty: none
   char delimiter = '\t';
@@ -49,7 +50,8 @@ struct SampleOptions {
 };
 
 // Parses `urn sample` arguments (argv[0] is "sample"). InvalidArgument with a one-line
-// message on bad usage; Cancelled with the help text for -h/--help.
+// message on bad usage; Cancelled with the text to print for -h/--help, --help-verbose,
+// --help-fields and -V/--version.
 absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv);
 
 }  // namespace urn::cli

@@ -335,6 +335,73 @@ TEST_F(UrnSample, PrintRandomAndGenRandomInorder) {
   EXPECT_GE(std::stod(printed[2]), std::stod(printed[3]));
 }
 
+// tsv-sample's conventions: -n bounds --gen-random-inorder; random values print without an
+// exponent down to 1e-12 (so `sort -n` orders them); distinct sampling's random value is the
+// key's selection group, 0 for the selected keys; -w 0 is no weight; -i is accepted (and changes
+// nothing) with -p; its informational and internal flags are accepted.
+TEST_F(UrnSample, TsvSampleConventionsForFlagsAndRandomValues) {
+  std::vector<double> weights(40, 0.05);
+  const std::string file = Table("t", weights, 8);
+  RunResult r = Sample({"-H", "-s", "--gen-random-inorder", "-n", "3", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).size(), 4u);
+
+  r = Sample({"-H", "-s", "--gen-random-inorder", "-w", "weight", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 41u);
+  int fixed = 0;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string value = lines[i].substr(0, lines[i].find('\t'));
+    const double v = std::stod(value);
+    if (v >= 1e-12) {
+      EXPECT_EQ(value.find('e'), std::string::npos) << value;
+      ++fixed;
+    }
+  }
+  EXPECT_GT(fixed, 0);  // u^20 for u uniform: about 1 value in 4 is >= 1e-12
+
+  r = Sample({"-H", "-s", "--gen-random-inorder", "-k", "key", "-p", "0.25", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  RunResult kept = Sample({"-H", "-s", "-k", "key", "-p", "0.25", file});
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  std::string group0 = "id\tweight\tkey\n";
+  lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 41u);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string value = lines[i].substr(0, lines[i].find('\t'));
+    ASSERT_TRUE(value == "0" || value == "1" || value == "2" || value == "3") << value;
+    if (value == "0") group0 += lines[i].substr(2) + "\n";
+  }
+  EXPECT_EQ(group0, kept.out);
+
+  RunResult unweighted = Sample({"-H", "-s", "-n", "5", file});
+  RunResult weight0 = Sample({"-H", "-s", "-n", "5", "-w", "0", file});
+  ASSERT_EQ(unweighted.exit_code, 0) << unweighted.err;
+  EXPECT_EQ(weight0.out, unweighted.out);
+
+  RunResult bernoulli = Sample({"-H", "-s", "-p", "0.5", file});
+  ASSERT_EQ(bernoulli.exit_code, 0) << bernoulli.err;
+  for (const std::vector<std::string>& same :
+       {std::vector<std::string>{"-H", "-s", "-p", "0.5", "-i", file},
+        std::vector<std::string>{"-H", "-s", "-p", "0.5", "--line-buffered", file},
+        std::vector<std::string>{"-H", "-s", "-p", "0.5", "--prefer-skip-sampling", file},
+        std::vector<std::string>{"-H", "-s", "-p", "0.5", "--prefer-algorithm-r", file}}) {
+    RunResult other = Sample(same);
+    EXPECT_EQ(other.exit_code, 0) << other.err;
+    EXPECT_EQ(other.out, bernoulli.out) << same[4];
+  }
+  r = Sample({"-V"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("urn sample (urn ", 0), 0u) << r.out;
+  r = Sample({"--help-fields"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("-k 0 is the whole line"), std::string::npos) << r.out;
+  r = Sample({"--help-verbose"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("Modes"), std::string::npos) << r.out;
+}
+
 TEST_F(UrnSample, CsvRecordsWithQuotesAndNewlines) {
   const std::string file = dir_.Join("c.csv");
   testing::WriteFileOrDie(file, "name,weight\n\"a, b\",1\n\"multi\nline\",2\n\"q\"\"x\",0\n");
@@ -387,6 +454,9 @@ TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
            {"a\t1\n", {"-v", "18446744073709551616"}, 2, "not 18446744073709551616"},
            {"a\t1\n", {"-k", "1", "-p", "0.5", "--min-per-key", "-2"}, 2, "--min-per-key: must be"},
            {"a\t1\n", {"--query", " "}, 2, "--query: the query is empty"},
+           // An empty list (an unset shell variable) would silently select another mode.
+           {"a\t1\n", {"-k", "", "-p", "0.5"}, 2, "-k/--key-fields: the field list is empty"},
+           {"a\t1\n", {"-w", " ", "-n", "1"}, 2, "-w/--weight-field: the field is empty"},
            // -i would be ignored: a shuffle's or draws' order is the sample (as tsv-sample).
            {"a\t1\n", {"-i"}, 2, "-i/--inorder needs -n/--num N without -r/--replace"},
            {"a\t1\n", {"-i", "-w", "2"}, 2, "-i/--inorder needs -n/--num N"},
