@@ -38,6 +38,8 @@ using samplers::KeyedRow;
 class RecordWriter {
  public:
   RecordWriter(const SampleOptions& o, Output& out) : o_(o), out_(out) {}
+  // Whether the output is closed (nothing more can be written).
+  bool Closed() const { return out_.failed(); }
 
   void Header(const std::optional<std::string>& header) {
     if (!header) return;
@@ -319,7 +321,8 @@ absl::Status RunUniverseBatched(const SampleOptions& o, RecordSource& src,
 }
 
 // -r -n N: draws with replacement (uniform, or alias table with -w), in draw order, with
-// Hansen-Hurwitz weights n/N (uniform) or W/(N w_i) (weighted).
+// Hansen-Hurwitz weights n/N (uniform) or W/(N w_i) (weighted). Without -n (N = 0), draws until
+// the output is closed, as tsv-sample (`urn sample -r file | head -n 1000`).
 absl::Status RunReplace(const SampleOptions& o, RecordSource& src, const table::FieldList* wf,
                         RecordWriter& w) {
   Loaded all;
@@ -331,8 +334,8 @@ absl::Status RunReplace(const SampleOptions& o, RecordSource& src, const table::
   if (wf == nullptr) {
     samplers::UniformWithReplacement draws(n, o.seed);
     const double ht = static_cast<double>(n) / static_cast<double>(o.num);
-    for (uint64_t first = 0; first < o.num; first += kBatch) {
-      const uint64_t count = std::min(kBatch, o.num - first);
+    for (uint64_t first = 0; (o.num == 0 || first < o.num) && !w.Closed(); first += kBatch) {
+      const uint64_t count = o.num == 0 ? kBatch : std::min(kBatch, o.num - first);
       draws.Fill(first, count, rows.data());
       for (uint64_t j = 0; j < count; ++j) w.Record(all.records.at(rows[j]), 0, ht);
     }
@@ -344,8 +347,8 @@ absl::Status RunReplace(const SampleOptions& o, RecordSource& src, const table::
         absl::StrCat("-w/--weight-field: ", std::string(table.status().message())));
   }
   const samplers::HansenHurwitzTotal total = samplers::HansenHurwitzTotal::Of(all.weights);
-  for (uint64_t first = 0; first < o.num; first += kBatch) {
-    const uint64_t count = std::min(kBatch, o.num - first);
+  for (uint64_t first = 0; (o.num == 0 || first < o.num) && !w.Closed(); first += kBatch) {
+    const uint64_t count = o.num == 0 ? kBatch : std::min(kBatch, o.num - first);
     table->Draw(o.seed, first, std::span<uint64_t>(rows.data(), count));
     for (uint64_t j = 0; j < count; ++j) {
       w.Record(all.records.at(rows[j]), 0, total.Weight(o.num, all.weights[rows[j]]));

@@ -42,6 +42,8 @@ class Output {
   void set_line_buffered(bool on) { line_buffered_ = on; }
 
   absl::Status Flush();
+  // Whether a write failed (the reader closed the pipe, say): nothing more will be written.
+  bool failed() const { return failed_; }
 
  private:
   static constexpr size_t kCapacity = 1 << 20;

@@ -70,6 +70,9 @@ absl::StatusOr<v1::SampleRequest> BuildSampleRequest(const SampleOptions& o, con
   if (o.print_random || o.gen_random_inorder) {
     return absl::InvalidArgumentError("--print-random and --gen-random-inorder are local only");
   }
+  if ((o.mode == SampleMode::kReplace || o.mode == SampleMode::kWeightedReplace) && o.num == 0) {
+    return absl::InvalidArgumentError("-r/--replace on a dataset needs -n/--num N");
+  }
   v1::SampleRequest r;
   r.set_dataset(d.name());
   r.set_seed(o.seed);

@@ -43,7 +43,7 @@ Modes (the options select one):
                       fewer than N lines have weight > 0, lines of weight 0 follow, in input
                       order. One pass, memory: 2N lines. Exact for weights from 1e-300 to 1e300.
   -r -n N             N draws with replacement, in draw order; weighted with -w (alias table).
-                      Memory: the whole input.
+                      Without -n: draws until the output is closed. Memory: the whole input.
   -p P                Bernoulli: each line independently with probability P, input order.
                       Streaming, one random draw per selected line; memory: one line.
   -k F -p P           Distinct-key sampling (U-SQL UNIVERSE): a key (fields F, 0 = the whole
@@ -99,7 +99,8 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   app.add_option("-k,--key-fields", o.key_fields, "key fields for distinct sampling; 0 = line");
   app.add_option("--min-per-key", o.min_per_key, "DISTINCT: lines always kept per key")
       ->check(UnsignedInteger());
-  app.add_flag("-r,--replace", replace, "sample with replacement (needs -n)");
+  app.add_flag("-r,--replace", replace,
+               "sample with replacement (without -n: until the output closes)");
   app.add_flag("-i,--inorder", o.inorder, "keep input order (-n, -n -w)");
   app.add_flag("-H,--header", o.header, "the first line of each file is a header");
   app.add_flag("-s,--static-seed", static_seed, "the same seed every run");
@@ -180,8 +181,9 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   if (has_prob && !(o.prob > 0 && o.prob <= 1)) {  // also rejects NaN
     return absl::InvalidArgumentError(absl::StrCat("-p/--prob must be in (0, 1], got ", o.prob));
   }
-  if (replace && o.num == 0) {
-    return absl::InvalidArgumentError("-r/--replace needs -n/--num N with N > 0");
+  if (replace && o.num == 0 && !o.with_weight.empty()) {
+    // Without -n, draws go on until the output is closed, and the weights depend on N.
+    return absl::InvalidArgumentError("-r/--replace with --with-weight needs -n/--num N");
   }
   if (replace && (has_prob || has_key)) {
     return absl::InvalidArgumentError("-r/--replace cannot be combined with -p or -k");

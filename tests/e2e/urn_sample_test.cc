@@ -402,6 +402,29 @@ TEST_F(UrnSample, TsvSampleConventionsForFlagsAndRandomValues) {
   EXPECT_NE(r.out.find("Modes"), std::string::npos) << r.out;
 }
 
+// -r without -n draws until the output is closed, as tsv-sample: `urn sample -r file | head`.
+TEST_F(UrnSample, DrawsWithReplacementWithoutNGoOnUntilTheOutputCloses) {
+  const std::string file = Table("t", {1, 2, 3, 4});
+  for (const std::string weighted : {"", " -w weight"}) {
+    const RunResult r =
+        testing::Run({"/bin/sh", "-c",
+                      std::string(URN_CLI_PATH) + " sample -H -s -r" + weighted + " " + file +
+                          " | head -n 200001 | tail -n +2 | cut -f1 | sort | uniq -c | sort -k2"},
+                     "", std::chrono::seconds(60));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    int64_t total = 0;
+    for (const std::string& line : Lines(r.out)) {
+      std::istringstream in(line);
+      int64_t count = 0;
+      int id = -1;
+      in >> count >> id;
+      EXPECT_TRUE(id >= 0 && id < 4) << line;
+      total += count;
+    }
+    EXPECT_EQ(total, 200000) << weighted;
+  }
+}
+
 TEST_F(UrnSample, CsvRecordsWithQuotesAndNewlines) {
   const std::string file = dir_.Join("c.csv");
   testing::WriteFileOrDie(file, "name,weight\n\"a, b\",1\n\"multi\nline\",2\n\"q\"\"x\",0\n");
@@ -440,7 +463,10 @@ TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
            {"a\tx1\n", {"-n", "1", "-w", "2"}, 1, name + ":1: weight 'x1' in field 2 is not a"},
            {"a\t1\nb\n", {"-n", "1", "-w", "2"}, 1, name + ":2: no field 2"},
            {"a\t1\n", {"-k", "3", "-p", "0.5"}, 1, name + ":1: no field 3"},
-           {"a\t1\n", {"-r"}, 2, "-r/--replace needs -n"},
+           {"a\t1\n",
+            {"-r", "--with-weight", "W"},
+            2,
+            "-r/--replace with --with-weight needs -n/--num N"},
            {"a\t1\n", {"-p", "0"}, 2, "-p/--prob must be in (0, 1]"},
            {"a\t1\n", {"-p", "1.5"}, 2, "-p/--prob must be in (0, 1]"},
            {"h\tw\na\t1\n", {"-H", "-w", "weight"}, 1, "unknown field name 'weight'"},
