@@ -286,9 +286,15 @@ absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table:
     std::sort(order.begin(), order.end(),
               [&](size_t x, size_t y) { return best[x].key.row < best[y].key.row; });
   }
+  // Without -w (--compat's simple sample) every N-subset is equally likely, so the weight is
+  // N_total / N as in RunSimple: the rank-conditioning weight would be unbiased too, but noisier.
+  const double simple_ht =
+      best.empty() ? 1.0 : static_cast<double>(base) / static_cast<double>(best.size());
   for (size_t i : order) {
     const Kept& k = best[i];
-    const double ht = have_tau ? 1.0 / -std::expm1(-samplers::WeightTimesKey(k.weight, tau)) : 1.0;
+    const double ht = wf == nullptr ? simple_ht
+                      : have_tau    ? 1.0 / -std::expm1(-samplers::WeightTimesKey(k.weight, tau))
+                                    : 1.0;
     // A line of weight 0 has the random value 0, as in --gen-random-inorder.
     w.Record(k.record, i < positive ? KeyToUnitValue(k.key.key) : 0.0, ht);
   }

@@ -30,8 +30,8 @@ names the input does not have; 2 on bad usage (tsv-sample exits 1 for both).
 
 constexpr char kModesHelp[] = R"(
 Modes (the options select one):
-  (none)              Shuffle: every line, in random order; all orders equally likely.
-                      Memory: the whole input.
+  (none)              Shuffle: every line, in random order (up to 256 lines a Fisher-Yates
+                      shuffle, beyond a keyed pseudorandom permutation). Memory: the whole input.
   -w F                Weighted shuffle: every line with weight > 0, in the order of successive
                       weighted draws (lines with weight 0 follow, in input order). Memory: input.
   -n N                Simple random sample of N lines, all N-sets equally likely, output in
@@ -40,8 +40,9 @@ Modes (the options select one):
   -n N -w F           Weighted sample without replacement (Efraimidis-Spirakis exponential keys),
                       output in selection order, so the first M lines of the output are a
                       weighted sample of M (-i: input order): the first N lines of -w F. When
-                      fewer than N lines have weight > 0, lines of weight 0 follow, in input
-                      order. One pass, memory: 2N lines. Exact for weights from 1e-300 to 1e300.
+                      fewer than N lines have weight > 0, the first lines of weight 0 follow,
+                      in input order (HT weight 1: no unbiased estimate depends on them). One
+                      pass, memory: 2N lines. Exact for weights from 1e-300 to 1e300.
   -r -n N             N draws with replacement, in draw order; weighted with -w (alias table).
                       Without -n: draws until the output is closed. Memory: the whole input.
   -p P                Bernoulli: each line independently with probability P, input order.
@@ -191,6 +192,12 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   if (has_key && !has_prob) return absl::InvalidArgumentError("-k/--key-fields needs -p/--prob");
   if (has_prob && has_weight) {
     return absl::InvalidArgumentError("-w/--weight-field cannot be combined with -p/--prob");
+  }
+  if (has_prob && o.num > 0 && !o.with_weight.empty()) {
+    // -n keeps the first N selected lines, which are then not kept with probability P.
+    return absl::InvalidArgumentError(
+        "--with-weight with -p and -n: the first N lines of the sample are not kept with "
+        "probability P, so 1/P would be a wrong weight; drop -n or --with-weight");
   }
   if (app.count("--min-per-key") > 0 && !has_key) {
     return absl::InvalidArgumentError("--min-per-key needs -k/--key-fields and -p/--prob");

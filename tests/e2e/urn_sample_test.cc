@@ -436,14 +436,20 @@ TEST_F(UrnSample, CsvRecordsWithQuotesAndNewlines) {
   EXPECT_TRUE(absl::EndsWith(r.out, "\n\"q\"\"x\",0\n")) << r.out;
 }
 
+// Also with --compat (and so --print-random), whose simple sample is drawn by exponential keys
+// with unit weights: every 4-subset is still equally likely, so the weight is N_total/N.
 TEST_F(UrnSample, HtWeightsOfSimpleSampleAreNOverK) {
   const std::string file = Table("t", std::vector<double>(10, 1));
-  RunResult r = Sample({"-H", "-n", "4", "--with-weight", "w", "-s", file});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::vector<std::string> lines = Lines(r.out);
-  ASSERT_EQ(lines.size(), 5u);
-  for (size_t i = 1; i < lines.size(); ++i) {
-    EXPECT_EQ(lines[i].substr(lines[i].rfind('\t') + 1), "2.5");
+  for (const std::string mode : {"", "--compat", "--print-random"}) {
+    std::vector<std::string> args = {"-H", "-n", "4", "--with-weight", "w", "-s", file};
+    if (!mode.empty()) args.push_back(mode);
+    RunResult r = Sample(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::vector<std::string> lines = Lines(r.out);
+    ASSERT_EQ(lines.size(), 5u);
+    for (size_t i = 1; i < lines.size(); ++i) {
+      EXPECT_EQ(lines[i].substr(lines[i].rfind('\t') + 1), "2.5") << mode;
+    }
   }
 }
 
@@ -480,6 +486,10 @@ TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
            {"a\t1\n", {"-v", "18446744073709551616"}, 2, "not 18446744073709551616"},
            {"a\t1\n", {"-k", "1", "-p", "0.5", "--min-per-key", "-2"}, 2, "--min-per-key: must be"},
            {"a\t1\n", {"--query", " "}, 2, "--query: the query is empty"},
+           {"a\t1\n",
+            {"-p", "0.5", "-n", "2", "--with-weight", "W"},
+            2,
+            "--with-weight with -p and -n"},
            // An empty list (an unset shell variable) would silently select another mode.
            {"a\t1\n", {"-k", "", "-p", "0.5"}, 2, "-k/--key-fields: the field list is empty"},
            {"a\t1\n", {"-w", " ", "-n", "1"}, 2, "-w/--weight-field: the field is empty"},
