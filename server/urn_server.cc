@@ -74,11 +74,18 @@ void UrnServer::Maintain() {
     }
     weight_stores_->SnapshotDue();
     maintenance_mu_.Lock();
+    // A changed config is read once its modification time held for a whole interval: a file
+    // being rewritten (truncated, then written) is never read half-written. (An empty file
+    // would otherwise load the default plans, taking custom plans from their users.)
     if (const int64_t mtime = ConfigMtime(options_.config); mtime != config_mtime_) {
-      config_mtime_ = mtime;
-      maintenance_mu_.Unlock();
-      ReloadPlans();
-      maintenance_mu_.Lock();
+      if (mtime != pending_config_mtime_) {
+        pending_config_mtime_ = mtime;
+      } else {
+        config_mtime_ = mtime;
+        maintenance_mu_.Unlock();
+        ReloadPlans();
+        maintenance_mu_.Lock();
+      }
     }
   }
 }

@@ -83,6 +83,8 @@ class UrnServer {
   std::unique_ptr<auth::Admission> admission_;
   std::unique_ptr<CallGate> gate_;
   int64_t config_mtime_ ABSL_GUARDED_BY(maintenance_mu_) = 0;
+  // A new modification time seen once; reloaded when the next check sees it again.
+  int64_t pending_config_mtime_ ABSL_GUARDED_BY(maintenance_mu_) = 0;
   std::unique_ptr<DatasetRegistry> datasets_;
   std::unique_ptr<WeightStoreRegistry> weight_stores_;
   absl::Mutex maintenance_mu_;
