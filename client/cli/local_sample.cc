@@ -326,6 +326,15 @@ absl::Status RunUniverseBatched(const SampleOptions& o, RecordSource& src,
   return src.status();
 }
 
+constexpr uint64_t kDrawBatch = 4096;
+
+// How many draws with replacement come next, from draw `first`: up to kDrawBatch, none once N
+// are drawn or the output is closed. N = 0: no end.
+uint64_t DrawBatch(uint64_t num, uint64_t first, const RecordWriter& w) {
+  if (w.Closed()) return 0;
+  return num == 0 ? kDrawBatch : std::min(kDrawBatch, num - first);
+}
+
 // -r -n N: draws with replacement (uniform, or alias table with -w), in draw order, with
 // Hansen-Hurwitz weights n/N (uniform) or W/(N w_i) (weighted). Without -n (N = 0), draws until
 // the output is closed, as tsv-sample (`urn sample -r file | head -n 1000`).
@@ -335,13 +344,11 @@ absl::Status RunReplace(const SampleOptions& o, RecordSource& src, const table::
   if (absl::Status s = LoadAll(src, wf, all); !s.ok()) return s;
   const uint64_t n = all.records.size();
   if (n == 0) return absl::OkStatus();
-  constexpr uint64_t kBatch = 4096;
-  std::vector<uint64_t> rows(kBatch);
+  std::vector<uint64_t> rows(kDrawBatch);
   if (wf == nullptr) {
     samplers::UniformWithReplacement draws(n, o.seed);
     const double ht = static_cast<double>(n) / static_cast<double>(o.num);
-    for (uint64_t first = 0; (o.num == 0 || first < o.num) && !w.Closed(); first += kBatch) {
-      const uint64_t count = o.num == 0 ? kBatch : std::min(kBatch, o.num - first);
+    for (uint64_t first = 0, count; (count = DrawBatch(o.num, first, w)) > 0; first += count) {
       draws.Fill(first, count, rows.data());
       for (uint64_t j = 0; j < count; ++j) w.Record(all.records.at(rows[j]), 0, ht);
     }
@@ -353,8 +360,7 @@ absl::Status RunReplace(const SampleOptions& o, RecordSource& src, const table::
         absl::StrCat("-w/--weight-field: ", std::string(table.status().message())));
   }
   const samplers::HansenHurwitzTotal total = samplers::HansenHurwitzTotal::Of(all.weights);
-  for (uint64_t first = 0; (o.num == 0 || first < o.num) && !w.Closed(); first += kBatch) {
-    const uint64_t count = o.num == 0 ? kBatch : std::min(kBatch, o.num - first);
+  for (uint64_t first = 0, count; (count = DrawBatch(o.num, first, w)) > 0; first += count) {
     table->Draw(o.seed, first, std::span<uint64_t>(rows.data(), count));
     for (uint64_t j = 0; j < count; ++j) {
       w.Record(all.records.at(rows[j]), 0, total.Weight(o.num, all.weights[rows[j]]));

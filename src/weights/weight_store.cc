@@ -53,6 +53,14 @@ std::string Quote(std::string_view key) {
 // How far ahead of the key it works on an insert prefetches a key's bucket in the key index.
 constexpr size_t kBucketsAhead = 4;
 
+// The keys as the store holds them, one heap string each (their addresses stay put).
+std::vector<std::unique_ptr<const std::string>> OwnedCopies(absl::Span<const std::string> keys) {
+  std::vector<std::unique_ptr<const std::string>> owned;
+  owned.reserve(keys.size());
+  for (const std::string& key : keys) owned.push_back(std::make_unique<const std::string>(key));
+  return owned;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WeightStore>> WeightStore::Create(
@@ -177,11 +185,7 @@ absl::StatusOr<WeightStore::Plan> WeightStore::ValidateInsert(
   }
   absl::StatusOr<Plan> plan = PlanWithPriorities(priorities);
   if (!plan.ok()) return plan;
-  // The strings the store will hold, made before any lock is taken.
-  plan->owned_keys.reserve(keys.size());
-  for (const std::string& key : keys) {
-    plan->owned_keys.push_back(std::make_unique<const std::string>(key));
-  }
+  plan->owned_keys = OwnedCopies(keys);  // made before any lock is taken
   return plan;
 }
 
@@ -396,11 +400,7 @@ absl::Status WeightStore::ApplyChange(const Change& change) {
   }
   absl::StatusOr<std::vector<double>> weights = TreeWeights(change.priorities);
   if (!weights.ok()) return weights.status();
-  std::vector<std::unique_ptr<const std::string>> owned_keys;
-  owned_keys.reserve(change.keys.size());
-  for (const std::string& key : change.keys) {
-    owned_keys.push_back(std::make_unique<const std::string>(key));
-  }
+  std::vector<std::unique_ptr<const std::string>> owned_keys = OwnedCopies(change.keys);
   absl::MutexLock lock(&mu_);
   CommitLocked(change, *weights, absl::MakeSpan(owned_keys));
   return absl::OkStatus();
