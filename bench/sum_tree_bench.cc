@@ -81,6 +81,19 @@
 // 46.7-49.6 M/s (within the noise), and, without minima, walking to level 2 only and recomputing
 // level 3 whole (256 nodes, 2048 children) 32.8-37.5 M/s: recomputing a level from its children
 // costs more than the walk's steps there even where the batch's paths share most nodes.
+// Also measured on 2026-11-24 (a standalone sketch, not kept): 64-bit fixed point, the layout
+// the issue allows besides doubles. Leaves stay doubles; each node above holds 8 integer
+// prefixes of its children's rounded weights, so an update adds the exact integer delta to the
+// prefixes right of its entry (one masked AVX-512 add per level, nothing read from the
+// children), and the levels with at most k entries are recomputed once per batch (without that,
+// the store-to-load chain through the root line held the sketch to ~35 M/s). With a 64-leaf
+// block minimum and no validation, positive count or rescaling of the fixed-point unit, it gave
+// 52-63 M/s against ours 36-51 M/s in the same rounds (3 alternating rounds, medians of 3), and
+// 89-100 M/s with all its lines hot in L2. So even that lower bound on its cost gains ~1.2x, and
+// a random leaf line and its level-1 line read and written per update cap any layout near
+// 60-70 M/s at 2^20 here (the leaves alone are 8 MiB): below the ~80 M/s that 3x over the
+// baseline's quiet-host 27 M/s asks. It would also round every weight to a multiple of a unit
+// set by the largest (43 bits at 2^20 slots, 36 at 2^27) instead of keeping 53.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
