@@ -440,7 +440,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
   if (SpecRunsAtOnce(*request, *dataset->table, &alias_cache_, dataset->record.upload_id())) {
     // Only if the alias table is still cached (another tenant's sample may have evicted it since
     // the check); otherwise on the pool, below. Small tables are sampled here in any case.
-    absl::StatusOr<SpecResult> result = run(*request, dataset->table->num_rows() <= kAtOnceRows);
+    absl::StatusOr<SpecResult> result = run(*request, SmallEnoughAtOnce(*request, *dataset->table));
     if (!IsNotCached(result.status())) {
       stream->Begin(std::move(result), request->start_offset());
       return stream;

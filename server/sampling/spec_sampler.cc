@@ -75,9 +75,16 @@ absl::StatusOr<std::vector<uint64_t>> KeyHashes(
     const google::protobuf::RepeatedPtrField<std::string>& names) {
   if (names.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": no key column"));
   std::vector<int> cols;
-  for (const std::string& n : names) {
-    absl::StatusOr<int> c = ColumnIndex(t, field, n);
+  std::vector<bool> used(t.num_columns());
+  for (int i = 0; i < names.size(); ++i) {
+    absl::StatusOr<int> c = ColumnIndex(t, field, names[i]);
     if (!c.ok()) return c.status();
+    // Each column at most once: a repeat changes no key, and the work grows with the list.
+    if (used[*c]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", i, "]: column '", names[i], "' is already a key column"));
+    }
+    used[*c] = true;
     cols.push_back(*c);
   }
   std::vector<uint64_t> out(t.num_rows());
@@ -359,9 +366,27 @@ bool AliasCache::Contains(const std::string& key) const {
   return false;
 }
 
+bool SmallEnoughAtOnce(const v1::SampleRequest& req, const table::Table& t) {
+  int64_t per_row = 1;
+  switch (req.spec_case()) {
+    case v1::SampleRequest::kUniverse:
+      per_row = std::max(1, req.universe().key_columns_size());
+      break;
+    case v1::SampleRequest::kDistinct:
+      per_row = std::max(1, req.distinct().key_columns_size());
+      break;
+    case v1::SampleRequest::kQuery:
+      per_row = 1 + static_cast<int64_t>(req.query().size()) / 64;
+      break;
+    default:
+      break;
+  }
+  return t.num_rows() <= kAtOnceRows / per_row;
+}
+
 bool SpecRunsAtOnce(const v1::SampleRequest& req, const table::Table& t, const AliasCache* cache,
                     const std::string& table_id) {
-  if (t.num_rows() <= kAtOnceRows) return true;
+  if (SmallEnoughAtOnce(req, t)) return true;
   switch (req.spec_case()) {
     case v1::SampleRequest::kUniform:
       return req.uniform().replace();

@@ -87,18 +87,25 @@ class AliasCache {
 // Largest n a request may ask for.
 inline constexpr int64_t kMaxSampleSize = int64_t{1} << 31;
 
-// Tables up to this many rows are sampled at once whatever the spec (well under a millisecond).
+// Requests that touch at most this many cells are sampled at once whatever the spec (well under
+// a millisecond): see SmallEnoughAtOnce.
 inline constexpr int64_t kAtOnceRows = int64_t{1} << 16;
+
+// Whether `request` on `table` is cheap to compute whatever it needs: at most kAtOnceRows cells,
+// counting each row once per key column that a universe or distinct sample hashes, and once per
+// 64 bytes of a query's text (an expression is evaluated on every row). So a long key list or
+// query over a small table is not computed on gRPC's threads either.
+bool SmallEnoughAtOnce(const v1::SampleRequest& request, const table::Table& table);
 
 // What RunSampleSpec returns with may_build = false when the request would need an O(rows)
 // step (an alias table not in the cache, say): the caller then runs it where that may take long.
 absl::Status NotCachedError();
 bool IsNotCached(const absl::Status& status);
 
-// Whether RunSampleSpec returns at once for this request: a table of at most kAtOnceRows rows,
-// uniform draws with replacement, or draws with replacement whose weights and alias table
-// `cache` holds. Otherwise it may take O(rows) time (10^7 rows: milliseconds to a second),
-// and urnd runs it off gRPC's threads (work_pool.h).
+// Whether RunSampleSpec returns at once for this request: SmallEnoughAtOnce, uniform draws with
+// replacement, or draws with replacement whose weights and alias table `cache` holds. Otherwise it
+// may take O(rows) time (10^7 rows: milliseconds to a second), and urnd runs it off gRPC's threads
+// (work_pool.h).
 bool SpecRunsAtOnce(const v1::SampleRequest& request, const table::Table& table,
                     const AliasCache* cache, const std::string& table_id);
 

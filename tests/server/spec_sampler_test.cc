@@ -357,6 +357,38 @@ TEST(SpecSampler, OnlyRequestsThatCannotTakeLongRunAtOnce) {
   query.set_query("select * sample by w replace true limit 11");
   EXPECT_FALSE(SpecRunsAtOnce(query, *big, &cache, "b"));
 
+  // The cells a request touches decide, not its rows alone: a keyed sample hashes each key
+  // column of every row, a query evaluates its expressions on every row. So over a table of
+  // kAtOnceRows / 2 + 1 rows one key column is at once, two are not; a short query is, one of
+  // 64 bytes or more is not.
+  table::TableBuilder hb{table::ReadOptions()};
+  std::string half_text = "a\tb\n";
+  for (int64_t i = 0; i <= kAtOnceRows / 2; ++i) half_text += std::to_string(i) + "\tx\n";
+  ASSERT_TRUE(hb.Append(half_text).ok());
+  absl::StatusOr<table::Table> half = hb.Finish();
+  ASSERT_TRUE(half.ok()) << half.status();
+  v1::SampleRequest keyed;
+  keyed.mutable_universe()->set_p(0.5);
+  keyed.mutable_universe()->add_key_columns("a");
+  EXPECT_TRUE(SmallEnoughAtOnce(keyed, *half));
+  EXPECT_TRUE(SpecRunsAtOnce(keyed, *half, &cache, "h"));
+  keyed.mutable_universe()->add_key_columns("b");
+  EXPECT_FALSE(SmallEnoughAtOnce(keyed, *half));
+  EXPECT_FALSE(SpecRunsAtOnce(keyed, *half, &cache, "h"));
+  v1::SampleRequest distinct;
+  distinct.mutable_distinct()->set_p(0.5);
+  distinct.mutable_distinct()->add_key_columns("a");
+  EXPECT_TRUE(SmallEnoughAtOnce(distinct, *half));
+  distinct.mutable_distinct()->add_key_columns("b");
+  EXPECT_FALSE(SmallEnoughAtOnce(distinct, *half));
+  v1::SampleRequest long_query;
+  long_query.set_query("select * where a >= 0 limit 10");
+  EXPECT_TRUE(SmallEnoughAtOnce(long_query, *half));
+  long_query.set_query("select * where a >= 0 and a >= 1 and a >= 2 and a >= 3 and a >= 4 limit 1");
+  ASSERT_GE(long_query.query().size(), 64u);
+  EXPECT_FALSE(SmallEnoughAtOnce(long_query, *half));
+  EXPECT_FALSE(SpecRunsAtOnce(long_query, *half, &cache, "h"));
+
   // Without may_build, what is not cached (never, or evicted since SpecRunsAtOnce said yes) is
   // NotCachedError and builds nothing; what is cached gives the same rows as with it.
   AliasCache two(1);
@@ -422,7 +454,7 @@ TEST(SpecSampler, BadFieldsAreNamed) {
     v1::SampleRequest request;
     std::string want;
   };
-  std::vector<Case> cases(9);
+  std::vector<Case> cases(11);
   cases[0].want = "spec: one of";
   cases[1].request.mutable_weighted()->set_weight_column("label");
   cases[1].want = "weighted.weight_column: 'label' is not numeric";
@@ -444,6 +476,14 @@ TEST(SpecSampler, BadFieldsAreNamed) {
   cases[8].request.set_query("select * sample by w replace false");
   cases[8].request.set_with_weight(true);
   cases[8].want = "with_weight: not used with a query";
+  // A repeated key column changes no key, but each one costs a pass over the rows.
+  cases[9].request.mutable_universe()->set_p(0.5);
+  for (const char* k : {"label", "id", "label"})
+    cases[9].request.mutable_universe()->add_key_columns(k);
+  cases[9].want = "universe.key_columns[2]: column 'label' is already a key column";
+  cases[10].request.mutable_distinct()->set_p(0.5);
+  for (const char* k : {"w", "w"}) cases[10].request.mutable_distinct()->add_key_columns(k);
+  cases[10].want = "distinct.key_columns[1]: column 'w' is already a key column";
   for (const Case& c : cases) {
     absl::StatusOr<SpecResult> s = RunSampleSpec(c.request, t, 1);
     ASSERT_FALSE(s.ok()) << c.want;
