@@ -55,6 +55,10 @@ grpc::ServerUnaryReactor* AdminService::DeleteUser(grpc::CallbackServerContext* 
   absl::StatusOr<int> keys = auth::DeleteUser(*store_, request->name());
   if (!keys.ok()) return FinishUnary(context, keys.status());
   if (absl::Status s = Changed(absl::OkStatus()); !s.ok()) return FinishUnary(context, s);
+  // A new user of this name starts with no rows used today.
+  if (absl::Status s = gate_->admission().ForgetUser(request->name()); !s.ok()) {
+    return FinishUnary(context, s);
+  }
   absl::StatusOr<int> datasets = datasets_->DeleteOwner(request->name());
   if (!datasets.ok()) return FinishUnary(context, datasets.status());
   int stores = 0;

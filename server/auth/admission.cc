@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -246,6 +250,24 @@ absl::StatusOr<Usage> Admission::GetUsage(const Principal& who) {
   u.rows_today = state.used;
   u.limits = *plan;
   return u;
+}
+
+absl::Status Admission::ForgetUser(const std::string& user) {
+  UserState& state = StateOf(user);
+  absl::MutexLock lock(&state.mu);  // no charge of this user's runs meanwhile
+  std::vector<std::pair<std::string, std::optional<std::string>>> deletes;
+  absl::Status s =
+      db_->Scan(absl::StrCat("usage/", user, "/"), [&](std::string_view key, std::string_view) {
+        deletes.emplace_back(std::string(key), std::nullopt);
+        return true;
+      });
+  if (s.ok() && !deletes.empty()) s = db_->Write(deletes);
+  if (!s.ok()) return s;
+  state.tat = absl::InfinitePast();
+  state.day = -1;  // read again (now 0) on the next charge
+  state.used = 0;
+  state.persisted = 0;
+  return absl::OkStatus();
 }
 
 }  // namespace urn::auth

@@ -101,6 +101,10 @@ class Admission {
 
   absl::StatusOr<Usage> GetUsage(const Principal& who);
 
+  // Forgets a deleted user's usage: the stored daily counters and the rate state, so that a
+  // new user of the same name starts from nothing. Streams still open keep their slots.
+  absl::Status ForgetUser(const std::string& user);
+
  private:
   struct UserState {
     absl::Mutex mu;

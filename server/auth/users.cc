@@ -4,14 +4,27 @@
 #include <optional>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "names.h"
 #include "urn/internal/records.pb.h"
 
 namespace urn::auth {
 
+namespace {
+
+// Each change below reads records and then writes others (a user before a key is added, the
+// keys before a user is deleted). One at a time, so that no change acts on what another is
+// removing: a key added while its user is deleted, or two creations of one name, both
+// succeeding. Changes to users are rare (admin calls), so one lock for all stores is enough.
+ABSL_CONST_INIT absl::Mutex changes_mu(absl::kConstInit);
+
+}  // namespace
+
 absl::Status CreateUser(storage::MetadataStore& store, const std::string& name,
                         const std::string& plan, bool admin, const ApiKey& key) {
+  absl::MutexLock lock(&changes_mu);
   if (absl::Status s = server::CheckResourceName("name", name, 64); !s.ok()) return s;
   if (absl::Status s = server::CheckResourceName("plan", plan, 64); !s.ok()) return s;
   const std::string user_key = absl::StrCat("user/", name);
@@ -56,6 +69,7 @@ absl::StatusOr<internal::UserRecord> ReadUser(storage::MetadataStore& store, con
 }  // namespace
 
 absl::Status AddKey(storage::MetadataStore& store, const std::string& user, const ApiKey& key) {
+  absl::MutexLock lock(&changes_mu);
   absl::StatusOr<internal::UserRecord> existing = ReadUser(store, "user", user);
   if (!existing.ok()) return existing.status();
   internal::KeyRecord record;
@@ -69,6 +83,7 @@ absl::Status AddKey(storage::MetadataStore& store, const std::string& user, cons
 
 absl::Status SetUserPlan(storage::MetadataStore& store, const std::string& name,
                          const std::string& plan) {
+  absl::MutexLock lock(&changes_mu);
   absl::StatusOr<internal::UserRecord> user = ReadUser(store, "name", name);
   if (!user.ok()) return user.status();
   user->set_plan(plan);
@@ -76,6 +91,7 @@ absl::Status SetUserPlan(storage::MetadataStore& store, const std::string& name,
 }
 
 absl::Status RevokeKey(storage::MetadataStore& store, const std::string& key_id) {
+  absl::MutexLock lock(&changes_mu);
   const std::string key = absl::StrCat("key/", key_id);
   absl::StatusOr<std::optional<std::string>> bytes = store.Get(key);
   if (!bytes.ok()) return bytes.status();
@@ -103,6 +119,7 @@ absl::StatusOr<std::vector<KeyListing>> ListKeys(storage::MetadataStore& store,
 }
 
 absl::StatusOr<int> DeleteUser(storage::MetadataStore& store, const std::string& name) {
+  absl::MutexLock lock(&changes_mu);
   absl::StatusOr<internal::UserRecord> user = ReadUser(store, "name", name);
   if (!user.ok()) return user.status();
   if (user->admin()) {

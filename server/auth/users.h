@@ -1,5 +1,9 @@
 // Users and their keys in the metadata store: "user/<name>" (internal.UserRecord) and
 // "key/<key id>" (internal.KeyRecord, holding only the secret's SHA-256).
+//
+// Thread safety: the changes (create, add key, set plan, revoke, delete) run one at a time, so
+// concurrent calls act as if in some order: of two creations of one name exactly one succeeds,
+// and a key added while its user is deleted is either refused or deleted with the user.
 #ifndef URN_SERVER_AUTH_USERS_H_
 #define URN_SERVER_AUTH_USERS_H_
 

@@ -159,6 +159,40 @@ TEST_F(AdmissionTest, CountersSurviveARestartAndNeverUndercount) {
   EXPECT_LE(7000 + more, 10'000);
 }
 
+// A deleted user's usage goes with it: a new user of the same name starts today at 0 rows, in
+// this process and after a restart, and another user's counters (whose name the first one's
+// begins) stay.
+TEST_F(AdmissionTest, AForgottenUsersUsageIsGoneForANewUserOfThatName) {
+  Plans plans = DefaultPlans();
+  plans["free"].rows_per_day = 10'000;
+  plans["free"].requests_per_second = 1;
+  plans["free"].burst = 1;
+  const Principal eve = User("eve", "free");
+  const Principal evelyn = User("evelyn", "free");
+  Admission a(db_.get(), plans, clock_.Fn());
+  ASSERT_EQ(*a.Charge(eve, 9'000), 9'000);
+  ASSERT_EQ(*a.Charge(evelyn, 4'000), 4'000);
+  ASSERT_TRUE(a.Admit(eve, "").ok());
+  ASSERT_EQ(a.Admit(eve, "").code(), absl::StatusCode::kResourceExhausted);  // rate: 1 a second
+  clock_.now += absl::Hours(24);
+  ASSERT_EQ(*a.Charge(eve, 2'000), 2'000);  // a second day's counter too
+  clock_.now -= absl::Hours(24);
+
+  ASSERT_TRUE(a.ForgetUser("eve").ok());
+  EXPECT_EQ(a.GetUsage(eve)->rows_today, 0);
+  EXPECT_TRUE(a.Admit(eve, "").ok());
+  EXPECT_EQ(a.GetUsage(evelyn)->rows_today, 4'000);
+  EXPECT_EQ(*a.Charge(eve, 10'000), 10'000);
+
+  ASSERT_TRUE(a.ForgetUser("eve").ok());
+  Admission restarted(db_.get(), plans, clock_.Fn());
+  EXPECT_EQ(restarted.GetUsage(eve)->rows_today, 0);
+  EXPECT_GE(restarted.GetUsage(evelyn)->rows_today, 4'000);
+  clock_.now += absl::Hours(24);
+  EXPECT_EQ(restarted.GetUsage(eve)->rows_today, 0);
+  EXPECT_EQ(a.GetUsage(eve)->rows_today, 0);
+}
+
 TEST_F(AdmissionTest, APlanChangeAppliesToTheNextCall) {
   Admission a(db_.get(), DefaultPlans(), clock_.Fn());
   const Principal u = User("u", "free");
