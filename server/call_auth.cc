@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "status_details.h"
@@ -52,13 +53,23 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+std::string StatusMessageForWire(std::string_view message) {
+  if (message.size() <= kMaxStatusMessageBytes) return std::string(message);
+  // Cut on a UTF-8 character boundary (never before a continuation byte).
+  size_t keep = kMaxStatusMessageBytes - 64;
+  while (keep > 0 && (static_cast<unsigned char>(message[keep]) & 0xC0) == 0x80) --keep;
+  return absl::StrCat(std::string(message.substr(0, keep)), "... (message cut: ", message.size(),
+                      " bytes)");
+}
+
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
+  const auto code = static_cast<grpc::StatusCode>(status.code());
+  std::string message = StatusMessageForWire(std::string(status.message()));
   if (std::optional<std::string> details = StatusDetails(status)) {
-    return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
-                        *details);
+    return grpc::Status(code, std::move(message), *details);
   }
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  return grpc::Status(code, std::move(message));
 }
 
 }  // namespace urn::server

@@ -7,6 +7,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -45,8 +47,16 @@ class CallGate {
 grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
                                       const absl::Status& status);
 
-// The gRPC status for an absl::Status (same code and message).
+// The gRPC status for an absl::Status: same code, and the message cut to kMaxStatusMessageBytes
+// (StatusMessageForWire). Messages repeat what the client sent (a name, a column); uncut, an 8 KB
+// name made a status larger than a client's metadata limit, which the client then reported as
+// RESOURCE_EXHAUSTED instead of the real error.
 grpc::Status ToGrpc(const absl::Status& status);
+
+inline constexpr size_t kMaxStatusMessageBytes = 1024;
+// `message` when it has at most kMaxStatusMessageBytes, else its start (whole UTF-8 characters)
+// and "... (message cut: N bytes)", at most kMaxStatusMessageBytes in all.
+std::string StatusMessageForWire(std::string_view message);
 
 }  // namespace urn::server
 

@@ -16,6 +16,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "call_auth.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "in_process.h"
 #include "support/temp_dir.h"
@@ -223,6 +224,43 @@ TEST(EveryMethodTest, AMissingUserIsNotFoundNamingTheRequestField) {
   const absl::StatusOr<v1::DeleteUserResponse> deleted = admin->DeleteUser("ghost");
   EXPECT_TRUE(absl::IsNotFound(deleted.status())) << deleted.status();
   EXPECT_EQ(deleted.status().message(), "name: no user named 'ghost'");
+}
+
+// An error message repeats what the client sent (a name here). One of 20,000 characters is still
+// the real error, NOT_FOUND, with the message cut to 1 KiB; uncut, it outgrew the client's
+// metadata limit and arrived as RESOURCE_EXHAUSTED, which tells the caller to retry.
+TEST(EveryMethodTest, AnOverlongNameGetsTheRealErrorWithItsMessageCut) {
+  testing::TempDir dir;
+  const std::unique_ptr<UrnServer> server = testing::StartInProcess(dir, "");
+  ASSERT_NE(server, nullptr);
+  const std::unique_ptr<Client> admin =
+      testing::ConnectOnce(server->port(), testing::AdminKeyIn(dir.Join("data")));
+  const std::string name(20'000, 'x');
+  const absl::Status dataset = admin->GetDataset(name).status();
+  EXPECT_TRUE(absl::IsNotFound(dataset)) << dataset.code();
+  const absl::Status user = admin->DeleteUser(name).status();
+  EXPECT_TRUE(absl::IsNotFound(user)) << user.code();
+  for (const absl::Status& s : {dataset, user}) {
+    EXPECT_LE(s.message().size(), kMaxStatusMessageBytes);
+    EXPECT_NE(s.message().find("'xxxxxxxx"), std::string::npos) << s.message().substr(0, 80);
+    EXPECT_NE(s.message().find("... (message cut: "), std::string::npos);
+  }
+}
+
+// The cut keeps whole UTF-8 characters and says how long the message was; short ones are kept.
+TEST(EveryMethodTest, StatusMessagesAreCutOnCharacterBoundaries) {
+  EXPECT_EQ(StatusMessageForWire("name: no dataset named 'a'"), "name: no dataset named 'a'");
+  std::string two_byte;
+  for (int i = 0; i < 1000; ++i) two_byte += "\xC3\xA9";  // U+00E9, 2 bytes each
+  for (const std::string& m : {two_byte, "x" + two_byte}) {
+    const std::string cut = StatusMessageForWire(m);
+    EXPECT_LE(cut.size(), kMaxStatusMessageBytes);
+    const size_t kept = cut.find("... (message cut: ");
+    ASSERT_NE(kept, std::string::npos);
+    EXPECT_EQ(cut.substr(kept), absl::StrCat("... (message cut: ", m.size(), " bytes)"));
+    EXPECT_EQ(cut.substr(0, kept), m.substr(0, kept));
+    EXPECT_NE(static_cast<unsigned char>(m[kept]) & 0xC0, 0x80u) << "cut inside a character";
+  }
 }
 
 }  // namespace
