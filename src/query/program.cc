@@ -191,8 +191,13 @@ struct Program::RegisterInfo {
 // One thread's registers for one block.
 struct Program::Scratch {
   std::vector<Slot> slots;
-  int64_t bad_row = -1;  // first row with an invalid weight
+  int64_t bad_row = -1;  // first row that passed the filter with an invalid weight
   double bad_value = 0;
+  // The block's rows whose case weight is invalid, before the filter is known (RunBlock keeps
+  // those that pass it: a row that WHERE removes is never weighed).
+  bool any_bad_case = false;
+  std::vector<uint8_t> bad_case = std::vector<uint8_t>(kBlockRows);
+  std::vector<double> bad_case_value = std::vector<double>(kBlockRows);
 
   explicit Scratch(const std::vector<RegisterInfo>& regs) : slots(regs.size()) {
     constexpr int n = kBlockRows;
@@ -556,7 +561,9 @@ void Program::Execute(const Instruction& ins, const table::Column* const* column
             hit = set.ints.contains(a.i[r]);
             break;
           case Op::kInDouble:
-            hit = std::binary_search(set.doubles.begin(), set.doubles.end(), a.d[r]);
+            // NaN equals nothing (as `=` says); binary_search would find it anywhere.
+            hit = !std::isnan(a.d[r]) &&
+                  std::binary_search(set.doubles.begin(), set.doubles.end(), a.d[r]);
             break;
           case Op::kInString:
             hit = set.strings.contains(absl::string_view(a.s[r].data(), a.s[r].size()));
@@ -602,12 +609,10 @@ void Program::Execute(const Instruction& ins, const table::Column* const* column
           for (int r = 0; r < n; ++r) {
             const bool on =
                 c.b[r] && (c.valid == nullptr || c.valid[r]) && (w.valid == nullptr || w.valid[r]);
-            if (on && !(w.d[r] >= 0 && w.d[r] <= DBL_MAX)) {
-              if (sc.bad_row < 0 || begin + r < sc.bad_row) {
-                sc.bad_row = begin + r;
-                sc.bad_value = w.d[r];
-              }
-              break;
+            if (on && !(w.d[r] >= 0 && w.d[r] <= DBL_MAX) && !sc.bad_case[r]) {
+              sc.bad_case[r] = 1;  // the first case's bad weight is the one reported
+              sc.bad_case_value[r] = w.d[r];
+              sc.any_bad_case = true;
             }
           }
         }
@@ -781,6 +786,16 @@ int64_t Program::RunBlock(const table::Column* const* columns, int64_t begin, in
     passed = CountOnes(pass, n);
   } else {
     std::memset(pass, 1, n);
+  }
+  if (sc.any_bad_case) {
+    for (int r = 0; r < n; ++r) {
+      if (sc.bad_case[r] && pass[r] && (sc.bad_row < 0 || begin + r < sc.bad_row)) {
+        sc.bad_row = begin + r;
+        sc.bad_value = sc.bad_case_value[r];
+      }
+    }
+    std::fill(sc.bad_case.begin(), sc.bad_case.begin() + n, 0);
+    sc.any_bad_case = false;
   }
   if (weights == nullptr) return passed;
   double* __restrict out = weights;

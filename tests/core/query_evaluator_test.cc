@@ -78,6 +78,16 @@ TEST(QueryEvaluator, ComparisonsAndStringFastPath) {
   EXPECT_EQ(Rows("select * where name in ('Beta', 'héllo')", t), (std::vector<uint64_t>{1, 4}));
 }
 
+// NaN equals no number, so IN never holds for it and NOT IN always does, as with = and !=.
+TEST(QueryEvaluator, NanIsInNoList) {
+  const table::Table t = MakeTable("d\n2.5\nnan\n7\n100\n");
+  EXPECT_EQ(Rows("select * where d in (100, 200)", t), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(Rows("select * where d in (-1e308)", t), (std::vector<uint64_t>{}));
+  EXPECT_EQ(Rows("select * where d = 100 or d = 200", t), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(Rows("select * where d not in (100, 200)", t), (std::vector<uint64_t>{0, 1, 2}));
+  EXPECT_EQ(Rows("select * where d != 100 and d != 200", t), (std::vector<uint64_t>{0, 1, 2}));
+}
+
 TEST(QueryEvaluator, NullsFollowSql) {
   const table::Table t = TypedTable();
   EXPECT_EQ(Rows("select * where name is null", t), (std::vector<uint64_t>{3}));
@@ -138,8 +148,35 @@ TEST(QueryEvaluator, BadWeightsAreDataErrorsNamingTheRow) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
             "data row 2: the sampling weight is -3; weights must be finite and >= 0");
-  // A filtered-out row's weight does not matter.
+  // A filtered-out row's weight does not matter, whether a column or a case gives it (also for
+  // a string key, whose cases are evaluated once per distinct value).
   EXPECT_TRUE(RunQueryText("select * where w > 0 sample by w", t, 1).ok());
+  for (const char* q : {"select * where w >= 0 sample by max_weight(true: w) replace true limit 3",
+                        "select * where w != -3 sample by sum_weight(w > 1: w, true: w) limit 3",
+                        "select * where w < 2 sample by max_weight(w > 1: w - 5, true: 1)"}) {
+    absl::StatusOr<QueryResult> kept = RunQueryText(q, t, 1);
+    EXPECT_TRUE(kept.ok()) << q << ": " << kept.status();
+  }
+  // ... but a bad weight of a row that passes still is an error, at that row, and not at an
+  // earlier one that WHERE removes.
+  r = RunQueryText("select * where w != 1 sample by max_weight(true: 0 - w)", t, 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "data row 2: the sampling weight is -2; weights must be finite and >= 0");
+  std::string labels = "label\tw\n";
+  for (int i = 0; i < 3000; ++i) absl::StrAppend(&labels, i % 2 ? "cat" : "dog", "\t1\n");
+  const table::Table animals = MakeTable(labels);
+  EXPECT_TRUE(RunQueryText("select * where label != 'cat' sample by max_weight(label = 'cat': 0 - "
+                           "1, true: 1) limit 5",
+                           animals, 1)
+                  .ok());
+  r = RunQueryText(
+      "select * where label != 'dog' sample by max_weight(label = 'cat': 0 - 1, "
+      "true: 1) limit 5",
+      animals, 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "data row 2: the sampling weight is -1; weights must be finite and >= 0");
 }
 
 TEST(QueryEvaluator, SchemaMismatchIsFailedPrecondition) {
