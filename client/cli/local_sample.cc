@@ -455,6 +455,34 @@ absl::Status RunRandomInorder(const SampleOptions& o, RecordSource& src, const t
   return src.status();
 }
 
+// One name of a header line: as it is, or for CSV quoted ("" for a quote) when it holds the
+// delimiter, a quote or a line break, as a CSV reader expects. A TSV header cannot hold the
+// delimiter or a line break at all (only a name from WITH WEIGHT AS can): that is refused.
+absl::Status WriteHeaderName(const SampleOptions& o, std::string_view name, Output& out) {
+  const bool special =
+      name.find_first_of(std::string{o.delimiter, '"', '\r', '\n'}) != std::string_view::npos;
+  if (!special) {
+    out.Write(name);
+    return absl::OkStatus();
+  }
+  if (!o.csv) {
+    if (name.find_first_of(std::string{o.delimiter, '\r', '\n'}) != std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--query: the column name \"", std::string(name),
+                       "\" holds the delimiter or a line break, which a TSV header cannot"));
+    }
+    out.Write(name);
+    return absl::OkStatus();
+  }
+  out.Put('"');
+  for (char ch : name) {
+    if (ch == '"') out.Put('"');
+    out.Put(ch);
+  }
+  out.Put('"');
+  return absl::OkStatus();
+}
+
 // --query: the query is parsed first (a malformed query is refused before any input is read),
 // then the input is loaded into a typed table, planned (type errors) and run.
 absl::Status RunQueryMode(const SampleOptions& o, Output& out) {
@@ -475,13 +503,12 @@ absl::Status RunQueryMode(const SampleOptions& o, Output& out) {
   absl::StatusOr<query::QueryResult> result = query::RunQuery(*plan, *data, o.seed, o.threads);
   if (!result.ok()) return result.status();
   if (o.header && data->num_columns() > 0) {  // no header line for an empty input
-    for (int c = 0; c < data->num_columns(); ++c) {
+    std::vector<std::string_view> names;
+    for (int c = 0; c < data->num_columns(); ++c) names.push_back(data->column(c).name());
+    if (result->weight_column) names.push_back(*result->weight_column);
+    for (size_t c = 0; c < names.size(); ++c) {
       if (c > 0) out.Put(o.delimiter);
-      out.Write(data->column(c).name());
-    }
-    if (result->weight_column) {
-      out.Put(o.delimiter);
-      out.Write(*result->weight_column);
+      if (absl::Status s = WriteHeaderName(o, names[c], out); !s.ok()) return s;
     }
     out.Put('\n');
   }

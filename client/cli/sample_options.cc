@@ -8,6 +8,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "flag_checks.h"
+#include "query/error.h"
+#include "query/parser.h"
 
 namespace urn::cli {
 namespace {
@@ -231,6 +233,21 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
       return absl::InvalidArgumentError(
           "--query says everything itself: it cannot be combined with -n, -p, -w, -k, -r, -i, "
           "--compat, --with-weight (use WITH WEIGHT AS) or random values");
+    }
+    // A malformed query is bad usage (exit 2), found before any input is read or sent.
+    absl::StatusOr<query::Query> parsed = query::ParseQuery(o.query);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(query::FormatError(o.query, parsed.status()));
+    }
+    // Rows of a dataset are printed as TSV whatever the flags.
+    const bool tsv_out = !o.csv || !o.dataset.empty();
+    const char out_delimiter = o.dataset.empty() ? o.delimiter : '\t';
+    if (tsv_out && parsed->weight_column.has_value() &&
+        parsed->weight_column->find_first_of(std::string{out_delimiter, '\r', '\n'}) !=
+            std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--query: the WITH WEIGHT AS name \"", *parsed->weight_column,
+          "\" holds the delimiter or a line break, which a TSV header cannot (--csv quotes it)"));
     }
     o.mode = SampleMode::kQuery;
     return o;

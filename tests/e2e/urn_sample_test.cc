@@ -637,6 +637,29 @@ TEST_F(UrnSample, BadQueryShowsLineColumnAndCaret) {
   r = Sample({"-H", "--query", "SAMPLE UNIFORM (0.1)", "-n", "3", file});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--query says everything itself"), std::string::npos) << r.err;
+  // A query that does not parse is bad usage (2), known before any input is read: even a
+  // missing file is not reached.
+  r = Sample({"-H", "--query", "selec *", dir_.Join("no-such-file")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("1:1:"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("no-such-file"), std::string::npos) << r.err;
+}
+
+// A header line stays one line with one name per field: a CSV name holding the delimiter, a
+// quote or a line break is quoted; a TSV header cannot hold a tab or line break, so such a
+// WITH WEIGHT AS name is refused (exit 2) instead of adding a field.
+TEST_F(UrnSample, QueryHeaderNamesAreQuotedForCsvAndRefusedWhereTsvCannotHoldThem) {
+  const std::string csv = dir_.Join("c.csv");
+  testing::WriteFileOrDie(csv, "a,\"b,c\"\n1,2\n3,4\n");
+  RunResult r = Sample({"--csv", "-H", "-v", "1", "--query",
+                        "SAMPLE UNIFORM (1) WITH WEIGHT AS \"w,\"\"x\"\"\"", csv});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out)[0], "a,\"b,c\",\"w,\"\"x\"\"\"");
+  const std::string tsv = Table("t", {1, 2});
+  r = Sample({"-H", "--query", "SAMPLE UNIFORM (1) WITH WEIGHT AS \"w\tx\"", tsv});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("a TSV header cannot"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
 }
 
 TEST_F(UrnSample, DelimiterAndListDelimiter) {
