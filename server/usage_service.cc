@@ -20,6 +20,7 @@ grpc::ServerUnaryReactor* UsageService::GetUsage(grpc::CallbackServerContext* co
   response->set_datasets(static_cast<int64_t>(datasets_->Count(who->user)));
   response->set_datasets_limit(p.datasets);
   response->set_rows_per_dataset(p.rows_per_dataset);
+  response->set_bytes_per_dataset(p.bytes_per_dataset);
   response->set_weight_stores(static_cast<int64_t>(weight_stores_->Count(who->user)));
   response->set_weight_stores_limit(p.weight_stores);
   response->set_capacity_per_store(p.capacity_per_store);

@@ -327,7 +327,9 @@ int AdminKeysRevoke(const Client& client, const std::string& key_id) {
 int PrintUsage(const Client& client) {
   absl::StatusOr<v1::GetUsageResponse> u = client.GetUsage();
   if (!u.ok()) return Fail(u.status());
-  const auto limit = [](double v) { return v < 0 ? std::string("unlimited") : absl::StrCat(v); };
+  // Counts print whole (a double's StrCat printed 100,000,000 rows as "1e+08"); rates as doubles.
+  const auto limit = [](int64_t v) { return v < 0 ? std::string("unlimited") : absl::StrCat(v); };
+  const auto rate = [](double v) { return v < 0 ? std::string("unlimited") : absl::StrCat(v); };
   std::printf("user\t%s\nplan\t%s\nday\t%s (UTC)\n", u->user().c_str(), u->plan().c_str(),
               u->day().c_str());
   std::printf("rows_today\t%lld of %s\n", static_cast<long long>(u->rows_today()),
@@ -336,11 +338,13 @@ int PrintUsage(const Client& client) {
               limit(u->datasets_limit()).c_str());
   std::printf("weight_stores\t%lld of %s\n", static_cast<long long>(u->weight_stores()),
               limit(u->weight_stores_limit()).c_str());
-  std::printf("requests_per_second\t%s (burst %s)\n", limit(u->requests_per_second()).c_str(),
-              limit(u->burst()).c_str());
-  std::printf("rows_per_dataset\t%s\ncapacity_per_store\t%s\nconcurrent_streams\t%s\n",
-              limit(u->rows_per_dataset()).c_str(), limit(u->capacity_per_store()).c_str(),
-              limit(u->concurrent_streams()).c_str());
+  std::printf("requests_per_second\t%s (burst %s)\n", rate(u->requests_per_second()).c_str(),
+              rate(u->burst()).c_str());
+  std::printf(
+      "rows_per_dataset\t%s\nbytes_per_dataset\t%s\ncapacity_per_store\t%s\n"
+      "concurrent_streams\t%s\n",
+      limit(u->rows_per_dataset()).c_str(), limit(u->bytes_per_dataset()).c_str(),
+      limit(u->capacity_per_store()).c_str(), limit(u->concurrent_streams()).c_str());
   std::string features;
   for (const std::string& f : u->features())
     absl::StrAppend(&features, features.empty() ? "" : ",", f);

@@ -199,6 +199,7 @@ absl::Status Admission::CheckLimit(const Principal& who, std::string_view limit,
                                    int64_t amount) const {
   int64_t Plan::*field = limit == "datasets"             ? &Plan::datasets
                          : limit == "rows_per_dataset"   ? &Plan::rows_per_dataset
+                         : limit == "bytes_per_dataset"  ? &Plan::bytes_per_dataset
                          : limit == "weight_stores"      ? &Plan::weight_stores
                          : limit == "capacity_per_store" ? &Plan::capacity_per_store
                                                          : nullptr;

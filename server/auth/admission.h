@@ -80,7 +80,7 @@ class Admission {
   absl::Status RequireRowsLeft(const Principal& who, int64_t asked);
 
   // RESOURCE_EXHAUSTED when `amount` exceeds the plan's limit named `limit` (a Plan field name:
-  // datasets, rows_per_dataset, weight_stores, capacity_per_store).
+  // datasets, rows_per_dataset, bytes_per_dataset, weight_stores, capacity_per_store).
   absl::Status CheckLimit(const Principal& who, std::string_view limit, int64_t amount) const;
 
   // A stream holds one of the plan's concurrent streams until the returned token is destroyed.

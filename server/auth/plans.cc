@@ -17,6 +17,7 @@ Plans DefaultPlans() {
   free.rows_per_day = 1'000'000;
   free.datasets = 3;
   free.rows_per_dataset = 1'000'000;
+  free.bytes_per_dataset = int64_t{128} << 20;
   free.weight_stores = 3;
   free.capacity_per_store = 1'000'000;
   free.concurrent_streams = 4;
@@ -28,6 +29,7 @@ Plans DefaultPlans() {
   pro.rows_per_day = 100'000'000;
   pro.datasets = 100;
   pro.rows_per_dataset = 100'000'000;
+  pro.bytes_per_dataset = int64_t{16} << 30;
   pro.weight_stores = 50;
   pro.capacity_per_store = 100'000'000;
   pro.concurrent_streams = 64;
@@ -90,6 +92,7 @@ absl::StatusOr<Plans> LoadPlans(const std::string& config_path) {
       int64_t* count = key == "rows_per_day"         ? &plan.rows_per_day
                        : key == "datasets"           ? &plan.datasets
                        : key == "rows_per_dataset"   ? &plan.rows_per_dataset
+                       : key == "bytes_per_dataset"  ? &plan.bytes_per_dataset
                        : key == "weight_stores"      ? &plan.weight_stores
                        : key == "capacity_per_store" ? &plan.capacity_per_store
                        : key == "concurrent_streams" ? &plan.concurrent_streams

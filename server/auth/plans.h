@@ -10,6 +10,7 @@
 //       rows_per_day: 1000000        # rows or slots returned by Sample, Shuffle, SampleWeights
 //       datasets: 3
 //       rows_per_dataset: 1000000
+//       bytes_per_dataset: 134217728   # bytes of data an upload may send
 //       weight_stores: 3
 //       capacity_per_store: 1000000
 //       concurrent_streams: 4
@@ -44,6 +45,7 @@ struct Plan {
   int64_t rows_per_day = kUnlimited;
   int64_t datasets = kUnlimited;
   int64_t rows_per_dataset = kUnlimited;
+  int64_t bytes_per_dataset = kUnlimited;
   int64_t weight_stores = kUnlimited;
   int64_t capacity_per_store = kUnlimited;
   int64_t concurrent_streams = kUnlimited;

@@ -119,6 +119,12 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
       return absl::InvalidArgumentError(absl::StrCat("data: a chunk holds at most 1 MiB, got ",
                                                      request_.data().size(), " bytes"));
     }
+    // Before the chunk is parsed: an upload holds at most one chunk past the plan's bytes.
+    bytes_ += static_cast<int64_t>(request_.data().size());
+    if (absl::Status s = gate_->admission().CheckLimit(who_, "bytes_per_dataset", bytes_);
+        !s.ok()) {
+      return s;
+    }
     if (absl::Status s = upload_->Append(request_.data()); !s.ok()) return s;
     // Checked as the rows arrive, so an upload past the plan's limit never holds more than one
     // chunk beyond it.
@@ -137,6 +143,7 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
   v1::Dataset* const response_;
   v1::CreateDatasetRequest request_;
   std::unique_ptr<DatasetRegistry::Upload> upload_;
+  int64_t bytes_ = 0;  // data received, for the plan's bytes_per_dataset
 };
 
 // Rejects every message; used when authentication fails before the stream is read.

@@ -15,7 +15,8 @@
 //   urn_quota_rejections_total{plan,reason}                                counter
 //       Calls or batches refused with RESOURCE_EXHAUSTED by a plan limit. `reason` is the
 //       limit's key in the plan (auth/plans.h): requests_per_second, rows_per_day,
-//       concurrent_streams, datasets, rows_per_dataset, weight_stores, capacity_per_store.
+//       concurrent_streams, datasets, rows_per_dataset, bytes_per_dataset, weight_stores,
+//       capacity_per_store.
 //   urn_datasets                                                           gauge
 //       Datasets held, of every owner.
 //   urn_weight_stores                                                      gauge

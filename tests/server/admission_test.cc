@@ -227,6 +227,7 @@ TEST(PlansTest, ConfigPlansReplaceTheDefaultsAndErrorsNameTheLine) {
                           "    requests_per_second: 5\n"
                           "    rows_per_day: unlimited\n"
                           "    datasets: 2\n"
+                          "    bytes_per_dataset: 4096\n"
                           "    features: [sample, query]\n");
   absl::StatusOr<Plans> plans = LoadPlans(dir.Join("ok.yaml"));
   ASSERT_TRUE(plans.ok()) << plans.status();
@@ -236,6 +237,8 @@ TEST(PlansTest, ConfigPlansReplaceTheDefaultsAndErrorsNameTheLine) {
   EXPECT_EQ(team.burst, 5);
   EXPECT_EQ(team.rows_per_day, kUnlimited);
   EXPECT_EQ(team.datasets, 2);
+  EXPECT_EQ(team.bytes_per_dataset, 4096);
+  EXPECT_EQ(team.rows_per_dataset, kUnlimited);
   EXPECT_TRUE(team.Has(kFeatureQuery));
   EXPECT_FALSE(team.Has(kFeatureWeights));
   EXPECT_EQ(LoadPlans("")->size(), 3u);

@@ -22,7 +22,8 @@ constexpr char kPlans[] =
     "plans:\n"
     "  uploader:\n"
     "    datasets: 1\n"
-    "    rows_per_dataset: 1000\n";
+    "    rows_per_dataset: 1000\n"
+    "    bytes_per_dataset: 1048576\n";
 
 class DatasetUploadTest : public ::testing::Test {
  protected:
@@ -159,6 +160,38 @@ TEST_F(DatasetUploadTest, RowsPastThePlanLimitEndTheUploadWhileItSends) {
   EXPECT_NE(status.error_message().find("rows_per_dataset"), std::string::npos)
       << status.error_message();
   EXPECT_EQ(DatasetAfterRestart(), absl::StatusCode::kNotFound);
+}
+
+// The plan allows 1 MiB per dataset: a few long rows (far below 1000) that go past it end the
+// upload at the chunk that crosses the limit, before urnd parses it, and nothing is kept. Before
+// the limit, a free user could hold 3 datasets of 20 rows of 15 MiB (reviewed: 679 MB resident).
+TEST_F(DatasetUploadTest, BytesPastThePlanLimitEndTheUploadBeforeTheyAreParsed) {
+  auto stub = Stub();
+  grpc::ClientContext context;
+  v1::Dataset response;
+  auto writer = StartUpload(*stub, context, response, "d", v1::DATA_FORMAT_TSV);
+  v1::CreateDatasetRequest chunk;
+  chunk.set_data(std::string(400 << 10, 'x') + "\n");  // one row of 400 KiB
+  int sent = 0;
+  while (sent < 100 && writer->Write(chunk)) ++sent;
+  EXPECT_LT(sent, 100);
+  writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_NE(status.error_message().find("bytes_per_dataset: 1228803 is above plan 'uploader''s "
+                                        "limit of 1048576"),
+            std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(DatasetAfterRestart(), absl::StatusCode::kNotFound);
+  // Two such rows fit.
+  grpc::ClientContext again;
+  auto restarted = Stub();
+  auto two = StartUpload(*restarted, again, response, "two", v1::DATA_FORMAT_TSV);
+  ASSERT_TRUE(two->Write(chunk) && two->Write(chunk));
+  ASSERT_TRUE(two->WritesDone());
+  const grpc::Status kept = two->Finish();
+  EXPECT_TRUE(kept.ok()) << kept.error_message();
+  EXPECT_EQ(response.num_rows(), 2);
 }
 
 // JSONL: a line without a key is a null cell there. 4096 keys on line 1 and then lines of one
