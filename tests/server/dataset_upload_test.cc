@@ -39,39 +39,62 @@ class DatasetUploadTest : public ::testing::Test {
                                                      grpc::InsecureChannelCredentials()));
   }
 
-  // Opens an upload of dataset `name` in `format` (no header line) and sends its header.
-  std::unique_ptr<grpc::ClientWriter<v1::CreateDatasetRequest>> StartUpload(
-      v1::Datasets::Stub& stub, grpc::ClientContext& context, v1::Dataset& response,
-      const std::string& name, v1::DataFormat format) const {
-    context.AddMetadata("authorization", "Bearer " + key_);
-    auto writer = stub.CreateDataset(&context, &response);
+  // One upload call: the stub and context it runs on, its response and its writer.
+  struct Sending {
+    std::unique_ptr<v1::Datasets::Stub> stub;
+    grpc::ClientContext context;
+    v1::Dataset response;
+    std::unique_ptr<grpc::ClientWriter<v1::CreateDatasetRequest>> writer;
+  };
+
+  // Opens an upload of dataset `name` in `format` (with `has_header`) and sends its header.
+  std::unique_ptr<Sending> StartUpload(const std::string& name, v1::DataFormat format,
+                                       bool has_header = false, bool* written = nullptr) const {
+    auto call = std::make_unique<Sending>();
+    call->stub = Stub();
+    call->context.AddMetadata("authorization", "Bearer " + key_);
+    call->writer = call->stub->CreateDataset(&call->context, &call->response);
     v1::CreateDatasetRequest header;
     header.mutable_header()->set_name(name);
     header.mutable_header()->set_format(format);
-    EXPECT_TRUE(writer->Write(header));
-    return writer;
-  }
-
-  // Opens an upload of dataset `name` and sends its header and one chunk that ends inside a
-  // row; `written` says whether both writes were taken.
-  std::unique_ptr<grpc::ClientWriter<v1::CreateDatasetRequest>> OpenUpload(
-      v1::Datasets::Stub& stub, grpc::ClientContext& context, v1::Dataset& response,
-      const std::string& name = "d", bool* written = nullptr) const {
-    context.AddMetadata("authorization", "Bearer " + key_);
-    auto writer = stub.CreateDataset(&context, &response);
-    v1::CreateDatasetRequest header;
-    header.mutable_header()->set_name(name);
-    header.mutable_header()->set_format(v1::DATA_FORMAT_TSV);
-    header.mutable_header()->set_has_header(true);
-    v1::CreateDatasetRequest chunk;
-    chunk.set_data("x\n1\n2\n3");  // "3" may be the start of "35" in the next chunk
-    const bool ok = writer->Write(header) && writer->Write(chunk);
+    header.mutable_header()->set_has_header(has_header);
+    const bool ok = call->writer->Write(header);
     if (written != nullptr) {
       *written = ok;
     } else {
       EXPECT_TRUE(ok);
     }
-    return writer;
+    return call;
+  }
+
+  // Opens an upload of TSV dataset `name` (with a header line) and sends its header and one
+  // chunk that ends inside a row; `written` says whether both writes were taken.
+  std::unique_ptr<Sending> OpenUpload(const std::string& name = "d",
+                                      bool* written = nullptr) const {
+    bool header_written = false;
+    auto call = StartUpload(name, v1::DATA_FORMAT_TSV, true, &header_written);
+    v1::CreateDatasetRequest chunk;
+    chunk.set_data("x\n1\n2\n3");  // "3" may be the start of "35" in the next chunk
+    const bool ok = header_written && call->writer->Write(chunk);
+    if (written != nullptr) {
+      *written = ok;
+    } else {
+      EXPECT_TRUE(ok);
+    }
+    return call;
+  }
+
+  // Sends `chunk` as dataset "d" up to `max_chunks` times, until urnd ends the call, and returns
+  // how the call ended; expects it ended early.
+  grpc::Status SendUntilRefused(const std::string& chunk_data, int max_chunks) const {
+    auto call = StartUpload("d", v1::DATA_FORMAT_TSV);
+    v1::CreateDatasetRequest chunk;
+    chunk.set_data(chunk_data);
+    int sent = 0;
+    while (sent < max_chunks && call->writer->Write(chunk)) ++sent;
+    EXPECT_LT(sent, max_chunks);
+    call->writer->WritesDone();  // false when urnd has already ended the call
+    return call->writer->Finish();
   }
 
   // Stops urnd (draining its work pool), starts it again on the same data directory and says
@@ -88,12 +111,9 @@ class DatasetUploadTest : public ::testing::Test {
   // checks that the call failed and that no dataset exists, then or after a restart.
   void ExpectNothingRegisteredWhenTheUploadEndsBy(
       const std::function<void(grpc::ClientContext&)>& end) {
-    auto stub = Stub();
-    grpc::ClientContext context;
-    v1::Dataset response;
-    auto writer = OpenUpload(*stub, context, response);
-    end(context);
-    EXPECT_FALSE(writer->Finish().ok());
+    auto call = OpenUpload();
+    end(call->context);
+    EXPECT_FALSE(call->writer->Finish().ok());
     EXPECT_EQ(DatasetAfterRestart(), absl::StatusCode::kNotFound);
   }
 
@@ -103,13 +123,10 @@ class DatasetUploadTest : public ::testing::Test {
 };
 
 TEST_F(DatasetUploadTest, CompleteUploadBecomesADataset) {
-  auto stub = Stub();
-  grpc::ClientContext context;
-  v1::Dataset response;
-  auto writer = OpenUpload(*stub, context, response);
-  ASSERT_TRUE(writer->WritesDone());
-  ASSERT_TRUE(writer->Finish().ok());
-  EXPECT_EQ(response.num_rows(), 3);
+  auto call = OpenUpload();
+  ASSERT_TRUE(call->writer->WritesDone());
+  ASSERT_TRUE(call->writer->Finish().ok());
+  EXPECT_EQ(call->response.num_rows(), 3);
   EXPECT_EQ(DatasetAfterRestart(), absl::StatusCode::kOk);
 }
 
@@ -125,15 +142,12 @@ TEST_F(DatasetUploadTest, UploadOpenWhenUrndShutsDownRegistersNothing) {
 // The plan allows one dataset: of two uploads started together, exactly one may commit, even
 // though neither has committed when the other starts.
 TEST_F(DatasetUploadTest, UploadsInProgressCountTowardTheDatasetLimit) {
-  auto stub = Stub();
-  grpc::ClientContext context_a, context_b;
-  v1::Dataset response_a, response_b;
   bool written_a = false, written_b = false;
-  auto a = OpenUpload(*stub, context_a, response_a, "a", &written_a);
-  auto b = OpenUpload(*stub, context_b, response_b, "b", &written_b);
-  a->WritesDone();
-  b->WritesDone();
-  const grpc::Status status_a = a->Finish(), status_b = b->Finish();
+  auto a = OpenUpload("a", &written_a);
+  auto b = OpenUpload("b", &written_b);
+  a->writer->WritesDone();
+  b->writer->WritesDone();
+  const grpc::Status status_a = a->writer->Finish(), status_b = b->writer->Finish();
   EXPECT_NE(status_a.ok(), status_b.ok())
       << status_a.error_message() << " / " << status_b.error_message();
   const grpc::Status& refused = status_a.ok() ? status_b : status_a;
@@ -145,17 +159,9 @@ TEST_F(DatasetUploadTest, UploadsInProgressCountTowardTheDatasetLimit) {
 // The plan allows 1000 rows per dataset: an upload that goes past them is refused while it is
 // still sending, not after urnd has parsed (and held) all of it.
 TEST_F(DatasetUploadTest, RowsPastThePlanLimitEndTheUploadWhileItSends) {
-  auto stub = Stub();
-  grpc::ClientContext context;
-  v1::Dataset response;
-  auto writer = StartUpload(*stub, context, response, "d", v1::DATA_FORMAT_TSV);
-  v1::CreateDatasetRequest chunk;
-  for (int i = 0; i < 100; ++i) chunk.mutable_data()->append("1\n");
-  int sent = 0;  // chunks of 100 rows; up to 10^6 rows in all
-  while (sent < 10000 && writer->Write(chunk)) ++sent;
-  EXPECT_LT(sent, 10000);
-  writer->WritesDone();  // false when urnd has already ended the call
-  const grpc::Status status = writer->Finish();
+  std::string rows;
+  for (int i = 0; i < 100; ++i) rows.append("1\n");
+  const grpc::Status status = SendUntilRefused(rows, 10000);  // up to 10^6 rows
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_NE(status.error_message().find("rows_per_dataset"), std::string::npos)
       << status.error_message();
@@ -166,17 +172,8 @@ TEST_F(DatasetUploadTest, RowsPastThePlanLimitEndTheUploadWhileItSends) {
 // upload at the chunk that crosses the limit, before urnd parses it, and nothing is kept. Before
 // the limit, a free user could hold 3 datasets of 20 rows of 15 MiB (reviewed: 679 MB resident).
 TEST_F(DatasetUploadTest, BytesPastThePlanLimitEndTheUploadBeforeTheyAreParsed) {
-  auto stub = Stub();
-  grpc::ClientContext context;
-  v1::Dataset response;
-  auto writer = StartUpload(*stub, context, response, "d", v1::DATA_FORMAT_TSV);
-  v1::CreateDatasetRequest chunk;
-  chunk.set_data(std::string(400 << 10, 'x') + "\n");  // one row of 400 KiB
-  int sent = 0;
-  while (sent < 100 && writer->Write(chunk)) ++sent;
-  EXPECT_LT(sent, 100);
-  writer->WritesDone();
-  const grpc::Status status = writer->Finish();
+  const std::string row = std::string(400 << 10, 'x') + "\n";  // one row of 400 KiB
+  const grpc::Status status = SendUntilRefused(row, 100);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
   EXPECT_NE(status.error_message().find("bytes_per_dataset: 1228803 is above plan 'uploader''s "
                                         "limit of 1048576"),
@@ -184,14 +181,14 @@ TEST_F(DatasetUploadTest, BytesPastThePlanLimitEndTheUploadBeforeTheyAreParsed) 
       << status.error_message();
   EXPECT_EQ(DatasetAfterRestart(), absl::StatusCode::kNotFound);
   // Two such rows fit.
-  grpc::ClientContext again;
-  auto restarted = Stub();
-  auto two = StartUpload(*restarted, again, response, "two", v1::DATA_FORMAT_TSV);
-  ASSERT_TRUE(two->Write(chunk) && two->Write(chunk));
-  ASSERT_TRUE(two->WritesDone());
-  const grpc::Status kept = two->Finish();
+  auto two = StartUpload("two", v1::DATA_FORMAT_TSV);
+  v1::CreateDatasetRequest chunk;
+  chunk.set_data(row);
+  ASSERT_TRUE(two->writer->Write(chunk) && two->writer->Write(chunk));
+  ASSERT_TRUE(two->writer->WritesDone());
+  const grpc::Status kept = two->writer->Finish();
   EXPECT_TRUE(kept.ok()) << kept.error_message();
-  EXPECT_EQ(response.num_rows(), 2);
+  EXPECT_EQ(two->response.num_rows(), 2);
 }
 
 // JSONL: a line without a key is a null cell there. 4096 keys on line 1 and then lines of one
@@ -200,10 +197,7 @@ TEST_F(DatasetUploadTest, BytesPastThePlanLimitEndTheUploadBeforeTheyAreParsed) 
 // trigger, 10^6 such lines, was ~4e9 cells, ~36 GiB). Ten keys and such lines stay below it.
 TEST_F(DatasetUploadTest, SparseJsonlPastEightCellsPerByteIsResourceExhausted) {
   auto upload = [&](const std::string& name, int keys) {
-    auto stub = Stub();
-    grpc::ClientContext context;
-    v1::Dataset response;
-    auto writer = StartUpload(*stub, context, response, name, v1::DATA_FORMAT_JSONL);
+    auto call = StartUpload(name, v1::DATA_FORMAT_JSONL);
     v1::CreateDatasetRequest chunk;
     chunk.mutable_data()->append("{");
     for (int k = 0; k < keys; ++k) {
@@ -211,9 +205,9 @@ TEST_F(DatasetUploadTest, SparseJsonlPastEightCellsPerByteIsResourceExhausted) {
     }
     chunk.mutable_data()->append("}\n");
     for (int i = 0; i < 900; ++i) chunk.mutable_data()->append("{\"k0\":0}\n");
-    writer->Write(chunk);
-    writer->WritesDone();
-    return writer->Finish();
+    call->writer->Write(chunk);
+    call->writer->WritesDone();
+    return call->writer->Finish();
   };
   const grpc::Status sparse = upload("sparse", 4096);
   EXPECT_EQ(sparse.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -233,15 +227,12 @@ TEST_F(DatasetUploadTest, SparseJsonlPastEightCellsPerByteIsResourceExhausted) {
 // GetDataset and ListDatasets describe each column's nulls, counted when the dataset is made:
 // after the upload, and again after a restart (from the stored blocks).
 TEST_F(DatasetUploadTest, NullCountsAreDescribedAfterTheUploadAndAfterARestart) {
-  auto stub = Stub();
-  grpc::ClientContext context;
-  v1::Dataset response;
-  auto writer = StartUpload(*stub, context, response, "d", v1::DATA_FORMAT_JSONL);
+  auto call = StartUpload("d", v1::DATA_FORMAT_JSONL);
   v1::CreateDatasetRequest chunk;
   chunk.set_data("{\"a\":1,\"b\":\"x\"}\n{\"a\":2}\n{\"b\":null}\n{\"a\":null}\n");
-  ASSERT_TRUE(writer->Write(chunk));
-  ASSERT_TRUE(writer->WritesDone());
-  ASSERT_TRUE(writer->Finish().ok());
+  ASSERT_TRUE(call->writer->Write(chunk));
+  ASSERT_TRUE(call->writer->WritesDone());
+  ASSERT_TRUE(call->writer->Finish().ok());
   const auto expect_nulls = [&](const v1::Dataset& d) {
     ASSERT_EQ(d.columns_size(), 2);
     EXPECT_EQ(d.columns(0).name(), "a");
@@ -249,7 +240,7 @@ TEST_F(DatasetUploadTest, NullCountsAreDescribedAfterTheUploadAndAfterARestart) 
     EXPECT_EQ(d.columns(1).name(), "b");
     EXPECT_EQ(d.columns(1).null_count(), 3);  // rows 2, 3 and 4
   };
-  expect_nulls(response);
+  expect_nulls(call->response);
   ASSERT_EQ(DatasetAfterRestart(), absl::StatusCode::kOk);
   auto client = testing::ConnectOnce(server_->port(), key_);
   absl::StatusOr<v1::Dataset> got = client->GetDataset("d");
@@ -264,16 +255,13 @@ TEST_F(DatasetUploadTest, NullCountsAreDescribedAfterTheUploadAndAfterARestart) 
 // A user deleted (and created again under the same name) while an upload of theirs is being sent:
 // the upload keeps nothing, and the new user of that name inherits no dataset.
 TEST_F(DatasetUploadTest, UploadOfAUserDeletedMeanwhileKeepsNothing) {
-  auto stub = Stub();
-  grpc::ClientContext context;
-  v1::Dataset response;
-  auto writer = OpenUpload(*stub, context, response);
+  auto call = OpenUpload();
   auto admin = testing::ConnectOnce(server_->port(), testing::AdminKeyIn(dir_.Join("data")));
   ASSERT_TRUE(admin->DeleteUser("u").ok());
   absl::StatusOr<v1::CreateUserResponse> again = admin->CreateUser("u", "uploader");
   ASSERT_TRUE(again.ok()) << again.status();
-  writer->WritesDone();
-  const grpc::Status status = writer->Finish();
+  call->writer->WritesDone();
+  const grpc::Status status = call->writer->Finish();
   EXPECT_FALSE(status.ok());
   key_ = again->key();
   EXPECT_TRUE(testing::ConnectOnce(server_->port(), key_)->ListDatasets()->empty());
