@@ -403,7 +403,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
   }
   // A caller with no rows left today is refused before the sampler runs (rows are charged
   // batch by batch as they are sent). A sample of no rows asks for none.
-  const int64_t asked = request->n() - request->start_offset();
+  // (n is checked with the spec; compared first, so that no n can overflow the difference.)
+  const int64_t asked =
+      request->n() > request->start_offset() ? request->n() - request->start_offset() : 0;
   if (absl::Status s =
           asked > 0 ? gate_->admission().RequireRowsLeft(open->who, asked) : absl::OkStatus();
       !s.ok()) {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -278,6 +279,28 @@ TEST_F(SampleStreamTest, AStreamEndsOnceItsKeyIsRevoked) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
   EXPECT_EQ(s.error_message(), "the key of this stream was revoked or its user deleted");
   EXPECT_LT(batches, 1000000);
+}
+
+// A sample size out of range is INVALID_ARGUMENT naming n, with any start_offset: the rows it
+// asks for are not computed as n - start_offset, which overflowed for n = INT64_MIN (undefined
+// behaviour before the check).
+TEST_F(SampleStreamTest, SampleSizeOutOfRangeIsInvalidArgumentNamingN) {
+  for (const auto& [n, offset] : std::vector<std::pair<int64_t, int64_t>>{
+           {-1, 0}, {std::numeric_limits<int64_t>::min(), 5}, {-3, 2}}) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + key_);
+    v1::SampleRequest r;
+    r.set_dataset("d");
+    r.mutable_uniform();
+    r.set_n(n);
+    r.set_start_offset(offset);
+    auto reader = stub_->Sample(&context, r);
+    for (v1::SampleBatch b; reader->Read(&b);) {
+    }
+    const grpc::Status s = reader->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << n;
+    EXPECT_EQ(s.error_message().rfind("n: ", 0), 0u) << s.error_message();
+  }
 }
 
 // Every bad field of a Shuffle is INVALID_ARGUMENT naming the field (the command line refuses
