@@ -15,7 +15,7 @@
 // non-null argument (arguments of one type; numbers mix).
 //
 // Which core sampler each query form runs (the same calls the command line makes for the
-// equivalent flags, so one seed gives one sample):
+// equivalent flags, so one seed gives one sample; for keys, see UNIVERSE):
 //   SAMPLE BY w REPLACE false LIMIT k   weighted without replacement (exponential keys),
 //                                       selection order; k defaults to the rows passing WHERE
 //   SAMPLE BY w [REPLACE true] [LIMIT k]  alias-table draws with replacement, draw order
@@ -23,7 +23,12 @@
 //                                       order (urn samples rows, never DuckDB's vectors)
 //   DuckDB n ROWS, n, reservoir(n ROWS), p% (reservoir)   reservoir (algorithm L), random
 //                                       order; p% of the rows passing WHERE, rounded
-//   U-SQL ON cols UNIVERSE (p)          universe on HashKeyColumns of the columns' text
+//   U-SQL ON cols UNIVERSE (p)          universe on HashKeyColumns of the columns' typed
+//                                       text (a value's canonical form, as a dataset on urnd
+//                                       returns it: 01, 1.0 and 1e0 in an int64 or double
+//                                       column are one key, while -0 and 0 stay two; `urn
+//                                       sample -k` on a file hashes the raw text, so the two
+//                                       agree wherever a key column's text is canonical)
 //   U-SQL ON cols DISTINCT (p, m)       distinct sampler, input order
 //   SELECT * [WHERE e]                  every passing row, input order
 // WHERE runs first. Rows keep their ORIGINAL row index as the key of their randomness
