@@ -172,9 +172,14 @@ class Lexer {
       const auto [ptr, ec] =
           std::from_chars(digits.data(), digits.data() + digits.size(), t.float_value);
       if (ec != std::errc() || ptr != digits.data() + digits.size()) {
+        // Out of range both ways: too large, or (a negative exponent) too small to be stored.
+        const bool tiny = digits.find("e-") != std::string_view::npos ||
+                          digits.find("E-") != std::string_view::npos;
         return Error(start, digits.size(),
                      absl::StrCat("number ", std::string(digits),
-                                  " is out of the range of a double (about 1.8e308)"));
+                                  tiny ? " is too small for a double (the smallest is about "
+                                         "4.9e-324); write 0 if that is meant"
+                                       : " is out of the range of a double (about 1.8e308)"));
       }
       return absl::OkStatus();
     }

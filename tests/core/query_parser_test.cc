@@ -190,6 +190,9 @@ TEST(QueryParserErrors, Syntax) {
             "9223372036854775807)");
   EXPECT_EQ(ErrorOf("select * where x = 1e999"),
             "1:20: number 1e999 is out of the range of a double (about 1.8e308)");
+  EXPECT_EQ(ErrorOf("select * where x = 1e-400"),
+            "1:20: number 1e-400 is too small for a double (the smallest is about 4.9e-324); "
+            "write 0 if that is meant");
 }
 
 TEST(QueryParserErrors, UsqlAndDuckDb) {
