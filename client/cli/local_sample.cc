@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "query/error.h"
 #include "query/evaluator.h"
@@ -483,6 +485,24 @@ absl::Status WriteHeaderName(const SampleOptions& o, std::string_view name, Outp
   return absl::OkStatus();
 }
 
+// A query's data error names its row ("data row N: ..."); on files (not standard input, which
+// cannot be read twice) the row's record is found again so that the message names file:line.
+absl::Status WithFileAndLine(const SampleOptions& o, const absl::Status& status) {
+  const std::string kPrefix = "data row ";
+  const std::string message(status.message());
+  const size_t colon = message.find(':');
+  uint64_t row = 0;
+  if (!absl::StartsWith(message, kPrefix) || colon == std::string::npos ||
+      !absl::SimpleAtoi(message.substr(kPrefix.size(), colon - kPrefix.size()), &row) || row == 0 ||
+      std::find(o.files.begin(), o.files.end(), "-") != o.files.end()) {
+    return status;
+  }
+  RecordSource again(o.files, o.header, o.csv, o.delimiter);
+  std::string_view record;
+  if (again.Skip(row - 1) != row - 1 || !again.Next(&record)) return status;
+  return absl::Status(status.code(), absl::StrCat(again.Where(), message.substr(colon)));
+}
+
 // --query: the query is parsed first (a malformed query is refused before any input is read),
 // then the input is loaded into a typed table, planned (type errors) and run.
 absl::Status RunQueryMode(const SampleOptions& o, Output& out) {
@@ -501,7 +521,7 @@ absl::Status RunQueryMode(const SampleOptions& o, Output& out) {
   absl::StatusOr<query::Plan> plan = query::PlanQuery(*parsed, *data);
   if (!plan.ok()) return absl::InvalidArgumentError(query::FormatError(o.query, plan.status()));
   absl::StatusOr<query::QueryResult> result = query::RunQuery(*plan, *data, o.seed, o.threads);
-  if (!result.ok()) return result.status();
+  if (!result.ok()) return WithFileAndLine(o, result.status());
   if (o.header && data->num_columns() > 0) {  // no header line for an empty input
     std::vector<std::string_view> names;
     for (int c = 0; c < data->num_columns(); ++c) names.push_back(data->column(c).name());

@@ -645,6 +645,25 @@ TEST_F(UrnSample, BadQueryShowsLineColumnAndCaret) {
   EXPECT_EQ(r.err.find("no-such-file"), std::string::npos) << r.err;
 }
 
+// A bad weight met by a query names the file and line of its row, as the other modes do (also
+// in a later file, and for a CSV record that spans lines); standard input, which cannot be read
+// again, keeps the row number.
+TEST_F(UrnSample, QueryWeightErrorsNameFileAndLine) {
+  const std::string a = dir_.Join("a.tsv"), b = dir_.Join("b.tsv"), c = dir_.Join("c.csv");
+  testing::WriteFileOrDie(a, "id\tw\n1\t2\n2\t3\n");
+  testing::WriteFileOrDie(b, "id\tw\n3\t1\n4\t-7\n");
+  testing::WriteFileOrDie(c, "id,w\n1,2\n\"2\nx\",-1\n");
+  RunResult r = Sample({"-H", "--query", "select * sample by w limit 2", a, b});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(b + ":3: the sampling weight is -7"), std::string::npos) << r.err;
+  r = Sample({"-H", "--query", "select * sample by max_weight(w > 2: w, true: 0 - w)", a, b});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(a + ":2: the sampling weight is -2"), std::string::npos) << r.err;
+  r = Sample({"--csv", "-H", "--query", "select * sample by w", c});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(c + ":3: the sampling weight is -1"), std::string::npos) << r.err;
+}
+
 // A header line stays one line with one name per field: a CSV name holding the delimiter, a
 // quote or a line break is quoted; a TSV header cannot hold a tab or line break, so such a
 // WITH WEIGHT AS name is refused (exit 2) instead of adding a field.
