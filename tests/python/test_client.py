@@ -181,6 +181,50 @@ class ClientTest(unittest.TestCase):
             else:
                 os.environ["URN_KEY"] = saved
 
+    def test_weight_store_calls_split_what_one_message_cannot_hold(self):
+        # 100,000 slots: more than one GetPriorities call (65,536) and one update message.
+        n = 100000
+        self.client.create_weight_store("wide", n, alpha=1.0)
+        self.client.set_priorities("wide", list(range(n)), [float(i % 97) for i in range(n)])
+        got = self.client.get_priorities("wide")
+        self.assertEqual(len(got), n)
+        self.assertEqual(got[:3], [0.0, 1.0, 2.0])
+        self.assertEqual(got[n - 1], float((n - 1) % 97))
+        # 4096 keys of 1 KiB (4 MiB, urnd's message limit) go in messages of at most 2 MiB.
+        keys = ["%04d" % i + "k" * 1020 for i in range(4096)]
+        self.assertEqual(self.client.insert("wide", keys), list(range(4096)))
+        with self.assertRaisesRegex(ValueError, "at most 65536"):
+            list(self.client.update_priorities("wide", [(list(range(70000)), [1.0] * 70000)]))
+
+    def test_insert_refused_midway_says_what_was_stored(self):
+        self.client.create_weight_store("ring", 100)
+        self.assertEqual(self.client.insert("ring", ["a", "b"]), [0, 1])
+        with self.assertRaises(urn.AlreadyExists) as e:
+            self.client.insert("ring", ["c", "d", "e", "a", "f"], batch_size=2)
+        # Messages [c, d] and [e, a]: the first is stored, the second refused whole.
+        self.assertEqual(e.exception.stored_slots, [2, 3])
+        self.assertIn("key \"a\" at index 1 is already stored", str(e.exception))
+        self.assertIn("in the message from keys[2]; the 2 keys before it are stored",
+                      str(e.exception))
+        self.assertEqual(self.client.get_weight_store("ring").size, 4)
+
+    def test_resource_exhausted_without_a_quota_is_not_a_quota_error(self):
+        class Refused(grpc.RpcError):
+            def code(self):
+                return grpc.StatusCode.RESOURCE_EXHAUSTED
+
+            def details(self):
+                return "Received message larger than max (4206596 vs. 4194304)"
+
+            def trailing_metadata(self):
+                return ()
+
+        error = urn.errors.from_rpc_error(Refused())
+        self.assertIsInstance(error, urn.ResourceExhausted)
+        self.assertNotIsInstance(error, urn.QuotaExceeded)
+        self.assertEqual(str(error), "resource exhausted: Received message larger than max "
+                                     "(4206596 vs. 4194304)")
+
     def test_weight_store_insert_update_sample(self):
         self.client.create_weight_store("replay", 1000, alpha=1.0)
         slots = self.client.insert("replay", ["a", "b", "c", "d"], [1.0, 1.0, 1.0, 1.0])

@@ -241,6 +241,29 @@ class TorchTest(unittest.TestCase):
         self.assertTrue(all(stored[s] == 1.0 + replay.eps for s in untouched))
 
 
+    def test_prioritized_replay_reports_a_refused_update_once_then_goes_on(self):
+        replay = PrioritizedReplay(self.client, "recovering", capacity=8, alpha=1.0)
+        replay.add(["a", "b"], [1.0, 1.0])
+        replay.update([0], [float("nan")])
+        with self.assertRaises(urn.InvalidArgument) as e:
+            replay.flush()
+        self.assertIn("priorities[0]", str(e.exception))
+        # The error was reported: the replay is usable again (before, every later update,
+        # flush and close raised it again).
+        replay.update([1], [3.0])
+        replay.flush()
+        replay.close()
+        self.assertEqual(self.client.get_priorities("recovering", 0, 2),
+                         [1.0 + replay.eps, 3.0 + replay.eps])
+
+    def test_prioritized_replay_refuses_an_existing_store_of_another_shape(self):
+        PrioritizedReplay(self.client, "shaped", capacity=100, alpha=0.6)
+        PrioritizedReplay(self.client, "shaped", capacity=100, alpha=0.6)  # as asked: reused
+        with self.assertRaisesRegex(ValueError, "exists with capacity 100 and alpha 0.6, not "
+                                                "the capacity 5000 and alpha 0.9"):
+            PrioritizedReplay(self.client, "shaped", capacity=5000, alpha=0.9)
+
+
 class BeyondMultinomialTest(unittest.TestCase):
     """Weighted draws over 2^24 + 1000 rows, which torch.multinomial refuses."""
 

@@ -11,10 +11,10 @@ from urn._version import __version__
 from urn.client import Batch, Client, PriorityUpdater, ShuffleBatch, WeightSample
 from urn.errors import (AlreadyExists, DeadlineExceeded, Error, FailedPrecondition,
                         InvalidArgument, NotFound, PermissionDenied, QuotaExceeded,
-                        Unauthenticated, Unavailable)
+                        ResourceExhausted, Unauthenticated, Unavailable)
 
 __all__ = [
     "AlreadyExists", "Batch", "Client", "DeadlineExceeded", "Error", "FailedPrecondition",
     "InvalidArgument", "NotFound", "PermissionDenied", "PriorityUpdater", "QuotaExceeded",
-    "ShuffleBatch", "Unauthenticated", "Unavailable", "WeightSample", "__version__",
+    "ResourceExhausted", "ShuffleBatch", "Unauthenticated", "Unavailable", "WeightSample", "__version__",
 ]

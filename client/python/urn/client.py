@@ -34,6 +34,12 @@ from urn.v1 import usage_pb2, usage_pb2_grpc
 from urn.v1 import weight_stores_pb2, weight_stores_pb2_grpc
 
 _CHUNK = 1 << 20  # CreateDataset data messages are at most 1 MiB.
+# urnd takes messages of up to 4 MiB: an Insert message carries at most 2 MiB of keys (as the
+# C++ client's kMaxMessageKeyBytes), an update message at most 65,536 priorities (~0.9 MiB),
+# and GetPriorities returns at most 65,536 slots a call.
+_MAX_MESSAGE_KEY_BYTES = 2 << 20
+_MAX_UPDATE_ENTRIES = 65536
+_MAX_SLOTS_PER_READ = 65536
 _FORMATS = {
     "tsv": datasets_pb2.DATA_FORMAT_TSV,
     "csv": datasets_pb2.DATA_FORMAT_CSV,
@@ -178,9 +184,17 @@ class _RequestErrors:
             raise
 
     def reraise(self, rpc_error):
-        if self.error is not None:
-            raise self.error from None
-        raise errors.from_rpc_error(rpc_error) from None
+        raise self.convert(rpc_error) from None
+
+    def convert(self, rpc_error):
+        """The original exception of the request iterator, else the urn.Error of the call."""
+        return self.error if self.error is not None else errors.from_rpc_error(rpc_error)
+
+
+def _check_update_size(what, slots):
+    if len(slots) > _MAX_UPDATE_ENTRIES:
+        raise ValueError("%s: %d priorities in one batch; a batch holds at most %d (split it)"
+                         % (what, len(slots), _MAX_UPDATE_ENTRIES))
 
 
 class Client:
@@ -451,8 +465,15 @@ class Client:
                    weight_stores_pb2.DeleteWeightStoreRequest(name=name))
 
     def insert(self, store, keys, priorities=None, batch_size=4096):
-        """Adds (or re-prioritizes) items by key; returns their slots, in order. Each batch is
-        acknowledged after it is durable. priorities=None uses the store's new-item rule."""
+        """Adds items by key (a key already stored is AlreadyExists: change a stored item's
+        priority by its slot, with set_priorities or a PriorityUpdater); returns their slots, in
+        order. Keys go in messages of at most
+        batch_size keys and 2 MiB, each acknowledged once durable and applied whole or not at
+        all. priorities=None uses the store's new-item rule.
+
+        On an error, the messages before the failing one are stored: the raised urn.Error has
+        ``stored_slots``, their slots (the keys keys[:len(stored_slots)]), and its message says
+        where the failing message starts in `keys` (the server's indexes count from there)."""
         keys = list(keys)
         priorities = None if priorities is None else list(priorities)
         if priorities is not None and len(priorities) != len(keys):
@@ -462,12 +483,18 @@ class Client:
                              % (batch_size,))
 
         def requests():
-            for i in range(0, len(keys), batch_size):
-                r = weight_stores_pb2.InsertRequest(weight_store=store,
-                                                    keys=keys[i:i + batch_size])
+            i = 0
+            while i < len(keys):
+                end, size = i, 0
+                while end < len(keys) and end - i < batch_size and (
+                        end == i or size + len(keys[end]) <= _MAX_MESSAGE_KEY_BYTES):
+                    size += len(keys[end])
+                    end += 1
+                r = weight_stores_pb2.InsertRequest(weight_store=store, keys=keys[i:end])
                 if priorities is not None:
-                    r.priorities.extend(priorities[i:i + batch_size])
+                    r.priorities.extend(priorities[i:end])
                 yield r
+                i = end
 
         slots = []
         sent = _RequestErrors()
@@ -477,7 +504,15 @@ class Client:
                                                 metadata=self._metadata()):
                 slots.extend(response.slots)
         except grpc.RpcError as e:
-            sent.reraise(e)
+            error = sent.convert(e)
+            if isinstance(error, errors.Error):
+                error = type(error)(error.code, "%s (in the message from keys[%d]; the %d keys "
+                                    "before it are stored)" % (error.message, len(slots),
+                                                               len(slots)),
+                                    error.retry_after, error.quota_subject,
+                                    error.quota_description, error.reason, error.metadata)
+                error.stored_slots = list(slots)
+            raise error from None
         return slots
 
     def update_priorities(self, store, updates):
@@ -493,6 +528,8 @@ class Client:
                     sequence, slots, priorities = update
                 else:
                     sequence, (slots, priorities) = number, update
+                slots = list(slots)
+                _check_update_size("update_priorities", slots)
                 yield weight_stores_pb2.UpdatePrioritiesRequest(
                     weight_store=store, sequence=sequence, slots=list(slots),
                     priorities=list(priorities))
@@ -511,8 +548,17 @@ class Client:
         return PriorityUpdater(self, store)
 
     def set_priorities(self, store, slots, priorities):
-        """Updates one batch and returns once the server acknowledged it (durable)."""
-        for _ in self.update_priorities(store, [(slots, priorities)]):
+        """Updates slots' priorities and returns once the server acknowledged them (durable).
+        Sent in messages of at most 65,536 entries, each applied whole: on an error the
+        messages before it are applied."""
+        slots, priorities = list(slots), list(priorities)
+        if len(slots) != len(priorities):
+            raise ValueError("set_priorities: %d slots but %d priorities"
+                             % (len(slots), len(priorities)))
+        step = _MAX_UPDATE_ENTRIES
+        batches = [(slots[i:i + step], priorities[i:i + step])
+                   for i in range(0, len(slots), step)] or [([], [])]
+        for _ in self.update_priorities(store, batches):
             pass
 
     def sample_weights(self, store, batch_size, beta=None, seed=None, without_replacement=False,
@@ -536,7 +582,8 @@ class Client:
         while count > 0:
             page = self._read_call(self._stores.GetPriorities,
                                    weight_stores_pb2.GetPrioritiesRequest(
-                                       weight_store=store, first_slot=first_slot, count=count))
+                                       weight_store=store, first_slot=first_slot,
+                                       count=min(count, _MAX_SLOTS_PER_READ)))
             if not page.priorities:
                 break
             out.extend(page.priorities)
@@ -619,8 +666,9 @@ class PriorityUpdater:
             raise self._error
 
     def send(self, slots, priorities):
-        """Queues one batch; returns its sequence number."""
+        """Queues one batch (at most 65,536 entries); returns its sequence number."""
         slots, priorities = list(slots), list(priorities)
+        _check_update_size("send", slots)
         with self._cond:
             self._raise_if_failed()
             if self._done:
@@ -628,8 +676,11 @@ class PriorityUpdater:
                                    "the priority update stream is closed")
             self._sent += 1
             sequence = self._sent
-        self._queue.put(weight_stores_pb2.UpdatePrioritiesRequest(
-            weight_store=self._store, sequence=sequence, slots=slots, priorities=priorities))
+            # Queued under the lock, so that sequences go out in order from any number of
+            # threads (an acknowledgement of n covers every sequence up to n).
+            self._queue.put(weight_stores_pb2.UpdatePrioritiesRequest(
+                weight_store=self._store, sequence=sequence, slots=slots,
+                priorities=priorities))
         return sequence
 
     @property

@@ -46,6 +46,8 @@ class Error(Exception):
 
     def sentence(self):
         """The error as one sentence, as ``urn`` prints it."""
+        if self.code == grpc.StatusCode.RESOURCE_EXHAUSTED and not _is_quota(self):
+            return "resource exhausted: " + self.message
         if self.code == grpc.StatusCode.RESOURCE_EXHAUSTED:
             text = "quota exceeded: " + (self.quota_description or self.message)
             if self.retry_after is not None:
@@ -80,8 +82,13 @@ class PermissionDenied(Error):
     """PERMISSION_DENIED: the plan lacks the feature, or the call needs the admin key."""
 
 
-class QuotaExceeded(Error):
-    """RESOURCE_EXHAUSTED: a plan limit; see retry_after and quota_description."""
+class ResourceExhausted(Error):
+    """RESOURCE_EXHAUSTED without a plan's QuotaFailure: a limit of the transport (a message
+    larger than the receiver takes, say), not of the plan; retrying the same call fails again."""
+
+
+class QuotaExceeded(ResourceExhausted):
+    """RESOURCE_EXHAUSTED from a plan limit; see retry_after and quota_description."""
 
 
 class FailedPrecondition(Error):
@@ -110,6 +117,11 @@ _BY_CODE = {
 }
 
 
+def _is_quota(error):
+    """urnd's plan limits carry a QuotaFailure (status_details.h); gRPC's own do not."""
+    return error.quota_subject is not None or error.quota_description is not None
+
+
 def from_rpc_error(error):
     """Converts a ``grpc.RpcError`` into the matching ``urn.Error``."""
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
@@ -119,7 +131,11 @@ def from_rpc_error(error):
     for key, value in trailers or ():
         if key == _DETAILS_KEY:
             fields = _parse_details(value)
-    return _BY_CODE.get(code, Error)(code, message or "", **fields)
+    cls = _BY_CODE.get(code, Error)
+    if cls is QuotaExceeded and not (fields.get("quota_subject") or
+                                     fields.get("quota_description")):
+        cls = ResourceExhausted
+    return cls(code, message or "", **fields)
 
 
 def _parse_details(blob):

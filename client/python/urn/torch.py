@@ -40,6 +40,7 @@ import weakref
 import torch
 import torch.utils.data
 
+from urn import errors as urn_errors
 from urn.client import Client
 from urn.client import _whole as client_whole
 
@@ -303,7 +304,7 @@ class PrioritizedReplay:
     """Prioritized experience replay over a urnd weight store (Schaul et al. 2016).
 
         replay = PrioritizedReplay(client, "replay", capacity=1 << 20, alpha=0.6)
-        replay.add(["t0", "t1"])                     # new items get the max priority seen
+        replay.add(["t0", "t1"])                     # new items: the max priority seen (>= 1)
         batch = replay.sample(256, beta=0.4)
         loss = (batch.weights * td_error ** 2).mean()
         replay.update(batch.slots, td_error.abs())   # streamed; acknowledged when durable
@@ -321,7 +322,14 @@ class PrioritizedReplay:
             try:
                 client.create_weight_store(store, capacity, alpha=alpha)
             except AlreadyExists:
-                pass
+                # Reused only as asked: another capacity or alpha would silently change the
+                # replay (a smaller ring, other probabilities).
+                existing = client.get_weight_store(store)
+                if existing.capacity != capacity or existing.alpha != alpha:
+                    raise ValueError(
+                        "PrioritizedReplay: weight store %r exists with capacity %d and alpha "
+                        "%r, not the capacity %d and alpha %r asked; delete it or ask for those"
+                        % (store, existing.capacity, existing.alpha, capacity, alpha)) from None
         self._updater = None
 
     def add(self, keys, priorities=None):
@@ -339,17 +347,41 @@ class PrioritizedReplay:
         if self._updater is None:
             self._updater = self.client.priority_updater(self.store)
         values = [abs(float(p)) + self.eps for p in _as_list(priorities)]
-        return self._updater.send(_as_list(slots), values)
+        try:
+            return self._updater.send(_as_list(slots), values)
+        except urn_errors.Error:
+            # The stream ended with an earlier update's error: reported here, once.
+            self.close_quietly()
+            raise
 
     def flush(self, timeout=None):
-        """Blocks until every update sent is acknowledged (durable on the server)."""
-        if self._updater is not None:
+        """Blocks until every update sent is acknowledged (durable on the server). An update the
+        server refused is raised once, and ends the stream: the next update() opens a new one."""
+        if self._updater is None:
+            return
+        try:
             self._updater.wait(timeout=timeout)
+        except Exception as e:
+            if isinstance(e, urn_errors.DeadlineExceeded):
+                raise  # still open: a later flush() may succeed
+            self.close_quietly()
+            raise
+
+    def close_quietly(self):
+        """Ends the update stream without raising (its error was reported already)."""
+        updater, self._updater = self._updater, None
+        if updater is not None:
+            try:
+                updater.close()
+            except Exception:  # the stream's error, raised by flush() or update() already
+                pass
 
     def close(self):
-        if self._updater is not None:
-            self._updater.close()
-            self._updater = None
+        """Waits for every update's acknowledgement and ends the stream. An update the server
+        refused is raised here (or by flush()) once; the next update() opens a new stream."""
+        updater, self._updater = self._updater, None
+        if updater is not None:
+            updater.close()
 
 
 def _as_list(values):
