@@ -238,6 +238,11 @@ int main(int argc, char** argv) {
   w_update->add_option("--batch", wf.batch, "updates per message")
       ->check(urn::cli::SignedInteger())
       ->capture_default_str();
+  CLI::App* w_insert = weights->add_subcommand(
+      "insert",
+      "insert keys from key or key<TAB>priority lines into the FIFO ring; print key<TAB>slot");
+  w_insert->add_option("name", wf.name, "weight store name")->required();
+  w_insert->add_option("file", wf.file, "file of keys (- or none: standard input)");
   CLI::App* w_get = weights->add_subcommand("get", "print slot<TAB>priority");
   w_get->add_option("name", wf.name, "weight store name")->required();
   w_get->add_option("--slots", wf.slots, "A-B (inclusive) or A; default all");
@@ -425,6 +430,7 @@ int main(int argc, char** argv) {
   if (*w_describe) return urn::cli::WeightsDescribe(*client, wf);
   if (*w_delete) return urn::cli::WeightsDelete(*client, wf);
   if (*w_update) return urn::cli::WeightsUpdate(*client, wf);
+  if (*w_insert) return urn::cli::WeightsInsert(*client, wf);
   if (*w_get) return urn::cli::WeightsGet(*client, wf);
   if (*w_sample) return urn::cli::WeightsSample(*client, wf);
   if (*u_create) return urn::cli::AdminUsersCreate(*client, user_name, user_plan);

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "exit_codes.h"
 #include "output.h"
+#include "table/cell_text.h"
 #include "urn/errors.h"
 
 namespace urn::cli {
@@ -34,7 +35,11 @@ struct Updates {
   std::vector<int64_t> lines;  // the line of each entry (blank lines are skipped)
 };
 
-absl::StatusOr<Updates> ReadUpdates(const std::string& path, bool by_key) {
+// What the lines of an update or insert file hold.
+enum class Lines { kSlots, kKeys, kInsert };  // slot<TAB>p, key<TAB>p, key[<TAB>p]
+
+absl::StatusOr<Updates> ReadUpdates(const std::string& path, Lines kind) {
+  const bool by_key = kind != Lines::kSlots;
   std::ifstream file;
   std::istream* in = &std::cin;
   if (path != "-") {
@@ -53,8 +58,19 @@ absl::StatusOr<Updates> ReadUpdates(const std::string& path, bool by_key) {
       return absl::InvalidArgumentError(absl::StrCat(name, ":", number, ": ", why));
     };
     const size_t tab = line.find('\t');
+    if (kind == Lines::kInsert && tab == std::string::npos) {  // a key alone
+      if (!u.priorities.empty()) return bad("a key without a priority after keys with one");
+      u.keys.push_back(line);
+      u.lines.push_back(number);
+      continue;
+    }
     if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos) {
-      return bad(by_key ? "expected key<TAB>priority" : "expected slot<TAB>priority");
+      return bad(kind == Lines::kSlots  ? "expected slot<TAB>priority"
+                 : kind == Lines::kKeys ? "expected key<TAB>priority"
+                                        : "expected key or key<TAB>priority");
+    }
+    if (kind == Lines::kInsert && u.priorities.size() != u.keys.size()) {
+      return bad("a key with a priority after keys without one (give every key one, or none)");
     }
     const std::string first = line.substr(0, tab), second = line.substr(tab + 1);
     double p = 0;
@@ -139,11 +155,18 @@ int WeightsList(const Client& client) {
 int WeightsDescribe(const Client& client, const WeightsFlags& f) {
   absl::StatusOr<v1::WeightStore> w = client.GetWeightStore(f.name);
   if (!w.ok()) return Fail(w.status());
-  std::printf("name\t%s\nowner\t%s\ncapacity\t%lld\nalpha\t%.17g\nkeys\t%lld\ntotal\t%.17g\n",
+  // Numbers as the shortest text that reads back exactly (0.6, not 0.59999999999999998).
+  const auto shortest = [](double v) {
+    std::string text;
+    table::AppendDouble(v, &text);
+    return text;
+  };
+  std::printf("name\t%s\nowner\t%s\ncapacity\t%lld\nalpha\t%s\nkeys\t%lld\ntotal\t%s\n",
               w->name().c_str(), w->owner().c_str(), static_cast<long long>(w->capacity()),
-              w->alpha(), static_cast<long long>(w->size()), w->total());
+              shortest(w->alpha()).c_str(), static_cast<long long>(w->size()),
+              shortest(w->total()).c_str());
   if (w->new_item_priority() == v1::NEW_ITEM_PRIORITY_DEFAULT) {
-    std::printf("new_item_priority\t%.17g\n", w->default_priority());
+    std::printf("new_item_priority\t%s\n", shortest(w->default_priority()).c_str());
   } else {
     std::printf("new_item_priority\tmax_seen\n");
   }
@@ -158,7 +181,7 @@ int WeightsDelete(const Client& client, const WeightsFlags& f) {
 
 int WeightsUpdate(const Client& client, const WeightsFlags& f) {
   if (f.batch < 1 || f.batch > 65536) return BadInput("--batch: must be between 1 and 65536");
-  absl::StatusOr<Updates> u = ReadUpdates(f.file, f.by_key);
+  absl::StatusOr<Updates> u = ReadUpdates(f.file, f.by_key ? Lines::kKeys : Lines::kSlots);
   if (!u.ok()) {
     std::fprintf(stderr, "urn: %s (nothing was sent)\n", std::string(u.status().message()).c_str());
     return absl::IsInvalidArgument(u.status()) ? kExitUsage : kExitFailed;
@@ -208,6 +231,31 @@ int WeightsUpdate(const Client& client, const WeightsFlags& f) {
   }
   std::fprintf(stderr, "acknowledged %zu updates in %lld batches\n", total,
                static_cast<long long>(acked));
+  return 0;
+}
+
+int WeightsInsert(const Client& client, const WeightsFlags& f) {
+  absl::StatusOr<Updates> u = ReadUpdates(f.file, Lines::kInsert);
+  if (!u.ok()) {
+    std::fprintf(stderr, "urn: %s (nothing was sent)\n", std::string(u.status().message()).c_str());
+    return absl::IsInvalidArgument(u.status()) ? kExitUsage : kExitFailed;
+  }
+  absl::StatusOr<std::vector<int64_t>> slots = client.Insert(f.name, u->keys, u->priorities);
+  if (!slots.ok()) {
+    // Messages are applied whole; those before the refused one are stored (Client::Insert).
+    std::fprintf(stderr, "urn: %s: keys of messages before the refused one may be stored\n",
+                 u->name.c_str());
+    return Fail(slots.status());
+  }
+  Output out;
+  for (size_t i = 0; i < slots->size(); ++i) {
+    out.Write(u->keys[i]);
+    out.Put('\t');
+    WriteInt(out, (*slots)[i]);
+    out.Put('\n');
+  }
+  if (absl::Status s = out.Flush(); !s.ok()) return Fail(s);
+  std::fprintf(stderr, "inserted %zu keys\n", slots->size());
   return 0;
 }
 

@@ -17,7 +17,7 @@ struct WeightsFlags {
   int64_t capacity = 0;
   std::optional<double> alpha;
   std::optional<double> default_priority;  // new items get this instead of the largest seen
-  std::string file = "-";                  // update: slot<TAB>priority lines
+  std::string file = "-";                  // update / insert: the lines to send
   bool by_key = false;                     // update: key<TAB>priority lines
   int64_t batch = 4096;                    // update: entries per message
   std::string slots;                       // get: "A-B" (inclusive) or "A"
@@ -34,6 +34,9 @@ int WeightsList(const Client& client);
 int WeightsDescribe(const Client& client, const WeightsFlags& f);
 int WeightsDelete(const Client& client, const WeightsFlags& f);
 int WeightsUpdate(const Client& client, const WeightsFlags& f);
+// Inserts keys from lines of key or key<TAB>priority (all with a priority or none) and prints
+// key<TAB>slot for each; exit 0 once all are durable.
+int WeightsInsert(const Client& client, const WeightsFlags& f);
 int WeightsGet(const Client& client, const WeightsFlags& f);
 int WeightsSample(const Client& client, const WeightsFlags& f);
 int AdminUsersCreate(const Client& client, const std::string& name, const std::string& plan);

@@ -185,6 +185,16 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
        As::kUser,
        2,
        "'rows.tsv' would not be read: give --dataset or files, not both"},
+      // insert: keys fill the FIFO ring from slot 0 and print key<TAB>slot; a file that mixes
+      // keys with and without a priority is bad usage, naming the line; a stored key exists
+      {{"weights", "insert", "per", File("mixed.tsv", "a\nb\t2\n")}, As::kUser, 2, "mixed.tsv:2"},
+      {{"weights", "insert", "per", File("keys.tsv", "a\nb\n")}, As::kUser, 0, "a\t0\nb\t1\n"},
+      {{"weights", "insert", "per", File("again.tsv", "c\t5\na\t1\n")},
+       As::kUser,
+       1,
+       "key \"a\" at index 1 is already stored in slot 0"},
+      {{"weights", "update", "per", "--keys", File("bykey.tsv", "b\t7\n")}, As::kUser, 0, ""},
+      {{"weights", "get", "per", "--slots", "1"}, As::kUser, 0, "1\t7\n"},
       {{"weights", "delete", "per"}, As::kUser, 0, ""},
       {{"weights", "delete", "per"}, As::kUser, 1, "per"},
       // usage errors

@@ -73,6 +73,11 @@ TEST_F(WeightStoresE2E, CommandLineCreateUpdateGetSample) {
   EXPECT_EQ(r.out, "0\t0\n1\t1\n2\t0\n3\t16\n4\t0\n5\t0.25\n");
   r = Urn({"weights", "get", "per", "--slots", "3-4"});
   EXPECT_EQ(r.out, "3\t16\n4\t0\n");
+  // Numbers as written (shortest exact text), not 17 digits: 0.6 is not 0.59999999999999998.
+  ASSERT_EQ(Urn({"weights", "create", "tenths", "--capacity", "2", "--alpha", "0.6"}).exit_code, 0);
+  r = Urn({"weights", "describe", "tenths"});
+  EXPECT_NE(r.out.find("\nalpha\t0.6\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ntotal\t0\n"), std::string::npos) << r.out;
   // sqrt: 1, 4, 0.5 of 5.5; importance weights with beta 1 are P_min / P.
   r = Urn({"weights", "sample", "per", "-n", "300", "--seed", "1", "--beta", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
