@@ -14,9 +14,13 @@ absl::Status WithDetails(absl::Status status, const google::rpc::Status& details
 }  // namespace
 
 absl::Status QuotaExceeded(const std::string& subject, const std::string& description,
-                           absl::Duration retry_after) {
-  const std::string message = absl::StrCat(
-      description, "; retry in ", absl::FormatDuration(absl::Ceil(retry_after, absl::Seconds(1))));
+                           std::optional<absl::Duration> retry_after) {
+  const std::string message =
+      retry_after.has_value()
+          ? absl::StrCat(description, "; retry in ",
+                         absl::FormatDuration(absl::Ceil(*retry_after, absl::Seconds(1))))
+          : absl::StrCat(description,
+                         "; waiting does not lift it: free some, or ask for a larger plan");
   google::rpc::Status details;
   details.set_code(static_cast<int>(absl::StatusCode::kResourceExhausted));
   details.set_message(message);
@@ -25,11 +29,13 @@ absl::Status QuotaExceeded(const std::string& subject, const std::string& descri
   v->set_subject(subject);
   v->set_description(description);
   details.add_details()->PackFrom(quota);
-  google::rpc::RetryInfo retry;
-  const int64_t nanos = absl::ToInt64Nanoseconds(retry_after);
-  retry.mutable_retry_delay()->set_seconds(nanos / 1'000'000'000);
-  retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
-  details.add_details()->PackFrom(retry);
+  if (retry_after.has_value()) {
+    google::rpc::RetryInfo retry;
+    const int64_t nanos = absl::ToInt64Nanoseconds(*retry_after);
+    retry.mutable_retry_delay()->set_seconds(nanos / 1'000'000'000);
+    retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+    details.add_details()->PackFrom(retry);
+  }
   return WithDetails(absl::ResourceExhaustedError(message), details);
 }
 

@@ -15,9 +15,10 @@ namespace urn::server {
 inline constexpr char kStatusDetailsUrl[] = "type.googleapis.com/google.rpc.Status";
 
 // RESOURCE_EXHAUSTED with a QuotaFailure violation (subject, description) and a RetryInfo
-// delay after which a retry can succeed.
+// delay after which a retry can succeed. Without `retry_after` (a limit on resources held,
+// which no wait lifts) there is no RetryInfo, and the message says what would.
 absl::Status QuotaExceeded(const std::string& subject, const std::string& description,
-                           absl::Duration retry_after);
+                           std::optional<absl::Duration> retry_after);
 
 // PERMISSION_DENIED with ErrorInfo{reason: FEATURE_NOT_IN_PLAN, domain: "urn"}.
 absl::Status FeatureNotInPlan(const std::string& feature, const std::string& plan);

@@ -42,7 +42,8 @@ Admission::Admission(storage::MetadataStore* db, Plans plans, std::function<absl
     : db_(db), now_(std::move(now)), metrics_(metrics), plans_(std::move(plans)) {}
 
 absl::Status Admission::Exceeded(const Principal& who, std::string_view limit,
-                                 const std::string& description, absl::Duration retry_after) const {
+                                 const std::string& description,
+                                 std::optional<absl::Duration> retry_after) const {
   if (metrics_ != nullptr) metrics_->quota_rejections.With({who.plan, limit}).Increment();
   return server::QuotaExceeded(absl::StrCat("user:", who.user), description, retry_after);
 }
@@ -114,7 +115,7 @@ absl::Status Admission::Admit(const Principal& who, std::string_view feature) {
   if (rate < 0) return absl::OkStatus();
   if (rate == 0) {
     return Exceeded(who, "requests_per_second",
-                    absl::StrFormat("plan '%s' allows no requests", who.plan), absl::Hours(24));
+                    absl::StrFormat("plan '%s' allows no requests", who.plan), std::nullopt);
   }
   // GCRA, the token bucket in exact time arithmetic: a request is due every `interval`, and
   // up to burst - 1 of them may come early.
@@ -210,7 +211,7 @@ absl::Status Admission::CheckLimit(const Principal& who, std::string_view limit,
   return Exceeded(who, limit,
                   absl::StrFormat("%s: %d is above plan '%s''s limit of %d", std::string(limit),
                                   amount, who.plan, *max),
-                  absl::Hours(24));
+                  std::nullopt);  // resources held: no wait lifts it
 }
 
 Admission::StreamToken::~StreamToken() {

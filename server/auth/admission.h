@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -126,9 +127,10 @@ class Admission {
   // One limit of that plan, without copying it (the per-batch path).
   absl::StatusOr<int64_t> LimitOf(const Principal& who, int64_t Plan::*limit) const;
   // RESOURCE_EXHAUSTED for the limit with plan key `limit` (QuotaFailure on the user,
-  // RetryInfo `retry_after`), counted in urn_quota_rejections_total.
+  // RetryInfo `retry_after` when waiting lifts it), counted in urn_quota_rejections_total.
   absl::Status Exceeded(const Principal& who, std::string_view limit,
-                        const std::string& description, absl::Duration retry_after) const;
+                        const std::string& description,
+                        std::optional<absl::Duration> retry_after) const;
   // Charge() when `take`; otherwise the same answer without granting anything.
   absl::StatusOr<int64_t> Grant(const Principal& who, int64_t want, bool all_or_nothing, bool take);
   // `rows` granted to `who`, counted in urn_rows_sampled_total.

@@ -206,6 +206,14 @@ TEST_F(AdmissionTest, APlanChangeAppliesToTheNextCall) {
   absl::Status s = a.CheckLimit(u, "datasets", 2);
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(s.message()), HasSubstr("datasets: 2 is above plan 'free''s limit of 1"));
+  // A limit on what the user holds is not lifted by waiting: QuotaFailure, but no RetryInfo
+  // (before: "retry in 24h", which clients took as advice).
+  EXPECT_THAT(std::string(s.message()), HasSubstr("waiting does not lift it"));
+  const google::rpc::Status details = Details(s);
+  ASSERT_EQ(details.details_size(), 1);
+  google::rpc::QuotaFailure quota;
+  ASSERT_TRUE(details.details(0).UnpackTo(&quota));
+  EXPECT_EQ(quota.violations(0).subject(), "user:u");
 }
 
 TEST_F(AdmissionTest, ConcurrentStreamsAreLimitedAndReleased) {
