@@ -208,9 +208,10 @@ absl::Status UrnServer::Start() {
   work_pool_ = std::make_unique<WorkPool>(WorkThreads(options_.work_threads), kWorkNice);
   add(std::make_unique<DatasetsService>(gate_.get(), datasets_.get(), work_pool_.get()),
       v1::Datasets::service_full_name());
-  add(std::make_unique<SamplingService>(gate_.get(), datasets_.get(), work_pool_.get(),
-                                        /*threads=*/2),
-      v1::Sampling::service_full_name());
+  auto sampling_service = std::make_unique<SamplingService>(gate_.get(), datasets_.get(),
+                                                            work_pool_.get(), /*threads=*/2);
+  sampling_service_ = sampling_service.get();
+  add(std::move(sampling_service), v1::Sampling::service_full_name());
   add(std::make_unique<AdminService>(gate_.get(), authenticator_.get(), metadata_.get(),
                                      datasets_.get(), weight_stores_.get()),
       v1::Admin::service_full_name());

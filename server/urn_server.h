@@ -27,6 +27,7 @@
 #include "metrics/http_exporter.h"
 #include "metrics/metrics.h"
 #include "options.h"
+#include "sampling/sampling_service.h"
 #include "storage/metadata_store.h"
 #include "weights/weight_store_registry.h"
 #include "weights/weight_stores_service.h"
@@ -70,6 +71,8 @@ class UrnServer {
   WeightStoreRegistry& weight_stores_for_testing() { return *weight_stores_; }
   // The weight stores' service, so that a test can step into a draw (SetBeforeDrawForTesting).
   WeightStoresService& weight_stores_service_for_testing() { return *weight_stores_service_; }
+  // The sampling service, so that a test can step into a sample (SetBeforeBeginForTesting).
+  SamplingService& sampling_service_for_testing() { return *sampling_service_; }
 
  private:
   absl::Status PrepareDataDir();
@@ -95,6 +98,7 @@ class UrnServer {
   std::unique_ptr<WorkPool> work_pool_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   WeightStoresService* weight_stores_service_ = nullptr;  // one of services_
+  SamplingService* sampling_service_ = nullptr;           // one of services_
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;
   std::unique_ptr<metrics::HttpExporter> metrics_http_;  // with --metrics-listen

@@ -1,6 +1,7 @@
 #include "sampling/sampling_service.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -188,7 +189,9 @@ class BatchCut {
 // Every batch is charged to the caller's daily rows when it is sent, not when it is prepared:
 // when fewer rows are left than the batch holds, it is prepared again with just those rows
 // (batches are pure functions of their offset), and the next one ends the stream with
-// RESOURCE_EXHAUSTED. The stream holds one of the plan's concurrent streams while it runs. A
+// RESOURCE_EXHAUSTED. Once gRPC reports the call cancelled (OnCancel), nothing more is charged
+// or sent; batches gRPC took before that (up to the HTTP/2 window) stay charged. The stream
+// holds one of the plan's concurrent streams while it runs. A
 // stream whose key is revoked or whose user is deleted ends UNAUTHENTICATED before its next batch.
 //
 // Threads: gRPC may run OnWriteDone on another thread while Pump() is still preparing the
@@ -213,6 +216,8 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     Pump(ok);
   }
   void OnDone() override { delete this; }
+  // The client went away (or its deadline passed): nothing more is charged or sent.
+  void OnCancel() override { cancelled_.store(true, std::memory_order_relaxed); }
 
  protected:
   uint64_t batch_size() const { return batch_size_; }
@@ -241,7 +246,7 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // failed: !write_ok).
   void Pump(bool write_ok) {
     for (;;) {
-      if (!write_ok) {
+      if (!write_ok || cancelled_.load(std::memory_order_relaxed)) {
         return Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
       }
       if (prepared_ == 0) return Finish(grpc::Status::OK);
@@ -276,6 +281,7 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const CallGate* const gate_;
   const auth::Principal who_;
   const auth::Admission::StreamToken token_;
+  std::atomic<bool> cancelled_{false};  // set by OnCancel, on any thread
   // Pump()'s state: one thread at a time runs it (see above), so these need no lock.
   uint64_t offset_ = 0;  // of the prepared batch
   const uint64_t batch_size_;
@@ -449,11 +455,13 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
     }
   }
   // The stream is not finished before Begin(), so gRPC keeps the context until then.
-  pool_->Run([run, stream, context, request = std::move(open->request)] {
+  pool_->Run([this, run, stream, context, request = std::move(open->request)] {
     if (context->IsCancelled()) {
       return stream->Begin(absl::CancelledError("the client went away"), 0);
     }
-    stream->Begin(run(request, /*may_build=*/true), request.start_offset());
+    absl::StatusOr<SpecResult> result = run(request, /*may_build=*/true);
+    before_begin_.Run();
+    stream->Begin(std::move(result), request.start_offset());
   });
   return stream;
 }

@@ -13,9 +13,13 @@
 #ifndef URN_SERVER_SAMPLING_SAMPLING_SERVICE_H_
 #define URN_SERVER_SAMPLING_SAMPLING_SERVICE_H_
 
+#include <functional>
+#include <utility>
+
 #include "call_auth.h"
 #include "datasets/dataset_registry.h"
 #include "sampling/spec_sampler.h"
+#include "test_hook.h"
 #include "urn/v1/sampling.grpc.pb.h"
 #include "work_pool.h"
 
@@ -49,7 +53,12 @@ class SamplingService final
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Shuffle(grpc::CallbackServerContext* context,
                                                       const grpc::ByteBuffer* request) override;
 
+  // Runs `hook` on the work pool between a sample's computation and its first batch, so that
+  // a test can cancel the call there. nullptr removes it.
+  void SetBeforeBeginForTesting(std::function<void()> hook) { before_begin_.Set(std::move(hook)); }
+
  private:
+  TestHook before_begin_;
   const CallGate* const gate_;
   const DatasetRegistry* const registry_;
   WorkPool* const pool_;

@@ -353,6 +353,42 @@ TEST_F(SampleStreamTest, ShuffleFieldsOutOfRangeAreInvalidArgumentNamingTheField
   }
 }
 
+// A client that leaves while its sample is computed on the work pool is charged nothing: the
+// stream sees the cancellation (OnCancel) before its first batch. Before, that batch was
+// charged and sent into the void (a review measured ~25,000 rows for 40 such calls).
+TEST_F(SampleStreamTest, AClientThatLeftWhileItsSampleWasComputedIsChargedNothing) {
+  std::unique_ptr<Client> client = testing::ConnectOnce(server_->port(), key_);
+  ASSERT_TRUE(testing::CreateWeightedDataset(*client, dir_, "big", kAtOnceRows + 1000).ok());
+  ASSERT_EQ(client->GetUsage()->rows_today(), 0);
+  absl::Notification computed, cancelled;
+  SamplingService& sampling = server_->sampling_service_for_testing();
+  sampling.SetBeforeBeginForTesting([&] {
+    computed.Notify();
+    cancelled.WaitForNotification();
+  });
+  v1::SampleRequest heavy;  // weighted, without replacement: on the pool
+  heavy.set_dataset("big");
+  heavy.mutable_weighted()->set_weight_column("w");
+  heavy.set_n(300);
+  heavy.set_batch_size(128);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + key_);
+  auto reader = stub_->Sample(&context, heavy);
+  computed.WaitForNotification();
+  context.TryCancel();
+  absl::SleepFor(absl::Seconds(1));  // for urnd to see the cancellation (OnCancel)
+  cancelled.Notify();
+  for (v1::SampleBatch b; reader->Read(&b);) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  sampling.SetBeforeBeginForTesting(nullptr);
+  absl::SleepFor(absl::Milliseconds(300));  // the pool job has ended (it would charge by now)
+  EXPECT_EQ(client->GetUsage()->rows_today(), 0);
+  // A sample read to its end is charged as before.
+  EXPECT_EQ(ReadAll(heavy).size(), 300u);
+  EXPECT_EQ(client->GetUsage()->rows_today(), 300);
+}
+
 TEST_F(SampleStreamTest, ClientsThatCancelOrStopReadingMidStreamLeaveTheServerServing) {
   for (int i = 0; i < 60; ++i) {
     grpc::ClientContext context;
