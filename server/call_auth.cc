@@ -53,13 +53,14 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-std::string StatusMessageForWire(std::string_view message) {
-  if (message.size() <= kMaxStatusMessageBytes) return std::string(message);
+std::string StatusMessageForWire(std::string message) {
+  if (message.size() <= kMaxStatusMessageBytes) return message;
   // Cut on a UTF-8 character boundary (never before a continuation byte).
   size_t keep = kMaxStatusMessageBytes - 64;
   while (keep > 0 && (static_cast<unsigned char>(message[keep]) & 0xC0) == 0x80) --keep;
-  return absl::StrCat(std::string(message.substr(0, keep)), "... (message cut: ", message.size(),
-                      " bytes)");
+  const size_t size = message.size();
+  message.resize(keep);
+  return absl::StrCat(message, "... (message cut: ", size, " bytes)");
 }
 
 grpc::Status ToGrpc(const absl::Status& status) {

@@ -56,7 +56,7 @@ grpc::Status ToGrpc(const absl::Status& status);
 inline constexpr size_t kMaxStatusMessageBytes = 1024;
 // `message` when it has at most kMaxStatusMessageBytes, else its start (whole UTF-8 characters)
 // and "... (message cut: N bytes)", at most kMaxStatusMessageBytes in all.
-std::string StatusMessageForWire(std::string_view message);
+std::string StatusMessageForWire(std::string message);
 
 }  // namespace urn::server
 
