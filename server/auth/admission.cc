@@ -164,15 +164,15 @@ absl::StatusOr<int64_t> Admission::Grant(const Principal& who, int64_t want, boo
   absl::StatusOr<int64_t> rows_per_day = LimitOf(who, &Plan::rows_per_day);
   if (!rows_per_day.ok()) return rows_per_day.status();
   const int64_t limit = *rows_per_day;
-  if (limit < 0) {
-    if (take) Granted(who, want);
-    return want;
-  }
+  const bool unlimited = limit < 0;
+  // An unlimited plan refuses nothing, but its rows are counted all the same: GetUsage reports
+  // them, and a later plan with a limit counts today's rows already used.
+  if (unlimited && !take) return want;
   UserState& state = StateOf(who.user);
   const absl::Time now = now_();
   absl::MutexLock lock(&state.mu);
   if (absl::Status s = RollDay(who.user, state, DayOf(now)); !s.ok()) return s;
-  const int64_t left = std::max<int64_t>(0, limit - state.used);
+  const int64_t left = unlimited ? want : std::max<int64_t>(0, limit - state.used);
   int64_t grant = std::min(want, left);
   if (grant == 0 || (all_or_nothing && grant < want)) {
     return Exceeded(
@@ -184,8 +184,9 @@ absl::StatusOr<int64_t> Admission::Grant(const Principal& who, int64_t want, boo
   if (!take) return grant;
   if (state.used + grant > state.persisted) {
     // Persist before granting: the stored counter never trails what was granted.
-    const int64_t lease = std::max<int64_t>(1, limit / 100);
-    const int64_t target = std::min(limit, state.used + grant + lease);
+    const int64_t lease = unlimited ? kUnlimitedLease : std::max<int64_t>(1, limit / 100);
+    const int64_t target =
+        unlimited ? state.used + grant + lease : std::min(limit, state.used + grant + lease);
     if (absl::Status s = db_->Put(UsageKey(who.user, state.day), absl::StrCat(target)); !s.ok()) {
       return s;
     }

@@ -11,9 +11,10 @@
 // number of concurrent streams can take one row more than the plan allows, and a stream can
 // send exactly up to the limit. They survive restarts: before granting rows beyond what is
 // persisted, the counter "usage/<user>/<day>" is raised (synced) to the new use plus a lease
-// of up to 1% of the daily limit, so the stored value never trails the rows granted. After a
-// crash a user may therefore find up to one lease counted that was never sent; never the
-// opposite.
+// of up to 1% of the daily limit (kUnlimitedLease rows on a plan without one), so the stored
+// value never trails the rows granted. After a crash a user may therefore find up to one lease
+// counted that was never sent; never the opposite. Unlimited plans refuse no rows but count
+// them all the same, for GetUsage and for a later plan with a limit.
 //
 // Metrics: every grant of Charge() adds to urn_rows_sampled_total{plan}, every refusal by a
 // plan limit to urn_quota_rejections_total{plan,reason} with the limit's plan key as reason
@@ -55,6 +56,9 @@ struct Usage {
 
 class Admission {
  public:
+  // The lease of a plan without a daily limit: one counter write per 2^20 rows.
+  static constexpr int64_t kUnlimitedLease = int64_t{1} << 20;
+
   // REQUIRES: `db` and `metrics` (may be null: nothing is recorded) outlive this. `now` is the
   // clock (tests pass their own).
   Admission(

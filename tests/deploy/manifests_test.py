@@ -364,6 +364,25 @@ class KubernetesManifests(unittest.TestCase):
         for key, text in configmap["data"].items():
             check_config(self, text, f"ConfigMap {key}")
 
+    def test_configmap_plans_are_the_compose_plans_within_the_pods_store_size(self):
+        # deploy/config/urnd.yaml holds the README's plans (tests/server/admission_test.cc); the
+        # ConfigMap has the same, except that a store capacity the pod cannot hold is cut to
+        # URN_MAX_STORE_SLOTS (test_plans_fit_max_store_slots checks that it is cut).
+        slots = int(self.env.get("URN_MAX_STORE_SLOTS", Urnd.default_max_store_slots))
+
+        def within_pod(plans):
+            for plan in plans.values():
+                capacity = plan.get("capacity_per_store", "unlimited")
+                if capacity == "unlimited" or capacity > slots:
+                    plan["capacity_per_store"] = slots
+            return plans
+
+        with open(os.path.join(DEPLOY, "config", "urnd.yaml")) as f:
+            want = within_pod(yaml.safe_load(f)["plans"])
+        for key, text in self.by_kind["ConfigMap"][0]["data"].items():
+            self.assertEqual(within_pod(yaml.safe_load(text)["plans"]), want,
+                             f"ConfigMap {key}: plans differ from deploy/config/urnd.yaml")
+
     def test_plans_fit_max_store_slots(self):
         slots = int(self.env.get("URN_MAX_STORE_SLOTS", Urnd.default_max_store_slots))
         config = yaml.safe_load(next(iter(self.by_kind["ConfigMap"][0]["data"].values())))

@@ -159,6 +159,31 @@ TEST_F(AdmissionTest, CountersSurviveARestartAndNeverUndercount) {
   EXPECT_LE(7000 + more, 10'000);
 }
 
+// A plan without a daily limit refuses nothing but still counts: GetUsage reports today's rows
+// (it said 0 before), across a restart within one lease, and a limit set later counts them.
+TEST_F(AdmissionTest, AnUnlimitedPlanCountsTodaysRowsForUsageAndALaterLimit) {
+  Plans plans = DefaultPlans();
+  ASSERT_LT(plans["enterprise"].rows_per_day, 0);
+  const Principal u = User("u", "enterprise");
+  Admission a(db_.get(), plans, clock_.Fn());
+  EXPECT_EQ(*a.Charge(u, 3'000), 3'000);
+  EXPECT_EQ(*a.Charge(u, 2'000, /*all_or_nothing=*/true), 2'000);
+  EXPECT_TRUE(a.RequireRowsLeft(u, int64_t{1} << 40).ok());  // asking is not using
+  EXPECT_EQ(a.GetUsage(u)->rows_today, 5'000);
+  {
+    Admission restarted(db_.get(), plans, clock_.Fn());
+    const int64_t used = restarted.GetUsage(u)->rows_today;
+    EXPECT_GE(used, 5'000);
+    EXPECT_LE(used, 5'000 + Admission::kUnlimitedLease);
+  }
+  plans["enterprise"].rows_per_day = 6'000;
+  a.SetPlans(plans);
+  EXPECT_EQ(*a.Charge(u, 2'000), 1'000);
+  EXPECT_EQ(a.Charge(u, 1).status().code(), absl::StatusCode::kResourceExhausted);
+  clock_.now += absl::Hours(24);
+  EXPECT_EQ(a.GetUsage(u)->rows_today, 0);
+}
+
 // A deleted user's usage goes with it: a new user of the same name starts today at 0 rows, in
 // this process and after a restart, and another user's counters (whose name the first one's
 // begins) stay.
@@ -260,6 +285,30 @@ TEST(PlansTest, ConfigPlansReplaceTheDefaultsAndErrorsNameTheLine) {
   testing::WriteFileOrDie(dir.Join("neg.yaml"), "plans:\n  t:\n    datasets: -3\n");
   EXPECT_THAT(std::string(LoadPlans(dir.Join("neg.yaml")).status().message()),
               HasSubstr("neg.yaml:3: datasets must be a number >= 0 or 'unlimited'"));
+}
+
+// deploy/config/urnd.yaml (and the ConfigMap, which tests/deploy/manifests_test.py holds to it)
+// spell out the README's plan table: every limit equals DefaultPlans(). Its pro capacity was once
+// 10x smaller than documented.
+TEST(PlansTest, TheShippedConfigGivesTheDocumentedDefaultPlans) {
+  absl::StatusOr<Plans> shipped = LoadPlans(URN_SOURCE_DIR "/deploy/config/urnd.yaml");
+  ASSERT_TRUE(shipped.ok()) << shipped.status();
+  const Plans defaults = DefaultPlans();
+  ASSERT_EQ(shipped->size(), defaults.size());
+  for (const auto& [name, want] : defaults) {
+    ASSERT_EQ(shipped->count(name), 1u) << name;
+    const Plan& got = shipped->at(name);
+    EXPECT_EQ(got.requests_per_second, want.requests_per_second) << name;
+    EXPECT_EQ(got.burst, want.burst) << name;
+    EXPECT_EQ(got.rows_per_day, want.rows_per_day) << name;
+    EXPECT_EQ(got.datasets, want.datasets) << name;
+    EXPECT_EQ(got.rows_per_dataset, want.rows_per_dataset) << name;
+    EXPECT_EQ(got.bytes_per_dataset, want.bytes_per_dataset) << name;
+    EXPECT_EQ(got.weight_stores, want.weight_stores) << name;
+    EXPECT_EQ(got.capacity_per_store, want.capacity_per_store) << name;
+    EXPECT_EQ(got.concurrent_streams, want.concurrent_streams) << name;
+    EXPECT_EQ(got.features, want.features) << name;
+  }
 }
 
 }  // namespace
