@@ -51,6 +51,13 @@ class Parser {
     Query q;
     q.text = std::string(text_);
     absl::Status s;
+    // A U-SQL statement as written in a script, `@result = SAMPLE @data ...;` or
+    // `@result = SELECT ...;`: the name assigned to is of no use here and is skipped.
+    if (Peek().kind == TokenKind::kIdent && Peek().text.size() > 1 && Peek().text[0] == '@' &&
+        Peek(1).kind == TokenKind::kEq && (Peek(2).Is("select") || Peek(2).Is("sample"))) {
+      Advance();
+      Advance();
+    }
     if (Peek().Is("select")) {
       s = ParseSelect(q);
     } else if (Peek().Is("sample")) {
@@ -128,7 +135,19 @@ class Parser {
     }
     if (Peek().Is("sample")) {
       Advance();
-      if (absl::Status s = ExpectKeyword("by", "after SAMPLE in a SELECT (TQL: SAMPLE BY ...)");
+      // U-SQL's sample after a query expression: SAMPLE UNIFORM (fraction) | SAMPLE ANY (n).
+      if (Peek().Is("uniform") && Peek(1).kind == TokenKind::kLParen) {
+        follow_ = "WITH WEIGHT AS or the end of the query";
+        return ParseUniform(q);
+      }
+      if (Peek().Is("any") && Peek(1).kind == TokenKind::kLParen) {
+        follow_ = "the end of the query";
+        return ParseAny(q);
+      }
+      if (absl::Status s = ExpectKeyword(
+              "by",
+              "after SAMPLE in a SELECT (TQL: SAMPLE BY ...; U-SQL: SAMPLE UNIFORM (fraction) or "
+              "SAMPLE ANY (rows))");
           !s.ok()) {
         return s;
       }
@@ -284,6 +303,35 @@ class Parser {
     return *f;
   }
 
+  // UNIFORM '(' fraction ')', of either U-SQL form.
+  absl::Status ParseUniform(Query& q) {
+    Advance();  // UNIFORM
+    UniformSample u;
+    if (absl::Status s = Expect(TokenKind::kLParen, "after UNIFORM"); !s.ok()) return s;
+    absl::StatusOr<double> f = ParseFraction("UNIFORM", &u.fraction_span);
+    if (!f.ok()) return f.status();
+    u.fraction = *f;
+    if (absl::Status s = Expect(TokenKind::kRParen, "after the fraction"); !s.ok()) return s;
+    q.sample = u;
+    return absl::OkStatus();
+  }
+
+  // U-SQL's SAMPLE ANY '(' rows ')': any that many rows, no promise which. urn gives a uniform
+  // sample of that size (DuckDB's USING SAMPLE n ROWS), which is one such set and repeatable.
+  absl::Status ParseAny(Query& q) {
+    Advance();  // ANY
+    if (absl::Status s = Expect(TokenKind::kLParen, "after ANY"); !s.ok()) return s;
+    UsingSample u;
+    u.method = UsingSample::Method::kReservoir;
+    u.size_span = Peek().span;
+    absl::StatusOr<uint64_t> n = ParseCount("ANY", "rows to return", limits_.max_limit);
+    if (!n.ok()) return n.status();
+    u.rows = *n;
+    if (absl::Status s = Expect(TokenKind::kRParen, "after the number of rows"); !s.ok()) return s;
+    q.sample = u;
+    return absl::OkStatus();
+  }
+
   absl::Status ParseUsql(Query& q) {
     Advance();  // SAMPLE
     const bool name_follows = Peek().kind == TokenKind::kQuotedIdent ||
@@ -293,14 +341,7 @@ class Parser {
       if (absl::Status s = ParseName(q, "after SAMPLE"); !s.ok()) return s;
     }
     if (Peek().Is("uniform")) {
-      Advance();
-      UniformSample u;
-      if (absl::Status s = Expect(TokenKind::kLParen, "after UNIFORM"); !s.ok()) return s;
-      absl::StatusOr<double> f = ParseFraction("UNIFORM", &u.fraction_span);
-      if (!f.ok()) return f.status();
-      u.fraction = *f;
-      if (absl::Status s = Expect(TokenKind::kRParen, "after the fraction"); !s.ok()) return s;
-      q.sample = u;
+      if (absl::Status s = ParseUniform(q); !s.ok()) return s;
     } else if (Peek().Is("on")) {
       Advance();
       std::vector<ColumnName> columns;

@@ -3,7 +3,8 @@
 //
 // Grammar (keywords case-insensitive; [] optional, | alternatives, {} repetition):
 //
-//   query   := (tql | usql | duckdb | select) [WITH WEIGHT AS name] [';']
+//   query   := [rowset '='] (tql | usql | usql2 | duckdb | select) [WITH WEIGHT AS name] [';']
+//              -- rowset: a U-SQL variable (@name) assigned to, as in a script; ignored
 //   select  := SELECT '*' [FROM name] [WHERE expr]
 //   tql     := select SAMPLE BY (choice '(' case {',' case} ')' | expr)
 //              {REPLACE (TRUE|FALSE) | LIMIT int}            -- each at most once
@@ -11,6 +12,8 @@
 //   usql    := SAMPLE [name] (UNIFORM '(' frac ')'
 //                            | ON col {',' col} UNIVERSE '(' frac ')'
 //                            | ON col {',' col} DISTINCT '(' frac ',' int ')')
+//   usql2   := select SAMPLE (UNIFORM '(' frac ')' | ANY '(' int ')')
+//              -- U-SQL's sample of a query; ANY (n): n rows, here a uniform sample of n
 //   duckdb  := select USING SAMPLE (size [ '(' method [',' int] ')' ] | method '(' size ')')
 //              [REPEATABLE '(' int ')']
 //   size    := number ('%' | PERCENT) | int [ROWS];   method := reservoir | bernoulli | system

@@ -427,6 +427,18 @@ TEST(QueryEquivalence, WhereDoesNotReshuffleSurvivingRows) {
     if (row % 3 == 0) expected.push_back(row);
   }
   EXPECT_EQ(b_some.rows, expected);
+  // U-SQL's SAMPLE UNIFORM after a SELECT ... WHERE: the rows of the U-SQL statement that pass
+  // WHERE, each with weight 1/p.
+  const QueryResult u_all = RunText("SAMPLE @input UNIFORM (0.25)", t, 6);
+  const QueryResult u_some = RunText(
+      "SELECT * FROM @input WHERE kind = 'a' SAMPLE UNIFORM (0.25) WITH WEIGHT AS ht", t, 6);
+  expected.clear();
+  for (uint64_t row : u_all.rows) {
+    if (row % 3 == 0) expected.push_back(row);
+  }
+  ASSERT_GT(expected.size(), 200u);
+  EXPECT_EQ(u_some.rows, expected);
+  EXPECT_EQ(u_some.weights, std::vector<double>(expected.size(), 4.0));
 }
 
 // --- exact distributions --------------------------------------------------------------------

@@ -57,6 +57,24 @@ TEST(QueryParser, UsqlForms) {
   EXPECT_EQ(Parsed("sample on a, \"b c\" universe (1)"), "(sample :on (a \"b c\") :universe 1.0)");
   EXPECT_EQ(Parsed("sample UNIFORM (0.5)"), "(sample :uniform 0.5)");
   EXPECT_EQ(Parsed("sample uniform uniform (0.5)"), "(sample :from uniform :uniform 0.5)");
+  // A statement as a U-SQL script writes it: the variable assigned to is skipped.
+  EXPECT_EQ(Parsed("@result =\n SAMPLE @data UNIFORM (0.4) WITH WEIGHT AS _Weight;"),
+            "(sample :from @data :uniform 0.4 :weight-as _Weight)");
+  EXPECT_EQ(Parsed("@r = SELECT * FROM @data SAMPLE UNIFORM (0.1);"),
+            "(sample :from @data :uniform 0.1)");
+}
+
+// U-SQL's SAMPLE after a query expression (Query_Expression SAMPLE (ANY (n) | UNIFORM (f))): a
+// row passes WHERE and then the coin, which for a per-row coin is the same sample as the other
+// order. ANY (n) promises n rows, any: a uniform n (DuckDB's n ROWS, reservoir).
+TEST(QueryParser, UsqlSampleOfASelect) {
+  EXPECT_EQ(Parsed("SELECT * FROM @input SAMPLE UNIFORM (0.1)"),
+            "(sample :from @input :uniform 0.1)");
+  EXPECT_EQ(Parsed("select * where Age > 30 sample uniform (0.5) with weight as w"),
+            "(sample :where (> Age 30) :uniform 0.5 :weight-as w)");
+  EXPECT_EQ(Parsed("SELECT * FROM @input SAMPLE ANY (10)"),
+            "(select :from @input :using-sample 10 rows :method reservoir)");
+  EXPECT_EQ(Parsed("select * sample by any"), "(select :sample-by any :replace true)");
 }
 
 TEST(QueryParser, DuckDbForms) {
@@ -213,6 +231,19 @@ TEST(QueryParserErrors, UsqlAndDuckDb) {
   EXPECT_EQ(ErrorOf("select * using sample 2.5"),
             "1:23: a sample size in rows is a whole number; for a percentage write % or "
             "PERCENT after the number");
+  EXPECT_EQ(ErrorOf("select * sample universe (0.1)"),
+            "1:17: expected BY after SAMPLE in a SELECT (TQL: SAMPLE BY ...; U-SQL: SAMPLE "
+            "UNIFORM (fraction) or SAMPLE ANY (rows)), found 'universe'");
+  EXPECT_EQ(ErrorOf("select * sample uniform (2)"),
+            "1:26: UNIFORM takes a fraction of rows in (0, 1], e.g. 0.1 for 10%; got 2");
+  EXPECT_EQ(ErrorOf("select * sample any (2.5)"),
+            "1:22: ANY takes a non-negative integer (the number of rows to return), found a "
+            "number");
+  EXPECT_EQ(ErrorOf("select * sample any (3) repeatable (1)"),
+            "1:25: expected the end of the query, found 'repeatable'");
+  EXPECT_EQ(ErrorOf("@r = @s"),
+            "1:1: expected SELECT (TQL or DuckDB) or SAMPLE (U-SQL) to start the query, found "
+            "'@r'");
   EXPECT_EQ(ErrorOf("select * using sample 5% (bernoulli, 1) repeatable (2)"),
             "1:53: the sample's seed is given twice");
 }
