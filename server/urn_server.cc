@@ -224,7 +224,7 @@ absl::Status UrnServer::Start() {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> observers;
   observers.push_back(std::make_unique<metrics::CallMetricsFactory>(&metrics_, names));
   builder.experimental().SetInterceptorCreators(std::move(observers));
-  services_.push_back(std::make_unique<ReflectionService>(gate_.get(), std::move(names)));
+  services_.push_back(std::make_unique<ReflectionService>(gate_.get(), names));
   for (auto& service : services_) builder.RegisterService(service.get());
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || port_ == 0) {
@@ -250,7 +250,11 @@ absl::Status UrnServer::Start() {
                  metrics_port_);
   }
   maintenance_ = std::thread([this] { Maintain(); });
+  // The server as a whole ("") and each of its services by name (`urn health --service`).
   grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+  for (const std::string& name : names) {
+    grpc_server_->GetHealthCheckService()->SetServingStatus(name, true);
+  }
   if (tls) {
     spdlog::info("urnd {} serving on {} ({}), data in {}", URN_VERSION, options_.listen,
                  options_.tls_client_ca.empty() ? "TLS" : "mutual TLS", options_.data_dir);

@@ -107,9 +107,13 @@ absl::StatusOr<table::ReadOptions> DatasetRegistry::ReadOptionsOf(
     o.delimiter = r.delimiter()[0];
   }
   if (!r.list_delimiter().empty()) {
-    if (r.list_delimiter().size() != 1 || r.list_delimiter() == r.delimiter()) {
+    // The delimiter in use: given, or the format's ('\t' for TSV, ',' for CSV). JSON lines have
+    // none.
+    const char field_delimiter = o.delimiter.value_or(o.format == table::Format::kCsv ? ',' : '\t');
+    if (r.list_delimiter().size() != 1 ||
+        (o.format != table::Format::kJsonl && r.list_delimiter()[0] == field_delimiter)) {
       return absl::InvalidArgumentError(
-          "header.list_delimiter: must be one character other than the delimiter");
+          "header.list_delimiter: must be one character other than the field delimiter");
     }
     o.list_delimiter = r.list_delimiter()[0];
   }

@@ -62,6 +62,30 @@ std::vector<std::string> Keys(const storage::MetadataStore& store, const std::st
   return keys;
 }
 
+// A list delimiter must differ from the field delimiter in use, given or the format's default
+// (before, only a given one was compared: `--list-delimiter $'\t'` on TSV was accepted, and
+// the list column came out as plain strings).
+TEST(DatasetReadOptions, AListDelimiterEqualToTheFieldDelimiterInUseIsRefused) {
+  const auto options = [](int format, const std::string& delimiter, const std::string& list) {
+    internal::DatasetRecord r = Record("ann", "d");
+    r.set_format(format);
+    r.set_delimiter(delimiter);
+    r.set_list_delimiter(list);
+    return DatasetRegistry::ReadOptionsOf(r).status();
+  };
+  constexpr int kTsv = 1, kCsv = 2, kJsonl = 3;
+  EXPECT_THAT(std::string(options(kTsv, "", "\t").message()),
+              HasSubstr("header.list_delimiter: must be one character other than the field "
+                        "delimiter"));
+  EXPECT_EQ(options(kCsv, "", ",").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(options(kTsv, ";", ";").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(options(kTsv, "", "||").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(options(kTsv, ",", "\t").ok());
+  EXPECT_TRUE(options(kCsv, "", "|").ok());
+  EXPECT_TRUE(options(kCsv, ";", ",").ok());
+  EXPECT_TRUE(options(kJsonl, "", ",").ok());
+}
+
 class DatasetRegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
