@@ -17,6 +17,7 @@
 #define URN_CLIENT_CLI_EXIT_CODES_H_
 
 #include "absl/status/status.h"
+#include "absl/strings/cord.h"
 
 namespace urn::cli {
 
@@ -34,8 +35,17 @@ inline constexpr char kExitCodesHelp[] =
     "or permission denied; 4 quota exceeded (retry after the delay printed); 5 server "
     "unavailable or timed out. `urn sample` on local files: 1 bad input data, 2 usage.";
 
+// Marks an error found before anything was sent (a bad flag or key file, a request the client
+// refuses to build): exit 2 whatever its code, where a server's INVALID_ARGUMENT is 1.
+inline constexpr char kNothingSentPayload[] = "urn.cli/nothing-sent";
+inline absl::Status NothingSent(absl::Status status) {
+  if (!status.ok()) status.SetPayload(kNothingSentPayload, absl::Cord("1"));
+  return status;
+}
+
 // The exit code for a failed call's status.
 inline int ExitCodeFor(const absl::Status& status) {
+  if (status.GetPayload(kNothingSentPayload).has_value()) return kExitUsage;
   switch (status.code()) {
     case absl::StatusCode::kOk:
       return kExitOk;

@@ -43,6 +43,17 @@ inline CLI::Validator SignedInteger() {
   return IntegerAtLeast(std::numeric_limits<int64_t>::min());
 }
 
+// A finite number > 0 (seconds, say).
+inline CLI::Validator PositiveNumber() {
+  return CLI::Validator(
+      [](std::string& text) {
+        double v = 0;
+        if (absl::SimpleAtod(text, &v) && v > 0 && v <= 1e9) return std::string();
+        return "must be a number above 0 (and at most 1e9), not " + text;
+      },
+      "NUMBER");
+}
+
 }  // namespace urn::cli
 
 #endif  // URN_CLIENT_CLI_FLAG_CHECKS_H_

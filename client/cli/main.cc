@@ -13,6 +13,7 @@
 #include <new>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "exit_codes.h"
 #include "flag_checks.h"
@@ -51,12 +52,24 @@ const char* TypeName(urn::v1::ColumnType t) {
   }
 }
 
+// urn's own flags that take a value (before or after a command other than `sample`).
+constexpr const char* kGlobalFlags[] = {"--profile",  "--profile-file", "--server",
+                                        "--key",      "--key-file",     "--tls-ca",
+                                        "--tls-cert", "--tls-key",      "--timeout"};
+
 // Reads the key from `key_file` when no key was given.
 absl::Status LoadKeyFile(const std::string& key_file, urn::ClientOptions& options) {
   if (!options.key.empty() || key_file.empty()) return absl::OkStatus();
   std::ifstream in(key_file);
-  if (!in) return absl::NotFoundError("--key-file: cannot read " + key_file);
+  if (!in) {
+    return urn::cli::NothingSent(absl::NotFoundError(absl::StrCat(
+        "key file ", key_file, ": cannot read it (", std::strerror(errno), "); nothing was sent")));
+  }
   std::getline(in, options.key);
+  if (options.key.empty()) {
+    return urn::cli::NothingSent(absl::InvalidArgumentError(
+        absl::StrCat("key file ", key_file, ": its first line is empty; nothing was sent")));
+  }
   return absl::OkStatus();
 }
 
@@ -70,6 +83,18 @@ int RunSampleCommand(int argc, char** argv, urn::ClientOptions client_options,
       return 0;
     }
     std::fprintf(stderr, "urn sample: %s\n", std::string(options.status().message()).c_str());
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      for (const char* flag : kGlobalFlags) {
+        if (a == flag || a.rfind(absl::StrCat(flag, "="), 0) == 0) {
+          std::fprintf(stderr,
+                       "urn sample: %s is a flag of urn, not of its sample command: write it "
+                       "first (urn %s VALUE sample ...)\n",
+                       flag, flag);
+          return 2;
+        }
+      }
+    }
     return 2;
   }
   urn::cli::Output out;
@@ -88,6 +113,7 @@ int RunSampleCommand(int argc, char** argv, urn::ClientOptions client_options,
     s = LoadKeyFile(key_file, client_options);
     absl::StatusOr<urn::Client> client =
         s.ok() ? urn::Client::Connect(client_options) : absl::StatusOr<urn::Client>(s);
+    if (!client.ok()) client = urn::cli::NothingSent(client.status());
     s = client.ok() ? urn::cli::RunRemoteSample(*options, *client, out) : client.status();
   }
   absl::Status flushed = out.Flush();
@@ -119,6 +145,25 @@ std::string ArgValue(int argc, char** argv, const std::string& flag) {
     const std::string a = argv[i];
     if (a == flag && i + 1 < argc) return argv[i + 1];
     if (a.rfind(flag + "=", 0) == 0) return a.substr(flag.size() + 1);
+  }
+  return "";
+}
+
+// The command word of a command line that names none of urn's commands ("" when it names one,
+// or none at all): the first argument that is neither a flag nor a global flag's value.
+std::string UnknownCommand(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.empty() || a[0] == '-') {
+      for (const char* flag : kGlobalFlags) {
+        if (a == flag) ++i;
+      }
+      continue;
+    }
+    for (const CLI::App* command : app.get_subcommands({})) {
+      if (command->get_name() == a) return "";
+    }
+    return a;
   }
   return "";
 }
@@ -161,7 +206,11 @@ int main(int argc, char** argv) {
   app.add_option("--tls-ca", options.tls_ca, "PEM CA to verify the server (env URN_TLS_CA)");
   app.add_option("--tls-cert", options.tls_cert, "PEM client certificate for mutual TLS");
   app.add_option("--tls-key", options.tls_key, "PEM client key for mutual TLS");
-  app.add_option("--timeout", timeout_s, "seconds before a call gives up")->capture_default_str();
+  app.add_option("--timeout", timeout_s, "seconds before a call gives up")
+      ->check(urn::cli::PositiveNumber())
+      ->capture_default_str();
+  // The flags above may also follow the command (`urn shuffle --n 10 --timeout 60`).
+  app.fallthrough();
 
   std::string service;
   CLI::App* health = app.add_subcommand("health", "exit 0 when the server reports SERVING");
@@ -290,10 +339,16 @@ int main(int argc, char** argv) {
 
   CLI::App* sample = app.add_subcommand("sample", "sample local files (urn sample --help)");
   sample->allow_extras();
+  sample->fallthrough(false);  // its flags are urn sample's, parsed by RunSampleCommand
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (const std::string unknown = UnknownCommand(app, argc, argv); !unknown.empty()) {
+      std::fprintf(stderr, "urn: '%s' is not a command\nRun 'urn --help' for the commands.\n",
+                   unknown.c_str());
+      return 2;
+    }
     return app.exit(e) == 0 ? 0 : 2;
   }
   // The key, strongest first: --key, the file of --key-file, URN_KEY, the file of URN_KEY_FILE,
@@ -315,7 +370,8 @@ int main(int argc, char** argv) {
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
   if (absl::Status s = LoadKeyFile(key_file, options); !s.ok()) return Fail(s);
   absl::StatusOr<urn::Client> client = urn::Client::Connect(options);
-  if (!client.ok()) return Fail(client.status());
+  // Nothing is sent before Connect succeeds: a bad address or TLS file is usage.
+  if (!client.ok()) return Fail(urn::cli::NothingSent(client.status()));
 
   if (*health) {
     absl::StatusOr<bool> ok = client->Healthy(service);
@@ -326,6 +382,11 @@ int main(int argc, char** argv) {
   if (*shuffle) {
     if (sh_dataset.empty() == (shuffle->count("--n") == 0)) {
       std::fputs("urn: shuffle needs exactly one of --dataset NAME and --n N\n", stderr);
+      return 2;
+    }
+    if (shuffle->count("--n") > 0 && sh_offset > sh_n) {
+      std::fprintf(stderr, "urn: shuffle --offset %lld is past the end of --n %lld\n",
+                   static_cast<long long>(sh_offset), static_cast<long long>(sh_n));
       return 2;
     }
     if (sh_rank >= sh_world) {
@@ -384,15 +445,39 @@ int main(int argc, char** argv) {
                    ds_file.c_str());
       return urn::cli::kExitUsage;
     }
+    const char field_delimiter =
+        ds_delimiter.empty() ? (ds_format == "csv" ? ',' : '\t') : ds_delimiter[0];
+    if (ds_delimiter.size() > 1 || field_delimiter == '\n' || field_delimiter == '\r') {
+      std::fprintf(stderr, "urn: -d/--delimiter must be one character, not a line break\n");
+      return urn::cli::kExitUsage;
+    }
+    if (ds_list_delimiter.size() > 1 || (ds_format != "jsonl" && ds_list_delimiter.size() == 1 &&
+                                         ds_list_delimiter[0] == field_delimiter)) {
+      std::fprintf(stderr,
+                   "urn: --list-delimiter must be one character other than the field "
+                   "delimiter\n");
+      return urn::cli::kExitUsage;
+    }
     header.set_delimiter(ds_delimiter);
     header.set_list_delimiter(ds_list_delimiter);
     urn::cli::ProgressBar bar(absl::StrCat("uploading ", ds_name));
     absl::StatusOr<urn::v1::Dataset> d =
         client->CreateDataset(header, ds_file, [&](const urn::UploadProgress& p) {
-          bar.Update(p.bytes_sent, p.total_bytes, p.lines_sent);
+          // Rows so far: the lines sent, less the header line.
+          bar.Update(p.bytes_sent, p.total_bytes,
+                     p.lines_sent - (ds_header && p.lines_sent > 0 ? 1 : 0));
         });
     bar.Done();
-    if (!d.ok()) return Fail(d.status());
+    if (!d.ok()) {
+      // urnd names the line of the upload ("line 3: ..."): name the file too, as file:line.
+      const std::string message(d.status().message());
+      if (d.status().code() == absl::StatusCode::kInvalidArgument &&
+          absl::StartsWith(message, "line ")) {
+        return Fail(absl::InvalidArgumentError(
+            absl::StrCat(ds_file == "-" ? "<stdin>" : ds_file, ":", message.substr(5))));
+      }
+      return Fail(d.status());
+    }
     std::printf("created dataset '%s': %lld rows, %d columns\n", d->name().c_str(),
                 static_cast<long long>(d->num_rows()), d->columns_size());
     return 0;

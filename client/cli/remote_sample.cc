@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "exit_codes.h"
 #include "query/parser.h"
 #include "table/cell_text.h"
 #include "table/field_list.h"
@@ -68,10 +69,11 @@ void AppendColumnValue(const v1::ColumnValues& c, int i, std::string* out) {
 
 absl::StatusOr<v1::SampleRequest> BuildSampleRequest(const SampleOptions& o, const v1::Dataset& d) {
   if (o.print_random || o.gen_random_inorder) {
-    return absl::InvalidArgumentError("--print-random and --gen-random-inorder are local only");
+    return NothingSent(
+        absl::InvalidArgumentError("--print-random and --gen-random-inorder are local only"));
   }
   if ((o.mode == SampleMode::kReplace || o.mode == SampleMode::kWeightedReplace) && o.num == 0) {
-    return absl::InvalidArgumentError("-r/--replace on a dataset needs -n/--num N");
+    return NothingSent(absl::InvalidArgumentError("-r/--replace on a dataset needs -n/--num N"));
   }
   v1::SampleRequest r;
   r.set_dataset(d.name());
@@ -92,9 +94,9 @@ absl::StatusOr<v1::SampleRequest> BuildSampleRequest(const SampleOptions& o, con
   }
   switch (o.mode) {
     case SampleMode::kShuffle:
-      return absl::InvalidArgumentError(
+      return NothingSent(absl::InvalidArgumentError(
           "a plain shuffle of a dataset is `urn shuffle --dataset NAME` (row ids); give -n, -p, "
-          "-w, -k, -r or --query to sample rows");
+          "-w, -k, -r or --query to sample rows"));
     case SampleMode::kSimple:
       r.mutable_uniform();
       break;
@@ -138,22 +140,31 @@ absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Outpu
     absl::StatusOr<query::Query> q = query::ParseQuery(o.query);
     if (q.ok() && q->weight_column) weight_name = *q->weight_column;
   }
+  // The header goes out with the first batch, or at the end of an empty sample: a call the
+  // server refuses prints nothing on stdout.
+  std::string header;
   if (o.header) {
     for (int c = 0; c < dataset->columns_size(); ++c) {
-      if (c > 0) out.Put('\t');
-      out.Write(dataset->columns(c).name());
+      if (c > 0) header.push_back('\t');
+      header.append(dataset->columns(c).name());
     }
     if (!weight_name.empty()) {
-      out.Put('\t');
-      out.Write(weight_name);
+      header.push_back('\t');
+      header.append(weight_name);
     }
-    out.Put('\n');
+    header.push_back('\n');
   }
+  bool header_written = !o.header;
+  const auto write_header = [&] {
+    if (!header_written) out.Write(header);
+    header_written = true;
+  };
   std::string line;
   uint64_t written = 0;
   const bool limit = o.mode == SampleMode::kBernoulli || o.mode == SampleMode::kUniverse ||
                      o.mode == SampleMode::kDistinct;
-  return client.Sample(*request, [&](const v1::SampleBatch& batch) {
+  absl::Status s = client.Sample(*request, [&](const v1::SampleBatch& batch) {
+    write_header();
     for (int i = 0; i < batch.row_ids_size(); ++i) {
       if (limit && o.num > 0 && written >= o.num) return false;
       line.clear();
@@ -171,6 +182,8 @@ absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Outpu
     }
     return true;
   });
+  if (s.ok()) write_header();
+  return s;
 }
 
 }  // namespace urn::cli

@@ -296,6 +296,12 @@ int WeightsGet(const Client& client, const WeightsFlags& f) {
 
 int WeightsSample(const Client& client, const WeightsFlags& f) {
   if (f.n < 1 || f.n > 65536) return BadInput("-n: must be between 1 and 65536");
+  if (f.beta && !(*f.beta >= 0 && *f.beta <= 1)) {
+    return BadInput(absl::StrCat("--beta: must be in [0, 1], not ", *f.beta));
+  }
+  if (f.without_replacement && f.stratified) {
+    return BadInput("--without-replacement and --stratified: choose one");
+  }
   v1::SampleWeightsRequest r;
   r.set_weight_store(f.name);
   r.set_batch_size(static_cast<int32_t>(f.n));

@@ -103,6 +103,8 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
   const std::vector<Step> steps = {
       // health, info
       {{"health"}, As::kNone, 0, "SERVING"},
+      {{"health", "--service", "urn.v1.Sampling"}, As::kNone, 0, "SERVING"},
+      {{"health", "--service", "urn.v1.Nothing"}, As::kNone, 1, "service name unknown"},
       {{"info"}, As::kUser, 0, URN_VERSION},
       // admin users
       {{"admin", "users", "create", "erin", "--plan", "small"}, As::kAdmin, 0, "urn_"},
@@ -127,7 +129,12 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       // datasets
       {{"datasets", "create", "rows", rows, "-H"}, As::kUser, 0, "rows"},
       {{"datasets", "create", "rows", rows, "-H"}, As::kUser, 1, "rows"},
-      {{"datasets", "create", "bad", bad_rows, "-H"}, As::kUser, 1, "line 3"},
+      {{"datasets", "create", "bad", bad_rows, "-H"}, As::kUser, 1, "bad.tsv:3: field 'b'"},
+      {{"datasets", "create", "x", rows, "-H", "--list-delimiter", "\t"},
+       As::kUser,
+       2,
+       "--list-delimiter must be one character other than the field delimiter"},
+      {{"datasets", "create", "x", rows, "-d", "ab"}, As::kUser, 2, "-d/--delimiter must be one"},
       {{"datasets", "create", "missing", dir_.Join("nope.tsv"), "-H"}, As::kUser, 2, "nope.tsv"},
       {{"datasets", "create", "x", rows, "--format", "xml"},
        As::kUser,
@@ -154,6 +161,8 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       {{"shuffle", "--n", "-5"}, As::kUser, 2, "--n"},
       {{"shuffle", "--dataset", "rows", "--n", "-1"}, As::kUser, 2, "--n"},
       {{"shuffle", "--n", "3", "--offset", "-1"}, As::kUser, 2, "--offset"},
+      {{"shuffle", "--n", "10", "--offset", "20"}, As::kUser, 2, "--offset 20 is past the end"},
+      {{"shuffle", "--n", "3", "--timeout", "60"}, As::kUser, 0, "\n"},  // a flag of urn after
       {{"shuffle", "--n", "3", "--rank", "2", "--world", "2"},
        As::kUser,
        2,
@@ -171,11 +180,24 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       {{"weights", "get", "per"}, As::kUser, 0, "1\t3\n"},
       {{"weights", "get", "per", "--slots", "7"}, As::kUser, 1, "7"},
       {{"weights", "sample", "per", "-n", "5", "--seed", "1"}, As::kUser, 0, "\t"},
-      {{"weights", "sample", "per", "-n", "5", "--beta", "2"}, As::kUser, 1, "beta"},
+      {{"weights", "sample", "per", "-n", "5", "--beta", "2"},
+       As::kUser,
+       2,
+       "--beta: must be in [0, 1], not 2"},
+      {{"weights", "sample", "per", "-n", "5", "--stratified", "--without-replacement"},
+       As::kUser,
+       2,
+       "choose one"},
       // sample (remote): stats, shuffle and weights sample used 100 + 10 + 5 of the plan's 300
       // rows a day; 100 more fit, then the quota
       {{"sample", "--dataset", "rows", "-n", "100", "-v", "1"}, As::kUser, 0, "\n"},
       {{"sample", "--dataset", "nope", "-n", "3"}, As::kUser, 1, "dataset 'nope' not found"},
+      {{"sample", "--dataset", "rows", "-n", "2", "--print-random"}, As::kUser, 2, "local only"},
+      {{"sample", "--dataset", "rows", "-H"}, As::kUser, 2, "urn shuffle --dataset NAME"},
+      {{"sample", "--dataset", "rows", "-n", "2", "--timeout", "5"},
+       As::kUser,
+       2,
+       "--timeout is a flag of urn, not of its sample command"},
       {{"sample", "--dataset", "rows", "-n", "100", "-v", "1"},
        As::kUser,
        4,
@@ -198,12 +220,36 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       {{"weights", "delete", "per"}, As::kUser, 0, ""},
       {{"weights", "delete", "per"}, As::kUser, 1, "per"},
       // usage errors
-      {{"frobnicate"}, As::kUser, 2, "A subcommand is required"},
+      {{"frobnicate"}, As::kUser, 2, "'frobnicate' is not a command"},
       {{"datasets", "frobnicate"}, As::kUser, 2, "A subcommand is required"},
       {{"datasets", "create", "x"}, As::kUser, 2, "file is required"},
       {{"--timeout", "soon", "health"}, As::kUser, 2, "soon"},
+      {{"--timeout", "-1", "health"}, As::kUser, 2, "--timeout: must be a number above 0"},
+      // nothing is sent without a key the file holds or a CA that can be read
+      {{"--key-file", dir_.Join("none.key"), "datasets", "list"},
+       As::kNone,
+       2,
+       "none.key: cannot read it"},
+      {{"--key-file", File("empty.key", ""), "datasets", "list"},
+       As::kNone,
+       2,
+       "empty.key: its first line is empty"},
+      {{"--tls-ca", dir_.Join("none.crt"), "health"}, As::kNone, 2, "none.crt"},
   };
   for (const Step& s : steps) Check(s);
+
+  // A sample the server refuses prints nothing on stdout, not even the header (as the admin,
+  // whose plan has rows left).
+  ASSERT_EQ(Urn({"datasets", "create", "rows", rows, "-H"}, As::kAdmin).exit_code, 0);
+  testing::RunResult refused =
+      Urn({"sample", "--dataset", "rows", "-H", "-n", "2", "-w", "label"}, As::kAdmin);
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("'label' is not numeric"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.out, "");
+  testing::RunResult empty =
+      Urn({"sample", "--dataset", "rows", "-H", "-p", "0.000001", "-v", "1"}, As::kAdmin);
+  EXPECT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_EQ(empty.out, "id\tlabel\tw\n");  // an empty sample still has its header
 
   // With the server gone every call is "server unavailable" (5).
   urnd_->Signal(SIGTERM);
