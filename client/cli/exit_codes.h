@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
+#include "urn/errors.h"
 
 namespace urn::cli {
 
@@ -53,7 +54,9 @@ inline int ExitCodeFor(const absl::Status& status) {
     case absl::StatusCode::kPermissionDenied:
       return kExitDenied;
     case absl::StatusCode::kResourceExhausted:
-      return kExitQuota;
+      // Only urnd's plan limits carry a QuotaFailure; gRPC's own (a message too large) is a
+      // failed request.
+      return GetQuotaDetails(status).has_value() ? kExitQuota : kExitFailed;
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
       return kExitUnavailable;

@@ -240,21 +240,26 @@ int WeightsInsert(const Client& client, const WeightsFlags& f) {
     std::fprintf(stderr, "urn: %s (nothing was sent)\n", std::string(u.status().message()).c_str());
     return absl::IsInvalidArgument(u.status()) ? kExitUsage : kExitFailed;
   }
-  absl::StatusOr<std::vector<int64_t>> slots = client.Insert(f.name, u->keys, u->priorities);
-  if (!slots.ok()) {
-    // Messages are applied whole; those before the refused one are stored (Client::Insert).
-    std::fprintf(stderr, "urn: %s: keys of messages before the refused one may be stored\n",
-                 u->name.c_str());
-    return Fail(slots.status());
-  }
+  std::vector<int64_t> stored;
+  absl::StatusOr<std::vector<int64_t>> slots =
+      client.Insert(f.name, u->keys, u->priorities, &stored);
+  // Messages are applied whole: on an error those before the refused one are stored, and their
+  // key<TAB>slot lines are printed all the same.
+  const std::vector<int64_t>& done = slots.ok() ? *slots : stored;
   Output out;
-  for (size_t i = 0; i < slots->size(); ++i) {
+  for (size_t i = 0; i < done.size(); ++i) {
     out.Write(u->keys[i]);
     out.Put('\t');
-    WriteInt(out, (*slots)[i]);
+    WriteInt(out, done[i]);
     out.Put('\n');
   }
-  if (absl::Status s = out.Flush(); !s.ok()) return Fail(s);
+  absl::Status flushed = out.Flush();
+  if (!slots.ok()) {
+    std::fprintf(stderr, "urn: %s: the first %zu keys were stored (printed), the rest not\n",
+                 u->name.c_str(), done.size());
+    return Fail(slots.status());
+  }
+  if (!flushed.ok()) return Fail(flushed);
   std::fprintf(stderr, "inserted %zu keys\n", slots->size());
   return 0;
 }

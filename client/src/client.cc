@@ -36,6 +36,10 @@ Client::Client(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
 absl::StatusOr<Client> Client::Connect(const ClientOptions& options) {
   if (options.server.empty()) return absl::InvalidArgumentError("server address is empty");
   std::shared_ptr<grpc::ChannelCredentials> creds;
+  // Any TLS file means TLS: a key alone must not fall back to plaintext.
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");
+  }
   if (options.tls_ca.empty() && options.tls_cert.empty()) {
     creds = grpc::InsecureChannelCredentials();
   } else {
@@ -44,9 +48,6 @@ absl::StatusOr<Client> Client::Connect(const ClientOptions& options) {
       absl::StatusOr<std::string> ca = ReadPem("--tls-ca", options.tls_ca);
       if (!ca.ok()) return ca.status();
       ssl.pem_root_certs = *ca;
-    }
-    if (options.tls_cert.empty() != options.tls_key.empty()) {
-      return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");
     }
     if (!options.tls_cert.empty()) {
       absl::StatusOr<std::string> cert = ReadPem("--tls-cert", options.tls_cert);
@@ -59,7 +60,9 @@ absl::StatusOr<Client> Client::Connect(const ClientOptions& options) {
     creds = grpc::SslCredentials(ssl);
   }
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
+  // urnd's largest message: a SampleWeights batch of 65,536 draws with keys of up to 1 KiB
+  // (~65 MiB), or a sample batch holding one row of several MiB.
+  args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
   return Client(options, grpc::CreateCustomChannel(options.server, creds, args));
 }
 
@@ -121,6 +124,7 @@ absl::StatusOr<v1::Dataset> Client::CreateDataset(
     if (n <= 0) break;
     request.set_data(chunk.data(), static_cast<size_t>(n));
     ok = writer->Write(request);
+    if (!ok) break;  // the server ended the upload (its status comes from Finish)
     done.bytes_sent += n;
     if (progress) {
       done.lines_sent += std::count(chunk.data(), chunk.data() + n, '\n');

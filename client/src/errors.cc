@@ -62,7 +62,8 @@ std::string ErrorSentence(const absl::Status& status) {
     if (q->retry_after) absl::StrAppend(&out, "; retry after ", Human(*q->retry_after));
     return out;
   }
-  if (absl::IsResourceExhausted(status)) return "quota exceeded: " + message;
+  // RESOURCE_EXHAUSTED without urnd's QuotaFailure is gRPC's own (a message too large, say).
+  if (absl::IsResourceExhausted(status)) return "resource exhausted: " + message;
   if (absl::IsUnauthenticated(status)) return "not authenticated: " + message;
   if (absl::IsPermissionDenied(status)) return "permission denied: " + message;
   if (absl::IsUnavailable(status)) return "server unavailable: " + message;

@@ -65,43 +65,57 @@ absl::Status Client::DeleteWeightStore(const std::string& name) const {
 
 absl::StatusOr<std::vector<int64_t>> Client::Insert(const std::string& store,
                                                     const std::vector<std::string>& keys,
-                                                    const std::vector<double>& priorities) const {
+                                                    const std::vector<double>& priorities,
+                                                    std::vector<int64_t>* stored) const {
+  if (stored != nullptr) stored->clear();
   if (!priorities.empty() && priorities.size() != keys.size()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("priorities: %d values for %d keys (give none or one per key)",
                         priorities.size(), keys.size()));
   }
+  // Messages of at most kMaxMessageKeyBytes: a key costs its bytes, its tag and length (3) and
+  // its priority (8), so that a message stays far below urnd's 4 MiB.
+  const size_t per_key = 3 + (priorities.empty() ? 0 : sizeof(double));
+  std::vector<size_t> ends;  // message m holds keys [ends[m - 1], ends[m])
+  for (size_t at = 0, bytes = 0; at < keys.size(); ++at) {
+    const size_t cost = keys[at].size() + per_key;
+    if (bytes > 0 && bytes + cost > kMaxMessageKeyBytes) {
+      ends.push_back(at);
+      bytes = 0;
+    }
+    bytes += cost;
+  }
+  ends.push_back(keys.size());  // also the one empty message of no keys
   auto stub = v1::WeightStores::NewStub(channel_);
   grpc::ClientContext context;
   Prepare(context);
+  // The timeout once per message: a large insert is not cut off by the deadline of one call.
+  context.set_deadline(std::chrono::system_clock::now() +
+                       options_.timeout * static_cast<int64_t>(ends.size()));
   auto stream = stub->Insert(&context);
-  // Messages of at most kMaxMessageKeyBytes of keys, one response each.
   std::vector<int64_t> slots;
   slots.reserve(keys.size());
   bool exchanged = true;
-  for (size_t at = 0; exchanged && (at < keys.size() || at == 0);) {
+  for (size_t m = 0, at = 0; exchanged && m < ends.size(); at = ends[m++]) {
     v1::InsertRequest request;
-    if (at == 0) request.set_weight_store(store);
-    size_t end = at, bytes = 0;
-    while (end < keys.size() && (end == at || bytes + keys[end].size() <= kMaxMessageKeyBytes)) {
-      bytes += keys[end++].size();
-    }
-    request.mutable_keys()->Add(keys.begin() + at, keys.begin() + end);
+    if (m == 0) request.set_weight_store(store);
+    request.mutable_keys()->Add(keys.begin() + at, keys.begin() + ends[m]);
     if (!priorities.empty()) {
-      request.mutable_priorities()->Add(priorities.begin() + at, priorities.begin() + end);
+      request.mutable_priorities()->Add(priorities.begin() + at, priorities.begin() + ends[m]);
     }
     v1::InsertResponse response;
     exchanged = stream->Write(request) && stream->Read(&response);
     if (exchanged) slots.insert(slots.end(), response.slots().begin(), response.slots().end());
-    if (end == at) break;  // no keys: one empty message
-    at = end;
   }
   if (exchanged) stream->WritesDone();
   v1::InsertResponse extra;
   while (stream->Read(&extra)) {
   }
   grpc::Status s = stream->Finish();
-  if (!s.ok()) return FromGrpc(s);
+  if (!s.ok()) {
+    if (stored != nullptr) *stored = std::move(slots);
+    return FromGrpc(s);
+  }
   if (!exchanged || slots.size() != keys.size()) {
     return absl::InternalError(
         absl::StrFormat("Insert: the server sent %d slots for %d keys", slots.size(), keys.size()));
@@ -176,6 +190,7 @@ absl::StatusOr<v1::SampleWeightsResponse> Client::SampleWeights(
 
 absl::StatusOr<std::vector<double>> Client::GetPriorities(const std::string& store, int64_t first,
                                                           int64_t count) const {
+  if (count < 0) return absl::InvalidArgumentError(absl::StrCat("count: ", count, " is negative"));
   auto stub = v1::WeightStores::NewStub(channel_);
   std::vector<double> all;
   while (count > 0) {

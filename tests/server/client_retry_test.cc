@@ -76,6 +76,28 @@ TEST_F(ClientRetryTest, WithoutRetriesTheQuotaReadsAsASentence) {
                          "retry after "));
 }
 
+// gRPC's own RESOURCE_EXHAUSTED (a message above a size limit) has no QuotaFailure: it is not
+// a quota, and the sentence does not say so (it did: users went looking for a plan limit).
+TEST(ClientErrorSentenceTest, OnlyAQuotaFailureReadsAsAQuota) {
+  const absl::Status big =
+      absl::ResourceExhaustedError("Received message larger than max (67633179 vs. 67108864)");
+  EXPECT_FALSE(GetQuotaDetails(big).has_value());
+  EXPECT_EQ(ErrorSentence(big),
+            "resource exhausted: Received message larger than max (67633179 vs. 67108864)");
+}
+
+// Any TLS file means TLS: a client key without its certificate is an error, not plaintext.
+TEST(ClientConnectTest, AKeyWithoutItsCertificateIsRefused) {
+  ClientOptions o;
+  o.tls_key = "/nonexistent/client.key";
+  absl::StatusOr<Client> c = Client::Connect(o);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("given together"));
+  o.tls_key.clear();
+  o.tls_cert = "/nonexistent/client.crt";
+  EXPECT_EQ(Client::Connect(o).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(ClientRetryTest, CallsThatChangeStateAreNeverRetried) {
   Client client = Connect(key_, 4);
   ASSERT_TRUE(client.GetUsage().ok());

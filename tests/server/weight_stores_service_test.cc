@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "support/temp_dir.h"
@@ -506,6 +507,48 @@ TEST_F(WeightStoresServiceTest, InsertThenSampleGivesExactProbabilitiesAndWeight
   Create("empty", 4);
   q.set_weight_store("empty");
   EXPECT_EQ(admin_->SampleWeights(q).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Insert sizes its messages by keys, framing and priorities: 300,000 short keys with
+// priorities made a 4.7 MB message urnd refused. A refused message leaves the ones before it
+// stored, and the caller gets their slots.
+TEST_F(WeightStoresServiceTest, LargeInsertsFitUrndsMessagesAndAPartOneStoredReturnsItsSlots) {
+  Create("big", 1 << 20);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300'000; ++i) keys.push_back(absl::StrFormat("k%07d", i));
+  absl::StatusOr<std::vector<int64_t>> slots =
+      admin_->Insert("big", keys, std::vector<double>(keys.size(), 1.0));
+  ASSERT_TRUE(slots.ok()) << slots.status();
+  ASSERT_EQ(slots->size(), keys.size());
+  EXPECT_EQ(slots->back(), 299'999);
+
+  std::vector<std::string> more;
+  for (int i = 0; i < 200'000; ++i) more.push_back(absl::StrFormat("m%07d", i));
+  more.push_back("k0000000");  // stored already: its message is refused
+  std::vector<int64_t> stored = {-1};
+  slots = admin_->Insert("big", more, std::vector<double>(more.size(), 2.0), &stored);
+  EXPECT_EQ(slots.status().code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_GT(stored.size(), 0u);
+  ASSERT_LT(stored.size(), more.size() - 1);
+  for (size_t i = 0; i < stored.size(); ++i) ASSERT_EQ(stored[i], 300'000 + int64_t(i)) << i;
+  EXPECT_EQ(admin_->GetWeightStore("big")->size(), 300'000 + int64_t(stored.size()));
+}
+
+// A SampleWeights batch of 65,536 draws of 1 KiB keys is ~67 MB: the client takes it (its
+// limit was 64 MiB, and the rows were charged for a batch it then refused).
+TEST_F(WeightStoresServiceTest, TheLargestSampleWeightsBatchReachesTheClient) {
+  Create("long", 128);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100; ++i) keys.push_back(absl::StrFormat("%04d", i) + std::string(1000, 'x'));
+  ASSERT_TRUE(admin_->Insert("long", keys, std::vector<double>(keys.size(), 1.0)).ok());
+  v1::SampleWeightsRequest q;
+  q.set_weight_store("long");
+  q.set_batch_size(65536);
+  q.set_seed(1);
+  absl::StatusOr<v1::SampleWeightsResponse> r = admin_->SampleWeights(q);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->keys_size(), 65536);
+  EXPECT_GT(r->ByteSizeLong(), size_t{64} << 20);
 }
 
 TEST_F(WeightStoresServiceTest, ARestartRestoresStoresPrioritiesAndKeys) {

@@ -39,12 +39,13 @@ struct ClientOptions {
   std::string server = "127.0.0.1:50051";
   // The API key, "urn_<keyid>_<secret>"; empty sends no authorization header.
   std::string key;
-  // PEM CA bundle to verify the server with; empty means plaintext.
+  // Path of a PEM CA bundle to verify the server with. With none of the three TLS paths set the
+  // channel is plaintext.
   std::string tls_ca;
-  // PEM client certificate and key for mutual TLS (both or neither).
+  // Paths of a PEM client certificate and its key, for mutual TLS (both or neither).
   std::string tls_cert;
   std::string tls_key;
-  // Deadline for unary calls.
+  // Deadline for unary calls; Insert gets it once per message it sends.
   std::chrono::milliseconds timeout{10000};
   // Retries of idempotent unary calls (Get*, List*, GetPriorities, GetUsage, GetServerInfo):
   // UNAVAILABLE with exponential backoff from initial_backoff, RESOURCE_EXHAUSTED after its
@@ -70,7 +71,12 @@ struct ServerInfo {
 
 class Client {
  public:
-  // Creates the channel; does not contact the server. Fails when TLS files cannot be read.
+  // The largest message the client receives: 256 MiB (urnd's SampleWeights batches with long
+  // keys pass 64 MiB).
+  static constexpr int kMaxReceiveBytes = 256 << 20;
+
+  // Creates the channel; does not contact the server. Fails when TLS files cannot be read, or
+  // when only one of tls_cert and tls_key is given.
   static absl::StatusOr<Client> Connect(const ClientOptions& options);
 
   // True when grpc.health.v1.Health reports SERVING for `service` ("" = the whole server).
@@ -80,8 +86,10 @@ class Client {
   absl::StatusOr<ServerInfo> GetServerInfo() const;
 
   // Uploads the file at `path` ("-" for standard input) as a dataset described by `header`,
-  // in chunks of 1 MiB. `progress`, when set, is called after each chunk.
-  // Not retried: a failed upload leaves nothing behind on the server, so the caller may retry.
+  // in chunks of 1 MiB. `progress`, when set, is called after each chunk sent, until the client
+  // learns that the server ended the upload (gRPC may take a few MiB more before it does). No
+  // deadline (an upload takes as long as its file). Not retried: a failed upload leaves nothing
+  // behind on the server, so the caller may retry.
   absl::StatusOr<v1::Dataset> CreateDataset(
       const v1::CreateDatasetHeader& header, const std::string& path,
       const std::function<void(const UploadProgress&)>& progress = nullptr) const;
@@ -90,9 +98,10 @@ class Client {
   absl::StatusOr<std::vector<v1::Dataset>> ListDatasets() const;
   absl::Status DeleteDataset(const std::string& name) const;
 
-  // Streams a sample: `on_batch` is called for every batch as it arrives (the next batch is not
-  // requested until it returns: backpressure); returning false cancels the stream. No
-  // deadline (a sample may be long); not retried.
+  // Streams a sample: `on_batch` is called for every batch as it arrives, on the calling thread,
+  // never after Sample returns; returning false cancels the stream. Flow control is gRPC's:
+  // urnd sends ahead of the callback up to the HTTP/2 window (a few MiB), and is charged for
+  // what it sent. No deadline (a sample may be long); not retried.
   absl::Status Sample(const v1::SampleRequest& request,
                       const std::function<bool(const v1::SampleBatch&)>& on_batch) const;
   // Streams an epoch shuffle, as Sample. Each batch carries the offset to resume from.
@@ -106,15 +115,17 @@ class Client {
   // Every weight store the caller can see (all pages).
   absl::StatusOr<std::vector<v1::WeightStore>> ListWeightStores() const;
   absl::Status DeleteWeightStore(const std::string& name) const;
-  // Bytes of keys that one Insert or UpdatePriorities message carries at most (urnd takes
-  // messages of up to 4 MiB).
+  // Bytes of keys that one Insert or UpdatePriorities message carries at most, counting each
+  // key's framing and priority (urnd takes messages of up to 4 MiB).
   static constexpr size_t kMaxMessageKeyBytes = size_t{2} << 20;
   // Inserts keys (priorities empty or one per key) and returns their slots. Keys go in messages
-  // of at most kMaxMessageKeyBytes, each inserted whole or not at all: on an error, the keys of
-  // the messages before it are stored.
+  // of at most kMaxMessageKeyBytes, each inserted whole or not at all, with the timeout once per
+  // message. On an error, the keys of the messages before it are stored: their slots, for
+  // keys[0, stored->size()), go to `stored` when given.
   absl::StatusOr<std::vector<int64_t>> Insert(const std::string& store,
                                               const std::vector<std::string>& keys,
-                                              const std::vector<double>& priorities = {}) const;
+                                              const std::vector<double>& priorities = {},
+                                              std::vector<int64_t>* stored = nullptr) const;
   // Streams priority updates to `store`: `next` fills each batch's slots or keys and priorities
   // and returns false when there are no more. Sequence numbers are set here (1, 2, ...); at most
   // `window` batches are unacknowledged at once; `on_ack` sees each acknowledged sequence.
@@ -128,7 +139,8 @@ class Client {
   absl::StatusOr<v1::SampleWeightsResponse> SampleWeights(
       const v1::SampleWeightsRequest& request) const;
   // Priorities of slots [first, first + count), fetched in pages; fewer when the range passes
-  // the store's last slot.
+  // the store's last slot. With count 0 nothing is asked of the server (an empty vector, even
+  // for a store that does not exist).
   absl::StatusOr<std::vector<double>> GetPriorities(const std::string& store, int64_t first,
                                                     int64_t count) const;
 
