@@ -193,6 +193,16 @@ class ClientTest(unittest.TestCase):
         # 4096 keys of 1 KiB (4 MiB, urnd's message limit) go in messages of at most 2 MiB.
         keys = ["%04d" % i + "k" * 1020 for i in range(4096)]
         self.assertEqual(self.client.insert("wide", keys), list(range(4096)))
+        # Short keys with priorities: their framing and priorities count too (300,000 of them in
+        # one message of "2 MiB of keys" was 4.7 MB, refused). Multibyte keys count in bytes.
+        short = ["s%06d" % i for i in range(300000)]
+        self.assertEqual(self.client.insert("wide", short[:95904], [1.0] * 95904,
+                                            batch_size=10 ** 6), list(range(4096, 100000)))
+        self.client.create_weight_store("wider", 400000, alpha=1.0)
+        self.assertEqual(len(self.client.insert("wider", short, [1.0] * len(short),
+                                                batch_size=10 ** 6)), len(short))
+        wide_chars = ["\u00e9" * 500 + "%05d" % i for i in range(5000)]  # 1005 bytes each
+        self.assertEqual(len(self.client.insert("wider", wide_chars, batch_size=10 ** 6)), 5000)
         with self.assertRaisesRegex(ValueError, "at most 65536"):
             list(self.client.update_priorities("wide", [(list(range(70000)), [1.0] * 70000)]))
 

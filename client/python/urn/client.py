@@ -34,8 +34,8 @@ from urn.v1 import usage_pb2, usage_pb2_grpc
 from urn.v1 import weight_stores_pb2, weight_stores_pb2_grpc
 
 _CHUNK = 1 << 20  # CreateDataset data messages are at most 1 MiB.
-# urnd takes messages of up to 4 MiB: an Insert message carries at most 2 MiB of keys (as the
-# C++ client's kMaxMessageKeyBytes), an update message at most 65,536 priorities (~0.9 MiB),
+# urnd takes messages of up to 4 MiB: an Insert message carries at most 2 MiB of keys with
+# their framing and priorities (as the C++ client's kMaxMessageKeyBytes), an update message at most 65,536 priorities (~0.9 MiB),
 # and GetPriorities returns at most 65,536 slots a call.
 _MAX_MESSAGE_KEY_BYTES = 2 << 20
 _MAX_UPDATE_ENTRIES = 65536
@@ -482,13 +482,17 @@ class Client:
             raise ValueError("insert: batch_size must be a whole number >= 1, got %r"
                              % (batch_size,))
 
+        # A key costs its UTF-8 bytes, its tag and length (3) and its priority (8).
+        per_key = 3 + (0 if priorities is None else 8)
+        costs = [len(k.encode("utf-8") if isinstance(k, str) else k) + per_key for k in keys]
+
         def requests():
             i = 0
             while i < len(keys):
                 end, size = i, 0
                 while end < len(keys) and end - i < batch_size and (
-                        end == i or size + len(keys[end]) <= _MAX_MESSAGE_KEY_BYTES):
-                    size += len(keys[end])
+                        end == i or size + costs[end] <= _MAX_MESSAGE_KEY_BYTES):
+                    size += costs[end]
                     end += 1
                 r = weight_stores_pb2.InsertRequest(weight_store=store, keys=keys[i:end])
                 if priorities is not None:
