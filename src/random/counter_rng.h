@@ -80,23 +80,30 @@ class KeyedStream {
   double Exponential(uint64_t key) const { return -std::log(Uniform(key)); }
 
   // An integer uniform on [0, n) without modulo bias (Lemire, "Fast random integer generation
-  // in an interval", ACM TOMACS 2019). REQUIRES: n > 0. Rejections, rare for any n, re-mix the
-  // bits deterministically, so the result is still a pure function of the key.
-  uint64_t Bounded(uint64_t key, uint64_t n) const { return BoundedFromBits(Bits(key), n); }
+  // in an interval", ACM TOMACS 2019). REQUIRES: n > 0. A rejection (probability below
+  // n / 2^64) draws again from RetryBits(key, 1), RetryBits(key, 2), ...: fresh bits for the
+  // same key, not a function of the rejected ones, so the result is exactly uniform and still a
+  // pure function of the key.
+  uint64_t Bounded(uint64_t key, uint64_t n) const { return BoundedFromBits(Bits(key), n, key); }
 
-  // Lemire's multiply-shift on given bits, for callers that already hold them.
-  static uint64_t BoundedFromBits(uint64_t bits, uint64_t n) {
+  // Bounded for callers that already hold Bits(key) (FillBits).
+  uint64_t BoundedFromBits(uint64_t bits, uint64_t n, uint64_t key) const {
     unsigned __int128 m = static_cast<unsigned __int128>(bits) * n;
     uint64_t low = static_cast<uint64_t>(m);
     if (low < n) {
       const uint64_t threshold = (0 - n) % n;
-      while (low < threshold) {
-        bits = Mix64(bits + kGolden);
-        m = static_cast<unsigned __int128>(bits) * n;
+      for (uint64_t attempt = 1; low < threshold; ++attempt) {
+        m = static_cast<unsigned __int128>(RetryBits(key, attempt)) * n;
         low = static_cast<uint64_t>(m);
       }
     }
     return static_cast<uint64_t>(m >> 64);
+  }
+
+  // The bits of the attempt-th redraw of `key` (attempt >= 1): a sequence of its own, keyed by
+  // the stream, the key and the attempt.
+  constexpr uint64_t RetryBits(uint64_t key, uint64_t attempt) const {
+    return Mix64(Mix64(base_ ^ 0x510E527FADE682D1ULL) + Mix64(key) + attempt * kGolden);
   }
 
   constexpr uint64_t base() const { return base_; }

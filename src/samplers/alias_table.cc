@@ -116,7 +116,7 @@ void AliasTable::Draw(uint64_t seed, uint64_t first_draw, std::span<uint64_t> ou
     const size_t m = std::min(kBatch, out.size() - b);
     column_stream.FillBits(first_draw + b, into, m);
     for (size_t i = 0; i < m; ++i) {
-      into[i] = random::KeyedStream::BoundedFromBits(into[i], n);
+      into[i] = column_stream.BoundedFromBits(into[i], n, first_draw + b + i);
       PrefetchToL2(columns + into[i]);
     }
   };

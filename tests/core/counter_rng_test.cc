@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <set>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "support/stats.h"
@@ -98,6 +100,39 @@ TEST(CounterRng, BoundedIsUnbiasedChiSquare) {
     ++quarters[v / (big / 4)];
   }
   const auto r = testing::ChiSquareTest(quarters, std::vector<double>(4, 0.25));
+  EXPECT_GT(r.p_value, 1e-4) << "chi2=" << r.statistic;
+}
+
+// n = 2^63 + 1 rejects about half of all first draws, so the redraws carry half the mass: they
+// are RetryBits(key, 1), (key, 2), ... (fresh bits, not a function of the rejected ones), the
+// result is below n, and each half of [0, n) has probability 1/2 (up to 1/n).
+TEST(CounterRng, BoundedRedrawsAfterARejectionFromFreshBits) {
+  const uint64_t n = (1ULL << 63) + 1;
+  const uint64_t threshold = (0 - n) % n;
+  const KeyedStream s(11, Stream::kUniformWithReplacement);
+  std::vector<int64_t> halves(2);
+  int64_t rejected = 0;
+  for (uint64_t k = 0; k < 200000; ++k) {
+    const uint64_t v = s.Bounded(k, n);
+    ASSERT_LT(v, n);
+    ++halves[v >= n / 2];
+    const auto high_low = [&](uint64_t bits) {
+      const unsigned __int128 m = static_cast<unsigned __int128>(bits) * n;
+      return std::pair<uint64_t, uint64_t>(static_cast<uint64_t>(m >> 64),
+                                           static_cast<uint64_t>(m));
+    };
+    auto [high, low] = high_low(s.Bits(k));
+    if (low < threshold) {
+      ++rejected;
+      for (uint64_t attempt = 1; low < threshold; ++attempt) {
+        std::tie(high, low) = high_low(s.RetryBits(k, attempt));
+      }
+    }
+    ASSERT_EQ(v, high) << "key " << k;
+  }
+  EXPECT_GT(rejected, 90000);
+  EXPECT_LT(rejected, 110000);
+  const auto r = testing::ChiSquareTest(halves, {0.5, 0.5});
   EXPECT_GT(r.p_value, 1e-4) << "chi2=" << r.statistic;
 }
 
