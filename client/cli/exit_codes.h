@@ -36,17 +36,20 @@ inline constexpr char kExitCodesHelp[] =
     "or permission denied; 4 quota exceeded (retry after the delay printed); 5 server "
     "unavailable or timed out. `urn sample` on local files: 1 bad input data, 2 usage.";
 
-// Marks an error found before anything was sent (a bad flag or key file, a request the client
-// refuses to build): exit 2 whatever its code, where a server's INVALID_ARGUMENT is 1.
-inline constexpr char kNothingSentPayload[] = "urn.cli/nothing-sent";
-inline absl::Status NothingSent(absl::Status status) {
-  if (!status.ok()) status.SetPayload(kNothingSentPayload, absl::Cord("1"));
+// Marks bad usage found by urn itself (a bad flag, key file or field list; a request it refuses
+// to build): exit 2 whatever its code, where a server's INVALID_ARGUMENT is 1.
+inline constexpr char kUsagePayload[] = "urn.cli/usage";
+inline absl::Status UsageError(absl::Status status) {
+  if (!status.ok()) status.SetPayload(kUsagePayload, absl::Cord("1"));
   return status;
+}
+inline bool IsUsageError(const absl::Status& status) {
+  return status.GetPayload(kUsagePayload).has_value();
 }
 
 // The exit code for a failed call's status.
 inline int ExitCodeFor(const absl::Status& status) {
-  if (status.GetPayload(kNothingSentPayload).has_value()) return kExitUsage;
+  if (IsUsageError(status)) return kExitUsage;
   switch (status.code()) {
     case absl::StatusCode::kOk:
       return kExitOk;

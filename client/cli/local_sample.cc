@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "exit_codes.h"
 #include "query/error.h"
 #include "query/evaluator.h"
 #include "query/parser.h"
@@ -430,7 +431,9 @@ absl::Status RunStreaming(const SampleOptions& o, RecordSource& src, const table
     }
     ++row;
     if (keep || all_lines) {
-      w.Record(record, value, ht);
+      // A line outside the sample (printed for its random value) weighs 0: summing the weight
+      // column still estimates the total.
+      w.Record(record, value, keep ? ht : 0.0);
       ++written;
     }
   }
@@ -538,7 +541,8 @@ absl::StatusOr<table::FieldList> SingleField(RecordSource& src, const std::strin
   absl::StatusOr<table::FieldList> f = src.ResolveFields(flag, spec);
   if (!f.ok()) return f.status();
   if (f->whole_line || f->indices.size() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": exactly one field, got '", spec, "'"));
+    return UsageError(
+        absl::InvalidArgumentError(absl::StrCat(flag, ": exactly one field, got '", spec, "'")));
   }
   return f;
 }

@@ -62,12 +62,12 @@ absl::Status LoadKeyFile(const std::string& key_file, urn::ClientOptions& option
   if (!options.key.empty() || key_file.empty()) return absl::OkStatus();
   std::ifstream in(key_file);
   if (!in) {
-    return urn::cli::NothingSent(absl::NotFoundError(absl::StrCat(
+    return urn::cli::UsageError(absl::NotFoundError(absl::StrCat(
         "key file ", key_file, ": cannot read it (", std::strerror(errno), "); nothing was sent")));
   }
   std::getline(in, options.key);
   if (options.key.empty()) {
-    return urn::cli::NothingSent(absl::InvalidArgumentError(
+    return urn::cli::UsageError(absl::InvalidArgumentError(
         absl::StrCat("key file ", key_file, ": its first line is empty; nothing was sent")));
   }
   return absl::OkStatus();
@@ -113,7 +113,7 @@ int RunSampleCommand(int argc, char** argv, urn::ClientOptions client_options,
     s = LoadKeyFile(key_file, client_options);
     absl::StatusOr<urn::Client> client =
         s.ok() ? urn::Client::Connect(client_options) : absl::StatusOr<urn::Client>(s);
-    if (!client.ok()) client = urn::cli::NothingSent(client.status());
+    if (!client.ok()) client = urn::cli::UsageError(client.status());
     s = client.ok() ? urn::cli::RunRemoteSample(*options, *client, out) : client.status();
   }
   absl::Status flushed = out.Flush();
@@ -121,7 +121,7 @@ int RunSampleCommand(int argc, char** argv, urn::ClientOptions client_options,
   if (!s.ok()) {
     if (!options->dataset.empty()) return Fail(s);
     std::fprintf(stderr, "urn sample: %s\n", std::string(s.message()).c_str());
-    return 1;
+    return urn::cli::IsUsageError(s) ? urn::cli::kExitUsage : 1;
   }
   return 0;
 }
@@ -371,7 +371,7 @@ int main(int argc, char** argv) {
   if (absl::Status s = LoadKeyFile(key_file, options); !s.ok()) return Fail(s);
   absl::StatusOr<urn::Client> client = urn::Client::Connect(options);
   // Nothing is sent before Connect succeeds: a bad address or TLS file is usage.
-  if (!client.ok()) return Fail(urn::cli::NothingSent(client.status()));
+  if (!client.ok()) return Fail(urn::cli::UsageError(client.status()));
 
   if (*health) {
     absl::StatusOr<bool> ok = client->Healthy(service);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "exit_codes.h"
 #include "samplers/group_key.h"
 #include "table/cell_text.h"
 #include "table/csv_record.h"
@@ -141,8 +142,10 @@ absl::StatusOr<table::FieldList> RecordSource::ResolveFields(const std::string& 
   }
   absl::StatusOr<table::FieldList> fields = table::ParseFieldList(spec, header_ ? &names : nullptr);
   if (!fields.ok()) {
-    return absl::InvalidArgumentError(
+    // A name the input's header lacks is about the input (exit 1); the rest is bad usage.
+    const absl::Status s = absl::InvalidArgumentError(
         absl::StrCat(flag, ": ", std::string(fields.status().message())));
+    return absl::IsNotFound(fields.status()) ? s : UsageError(s);
   }
   return fields;
 }
@@ -168,6 +171,22 @@ absl::Status RecordSource::FieldOf(std::string_view record, int index, const cha
   return absl::OkStatus();
 }
 
+namespace {
+
+// Whether the significand of a number's text (before its exponent) has a digit other than 0.
+bool NonZeroMantissa(std::string_view number) {
+  const bool hex = number.find_first_of("xX") != std::string_view::npos;
+  for (char c : number) {
+    if (hex ? (c == 'p' || c == 'P') : (c == 'e' || c == 'E')) break;
+    if ((c >= '1' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 absl::Status RecordSource::ParseWeight(std::string_view record, int index, double* weight) const {
   std::string scratch;
   std::string_view text;
@@ -181,6 +200,12 @@ absl::Status RecordSource::ParseWeight(std::string_view record, int index, doubl
   if (!std::isfinite(w) || w < 0) {
     return absl::InvalidArgumentError(absl::StrCat("weight '", std::string(text), "' in field ",
                                                    index + 1, " must be finite and >= 0"));
+  }
+  if (w == 0 && NonZeroMantissa(t)) {
+    // 1e-400 would silently be 0 (never drawn), as 1e400 is refused for being too large.
+    return absl::InvalidArgumentError(
+        absl::StrCat("weight '", std::string(text), "' in field ", index + 1,
+                     " is too small for a double (the least is about 4.9e-324): it would be 0"));
   }
   *weight = w;
   return absl::OkStatus();

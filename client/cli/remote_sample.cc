@@ -69,11 +69,11 @@ void AppendColumnValue(const v1::ColumnValues& c, int i, std::string* out) {
 
 absl::StatusOr<v1::SampleRequest> BuildSampleRequest(const SampleOptions& o, const v1::Dataset& d) {
   if (o.print_random || o.gen_random_inorder) {
-    return NothingSent(
+    return UsageError(
         absl::InvalidArgumentError("--print-random and --gen-random-inorder are local only"));
   }
   if ((o.mode == SampleMode::kReplace || o.mode == SampleMode::kWeightedReplace) && o.num == 0) {
-    return NothingSent(absl::InvalidArgumentError("-r/--replace on a dataset needs -n/--num N"));
+    return UsageError(absl::InvalidArgumentError("-r/--replace on a dataset needs -n/--num N"));
   }
   v1::SampleRequest r;
   r.set_dataset(d.name());
@@ -94,7 +94,7 @@ absl::StatusOr<v1::SampleRequest> BuildSampleRequest(const SampleOptions& o, con
   }
   switch (o.mode) {
     case SampleMode::kShuffle:
-      return NothingSent(absl::InvalidArgumentError(
+      return UsageError(absl::InvalidArgumentError(
           "a plain shuffle of a dataset is `urn shuffle --dataset NAME` (row ids); give -n, -p, "
           "-w, -k, -r or --query to sample rows"));
     case SampleMode::kSimple:

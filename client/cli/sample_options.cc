@@ -3,6 +3,7 @@
 #include <sys/random.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cmath>
 
 #include "absl/strings/ascii.h"
@@ -182,7 +183,10 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   const bool has_weight = !o.weight_field.empty();
   const bool has_key = !o.key_fields.empty();
   if (has_prob && !(o.prob > 0 && o.prob <= 1)) {  // also rejects NaN
-    return absl::InvalidArgumentError(absl::StrCat("-p/--prob must be in (0, 1], got ", o.prob));
+    char shortest[32];  // every digit that tells it from 1 (StrCat printed 1.0000001 as 1)
+    const auto end = std::to_chars(shortest, shortest + sizeof(shortest), o.prob).ptr;
+    return absl::InvalidArgumentError(
+        absl::StrCat("-p/--prob must be in (0, 1], got ", std::string(shortest, end - shortest)));
   }
   if (replace && o.num == 0 && !o.with_weight.empty()) {
     // Without -n, draws go on until the output is closed, and the weights depend on N.
@@ -222,6 +226,13 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   }
   if (app.count("--min-per-key") > 0 && (o.print_random || o.gen_random_inorder)) {
     return absl::InvalidArgumentError("random values are not defined with --min-per-key");
+  }
+  if (o.gen_random_inorder && !o.with_weight.empty() && !has_prob) {
+    // With -p a line is in the sample when its value is below P (weight 1/P, else 0); with -n
+    // that is only known once every line was read.
+    return absl::InvalidArgumentError(
+        "--with-weight with --gen-random-inorder needs -p (or -k -p): without it a line's "
+        "inclusion is not known line by line");
   }
   if (app.count("--query") > 0) {
     if (absl::StripAsciiWhitespace(o.query).empty()) {

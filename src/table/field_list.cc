@@ -106,7 +106,11 @@ bool Matches(const Term& t, std::string_view name) {
 // The 0-based field a number names (>= 1).
 absl::StatusOr<int> Number(const Term& t) {
   int v = 0;
-  if (!ParseInt(t.text, &v) || v < 1) {
+  if (!ParseInt(t.text, &v)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field '", t.raw, "': too large a field number"));
+  }
+  if (v < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("field '", t.raw, "': numbers start at 1 (0 alone means the whole line)"));
   }
@@ -124,9 +128,8 @@ absl::StatusOr<std::vector<int>> Names(const Term& t, const std::vector<std::str
     if (Matches(t, (*header)[i])) found.push_back(static_cast<int>(i));
   }
   if (found.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown field name '", t.raw, "' (not in the header",
-                     t.HasWildcard() ? "; no name matches" : "", ")"));
+    return absl::NotFoundError(absl::StrCat("unknown field name '", t.raw, "' (not in the header",
+                                            t.HasWildcard() ? "; no name matches" : "", ")"));
   }
   return found;
 }

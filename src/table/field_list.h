@@ -23,7 +23,8 @@ struct FieldList {
 };
 
 // Parses `spec`. Names are looked up in `header` (the header line's fields); without a header
-// only numbers are allowed. Errors name the offending entry.
+// only numbers are allowed. Errors name the offending entry: NotFound for a name the header does
+// not have, InvalidArgument for the rest (bad syntax, numbers, names without a header).
 absl::StatusOr<FieldList> ParseFieldList(std::string_view spec,
                                          const std::vector<std::string_view>* header);
 

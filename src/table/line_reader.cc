@@ -44,7 +44,14 @@ bool LineReader::OpenNext() {
 #endif
   }
   eof_ = false;
-  return true;
+  // A UTF-8 byte order mark at the start of a file is not data (as tsv-utils 2.x): dropped, so
+  // that the first field reads the same with or without one.
+  while (end_ - begin_ < 3 && Fill()) {
+  }
+  if (end_ - begin_ >= 3 && std::memcmp(buffer_.data() + begin_, "\xEF\xBB\xBF", 3) == 0) {
+    begin_ += 3;
+  }
+  return status_.ok();
 }
 
 bool LineReader::Fill() {

@@ -4,7 +4,8 @@
 // Reads with large read(2) calls into one growing buffer; a line is a view into that buffer
 // valid until the next call to Next(). Memory: the buffer, which is at least 4 MiB and at
 // most twice the longest line. The line terminator ("\n", or "\r\n") is not part of the line.
-// A last line without a terminator is still a line.
+// A last line without a terminator is still a line. A UTF-8 byte order mark (EF BB BF) at the
+// start of a file is skipped.
 //
 // Thread safety: none; one reader per thread.
 #ifndef URN_TABLE_LINE_READER_H_
