@@ -17,6 +17,20 @@
 
 namespace urn::client_internal {
 
+// Ties a StreamCanceller (may be null) to a call's context for the call's lifetime.
+class CancelScope {
+ public:
+  CancelScope(StreamCanceller* canceller, grpc::ClientContext* context);
+  ~CancelScope();
+  CancelScope(const CancelScope&) = delete;
+  CancelScope& operator=(const CancelScope&) = delete;
+  // `status`, or CANCELLED naming the canceller when the call failed after Cancel().
+  absl::Status Status(absl::Status status) const;
+
+ private:
+  StreamCanceller* canceller_;
+};
+
 // The same code and message; the google.rpc.Status details, if any, as a payload.
 inline absl::Status FromGrpc(const grpc::Status& s) {
   absl::Status out(static_cast<absl::StatusCode>(s.error_code()), s.error_message());

@@ -60,6 +60,12 @@ absl::StatusOr<Client> Client::Connect(const ClientOptions& options) {
     creds = grpc::SslCredentials(ssl);
   }
   grpc::ChannelArguments args;
+  if (options.keepalive_time.count() > 0) {
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time.count()));
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(options.keepalive_timeout.count()));
+    // Keep pinging a connection that carries no data (a stream waiting on a stalled server).
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  }
   // urnd's largest message: a SampleWeights batch of 65,536 draws with keys of up to 1 KiB
   // (~65 MiB), or a sample batch holding one row of several MiB.
   args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
@@ -180,6 +186,48 @@ absl::Status Client::DeleteDataset(const std::string& name) const {
   return FromGrpc(stub->DeleteDataset(&context, request, &response));
 }
 
+void StreamCanceller::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+bool StreamCanceller::cancelled() const {
+  absl::MutexLock lock(&mu_);
+  return cancelled_;
+}
+
+void StreamCanceller::Attach(grpc::ClientContext* context) {
+  absl::MutexLock lock(&mu_);
+  context_ = context;
+  if (cancelled_) context->TryCancel();
+}
+
+void StreamCanceller::Detach() {
+  absl::MutexLock lock(&mu_);
+  context_ = nullptr;
+}
+
+namespace client_internal {
+
+CancelScope::CancelScope(StreamCanceller* canceller, grpc::ClientContext* context)
+    : canceller_(canceller) {
+  if (canceller_ != nullptr) canceller_->Attach(context);
+}
+
+CancelScope::~CancelScope() {
+  if (canceller_ != nullptr) canceller_->Detach();
+}
+
+absl::Status CancelScope::Status(absl::Status status) const {
+  if (canceller_ != nullptr && canceller_->cancelled() && !status.ok()) {
+    return absl::CancelledError("cancelled by the caller (StreamCanceller)");
+  }
+  return status;
+}
+
+}  // namespace client_internal
+
 namespace {
 
 template <typename Batch, typename Reader>
@@ -199,21 +247,25 @@ absl::Status Drain(grpc::ClientContext& context, Reader& reader,
 }  // namespace
 
 absl::Status Client::Sample(const v1::SampleRequest& request,
-                            const std::function<bool(const v1::SampleBatch&)>& on_batch) const {
+                            const std::function<bool(const v1::SampleBatch&)>& on_batch,
+                            StreamCanceller* cancel) const {
   auto stub = v1::Sampling::NewStub(channel_);
   grpc::ClientContext context;
   if (!options_.key.empty()) context.AddMetadata("authorization", "Bearer " + options_.key);
+  const client_internal::CancelScope scope(cancel, &context);
   auto reader = stub->Sample(&context, request);
-  return Drain<v1::SampleBatch>(context, reader, on_batch);
+  return scope.Status(Drain<v1::SampleBatch>(context, reader, on_batch));
 }
 
 absl::Status Client::Shuffle(const v1::ShuffleRequest& request,
-                             const std::function<bool(const v1::ShuffleBatch&)>& on_batch) const {
+                             const std::function<bool(const v1::ShuffleBatch&)>& on_batch,
+                             StreamCanceller* cancel) const {
   auto stub = v1::Sampling::NewStub(channel_);
   grpc::ClientContext context;
   if (!options_.key.empty()) context.AddMetadata("authorization", "Bearer " + options_.key);
+  const client_internal::CancelScope scope(cancel, &context);
   auto reader = stub->Shuffle(&context, request);
-  return Drain<v1::ShuffleBatch>(context, reader, on_batch);
+  return scope.Status(Drain<v1::ShuffleBatch>(context, reader, on_batch));
 }
 
 }  // namespace urn

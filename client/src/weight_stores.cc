@@ -125,13 +125,14 @@ absl::StatusOr<std::vector<int64_t>> Client::Insert(const std::string& store,
 
 absl::Status Client::UpdatePriorities(const std::string& store,
                                       const std::function<bool(v1::UpdatePrioritiesRequest*)>& next,
-                                      int window,
-                                      const std::function<void(int64_t)>& on_ack) const {
+                                      int window, const std::function<void(int64_t)>& on_ack,
+                                      StreamCanceller* cancel) const {
   if (window < 1) return absl::InvalidArgumentError("window: must be at least 1");
   auto stub = v1::WeightStores::NewStub(channel_);
   grpc::ClientContext context;
   Prepare(context);
   context.set_deadline(std::chrono::system_clock::time_point::max());
+  const client_internal::CancelScope scope(cancel, &context);
   auto stream = stub->UpdatePriorities(&context);
   int64_t sent = 0, acknowledged = 0;
   v1::UpdatePrioritiesResponse ack;
@@ -166,7 +167,7 @@ absl::Status Client::UpdatePriorities(const std::string& store,
     return mismatch;
   }
   grpc::Status s = stream->Finish();
-  if (!s.ok()) return FromGrpc(s);
+  if (!s.ok()) return scope.Status(FromGrpc(s));
   // The store is named in the first batch: with none, nothing has checked that it exists (and
   // is the caller's), so an empty update of a missing store would look acknowledged.
   if (sent == 0) return GetWeightStore(store).status();

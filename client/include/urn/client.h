@@ -20,7 +20,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "urn/v1/admin.pb.h"
 #include "urn/v1/datasets.pb.h"
 #include "urn/v1/sampling.pb.h"
@@ -33,6 +35,10 @@ class ClientContext;
 }  // namespace grpc
 
 namespace urn {
+
+namespace client_internal {
+class CancelScope;
+}  // namespace client_internal
 
 struct ClientOptions {
   // host:port of urnd.
@@ -47,6 +53,12 @@ struct ClientOptions {
   std::string tls_key;
   // Deadline for unary calls; Insert gets it once per message it sends.
   std::chrono::milliseconds timeout{10000};
+  // While a call is open, a keepalive ping after this long without traffic; a connection whose
+  // ping is not answered within keepalive_timeout fails its calls with UNAVAILABLE (a stream
+  // from a server that hangs or vanished ends instead of waiting forever). 0: no pings.
+  // urnd accepts pings every 10 s or more.
+  std::chrono::milliseconds keepalive_time{30000};
+  std::chrono::milliseconds keepalive_timeout{20000};
   // Retries of idempotent unary calls (Get*, List*, GetPriorities, GetUsage, GetServerInfo):
   // UNAVAILABLE with exponential backoff from initial_backoff, RESOURCE_EXHAUSTED after its
   // RetryInfo delay when that is at most max_backoff; at most max_attempts calls in all. Calls
@@ -61,6 +73,26 @@ struct UploadProgress {
   int64_t bytes_sent = 0;
   int64_t total_bytes = -1;  // -1 when unknown (standard input)
   int64_t lines_sent = 0;    // newlines in the bytes sent: about the rows, for TSV and CSV
+};
+
+// Cancels a stream (Sample, Shuffle, UpdatePriorities) from another thread: pass it to the
+// call, and Cancel() from anywhere makes the call return CANCELLED soon after (a token already
+// cancelled ends the call before it sends anything). One call at a time per token; Cancel()
+// stays in force for later calls. Thread-safe.
+class StreamCanceller {
+ public:
+  void Cancel();
+  bool cancelled() const;
+
+ private:
+  friend class client_internal::CancelScope;
+  // The call's context while it runs; Attach cancels it at once when Cancel() came first.
+  void Attach(grpc::ClientContext* context);
+  void Detach();
+
+  mutable absl::Mutex mu_;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 struct ServerInfo {
@@ -102,11 +134,14 @@ class Client {
   // never after Sample returns; returning false cancels the stream. Flow control is gRPC's:
   // urnd sends ahead of the callback up to the HTTP/2 window (a few MiB), and is charged for
   // what it sent. No deadline (a sample may be long); not retried.
+  // `cancel`, when given, ends the stream from another thread (StreamCanceller).
   absl::Status Sample(const v1::SampleRequest& request,
-                      const std::function<bool(const v1::SampleBatch&)>& on_batch) const;
+                      const std::function<bool(const v1::SampleBatch&)>& on_batch,
+                      StreamCanceller* cancel = nullptr) const;
   // Streams an epoch shuffle, as Sample. Each batch carries the offset to resume from.
   absl::Status Shuffle(const v1::ShuffleRequest& request,
-                       const std::function<bool(const v1::ShuffleBatch&)>& on_batch) const;
+                       const std::function<bool(const v1::ShuffleBatch&)>& on_batch,
+                       StreamCanceller* cancel = nullptr) const;
 
   // Weight stores.
   absl::StatusOr<v1::WeightStore> CreateWeightStore(
@@ -131,11 +166,12 @@ class Client {
   // `window` batches are unacknowledged at once; `on_ack` sees each acknowledged sequence.
   // Returns OK only when every batch was acknowledged (durable); otherwise the server's error,
   // and the batches acknowledged before it are durable. No deadline; not retried. With no batch
-  // at all, the store is looked up (NotFound when it does not exist).
+  // at all, the store is looked up (NotFound when it does not exist). `cancel` as for Sample.
   absl::Status UpdatePriorities(const std::string& store,
                                 const std::function<bool(v1::UpdatePrioritiesRequest*)>& next,
                                 int window = 8,
-                                const std::function<void(int64_t)>& on_ack = nullptr) const;
+                                const std::function<void(int64_t)>& on_ack = nullptr,
+                                StreamCanceller* cancel = nullptr) const;
   absl::StatusOr<v1::SampleWeightsResponse> SampleWeights(
       const v1::SampleWeightsRequest& request) const;
   // Priorities of slots [first, first + count), fetched in pages; fewer when the range passes

@@ -225,7 +225,13 @@ class Client:
         self.max_attempts = max(1, int(max_attempts))
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
-        options = [("grpc.max_receive_message_length", 256 << 20)]
+        # Keepalive pings (as the C++ client's): a stream from a server that hangs or vanished
+        # fails with UNAVAILABLE within a minute instead of waiting forever; urnd accepts a
+        # ping every 10 s.
+        options = [("grpc.max_receive_message_length", 256 << 20),
+                   ("grpc.keepalive_time_ms", 30000),
+                   ("grpc.keepalive_timeout_ms", 20000),
+                   ("grpc.http2.max_pings_without_data", 0)]
         if tls_ca or tls_cert:
             def load(path):
                 with open(path, "rb") as f:
