@@ -20,8 +20,11 @@ trap cleanup EXIT
 
 git -C "$repo" archive --format=tar HEAD | tar -C "$work" -xf -
 start=$(date +%s)
+# Not under `set -e` here: a failing run must still print its status line below.
+set +e
 podman run --name "$name" --network=host --pull=never -v "$work:/src" -w /src \
   debian:bookworm-slim bash -c 'bash deploy/quickstart.sh test' 2>&1 | tee "$work.log" | tail -n 25
 status=${PIPESTATUS[0]}
+set -e
 echo "fresh-machine: exit ${status} after $(( $(date +%s) - start ))s (full log: $work.log)"
 exit "$status"
