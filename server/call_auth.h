@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "auth/admission.h"
 #include "auth/authenticator.h"
+#include "memory_budget.h"
 
 namespace urn::server {
 
@@ -38,9 +39,16 @@ class CallGate {
 
   auth::Admission& admission() const { return *admission_; }
 
+  // The server-wide memory budget (MemoryBudget), set once before serving; none: no limit.
+  void set_memory_budget(const MemoryBudget* budget) { memory_budget_ = budget; }
+  absl::Status CheckMemory(int64_t more, std::string_view what) const {
+    return memory_budget_ == nullptr ? absl::OkStatus() : memory_budget_->Check(more, what);
+  }
+
  private:
   const auth::Authenticator* const authenticator_;
   auth::Admission* const admission_;
+  const MemoryBudget* memory_budget_ = nullptr;
 };
 
 // Finishes a unary callback call with `status` (see ToGrpc) and returns its reactor.

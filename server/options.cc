@@ -68,7 +68,7 @@ absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string
     if (key == "plans") continue;  // read by the plan registry
     const bool known = strings.count(key) > 0 || numbers.count(key) > 0 ||
                        key == "max_store_slots" || key == "snapshot_log_bytes" ||
-                       key == "work_threads";
+                       key == "work_threads" || key == "memory_budget";
     if (!known) {
       return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": unknown key '", key, "'"));
     }
@@ -83,9 +83,11 @@ absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string
         return absl::InvalidArgumentError(
             absl::StrCat(path, ":", line, ": ", key, " must be a number"));
       }
-    } else if (key == "max_store_slots" || key == "snapshot_log_bytes" || key == "work_threads") {
+    } else if (key == "max_store_slots" || key == "snapshot_log_bytes" || key == "work_threads" ||
+               key == "memory_budget") {
       int64_t* const field = key == "max_store_slots"      ? &opts.max_store_slots
                              : key == "snapshot_log_bytes" ? &opts.snapshot_log_bytes
+                             : key == "memory_budget"      ? &opts.memory_budget
                                                            : &opts.work_threads;
       if (!absl::SimpleAtoi(value, field)) {
         return absl::InvalidArgumentError(
@@ -157,6 +159,10 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
                  "snapshot a weight store once its log grew by this many bytes")
       ->envname("URN_SNAPSHOT_LOG_BYTES")
       ->capture_default_str();
+  app.add_option("--memory-budget", opts.memory_budget,
+                 "bytes that all users' datasets and weight stores may hold together (0: no limit)")
+      ->envname("URN_MEMORY_BUDGET")
+      ->capture_default_str();
   app.add_option("--work-threads", opts.work_threads,
                  "threads for samples that may take long and for upload parsing (0: one per "
                  "core, at least 2)")
@@ -177,7 +183,7 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
     for (const char* name :
          {"listen", "data-dir", "log-level", "log-format", "tls-cert", "tls-key", "tls-client-ca",
           "admin-key-file", "shutdown-grace", "fsync", "fsync-interval", "max-store-slots",
-          "metrics-listen", "snapshot-log-bytes"}) {
+          "metrics-listen", "snapshot-log-bytes", "memory-budget", "work-threads"}) {
       if (app.count(std::string("--") + name) > 0) {
         std::string key = name;
         for (char& c : key) c = c == '-' ? '_' : c;
@@ -247,6 +253,9 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
   }
   if (opts.max_store_slots < 1 || opts.max_store_slots > (int64_t{1} << 31)) {
     return absl::InvalidArgumentError("--max-store-slots: must be between 1 and 2147483648");
+  }
+  if (opts.memory_budget < 0) {
+    return absl::InvalidArgumentError("--memory-budget: must be 0 (no limit) or a number of bytes");
   }
   if (opts.work_threads < 0 || opts.work_threads > 256) {
     return absl::InvalidArgumentError("--work-threads: must be between 0 (one per core) and 256");

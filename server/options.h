@@ -23,7 +23,8 @@ struct ServerOptions {
   std::string data_dir = "./urn-data";
   // Optional YAML file with the same keys as the flags (listen, data_dir, log_level,
   // log_format, tls_cert, tls_key, tls_client_ca, admin_key_file, shutdown_grace_seconds, fsync,
-  // fsync_interval_seconds, max_store_slots, snapshot_log_bytes, metrics_listen, work_threads).
+  // fsync_interval_seconds, max_store_slots, snapshot_log_bytes, metrics_listen, work_threads,
+  // memory_budget).
   std::string config;
   // trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
@@ -48,6 +49,9 @@ struct ServerOptions {
   int64_t snapshot_log_bytes = int64_t{64} << 20;
   // The largest weight store capacity accepted (memory is ~26 bytes per slot).
   int64_t max_store_slots = int64_t{1} << 28;
+  // Bytes that all users' datasets and weight stores may hold together (MemoryBudget); 0: no
+  // limit beyond each plan's.
+  int64_t memory_budget = 0;
   // Threads of the work pool, which runs samples that may take O(rows) time and upload parsing
   // at low priority (so that short calls keep their latency); 0: one per core, at least 2.
   int64_t work_threads = 0;

@@ -151,6 +151,12 @@ absl::Status UrnServer::PrepareDataDir() {
   admission_ =
       std::make_unique<auth::Admission>(metadata_.get(), *std::move(plans), absl::Now, &metrics_);
   gate_ = std::make_unique<CallGate>(authenticator_.get(), admission_.get());
+  // Read only while serving, after the registries below are loaded.
+  memory_budget_ = std::make_unique<MemoryBudget>(options_.memory_budget, [this] {
+    return datasets_->MemoryBytes() +
+           weight_stores_->TotalSlots() * MemoryBudget::kStoreBytesPerSlot;
+  });
+  gate_->set_memory_budget(memory_budget_.get());
   {
     absl::MutexLock lock(&maintenance_mu_);
     config_mtime_ = ConfigMtime(options_.config);

@@ -85,6 +85,7 @@ class UrnServer {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::Admission> admission_;
   std::unique_ptr<CallGate> gate_;
+  std::unique_ptr<MemoryBudget> memory_budget_;
   int64_t config_mtime_ ABSL_GUARDED_BY(maintenance_mu_) = 0;
   // A new modification time seen once; reloaded when the next check sees it again.
   int64_t pending_config_mtime_ ABSL_GUARDED_BY(maintenance_mu_) = 0;

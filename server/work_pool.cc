@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -34,9 +35,15 @@ size_t WorkPool::queued() const {
 }
 
 void WorkPool::Loop(int nice) {
-  // On Linux a thread's nice value is its own (PRIO_PROCESS with its thread id).
-  if (nice != 0 && ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice) != 0) {
-    spdlog::warn("work pool: cannot lower the priority of a thread to nice {}: {}", nice,
+  // On Linux a thread's nice value is its own (PRIO_PROCESS with its thread id). Relative to
+  // the thread's starting value: under `nice -n 5 urnd` the pool runs at 5 + nice (it set the
+  // value absolutely, which could even raise the priority of a niced urnd's pool).
+  const id_t self = static_cast<id_t>(::gettid());
+  errno = 0;
+  const int base = ::getpriority(PRIO_PROCESS, self);
+  const int target = std::min(19, (errno == 0 ? base : 0) + nice);
+  if (nice != 0 && ::setpriority(PRIO_PROCESS, self, target) != 0) {
+    spdlog::warn("work pool: cannot lower the priority of a thread to nice {}: {}", target,
                  std::strerror(errno));
   }
   for (;;) {

@@ -23,9 +23,9 @@ namespace urn::server {
 
 class WorkPool {
  public:
-  // `nice` (0 to 19) lowers the threads' scheduling priority (Linux setpriority; threads they
-  // start inherit it), so that on a busy machine the threads serving short calls get the CPU
-  // first. REQUIRES: threads >= 1.
+  // `nice` (0 to 19) lowers the threads' scheduling priority by that much from urnd's own
+  // (Linux setpriority, at most nice 19; threads they start inherit it), so that on a busy
+  // machine the threads serving short calls get the CPU first. REQUIRES: threads >= 1.
   explicit WorkPool(int threads, int nice = 0);
   WorkPool(const WorkPool&) = delete;
   WorkPool& operator=(const WorkPool&) = delete;

@@ -83,6 +83,13 @@ std::shared_ptr<DatasetEntry> MakeEntry(internal::DatasetRecord record, table::T
 
 }  // namespace
 
+int64_t DatasetRegistry::MemoryBytes() const {
+  absl::ReaderMutexLock lock(&mu_);
+  int64_t total = 0;
+  for (const auto& [key, entry] : datasets_) total += entry->table->MemoryBytes();
+  return total;
+}
+
 absl::StatusOr<table::ReadOptions> DatasetRegistry::ReadOptionsOf(
     const internal::DatasetRecord& r) {
   table::ReadOptions o;

@@ -69,8 +69,9 @@ class DatasetRegistry {
         absl::FunctionRef<absl::Status(int64_t rows)> admit = [](int64_t) {
           return absl::OkStatus();
         });
-    // Complete rows parsed so far.
+    // Complete rows parsed so far, and their cells (rows times columns so far).
     int64_t rows() const { return builder_.num_rows(); }
+    int64_t cells() const { return builder_.num_rows() * builder_.num_columns(); }
 
    private:
     friend class DatasetRegistry;
@@ -88,6 +89,9 @@ class DatasetRegistry {
   absl::StatusOr<std::unique_ptr<Upload>> StartUpload(
       internal::DatasetRecord record, absl::FunctionRef<absl::Status(int64_t datasets)> admit =
                                           [](int64_t) { return absl::OkStatus(); });
+
+  // Memory of every registered dataset's table (Table::MemoryBytes), all owners together.
+  int64_t MemoryBytes() const;
 
   // NOT_FOUND unless `owner` has a dataset `name` (another owner's dataset is not found).
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> Get(const std::string& owner,

@@ -148,6 +148,13 @@ size_t WeightStoreRegistry::CountAll() const {
   return stores_.size();
 }
 
+int64_t WeightStoreRegistry::TotalSlots() const {
+  absl::ReaderMutexLock lock(&mu_);
+  int64_t slots = 0;
+  for (const auto& [key, hosted] : stores_) slots += hosted->record.capacity();
+  return slots;
+}
+
 absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::string& name) {
   std::shared_ptr<HostedWeightStore> hosted;
   {

@@ -76,6 +76,8 @@ class WeightStoreRegistry {
   size_t Count(const std::string& owner) const;
   // Number of weight stores of every owner (damaged ones included).
   size_t CountAll() const;
+  // Slots of every owner's stores together (damaged ones included).
+  int64_t TotalSlots() const;
 
   // Background maintenance (see above).
   void SnapshotDue();

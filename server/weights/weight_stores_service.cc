@@ -287,6 +287,12 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
                                                "server's --max-store-slots)",
                                                request->capacity(), max_store_slots_)));
   }
+  if (absl::Status s =
+          gate_->CheckMemory(request->capacity() * MemoryBudget::kStoreBytesPerSlot,
+                             absl::StrCat("a weight store of ", request->capacity(), " slots"));
+      !s.ok()) {
+    return FinishUnary(context, s);
+  }
   const double alpha = request->has_alpha() ? request->alpha() : 1.0;
   if (!(alpha >= 0) || !std::isfinite(alpha)) {
     return FinishUnary(context,

@@ -50,6 +50,8 @@ class TableBuilder {
 
   // Data rows read so far.
   int64_t num_rows() const { return num_rows_; }
+  // Columns so far (JSONL: keys seen so far).
+  int64_t num_columns() const { return static_cast<int64_t>(columns_.size()); }
 
  private:
   absl::Status Feed(std::string_view data);  // after the byte order mark check

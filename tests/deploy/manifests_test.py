@@ -470,6 +470,14 @@ class KubernetesManifests(unittest.TestCase):
         self.assertLessEqual(memory(resources["requests"]["memory"]),
                              memory(resources["limits"]["memory"]))
 
+    def test_memory_budget_leaves_room_below_the_memory_limit(self):
+        # All tenants together stay below the pod's limit (urnd refuses past the budget), with a
+        # quarter of the limit left for everything else.
+        budget = int(self.env["URN_MEMORY_BUDGET"])
+        limit = memory(self.urnd["resources"]["limits"]["memory"])
+        self.assertGreater(budget, 0)
+        self.assertLessEqual(budget, limit * 3 // 4)
+
     def test_memory_limit_fits_largest_store(self):
         slots = int(self.env.get("URN_MAX_STORE_SLOTS", Urnd.default_max_store_slots))
         self.assertLess(slots * BYTES_PER_SLOT, memory(self.urnd["resources"]["limits"]["memory"]))

@@ -117,6 +117,31 @@ TEST(ServerOptions, WorkThreadsArePerCoreByDefaultAndComeFromFlagEnvOrConfig) {
             path + ":1: work_threads must be an integer");
 }
 
+// The memory budget: none by default; from the flag, the environment or the config file, the
+// flag winning over the file (as --work-threads now does too).
+TEST(ServerOptions, MemoryBudgetIsNoneByDefaultAndComesFromFlagEnvOrConfig) {
+  absl::StatusOr<ServerOptions> o = Parse({});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->memory_budget, 0);
+  testing::TempDir dir;
+  const std::string path = dir.Join("urnd.yaml");
+  testing::WriteFileOrDie(path, "memory_budget: 3221225472\nwork_threads: 3\n");
+  o = Parse({"--config", path});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->memory_budget, int64_t{3} << 30);
+  o = Parse({"--config", path, "--memory-budget", "1000", "--work-threads", "4"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->memory_budget, 1000);
+  EXPECT_EQ(o->work_threads, 4);
+  ::setenv("URN_MEMORY_BUDGET", "2000", 1);
+  o = Parse({});
+  ::unsetenv("URN_MEMORY_BUDGET");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->memory_budget, 2000);
+  EXPECT_EQ(Parse({"--memory-budget", "-1"}).status().message(),
+            "--memory-budget: must be 0 (no limit) or a number of bytes");
+}
+
 TEST(ServerOptions, MetricsListenIsOffByDefaultAndComesFromFlagEnvOrConfig) {
   absl::StatusOr<ServerOptions> o = Parse({});
   ASSERT_TRUE(o.ok()) << o.status();
