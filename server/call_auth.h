@@ -40,15 +40,17 @@ class CallGate {
   auth::Admission& admission() const { return *admission_; }
 
   // The server-wide memory budget (MemoryBudget), set once before serving; none: no limit.
-  void set_memory_budget(const MemoryBudget* budget) { memory_budget_ = budget; }
+  void set_memory_budget(MemoryBudget* budget) { memory_budget_ = budget; }
   absl::Status CheckMemory(int64_t more, std::string_view what) const {
     return memory_budget_ == nullptr ? absl::OkStatus() : memory_budget_->Check(more, what);
   }
+  // May be null (no budget): MemoryBudget::Reservation then reserves nothing.
+  MemoryBudget* memory_budget() const { return memory_budget_; }
 
  private:
   const auth::Authenticator* const authenticator_;
   auth::Admission* const admission_;
-  const MemoryBudget* memory_budget_ = nullptr;
+  MemoryBudget* memory_budget_ = nullptr;
 };
 
 // Finishes a unary callback call with `status` (see ToGrpc) and returns its reactor.

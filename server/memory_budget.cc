@@ -8,13 +8,33 @@ namespace urn::server {
 
 absl::Status MemoryBudget::Check(int64_t more, std::string_view what) const {
   if (limit_ <= 0) return absl::OkStatus();
-  const int64_t held = in_use_();
+  return CheckHeld(in_use_() + reserved_.load(), more, what);
+}
+
+absl::Status MemoryBudget::CheckHeld(int64_t held, int64_t more, std::string_view what) const {
   if (more <= limit_ - held) return absl::OkStatus();
   return absl::ResourceExhaustedError(absl::StrCat(
       "urnd's memory budget (--memory-budget ", limit_, " bytes, for all users together) cannot ",
       "hold ", std::string(what), ": ", held, " bytes are held and ", more,
       " more were asked; delete datasets or weight stores, or ask the operator for a larger "
       "budget"));
+}
+
+MemoryBudget::Reservation::~Reservation() {
+  if (budget_ != nullptr) budget_->reserved_ -= bytes_;
+}
+
+absl::Status MemoryBudget::Reservation::Resize(int64_t bytes, std::string_view what) {
+  if (budget_ == nullptr || budget_->limit_ <= 0) return absl::OkStatus();
+  // Added first, so that two uploads growing at once see each other; taken back if refused.
+  const int64_t delta = bytes - bytes_;
+  const int64_t others = (budget_->reserved_ += delta) - bytes;
+  if (absl::Status s = budget_->CheckHeld(budget_->in_use_() + others, bytes, what); !s.ok()) {
+    budget_->reserved_ -= delta;
+    return s;
+  }
+  bytes_ = bytes;
+  return absl::OkStatus();
 }
 
 }  // namespace urn::server

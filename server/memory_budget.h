@@ -3,17 +3,23 @@
 // of tenants takes urnd past its container's memory (and, as everything is reloaded on start,
 // into a loop of OOM kills).
 //
-// Check(more, what) passes while InUse() + more <= limit. InUse() sums the registries: every
-// dataset's typed table (Table::MemoryBytes) and every weight store at kStoreBytesPerSlot a
-// slot. It is checked before memory is taken: a weight store's capacity when it is created, an
-// upload's bytes so far plus 8 per parsed cell at each chunk (what its parse holds). Not a
-// reservation: requests running at once may each pass and together exceed the limit by what
-// they add. Refusals are RESOURCE_EXHAUSTED naming the flag, without a plan's QuotaFailure.
+// Check(more, what) passes while InUse() + reserved + more <= limit. InUse() sums the
+// registries: every dataset's typed table (Table::MemoryBytes) and every weight store at
+// kStoreBytesPerSlot a slot plus its stored keys (WeightStore::KeyMemoryBytes). Checked before
+// memory is taken:
+//  - a weight store's slots when it is created, and each Insert message's keys;
+//  - an upload, through a Reservation that holds its estimate (the text so far plus 8 bytes a
+//    parsed cell) while it runs, so that uploads running at once count against each other,
+//    and its typed table before it is registered (the Reservation then ends).
+// Two creates or inserts at the same instant may each pass and together exceed the limit by
+// what they add (a store's slots, one message's keys); uploads cannot. Refusals are
+// RESOURCE_EXHAUSTED naming the flag, without a plan's QuotaFailure (the CLI exits 1).
 //
-// Cost: O(datasets + stores) per check. Thread safety: const and thread-safe.
+// Cost: O(datasets + stores) per check. Thread safety: thread-safe (in_use must be).
 #ifndef URN_SERVER_MEMORY_BUDGET_H_
 #define URN_SERVER_MEMORY_BUDGET_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -24,7 +30,7 @@ namespace urn::server {
 
 class MemoryBudget {
  public:
-  // Memory of a weight-store slot: the sum tree's ~9.4 bytes, the priority, key and slot maps.
+  // Memory of a weight-store slot: the sum tree's ~9.4 bytes, the priority and the key pointer.
   static constexpr int64_t kStoreBytesPerSlot = 26;
 
   // `limit` in bytes, 0 for none; `in_use` gives the bytes held now.
@@ -34,9 +40,29 @@ class MemoryBudget {
   absl::Status Check(int64_t more, std::string_view what) const;
   int64_t limit() const { return limit_; }
 
+  // Memory an operation holds while it runs (an upload), counted by every check until the
+  // Reservation is destroyed. A null budget reserves nothing.
+  class Reservation {
+   public:
+    explicit Reservation(MemoryBudget* budget) : budget_(budget) {}
+    ~Reservation();
+    Reservation(const Reservation&) = delete;
+    Reservation& operator=(const Reservation&) = delete;
+    // Sets the reservation to `bytes` when the budget (counting the others' reservations, not
+    // this one's) can hold them; otherwise RESOURCE_EXHAUSTED and the reservation is unchanged.
+    absl::Status Resize(int64_t bytes, std::string_view what);
+
+   private:
+    MemoryBudget* const budget_;
+    int64_t bytes_ = 0;
+  };
+
  private:
+  absl::Status CheckHeld(int64_t held, int64_t more, std::string_view what) const;
+
   const int64_t limit_;
   const std::function<int64_t()> in_use_;
+  std::atomic<int64_t> reserved_{0};
 };
 
 }  // namespace urn::server

@@ -153,8 +153,7 @@ absl::Status UrnServer::PrepareDataDir() {
   gate_ = std::make_unique<CallGate>(authenticator_.get(), admission_.get());
   // Read only while serving, after the registries below are loaded.
   memory_budget_ = std::make_unique<MemoryBudget>(options_.memory_budget, [this] {
-    return datasets_->MemoryBytes() +
-           weight_stores_->TotalSlots() * MemoryBudget::kStoreBytesPerSlot;
+    return datasets_->MemoryBytes() + weight_stores_->MemoryBytes(MemoryBudget::kStoreBytesPerSlot);
   });
   gate_->set_memory_budget(memory_budget_.get());
   {

@@ -8,7 +8,8 @@
 //      message names file:line); nothing was sent
 //   3  not authenticated (no key, or a key that is revoked or unknown) or permission denied
 //      (an admin command without the admin key, or a feature the plan lacks)
-//   4  quota exceeded: a plan limit; the message says when to retry
+//   4  quota exceeded: a plan limit; the message says when to retry (urnd's memory budget for
+//      all users, not a plan's, is 1)
 //   5  the server is unavailable or the call timed out: retrying later may succeed
 //
 // `urn sample` on local files: 0; 1 for bad input data (file:line) or a field name the input
@@ -57,8 +58,8 @@ inline int ExitCodeFor(const absl::Status& status) {
     case absl::StatusCode::kPermissionDenied:
       return kExitDenied;
     case absl::StatusCode::kResourceExhausted:
-      // Only urnd's plan limits carry a QuotaFailure; gRPC's own (a message too large) is a
-      // failed request.
+      // Only urnd's plan limits carry a QuotaFailure; any other (gRPC's message size limit,
+      // urnd's --memory-budget) is a failed request.
       return GetQuotaDetails(status).has_value() ? kExitQuota : kExitFailed;
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:

@@ -155,9 +155,12 @@ std::string UnknownCommand(const CLI::App& app, int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.empty() || a[0] == '-') {
+      bool known = a == "--help" || a == "-h" || a == "--version";
       for (const char* flag : kGlobalFlags) {
         if (a == flag) ++i;
+        known = known || a == flag || absl::StartsWith(a, absl::StrCat(flag, "="));
       }
+      if (!known) return "";  // a misspelled flag: CLI11's message names it
       continue;
     }
     for (const CLI::App* command : app.get_subcommands({})) {

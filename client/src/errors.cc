@@ -62,7 +62,8 @@ std::string ErrorSentence(const absl::Status& status) {
     if (q->retry_after) absl::StrAppend(&out, "; retry after ", Human(*q->retry_after));
     return out;
   }
-  // RESOURCE_EXHAUSTED without urnd's QuotaFailure is gRPC's own (a message too large, say).
+  // RESOURCE_EXHAUSTED without urnd's QuotaFailure: gRPC's message size limit, urnd's memory
+  // budget, a parser's limit.
   if (absl::IsResourceExhausted(status)) return "resource exhausted: " + message;
   if (absl::IsUnauthenticated(status)) return "not authenticated: " + message;
   if (absl::IsPermissionDenied(status)) return "permission denied: " + message;

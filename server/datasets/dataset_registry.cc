@@ -90,8 +90,8 @@ int64_t DatasetRegistry::MemoryBytes() const {
   return total;
 }
 
-absl::StatusOr<table::ReadOptions> DatasetRegistry::ReadOptionsOf(
-    const internal::DatasetRecord& r) {
+absl::StatusOr<table::ReadOptions> DatasetRegistry::ReadOptionsOf(const internal::DatasetRecord& r,
+                                                                  bool for_new_upload) {
   table::ReadOptions o;
   switch (r.format()) {
     case 1:
@@ -115,10 +115,12 @@ absl::StatusOr<table::ReadOptions> DatasetRegistry::ReadOptionsOf(
   }
   if (!r.list_delimiter().empty()) {
     // The delimiter in use: given, or the format's ('\t' for TSV, ',' for CSV). JSON lines have
-    // none.
+    // none. Datasets stored before the default was compared still load.
     const char field_delimiter = o.delimiter.value_or(o.format == table::Format::kCsv ? ',' : '\t');
-    if (r.list_delimiter().size() != 1 ||
-        (o.format != table::Format::kJsonl && r.list_delimiter()[0] == field_delimiter)) {
+    const bool same = for_new_upload ? o.format != table::Format::kJsonl &&
+                                           r.list_delimiter()[0] == field_delimiter
+                                     : r.list_delimiter() == r.delimiter();
+    if (r.list_delimiter().size() != 1 || same) {
       return absl::InvalidArgumentError(
           "header.list_delimiter: must be one character other than the field delimiter");
     }
@@ -168,10 +170,10 @@ absl::Status DatasetRegistry::Upload::Append(std::string_view bytes) {
 }
 
 absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Commit(
-    absl::FunctionRef<absl::Status(int64_t rows)> admit) {
+    absl::FunctionRef<absl::Status(int64_t rows, int64_t memory_bytes)> admit) {
   absl::StatusOr<table::Table> t = builder_.Finish();
   if (!t.ok()) return t.status();
-  if (absl::Status s = admit(t->num_rows()); !s.ok()) return s;
+  if (absl::Status s = admit(t->num_rows(), t->MemoryBytes()); !s.ok()) return s;
   int64_t blocks = 0;
   if (absl::Status s = WriteBlocks(registry_->store_, record_.upload_id(), *t, &blocks); !s.ok()) {
     return s;
@@ -209,7 +211,7 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Com
 absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> DatasetRegistry::StartUpload(
     internal::DatasetRecord record, absl::FunctionRef<absl::Status(int64_t datasets)> admit) {
   if (absl::Status s = CheckResourceName("header.name", record.name()); !s.ok()) return s;
-  absl::StatusOr<table::ReadOptions> options = ReadOptionsOf(record);
+  absl::StatusOr<table::ReadOptions> options = ReadOptionsOf(record, /*for_new_upload=*/true);
   if (!options.ok()) return options.status();
   options->max_cells_per_byte = kUploadCellsPerByte;
   record.set_upload_id(NewUniqueId());

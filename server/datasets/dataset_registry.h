@@ -63,12 +63,12 @@ class DatasetRegistry {
    public:
     ~Upload();
     absl::Status Append(std::string_view bytes);
-    // `admit` gets the number of rows once the end is parsed, before anything is persisted; its
-    // error aborts the commit (the upload is then discarded as if never committed).
+    // `admit` gets the number of rows and the table's memory (Table::MemoryBytes) once the end
+    // is parsed, before anything is persisted; its error aborts the commit (the upload is then
+    // discarded as if never committed).
     absl::StatusOr<std::shared_ptr<const DatasetEntry>> Commit(
-        absl::FunctionRef<absl::Status(int64_t rows)> admit = [](int64_t) {
-          return absl::OkStatus();
-        });
+        absl::FunctionRef<absl::Status(int64_t rows, int64_t memory_bytes)> admit =
+            [](int64_t, int64_t) { return absl::OkStatus(); });
     // Complete rows parsed so far, and their cells (rows times columns so far).
     int64_t rows() const { return builder_.num_rows(); }
     int64_t cells() const { return builder_.num_rows() * builder_.num_columns(); }
@@ -118,8 +118,11 @@ class DatasetRegistry {
   // fail at Commit (ABORTED) instead of registering; returns how many datasets were deleted.
   absl::StatusOr<int> DeleteOwner(const std::string& owner);
 
-  // The read options a record describes.
-  static absl::StatusOr<table::ReadOptions> ReadOptionsOf(const internal::DatasetRecord& r);
+  // The read options a record describes. `for_new_upload` applies the rules of today's uploads
+  // (a list delimiter must differ from the format's default delimiter too); without it a stored
+  // dataset accepted by an older urnd still loads.
+  static absl::StatusOr<table::ReadOptions> ReadOptionsOf(const internal::DatasetRecord& r,
+                                                          bool for_new_upload = false);
 
  private:
   using Key = std::pair<std::string, std::string>;  // (owner, name)

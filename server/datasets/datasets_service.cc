@@ -77,7 +77,7 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
  private:
   void Commit() {
     absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry =
-        upload_->Commit([this](int64_t rows) -> absl::Status {
+        upload_->Commit([this](int64_t rows, int64_t memory_bytes) -> absl::Status {
           // The call was authenticated when it began; an upload whose key was revoked or whose
           // user was deleted since is not kept (and DeleteOwner catches a deletion after this).
           if (absl::Status s =
@@ -85,7 +85,12 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
               !s.ok()) {
             return s;
           }
-          return gate_->admission().CheckLimit(who_, "rows_per_dataset", rows);
+          if (absl::Status s = gate_->admission().CheckLimit(who_, "rows_per_dataset", rows);
+              !s.ok()) {
+            return s;
+          }
+          // The typed table itself (list elements and all), in place of the estimate.
+          return memory_.Resize(memory_bytes, "this dataset");
         });
     upload_.reset();
     if (!entry.ok()) return Fail(entry.status());
@@ -125,14 +130,13 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
         !s.ok()) {
       return s;
     }
-    // What the parse holds, the text so far and ~8 bytes a cell, before and after the chunk.
-    if (absl::Status s = gate_->CheckMemory(bytes_ + 8 * upload_->cells(), "this upload");
-        !s.ok()) {
+    // What the parse holds, the text so far and ~8 bytes a cell, reserved before and after the
+    // chunk (uploads at once count against each other).
+    if (absl::Status s = memory_.Resize(bytes_ + 8 * upload_->cells(), "this upload"); !s.ok()) {
       return s;
     }
     if (absl::Status s = upload_->Append(request_.data()); !s.ok()) return s;
-    if (absl::Status s = gate_->CheckMemory(bytes_ + 8 * upload_->cells(), "this upload");
-        !s.ok()) {
+    if (absl::Status s = memory_.Resize(bytes_ + 8 * upload_->cells(), "this upload"); !s.ok()) {
       return s;
     }
     // Checked as the rows arrive, so an upload past the plan's limit never holds more than one
@@ -153,6 +157,8 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
   v1::CreateDatasetRequest request_;
   std::unique_ptr<DatasetRegistry::Upload> upload_;
   int64_t bytes_ = 0;  // data received, for the plan's bytes_per_dataset
+  // Until the reactor ends: once the dataset is registered, the registry counts it instead.
+  MemoryBudget::Reservation memory_{gate_->memory_budget()};
 };
 
 // Rejects every message; used when authentication fails before the stream is read.

@@ -148,11 +148,14 @@ size_t WeightStoreRegistry::CountAll() const {
   return stores_.size();
 }
 
-int64_t WeightStoreRegistry::TotalSlots() const {
+int64_t WeightStoreRegistry::MemoryBytes(int64_t bytes_per_slot) const {
   absl::ReaderMutexLock lock(&mu_);
-  int64_t slots = 0;
-  for (const auto& [key, hosted] : stores_) slots += hosted->record.capacity();
-  return slots;
+  int64_t bytes = 0;
+  for (const auto& [key, hosted] : stores_) {
+    bytes += hosted->record.capacity() * bytes_per_slot;
+    if (hosted->durable != nullptr) bytes += hosted->durable->store().KeyMemoryBytes();
+  }
+  return bytes;
 }
 
 absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::string& name) {

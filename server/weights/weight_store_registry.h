@@ -76,8 +76,9 @@ class WeightStoreRegistry {
   size_t Count(const std::string& owner) const;
   // Number of weight stores of every owner (damaged ones included).
   size_t CountAll() const;
-  // Slots of every owner's stores together (damaged ones included).
-  int64_t TotalSlots() const;
+  // Memory of every owner's stores together: `bytes_per_slot` a slot (damaged stores too) plus
+  // their stored keys (WeightStore::KeyMemoryBytes).
+  int64_t MemoryBytes(int64_t bytes_per_slot) const;
 
   // Background maintenance (see above).
   void SnapshotDue();

@@ -148,6 +148,7 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
  protected:
   virtual absl::Status Handle(const Request& request, Response& response) = 0;
   storage::DurableWeightStore& durable() { return *store_->durable; }
+  const CallGate& gate() const { return *gate_; }
 
  private:
   // The store named by the first message; later messages may repeat it.
@@ -200,6 +201,16 @@ class InsertStream final : public BatchStream<v1::InsertRequest, v1::InsertRespo
                                      request.priorities_size(), request.keys_size()));
     }
     if (absl::Status s = CheckPriorities(request.priorities()); !s.ok()) return s;
+    // The keys' memory, counted as new (keys a full ring evicts are not subtracted).
+    int64_t key_bytes = 0;
+    for (const std::string& k : request.keys()) {
+      key_bytes += static_cast<int64_t>(k.size()) + weights::WeightStore::kKeyOverheadBytes;
+    }
+    if (absl::Status s = gate().CheckMemory(
+            key_bytes, absl::StrCat(request.keys_size(), " more keys (", key_bytes, " bytes)"));
+        !s.ok()) {
+      return s;
+    }
     const std::vector<std::string> keys(request.keys().begin(), request.keys().end());
     absl::StatusOr<std::vector<uint64_t>> slots = durable().Insert(
         keys, absl::MakeConstSpan(request.priorities().data(), request.priorities_size()));

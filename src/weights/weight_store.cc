@@ -146,10 +146,14 @@ absl::StatusOr<std::vector<double>> WeightStore::Priorities(uint64_t first, uint
 
 void WeightStore::Link(uint64_t slot, std::unique_ptr<const std::string> key) {
   // Invariant: an entry (view, s) of slot_of_ views *keys_[s].
+  const auto cost = [](const std::string& k) {
+    return static_cast<int64_t>(k.size()) + kKeyOverheadBytes;
+  };
   if (const auto& old = keys_[slot]; old != nullptr) {
     if (auto it = slot_of_.find(*old); it != slot_of_.end() && it->second == slot) {
       slot_of_.erase(it);
     }
+    key_memory_.fetch_sub(cost(*old), std::memory_order_relaxed);
   }
   keys_[slot].reset();
   if (key == nullptr) return;
@@ -158,9 +162,11 @@ void WeightStore::Link(uint64_t slot, std::unique_ptr<const std::string> key) {
     // views that slot's string, so the entry is made anew.
     const uint64_t stale = it->second;
     slot_of_.erase(it);
+    key_memory_.fetch_sub(cost(*keys_[stale]), std::memory_order_relaxed);
     keys_[stale].reset();
     slot_of_.emplace(std::string_view(*key), slot);
   }
+  key_memory_.fetch_add(cost(*key), std::memory_order_relaxed);
   keys_[slot] = std::move(key);
 }
 

@@ -51,6 +51,7 @@
 #ifndef URN_WEIGHTS_WEIGHT_STORE_H_
 #define URN_WEIGHTS_WEIGHT_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -158,6 +159,9 @@ class WeightStore {
   const std::optional<double>& initial_priority() const { return initial_priority_; }
   // Number of slots holding a key.
   uint64_t size() const;
+  // Memory of the stored keys: their bytes plus kKeyOverheadBytes each. Lock-free.
+  static constexpr int64_t kKeyOverheadBytes = 40;
+  int64_t KeyMemoryBytes() const { return key_memory_.load(std::memory_order_relaxed); }
   // Sum of p^alpha over all slots, as the tree computes it.
   double total() const;
   // Number of slots of positive priority: the slots a draw can return.
@@ -243,6 +247,8 @@ class WeightStore {
   uint64_t next_ ABSL_GUARDED_BY(mu_) = 0;  // the slot the next insert takes
   double max_priority_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;  // mutations made (CommitLocked calls)
+  // KeyMemoryBytes(): changed under mu_ (Link), read without it.
+  std::atomic<int64_t> key_memory_{0};
 };
 
 }  // namespace urn::weights

@@ -221,6 +221,7 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       {{"weights", "delete", "per"}, As::kUser, 1, "per"},
       // usage errors
       {{"frobnicate"}, As::kUser, 2, "'frobnicate' is not a command"},
+      {{"--servr", "127.0.0.1:1", "health"}, As::kUser, 2, "--servr"},  // not "is not a command"
       {{"datasets", "frobnicate"}, As::kUser, 2, "A subcommand is required"},
       {{"datasets", "create", "x"}, As::kUser, 2, "file is required"},
       {{"--timeout", "soon", "health"}, As::kUser, 2, "soon"},

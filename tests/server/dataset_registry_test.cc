@@ -71,7 +71,7 @@ TEST(DatasetReadOptions, AListDelimiterEqualToTheFieldDelimiterInUseIsRefused) {
     r.set_format(format);
     r.set_delimiter(delimiter);
     r.set_list_delimiter(list);
-    return DatasetRegistry::ReadOptionsOf(r).status();
+    return DatasetRegistry::ReadOptionsOf(r, /*for_new_upload=*/true).status();
   };
   constexpr int kTsv = 1, kCsv = 2, kJsonl = 3;
   EXPECT_THAT(std::string(options(kTsv, "", "\t").message()),
@@ -84,6 +84,10 @@ TEST(DatasetReadOptions, AListDelimiterEqualToTheFieldDelimiterInUseIsRefused) {
   EXPECT_TRUE(options(kCsv, "", "|").ok());
   EXPECT_TRUE(options(kCsv, ";", ",").ok());
   EXPECT_TRUE(options(kJsonl, "", ",").ok());
+  // A dataset stored by an older urnd with such a record still loads.
+  internal::DatasetRecord old = Record("ann", "old");
+  old.set_list_delimiter("\t");
+  EXPECT_TRUE(DatasetRegistry::ReadOptionsOf(old).ok());
 }
 
 class DatasetRegistryTest : public ::testing::Test {

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -92,6 +93,66 @@ TEST_F(MemoryBudgetServerTest, StoresAndUploadsPastTheBudgetAreRefusedUntilRoomI
   EXPECT_TRUE(CreateStore("b", 30'000).ok());
   ASSERT_TRUE(client_->DeleteWeightStore("b").ok());
   EXPECT_TRUE(Upload("big", 20'000).ok());
+}
+
+// A weight store's keys count, not only its slots: 1 KiB keys fill the budget long before the
+// ring does (before, 200,000 such keys passed a budget that counted 26 bytes a slot).
+TEST_F(MemoryBudgetServerTest, StoredKeysCountAndAnInsertPastTheBudgetIsRefused) {
+  ASSERT_TRUE(CreateStore("k", 10'000).ok());  // 260,000 bytes of slots
+  std::vector<std::string> keys;
+  for (int i = 0; i < 500; ++i) keys.push_back(absl::StrCat(i, std::string(1000, 'k')));
+  ASSERT_TRUE(client_->Insert("k", keys).ok());  // ~520,000 bytes of keys
+  keys.clear();
+  for (int i = 500; i < 800; ++i) keys.push_back(absl::StrCat(i, std::string(1000, 'k')));
+  absl::Status s = client_->Insert("k", keys).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("cannot hold 300 more keys"));
+  EXPECT_EQ(client_->GetWeightStore("k")->size(), 500);
+  // The keys held count against a new store as well.
+  // (260,000 + ~521,500 held; 286,000 more passes 1 MiB, but not without the keys.)
+  EXPECT_EQ(CreateStore("more", 11'000).code(), absl::StatusCode::kResourceExhausted);
+}
+
+// The table an upload makes is checked before it is registered, whatever the estimate said: a
+// list column of many short elements holds far more than its text plus 8 bytes a cell.
+TEST_F(MemoryBudgetServerTest, TheTypedTableIsCheckedBeforeItIsRegistered) {
+  std::string text = "id\ttags\n";
+  std::string tags;
+  for (int e = 0; e < 300; ++e) absl::StrAppend(&tags, e == 0 ? "" : "|", "t");
+  // ~600 KB of text, ~616 KB estimated; 300,000 list elements in the table.
+  for (int i = 0; i < 1000; ++i) absl::StrAppend(&text, i, "\t", tags, "\n");
+  const std::string path = dir_.Join("lists.tsv");
+  testing::WriteFileOrDie(path, text);
+  v1::CreateDatasetHeader h;
+  h.set_name("lists");
+  h.set_format(v1::DATA_FORMAT_TSV);
+  h.set_has_header(true);
+  h.set_list_delimiter("|");
+  (*h.mutable_column_types())["tags"] = v1::COLUMN_TYPE_STRING_LIST;
+  absl::Status s = client_->CreateDataset(h, path).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("cannot hold this dataset"));
+  EXPECT_EQ(client_->GetDataset("lists").status().code(), absl::StatusCode::kNotFound);
+}
+
+// Uploads running at once reserve their estimates, so together they stay within the budget
+// (before, each saw only registered datasets and two of 600 KB both passed 1 MiB).
+TEST(MemoryBudgetReservation, ReservationsCountAgainstEachOtherAndEndWithTheirOwner) {
+  MemoryBudget budget(1000, [] { return int64_t{100}; });
+  {
+    MemoryBudget::Reservation a(&budget), b(&budget);
+    EXPECT_TRUE(a.Resize(500, "a").ok());
+    absl::Status s = b.Resize(500, "b");
+    EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_THAT(std::string(s.message()), HasSubstr("600 bytes are held and 500 more"));
+    EXPECT_TRUE(b.Resize(400, "b").ok());
+    EXPECT_FALSE(budget.Check(1, "c").ok());
+    EXPECT_TRUE(a.Resize(100, "a").ok());  // shrinking gives room back
+    EXPECT_TRUE(budget.Check(400, "c").ok());
+  }
+  EXPECT_TRUE(budget.Check(900, "c").ok());  // both ended
+  MemoryBudget::Reservation none(nullptr);
+  EXPECT_TRUE(none.Resize(int64_t{1} << 60, "x").ok());
 }
 
 }  // namespace

@@ -33,9 +33,9 @@ std::optional<absl::Duration> RetryDelay(const absl::Status& status);
 
 // One line for people: "quota exceeded: <which>; retry after 3h12m" (urnd's plan limits, with
 // their QuotaFailure), "resource exhausted: ..." (any other RESOURCE_EXHAUSTED, such as gRPC's
-// message size limit), "not authenticated: ...", "permission denied: ...", "server
-// unavailable: ...", "timed out: ...", or the message itself (which names the field or
-// resource) for the rest.
+// message size limit or urnd's --memory-budget), "not authenticated: ...", "permission denied:
+// ...", "server unavailable: ...", "timed out: ...", or the message itself (which names the field
+// or resource) for the rest.
 std::string ErrorSentence(const absl::Status& status);
 
 }  // namespace urn
