@@ -31,6 +31,12 @@ class CancelScope {
   StreamCanceller* canceller_;
 };
 
+// Now plus `timeout`; beyond a century, no deadline (the clock's nanoseconds would overflow).
+inline std::chrono::system_clock::time_point DeadlineAfter(std::chrono::milliseconds timeout) {
+  if (timeout > std::chrono::hours(24 * 36525)) return std::chrono::system_clock::time_point::max();
+  return std::chrono::system_clock::now() + timeout;
+}
+
 // The same code and message; the google.rpc.Status details, if any, as a payload.
 inline absl::Status FromGrpc(const grpc::Status& s) {
   absl::Status out(static_cast<absl::StatusCode>(s.error_code()), s.error_message());

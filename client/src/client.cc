@@ -73,7 +73,7 @@ absl::StatusOr<Client> Client::Connect(const ClientOptions& options) {
 }
 
 void Client::Prepare(grpc::ClientContext& context) const {
-  context.set_deadline(std::chrono::system_clock::now() + options_.timeout);
+  context.set_deadline(client_internal::DeadlineAfter(options_.timeout));
   if (!options_.key.empty()) context.AddMetadata("authorization", "Bearer " + options_.key);
 }
 

@@ -532,6 +532,17 @@ TEST_F(WeightStoresServiceTest, LargeInsertsFitUrndsMessagesAndAPartOneStoredRet
   ASSERT_LT(stored.size(), more.size() - 1);
   for (size_t i = 0; i < stored.size(); ++i) ASSERT_EQ(stored[i], 300'000 + int64_t(i)) << i;
   EXPECT_EQ(admin_->GetWeightStore("big")->size(), 300'000 + int64_t(stored.size()));
+
+  // A timeout of 1000 years, once per message of a 3-message insert: no deadline, rather than
+  // a clock overflow (signed overflow, which CI's UBSan step reports).
+  ClientOptions patient;
+  patient.server = absl::StrCat("127.0.0.1:", server_->port());
+  patient.key = admin_key_;
+  patient.timeout = std::chrono::hours(24 * 365 * 1000);
+  Create("patient", 1 << 20);
+  slots = Client::Connect(patient)->Insert("patient", keys, std::vector<double>(keys.size(), 1.0));
+  ASSERT_TRUE(slots.ok()) << slots.status();
+  EXPECT_EQ(slots->size(), keys.size());
 }
 
 // A SampleWeights batch of 65,536 draws of 1 KiB keys is ~67 MB: the client takes it (its
