@@ -57,6 +57,14 @@ constexpr const char* kGlobalFlags[] = {"--profile",  "--profile-file", "--serve
                                         "--key",      "--key-file",     "--tls-ca",
                                         "--tls-cert", "--tls-key",      "--timeout"};
 
+// The global flag `arg` is (`--flag` or `--flag=VALUE`), or null.
+const char* GlobalFlagOf(const std::string& arg) {
+  for (const char* flag : kGlobalFlags) {
+    if (arg == flag || absl::StartsWith(arg, absl::StrCat(flag, "="))) return flag;
+  }
+  return nullptr;
+}
+
 // Reads the key from `key_file` when no key was given.
 absl::Status LoadKeyFile(const std::string& key_file, urn::ClientOptions& options) {
   if (!options.key.empty() || key_file.empty()) return absl::OkStatus();
@@ -84,15 +92,12 @@ int RunSampleCommand(int argc, char** argv, urn::ClientOptions client_options,
     }
     std::fprintf(stderr, "urn sample: %s\n", std::string(options.status().message()).c_str());
     for (int i = 1; i < argc; ++i) {
-      const std::string a = argv[i];
-      for (const char* flag : kGlobalFlags) {
-        if (a == flag || a.rfind(absl::StrCat(flag, "="), 0) == 0) {
-          std::fprintf(stderr,
-                       "urn sample: %s is a flag of urn, not of its sample command: write it "
-                       "first (urn %s VALUE sample ...)\n",
-                       flag, flag);
-          return 2;
-        }
+      if (const char* flag = GlobalFlagOf(argv[i])) {
+        std::fprintf(stderr,
+                     "urn sample: %s is a flag of urn, not of its sample command: write it "
+                     "first (urn %s VALUE sample ...)\n",
+                     flag, flag);
+        return 2;
       }
     }
     return 2;
@@ -155,12 +160,11 @@ std::string UnknownCommand(const CLI::App& app, int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.empty() || a[0] == '-') {
-      bool known = a == "--help" || a == "-h" || a == "--version";
-      for (const char* flag : kGlobalFlags) {
-        if (a == flag) ++i;
-        known = known || a == flag || absl::StartsWith(a, absl::StrCat(flag, "="));
+      const char* flag = GlobalFlagOf(a);
+      if (flag == nullptr && a != "--help" && a != "-h" && a != "--version") {
+        return "";  // a misspelled flag: CLI11's message names it
       }
-      if (!known) return "";  // a misspelled flag: CLI11's message names it
+      if (flag != nullptr && a == flag) ++i;  // its value
       continue;
     }
     for (const CLI::App* command : app.get_subcommands({})) {

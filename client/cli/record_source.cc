@@ -173,14 +173,12 @@ absl::Status RecordSource::FieldOf(std::string_view record, int index, const cha
 
 namespace {
 
-// Whether the significand of a number's text (before its exponent) has a digit other than 0.
+// Whether the significand of a decimal number's text (before its exponent) has a digit other
+// than 0. (ParseDouble takes no hexadecimal.)
 bool NonZeroMantissa(std::string_view number) {
-  const bool hex = number.find_first_of("xX") != std::string_view::npos;
   for (char c : number) {
-    if (hex ? (c == 'p' || c == 'P') : (c == 'e' || c == 'E')) break;
-    if ((c >= '1' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))) {
-      return true;
-    }
+    if (c == 'e' || c == 'E') break;
+    if (c >= '1' && c <= '9') return true;
   }
   return false;
 }

@@ -31,10 +31,14 @@ class CancelScope {
   StreamCanceller* canceller_;
 };
 
-// Now plus `timeout`; beyond a century, no deadline (the clock's nanoseconds would overflow).
-inline std::chrono::system_clock::time_point DeadlineAfter(std::chrono::milliseconds timeout) {
-  if (timeout > std::chrono::hours(24 * 36525)) return std::chrono::system_clock::time_point::max();
-  return std::chrono::system_clock::now() + timeout;
+// Now plus `times` x `timeout`; beyond a century, no deadline (the clock's nanoseconds would
+// overflow). REQUIRES: times >= 1.
+inline std::chrono::system_clock::time_point DeadlineAfter(std::chrono::milliseconds timeout,
+                                                           int64_t times = 1) {
+  if (timeout > std::chrono::milliseconds(std::chrono::hours(24 * 36525)) / times) {
+    return std::chrono::system_clock::time_point::max();
+  }
+  return std::chrono::system_clock::now() + timeout * times;
 }
 
 // The same code and message; the google.rpc.Status details, if any, as a payload.

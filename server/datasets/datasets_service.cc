@@ -130,18 +130,18 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
         !s.ok()) {
       return s;
     }
-    // What the parse holds, the text so far and ~8 bytes a cell, reserved before and after the
-    // chunk (uploads at once count against each other).
-    if (absl::Status s = memory_.Resize(bytes_ + 8 * upload_->cells(), "this upload"); !s.ok()) {
-      return s;
-    }
+    if (absl::Status s = ReserveParse(); !s.ok()) return s;
     if (absl::Status s = upload_->Append(request_.data()); !s.ok()) return s;
-    if (absl::Status s = memory_.Resize(bytes_ + 8 * upload_->cells(), "this upload"); !s.ok()) {
-      return s;
-    }
+    if (absl::Status s = ReserveParse(); !s.ok()) return s;
     // Checked as the rows arrive, so an upload past the plan's limit never holds more than one
     // chunk beyond it.
     return gate_->admission().CheckLimit(who_, "rows_per_dataset", upload_->rows());
+  }
+
+  // Reserves what the parse holds, the text so far and ~8 bytes a cell (before and after each
+  // chunk: uploads at once count against each other).
+  absl::Status ReserveParse() {
+    return memory_.Resize(bytes_ + 8 * upload_->cells(), "this upload");
   }
 
   void Fail(const absl::Status& s) {
