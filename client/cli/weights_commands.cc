@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -95,7 +96,7 @@ absl::StatusOr<Updates> ReadUpdates(const std::string& path, Lines kind) {
 }
 
 // The index of the entry a batch was rejected for, as the server's message gives it
-// ("slots[3]: ...", "priorities[3]: ...", "...: key \"k\" at index 3 is not stored").
+// ("slots[3]: ...", "priorities[3]: ...", "...: key \"k\" at index 3 is already stored").
 std::optional<size_t> RejectedEntry(std::string_view message) {
   size_t at = message.find_first_not_of("abcdefghijklmnopqrstuvwxyz_");
   if (at != std::string_view::npos && at > 0 && message[at] == '[') {
@@ -191,6 +192,8 @@ int WeightsUpdate(const Client& client, const WeightsFlags& f) {
   // batch b + 1 (its sequence number) ends.
   std::vector<size_t> ends;
   int64_t acked = 0;
+  size_t skipped = 0;  // keys that are not stored
+  constexpr size_t kSkipsShown = 10;
   absl::Status s = client.UpdatePriorities(
       f.name,
       [&](v1::UpdatePrioritiesRequest* r) {
@@ -211,8 +214,25 @@ int WeightsUpdate(const Client& client, const WeightsFlags& f) {
         ends.push_back(end);
         return true;
       },
-      8, [&](int64_t seq) { acked = seq; });
+      8,
+      [&](const v1::UpdatePrioritiesResponse& ack) {
+        acked = ack.acknowledged_sequence();
+        const size_t start = acked == 1 ? 0 : ends[acked - 2];
+        for (const int32_t i : ack.skipped()) {
+          if (++skipped <= kSkipsShown) {
+            std::fprintf(stderr,
+                         "urn: %s:%lld: key %s is not stored (evicted, or never inserted); its "
+                         "update was skipped\n",
+                         u->name.c_str(), static_cast<long long>(u->lines[start + i]),
+                         absl::StrCat("\"", absl::CHexEscape(u->keys[start + i]), "\"").c_str());
+          }
+        }
+      });
   const size_t durable = acked == 0 ? 0 : ends[acked - 1];
+  if (skipped > kSkipsShown) {
+    std::fprintf(stderr, "urn: %zu more keys were not stored; their updates were skipped\n",
+                 skipped - kSkipsShown);
+  }
   if (!s.ok()) {
     std::fprintf(stderr, "urn: %zu of %zu updates (the first %lld batches) were acknowledged\n",
                  durable, total, static_cast<long long>(acked));
@@ -229,8 +249,10 @@ int WeightsUpdate(const Client& client, const WeightsFlags& f) {
     }
     return Fail(s);
   }
-  std::fprintf(stderr, "acknowledged %zu updates in %lld batches\n", total,
+  std::fprintf(stderr, "acknowledged %zu updates in %lld batches", total - skipped,
                static_cast<long long>(acked));
+  if (skipped > 0) std::fprintf(stderr, " (%zu keys not stored were skipped)", skipped);
+  std::fputc('\n', stderr);
   return 0;
 }
 

@@ -123,10 +123,10 @@ absl::StatusOr<std::vector<int64_t>> Client::Insert(const std::string& store,
   return slots;
 }
 
-absl::Status Client::UpdatePriorities(const std::string& store,
-                                      const std::function<bool(v1::UpdatePrioritiesRequest*)>& next,
-                                      int window, const std::function<void(int64_t)>& on_ack,
-                                      StreamCanceller* cancel) const {
+absl::Status Client::UpdatePriorities(
+    const std::string& store, const std::function<bool(v1::UpdatePrioritiesRequest*)>& next,
+    int window, const std::function<void(const v1::UpdatePrioritiesResponse&)>& on_ack,
+    StreamCanceller* cancel) const {
   if (window < 1) return absl::InvalidArgumentError("window: must be at least 1");
   auto stub = v1::WeightStores::NewStub(channel_);
   grpc::ClientContext context;
@@ -145,7 +145,7 @@ absl::Status Client::UpdatePriorities(const std::string& store,
       return false;
     }
     ++acknowledged;
-    if (on_ack) on_ack(acknowledged);
+    if (on_ack) on_ack(ack);
     return true;
   };
   bool open = true;

@@ -242,7 +242,7 @@ class UpdateStream final
       return Invalid("slots, keys: name the entries by slots or by keys, not both");
     }
     const bool by_key = request.keys_size() > 0;
-    const int n = by_key ? request.keys_size() : request.slots_size();
+    int n = by_key ? request.keys_size() : request.slots_size();
     if (request.priorities_size() != n) {
       return Invalid(absl::StrFormat("priorities: %d values for %d %s", request.priorities_size(),
                                      n, by_key ? "keys" : "slots"));
@@ -253,8 +253,10 @@ class UpdateStream final
     absl::Status s;
     if (by_key) {
       const std::vector<std::string> keys(request.keys().begin(), request.keys().end());
-      s = durable().UpdateKeys(keys, priorities);
-      if (!s.ok()) s = EntryError(absl::IsNotFound(s) ? "keys" : "priorities", s);
+      absl::StatusOr<std::vector<size_t>> skipped = durable().UpdateKeys(keys, priorities);
+      if (!skipped.ok()) return EntryError("priorities", skipped.status());
+      for (const size_t i : *skipped) response.add_skipped(static_cast<int32_t>(i));
+      n -= static_cast<int>(skipped->size());
     } else {
       const int64_t capacity = static_cast<int64_t>(durable().store().capacity());
       std::vector<uint64_t> slots(n);

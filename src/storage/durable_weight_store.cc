@@ -220,12 +220,14 @@ absl::Status DurableWeightStore::UpdateSlots(absl::Span<const uint64_t> slots,
   return LogAndCommit(plan);
 }
 
-absl::Status DurableWeightStore::UpdateKeys(absl::Span<const std::string> keys,
-                                            absl::Span<const double> priorities) {
+absl::StatusOr<std::vector<size_t>> DurableWeightStore::UpdateKeys(
+    absl::Span<const std::string> keys, absl::Span<const double> priorities) {
   absl::MutexLock lock(&log_mu_);
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
   absl::StatusOr<WeightStore::Plan> plan = store_->PlanUpdateKeys(keys, priorities);
-  return LogAndCommit(plan);
+  if (plan.ok() && plan->change.slots.empty()) return std::move(plan->skipped);
+  if (absl::Status s = LogAndCommit(plan); !s.ok()) return s;
+  return std::move(plan->skipped);
 }
 
 absl::Status DurableWeightStore::Snapshot() {

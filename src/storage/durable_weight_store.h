@@ -81,7 +81,10 @@ class DurableWeightStore {
   absl::StatusOr<std::vector<uint64_t>> Insert(absl::Span<const std::string> keys,
                                                absl::Span<const double> priorities);
   absl::Status UpdateSlots(absl::Span<const uint64_t> slots, absl::Span<const double> priorities);
-  absl::Status UpdateKeys(absl::Span<const std::string> keys, absl::Span<const double> priorities);
+  // Keys that are not stored are skipped (their indexes returned); nothing is logged when none
+  // of the keys is stored.
+  absl::StatusOr<std::vector<size_t>> UpdateKeys(absl::Span<const std::string> keys,
+                                                 absl::Span<const double> priorities);
 
   // Refuses every later mutation and snapshot with `why` (e.g. the store is being deleted), after
   // any mutation in progress has been logged.

@@ -102,6 +102,12 @@ absl::StatusOr<std::vector<double>> WeightStore::TreeWeights(
       return absl::InvalidArgumentError(absl::StrFormat(
           "priority at index %d is %g; priority^alpha must be <= 2^990", i, priorities[i]));
     }
+    if (weights[i] == 0 && priorities[i] > 0) {  // it would never be drawn
+      return absl::InvalidArgumentError(
+          absl::StrFormat("priority at index %d is %g; priority^alpha (alpha %g) is below the "
+                          "smallest double, so the item could never be drawn",
+                          i, priorities[i], alpha_));
+    }
   }
   return weights;
 }
@@ -257,18 +263,26 @@ absl::StatusOr<WeightStore::Plan> WeightStore::ValidateUpdateKeys(
   return PlanWithPriorities(priorities);
 }
 
-absl::Status WeightStore::PlaceUpdateKeys(absl::Span<const std::string> keys, Plan& plan) const {
-  plan.change.slots.resize(keys.size());
+void WeightStore::PlaceUpdateKeys(absl::Span<const std::string> keys, Plan& plan) const {
+  // The entries of stored keys move to the front, in order; the others are listed as skipped.
+  Change& change = plan.change;
+  change.slots.resize(keys.size());
+  size_t kept = 0;
   for (size_t i = 0; i < keys.size(); ++i) {
     auto it = slot_of_.find(keys[i]);
     if (it == slot_of_.end()) {
-      return absl::NotFoundError(
-          absl::StrFormat("key %s at index %d is not stored", Quote(keys[i]), i));
+      plan.skipped.push_back(i);
+      continue;
     }
-    plan.change.slots[i] = it->second;
+    change.slots[kept] = it->second;
+    change.priorities[kept] = change.priorities[i];
+    plan.weights[kept] = plan.weights[i];
+    ++kept;
   }
-  plan.change.next_slot = next_;
-  return absl::OkStatus();
+  change.slots.resize(kept);
+  change.priorities.resize(kept);
+  plan.weights.resize(kept);
+  change.next_slot = next_;
 }
 
 void WeightStore::PrefetchEvicted(absl::Span<const uint64_t> slots, size_t i) const {
@@ -330,15 +344,16 @@ absl::Status WeightStore::UpdateSlots(absl::Span<const uint64_t> slots,
   return absl::OkStatus();
 }
 
-absl::Status WeightStore::UpdateKeys(absl::Span<const std::string> keys,
-                                     absl::Span<const double> priorities, Change* change) {
+absl::StatusOr<std::vector<size_t>> WeightStore::UpdateKeys(absl::Span<const std::string> keys,
+                                                            absl::Span<const double> priorities,
+                                                            Change* change) {
   absl::StatusOr<Plan> plan = ValidateUpdateKeys(keys, priorities);
   if (!plan.ok()) return plan.status();
   absl::MutexLock lock(&mu_);
-  if (absl::Status s = PlaceUpdateKeys(keys, *plan); !s.ok()) return s;
+  PlaceUpdateKeys(keys, *plan);
   CommitLocked(plan->change, plan->weights, {});
   if (change != nullptr) *change = std::move(plan->change);
-  return absl::OkStatus();
+  return std::move(plan->skipped);
 }
 
 absl::StatusOr<WeightStore::Plan> WeightStore::PlanInsert(
@@ -367,7 +382,7 @@ absl::StatusOr<WeightStore::Plan> WeightStore::PlanUpdateKeys(
   absl::StatusOr<Plan> plan = ValidateUpdateKeys(keys, priorities);
   if (!plan.ok()) return plan.status();
   absl::ReaderMutexLock lock(&mu_);
-  if (absl::Status s = PlaceUpdateKeys(keys, *plan); !s.ok()) return s;
+  PlaceUpdateKeys(keys, *plan);
   plan->version = version_;
   return plan;
 }

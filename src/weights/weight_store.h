@@ -17,7 +17,10 @@
 //  - Or filled by key: Insert puts each (string) key at the next slot of a ring over all slots;
 //    the item that held that slot is evicted (FIFO once the ring has wrapped). An inserted item
 //    without a priority gets `initial_priority`, by default the largest priority seen so far
-//    (starting at 1), so that new items are drawn soon. UpdateKeys sets stored keys' priorities.
+//    (starting at 1), so that new items are drawn soon. UpdateKeys sets stored keys' priorities;
+//    a key that is not stored (evicted by the ring, or never inserted) is skipped and reported,
+//    as Reverb does, so that a learner's late update never lands on the item that took an
+//    evicted item's slot (which an update by slot would do).
 //  - Draws: with replacement, stratified (draw j uniform in the j-th of k equal-mass segments,
 //    as in the paper's appendix B.2.1) or without replacement (k distinct slots by successive
 //    sampling). A draw is a pure function of the store's contents and (seed, batch).
@@ -29,11 +32,11 @@
 // ExportChunk) plus every change logged after s restores the store exactly (ARIES-style redo).
 //
 // Errors. Every batch is validated whole before anything changes (all or nothing):
-// InvalidArgument for a priority that is negative, NaN, infinite or too large (p^alpha above
-// SumTree::kMaxWeight), naming its index and value; for a slot outside [0, capacity); for an
-// empty, too long or repeated key. AlreadyExists for inserting a stored key; NotFound for
-// updating a key that is not stored. Draws fail with FailedPrecondition when no slot has
-// positive priority (or, without replacement, fewer than k do).
+// InvalidArgument for a priority that is negative, NaN, infinite, too large (p^alpha above
+// SumTree::kMaxWeight) or positive but so small that p^alpha is 0 (it could never be drawn),
+// naming its index and value; for a slot outside [0, capacity); for an empty, too long or
+// repeated key. AlreadyExists for inserting a stored key. Draws fail with FailedPrecondition when
+// no slot has positive priority (or, without replacement, fewer than k do).
 //
 // Complexity (n = capacity, D = ceil(log8 n) <= 11): insert / update of k items O(k D); draw of
 // k O(k D) (see sum_tree.h); ExportChunk of m slots O(m); Rebuild O(n). Memory: about 26 bytes
@@ -110,8 +113,11 @@ class WeightStore {
   // Sets priorities by slot (any slot < capacity) or by stored key. Later entries win.
   absl::Status UpdateSlots(absl::Span<const uint64_t> slots, absl::Span<const double> priorities,
                            Change* change = nullptr);
-  absl::Status UpdateKeys(absl::Span<const std::string> keys, absl::Span<const double> priorities,
-                          Change* change = nullptr);
+  // Keys that are not stored are skipped: returns their indexes in `keys`, ascending (the change
+  // holds the other entries only).
+  absl::StatusOr<std::vector<size_t>> UpdateKeys(absl::Span<const std::string> keys,
+                                                 absl::Span<const double> priorities,
+                                                 Change* change = nullptr);
 
   // Replays a change made by this store (or by one restored to the same state). InvalidArgument
   // when it cannot be one (bad slot, priority or sizes); nothing changes then.
@@ -127,7 +133,8 @@ class WeightStore {
     Change change;
     std::vector<double> weights;  // the tree weights of change.priorities
     std::vector<std::unique_ptr<const std::string>> owned_keys;  // an insert's keys, to be held
-    uint64_t version = 0;  // the number of mutations the store had made when planned
+    std::vector<size_t> skipped;  // an update by key: the indexes of keys not stored, ascending
+    uint64_t version = 0;         // the number of mutations the store had made when planned
   };
   absl::StatusOr<Plan> PlanInsert(absl::Span<const std::string> keys,
                                   absl::Span<const double> priorities) const;
@@ -147,8 +154,10 @@ class WeightStore {
   };
   struct Draw {
     uint64_t slot;
-    std::string key;           // "" for a slot without a key
-    double priority;           // p_i
+    std::string key;  // "" for a slot without a key
+    double priority;  // p_i
+    // P(i), and the importance weight from it: also without replacement, where P(i) is the
+    // probability of slot i as a single draw, not of its inclusion in the batch.
     double probability;        // P(i)
     double importance_weight;  // (n P(i))^-beta / max_j (n P(j))^-beta, in [0, 1] (above)
   };
@@ -215,9 +224,10 @@ class WeightStore {
                                           absl::Span<const double> priorities) const;
   absl::StatusOr<Plan> PlanWithPriorities(absl::Span<const double> priorities) const;
   // The checks and choices that read the state: an insert's slots, ring position and default
-  // priorities (AlreadyExists for a stored key); the slots of updated keys (NotFound).
+  // priorities (AlreadyExists for a stored key); the slots of updated keys (the others are
+  // dropped from the plan and listed in plan.skipped).
   absl::Status PlaceInsert(Plan& plan) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  absl::Status PlaceUpdateKeys(absl::Span<const std::string> keys, Plan& plan) const
+  void PlaceUpdateKeys(absl::Span<const std::string> keys, Plan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Prefetches, for the Link of slots[i], what later Links in `slots` read of the keys they evict.
   void PrefetchEvicted(absl::Span<const uint64_t> slots, size_t i) const

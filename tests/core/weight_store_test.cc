@@ -134,9 +134,43 @@ TEST(WeightStoreTest, UpdatesBySlotAndByKeyAreAllOrNothing) {
   const std::string before = Dump(*store);
   EXPECT_EQ(store->UpdateSlots({0, 8}, {2, 2}).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store->UpdateSlots({0, 1}, {2, NAN}).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store->UpdateKeys(Keys({7, 10}), {2, 2}).code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->UpdateKeys(Keys({7}), {2, 2}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->UpdateKeys(Keys({7, 10}), {2, -1}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->UpdateKeys(Keys({7}), {2, 2}).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Dump(*store), before);
+}
+
+// A learner's update by key that arrives after the ring evicted its item is skipped (reported),
+// and never lands on the item that took the slot; the other entries of the batch apply.
+TEST(WeightStoreTest, UpdatesOfKeysThatAreNotStoredAreSkippedNotMisapplied) {
+  auto store = StoreOf(4, 1);
+  ASSERT_TRUE(store->Insert(Keys({0, 1, 2, 3}), {1, 1, 1, 1}).ok());
+  ASSERT_TRUE(store->Insert(Keys({4, 5})).ok());  // evicts k0 and k1 from slots 0 and 1
+  WeightStore::Change change;
+  absl::StatusOr<std::vector<size_t>> skipped =
+      store->UpdateKeys({Key(1), Key(3), "never", Key(5)}, {0.001, 7, 8, 9}, &change);
+  ASSERT_TRUE(skipped.ok()) << skipped.status();
+  EXPECT_EQ(*skipped, (std::vector<size_t>{0, 2}));
+  EXPECT_EQ(*store->Priorities(0, 4), (std::vector<double>{1, 9, 1, 7}));  // k4 k5 k2 k3
+  EXPECT_EQ(change.slots, (std::vector<uint64_t>{3, 1}));                  // only what was made
+  EXPECT_EQ(change.priorities, (std::vector<double>{7, 9}));
+  // A plan skips the same keys and commits only the stored ones.
+  absl::StatusOr<WeightStore::Plan> plan = store->PlanUpdateKeys({"gone", Key(2)}, {5, 6});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->skipped, std::vector<size_t>{0});
+  ASSERT_TRUE(store->Commit(*plan).ok());
+  EXPECT_EQ(*store->Priorities(0, 4), (std::vector<double>{1, 9, 6, 7}));
+}
+
+// p^alpha must be a positive double for a positive priority, or the item could never be drawn.
+TEST(WeightStoreTest, APositivePriorityWhosePowerUnderflowsIsRefused) {
+  auto store = StoreOf(4, 2);
+  const absl::Status s = store->UpdateSlots({0, 1}, {1, 1e-200});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("index 1 is 1e-200"));
+  EXPECT_TRUE(store->UpdateSlots({0, 1}, {1, 1e-150}).ok());  // 1e-300: still drawable
+  EXPECT_EQ(store->positive_slots(), 2u);
 }
 
 // Plan* + Commit (how durable stores log a change before making it) make exactly the change the
@@ -171,7 +205,7 @@ TEST(WeightStoreTest, PlansChangeNothingUntilCommittedAndCommitEqualsTheOneStepM
     return
         [=](WeightStore& store, WeightStore::Change* change) -> absl::StatusOr<WeightStore::Plan> {
           if (change != nullptr) {
-            absl::Status s = store.UpdateKeys(keys, p, change);
+            absl::Status s = store.UpdateKeys(keys, p, change).status();
             if (!s.ok()) return s;
             return absl::StatusOr<WeightStore::Plan>(WeightStore::Plan{});
           }
@@ -215,7 +249,7 @@ TEST(WeightStoreTest, PlansChangeNothingUntilCommittedAndCommitEqualsTheOneStepM
   EXPECT_EQ(planned->SlotOf(Key(2)).status().code(), absl::StatusCode::kNotFound);
   // The plans' errors are the one-step mutations' errors, and neither changes anything.
   const std::string before = Dump(*planned);
-  for (const Op& bad : {insert(Keys({8}), {}), by_keys(Keys({1}), {1}), by_slots({6}, {1}),
+  for (const Op& bad : {insert(Keys({8}), {}), by_keys(Keys({7}), {NAN}), by_slots({6}, {1}),
                         by_slots({1}, {-1}), insert(Keys({9, 9}), {})}) {
     WeightStore::Change unused;
     const absl::Status one = bad(*one_step, &unused).status();
@@ -266,7 +300,7 @@ TEST(WeightStoreTest, DrawsReportEachSlotsStoredPriorityAndKey) {
   std::vector<double> priorities(kSlots);
   for (uint64_t i = 0; i < kSlots; ++i) {
     slots[i] = i;
-    priorities[i] = (i % 3 == 0 ? 1e-200 : i % 3 == 1 ? 0.1 : 3e7) * (1 + 0.37 * i);
+    priorities[i] = (i % 3 == 0 ? 1e-150 : i % 3 == 1 ? 0.1 : 3e7) * (1 + 0.37 * i);
   }
   for (const double alpha : {1.0, 0.5, 2.0, 0.0}) {
     SCOPED_TRACE(alpha);
@@ -465,7 +499,7 @@ std::vector<WeightStore::Change> RandomOps(WeightStore& store, uint64_t seed, in
         keys.push_back((*draws)[i].key);
         q.push_back(p[i]);
       }
-      s = store.UpdateKeys(keys, q, &change);
+      s = store.UpdateKeys(keys, q, &change).status();
     }
     EXPECT_TRUE(s.ok()) << s;
     if (s.ok()) changes.push_back(std::move(change));

@@ -104,9 +104,9 @@ TEST_F(ClientStreamsE2E, ACancellerEndsAStreamFromAnotherThread) {
         return true;  // never runs out
       },
       2,
-      [&](int64_t seq) {
-        acked = seq;
-        if (seq == 5) stop_updates.Cancel();
+      [&](const v1::UpdatePrioritiesResponse& ack) {
+        acked = ack.acknowledged_sequence();
+        if (acked == 5) stop_updates.Cancel();
       },
       &stop_updates);
   EXPECT_EQ(s.code(), absl::StatusCode::kCancelled) << s;

@@ -128,10 +128,19 @@ TEST_F(WeightStoresE2E, CommandLineNamesTheBadLineRangeOrStore) {
   EXPECT_NE(r.err.find("4 of 6 updates (the first 2 batches) were acknowledged"), std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("late.tsv:7: slots[1]: 50 is outside [0, 10)"), std::string::npos) << r.err;
+  // A key that is not stored is skipped, by name and line; the others are applied.
+  ASSERT_EQ(Urn({"weights", "insert", "ten", File("b.tsv", "b\n")}).exit_code, 0);
   r = Urn({"weights", "update", "ten", "--keys", File("keys.tsv", "a\t1\nb\t2\n")});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("keys.tsv:1: keys: key \"a\" at index 0 is not stored"), std::string::npos)
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("keys.tsv:1: key \"a\" is not stored (evicted, or never inserted); its "
+                       "update was skipped"),
+            std::string::npos)
       << r.err;
+  EXPECT_NE(r.err.find("acknowledged 1 updates in 1 batches (1 keys not stored were skipped)"),
+            std::string::npos)
+      << r.err;
+  r = Urn({"weights", "get", "ten", "--slots", "0"});  // b took the ring's first slot
+  EXPECT_EQ(r.out, "0\t2\n") << r.err;
   // An empty update still names a store that does not exist.
   r = Urn({"weights", "update", "nope", File("empty.tsv", "")});
   EXPECT_EQ(r.exit_code, 1);
@@ -215,7 +224,10 @@ TEST_F(WeightStoresE2E, KillNineDuringUpdatesLosesNoAcknowledgedUpdate) {
             ++g;
             return true;
           },
-          8, [&](int64_t seq) { acked = first + seq - 1; });
+          8,
+          [&](const v1::UpdatePrioritiesResponse& ack) {
+            acked = first + ack.acknowledged_sequence() - 1;
+          });
     });
     std::this_thread::sleep_for(milliseconds(50 + rng.Bounded(round, 400)));
     urnd_->Signal(SIGKILL);

@@ -75,7 +75,7 @@ inline void Run(std::string_view ops, uint64_t chunk_slots, WeightStore& store,
     } else if (kind == 1) {
       s = store.UpdateSlots({a}, {priority}, record);
     } else {
-      s = store.UpdateKeys({key}, {priority}, record);
+      s = store.UpdateKeys({key}, {priority}, record).status();
     }
     if (s.ok() && record != nullptr) log.push_back(EncodeChange(change));
   }

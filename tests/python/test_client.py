@@ -257,6 +257,15 @@ class ClientTest(unittest.TestCase):
             updater.wait()
             self.assertEqual(updater.acknowledged, 50)
         self.assertEqual(self.client.get_priorities("replay", 3, 1), [50.0])
+        with self.client.priority_updater("replay") as updater:  # by key; "z" is not stored
+            updater.send(keys=["z", "d"], priorities=[9.0, 7.0])
+            updater.wait()
+            self.assertEqual(updater.skipped, 1)
+            with self.assertRaisesRegex(ValueError, "either slots or keys"):
+                updater.send([1], [1.0], keys=["d"])
+            with self.assertRaisesRegex(ValueError, "2 keys but 1 priorities"):
+                updater.send(keys=["c", "d"], priorities=[1.0])
+        self.assertEqual(self.client.get_priorities("replay", 3, 1), [7.0])
         with self.client.priority_updater("replay") as updater:
             sent = updater.send([3], [1.0])
             with self.assertRaisesRegex(ValueError, "was not sent"):

@@ -229,7 +229,7 @@ class TorchTest(unittest.TestCase):
             self.assertEqual(batch.weights.dtype, torch.float32)
             self.assertTrue(bool((batch.weights > 0).all() and (batch.weights <= 1).all()))
             td = torch.rand(32, generator=generator, dtype=torch.float64) * 10
-            replay.update(batch.slots, td)
+            replay.update(batch, td)
             for slot, value in zip(batch.slots, td.tolist()):
                 written[slot] = abs(value) + replay.eps
         replay.flush()
@@ -240,6 +240,23 @@ class TorchTest(unittest.TestCase):
         untouched = [s for s in range(512) if s not in written]
         self.assertTrue(all(stored[s] == 1.0 + replay.eps for s in untouched))
 
+
+    def test_prioritized_replay_skips_the_update_of_an_item_evicted_since_its_draw(self):
+        replay = PrioritizedReplay(self.client, "ring", capacity=4, alpha=1.0)
+        replay.add(["t0", "t1", "t2", "t3"], [1.0, 1.0, 1.0, 1.0])
+        batch = replay.sample(2, seed=3)
+        replay.add(["t4", "t5", "t6", "t7"])  # the ring evicts every item drawn
+        replay.update(batch, [1e-3, 1e-3])
+        replay.flush()
+        self.assertEqual(replay.skipped, 2)
+        # By slot the update would have landed on the new items; by key they keep theirs.
+        new = 1.0 + replay.eps  # the largest priority seen
+        self.assertEqual(self.client.get_priorities("ring"), [new] * 4)
+        later = replay.sample(1, seed=4)
+        replay.update(later, [2.0])
+        replay.close()
+        self.assertEqual(replay.skipped, 2)
+        self.assertEqual(self.client.get_priorities("ring")[later.slots[0]], 2.0 + replay.eps)
 
     def test_prioritized_replay_reports_a_refused_update_once_then_goes_on(self):
         replay = PrioritizedReplay(self.client, "recovering", capacity=8, alpha=1.0)

@@ -91,8 +91,8 @@ class WeightStoresServiceTest : public ::testing::Test {
           return true;
         },
         2,
-        [&](int64_t seq) {
-          if (acked) *acked = seq;
+        [&](const v1::UpdatePrioritiesResponse& ack) {
+          if (acked) *acked = ack.acknowledged_sequence();
         });
   }
 
@@ -251,7 +251,7 @@ TEST_F(WeightStoresServiceTest, AStreamEndsAtTheFirstMessageAfterItsKeyIsRevoked
         ++sent;
         return true;
       },
-      1, [&](int64_t seq) { acked = seq; });
+      1, [&](const v1::UpdatePrioritiesResponse& ack) { acked = ack.acknowledged_sequence(); });
   EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << s;
   EXPECT_THAT(std::string(s.message()), HasSubstr("revoked or its user deleted"));
   EXPECT_EQ(acked, 1);
@@ -422,14 +422,26 @@ TEST_F(WeightStoresServiceTest, AnInvalidBatchIsRejectedWholeNamingTheIndex) {
     return !std::exchange(sent, true);
   });
   EXPECT_THAT(std::string(s.message()), HasSubstr("slots, keys"));
+  // A key that is not stored is skipped and listed in the acknowledgement, not an error.
+  ASSERT_TRUE(admin_->Insert("s", {"k"}, {1.0}).ok());  // ring slot 0
   sent = false;
-  s = admin_->UpdatePriorities("s", [&](v1::UpdatePrioritiesRequest* r) {
-    r->mutable_keys()->Add(std::string(key_unknown));
-    r->add_priorities(1);
-    return !std::exchange(sent, true);
-  });
-  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(s.message()), HasSubstr("keys:"));
+  std::vector<int32_t> skipped;
+  s = admin_->UpdatePriorities(
+      "s",
+      [&](v1::UpdatePrioritiesRequest* r) {
+        r->mutable_keys()->Add(std::string(key_unknown));
+        r->mutable_keys()->Add(std::string(key_k));
+        r->add_priorities(1);
+        r->add_priorities(5);
+        return !std::exchange(sent, true);
+      },
+      8,
+      [&](const v1::UpdatePrioritiesResponse& ack) {
+        skipped.assign(ack.skipped().begin(), ack.skipped().end());
+      });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(skipped, std::vector<int32_t>{0});
+  EXPECT_EQ(*admin_->GetPriorities("s", 0, 1), std::vector<double>{5});
 }
 
 TEST_F(WeightStoresServiceTest, InsertThenSampleGivesExactProbabilitiesAndWeights) {

@@ -163,15 +163,16 @@ class Client {
                                               std::vector<int64_t>* stored = nullptr) const;
   // Streams priority updates to `store`: `next` fills each batch's slots or keys and priorities
   // and returns false when there are no more. Sequence numbers are set here (1, 2, ...); at most
-  // `window` batches are unacknowledged at once; `on_ack` sees each acknowledged sequence.
+  // `window` batches are unacknowledged at once; `on_ack` sees each acknowledgement, in order
+  // (its sequence, and by keys the indexes of keys that are not stored, which were skipped).
   // Returns OK only when every batch was acknowledged (durable); otherwise the server's error,
   // and the batches acknowledged before it are durable. No deadline; not retried. With no batch
   // at all, the store is looked up (NotFound when it does not exist). `cancel` as for Sample.
-  absl::Status UpdatePriorities(const std::string& store,
-                                const std::function<bool(v1::UpdatePrioritiesRequest*)>& next,
-                                int window = 8,
-                                const std::function<void(int64_t)>& on_ack = nullptr,
-                                StreamCanceller* cancel = nullptr) const;
+  absl::Status UpdatePriorities(
+      const std::string& store, const std::function<bool(v1::UpdatePrioritiesRequest*)>& next,
+      int window = 8,
+      const std::function<void(const v1::UpdatePrioritiesResponse&)>& on_ack = nullptr,
+      StreamCanceller* cancel = nullptr) const;
   absl::StatusOr<v1::SampleWeightsResponse> SampleWeights(
       const v1::SampleWeightsRequest& request) const;
   // Priorities of slots [first, first + count), fetched in pages; fewer when the range passes

@@ -115,7 +115,8 @@ class WeightSample:
 
     Attributes:
       slots, keys: the drawn items.
-      probabilities: P(item) = p_i^alpha / sum_j p_j^alpha for each draw.
+      probabilities: P(item) = p_i^alpha / sum_j p_j^alpha for each draw (also without
+        replacement: the probability of one draw, not of being in the batch).
       importance_weights: (N * P(i))^-beta / max_j (N * P(j))^-beta.
       priorities: the items' current priorities.
       seed: the seed the server drew with (pass it again to repeat the draw).
@@ -472,8 +473,8 @@ class Client:
 
     def insert(self, store, keys, priorities=None, batch_size=4096):
         """Adds items by key (a key already stored is AlreadyExists: change a stored item's
-        priority by its slot, with set_priorities or a PriorityUpdater); returns their slots, in
-        order. Keys go in messages of at most
+        priority with a PriorityUpdater, by key); returns their slots, in order. Keys go in
+        messages of at most
         batch_size keys and 2 MiB, each acknowledged once durable and applied whole or not at
         all. priorities=None uses the store's new-item rule.
 
@@ -626,12 +627,15 @@ class PriorityUpdater:
     """One UpdatePriorities stream kept open across many updates (an RL learner's loop).
 
         updater = client.priority_updater("replay")
-        seq = updater.send(slots, priorities)   # returns at once
+        seq = updater.send(keys=batch.keys, priorities=p)   # returns at once
         updater.wait(seq)                       # returns once the server made it durable
         updater.close()                         # waits for every ack, then ends the stream
 
-    Sequences count from 1. An error from the server (a bad slot, a revoked key) ends the
-    stream and is raised by the next send(), wait() or close().
+    Update items drawn earlier by key: a key the ring has evicted since (or never inserted) is
+    skipped and counted in `skipped`, while an update by slot would change the priority of
+    whatever item holds that slot now. Sequences count from 1. An error from the server (a bad
+    slot or priority, a revoked key) ends the stream and is raised by the next send(), wait()
+    or close().
     """
 
     _END = object()
@@ -642,6 +646,7 @@ class PriorityUpdater:
         self._cond = threading.Condition()
         self._sent = 0
         self._acked = 0  # guarded by _cond
+        self._skipped = 0  # guarded by _cond
         self._error = None  # guarded by _cond
         self._done = False  # guarded by _cond
         self._call = client._stores.UpdatePriorities(self._requests(), timeout=None,
@@ -661,6 +666,7 @@ class PriorityUpdater:
             for ack in self._call:
                 with self._cond:
                     self._acked = max(self._acked, ack.acknowledged_sequence)
+                    self._skipped += len(ack.skipped)
                     self._cond.notify_all()
         except grpc.RpcError as e:
             with self._cond:
@@ -675,10 +681,19 @@ class PriorityUpdater:
         if self._error is not None:
             raise self._error
 
-    def send(self, slots, priorities):
-        """Queues one batch (at most 65,536 entries); returns its sequence number."""
-        slots, priorities = list(slots), list(priorities)
-        _check_update_size("send", slots)
+    def send(self, slots=None, priorities=None, keys=None):
+        """Queues one batch (at most 65,536 entries) of priorities for slots, or for keys;
+        returns its sequence number."""
+        if (slots is None) == (keys is None) or priorities is None:
+            raise ValueError("send: give priorities, and either slots or keys")
+        entries = list(slots if keys is None else keys)
+        priorities = list(priorities)
+        if len(entries) != len(priorities):
+            raise ValueError("send: %d %s but %d priorities"
+                             % (len(entries), "slots" if keys is None else "keys",
+                                len(priorities)))
+        _check_update_size("send", entries)
+        named = {"slots": entries} if keys is None else {"keys": entries}
         with self._cond:
             self._raise_if_failed()
             if self._done:
@@ -689,9 +704,14 @@ class PriorityUpdater:
             # Queued under the lock, so that sequences go out in order from any number of
             # threads (an acknowledgement of n covers every sequence up to n).
             self._queue.put(weight_stores_pb2.UpdatePrioritiesRequest(
-                weight_store=self._store, sequence=sequence, slots=slots,
-                priorities=priorities))
+                weight_store=self._store, sequence=sequence, priorities=priorities, **named))
         return sequence
+
+    @property
+    def skipped(self):
+        """Keys sent that were not stored (evicted, or never inserted), so not updated."""
+        with self._cond:
+            return self._skipped
 
     @property
     def acknowledged(self):

@@ -307,7 +307,7 @@ class PrioritizedReplay:
         replay.add(["t0", "t1"])                     # new items: the max priority seen (>= 1)
         batch = replay.sample(256, beta=0.4)
         loss = (batch.weights * td_error ** 2).mean()
-        replay.update(batch.slots, td_error.abs())   # streamed; acknowledged when durable
+        replay.update(batch, td_error.abs())         # streamed; acknowledged when durable
         replay.flush()                               # waits for every acknowledgement
 
     Priorities sent are |value| + eps, so no item's probability falls to zero.
@@ -331,6 +331,7 @@ class PrioritizedReplay:
                         "%r, not the capacity %d and alpha %r asked; delete it or ask for those"
                         % (store, existing.capacity, existing.alpha, capacity, alpha)) from None
         self._updater = None
+        self._skipped_closed = 0  # skipped updates of the streams closed before this one
 
     def add(self, keys, priorities=None):
         """Inserts items by key; returns their slots."""
@@ -342,13 +343,18 @@ class PrioritizedReplay:
         return ReplayBatch(self.client.sample_weights(self.store, batch_size, beta=beta,
                                                       seed=seed))
 
-    def update(self, slots, priorities):
-        """Streams new priorities (|p| + eps) for slots; returns the update's sequence number."""
+    def update(self, items, priorities):
+        """Streams new priorities (|p| + eps) for a ReplayBatch's items (by key, so an item the
+        ring has evicted since it was drawn is skipped, see `skipped`), or for slots; returns
+        the update's sequence number."""
         if self._updater is None:
             self._updater = self.client.priority_updater(self.store)
         values = [abs(float(p)) + self.eps for p in _as_list(priorities)]
         try:
-            return self._updater.send(_as_list(slots), values)
+            if isinstance(items, ReplayBatch) and all(items.keys):
+                return self._updater.send(keys=items.keys, priorities=values)
+            slots = items.slots if isinstance(items, ReplayBatch) else _as_list(items)
+            return self._updater.send(slots, values)
         except urn_errors.Error:
             # The stream ended with an earlier update's error: reported here, once.
             self.close_quietly()
@@ -367,21 +373,31 @@ class PrioritizedReplay:
             self.close_quietly()
             raise
 
-    def close_quietly(self):
-        """Ends the update stream without raising (its error was reported already)."""
+    @property
+    def skipped(self):
+        """Updates skipped because their item was evicted before they arrived (acknowledged
+        ones; see flush())."""
+        return self._skipped_closed + (0 if self._updater is None else self._updater.skipped)
+
+    def _end_stream(self):
         updater, self._updater = self._updater, None
         if updater is not None:
             try:
                 updater.close()
-            except Exception:  # the stream's error, raised by flush() or update() already
-                pass
+            finally:
+                self._skipped_closed += updater.skipped
+
+    def close_quietly(self):
+        """Ends the update stream without raising (its error was reported already)."""
+        try:
+            self._end_stream()
+        except Exception:  # the stream's error, raised by flush() or update() already
+            pass
 
     def close(self):
         """Waits for every update's acknowledgement and ends the stream. An update the server
         refused is raised here (or by flush()) once; the next update() opens a new stream."""
-        updater, self._updater = self._updater, None
-        if updater is not None:
-            updater.close()
+        self._end_stream()
 
 
 def _as_list(values):
