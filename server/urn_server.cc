@@ -73,6 +73,15 @@ void UrnServer::Maintain() {
       spdlog::error("fsync of the priority log failed: {}", std::string(s.message()));
     }
     weight_stores_->SnapshotDue();
+    if (!reported_broken_) {
+      if (absl::Status broken = metadata_->broken(); !broken.ok()) {
+        // Every write fails until a restart: health says so, so that an orchestrator restarts
+        // urnd (and a load balancer sends callers elsewhere) instead of waiting.
+        spdlog::critical("{}; health is NOT_SERVING", std::string(broken.message()));
+        grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+        reported_broken_ = true;
+      }
+    }
     maintenance_mu_.Lock();
     // A changed config is read once its modification time held for a whole interval: a file
     // being rewritten (truncated, then written) is never read half-written. (An empty file

@@ -93,6 +93,7 @@ class UrnServer {
   std::unique_ptr<WeightStoreRegistry> weight_stores_;
   absl::Mutex maintenance_mu_;
   bool stopping_ ABSL_GUARDED_BY(maintenance_mu_) = false;
+  bool reported_broken_ = false;  // the maintenance thread's alone
   std::thread maintenance_;
   // Work too long for gRPC's callback threads (work_pool.h); idle once grpc_server_ has shut
   // down, so it may go after the services that use it.

@@ -3,8 +3,12 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <sys/statvfs.h>
+
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "storage/rocks_status.h"
 
 namespace urn::storage {
@@ -30,6 +34,19 @@ MetadataStore::MetadataStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db
 MetadataStore::~MetadataStore() = default;
 
 absl::StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& path) {
+  // On a full filesystem RocksDB aborts while opening (its info log cannot be written).
+  std::filesystem::path existing(path);
+  while (!existing.empty() && !std::filesystem::exists(existing)) existing = existing.parent_path();
+  struct statvfs fs {};
+  if (::statvfs(existing.empty() ? "." : existing.c_str(), &fs) == 0) {
+    const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (free < kMinFreeBytes) {
+      return absl::UnavailableError(
+          absl::StrFormat("metadata store %s: only %d bytes free on its filesystem; urnd needs at "
+                          "least %d to start",
+                          path, free, kMinFreeBytes));
+    }
+  }
   rocksdb::Options options;
   options.create_if_missing = true;
   options.paranoid_checks = true;
@@ -50,15 +67,34 @@ absl::StatusOr<std::optional<std::string>> MetadataStore::Get(std::string_view k
   return std::optional<std::string>(std::move(value));
 }
 
+template <typename WriteFn>
+absl::Status MetadataStore::Written(const WriteFn& write, const char* what) {
+  if (broken_.load(std::memory_order_acquire)) return broken();
+  const rocksdb::Status s = write();
+  if (s.ok()) return absl::OkStatus();
+  const absl::Status failed = FromRocks(s, what);
+  absl::MutexLock lock(&broken_mu_);
+  if (broken_status_.ok()) {
+    broken_status_ = absl::UnavailableError(
+        absl::StrCat("the metadata store refuses writes since one failed (", failed.message(),
+                     "); restart urnd once the cause (a full disk?) is fixed"));
+    broken_.store(true, std::memory_order_release);
+  }
+  return failed;
+}
+
+absl::Status MetadataStore::broken() const {
+  if (!broken_.load(std::memory_order_acquire)) return absl::OkStatus();
+  absl::MutexLock lock(&broken_mu_);
+  return broken_status_;
+}
+
 absl::Status MetadataStore::Put(std::string_view key, std::string_view value) {
-  return FromRocks(db_->Put(Synced(), rocksdb::Slice(key.data(), key.size()),
-                            rocksdb::Slice(value.data(), value.size())),
-                   "metadata put");
+  return Written([&] { return db_->Put(Synced(), SliceOf(key), SliceOf(value)); }, "metadata put");
 }
 
 absl::Status MetadataStore::Delete(std::string_view key) {
-  return FromRocks(db_->Delete(Synced(), rocksdb::Slice(key.data(), key.size())),
-                   "metadata delete");
+  return Written([&] { return db_->Delete(Synced(), SliceOf(key)); }, "metadata delete");
 }
 
 absl::Status MetadataStore::Write(
@@ -73,7 +109,7 @@ absl::Status MetadataStore::Write(
     rocksdb::Status s = value ? batch.Put(key, *value) : batch.Delete(key);
     if (!s.ok()) return FromRocks(s, "metadata batch");
   }
-  return FromRocks(db_->Write(For(durability), &batch), "metadata write");
+  return Written([&] { return db_->Write(For(durability), &batch); }, "metadata write");
 }
 
 void MetadataStore::FailWritesForTesting(absl::Status status) {
@@ -87,7 +123,7 @@ absl::Status MetadataStore::DeleteRange(std::string_view begin, std::string_view
   rocksdb::WriteBatch batch;
   rocksdb::Status s = batch.DeleteRange(SliceOf(begin), SliceOf(end));
   if (!s.ok()) return FromRocks(s, "metadata delete range");
-  return FromRocks(db_->Write(For(durability), &batch), "metadata delete range");
+  return Written([&] { return db_->Write(For(durability), &batch); }, "metadata delete range");
 }
 
 absl::Status MetadataStore::DeletePrefix(std::string_view prefix, Durability durability) {
@@ -97,7 +133,9 @@ absl::Status MetadataStore::DeletePrefix(std::string_view prefix, Durability dur
   return DeleteRange(prefix, end, durability);
 }
 
-absl::Status MetadataStore::SyncWal() { return FromRocks(db_->SyncWAL(), "metadata sync"); }
+absl::Status MetadataStore::SyncWal() {
+  return Written([&] { return db_->SyncWAL(); }, "metadata sync");
+}
 
 absl::Status MetadataStore::Scan(
     std::string_view prefix,

@@ -7,6 +7,13 @@
 // crash of the process (kill -9), and a host crash once SyncWal() or any later synced write
 // returned.
 //
+// A failed write. Once any write or sync fails (a full disk, an I/O error), the store refuses
+// every later write and sync with Unavailable naming that first failure, without calling RocksDB
+// again: after a failed write RocksDB's log writer is in an error state in which a sync would abort
+// the process (an assertion in Debian's build), and the state only clears when the database is
+// reopened, i.e. urnd restarted. Reads go on. broken() says so (urnd's health turns NOT_SERVING).
+// Open refuses a filesystem with less than kMinFreeBytes free (RocksDB aborts starting there).
+//
 // Thread safety: all methods may be called concurrently (RocksDB serializes writers).
 #ifndef URN_STORAGE_METADATA_STORE_H_
 #define URN_STORAGE_METADATA_STORE_H_
@@ -65,6 +72,10 @@ class MetadataStore {
   // Syncs every write made so far to disk.
   absl::Status SyncWal();
 
+  // The first failed write or sync, after which every write fails (see above); OK before.
+  absl::Status broken() const;
+  static constexpr uint64_t kMinFreeBytes = uint64_t{16} << 20;
+
   // Calls `fn(key, value)` for every key starting with `prefix`, in key order, until it
   // returns false.
   absl::Status Scan(std::string_view prefix,
@@ -82,7 +93,13 @@ class MetadataStore {
 
  private:
   explicit MetadataStore(std::unique_ptr<rocksdb::DB> db);
+  // Runs one write or sync unless the store is broken, and latches its failure.
+  template <typename WriteFn>
+  absl::Status Written(const WriteFn& write, const char* what);
   std::unique_ptr<rocksdb::DB> db_;
+  std::atomic<bool> broken_{false};  // set once, under broken_mu_, with broken_status_
+  mutable absl::Mutex broken_mu_;
+  absl::Status broken_status_ ABSL_GUARDED_BY(broken_mu_);
   // Unset in production: Write pays one relaxed atomic load.
   std::atomic<bool> fail_writes_{false};
   absl::Mutex fail_mu_;
