@@ -129,7 +129,10 @@ absl::Status UrnServer::PrepareDataDir() {
   namespace fs = std::filesystem;
   const fs::path dir(options_.data_dir);
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  // The datasets, weight stores and usage of every tenant are readable by urnd's user only: a
+  // data directory urnd creates, and the database's directory in any, are 0700.
+  const bool created = fs::create_directories(dir, ec);
+  if (created) fs::permissions(dir, fs::perms::owner_all, ec);
   if (ec || !fs::is_directory(dir)) {
     return absl::FailedPreconditionError(
         absl::StrCat("--data-dir ", options_.data_dir, ": not a usable directory",
@@ -138,6 +141,12 @@ absl::Status UrnServer::PrepareDataDir() {
   if (::access(dir.c_str(), R_OK | W_OK | X_OK) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("--data-dir ", options_.data_dir, ": not readable and writable by this user"));
+  }
+  fs::create_directory(dir / "meta", ec);
+  fs::permissions(dir / "meta", fs::perms::owner_all, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--data-dir ", options_.data_dir, ": cannot make meta/ private (", ec.message(), ")"));
   }
   absl::StatusOr<std::unique_ptr<storage::MetadataStore>> store =
       storage::MetadataStore::Open((dir / "meta").string());

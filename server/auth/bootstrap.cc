@@ -34,6 +34,14 @@ absl::Status WriteSecretFile(const std::string& path, const std::string& content
     ::unlink(tmp.c_str());
     return absl::UnavailableError(absl::StrCat(path, ": ", std::strerror(ok ? errno : err)));
   }
+  // The rename is durable only once the directory is synced: without that a host crash could
+  // lose the file while the admin user it holds the key of (synced) remains.
+  const std::string parent = std::filesystem::path(path).parent_path().string();
+  const int dir = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool synced = dir >= 0 && ::fsync(dir) == 0;
+  const int sync_err = errno;
+  if (dir >= 0) ::close(dir);
+  if (!synced) return absl::UnavailableError(absl::StrCat(parent, ": ", std::strerror(sync_err)));
   return absl::OkStatus();
 }
 

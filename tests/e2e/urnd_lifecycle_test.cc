@@ -57,6 +57,12 @@ TEST(UrndLifecycle, ServesHealthThenExitsZeroOnSigterm) {
   struct stat st {};
   ASSERT_EQ(::stat(key_path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
+  // Every tenant's data is for urnd's user only: a data directory urnd creates, and its
+  // database directory, are 0700.
+  for (const std::string& d : {data, data + "/meta"}) {
+    ASSERT_EQ(::stat(d.c_str(), &st), 0) << d;
+    EXPECT_EQ(st.st_mode & 0777, 0700) << d;
+  }
   const std::string key = testing::ReadFileOrEmpty(key_path);
   ASSERT_EQ(key.rfind("urn_", 0), 0u);
   const std::string secret = key.substr(key.rfind('_') + 1, 32);
