@@ -163,10 +163,14 @@ absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Outpu
   uint64_t written = 0;
   const bool limit = o.mode == SampleMode::kBernoulli || o.mode == SampleMode::kUniverse ||
                      o.mode == SampleMode::kDistinct;
+  bool enough = false;  // -n rows of a sample without a size were written: stopped on purpose
   absl::Status s = client.Sample(*request, [&](const v1::SampleBatch& batch) {
     write_header();
     for (int i = 0; i < batch.row_ids_size(); ++i) {
-      if (limit && o.num > 0 && written >= o.num) return false;
+      if (limit && o.num > 0 && written >= o.num) {
+        enough = true;
+        return false;
+      }
       line.clear();
       for (int c = 0; c < batch.columns_size(); ++c) {
         if (c > 0) line.push_back('\t');
@@ -182,6 +186,7 @@ absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Outpu
     }
     return true;
   });
+  if (enough) s = absl::OkStatus();
   if (s.ok()) write_header();
   return s;
 }

@@ -251,6 +251,15 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       Urn({"sample", "--dataset", "rows", "-H", "-p", "0.000001", "-v", "1"}, As::kAdmin);
   EXPECT_EQ(empty.exit_code, 0) << empty.err;
   EXPECT_EQ(empty.out, "id\tlabel\tw\n");  // an empty sample still has its header
+  // -n cuts a sample without a size short on purpose: that is success, as for a local file.
+  for (const std::vector<std::string>& mode :
+       {std::vector<std::string>{"-p", "0.5"}, std::vector<std::string>{"-k", "id", "-p", "0.5"}}) {
+    std::vector<std::string> args = {"sample", "--dataset", "rows", "-H", "-n", "3", "-v", "1"};
+    args.insert(args.end(), mode.begin(), mode.end());
+    testing::RunResult cut = Urn(args, As::kAdmin);
+    EXPECT_EQ(cut.exit_code, 0) << cut.err;
+    EXPECT_EQ(std::count(cut.out.begin(), cut.out.end(), '\n'), 4) << cut.out;
+  }
 
   // With the server gone every call is "server unavailable" (5).
   urnd_->Signal(SIGTERM);
