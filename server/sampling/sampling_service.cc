@@ -408,10 +408,13 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
         absl::StrCat("start_offset: must be >= 0, got ", request->start_offset())));
   }
   // A caller with no rows left today is refused before the sampler runs (rows are charged
-  // batch by batch as they are sent). A sample of no rows asks for none.
+  // batch by batch as they are sent). A sample of n rows asks for those past the offset (none
+  // when the offset is past n), a sample without a size (n = 0) for at least one.
   // (n is checked with the spec; compared first, so that no n can overflow the difference.)
-  const int64_t asked =
-      request->n() > request->start_offset() ? request->n() - request->start_offset() : 0;
+  const int64_t asked = request->n() == 0 ? 1
+                        : request->n() > request->start_offset()
+                            ? request->n() - request->start_offset()
+                            : 0;
   if (absl::Status s =
           asked > 0 ? gate_->admission().RequireRowsLeft(open->who, asked) : absl::OkStatus();
       !s.ok()) {

@@ -160,21 +160,28 @@ TEST_F(QuotaServiceTest, NoRowsLeftIsRefusedBeforeTheSamplerRuns) {
   holding.Wait();
   auto stub = v1::Sampling::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                                         grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + tiny_key_);
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  v1::SampleRequest heavy;  // without replacement: exponential keys over every row, on the pool
-  heavy.set_dataset("big");
-  heavy.mutable_weighted()->set_weight_column("w");
-  heavy.set_n(10);
-  heavy.set_seed(2);
-  auto reader = stub->Sample(&context, heavy);
-  v1::SampleBatch b;
-  EXPECT_FALSE(reader->Read(&b));
-  const grpc::Status status = reader->Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
-  EXPECT_THAT(status.error_message(), HasSubstr("daily rows of plan 'tiny' used up"));
-  EXPECT_EQ(pool.queued(), 0u);
+  // Without replacement: exponential keys over every row, on the pool; and a sample without a
+  // size (every row tossed), which asks for at least one row.
+  v1::SampleRequest weighted, bernoulli;
+  weighted.set_dataset("big");
+  weighted.mutable_weighted()->set_weight_column("w");
+  weighted.set_n(10);
+  weighted.set_seed(2);
+  bernoulli.set_dataset("big");
+  bernoulli.mutable_bernoulli()->set_p(0.5);
+  bernoulli.set_seed(2);
+  for (const v1::SampleRequest* heavy : {&weighted, &bernoulli}) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + tiny_key_);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto reader = stub->Sample(&context, *heavy);
+    v1::SampleBatch b;
+    EXPECT_FALSE(reader->Read(&b));
+    const grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr("daily rows of plan 'tiny' used up"));
+    EXPECT_EQ(pool.queued(), 0u);
+  }
 }
 
 TEST_F(QuotaServiceTest, RateLimitFeaturesAndLivePlanChanges) {
