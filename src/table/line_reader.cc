@@ -45,8 +45,13 @@ bool LineReader::OpenNext() {
   }
   eof_ = false;
   // A UTF-8 byte order mark at the start of a file is not data (as tsv-utils 2.x): dropped, so
-  // that the first field reads the same with or without one.
-  while (end_ - begin_ < 3 && Fill()) {
+  // that the first field reads the same with or without one. More is read only while the bytes
+  // so far could start one, so a short first line of a pipe is not held back waiting for more.
+  const auto may_start_mark = [this] {
+    const size_t have = end_ - begin_;
+    return have < 3 && std::memcmp(buffer_.data() + begin_, "\xEF\xBB\xBF", have) == 0;
+  };
+  while (may_start_mark() && Fill()) {
   }
   if (end_ - begin_ >= 3 && std::memcmp(buffer_.data() + begin_, "\xEF\xBB\xBF", 3) == 0) {
     begin_ += 3;

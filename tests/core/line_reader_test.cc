@@ -1,10 +1,16 @@
 #include "table/line_reader.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "support/temp_dir.h"
 
 namespace urn::table {
@@ -30,6 +36,40 @@ TEST(LineReader, SplitsLinesAcrossFilesWithPositions) {
   EXPECT_TRUE(r.status().ok());
   EXPECT_EQ(where[2], dir.Join("a") + ":3");
   EXPECT_EQ(where[4], dir.Join("b") + ":2");
+}
+
+// A first line shorter than a byte order mark, from a pipe whose writer has not written more
+// yet, is read at once (--line-buffered), while a mark split across writes is still dropped.
+TEST(LineReader, AShortFirstLineOfAPipeIsNotHeldBackByTheByteOrderMarkCheck) {
+  testing::TempDir dir;
+  for (const bool marked : {false, true}) {
+    SCOPED_TRACE(marked);
+    const std::string fifo = dir.Join(marked ? "marked" : "plain");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    absl::Notification got_first;
+    bool in_time = false;
+    std::thread writer([&] {
+      const int fd = ::open(fifo.c_str(), O_WRONLY);
+      ASSERT_GE(fd, 0);
+      // Marked: the mark's first byte only, so the reader must wait for the rest of it.
+      const std::string first = marked ? "\xEF" : "1\n";
+      ASSERT_EQ(::write(fd, first.data(), first.size()), static_cast<ssize_t>(first.size()));
+      if (!marked) in_time = got_first.WaitForNotificationWithTimeout(absl::Seconds(10));
+      const std::string rest = marked ? "\xBB\xBFx\n" : "2\n";
+      ASSERT_EQ(::write(fd, rest.data(), rest.size()), static_cast<ssize_t>(rest.size()));
+      ::close(fd);
+    });
+    LineReader r({fifo});
+    std::string_view line;
+    ASSERT_TRUE(r.Next(&line));
+    EXPECT_EQ(line, marked ? "x" : "1");
+    got_first.Notify();
+    writer.join();
+    if (!marked) {
+      EXPECT_TRUE(in_time) << "the first line waited for the writer's next one";
+    }
+    EXPECT_EQ(r.Next(&line), !marked);
+  }
 }
 
 TEST(LineReader, EmptyLinesAndEmptyFiles) {
