@@ -96,19 +96,21 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   uint64_t seed_value = 0;
   bool seed_given = false;
   app.add_option("files", o.files, "input files; - or none for standard input");
-  app.add_option("-n,--num", o.num, "sample size (0 = all selected lines)")
+  // Each of tsv-sample's one-letter options also answers to its --X spelling (--n 5, --H), as
+  // tsv-sample's own option parser and its documentation have them.
+  app.add_option("-n,--num,--n", o.num, "sample size (0 = all selected lines)")
       ->check(UnsignedInteger());
-  app.add_option("-p,--prob", o.prob, "inclusion probability, 0 < P <= 1");
-  app.add_option("-w,--weight-field", o.weight_field, "field with the line's weight (>= 0)");
-  app.add_option("-k,--key-fields", o.key_fields, "key fields for distinct sampling; 0 = line");
+  app.add_option("-p,--prob,--p", o.prob, "inclusion probability, 0 < P <= 1");
+  app.add_option("-w,--weight-field,--w", o.weight_field, "field with the line's weight (>= 0)");
+  app.add_option("-k,--key-fields,--k", o.key_fields, "key fields for distinct sampling; 0 = line");
   app.add_option("--min-per-key", o.min_per_key, "DISTINCT: lines always kept per key")
       ->check(UnsignedInteger());
-  app.add_flag("-r,--replace", replace,
+  app.add_flag("-r,--replace,--r", replace,
                "sample with replacement (without -n: until the output closes)");
-  app.add_flag("-i,--inorder", o.inorder, "keep input order (-n, -n -w)");
-  app.add_flag("-H,--header", o.header, "the first line of each file is a header");
-  app.add_flag("-s,--static-seed", static_seed, "the same seed every run");
-  app.add_option("-v,--seed-value,--seed", seed_value, "the random seed")
+  app.add_flag("-i,--inorder,--i", o.inorder, "keep input order (-n, -n -w)");
+  app.add_flag("-H,--header,--H", o.header, "the first line of each file is a header");
+  app.add_flag("-s,--static-seed,--s", static_seed, "the same seed every run");
+  app.add_option("-v,--seed-value,--seed,--v", seed_value, "the random seed")
       ->check(UnsignedInteger())
       ->each([&](const std::string&) { seed_given = true; });
   app.add_flag("--compat,--compatibility-mode", compatibility_mode,
@@ -120,7 +122,7 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
                  "header of the random value column")
       ->capture_default_str();
   app.add_option("--with-weight", o.with_weight, "append the Horvitz-Thompson weight column");
-  app.add_option("-d,--delimiter", delimiter, "field delimiter (default TAB)");
+  app.add_option("-d,--delimiter,--d", delimiter, "field delimiter (default TAB)");
   app.add_flag("--csv", o.csv, "RFC 4180 CSV input (delimiter ',' unless -d)");
   std::string list_delimiter;
   app.add_option("--dataset", o.dataset,
@@ -131,7 +133,7 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   app.add_flag("--line-buffered", o.line_buffered,
                "write each selected line at once (-p, -k -p; other modes read all input first)");
   bool version = false, help_verbose = false, help_fields = false, algorithm_hint = false;
-  app.add_flag("-V,--version", version, "print the version");
+  app.add_flag("-V,--version,--V", version, "print the version");
   app.add_flag("--help-verbose", help_verbose, "this help (it is the detailed one)");
   app.add_flag("--help-fields", help_fields, "how to name fields");
   app.add_flag("--prefer-skip-sampling,--prefer-algorithm-r", algorithm_hint,

@@ -398,6 +398,14 @@ TEST_F(UrnSample, TsvSampleConventionsForFlagsAndRandomValues) {
   RunResult r = Sample({"-H", "-s", "--gen-random-inorder", "-n", "3", file});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Lines(r.out).size(), 4u);
+  // tsv-sample's documented spellings of its one-letter options (--n|num, --H|header, ...).
+  const RunResult spelled =
+      Sample({"--H", "--s", "--n", "5", "--w", "weight", "--d", "\t", "--i", file});
+  ASSERT_EQ(spelled.exit_code, 0) << spelled.err;
+  EXPECT_EQ(spelled.out, Sample({"-H", "-s", "-n", "5", "-w", "weight", "-i", file}).out);
+  const RunResult distinct = Sample({"--H", "--v", "7", "--k", "key", "--p", "0.5", file});
+  ASSERT_EQ(distinct.exit_code, 0) << distinct.err;
+  EXPECT_EQ(distinct.out, Sample({"-H", "-v", "7", "-k", "key", "-p", "0.5", file}).out);
 
   r = Sample({"-H", "-s", "--gen-random-inorder", "-w", "weight", file});
   ASSERT_EQ(r.exit_code, 0) << r.err;
