@@ -46,6 +46,29 @@ grpc::ServerUnaryReactor* AdminService::CreateUser(grpc::CallbackServerContext* 
   return FinishUnary(context, s);
 }
 
+absl::StatusOr<RemovedUserData> RemoveDeletedUsersData(const std::string& name,
+                                                       auth::Admission& admission,
+                                                       storage::MetadataStore& store,
+                                                       DatasetRegistry& datasets,
+                                                       WeightStoreRegistry& weight_stores) {
+  // A new user of this name starts with no rows used today.
+  if (absl::Status s = admission.ForgetUser(name); !s.ok()) return s;
+  RemovedUserData removed;
+  absl::StatusOr<int> deleted = datasets.DeleteOwner(name);
+  if (!deleted.ok()) return deleted.status();
+  removed.datasets = *deleted;
+  for (const auto& w : weight_stores.List(name, name, "", 1 << 30)) {
+    // A store that could not be deleted is reported, not counted as gone (one deleted meanwhile
+    // by another call is simply not counted).
+    const absl::Status s = weight_stores.Delete(name, w->record.name());
+    if (absl::IsNotFound(s)) continue;
+    if (!s.ok()) return s;
+    ++removed.weight_stores;
+  }
+  if (absl::Status s = auth::EndUserDeletion(store, name); !s.ok()) return s;
+  return removed;
+}
+
 grpc::ServerUnaryReactor* AdminService::DeleteUser(grpc::CallbackServerContext* context,
                                                    const v1::DeleteUserRequest* request,
                                                    v1::DeleteUserResponse* response) {
@@ -55,26 +78,14 @@ grpc::ServerUnaryReactor* AdminService::DeleteUser(grpc::CallbackServerContext* 
   absl::StatusOr<int> keys = auth::DeleteUser(*store_, request->name());
   if (!keys.ok()) return FinishUnary(context, keys.status());
   if (absl::Status s = Changed(absl::OkStatus()); !s.ok()) return FinishUnary(context, s);
-  // A new user of this name starts with no rows used today.
-  if (absl::Status s = gate_->admission().ForgetUser(request->name()); !s.ok()) {
-    return FinishUnary(context, s);
-  }
-  absl::StatusOr<int> datasets = datasets_->DeleteOwner(request->name());
-  if (!datasets.ok()) return FinishUnary(context, datasets.status());
-  int stores = 0;
-  for (const auto& w : weight_stores_->List(request->name(), request->name(), "", 1 << 30)) {
-    // A store that could not be deleted is reported, not counted as gone (one deleted meanwhile
-    // by another call is simply not counted).
-    const absl::Status s = weight_stores_->Delete(request->name(), w->record.name());
-    if (absl::IsNotFound(s)) continue;
-    if (!s.ok()) return FinishUnary(context, s);
-    ++stores;
-  }
+  absl::StatusOr<RemovedUserData> removed = RemoveDeletedUsersData(
+      request->name(), gate_->admission(), *store_, *datasets_, *weight_stores_);
+  if (!removed.ok()) return FinishUnary(context, removed.status());
   response->set_keys_deleted(*keys);
-  response->set_datasets_deleted(*datasets);
-  response->set_weight_stores_deleted(stores);
+  response->set_datasets_deleted(removed->datasets);
+  response->set_weight_stores_deleted(removed->weight_stores);
   spdlog::info("audit: '{}' deleted user '{}' ({} keys, {} datasets, {} weight stores)", who->user,
-               request->name(), *keys, *datasets, stores);
+               request->name(), *keys, removed->datasets, removed->weight_stores);
   return FinishUnary(context, absl::OkStatus());
 }
 

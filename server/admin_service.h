@@ -13,6 +13,20 @@
 
 namespace urn::server {
 
+// What a deleted user owned, removed: today's usage, every dataset and weight store; then the
+// user's deletion tombstone (auth::EndUserDeletion). Run by DeleteUser after the user and keys
+// are gone, and by urnd at start for a deletion a crash cut short. Returns how many datasets
+// and stores went; on an error the tombstone stays, so a later run finishes the job.
+struct RemovedUserData {
+  int datasets = 0;
+  int weight_stores = 0;
+};
+absl::StatusOr<RemovedUserData> RemoveDeletedUsersData(const std::string& name,
+                                                       auth::Admission& admission,
+                                                       storage::MetadataStore& store,
+                                                       DatasetRegistry& datasets,
+                                                       WeightStoreRegistry& weight_stores);
+
 class AdminService final : public v1::Admin::CallbackService {
  public:
   // REQUIRES: all outlive the service.

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "admin_service.h"
 #include "auth/bootstrap.h"
+#include "auth/users.h"
 #include "datasets/datasets_service.h"
 #include "metrics/interceptor.h"
 #include "reflection_service.h"
@@ -186,6 +187,16 @@ absl::Status UrnServer::PrepareDataDir() {
                                           .chunk_slots = uint64_t{1} << 16},
       static_cast<uint64_t>(options_.snapshot_log_bytes));
   if (absl::Status s = weight_stores_->Load(); !s.ok()) return s;
+  // A user deletion that a crash cut short: its data goes before anyone can call.
+  absl::StatusOr<std::vector<std::string>> unfinished = auth::UnfinishedUserDeletions(*metadata_);
+  if (!unfinished.ok()) return unfinished.status();
+  for (const std::string& name : *unfinished) {
+    absl::StatusOr<RemovedUserData> removed =
+        RemoveDeletedUsersData(name, *admission_, *metadata_, *datasets_, *weight_stores_);
+    if (!removed.ok()) return removed.status();
+    spdlog::info("finished deleting user '{}': {} datasets, {} weight stores", name,
+                 removed->datasets, removed->weight_stores);
+  }
   metrics_.AddStateGauges([this] { return static_cast<double>(datasets_->CountAll()); },
                           [this] { return static_cast<double>(weight_stores_->CountAll()); });
   return absl::OkStatus();

@@ -33,6 +33,14 @@ absl::Status CreateUser(storage::MetadataStore& store, const std::string& name,
   if (existing->has_value()) {
     return absl::AlreadyExistsError(absl::StrCat("name: user '", name, "' already exists"));
   }
+  absl::StatusOr<std::optional<std::string>> tombstone = store.Get(absl::StrCat("udel/", name));
+  if (!tombstone.ok()) return tombstone.status();
+  if (tombstone->has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("name: the deletion of an earlier user '", name,
+                     "' is unfinished (its data is not all removed); delete the user again to "
+                     "finish it"));
+  }
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   internal::UserRecord user;
   user.set_name(name);
@@ -121,6 +129,11 @@ absl::StatusOr<std::vector<KeyListing>> ListKeys(storage::MetadataStore& store,
 absl::StatusOr<int> DeleteUser(storage::MetadataStore& store, const std::string& name) {
   absl::MutexLock lock(&changes_mu);
   absl::StatusOr<internal::UserRecord> user = ReadUser(store, "name", name);
+  if (absl::IsNotFound(user.status())) {
+    absl::StatusOr<std::optional<std::string>> tombstone = store.Get(absl::StrCat("udel/", name));
+    if (!tombstone.ok()) return tombstone.status();
+    if (tombstone->has_value()) return 0;  // deleted, its data not all removed: finish that
+  }
   if (!user.ok()) return user.status();
   if (user->admin()) {
     return absl::FailedPreconditionError(
@@ -130,9 +143,25 @@ absl::StatusOr<int> DeleteUser(storage::MetadataStore& store, const std::string&
   if (!keys.ok()) return keys.status();
   std::vector<std::pair<std::string, std::optional<std::string>>> ops;
   ops.emplace_back(absl::StrCat("user/", name), std::nullopt);
+  ops.emplace_back(absl::StrCat("udel/", name), std::string());
   for (const KeyListing& k : *keys) ops.emplace_back(absl::StrCat("key/", k.key_id), std::nullopt);
   if (absl::Status s = store.Write(ops); !s.ok()) return s;
   return static_cast<int>(keys->size());
+}
+
+absl::Status EndUserDeletion(storage::MetadataStore& store, const std::string& name) {
+  absl::MutexLock lock(&changes_mu);
+  return store.Delete(absl::StrCat("udel/", name));
+}
+
+absl::StatusOr<std::vector<std::string>> UnfinishedUserDeletions(storage::MetadataStore& store) {
+  std::vector<std::string> names;
+  absl::Status s = store.Scan("udel/", [&](std::string_view key, std::string_view) {
+    names.emplace_back(key.substr(5));
+    return true;
+  });
+  if (!s.ok()) return s;
+  return names;
 }
 
 }  // namespace urn::auth

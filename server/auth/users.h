@@ -1,5 +1,6 @@
 // Users and their keys in the metadata store: "user/<name>" (internal.UserRecord) and
-// "key/<key id>" (internal.KeyRecord, holding only the secret's SHA-256).
+// "key/<key id>" (internal.KeyRecord, holding only the secret's SHA-256); "udel/<name>" marks a
+// deleted user whose datasets and weight stores may not all be removed yet.
 //
 // Thread safety: the changes (create, add key, set plan, revoke, delete) run one at a time, so
 // concurrent calls act as if in some order: of two creations of one name exactly one succeeds,
@@ -19,8 +20,9 @@
 namespace urn::auth {
 
 // Creates user `name` on `plan` with `key` as its first key, in one synced write.
-// ALREADY_EXISTS when the user exists; INVALID_ARGUMENT (naming the field) for a bad name or
-// plan. Call Authenticator::Invalidate() afterwards.
+// ALREADY_EXISTS when the user exists; FAILED_PRECONDITION while the deletion of an earlier user
+// of that name is unfinished; INVALID_ARGUMENT (naming the field) for a bad name or plan. Call
+// Authenticator::Invalidate() afterwards.
 absl::Status CreateUser(storage::MetadataStore& store, const std::string& name,
                         const std::string& plan, bool admin, const ApiKey& key);
 
@@ -34,9 +36,16 @@ absl::Status SetUserPlan(storage::MetadataStore& store, const std::string& name,
 // Marks a key revoked. NOT_FOUND for an unknown key id. Synced.
 absl::Status RevokeKey(storage::MetadataStore& store, const std::string& key_id);
 
-// Deletes a user and all their keys in one synced write; returns the number of keys.
-// NOT_FOUND for an unknown user; FAILED_PRECONDITION for an admin.
+// Deletes a user and all their keys in one synced write, with a tombstone "udel/<name>" that
+// stays until EndUserDeletion: what the user owned (datasets, weight stores, usage) is removed
+// after this, and a crash in between must not hand it to a new user of that name. Returns the
+// number of keys. NOT_FOUND for an unknown user, unless its deletion is unfinished (then 0
+// keys, so that a repeated DeleteUser finishes it); FAILED_PRECONDITION for an admin.
 absl::StatusOr<int> DeleteUser(storage::MetadataStore& store, const std::string& name);
+// Removes the tombstone, once everything the user owned is gone. Synced.
+absl::Status EndUserDeletion(storage::MetadataStore& store, const std::string& name);
+// The users whose deletion is unfinished (their tombstones), for urnd to finish at start.
+absl::StatusOr<std::vector<std::string>> UnfinishedUserDeletions(storage::MetadataStore& store);
 
 struct KeyListing {
   std::string key_id;

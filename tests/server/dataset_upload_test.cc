@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "auth/users.h"
 #include "in_process.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
@@ -23,7 +24,8 @@ constexpr char kPlans[] =
     "  uploader:\n"
     "    datasets: 1\n"
     "    rows_per_dataset: 1000\n"
-    "    bytes_per_dataset: 1048576\n";
+    "    bytes_per_dataset: 1048576\n"
+    "    features: [all]\n";
 
 class DatasetUploadTest : public ::testing::Test {
  protected:
@@ -266,6 +268,40 @@ TEST_F(DatasetUploadTest, UploadOfAUserDeletedMeanwhileKeepsNothing) {
   key_ = again->key();
   EXPECT_TRUE(testing::ConnectOnce(server_->port(), key_)->ListDatasets()->empty());
   EXPECT_EQ(DatasetAfterRestart(), absl::StatusCode::kNotFound);
+}
+
+// A crash in the middle of DeleteUser (here: only its first write made, the user and keys
+// deleted) does not hand the user's datasets and weight stores to a new user of that name:
+// urnd finishes the deletion when it starts, and until then the name cannot be taken.
+TEST_F(DatasetUploadTest, AUserDeletionCutShortByACrashIsFinishedAtTheNextStart) {
+  auto call = OpenUpload();
+  ASSERT_TRUE(call->writer->WritesDone());
+  ASSERT_TRUE(call->writer->Finish().ok());
+  v1::CreateWeightStoreRequest store;
+  store.set_name("w");
+  store.set_capacity(4);
+  const absl::StatusOr<v1::WeightStore> made =
+      testing::ConnectOnce(server_->port(), key_)->CreateWeightStore(store);
+  ASSERT_TRUE(made.ok()) << made.status();
+  server_.reset();
+  {
+    auto db = storage::MetadataStore::Open(dir_.Join("data/meta"));
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE(auth::DeleteUser(**db, "u").ok());
+    // Before the deletion is finished the name is not free.
+    const absl::Status taken =
+        auth::CreateUser(**db, "u", "uploader", false, *auth::GenerateApiKey());
+    EXPECT_EQ(taken.code(), absl::StatusCode::kFailedPrecondition) << taken;
+    EXPECT_EQ(auth::UnfinishedUserDeletions(**db)->size(), 1u);
+  }
+  server_ = testing::StartInProcess(dir_, kPlans);
+  ASSERT_NE(server_, nullptr);
+  auto admin = testing::ConnectOnce(server_->port(), testing::AdminKeyIn(dir_.Join("data")));
+  absl::StatusOr<v1::CreateUserResponse> again = admin->CreateUser("u", "uploader");
+  ASSERT_TRUE(again.ok()) << again.status();
+  auto client = testing::ConnectOnce(server_->port(), again->key());
+  EXPECT_TRUE(client->ListDatasets()->empty());
+  EXPECT_TRUE(client->ListWeightStores()->empty());
 }
 
 }  // namespace

@@ -66,5 +66,20 @@ TEST_F(UsersTest, AKeyAddedWhileItsUserIsDeletedDoesNotOutliveTheUser) {
   }
 }
 
+// DeleteUser leaves a tombstone until EndUserDeletion: meanwhile the name cannot be created
+// again, and deleting it again succeeds (with no keys), so that its data can be removed.
+TEST_F(UsersTest, ADeletedUsersNameIsFreeOnlyOnceItsDeletionEnded) {
+  ASSERT_TRUE(CreateUser(*db_, "eve", "free", false, Key()).ok());
+  EXPECT_EQ(*DeleteUser(*db_, "eve"), 1);
+  EXPECT_EQ(*UnfinishedUserDeletions(*db_), std::vector<std::string>{"eve"});
+  EXPECT_EQ(CreateUser(*db_, "eve", "free", false, Key()).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(*DeleteUser(*db_, "eve"), 0);
+  ASSERT_TRUE(EndUserDeletion(*db_, "eve").ok());
+  EXPECT_TRUE(UnfinishedUserDeletions(*db_)->empty());
+  EXPECT_EQ(DeleteUser(*db_, "eve").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(CreateUser(*db_, "eve", "free", false, Key()).ok());
+}
+
 }  // namespace
 }  // namespace urn::auth
