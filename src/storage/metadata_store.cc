@@ -50,6 +50,10 @@ absl::StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::st
   rocksdb::Options options;
   options.create_if_missing = true;
   options.paranoid_checks = true;
+  // A log whose last record is torn (a host crash during an unsynced write) loses that record;
+  // damage inside the log (a bit flip) refuses to open, where RocksDB's default would silently
+  // drop every record after it, acknowledged ones included.
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   options.keep_log_file_num = 4;
   options.max_manifest_file_size = 64 << 20;
   rocksdb::DB* raw = nullptr;

@@ -46,7 +46,8 @@ enum class Durability {
 class MetadataStore {
  public:
   // Opens (creating if needed) the store at `path`. Fails with FailedPrecondition when another
-  // process holds the store, and with DataLoss when its files are damaged.
+  // process holds the store, and with DataLoss when its files are damaged (a log damaged before
+  // its last record included; a torn last record is dropped).
   static absl::StatusOr<std::unique_ptr<MetadataStore>> Open(const std::string& path);
 
   ~MetadataStore();
