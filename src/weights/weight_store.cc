@@ -176,6 +176,26 @@ void WeightStore::Link(uint64_t slot, std::unique_ptr<const std::string> key) {
   keys_[slot] = std::move(key);
 }
 
+void WeightStore::PrepareIndexFor(size_t adding) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // slot_of_ is read here without mu_: it changes only under index_mu_, which this thread holds
+  // (draws and Plan* only read it, under mu_ shared).
+  const size_t size = slot_of_.size();
+  const size_t room = slot_of_.capacity() / 4 * 3;
+  if (size + adding <= room && index_inserts_ + adding <= 4 * slot_of_.capacity()) {
+    index_inserts_ += adding;
+    return;
+  }
+  absl::flat_hash_map<std::string_view, uint64_t> fresh;
+  fresh.reserve(2 * (size + adding));
+  for (const auto& [key, slot] : slot_of_) fresh.emplace(key, slot);
+  {
+    absl::MutexLock lock(&mu_);
+    slot_of_.swap(fresh);
+  }
+  index_inserts_ = adding;
+  // The old table is freed here, outside mu_.
+}
+
 absl::StatusOr<WeightStore::Plan> WeightStore::ValidateInsert(
     absl::Span<const std::string> keys, absl::Span<const double> priorities) const {
   if (!priorities.empty() && priorities.size() != keys.size()) {
@@ -323,6 +343,8 @@ absl::StatusOr<std::vector<uint64_t>> WeightStore::Insert(absl::Span<const std::
                                                           Change* change) {
   absl::StatusOr<Plan> plan = ValidateInsert(keys, priorities);
   if (!plan.ok()) return plan.status();
+  absl::MutexLock index_lock(&index_mu_);
+  PrepareIndexFor(keys.size());
   absl::MutexLock lock(&mu_);
   if (absl::Status s = PlaceInsert(*plan); !s.ok()) return s;
   CommitLocked(plan->change, plan->weights, absl::MakeSpan(plan->owned_keys));
@@ -388,6 +410,8 @@ absl::StatusOr<WeightStore::Plan> WeightStore::PlanUpdateKeys(
 }
 
 absl::Status WeightStore::Commit(Plan& plan) {
+  absl::MutexLock index_lock(&index_mu_);
+  if (!plan.owned_keys.empty()) PrepareIndexFor(plan.owned_keys.size());
   absl::MutexLock lock(&mu_);
   if (plan.version != version_) {
     return absl::FailedPreconditionError(absl::StrFormat(
@@ -422,6 +446,8 @@ absl::Status WeightStore::ApplyChange(const Change& change) {
   absl::StatusOr<std::vector<double>> weights = TreeWeights(change.priorities);
   if (!weights.ok()) return weights.status();
   std::vector<std::unique_ptr<const std::string>> owned_keys = OwnedCopies(change.keys);
+  absl::MutexLock index_lock(&index_mu_);
+  if (!owned_keys.empty()) PrepareIndexFor(owned_keys.size());
   absl::MutexLock lock(&mu_);
   CommitLocked(change, *weights, absl::MakeSpan(owned_keys));
   return absl::OkStatus();
@@ -472,6 +498,8 @@ absl::Status WeightStore::ImportChunk(const Chunk& chunk) {
     }
     if (absl::Status s = CheckKey(i, key); !s.ok()) return s;
   }
+  absl::MutexLock index_lock(&index_mu_);
+  if (!chunk.keys.empty()) PrepareIndexFor(chunk.keys.size());
   absl::MutexLock lock(&mu_);
   std::copy(chunk.priorities.begin(), chunk.priorities.end(), priorities_.begin() + chunk.first);
   for (double p : chunk.priorities) max_priority_ = std::max(max_priority_, p);

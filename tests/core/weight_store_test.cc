@@ -163,6 +163,24 @@ TEST(WeightStoreTest, UpdatesOfKeysThatAreNotStoredAreSkippedNotMisapplied) {
   EXPECT_EQ(*store->Priorities(0, 4), (std::vector<double>{1, 9, 6, 7}));
 }
 
+// The key index is replaced by fresh copies as keys come and go (weight_store.h, locking):
+// through 50 batches that wrap a ring of 1000 slots 7 times, every stored key maps to its slot
+// and back, and evicted keys are gone.
+TEST(WeightStoreTest, TheKeyIndexStaysExactWhileTheRingWrapsManyTimes) {
+  auto store = StoreOf(1000, 1);
+  int next = 0;
+  for (int batch = 0; batch < 50; ++batch) {
+    std::vector<std::string> keys;
+    for (int i = 0; i < 137; ++i) keys.push_back(absl::StrCat("key-", next++));
+    ASSERT_TRUE(store->Insert(keys).ok());
+    ASSERT_TRUE(store->CheckConsistent().ok()) << batch;
+    EXPECT_EQ(store->size(), std::min(next, 1000));
+    EXPECT_EQ(*store->SlotOf(keys.back()), static_cast<uint64_t>((next - 1) % 1000));
+  }
+  EXPECT_EQ(store->SlotOf("key-5849").status().code(), absl::StatusCode::kNotFound);  // evicted
+  EXPECT_EQ(*store->SlotOf("key-5850"), 850u);
+}
+
 // p^alpha must be a positive double for a positive priority, or the item could never be drawn.
 TEST(WeightStoreTest, APositivePriorityWhosePowerUnderflowsIsRefused) {
   auto store = StoreOf(4, 2);
