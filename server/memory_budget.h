@@ -10,7 +10,9 @@
 //  - a weight store's slots when it is created, and each Insert message's keys;
 //  - an upload, through a Reservation that holds its estimate (the text so far plus 8 bytes a
 //    parsed cell) while it runs, so that uploads running at once count against each other,
-//    and its typed table before it is registered (the Reservation then ends).
+//    and its typed table before it is registered (the Reservation then ends);
+//  - a materialized sample (its row ids and weights), reserved from when it is computed until
+//    its stream ends, however slowly its reader reads (a refused one ends the stream).
 // Two creates or inserts at the same instant may each pass and together exceed the limit by
 // what they add (a store's slots, one message's keys); uploads cannot. Refusals are
 // RESOURCE_EXHAUSTED naming the flag, without a plan's QuotaFailure (the CLI exits 1).

@@ -303,7 +303,8 @@ class SampleStream final : public BatchStream {
       : BatchStream(gate, std::move(who), std::move(token), static_cast<uint64_t>(batch)),
         entry_(std::move(entry)),
         columns_(std::move(columns)),
-        cut_(*entry_->table, columns_) {}
+        cut_(*entry_->table, columns_),
+        memory_(gate->memory_budget()) {}
 
   // Starts sending `result` from `start_offset`, or ends the stream with its error. Called once,
   // from any thread.
@@ -312,6 +313,13 @@ class SampleStream final : public BatchStream {
     if (start_offset < 0 || static_cast<uint64_t>(start_offset) > result->size()) {
       return Finish(ToGrpc(absl::InvalidArgumentError(absl::StrCat(
           "start_offset: must be between 0 and the sample's ", result->size(), " rows"))));
+    }
+    // A materialized sample (row ids, weights) is held until its stream ends, which a reader
+    // that stops reading can put off for ever: it counts against --memory-budget meanwhile.
+    const int64_t held = static_cast<int64_t>(sizeof(uint64_t) * result->rows.capacity() +
+                                              sizeof(double) * result->weights.capacity());
+    if (absl::Status s = memory_.Resize(held, "this sample's rows while it is streamed"); !s.ok()) {
+      return Finish(ToGrpc(s));
     }
     result_ = *std::move(result);
     if (result_.lazy) {
@@ -361,6 +369,7 @@ class SampleStream final : public BatchStream {
   std::vector<double> lazy_weights_;
   v1::SampleBatch column_values_;  // reused: only its columns field is ever set
   std::string columns_bytes_;
+  MemoryBudget::Reservation memory_;  // of result_, until the stream ends
 };
 
 class ShuffleStream final : public BatchStream {

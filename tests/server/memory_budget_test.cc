@@ -8,10 +8,13 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
 #include "urn/errors.h"
@@ -109,7 +112,7 @@ TEST_F(MemoryBudgetServerTest, StoredKeysCountAndAnInsertPastTheBudgetIsRefused)
   EXPECT_THAT(std::string(s.message()), HasSubstr("cannot hold 300 more keys"));
   EXPECT_EQ(client_->GetWeightStore("k")->size(), 500);
   // The keys held count against a new store as well.
-  // (260,000 + ~521,500 held; 286,000 more passes 1 MiB, but not without the keys.)
+  // (260,000 + ~549,500 held; 286,000 more passes 1 MiB, but not without the keys.)
   EXPECT_EQ(CreateStore("more", 11'000).code(), absl::StatusCode::kResourceExhausted);
 }
 
@@ -133,6 +136,40 @@ TEST_F(MemoryBudgetServerTest, TheTypedTableIsCheckedBeforeItIsRegistered) {
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
   EXPECT_THAT(std::string(s.message()), HasSubstr("cannot hold this dataset"));
   EXPECT_EQ(client_->GetDataset("lists").status().code(), absl::StatusCode::kNotFound);
+}
+
+// A materialized sample counts while its stream is open, however long a reader takes: 40,000
+// row ids (320,000 bytes) are held from the sample's start to its end.
+TEST_F(MemoryBudgetServerTest, ASampleHeldByAnOpenStreamCountsUntilTheStreamEnds) {
+  ASSERT_TRUE(Upload("rows", 40'000).ok());
+  const int64_t table = client_->GetDataset("rows")->memory_bytes();
+  // Slots that fit beside the table, but not beside the table and the sample too.
+  const int64_t slots = ((1 << 20) - table - 160'000) / MemoryBudget::kStoreBytesPerSlot;
+  ASSERT_GT(slots, 1000);
+  v1::SampleRequest r;
+  r.set_dataset("rows");
+  r.mutable_bernoulli()->set_p(1.0);
+  r.set_batch_size(100);
+  absl::Notification reading, checked;
+  std::thread reader([&] {
+    (void)client_->Sample(r, [&](const v1::SampleBatch&) {
+      reading.Notify();
+      checked.WaitForNotification();
+      return false;  // ends the stream
+    });
+  });
+  reading.WaitForNotification();
+  const absl::Status s = CreateStore("beside", slots);
+  checked.Notify();
+  reader.join();
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  // Once the stream has ended its rows are no longer held (the server lets go as the call ends).
+  absl::Status later = CreateStore("beside", slots);
+  for (int i = 0; i < 100 && absl::IsResourceExhausted(later); ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    later = CreateStore("beside", slots);
+  }
+  EXPECT_TRUE(later.ok()) << later;
 }
 
 // Uploads running at once reserve their estimates, so together they stay within the budget
