@@ -41,10 +41,22 @@ absl::Status WeightStoreRegistry::Load() {
     if (s = db_->Delete(TombstoneKey(id)); !s.ok()) return s;
   }
   std::vector<internal::WeightStoreRecord> records;
+  std::vector<internal::WeightStoreRecord> unreadable;  // owner and name only, from the key
   s = db_->Scan("wstore/", [&](std::string_view key, std::string_view value) {
     internal::WeightStoreRecord r;
     if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      spdlog::error("weight store record {} does not parse; it is not served", std::string(key));
+      // Still listed, counted and deletable by its owner, and its name stays taken: a new
+      // store of that name would otherwise overwrite the record, and its data with it.
+      const std::string_view owner_name = key.substr(std::string_view("wstore/").size());
+      const size_t slash = owner_name.find('/');
+      spdlog::error("weight store record {} does not parse; it is listed as damaged",
+                    std::string(key));
+      if (slash != std::string_view::npos) {
+        r.Clear();
+        r.set_owner(std::string(owner_name.substr(0, slash)));
+        r.set_name(std::string(owner_name.substr(slash + 1)));
+        unreadable.push_back(std::move(r));
+      }
       return true;
     }
     records.push_back(std::move(r));
@@ -52,6 +64,12 @@ absl::Status WeightStoreRegistry::Load() {
   });
   if (!s.ok()) return s;
   absl::MutexLock lock(&mu_);
+  for (internal::WeightStoreRecord& record : unreadable) {
+    auto hosted = std::make_shared<HostedWeightStore>();
+    hosted->damage = absl::DataLossError("its definition (capacity, alpha, ...) does not parse");
+    hosted->record = std::move(record);
+    stores_[{hosted->record.owner(), hosted->record.name()}] = std::move(hosted);
+  }
   for (internal::WeightStoreRecord& record : records) {
     auto hosted = std::make_shared<HostedWeightStore>();
     absl::StatusOr<std::unique_ptr<storage::DurableWeightStore>> durable =
@@ -167,15 +185,17 @@ absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::st
       return absl::NotFoundError(absl::StrCat("no weight store named '", name, "'"));
     }
     const std::string& id = it->second->record.id();
-    if (absl::Status s =
-            db_->Write({{RecordKey(owner, name), std::nullopt}, {TombstoneKey(id), std::string()}});
-        !s.ok()) {
-      return s;
-    }
+    // A record that does not parse names no id: only the record goes (its log and snapshots,
+    // if any, cannot be found without it).
+    std::vector<std::pair<std::string, std::optional<std::string>>> ops = {
+        {RecordKey(owner, name), std::nullopt}};
+    if (!id.empty()) ops.emplace_back(TombstoneKey(id), std::string());
+    if (absl::Status s = db_->Write(ops); !s.ok()) return s;
     hosted = std::move(it->second);
     stores_.erase(it);
   }
   const std::string& id = hosted->record.id();
+  if (id.empty()) return absl::OkStatus();
   // Streams still holding the store get FAILED_PRECONDITION from now on, and nothing they
   // write can land after the erase.
   if (hosted->durable) {

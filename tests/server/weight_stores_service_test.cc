@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "storage/metadata_store.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
 #include "urn/v1/weight_stores.grpc.pb.h"
@@ -592,6 +593,33 @@ TEST_F(WeightStoresServiceTest, ARestartRestoresStoresPrioritiesAndKeys) {
   ASSERT_TRUE(admin_->DeleteWeightStore("keep").ok());
   Restart();
   EXPECT_EQ(admin_->GetWeightStore("keep").status().code(), absl::StatusCode::kNotFound);
+}
+
+// A store whose definition record does not parse stays listed (damaged), keeps its name and
+// can be deleted; before, it vanished, and a new store of its name overwrote the record.
+TEST_F(WeightStoresServiceTest, AStoreWhoseDefinitionDoesNotParseIsListedAsDamagedAndDeletable) {
+  Create("w", 10);
+  server_->Shutdown(std::chrono::milliseconds(0));
+  server_->Wait();
+  server_.reset();
+  {
+    auto db = storage::MetadataStore::Open(dir_.Join("data/meta"));
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE((*db)->Put("wstore/admin/w", "\xff\xff\xff not a record").ok());
+  }
+  Start();
+  absl::StatusOr<std::vector<v1::WeightStore>> listed = admin_->ListWeightStores();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].name(), "w");
+  const absl::Status got = admin_->GetWeightStore("w").status();
+  EXPECT_EQ(got.code(), absl::StatusCode::kDataLoss) << got;
+  v1::CreateWeightStoreRequest again;
+  again.set_name("w");
+  again.set_capacity(10);
+  EXPECT_EQ(admin_->CreateWeightStore(again).status().code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(admin_->DeleteWeightStore("w").ok());
+  EXPECT_TRUE(admin_->CreateWeightStore(again).ok());
 }
 
 }  // namespace
