@@ -86,7 +86,9 @@ std::shared_ptr<DatasetEntry> MakeEntry(internal::DatasetRecord record, table::T
 int64_t DatasetRegistry::MemoryBytes() const {
   absl::ReaderMutexLock lock(&mu_);
   int64_t total = 0;
-  for (const auto& [key, entry] : datasets_) total += entry->table->MemoryBytes();
+  for (const auto& [key, entry] : datasets_) {
+    if (entry->table != nullptr) total += entry->table->MemoryBytes();
+  }
   return total;
 }
 
@@ -243,6 +245,12 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Get(
   if (it == datasets_.end()) {
     return absl::NotFoundError(absl::StrCat("dataset '", name, "' not found"));
   }
+  if (!it->second->damage.ok()) {
+    return absl::DataLossError(absl::StrCat("dataset '", name,
+                                            "' is damaged and not served (delete it to start "
+                                            "over): ",
+                                            std::string(it->second->damage.message())));
+  }
   return it->second;
 }
 
@@ -317,6 +325,7 @@ absl::StatusOr<int> DatasetRegistry::DeleteOwner(const std::string& owner) {
 }
 
 absl::Status DatasetRegistry::DeleteData(const std::string& upload_id) {
+  if (upload_id.empty()) return absl::OkStatus();  // a record that did not parse names none
   if (absl::Status s = store_->DeletePrefix(ChunkPrefix(upload_id)); !s.ok()) return s;
   return store_->DeletePrefix(BlockPrefix(upload_id));
 }
@@ -400,31 +409,56 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Restore(
 
 absl::Status DatasetRegistry::Load() {
   const auto start = std::chrono::steady_clock::now();
+  // A dataset that cannot be restored is listed as damaged (DatasetEntry::damage), so that one
+  // tenant's damage neither stops urnd nor frees the name; its owner can delete it.
+  std::map<Key, std::shared_ptr<const DatasetEntry>> loaded;
+  const auto damaged = [&](internal::DatasetRecord r, absl::Status why) {
+    spdlog::error("dataset '{}' of user '{}' is damaged and not served: {}", r.name(), r.owner(),
+                  std::string(why.message()));
+    auto entry = std::make_shared<DatasetEntry>();
+    entry->damage = std::move(why);
+    entry->record = std::move(r);
+    loaded[{entry->record.owner(), entry->record.name()}] = std::move(entry);
+  };
   std::vector<internal::DatasetRecord> records;
-  absl::Status bad = absl::OkStatus();
+  bool unparsed = false;  // a record whose upload id (and so its data) is unknown
   absl::Status s = store_->Scan("dataset/", [&](std::string_view k, std::string_view v) {
     internal::DatasetRecord r;
     if (!r.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
-      bad = absl::DataLossError(absl::StrCat("metadata store: damaged record ", std::string(k)));
-      return false;
+      unparsed = true;
+      const std::string_view owner_name = k.substr(std::string_view("dataset/").size());
+      const size_t slash = owner_name.find('/');
+      r.Clear();
+      if (slash != std::string_view::npos) {
+        r.set_owner(std::string(owner_name.substr(0, slash)));
+        r.set_name(std::string(owner_name.substr(slash + 1)));
+        damaged(std::move(r), absl::DataLossError("its record does not parse"));
+      } else {
+        spdlog::error("metadata record {} does not parse and names no dataset", std::string(k));
+      }
+      return true;
     }
     records.push_back(std::move(r));
     return true;
   });
   if (!s.ok()) return s;
-  if (!bad.ok()) return bad;
   std::set<std::string> live;
-  std::map<Key, std::shared_ptr<const DatasetEntry>> loaded;
   for (internal::DatasetRecord& r : records) {
     live.insert(r.upload_id());
     const Key key{r.owner(), r.name()};
-    absl::StatusOr<std::shared_ptr<const DatasetEntry>> e = Restore(std::move(r));
+    absl::StatusOr<std::shared_ptr<const DatasetEntry>> e = Restore(r);
+    if (absl::IsDataLoss(e.status())) {
+      damaged(std::move(r), e.status());
+      continue;
+    }
     if (!e.ok()) return e.status();
     loaded[key] = *std::move(e);
   }
-  // Data of uploads that never committed.
+  // Data of uploads that never committed; kept while a record that did not parse may own some.
+  if (unparsed) spdlog::warn("a dataset record does not parse: data of unfinished uploads is kept");
   std::set<std::string> orphans;
   for (const char* prefix : {"dsdata/", "dsblk/"}) {
+    if (unparsed) break;
     s = store_->Scan(prefix, [&](std::string_view k, std::string_view) {
       std::string id = UploadIdOf(k);
       if (!live.count(id)) orphans.insert(std::move(id));
@@ -436,7 +470,9 @@ absl::Status DatasetRegistry::Load() {
     if (absl::Status d = DeleteData(id); !d.ok()) return d;
   }
   int64_t rows = 0;
-  for (const auto& [key, entry] : loaded) rows += entry->table->num_rows();
+  for (const auto& [key, entry] : loaded) {
+    if (entry->table != nullptr) rows += entry->table->num_rows();
+  }
   spdlog::info("restored {} datasets ({} rows) in {} ms", loaded.size(), rows,
                std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::steady_clock::now() - start)

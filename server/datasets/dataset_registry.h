@@ -37,6 +37,9 @@ namespace urn::server {
 
 struct DatasetEntry {
   internal::DatasetRecord record;
+  // Not OK for a dataset that could not be restored (Load): then table is null, Get() refuses
+  // it with this DataLoss, List() still shows it and Delete() removes it.
+  absl::Status damage;
   std::shared_ptr<const table::Table> table;
   // Null cells per column, counted once when the entry is made (O(rows)), so that describing a
   // dataset (GetDataset, ListDatasets, on gRPC's threads) costs O(columns).

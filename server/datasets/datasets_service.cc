@@ -173,10 +173,11 @@ class RejectReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
 void DescribeDataset(const DatasetEntry& entry, v1::Dataset* out) {
   out->set_name(entry.record.name());
   out->set_owner(entry.record.owner());
-  out->set_num_rows(entry.table->num_rows());
-  out->set_memory_bytes(entry.table->MemoryBytes());
   out->set_created_unix(entry.record.created_unix());
   out->set_format(static_cast<v1::DataFormat>(entry.record.format()));
+  if (entry.table == nullptr) return;  // damaged: listed by name, with nothing to describe
+  out->set_num_rows(entry.table->num_rows());
+  out->set_memory_bytes(entry.table->MemoryBytes());
   for (size_t i = 0; i < entry.table->columns().size(); ++i) {
     const table::Column& c = entry.table->columns()[i];
     v1::Column* col = out->add_columns();

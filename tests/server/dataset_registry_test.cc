@@ -153,6 +153,42 @@ TEST_F(DatasetRegistryTest, DamagedBlockIsDataLossNamingDatasetColumnAndBlock) {
                         "checksum mismatch"));
 }
 
+// One damaged dataset does not stop the others from loading (nor urnd from starting): it is
+// listed, refused with DataLoss, keeps its name, and its owner can delete it with its blocks.
+// A record that does not parse is listed the same way, and no block is swept as an orphan then
+// (the record's upload is unknown).
+TEST_F(DatasetRegistryTest, ADamagedDatasetIsListedAndDeletableWhileTheOthersLoad) {
+  {
+    DatasetRegistry registry(store_.get());
+    ASSERT_TRUE(registry.Load().ok());
+    Upload(registry, "people");
+    Upload(registry, "intact");
+  }
+  ASSERT_EQ(Keys(*store_, "dsblk/").size(), 10u);
+  internal::DatasetRecord people;
+  ASSERT_TRUE(people.ParseFromString(**store_->Get("dataset/ann/people")));
+  const std::vector<std::string> keys =
+      Keys(*store_, absl::StrCat("dsblk/", people.upload_id(), "/"));
+  ASSERT_EQ(keys.size(), 5u);
+  std::string bytes = **store_->Get(keys[3]);
+  bytes[bytes.size() / 2] ^= 1;
+  ASSERT_TRUE(store_->Put(keys[3], bytes).ok());
+  ASSERT_TRUE(store_->Put("dataset/ann/garbled", "\xff\xff not a record").ok());
+  DatasetRegistry registry(store_.get());
+  ASSERT_TRUE(registry.Load().ok());
+  EXPECT_TRUE(registry.Get("ann", "intact").ok());
+  std::vector<std::string> listed;
+  for (const auto& e : registry.List("ann", "ann", "", 10)) listed.push_back(e->record.name());
+  EXPECT_EQ(listed, (std::vector<std::string>{"garbled", "intact", "people"}));
+  EXPECT_EQ(Keys(*store_, "dsblk/").size(), 10u);  // nothing swept
+  for (const std::string name : {"garbled", "people"}) {
+    EXPECT_EQ(registry.Get("ann", name).status().code(), absl::StatusCode::kDataLoss) << name;
+    EXPECT_TRUE(registry.Delete("ann", name).ok()) << name;
+  }
+  EXPECT_EQ(Keys(*store_, "dsblk/").size(), 5u);  // the damaged dataset's blocks went with it
+  EXPECT_TRUE(registry.Get("ann", "intact").ok());
+}
+
 TEST_F(DatasetRegistryTest, MissingBlockIsDataLoss) {
   DatasetRegistry registry(store_.get());
   ASSERT_TRUE(registry.Load().ok());
