@@ -35,4 +35,13 @@ std::string NewUniqueId() {
   return absl::StrFormat("%016x%08x", now, counter.fetch_add(1));
 }
 
+std::optional<std::pair<std::string, std::string>> OwnerAndNameOf(std::string_view key,
+                                                                  std::string_view prefix) {
+  const std::string_view owner_name = key.substr(prefix.size());
+  const size_t slash = owner_name.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  return std::make_pair(std::string(owner_name.substr(0, slash)),
+                        std::string(owner_name.substr(slash + 1)));
+}
+
 }  // namespace urn::server

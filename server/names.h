@@ -3,7 +3,10 @@
 #define URN_SERVER_NAMES_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 
@@ -13,6 +16,11 @@ namespace urn::server {
 // naming `field`.
 absl::Status CheckResourceName(const std::string& field, const std::string& name,
                                size_t max_length = 128);
+
+// The owner and name in a record key "<prefix><owner>/<name>", or nullopt when it has no '/'
+// after the prefix. REQUIRES: key starts with prefix.
+std::optional<std::pair<std::string, std::string>> OwnerAndNameOf(std::string_view key,
+                                                                  std::string_view prefix);
 
 // A fresh id, unique within this process and (by its nanosecond clock prefix) across restarts:
 // 24 lowercase hex digits.

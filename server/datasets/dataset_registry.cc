@@ -426,12 +426,10 @@ absl::Status DatasetRegistry::Load() {
     internal::DatasetRecord r;
     if (!r.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
       unparsed = true;
-      const std::string_view owner_name = k.substr(std::string_view("dataset/").size());
-      const size_t slash = owner_name.find('/');
       r.Clear();
-      if (slash != std::string_view::npos) {
-        r.set_owner(std::string(owner_name.substr(0, slash)));
-        r.set_name(std::string(owner_name.substr(slash + 1)));
+      if (auto owner_name = OwnerAndNameOf(k, "dataset/")) {
+        r.set_owner(std::move(owner_name->first));
+        r.set_name(std::move(owner_name->second));
         damaged(std::move(r), absl::DataLossError("its record does not parse"));
       } else {
         spdlog::error("metadata record {} does not parse and names no dataset", std::string(k));

@@ -47,14 +47,12 @@ absl::Status WeightStoreRegistry::Load() {
     if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
       // Still listed, counted and deletable by its owner, and its name stays taken: a new
       // store of that name would otherwise overwrite the record, and its data with it.
-      const std::string_view owner_name = key.substr(std::string_view("wstore/").size());
-      const size_t slash = owner_name.find('/');
       spdlog::error("weight store record {} does not parse; it is listed as damaged",
                     std::string(key));
-      if (slash != std::string_view::npos) {
+      if (auto owner_name = OwnerAndNameOf(key, "wstore/")) {
         r.Clear();
-        r.set_owner(std::string(owner_name.substr(0, slash)));
-        r.set_name(std::string(owner_name.substr(slash + 1)));
+        r.set_owner(std::move(owner_name->first));
+        r.set_name(std::move(owner_name->second));
         unreadable.push_back(std::move(r));
       }
       return true;
