@@ -4,20 +4,20 @@
 #include "memory_budget.h"
 
 #include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
 #include "urn/errors.h"
+#include "urn/v1/sampling.grpc.pb.h"
 #include "urn_server.h"
 
 namespace urn::server {
@@ -50,8 +50,9 @@ class MemoryBudgetServerTest : public ::testing::Test {
     ASSERT_TRUE(server_->Start().ok());
     ClientOptions o;
     o.server = absl::StrCat("127.0.0.1:", server_->port());
-    o.key = std::string(
+    admin_key_ = std::string(
         absl::StripAsciiWhitespace(testing::ReadFileOrEmpty(dir_.Join("data/admin.key"))));
+    o.key = admin_key_;
     o.max_attempts = 1;
     client_ = std::make_unique<Client>(*Client::Connect(o));
   }
@@ -75,6 +76,7 @@ class MemoryBudgetServerTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::unique_ptr<UrnServer> server_;
+  std::string admin_key_;
   std::unique_ptr<Client> client_;
 };
 
@@ -150,18 +152,23 @@ TEST_F(MemoryBudgetServerTest, ASampleHeldByAnOpenStreamCountsUntilTheStreamEnds
   r.set_dataset("rows");
   r.mutable_bernoulli()->set_p(1.0);
   r.set_batch_size(100);
-  absl::Notification reading, checked;
-  std::thread reader([&] {
-    (void)client_->Sample(r, [&](const v1::SampleBatch&) {
-      reading.Notify();
-      checked.WaitForNotification();
-      return false;  // ends the stream
-    });
-  });
-  reading.WaitForNotification();
+  r.add_columns("id");
+  r.add_columns("v");
+  // A stub whose HTTP/2 window stays at 64 KiB (no BDP growth), so that the ~300 KB of the
+  // sample cannot all be sent, and the stream end, while the test reads only its first batch.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 10);
+  auto stub = v1::Sampling::NewStub(grpc::CreateCustomChannel(
+      absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + admin_key_);
+  auto stream = stub->Sample(&context, r);
+  v1::SampleBatch first;
+  ASSERT_TRUE(stream->Read(&first));
   const absl::Status s = CreateStore("beside", slots);
-  checked.Notify();
-  reader.join();
+  context.TryCancel();
+  (void)stream->Finish();
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
   // Once the stream has ended its rows are no longer held (the server lets go as the call ends).
   absl::Status later = CreateStore("beside", slots);
