@@ -260,12 +260,54 @@ absl::StatusOr<SpecResult> RunKeyed(const v1::SampleRequest& req, const table::T
   return out;
 }
 
+absl::StatusOr<SpecResult> RunBernoulli(const v1::SampleRequest& req, const table::Table& t,
+                                        int threads) {
+  samplers::BernoulliOptions o;
+  o.seed = req.seed();
+  o.compatibility_mode = req.compat();
+  o.with_weights = req.with_weight();
+  o.threads = threads;
+  absl::StatusOr<samplers::Sample> s =
+      samplers::SampleBernoulli(static_cast<uint64_t>(t.num_rows()), req.bernoulli().p(), o);
+  if (!s.ok()) return Field("bernoulli.p", s.status());
+  return FromSample(*std::move(s));
+}
+
+// Bernoulli, UNIVERSE and DISTINCT decide each row alone, so their size is whatever the coins
+// give. n > 0 keeps the first n rows of that sample (input order), as `urn sample -p P -n N`
+// and tsv-sample's --num do. Those rows were not kept with the spec's probabilities (a row is
+// in them only if few rows before it were kept), so with_weight is refused with n.
+absl::StatusOr<SpecResult> RunUnsized(const v1::SampleRequest& req, const table::Table& t,
+                                      int threads) {
+  if (req.n() > 0 && req.with_weight()) {
+    return absl::InvalidArgumentError(
+        "with_weight: the first n rows of a bernoulli, universe or distinct sample are not kept "
+        "with its probabilities, so its weights would be wrong; leave n or with_weight unset");
+  }
+  absl::StatusOr<SpecResult> out =
+      req.has_bernoulli() ? RunBernoulli(req, t, threads) : RunKeyed(req, t);
+  if (out.ok() && req.n() > 0 && out->rows.size() > static_cast<uint64_t>(req.n())) {
+    out->rows.resize(static_cast<size_t>(req.n()));
+  }
+  return out;
+}
+
 absl::StatusOr<SpecResult> RunStratified(const v1::SampleRequest& req, const table::Table& t) {
   const v1::StratifiedSpec& s = req.stratified();
   google::protobuf::RepeatedPtrField<std::string> cols;
   *cols.Add() = s.stratum_column();
   absl::StatusOr<std::vector<uint64_t>> strata = KeyHashes(t, "stratified.stratum_column", cols);
   if (!strata.ok()) return strata.status();
+  if (req.n() != 0) {
+    return absl::InvalidArgumentError(
+        "n: not used with stratified, which says its size itself (per_stratum or fraction); "
+        "leave it unset");
+  }
+  if (s.per_stratum() < 0)
+    return absl::InvalidArgumentError("stratified.per_stratum: must be >= 0");
+  if (!(s.fraction() >= 0)) {
+    return absl::InvalidArgumentError("stratified.fraction: must be in (0, 1]");
+  }
   if ((s.per_stratum() > 0) == (s.fraction() > 0)) {
     return absl::InvalidArgumentError(
         "stratified: give exactly one of per_stratum (> 0) and fraction (in (0, 1])");
@@ -414,20 +456,10 @@ absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const tab
       return RunUniform(req, t, threads);
     case v1::SampleRequest::kWeighted:
       return RunWeighted(req, t, threads, cache, table_id, may_build);
-    case v1::SampleRequest::kBernoulli: {
-      samplers::BernoulliOptions o;
-      o.seed = req.seed();
-      o.compatibility_mode = req.compat();
-      o.with_weights = req.with_weight();
-      o.threads = threads;
-      absl::StatusOr<samplers::Sample> s =
-          samplers::SampleBernoulli(static_cast<uint64_t>(t.num_rows()), req.bernoulli().p(), o);
-      if (!s.ok()) return Field("bernoulli.p", s.status());
-      return FromSample(*std::move(s));
-    }
+    case v1::SampleRequest::kBernoulli:
     case v1::SampleRequest::kUniverse:
     case v1::SampleRequest::kDistinct:
-      return RunKeyed(req, t);
+      return RunUnsized(req, t, threads);
     case v1::SampleRequest::kStratified:
       return RunStratified(req, t);
     case v1::SampleRequest::kQuery: {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <map>
 #include <string>
 #include <thread>
@@ -64,6 +65,33 @@ TEST(SpecSampler, StratifiedTakesPerStratumCountsWithWeights) {
     EXPECT_DOUBLE_EQ(s->weights[i], label == "a" ? 2.0 : label == "b" ? 4.0 : 6.0);
   }
   EXPECT_EQ(per, (std::map<std::string, int>{{"a", 5}, {"b", 5}, {"c", 5}}));
+}
+
+// Samples whose size the coins decide keep their first n rows when n > 0 (input order), as
+// `urn sample -p P -n N` does; n past their size changes nothing.
+TEST(SpecSampler, BernoulliUniverseAndDistinctKeepTheirFirstNRows) {
+  const table::Table t = MakeTable();
+  std::vector<v1::SampleRequest> requests(3);
+  requests[0].mutable_bernoulli()->set_p(0.5);
+  requests[1].mutable_universe()->set_p(0.5);
+  requests[1].mutable_universe()->add_key_columns("id");
+  requests[2].mutable_distinct()->set_p(0.5);
+  requests[2].mutable_distinct()->add_key_columns("w");
+  for (v1::SampleRequest& r : requests) {
+    r.set_seed(5);
+    absl::StatusOr<SpecResult> all = RunSampleSpec(r, t, 1);
+    ASSERT_TRUE(all.ok()) << all.status();
+    ASSERT_GT(all->rows.size(), 7u) << r.ShortDebugString();
+    r.set_n(7);
+    absl::StatusOr<SpecResult> first = RunSampleSpec(r, t, 1);
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_EQ(first->rows, std::vector<uint64_t>(all->rows.begin(), all->rows.begin() + 7))
+        << r.ShortDebugString();
+    r.set_n(static_cast<int64_t>(all->rows.size()) + 1);
+    absl::StatusOr<SpecResult> more = RunSampleSpec(r, t, 1);
+    ASSERT_TRUE(more.ok()) << more.status();
+    EXPECT_EQ(more->rows, all->rows) << r.ShortDebugString();
+  }
 }
 
 TEST(SpecSampler, WeightedWithoutNIsAShuffleOfPositiveRowsThenZeros) {
@@ -454,7 +482,7 @@ TEST(SpecSampler, BadFieldsAreNamed) {
     v1::SampleRequest request;
     std::string want;
   };
-  std::vector<Case> cases(11);
+  std::vector<Case> cases(16);
   cases[0].want = "spec: one of";
   cases[1].request.mutable_weighted()->set_weight_column("label");
   cases[1].want = "weighted.weight_column: 'label' is not numeric";
@@ -484,6 +512,27 @@ TEST(SpecSampler, BadFieldsAreNamed) {
   cases[10].request.mutable_distinct()->set_p(0.5);
   for (const char* k : {"w", "w"}) cases[10].request.mutable_distinct()->add_key_columns(k);
   cases[10].want = "distinct.key_columns[1]: column 'w' is already a key column";
+  // Fields a spec would otherwise ignore.
+  cases[11].request.mutable_stratified()->set_stratum_column("label");
+  cases[11].request.mutable_stratified()->set_per_stratum(2);
+  cases[11].request.set_n(5);
+  cases[11].want = "n: not used with stratified";
+  cases[12].request.mutable_stratified()->set_stratum_column("label");
+  cases[12].request.mutable_stratified()->set_per_stratum(-2);
+  cases[12].request.mutable_stratified()->set_fraction(0.5);
+  cases[12].want = "stratified.per_stratum: must be >= 0";
+  cases[13].request.mutable_stratified()->set_stratum_column("label");
+  cases[13].request.mutable_stratified()->set_per_stratum(2);
+  cases[13].request.mutable_stratified()->set_fraction(std::nan(""));
+  cases[13].want = "stratified.fraction: must be in (0, 1]";
+  cases[14].request.mutable_stratified()->set_stratum_column("label");
+  cases[14].request.mutable_stratified()->set_per_stratum(2);
+  cases[14].request.mutable_stratified()->set_fraction(-0.5);
+  cases[14].want = "stratified.fraction: must be in (0, 1]";
+  cases[15].request.mutable_bernoulli()->set_p(0.5);
+  cases[15].request.set_n(3);
+  cases[15].request.set_with_weight(true);
+  cases[15].want = "with_weight: the first n rows of a bernoulli, universe or distinct sample";
   for (const Case& c : cases) {
     absl::StatusOr<SpecResult> s = RunSampleSpec(c.request, t, 1);
     ASSERT_FALSE(s.ok()) << c.want;

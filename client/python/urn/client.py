@@ -384,6 +384,7 @@ class Client:
         Exactly one spec: ``uniform=True`` (n rows; ``replace`` for draws with replacement),
         ``weight_column=`` (proportional to a column; ``replace`` for draws), ``bernoulli=p``,
         ``query=`` (TQL SAMPLE BY, U-SQL SAMPLE, DuckDB USING SAMPLE) or ``reservoir=True``.
+        With ``bernoulli``, n > 0 keeps the first n rows of the sample (not with with_weight).
         ``start_offset`` skips that many rows of the sample (resuming a stream).
         """
         n = _whole("sample", "n", n, 0, 2**63 - 1)
