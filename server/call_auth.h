@@ -41,9 +41,6 @@ class CallGate {
 
   // The server-wide memory budget (MemoryBudget), set once before serving; none: no limit.
   void set_memory_budget(MemoryBudget* budget) { memory_budget_ = budget; }
-  absl::Status CheckMemory(int64_t more, std::string_view what) const {
-    return memory_budget_ == nullptr ? absl::OkStatus() : memory_budget_->Check(more, what);
-  }
   // May be null (no budget): MemoryBudget::Reservation then reserves nothing.
   MemoryBudget* memory_budget() const { return memory_budget_; }
 

@@ -26,13 +26,21 @@ MemoryBudget::Reservation::~Reservation() {
 
 absl::Status MemoryBudget::Reservation::Resize(int64_t bytes, std::string_view what) {
   if (budget_ == nullptr || budget_->limit_ <= 0) return absl::OkStatus();
-  // Added first, so that two uploads growing at once see each other; taken back if refused.
+  // Taken only if the others' reservations, as they are at the exchange, leave room: of two
+  // requests at once, the first to exchange gets it and the other sees it.
   const int64_t delta = bytes - bytes_;
-  const int64_t others = (budget_->reserved_ += delta) - bytes;
-  if (absl::Status s = budget_->CheckHeld(budget_->in_use_() + others, bytes, what); !s.ok()) {
-    budget_->reserved_ -= delta;
-    return s;
+  if (delta <= 0) {  // giving back always succeeds
+    budget_->reserved_ += delta;
+    bytes_ = bytes;
+    return absl::OkStatus();
   }
+  int64_t reserved = budget_->reserved_.load();
+  const int64_t in_use = budget_->in_use_();
+  do {
+    if (absl::Status s = budget_->CheckHeld(in_use + reserved - bytes_, bytes, what); !s.ok()) {
+      return s;
+    }
+  } while (!budget_->reserved_.compare_exchange_weak(reserved, reserved + delta));
   bytes_ = bytes;
   return absl::OkStatus();
 }

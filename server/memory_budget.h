@@ -5,16 +5,17 @@
 //
 // Check(more, what) passes while InUse() + reserved + more <= limit. InUse() sums the
 // registries: every dataset's typed table (Table::MemoryBytes) and every weight store at
-// kStoreBytesPerSlot a slot plus its stored keys (WeightStore::KeyMemoryBytes). Checked before
-// memory is taken:
-//  - a weight store's slots when it is created, and each Insert message's keys;
-//  - an upload, through a Reservation that holds its estimate (the text so far plus 8 bytes a
-//    parsed cell) while it runs, so that uploads running at once count against each other,
-//    and its typed table before it is registered (the Reservation then ends);
-//  - a materialized sample (its row ids and weights), reserved from when it is computed until
-//    its stream ends, however slowly its reader reads (a refused one ends the stream).
-// Two creates or inserts at the same instant may each pass and together exceed the limit by
-// what they add (a store's slots, one message's keys); uploads cannot. Refusals are
+// kStoreBytesPerSlot a slot plus its stored keys (WeightStore::KeyMemoryBytes). Memory is
+// reserved (Reservation) before it is taken, so that requests running at once count against
+// each other:
+//  - a weight store's slots, from its create until it is registered, and each Insert
+//    message's keys until they are stored;
+//  - an upload's estimate (the text so far plus 8 bytes a parsed cell) while it runs, and its
+//    typed table until it is registered;
+//  - a materialized sample (its row ids and weights), from when it is computed until its
+//    stream ends, however slowly its reader reads (a refused one ends the stream).
+// Between registering and the end of its reservation a store or table counts twice, so a
+// request at that instant may be refused a little early, never let past. Refusals are
 // RESOURCE_EXHAUSTED naming the flag, without a plan's QuotaFailure (the CLI exits 1).
 //
 // Cost: O(datasets + stores) per check. Thread safety: thread-safe (in_use must be).
@@ -50,8 +51,10 @@ class MemoryBudget {
     ~Reservation();
     Reservation(const Reservation&) = delete;
     Reservation& operator=(const Reservation&) = delete;
-    // Sets the reservation to `bytes` when the budget (counting the others' reservations, not
-    // this one's) can hold them; otherwise RESOURCE_EXHAUSTED and the reservation is unchanged.
+    // Sets the reservation to `bytes`. Less than now always succeeds; more only when the budget
+    // (counting the others' reservations, not this one's) can hold them, atomically: of two
+    // reservations growing at once, one may pass and then counts against the other. Otherwise
+    // RESOURCE_EXHAUSTED and the reservation is unchanged.
     absl::Status Resize(int64_t bytes, std::string_view what);
 
    private:

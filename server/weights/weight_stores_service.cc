@@ -206,7 +206,10 @@ class InsertStream final : public BatchStream<v1::InsertRequest, v1::InsertRespo
     for (const std::string& k : request.keys()) {
       key_bytes += static_cast<int64_t>(k.size()) + weights::WeightStore::kKeyOverheadBytes;
     }
-    if (absl::Status s = gate().CheckMemory(
+    // Reserved until the keys are stored (then the store counts them), so that inserts at once
+    // count against each other.
+    MemoryBudget::Reservation memory(gate().memory_budget());
+    if (absl::Status s = memory.Resize(
             key_bytes, absl::StrCat(request.keys_size(), " more keys (", key_bytes, " bytes)"));
         !s.ok()) {
       return s;
@@ -300,9 +303,12 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
                                                "server's --max-store-slots)",
                                                request->capacity(), max_store_slots_)));
   }
+  // Reserved until the store is registered (then the registry counts it), so that creates at
+  // once count against each other.
+  MemoryBudget::Reservation memory(gate_->memory_budget());
   if (absl::Status s =
-          gate_->CheckMemory(request->capacity() * MemoryBudget::kStoreBytesPerSlot,
-                             absl::StrCat("a weight store of ", request->capacity(), " slots"));
+          memory.Resize(request->capacity() * MemoryBudget::kStoreBytesPerSlot,
+                        absl::StrCat("a weight store of ", request->capacity(), " slots"));
       !s.ok()) {
     return FinishUnary(context, s);
   }

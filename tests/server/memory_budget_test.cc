@@ -7,8 +7,10 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -116,6 +118,40 @@ TEST_F(MemoryBudgetServerTest, StoredKeysCountAndAnInsertPastTheBudgetIsRefused)
   // The keys held count against a new store as well.
   // (260,000 + ~549,500 held; 286,000 more passes 1 MiB, but not without the keys.)
   EXPECT_EQ(CreateStore("more", 11'000).code(), absl::StatusCode::kResourceExhausted);
+}
+
+// Creates and inserts running at once reserve what they add until it is registered, so
+// together they stay within the budget. Before, each checked only what was registered, and
+// several stores of 780 KB passed a 1 MiB budget at once.
+TEST_F(MemoryBudgetServerTest, CreatesAndInsertsAtOnceCountAgainstEachOther) {
+  constexpr int kAtOnce = 6;
+  const auto stored_at_once = [&](const std::function<absl::Status(int)>& call) {
+    std::vector<absl::Status> results(kAtOnce);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kAtOnce; ++i) threads.emplace_back([&, i] { results[i] = call(i); });
+    for (std::thread& t : threads) t.join();
+    int ok = 0;
+    for (const absl::Status& s : results) {
+      if (s.ok()) {
+        ++ok;
+      } else {
+        EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+      }
+    }
+    return ok;
+  };
+  // 780,000 bytes each: one fits in 1 MiB, two do not.
+  EXPECT_EQ(stored_at_once([&](int i) { return CreateStore(absl::StrCat("s", i), 30'000); }), 1);
+  for (int i = 0; i < kAtOnce; ++i) (void)client_->DeleteWeightStore(absl::StrCat("s", i));
+  ASSERT_TRUE(CreateStore("k", 10'000).ok());  // 260,000 bytes
+  // ~520,000 bytes of keys each: one fits beside the store, two do not.
+  EXPECT_EQ(stored_at_once([&](int i) {
+              std::vector<std::string> keys;
+              for (int k = 0; k < 500; ++k)
+                keys.push_back(absl::StrCat(i, ".", k, std::string(1000, 'k')));
+              return client_->Insert("k", keys).status();
+            }),
+            1);
 }
 
 // The table an upload makes is checked before it is registered, whatever the estimate said: a
