@@ -1,9 +1,13 @@
 """urn.Client against a real urnd: datasets, sample and shuffle streams, weight stores, usage,
 and errors that carry the server's quota details."""
 
+import copy
 import os
+import pickle
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 
 import grpc
@@ -310,9 +314,85 @@ class ClientTest(unittest.TestCase):
         updater = self.client.priority_updater("small")
         updater.send([1], [1.0])
         updater.send([9], [1.0])
-        with self.assertRaises(urn.InvalidArgument):
+        updater.send([2], [1.0])
+        with self.assertRaises(urn.InvalidArgument) as e:
             updater.wait()
+        # The stream ends at the refused update, so the one sent after it is lost too.
+        self.assertIn("slots[0]: 9 is outside [0, 4)", str(e.exception))
+        self.assertTrue(str(e.exception).endswith(
+            "the update stream ended there, so sequences 2 to 3 were not applied"),
+            str(e.exception))
+        closed = self.client.priority_updater("small")
+        closed.close()
+        with self.assertRaises(urn.FailedPrecondition):
+            closed.send([1], [2.0])
         self.client.delete_weight_store("small")
+
+    def test_a_send_refused_by_the_client_leaves_nothing_to_wait_for(self):
+        # Before, the sequence number was taken before the message was built: a slot or value
+        # the message cannot hold left a sequence that never came, and close() hung for ever.
+        self.client.create_weight_store("waits", 4)
+        updater = self.client.priority_updater("waits")
+        updater.send([0], [1.0])
+        for slots, priorities, keys, error in (
+                ([1.5], [2.0], None, TypeError),
+                ([1], [None], None, "priorities\\[0\\] is None"),
+                ([1], [float("inf")], None, "priorities\\[0\\] is inf"),
+                ([1], [-1.0], None, "priorities\\[0\\] is -1.0"),
+                (None, [1.0], [5], "keys\\[0\\] is 5; a key is a str or bytes"),
+                (None, [1.0], ["\ud800"], "keys\\[0\\] is not valid Unicode")):
+            if isinstance(error, str):
+                with self.assertRaisesRegex(ValueError, error):
+                    updater.send(slots, priorities, keys)
+            else:
+                with self.assertRaises(error):
+                    updater.send(slots, priorities, keys)
+        closing = threading.Thread(target=updater.close)
+        closing.start()
+        closing.join(20)
+        self.assertFalse(closing.is_alive(), "close() waits for a sequence never sent")
+        self.assertEqual(updater.acknowledged, 1)
+        self.client.delete_weight_store("waits")
+
+    def test_errors_cross_processes(self):
+        error = urn.QuotaExceeded(grpc.StatusCode.RESOURCE_EXHAUSTED, "rows", retry_after=3.0,
+                                  quota_subject="user:x", quota_description="rows per day",
+                                  reason="ROWS_PER_DAY", metadata={"plan": "free"})
+        for copied in (pickle.loads(pickle.dumps(error)), copy.copy(error)):
+            self.assertIs(type(copied), urn.QuotaExceeded)
+            self.assertEqual(str(copied), str(error))
+            self.assertEqual((copied.code, copied.retry_after, copied.metadata),
+                             (error.code, 3.0, {"plan": "free"}))
+
+    def test_a_stream_timeout_cuts_no_epoch(self):
+        # Each stream may take 0.3 s; reading this one takes ~2 s. It continues on new streams
+        # from where it was, with the same rows, instead of raising DeadlineExceeded.
+        client = self.urnd.client(self.client._key, stream_timeout=0.3)
+        expected = [r for b in self.client.shuffle(n=20000, seed=5, batch_size=1000)
+                    for r in b.row_ids]
+        got = []
+        for batch in client.shuffle(n=20000, seed=5, batch_size=1000):
+            got.extend(batch.row_ids)
+            time.sleep(0.1)
+        self.assertEqual(got, expected)
+        client.close()
+
+    def test_weight_store_reads_refuse_what_is_out_of_range(self):
+        self.client.create_weight_store("ranges", 4)
+        with self.assertRaisesRegex(ValueError, "batch_size must be a whole number in \\[1, "):
+            self.client.sample_weights("ranges", 0)
+        with self.assertRaisesRegex(ValueError, "count must be a whole number in \\[0, 2\\]"):
+            self.client.get_priorities("ranges", 2, 10)
+        with self.assertRaisesRegex(ValueError, "first_slot must be a whole number in \\[0, 4\\]"):
+            self.client.get_priorities("ranges", 10)
+        self.assertEqual(self.client.get_priorities("ranges", 4), [])
+        with self.assertRaisesRegex(ValueError, "insert: keys\\[1\\] is 5"):
+            self.client.insert("ranges", ["a", 5])
+        with self.assertRaisesRegex(ValueError, "row 1: column names must be strings, not 1"):
+            self.client.create_dataset("int_names", [{1: "a"}])
+        with self.assertRaisesRegex(ValueError, "row 2: a string is not valid Unicode"):
+            self.client.create_dataset("surrogate", [{"a": "x"}, {"a": "\ud800"}])
+        self.client.delete_weight_store("ranges")
 
 
 class ResumeTest(unittest.TestCase):

@@ -5,6 +5,7 @@ prioritized-replay loop."""
 import collections
 import os
 import tempfile
+import threading
 import unittest
 
 import torch
@@ -169,7 +170,8 @@ class TorchTest(unittest.TestCase):
                          ({"rank": 2, "world_size": 2}, "rank"),
                          ({"world_size": 0, "rank": 0}, "world_size"),
                          ({"seed": -1}, "seed"),
-                         ({"weight_column": "w", "num_samples": -5}, "num_samples")):
+                         ({"weight_column": "w", "num_samples": -5}, "num_samples"),
+                         ({"num_samples": 5}, "num_samples is the number of weighted draws")):
             with self.assertRaisesRegex(ValueError, name):
                 self.sampler(**kw)
         sampler = self.sampler()
@@ -261,10 +263,17 @@ class TorchTest(unittest.TestCase):
     def test_prioritized_replay_reports_a_refused_update_once_then_goes_on(self):
         replay = PrioritizedReplay(self.client, "recovering", capacity=8, alpha=1.0)
         replay.add(["a", "b"], [1.0, 1.0])
-        replay.update([0], [float("nan")])
+        # A priority the server would refuse is refused before it is sent, naming it.
+        with self.assertRaisesRegex(ValueError, r"priorities\[1\] is nan"):
+            replay.update([0, 1], [1.0, float("nan")])
+        # The server's refusal ends the stream: the message says which updates were lost.
+        replay.update([100], [1.0])
+        replay.update([1], [5.0])
         with self.assertRaises(urn.InvalidArgument) as e:
             replay.flush()
-        self.assertIn("priorities[0]", str(e.exception))
+        self.assertIn("slots[0]: 100 is outside [0, 8)", str(e.exception))
+        self.assertRegex(str(e.exception),
+                         r"not applied$")  # "sequence 1 was" or "sequences 1 to 2 were"
         # The error was reported: the replay is usable again (before, every later update,
         # flush and close raised it again).
         replay.update([1], [3.0])
@@ -272,6 +281,40 @@ class TorchTest(unittest.TestCase):
         replay.close()
         self.assertEqual(self.client.get_priorities("recovering", 0, 2),
                          [1.0 + replay.eps, 3.0 + replay.eps])
+
+    def test_prioritized_replay_shares_one_stream_between_threads(self):
+        replay = PrioritizedReplay(self.client, "threads", capacity=64, alpha=1.0)
+        replay.add(["k%d" % i for i in range(64)], torch.ones(64))
+        opened = []
+        real = self.client.priority_updater
+
+        def counting(store):
+            opened.append(store)
+            return real(store)
+
+        self.client.priority_updater = counting
+        try:
+            start = threading.Barrier(8)
+
+            def learner(i):
+                start.wait()
+                replay.update([i], [float(i + 2)])
+
+            threads = [threading.Thread(target=learner, args=(i,)) for i in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            replay.flush()  # waits for all 8 updates, on the one stream
+            self.assertEqual(self.client.get_priorities("threads", 0, 8),
+                             [i + 2 + replay.eps for i in range(8)])
+            self.assertEqual(opened, ["threads"])
+        finally:
+            del self.client.priority_updater
+            replay.close()
+        batch = replay.sample(4, seed=12)
+        self.assertEqual(batch.seed, 12)
+        self.assertEqual(replay.sample(4, seed=batch.seed).slots, batch.slots)
 
     def test_prioritized_replay_refuses_an_existing_store_of_another_shape(self):
         PrioritizedReplay(self.client, "shaped", capacity=100, alpha=0.6)

@@ -53,8 +53,8 @@ class Urnd:
         with open(self.log.name, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
-    def client(self, key):
-        return urn.Client(self.address, key=key)
+    def client(self, key, **options):
+        return urn.Client(self.address, key=key, **options)
 
     def stop(self):
         if self.admin is not None:

@@ -18,6 +18,7 @@ are never retried blindly: their error is raised.
 """
 
 import json
+import math
 import numbers
 import os
 import queue
@@ -192,6 +193,31 @@ class _RequestErrors:
         return self.error if self.error is not None else errors.from_rpc_error(rpc_error)
 
 
+def _check_priorities(what, priorities):
+    """ValueError naming the first priority that is not a finite number >= 0 (the server would
+    refuse it and end an update stream, losing the updates sent after it)."""
+    for i, p in enumerate(priorities):
+        try:
+            good = p >= 0 and math.isfinite(p)
+        except TypeError:
+            good = False
+        if not good:
+            raise ValueError("%s: priorities[%d] is %r; a priority is a finite number >= 0"
+                             % (what, i, p))
+
+
+def _check_key(what, i, key):
+    """ValueError naming a key that is not str or bytes, or a str UTF-8 cannot encode."""
+    if isinstance(key, bytes):
+        return
+    if not isinstance(key, str):
+        raise ValueError("%s: keys[%d] is %r; a key is a str or bytes" % (what, i, key))
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError("%s: keys[%d] is not valid Unicode (%s)" % (what, i, e.reason)) from None
+
+
 def _check_update_size(what, slots):
     if len(slots) > _MAX_UPDATE_ENTRIES:
         raise ValueError("%s: %d priorities in one batch; a batch holds at most %d (split it)"
@@ -209,7 +235,9 @@ class Client:
       tls_ca: PEM CA file to verify the server (default $URN_TLS_CA); enables TLS.
       tls_cert, tls_key: PEM client certificate and key for mutual TLS.
       timeout: seconds each unary call may take; streams have no deadline unless
-        ``stream_timeout`` is set.
+        ``stream_timeout`` is set. A sample or shuffle stream that delivered rows before
+        stream_timeout passed continues from where it was on a new stream (so a long epoch
+        is not cut); one that delivered nothing in that time raises DeadlineExceeded.
       max_attempts, initial_backoff, max_backoff: retries of calls that change nothing.
     """
 
@@ -306,14 +334,20 @@ class Client:
         (gRPC serializes the request when the call starts, so updating it in place is safe.)"""
         backoff = _Backoff(self)
         while True:
+            progressed = False
             try:
                 for message in start(request, timeout=self.stream_timeout,
                                      metadata=self._metadata()):
                     request.start_offset = resume_offset(message)
                     backoff.reset()
+                    progressed = True
                     yield message
                 return
             except grpc.RpcError as e:
+                # stream_timeout bounds each stream, not a whole epoch: one that delivered rows
+                # before its deadline continues where it was.
+                if progressed and e.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                    continue
                 backoff.wait_or_raise(errors.from_rpc_error(e))
 
     # -- datasets ---------------------------------------------------------------------------
@@ -490,6 +524,10 @@ class Client:
             raise ValueError("insert: batch_size must be a whole number >= 1, got %r"
                              % (batch_size,))
 
+        for i, key in enumerate(keys):
+            _check_key("insert", i, key)
+        if priorities is not None:
+            _check_priorities("insert", priorities)
         # A key costs its UTF-8 bytes, its tag and length (3) and its priority (8).
         per_key = 3 + (0 if priorities is None else 8)
         costs = [len(k.encode("utf-8") if isinstance(k, str) else k) + per_key for k in keys]
@@ -577,6 +615,7 @@ class Client:
                        stratified=False):
         """Draws a batch proportional to priority^alpha, with importance weights (WeightSample).
         With a seed the draw is repeatable; it is not retried (each call is charged)."""
+        batch_size = _whole("sample_weights", "batch_size", batch_size, 1, 2**31 - 1)
         request = weight_stores_pb2.SampleWeightsRequest(
             weight_store=store, batch_size=batch_size, without_replacement=without_replacement,
             stratified=stratified)
@@ -587,9 +626,13 @@ class Client:
         return WeightSample(self._call(self._stores.SampleWeights, request))
 
     def get_priorities(self, store, first_slot=0, count=None):
-        """The priorities of slots [first_slot, first_slot + count) (default: to the end)."""
+        """The priorities of slots [first_slot, first_slot + count) (default: to the end);
+        ValueError when they are not all slots of the store."""
+        capacity = self.get_weight_store(store).capacity
+        first_slot = _whole("get_priorities", "first_slot", first_slot, 0, capacity)
         if count is None:
-            count = self.get_weight_store(store).capacity - first_slot
+            count = capacity - first_slot
+        count = _whole("get_priorities", "count", count, 0, capacity - first_slot)
         out = []
         while count > 0:
             page = self._read_call(self._stores.GetPriorities,
@@ -672,7 +715,13 @@ class PriorityUpdater:
         except grpc.RpcError as e:
             with self._cond:
                 if not (self._done and e.code() == grpc.StatusCode.CANCELLED):
-                    self._error = errors.from_rpc_error(e)
+                    # The stream ends at the refused update: it and every one sent after it
+                    # were not applied, and the message says which.
+                    lost = ("sequence %d" % self._sent if self._sent == self._acked + 1 else
+                            "sequences %d to %d" % (self._acked + 1, self._sent))
+                    self._error = errors.from_rpc_error(e).amended(
+                        "; the update stream ended there, so %s were not applied" % lost
+                        if self._sent > self._acked else "")
         finally:
             with self._cond:
                 self._done = True
@@ -694,19 +743,26 @@ class PriorityUpdater:
                              % (len(entries), "slots" if keys is None else "keys",
                                 len(priorities)))
         _check_update_size("send", entries)
+        _check_priorities("send", priorities)
+        if keys is not None:
+            for i, key in enumerate(entries):
+                _check_key("send", i, key)
         named = {"slots": entries} if keys is None else {"keys": entries}
+        # Built before it takes a sequence number: a slot the message cannot hold raises here,
+        # and no sequence is left that could never be acknowledged (wait() would hang).
+        request = weight_stores_pb2.UpdatePrioritiesRequest(
+            weight_store=self._store, priorities=priorities, **named)
         with self._cond:
             self._raise_if_failed()
             if self._done:
-                raise errors.Error(grpc.StatusCode.FAILED_PRECONDITION,
-                                   "the priority update stream is closed")
+                raise errors.FailedPrecondition(grpc.StatusCode.FAILED_PRECONDITION,
+                                                "the priority update stream is closed")
             self._sent += 1
-            sequence = self._sent
+            request.sequence = self._sent
             # Queued under the lock, so that sequences go out in order from any number of
             # threads (an acknowledgement of n covers every sequence up to n).
-            self._queue.put(weight_stores_pb2.UpdatePrioritiesRequest(
-                weight_store=self._store, sequence=sequence, priorities=priorities, **named))
-        return sequence
+            self._queue.put(request)
+            return request.sequence
 
     @property
     def skipped(self):
@@ -733,8 +789,9 @@ class PriorityUpdater:
             while self._acked < target:
                 self._raise_if_failed()
                 if self._done:
-                    raise errors.Error(grpc.StatusCode.UNKNOWN, "the update stream ended "
-                                       "before sequence %d was acknowledged" % target)
+                    raise errors.FailedPrecondition(
+                        grpc.StatusCode.FAILED_PRECONDITION,
+                        "the update stream ended before sequence %d was acknowledged" % target)
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise errors.DeadlineExceeded(grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -775,10 +832,20 @@ def _json_scalar(value):
 
 def _row_line(number, row):
     """A row as one JSON line; ValueError naming the row and column of a value JSON lacks."""
+    for column in row:
+        if not isinstance(column, str):
+            raise ValueError("row %d: column names must be strings, not %r" % (number, column))
     try:
-        return json.dumps(row, ensure_ascii=False, allow_nan=False, default=_json_scalar)
+        line = json.dumps(row, ensure_ascii=False, allow_nan=False, default=_json_scalar)
     except (TypeError, ValueError):
-        pass
+        line = None
+    if line is not None:
+        try:
+            line.encode("utf-8")
+            return line
+        except UnicodeEncodeError as e:
+            raise ValueError("row %d: a string is not valid Unicode (%s)"
+                             % (number, e.reason)) from None
     for column, value in row.items():
         try:
             json.dumps(value, allow_nan=False, default=_json_scalar)
@@ -787,7 +854,7 @@ def _row_line(number, row):
         except ValueError:
             raise ValueError("row %d, column %r: %r is not a value a dataset can hold "
                              "(None stands for a missing one)" % (number, column, value)) from None
-    raise ValueError("row %d: column names must be strings" % number)
+    raise ValueError("row %d: not a value a dataset can hold" % number)
 
 
 def _row_chunks(rows, columns):

@@ -44,6 +44,18 @@ class Error(Exception):
         self.metadata = dict(metadata or {})
         super().__init__(self.sentence())
 
+    def __reduce__(self):
+        # Pickled by its fields (args holds only the sentence), so that an error crosses
+        # processes (multiprocessing, DataLoader workers) and copy.copy works.
+        return (self.__class__, (self.code, self.message, self.retry_after, self.quota_subject,
+                                 self.quota_description, self.reason, self.metadata))
+
+    def amended(self, note):
+        """The same error with `note` appended to its message."""
+        return self.__class__(self.code, self.message + note, self.retry_after,
+                              self.quota_subject, self.quota_description, self.reason,
+                              self.metadata)
+
     def sentence(self):
         """The error as one sentence, as ``urn`` prints it."""
         if self.code == grpc.StatusCode.RESOURCE_EXHAUSTED and not _is_quota(self):

@@ -35,6 +35,7 @@ PrioritizedReplay samples a batch from a weight store with importance weights an
 new priorities back (acknowledged once durable on the server).
 """
 
+import threading
 import weakref
 
 import torch
@@ -105,6 +106,9 @@ class UrnSampler(torch.utils.data.Sampler):
         self.rank = _whole("rank", rank, 0, self.world_size - 1)
         if weight_column is not None and query is not None:
             raise ValueError("UrnSampler: give weight_column or query, not both")
+        if num_samples is not None and weight_column is None:
+            raise ValueError("UrnSampler: num_samples is the number of weighted draws, used only "
+                             "with weight_column (a shuffle or query covers its rows)")
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.weight_column = weight_column
@@ -287,9 +291,10 @@ class ReplayBatch:
     """A prioritized-replay batch: slots and keys, and torch tensors of the importance weights
     and probabilities (float32 weights, ready to multiply a per-sample loss)."""
 
-    __slots__ = ("slots", "keys", "weights", "probabilities", "priorities")
+    __slots__ = ("slots", "keys", "weights", "probabilities", "priorities", "seed")
 
     def __init__(self, sample):
+        self.seed = sample.seed  # pass it to sample() again to repeat the draw
         self.slots = sample.slots
         self.keys = sample.keys
         self.weights = torch.tensor(sample.importance_weights, dtype=torch.float32)
@@ -330,7 +335,10 @@ class PrioritizedReplay:
                         "PrioritizedReplay: weight store %r exists with capacity %d and alpha "
                         "%r, not the capacity %d and alpha %r asked; delete it or ask for those"
                         % (store, existing.capacity, existing.alpha, capacity, alpha)) from None
-        self._updater = None
+        # The update stream, opened by the first update(); update() and flush() may be called
+        # from several threads, which share it.
+        self._lock = threading.Lock()
+        self._updater = None  # guarded by _lock
         self._skipped_closed = 0  # skipped updates of the streams closed before this one
 
     def add(self, keys, priorities=None):
@@ -347,50 +355,62 @@ class PrioritizedReplay:
         """Streams new priorities (|p| + eps) for a ReplayBatch's items (by key, so an item the
         ring has evicted since it was drawn is skipped, see `skipped`), or for slots; returns
         the update's sequence number."""
-        if self._updater is None:
-            self._updater = self.client.priority_updater(self.store)
         values = [abs(float(p)) + self.eps for p in _as_list(priorities)]
+        with self._lock:
+            if self._updater is None:
+                self._updater = self.client.priority_updater(self.store)
+            updater = self._updater
         try:
             if isinstance(items, ReplayBatch) and all(items.keys):
-                return self._updater.send(keys=items.keys, priorities=values)
+                return updater.send(keys=items.keys, priorities=values)
             slots = items.slots if isinstance(items, ReplayBatch) else _as_list(items)
-            return self._updater.send(slots, values)
+            return updater.send(slots, values)
         except urn_errors.Error:
             # The stream ended with an earlier update's error: reported here, once.
-            self.close_quietly()
+            self.close_quietly(updater)
             raise
 
     def flush(self, timeout=None):
         """Blocks until every update sent is acknowledged (durable on the server). An update the
         server refused is raised once, and ends the stream: the next update() opens a new one."""
-        if self._updater is None:
+        with self._lock:
+            updater = self._updater
+        if updater is None:
             return
         try:
-            self._updater.wait(timeout=timeout)
+            updater.wait(timeout=timeout)
         except Exception as e:
             if isinstance(e, urn_errors.DeadlineExceeded):
                 raise  # still open: a later flush() may succeed
-            self.close_quietly()
+            self.close_quietly(updater)
             raise
 
     @property
     def skipped(self):
         """Updates skipped because their item was evicted before they arrived (acknowledged
         ones; see flush())."""
-        return self._skipped_closed + (0 if self._updater is None else self._updater.skipped)
+        with self._lock:
+            return self._skipped_closed + (0 if self._updater is None else self._updater.skipped)
 
-    def _end_stream(self):
-        updater, self._updater = self._updater, None
+    def _end_stream(self, failed=None):
+        """Ends the current stream, or only `failed` if that is still the current one (another
+        thread may have replaced it already)."""
+        with self._lock:
+            updater = self._updater
+            if failed is not None and updater is not failed:
+                return
+            self._updater = None
         if updater is not None:
             try:
                 updater.close()
             finally:
-                self._skipped_closed += updater.skipped
+                with self._lock:
+                    self._skipped_closed += updater.skipped
 
-    def close_quietly(self):
+    def close_quietly(self, failed=None):
         """Ends the update stream without raising (its error was reported already)."""
         try:
-            self._end_stream()
+            self._end_stream(failed)
         except Exception:  # the stream's error, raised by flush() or update() already
             pass
 
