@@ -83,7 +83,7 @@ absl::Status LoadKeyFile(const std::string& key_file, urn::ClientOptions& option
 
 // `urn sample ...`: local files, or a dataset on the server with --dataset.
 int RunSampleCommand(int argc, char** argv, urn::ClientOptions client_options,
-                     const std::string& key_file) {
+                     const std::string& key_file, const absl::Status& profile_error) {
   absl::StatusOr<urn::cli::SampleOptions> options = urn::cli::ParseSampleOptions(argc, argv);
   if (!options.ok()) {
     if (absl::IsCancelled(options.status())) {
@@ -114,6 +114,9 @@ int RunSampleCommand(int argc, char** argv, urn::ClientOptions client_options,
           "out of memory: shuffles and draws with replacement (-r) hold every line in "
           "memory; -n N without -r keeps only N");
     }
+  } else if (!profile_error.ok()) {
+    std::fprintf(stderr, "urn: %s\n", std::string(profile_error.message()).c_str());
+    return 2;
   } else {
     s = LoadKeyFile(key_file, client_options);
     absl::StatusOr<urn::Client> client =
@@ -143,12 +146,23 @@ urn::ClientOptions EnvClientOptions(const urn::cli::Profile& profile) {
   return options;
 }
 
-// The value of `--flag VALUE` or `--flag=VALUE` in argv, before the full parse (the profile
-// decides the defaults of every other option).
-std::string ArgValue(int argc, char** argv, const std::string& flag) {
+// The index in argv of the command word: the first argument that is neither a flag nor a
+// global flag's value (argc when there is none).
+int CommandIndex(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == flag && i + 1 < argc) return argv[i + 1];
+    if (a.empty() || a[0] != '-') return i;
+    if (const char* flag = GlobalFlagOf(a); flag != nullptr && a == flag) ++i;  // its value
+  }
+  return argc;
+}
+
+// The value of `--flag VALUE` or `--flag=VALUE` in argv[1, end), before the full parse (the
+// profile decides the defaults of every other option).
+std::string ArgValue(int end, char** argv, const std::string& flag) {
+  for (int i = 1; i < end; ++i) {
+    const std::string a = argv[i];
+    if (a == flag && i + 1 < end) return argv[i + 1];
     if (a.rfind(flag + "=", 0) == 0) return a.substr(flag.size() + 1);
   }
   return "";
@@ -157,42 +171,49 @@ std::string ArgValue(int argc, char** argv, const std::string& flag) {
 // The command word of a command line that names none of urn's commands ("" when it names one,
 // or none at all): the first argument that is neither a flag nor a global flag's value.
 std::string UnknownCommand(const CLI::App& app, int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.empty() || a[0] == '-') {
-      const char* flag = GlobalFlagOf(a);
-      if (flag == nullptr && a != "--help" && a != "-h" && a != "--version") {
-        return "";  // a misspelled flag: CLI11's message names it
-      }
-      if (flag != nullptr && a == flag) ++i;  // its value
-      continue;
+  const int command = CommandIndex(argc, argv);
+  if (command == argc) return "";
+  for (int i = 1; i < command; ++i) {
+    const std::string a = argv[i];  // a flag, or a global flag's value
+    if (a[0] == '-' && GlobalFlagOf(a) == nullptr && a != "--help" && a != "-h" &&
+        a != "--version") {
+      return "";  // a misspelled flag: CLI11's message names it
     }
-    for (const CLI::App* command : app.get_subcommands({})) {
-      if (command->get_name() == a) return "";
-    }
-    return a;
   }
-  return "";
+  for (const CLI::App* c : app.get_subcommands({})) {
+    if (c->get_name() == argv[command]) return "";
+  }
+  return argv[command];
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string profile_name = ArgValue(argc, argv, "--profile");
-  std::string profile_file = ArgValue(argc, argv, "--profile-file");
+  // urn sample's own arguments are not urn's: --profile after it is not read as urn's flag.
+  const int command = CommandIndex(argc, argv);
+  const bool sample_command = command < argc && std::string(argv[command]) == "sample";
+  const int global_end = sample_command ? command : argc;
+  std::string profile_name = ArgValue(global_end, argv, "--profile");
+  std::string profile_file = ArgValue(global_end, argv, "--profile-file");
   const bool profile_required =
       !profile_name.empty() || !profile_file.empty() || !EnvOr("URN_PROFILE", "").empty();
   if (profile_name.empty()) profile_name = EnvOr("URN_PROFILE", "default");
   if (profile_file.empty()) profile_file = urn::cli::DefaultProfilePath();
   absl::StatusOr<urn::cli::Profile> profile =
       urn::cli::LoadProfile(profile_file, profile_name, profile_required);
+  // Profiles are connection settings: a sample of local files reads none, so a profile that
+  // cannot be loaded fails only a command that connects.
+  absl::Status profile_error = profile.status();
   if (!profile.ok()) {
-    std::fprintf(stderr, "urn: %s\n", std::string(profile.status().message()).c_str());
-    return 2;
+    if (!sample_command) {
+      std::fprintf(stderr, "urn: %s\n", std::string(profile_error.message()).c_str());
+      return 2;
+    }
+    profile = urn::cli::Profile();
   }
-  if (argc >= 2 && std::string(argv[1]) == "sample") {
+  if (command == 1 && sample_command) {
     return RunSampleCommand(argc - 1, argv + 1, EnvClientOptions(*profile),
-                            EnvOr("URN_KEY_FILE", profile->key_file));
+                            EnvOr("URN_KEY_FILE", profile->key_file), profile_error);
   }
   CLI::App app{"urn: exact, reproducible sampling of files and of datasets on a urnd server"};
   app.require_subcommand(1);
@@ -372,7 +393,8 @@ int main(int argc, char** argv) {
     std::vector<char*> args;
     for (std::string& a : rest) args.push_back(a.data());
     options.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
-    return RunSampleCommand(static_cast<int>(args.size()), args.data(), options, key_file);
+    return RunSampleCommand(static_cast<int>(args.size()), args.data(), options, key_file,
+                            profile_error);
   }
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
   if (absl::Status s = LoadKeyFile(key_file, options); !s.ok()) return Fail(s);

@@ -35,7 +35,12 @@ absl::StatusOr<Profile> LoadProfile(const std::string& path, const std::string& 
                                     bool required) {
   Profile p;
   if (path.empty() || !std::filesystem::exists(path)) {
-    if (required) return absl::NotFoundError(absl::StrCat("--profile-file: no file ", path));
+    if (required) {
+      return absl::NotFoundError(
+          absl::StrCat("no profile file ", path,
+                       " (a profile was asked for by --profile, --profile-file or "
+                       "URN_PROFILE)"));
+    }
     return p;
   }
   YAML::Node root;

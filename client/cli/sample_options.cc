@@ -95,14 +95,20 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   std::string delimiter = "\t";
   uint64_t seed_value = 0;
   bool seed_given = false;
-  app.add_option("files", o.files, "input files; - or none for standard input");
+  // As tsv-sample's option parser: an option given again replaces its value (a wrapper script
+  // may set a default the caller overrides), and -k lists add up.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("files", o.files, "input files; - or none for standard input")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   // Each of tsv-sample's one-letter options also answers to its --X spelling (--n 5, --H), as
   // tsv-sample's own option parser and its documentation have them.
   app.add_option("-n,--num,--n", o.num, "sample size (0 = all selected lines)")
       ->check(UnsignedInteger());
   app.add_option("-p,--prob,--p", o.prob, "inclusion probability, 0 < P <= 1");
   app.add_option("-w,--weight-field,--w", o.weight_field, "field with the line's weight (>= 0)");
-  app.add_option("-k,--key-fields,--k", o.key_fields, "key fields for distinct sampling; 0 = line");
+  app.add_option("-k,--key-fields,--k", o.key_fields, "key fields for distinct sampling; 0 = line")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::Join);
   app.add_option("--min-per-key", o.min_per_key, "DISTINCT: lines always kept per key")
       ->check(UnsignedInteger());
   app.add_flag("-r,--replace,--r", replace,
@@ -138,6 +144,13 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   app.add_flag("--help-fields", help_fields, "how to name fields");
   app.add_flag("--prefer-skip-sampling,--prefer-algorithm-r", algorithm_hint,
                "accepted for tsv-sample scripts, no effect: urn picks the algorithm");
+  // tsv-sample's names answer in any case (-N, --NUM), except -H (-h is help), -v and -V.
+  for (const char* name :
+       {"--num", "--prob", "--weight-field", "--key-fields", "--replace", "--inorder",
+        "--static-seed", "--compat", "--print-random", "--gen-random-inorder",
+        "--random-value-header", "--delimiter", "--line-buffered", "--prefer-skip-sampling"}) {
+    app.get_option(name)->ignore_case();
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

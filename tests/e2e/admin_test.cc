@@ -133,6 +133,21 @@ TEST_F(AdminE2E, ProfilesSupplyServerAndKey) {
       {URN_CLI_PATH, "--profile-file", dir_.Join("profiles.yaml"), "--profile", "nope", "usage"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("has no profile 'nope'"), std::string::npos) << r.err;
+  // Profiles are connection settings: a sample of local files reads none (tsv-sample has
+  // none), while a sample of a dataset needs the profile it names.
+  const std::string lines = dir_.Join("lines.txt");
+  testing::WriteFileOrDie(lines, "a\nb\nc\n");
+  r = testing::Run({URN_CLI_PATH, "--profile-file", dir_.Join("profiles.yaml"), "--profile", "nope",
+                    "sample", "-s", "-n", "1", lines});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.size(), 2u) << r.out;
+  r = testing::Run({URN_CLI_PATH, "--profile-file", dir_.Join("profiles.yaml"), "--profile", "nope",
+                    "sample", "--dataset", "d", "-n", "1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("has no profile 'nope'"), std::string::npos) << r.err;
+  r = testing::Run({URN_CLI_PATH, "sample", "-s", "-n", "1", "--", "--profile", "nope"});
+  EXPECT_EQ(r.exit_code, 1) << "--profile after sample is a file name";
+  EXPECT_NE(r.err.find("--profile"), std::string::npos) << r.err;
   r = testing::Run(
       {URN_CLI_PATH, "--profile-file", dir_.Join("profiles.yaml"), "--profile", "broken", "usage"});
   EXPECT_EQ(r.exit_code, 2);

@@ -406,6 +406,15 @@ TEST_F(UrnSample, TsvSampleConventionsForFlagsAndRandomValues) {
   const RunResult distinct = Sample({"--H", "--v", "7", "--k", "key", "--p", "0.5", file});
   ASSERT_EQ(distinct.exit_code, 0) << distinct.err;
   EXPECT_EQ(distinct.out, Sample({"-H", "-v", "7", "-k", "key", "-p", "0.5", file}).out);
+  // As tsv-sample's parser: an option given again replaces its value (so a wrapper's default
+  // can be overridden), -k lists add up, and names answer in any case except -H, -v and -V.
+  const RunResult again = Sample({"-H", "-v", "3", "-n", "9", "-w", "id", "-v", "7", "-N", "5",
+                                  "--WEIGHT-FIELD", "weight", "-S", "-I", file});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, Sample({"-H", "-v", "7", "-n", "5", "-w", "weight", "-i", file}).out);
+  const RunResult keys = Sample({"-H", "-v", "7", "-k", "key", "-K", "id", "-P", "0.5", file});
+  ASSERT_EQ(keys.exit_code, 0) << keys.err;
+  EXPECT_EQ(keys.out, Sample({"-H", "-v", "7", "-k", "key,id", "-p", "0.5", file}).out);
 
   r = Sample({"-H", "-s", "--gen-random-inorder", "-w", "weight", file});
   ASSERT_EQ(r.exit_code, 0) << r.err;
