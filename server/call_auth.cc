@@ -2,11 +2,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <utility>
+#include <vector>
 
+#include "absl/algorithm/container.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "status_details.h"
 
 namespace urn::server {
@@ -22,6 +29,10 @@ absl::StatusOr<auth::Principal> Authorize(const auth::Authenticator& authenticat
                                      : std::string_view(it->second.data(), it->second.size());
   return authenticator.Authenticate(value);
 }
+
+absl::Mutex hidden_mu(absl::kConstInit);
+std::vector<std::string>* const hidden_paths ABSL_PT_GUARDED_BY(hidden_mu) =
+    new std::vector<std::string>();
 
 }  // namespace
 
@@ -63,10 +74,33 @@ std::string StatusMessageForWire(std::string message) {
   return absl::StrCat(message, "... (message cut: ", size, " bytes)");
 }
 
+void HideOnWire(const std::string& path) {
+  std::error_code ec;
+  const std::string absolute = std::filesystem::absolute(path, ec).lexically_normal().string();
+  absl::MutexLock lock(&hidden_mu);
+  for (std::string p : {path, ec ? std::string() : absolute}) {
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    if (p.size() <= 1 || absl::c_linear_search(*hidden_paths, p)) continue;
+    hidden_paths->push_back(p);
+    // Longest first, so that a path is not half replaced by a shorter one it starts with.
+    absl::c_sort(*hidden_paths,
+                 [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  }
+}
+
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
-  std::string message = StatusMessageForWire(std::string(status.message()));
+  std::string message = std::string(status.message());
+  {
+    absl::MutexLock lock(&hidden_mu);
+    bool hid = false;
+    for (const std::string& path : *hidden_paths) {
+      hid |= absl::StrReplaceAll({{path, "<data dir>"}}, &message) > 0;
+    }
+    if (hid) spdlog::warn("sent without the data directory's path: {}", status.ToString());
+  }
+  message = StatusMessageForWire(std::move(message));
   if (std::optional<std::string> details = StatusDetails(status)) {
     return grpc::Status(code, std::move(message), *details);
   }

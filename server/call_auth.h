@@ -58,7 +58,13 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
 // (StatusMessageForWire). Messages repeat what the client sent (a name, a column); uncut, an 8 KB
 // name made a status larger than a client's metadata limit, which the client then reported as
 // RESOURCE_EXHAUSTED instead of the real error.
+// Also replaces every path given to HideOnWire with "<data dir>" (and logs the whole message).
 grpc::Status ToGrpc(const absl::Status& status);
+
+// Adds a path (urnd's data directory, as given and absolute) that messages sent to clients must
+// not show: a storage error names files there, and a tenant has no business with the server's
+// layout. Process-wide; thread-safe.
+void HideOnWire(const std::string& path);
 
 inline constexpr size_t kMaxStatusMessageBytes = 1024;
 // `message` when it has at most kMaxStatusMessageBytes, else its start (whole UTF-8 characters)

@@ -15,6 +15,7 @@
 #include "admin_service.h"
 #include "auth/bootstrap.h"
 #include "auth/users.h"
+#include "call_auth.h"
 #include "datasets/datasets_service.h"
 #include "metrics/interceptor.h"
 #include "reflection_service.h"
@@ -143,6 +144,7 @@ absl::Status UrnServer::PrepareDataDir() {
     return absl::FailedPreconditionError(
         absl::StrCat("--data-dir ", options_.data_dir, ": not readable and writable by this user"));
   }
+  HideOnWire(options_.data_dir);
   fs::create_directory(dir / "meta", ec);
   fs::permissions(dir / "meta", fs::perms::owner_all, ec);
   if (ec) {

@@ -263,5 +263,27 @@ TEST(EveryMethodTest, StatusMessagesAreCutOnCharacterBoundaries) {
   }
 }
 
+// A storage error names files in the data directory; a client sees "<data dir>" instead of
+// the server's layout, given as urnd was started or as an absolute path.
+TEST(EveryMethodTest, ErrorsSentToClientsHideTheDataDirectory) {
+  testing::TempDir dir;
+  const std::unique_ptr<UrnServer> server = testing::StartInProcess(dir, "");
+  ASSERT_NE(server, nullptr);
+  const std::string data = dir.Join("data");
+  const grpc::Status sent = ToGrpc(absl::UnavailableError(
+      absl::StrCat("write: IO error: No space left on device: While appending to file: ", data,
+                   "/meta/000009.log")));
+  EXPECT_EQ(sent.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(sent.error_message(),
+            "write: IO error: No space left on device: While appending to file: "
+            "<data dir>/meta/000009.log");
+  // A relative path is hidden as given and as the absolute path it names.
+  HideOnWire("relative/data");
+  const std::string absolute = (std::filesystem::current_path() / "relative/data").string();
+  EXPECT_EQ(ToGrpc(absl::InternalError(absolute + "/x and relative/data/y")).error_message(),
+            "<data dir>/x and <data dir>/y");
+  EXPECT_EQ(ToGrpc(absl::InternalError("no path here")).error_message(), "no path here");
+}
+
 }  // namespace
 }  // namespace urn::server
