@@ -3,9 +3,15 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -27,6 +33,38 @@ rocksdb::WriteOptions For(Durability durability) {
 }
 
 rocksdb::Slice SliceOf(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+// RocksDB's own messages, warnings and errors only, go to urnd's log instead of a LOG file in
+// the store's directory. On a full filesystem RocksDB reports the failed write to that file,
+// which has failed too, and Debian's RocksDB 7.8 then aborts (an assertion in its file
+// writer) inside the write that should have returned an error.
+class SpdlogLogger final : public rocksdb::Logger {
+ public:
+  SpdlogLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char buffer[1024];
+    va_list copy;
+    va_copy(copy, ap);
+    const int n = std::vsnprintf(buffer, sizeof(buffer), format, copy);
+    va_end(copy);
+    if (n < 0) return;
+    try {  // nothing may propagate into RocksDB
+      const std::string_view text(buffer, std::min<size_t>(n, sizeof(buffer) - 1));
+      if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+        spdlog::error("metadata store (RocksDB): {}", text);
+      } else {
+        spdlog::warn("metadata store (RocksDB): {}", text);
+      }
+    } catch (...) {
+    }
+  }
+};
 
 }  // namespace
 
@@ -54,7 +92,7 @@ absl::StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::st
   // damage inside the log (a bit flip) refuses to open, where RocksDB's default would silently
   // drop every record after it, acknowledged ones included.
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
-  options.keep_log_file_num = 4;
+  options.info_log = std::make_shared<SpdlogLogger>();
   options.max_manifest_file_size = 64 << 20;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);

@@ -30,6 +30,21 @@ TEST(MetadataStoreTest, ASecondOpenOfTheSameDirectoryIsFailedPreconditionNamingI
   EXPECT_THAT(second.status().message(), HasSubstr(dir.Join("meta")));
 }
 
+// RocksDB's messages go to urnd's log, not to a LOG file beside the data: on a full disk
+// RocksDB wrote its report of the failed write to that file, which failed too, and aborted.
+TEST(MetadataStoreTest, RocksDbWritesNoInfoLogFileBesideTheData) {
+  testing::TempDir dir;
+  for (int open = 0; open < 2; ++open) {  // a reopen would rotate an info log to LOG.old.*
+    absl::StatusOr<std::unique_ptr<MetadataStore>> store = MetadataStore::Open(dir.Join("meta"));
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Write({{"k", "v"}}).ok());
+    ASSERT_TRUE((*store)->SyncWal().ok());
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir.Join("meta"))) {
+    EXPECT_NE(entry.path().filename().string().rfind("LOG", 0), 0u) << entry.path();
+  }
+}
+
 // The write-ahead log file of the store at `path` (its only one after the writes below).
 std::string WalFileOf(const std::string& path) {
   for (const auto& entry : std::filesystem::directory_iterator(path)) {
