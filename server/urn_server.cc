@@ -74,7 +74,6 @@ void UrnServer::Maintain() {
     if (absl::Status s = weight_stores_->SyncLog(); !s.ok()) {
       spdlog::error("fsync of the priority log failed: {}", std::string(s.message()));
     }
-    weight_stores_->SnapshotDue();
     if (!reported_broken_) {
       if (absl::Status broken = metadata_->broken(); !broken.ok()) {
         // Every write fails until a restart: health says so, so that an orchestrator restarts
@@ -101,6 +100,19 @@ void UrnServer::Maintain() {
   }
 }
 
+// Snapshots copy whole stores (seconds at 2^28 slots), so they run here, beside Maintain():
+// on its thread they delayed the interval's fsync by as long, and acknowledged updates could
+// wait several intervals to be synced.
+void UrnServer::Snapshot() {
+  const auto interval = absl::Seconds(options_.fsync_interval_seconds);
+  absl::MutexLock lock(&maintenance_mu_);
+  while (!maintenance_mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval)) {
+    maintenance_mu_.Unlock();
+    weight_stores_->SnapshotDue();
+    maintenance_mu_.Lock();
+  }
+}
+
 void UrnServer::ReloadPlans() {
   if (options_.config.empty() || !admission_) return;
   absl::StatusOr<auth::Plans> plans = auth::LoadPlans(options_.config);
@@ -121,6 +133,7 @@ void UrnServer::StopMaintenance() {
     stopping_ = true;
   }
   maintenance_.join();
+  snapshots_.join();
   // What was acknowledged survives a host crash after a clean stop, also with --fsync=interval.
   if (absl::Status s = weight_stores_->SyncLog(); !s.ok()) {
     spdlog::error("final fsync of the priority log failed: {}", std::string(s.message()));
@@ -289,6 +302,7 @@ absl::Status UrnServer::Start() {
                  metrics_port_);
   }
   maintenance_ = std::thread([this] { Maintain(); });
+  snapshots_ = std::thread([this] { Snapshot(); });
   // The server as a whole ("") and each of its services by name (`urn health --service`).
   grpc_server_->GetHealthCheckService()->SetServingStatus(true);
   for (const std::string& name : names) {

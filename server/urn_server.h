@@ -1,7 +1,8 @@
 // UrnServer: urnd's process-level object. Opens the data directory, bootstraps the admin
 // user, builds the gRPC server (urn.v1 services, grpc.health.v1.Health, reflection) and shuts
-// it down gracefully. A maintenance thread fsyncs the priority log every --fsync-interval
-// and snapshots weight stores whose log has grown (WeightStoreRegistry::SnapshotDue).
+// it down gracefully. A maintenance thread fsyncs the priority log every --fsync-interval,
+// and another snapshots weight stores whose log has grown (WeightStoreRegistry::SnapshotDue),
+// so that a long snapshot never delays the fsync.
 // Every call is counted by the metrics interceptor; with --metrics-listen, the metrics are
 // served over HTTP from when gRPC is up until Shutdown() (metrics/metrics.h).
 //
@@ -77,6 +78,7 @@ class UrnServer {
  private:
   absl::Status PrepareDataDir();
   void Maintain();
+  void Snapshot();
   void StopMaintenance();
 
   const ServerOptions options_;
@@ -95,6 +97,7 @@ class UrnServer {
   bool stopping_ ABSL_GUARDED_BY(maintenance_mu_) = false;
   bool reported_broken_ = false;  // the maintenance thread's alone
   std::thread maintenance_;
+  std::thread snapshots_;
   // Work too long for gRPC's callback threads (work_pool.h); idle once grpc_server_ has shut
   // down, so it may go after the services that use it.
   std::unique_ptr<WorkPool> work_pool_;
