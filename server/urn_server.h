@@ -68,6 +68,8 @@ class UrnServer {
   // The pool that runs work too long for gRPC's threads, so that a test can occupy it.
   // REQUIRES: Start() succeeded.
   WorkPool& work_pool_for_testing() { return *work_pool_; }
+  // The datasets, so that a test can pause an upload's commit (SetBeforeCommitForTesting).
+  DatasetRegistry& datasets_for_testing() { return *datasets_; }
   // The weight stores, so that a test can pause a creation (SetBeforeRegisterForTesting).
   WeightStoreRegistry& weight_stores_for_testing() { return *weight_stores_; }
   // The weight stores' service, so that a test can step into a draw (SetBeforeDrawForTesting).

@@ -184,30 +184,25 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Com
   record_.set_storage(kStorageBlocks);
   record_.set_blocks(blocks);
   const Key key{record_.owner(), record_.name()};
-  const auto abandoned = [&] {
-    absl::MutexLock lock(&registry_->mu_);
-    return registry_->uploading_.at(key) == kAbandoned;
-  };
-  const absl::Status owner_deleted = absl::AbortedError(absl::StrCat(
-      "dataset '", record_.name(), "': its owner was deleted during the upload; nothing kept"));
-  if (abandoned()) return owner_deleted;
-  const std::string record_key = RecordKey(record_.owner(), record_.name());
-  if (absl::Status s = registry_->store_->Put(record_key, record_.SerializeAsString()); !s.ok()) {
+  std::shared_ptr<DatasetEntry> entry = MakeEntry(record_, *std::move(t));
+  registry_->before_commit_.Run();
+  // Checked, written and registered under the registry's lock, so that DeleteOwner runs wholly
+  // before (the upload is abandoned: nothing is written) or after (it finds and deletes this
+  // dataset). A record written between its listing and the end of the user's deletion would
+  // outlive the owner if urnd crashed before removing it, and go to a new user of that name.
+  absl::MutexLock lock(&registry_->mu_);
+  if (registry_->uploading_.at(key) == kAbandoned) {
+    return absl::AbortedError(absl::StrCat(
+        "dataset '", record_.name(), "': its owner was deleted during the upload; nothing kept"));
+  }
+  if (absl::Status s = registry_->store_->Put(RecordKey(record_.owner(), record_.name()),
+                                              record_.SerializeAsString());
+      !s.ok()) {
     return s;
   }
-  std::shared_ptr<DatasetEntry> entry = MakeEntry(record_, *std::move(t));
-  {
-    // Registered only if DeleteOwner did not run since the check above; if it did, it could not
-    // see this dataset, so the record just written is removed here (and the blocks with it).
-    absl::MutexLock lock(&registry_->mu_);
-    if (registry_->uploading_.at(key) != kAbandoned) {
-      committed_ = true;
-      registry_->datasets_[key] = entry;
-      return std::shared_ptr<const DatasetEntry>(entry);
-    }
-  }
-  if (absl::Status s = registry_->store_->Delete(record_key); !s.ok()) return s;
-  return owner_deleted;
+  committed_ = true;
+  registry_->datasets_[key] = entry;
+  return std::shared_ptr<const DatasetEntry>(entry);
 }
 
 absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> DatasetRegistry::StartUpload(

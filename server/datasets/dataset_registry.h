@@ -16,6 +16,7 @@
 #define URN_SERVER_DATASETS_DATASET_REGISTRY_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -31,6 +32,7 @@
 #include "table/read_options.h"
 #include "table/table.h"
 #include "table/table_builder.h"
+#include "test_hook.h"
 #include "urn/internal/records.pb.h"
 
 namespace urn::server {
@@ -127,6 +129,13 @@ class DatasetRegistry {
   static absl::StatusOr<table::ReadOptions> ReadOptionsOf(const internal::DatasetRecord& r,
                                                           bool for_new_upload = false);
 
+  // For tests: Commit runs `hook` after the upload is parsed and persisted, before it takes the
+  // registry's lock to check, write and register the record (where a concurrent deletion of the
+  // owner may fall).
+  void SetBeforeCommitForTesting(std::function<void()> hook) {
+    before_commit_.Set(std::move(hook));
+  }
+
  private:
   using Key = std::pair<std::string, std::string>;  // (owner, name)
 
@@ -148,6 +157,7 @@ class DatasetRegistry {
   std::map<Key, int> uploading_ ABSL_GUARDED_BY(mu_);
   // Names being deleted: no upload may start on them until the stored record is gone.
   std::set<Key> deleting_ ABSL_GUARDED_BY(mu_);
+  TestHook before_commit_;
 };
 
 }  // namespace urn::server

@@ -7,8 +7,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "auth/users.h"
 #include "in_process.h"
 #include "support/temp_dir.h"
@@ -268,6 +271,58 @@ TEST_F(DatasetUploadTest, UploadOfAUserDeletedMeanwhileKeepsNothing) {
   key_ = again->key();
   EXPECT_TRUE(testing::ConnectOnce(server_->port(), key_)->ListDatasets()->empty());
   EXPECT_EQ(DatasetAfterRestart(), absl::StatusCode::kNotFound);
+}
+
+// A user deleted while their upload commits: paused after the upload is parsed and its blocks
+// written, just before its record would be. The commit is refused and writes no record, so no
+// crash at any point can leave a dataset that a new user of that name would inherit.
+TEST_F(DatasetUploadTest, AnUploadCommittingWhenItsUserIsDeletedWritesNoRecord) {
+  auto reached = std::make_shared<absl::Notification>();
+  auto proceed = std::make_shared<absl::Notification>();
+  server_->datasets_for_testing().SetBeforeCommitForTesting([reached, proceed] {
+    reached->Notify();
+    proceed->WaitForNotificationWithTimeout(absl::Seconds(30));
+  });
+  auto call = OpenUpload();
+  grpc::Status status;
+  std::thread sender([&] {
+    call->writer->WritesDone();
+    status = call->writer->Finish();
+  });
+  const bool paused = reached->WaitForNotificationWithTimeout(absl::Seconds(30));
+  auto admin = testing::ConnectOnce(server_->port(), testing::AdminKeyIn(dir_.Join("data")));
+  absl::StatusOr<v1::DeleteUserResponse> deleted;
+  if (paused) deleted = admin->DeleteUser("u");
+  proceed->Notify();
+  sender.join();
+  server_->datasets_for_testing().SetBeforeCommitForTesting(nullptr);
+  ASSERT_TRUE(paused);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(deleted->datasets_deleted(), 0);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED) << status.error_message();
+  EXPECT_NE(status.error_message().find("its owner was deleted during the upload"),
+            std::string::npos)
+      << status.error_message();
+  server_.reset();
+  {
+    auto db = storage::MetadataStore::Open(dir_.Join("data/meta"));
+    ASSERT_TRUE(db.ok()) << db.status();
+    int records = 0;
+    ASSERT_TRUE((*db)
+                    ->Scan("dataset/",
+                           [&](std::string_view, std::string_view) {
+                             ++records;
+                             return true;
+                           })
+                    .ok());
+    EXPECT_EQ(records, 0);
+  }
+  server_ = testing::StartInProcess(dir_, kPlans);
+  ASSERT_NE(server_, nullptr);
+  admin = testing::ConnectOnce(server_->port(), testing::AdminKeyIn(dir_.Join("data")));
+  absl::StatusOr<v1::CreateUserResponse> again = admin->CreateUser("u", "uploader");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(testing::ConnectOnce(server_->port(), again->key())->ListDatasets()->empty());
 }
 
 // A crash in the middle of DeleteUser (here: only its first write made, the user and keys
