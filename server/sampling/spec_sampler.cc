@@ -303,8 +303,9 @@ absl::StatusOr<SpecResult> RunStratified(const v1::SampleRequest& req, const tab
         "n: not used with stratified, which says its size itself (per_stratum or fraction); "
         "leave it unset");
   }
-  if (s.per_stratum() < 0)
+  if (s.per_stratum() < 0) {
     return absl::InvalidArgumentError("stratified.per_stratum: must be >= 0");
+  }
   if (!(s.fraction() >= 0)) {
     return absl::InvalidArgumentError("stratified.fraction: must be in (0, 1]");
   }

@@ -717,10 +717,10 @@ class PriorityUpdater:
                 if not (self._done and e.code() == grpc.StatusCode.CANCELLED):
                     # The stream ends at the refused update: it and every one sent after it
                     # were not applied, and the message says which.
-                    lost = ("sequence %d" % self._sent if self._sent == self._acked + 1 else
-                            "sequences %d to %d" % (self._acked + 1, self._sent))
+                    lost = ("sequence %d was" % self._sent if self._sent == self._acked + 1 else
+                            "sequences %d to %d were" % (self._acked + 1, self._sent))
                     self._error = errors.from_rpc_error(e).amended(
-                        "; the update stream ended there, so %s were not applied" % lost
+                        "; the update stream ended there, so %s not applied" % lost
                         if self._sent > self._acked else "")
         finally:
             with self._cond:
