@@ -56,6 +56,8 @@ class MemoryBudget {
     // reservations growing at once, one may pass and then counts against the other. Otherwise
     // RESOURCE_EXHAUSTED and the reservation is unchanged.
     absl::Status Resize(int64_t bytes, std::string_view what);
+    // Ends the reservation now (as the destructor would).
+    void Release() { (void)Resize(0, ""); }
 
    private:
     MemoryBudget* const budget_;

@@ -93,6 +93,9 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
           return memory_.Resize(memory_bytes, "this dataset");
         });
     upload_.reset();
+    // Before the call ends: a client that uploads and then samples must not find the upload's
+    // memory still reserved beside the dataset the registry now counts.
+    memory_.Release();
     if (!entry.ok()) return Fail(entry.status());
     DescribeDataset(**entry, response_);
     Finish(grpc::Status::OK);
@@ -146,6 +149,7 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
 
   void Fail(const absl::Status& s) {
     upload_.reset();
+    memory_.Release();
     Finish(ToGrpc(s));
   }
 
@@ -157,7 +161,7 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
   v1::CreateDatasetRequest request_;
   std::unique_ptr<DatasetRegistry::Upload> upload_;
   int64_t bytes_ = 0;  // data received, for the plan's bytes_per_dataset
-  // Until the reactor ends: once the dataset is registered, the registry counts it instead.
+  // Until the upload is committed or refused: then the registry counts the dataset instead.
   MemoryBudget::Reservation memory_{gate_->memory_budget()};
 };
 
