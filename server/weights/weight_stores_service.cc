@@ -358,6 +358,7 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
         }
         return gate_->admission().CheckLimit(*who, "weight_stores", stores);
       });
+  memory.Release();  // the registry counts the store now; before the reply, not after it
   if (!hosted.ok()) return FinishUnary(context, hosted.status());
   Describe(**hosted, response);
   return FinishUnary(context, absl::OkStatus());
