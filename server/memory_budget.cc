@@ -8,7 +8,8 @@ namespace urn::server {
 
 absl::Status MemoryBudget::Check(int64_t more, std::string_view what) const {
   if (limit_ <= 0) return absl::OkStatus();
-  return CheckHeld(in_use_() + reserved_.load(), more, what);
+  absl::MutexLock lock(&mu_);
+  return CheckHeld(in_use_() + reserved_, more, what);
 }
 
 absl::Status MemoryBudget::CheckHeld(int64_t held, int64_t more, std::string_view what) const {
@@ -20,27 +21,18 @@ absl::Status MemoryBudget::CheckHeld(int64_t held, int64_t more, std::string_vie
       "budget"));
 }
 
-MemoryBudget::Reservation::~Reservation() {
-  if (budget_ != nullptr) budget_->reserved_ -= bytes_;
-}
+MemoryBudget::Reservation::~Reservation() { Release(); }
 
 absl::Status MemoryBudget::Reservation::Resize(int64_t bytes, std::string_view what) {
   if (budget_ == nullptr || budget_->limit_ <= 0) return absl::OkStatus();
-  // Taken only if the others' reservations, as they are at the exchange, leave room: of two
-  // requests at once, the first to exchange gets it and the other sees it.
-  const int64_t delta = bytes - bytes_;
-  if (delta <= 0) {  // giving back always succeeds
-    budget_->reserved_ += delta;
-    bytes_ = bytes;
-    return absl::OkStatus();
-  }
-  int64_t reserved = budget_->reserved_.load();
-  const int64_t in_use = budget_->in_use_();
-  do {
-    if (absl::Status s = budget_->CheckHeld(in_use + reserved - bytes_, bytes, what); !s.ok()) {
+  absl::MutexLock lock(&budget_->mu_);
+  if (bytes > bytes_) {  // giving back always succeeds
+    const int64_t others = budget_->reserved_ - bytes_;
+    if (absl::Status s = budget_->CheckHeld(budget_->in_use_() + others, bytes, what); !s.ok()) {
       return s;
     }
-  } while (!budget_->reserved_.compare_exchange_weak(reserved, reserved + delta));
+  }
+  budget_->reserved_ += bytes - bytes_;
   bytes_ = bytes;
   return absl::OkStatus();
 }

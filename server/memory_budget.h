@@ -22,12 +22,13 @@
 #ifndef URN_SERVER_MEMORY_BUDGET_H_
 #define URN_SERVER_MEMORY_BUDGET_H_
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 
 namespace urn::server {
 
@@ -52,9 +53,9 @@ class MemoryBudget {
     Reservation(const Reservation&) = delete;
     Reservation& operator=(const Reservation&) = delete;
     // Sets the reservation to `bytes`. Less than now always succeeds; more only when the budget
-    // (counting the others' reservations, not this one's) can hold them, atomically: of two
-    // reservations growing at once, one may pass and then counts against the other. Otherwise
-    // RESOURCE_EXHAUSTED and the reservation is unchanged.
+    // (counting the others' reservations, not this one's) can hold them, checked and taken
+    // under the budget's lock: of two reservations growing at once, the second sees the first.
+    // Otherwise RESOURCE_EXHAUSTED and the reservation is unchanged.
     absl::Status Resize(int64_t bytes, std::string_view what);
     // Ends the reservation now (as the destructor would).
     void Release() { (void)Resize(0, ""); }
@@ -69,7 +70,10 @@ class MemoryBudget {
 
   const int64_t limit_;
   const std::function<int64_t()> in_use_;
-  std::atomic<int64_t> reserved_{0};
+  // Held while in_use_ is read and a reservation checked and taken (in_use_ may lock the
+  // registries: they never call the budget under their own locks).
+  mutable absl::Mutex mu_;
+  int64_t reserved_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace urn::server

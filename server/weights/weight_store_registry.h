@@ -9,7 +9,8 @@
 //
 // Maintenance: SnapshotDue() snapshots every store whose log grew past its threshold (the
 // larger of `snapshot_log_bytes` and twice the store's snapshot size), and SyncLog() fsyncs the
-// log; urnd calls them from one background thread (--fsync-interval).
+// log; urnd calls each from its own background thread every --fsync-interval, so that a long
+// snapshot never delays the fsync.
 //
 // Thread safety: all methods may be called concurrently. A store, once returned, stays valid
 // (shared_ptr) even if it is deleted meanwhile.
