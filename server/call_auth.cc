@@ -2,17 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "absl/algorithm/container.h"
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "status_details.h"
 
@@ -76,17 +78,42 @@ std::string StatusMessageForWire(std::string message) {
 
 void HideOnWire(const std::string& path) {
   std::error_code ec;
-  const std::string absolute = std::filesystem::absolute(path, ec).lexically_normal().string();
+  std::string absolute = std::filesystem::absolute(path, ec).lexically_normal().string();
+  while (absolute.size() > 1 && absolute.back() == '/') absolute.pop_back();
+  // The root, or a path of one component ("/data"), could be part of ordinary text.
+  if (ec || std::count(absolute.begin(), absolute.end(), '/') < 2) return;
   absl::MutexLock lock(&hidden_mu);
-  for (std::string p : {path, ec ? std::string() : absolute}) {
-    while (p.size() > 1 && p.back() == '/') p.pop_back();
-    if (p.size() <= 1 || absl::c_linear_search(*hidden_paths, p)) continue;
-    hidden_paths->push_back(p);
-    // Longest first, so that a path is not half replaced by a shorter one it starts with.
-    absl::c_sort(*hidden_paths,
-                 [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  }
+  if (absl::c_linear_search(*hidden_paths, absolute)) return;
+  hidden_paths->push_back(absolute);
+  // Longest first, so that a path is not half replaced by a shorter one it starts with.
+  absl::c_sort(*hidden_paths,
+               [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
 }
+
+namespace {
+
+// Whether `c` may continue a file name (so "/d/data" in "/d/database" is not a match).
+bool NameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.'; }
+
+// Replaces each whole occurrence of `path` in `text` (not preceded or followed by a character
+// that would make it part of a longer name) with "<data dir>"; says whether there was one.
+bool HidePath(const std::string& path, std::string& text) {
+  bool hid = false;
+  for (size_t at = text.find(path); at != std::string::npos; at = text.find(path, at)) {
+    const size_t end = at + path.size();
+    if ((at > 0 && (NameChar(text[at - 1]) || text[at - 1] == '/')) ||
+        (end < text.size() && NameChar(text[end]))) {
+      at = end;
+      continue;
+    }
+    text.replace(at, path.size(), "<data dir>");
+    at += std::string_view("<data dir>").size();
+    hid = true;
+  }
+  return hid;
+}
+
+}  // namespace
 
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -95,9 +122,7 @@ grpc::Status ToGrpc(const absl::Status& status) {
   {
     absl::MutexLock lock(&hidden_mu);
     bool hid = false;
-    for (const std::string& path : *hidden_paths) {
-      hid |= absl::StrReplaceAll({{path, "<data dir>"}}, &message) > 0;
-    }
+    for (const std::string& path : *hidden_paths) hid |= HidePath(path, message);
     if (hid) spdlog::warn("sent without the data directory's path: {}", status.ToString());
   }
   message = StatusMessageForWire(std::move(message));

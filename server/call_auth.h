@@ -58,12 +58,14 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
 // (StatusMessageForWire). Messages repeat what the client sent (a name, a column); uncut, an 8 KB
 // name made a status larger than a client's metadata limit, which the client then reported as
 // RESOURCE_EXHAUSTED instead of the real error.
-// Also replaces every path given to HideOnWire with "<data dir>" (and logs the whole message).
+// Also replaces each path given to HideOnWire, where it stands whole (not inside a longer name),
+// with "<data dir>", and logs the whole message.
 grpc::Status ToGrpc(const absl::Status& status);
 
-// Adds a path (urnd's data directory, as given and absolute) that messages sent to clients must
-// not show: a storage error names files there, and a tenant has no business with the server's
-// layout. Process-wide; thread-safe.
+// Adds a directory (urnd's data directory, made absolute) that messages sent to clients must not
+// show: a storage error names files there, and a tenant has no business with the server's
+// layout. A path of fewer than two components is not hidden (it could be ordinary text); a
+// relative --data-dir shows in messages only as given. Process-wide; thread-safe.
 void HideOnWire(const std::string& path);
 
 inline constexpr size_t kMaxStatusMessageBytes = 1024;

@@ -277,11 +277,19 @@ TEST(EveryMethodTest, ErrorsSentToClientsHideTheDataDirectory) {
   EXPECT_EQ(sent.error_message(),
             "write: IO error: No space left on device: While appending to file: "
             "<data dir>/meta/000009.log");
-  // A relative path is hidden as given and as the absolute path it names.
+  // A relative path is hidden as the absolute path it names; only whole paths are replaced, so
+  // ordinary text that contains a short --data-dir ("data" in "dataset") is left alone.
   HideOnWire("relative/data");
   const std::string absolute = (std::filesystem::current_path() / "relative/data").string();
-  EXPECT_EQ(ToGrpc(absl::InternalError(absolute + "/x and relative/data/y")).error_message(),
-            "<data dir>/x and <data dir>/y");
+  EXPECT_EQ(ToGrpc(absl::InternalError(absolute + "/x, '" + absolute + "' and relative/data/y"))
+                .error_message(),
+            "<data dir>/x, '<data dir>' and relative/data/y");
+  EXPECT_EQ(ToGrpc(absl::InternalError(absolute + "base/x and /q" + absolute)).error_message(),
+            absolute + "base/x and /q" + absolute);
+  HideOnWire("data");
+  HideOnWire("/");
+  EXPECT_EQ(ToGrpc(absl::NotFoundError("dataset 'nosuch' not found")).error_message(),
+            "dataset 'nosuch' not found");
   EXPECT_EQ(ToGrpc(absl::InternalError("no path here")).error_message(), "no path here");
 }
 
