@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "flag_checks.h"
 #include "query/error.h"
 #include "query/parser.h"
@@ -106,9 +107,9 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
       ->check(UnsignedInteger());
   app.add_option("-p,--prob,--p", o.prob, "inclusion probability, 0 < P <= 1");
   app.add_option("-w,--weight-field,--w", o.weight_field, "field with the line's weight (>= 0)");
-  app.add_option("-k,--key-fields,--k", o.key_fields, "key fields for distinct sampling; 0 = line")
-      ->delimiter(',')
-      ->multi_option_policy(CLI::MultiOptionPolicy::Join);
+  std::vector<std::string> key_lists;  // one per -k, joined below
+  app.add_option("-k,--key-fields,--k", key_lists, "key fields for distinct sampling; 0 = line")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--min-per-key", o.min_per_key, "DISTINCT: lines always kept per key")
       ->check(UnsignedInteger());
   app.add_flag("-r,--replace,--r", replace,
@@ -158,6 +159,7 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return absl::InvalidArgumentError(absl::StrCat(e.what(), " (see urn sample --help)"));
   }
+  o.key_fields = absl::StrJoin(key_lists, ",");
   if (version) return absl::CancelledError("urn sample (urn " URN_VERSION ")\n");
   if (help_verbose) return absl::CancelledError(app.help());
   if (help_fields) return absl::CancelledError(kFieldsHelp);

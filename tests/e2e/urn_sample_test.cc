@@ -415,6 +415,22 @@ TEST_F(UrnSample, TsvSampleConventionsForFlagsAndRandomValues) {
   const RunResult keys = Sample({"-H", "-v", "7", "-k", "key", "-K", "id", "-P", "0.5", file});
   ASSERT_EQ(keys.exit_code, 0) << keys.err;
   EXPECT_EQ(keys.out, Sample({"-H", "-v", "7", "-k", "key,id", "-p", "0.5", file}).out);
+  // A comma escaped in a field name stays part of the name, also across repeated -k.
+  std::string comma = "a,\tb\n";
+  for (int i = 0; i < 60; ++i) absl::StrAppend(&comma, i % 13, "\t", i % 3, "\n");
+  const std::string comma_file = dir_.Join("comma.tsv");
+  testing::WriteFileOrDie(comma_file, comma);
+  const RunResult by_number = Sample({"-H", "-v", "3", "-k", "1,2", "-p", "0.4", comma_file});
+  ASSERT_EQ(by_number.exit_code, 0) << by_number.err;
+  for (const std::vector<std::string>& named :
+       {std::vector<std::string>{"-k", "a\\,,b"},
+        std::vector<std::string>{"-k", "a\\,", "-k", "b"}}) {
+    std::vector<std::string> args = {"-H", "-v", "3", "-p", "0.4", comma_file};
+    args.insert(args.begin(), named.begin(), named.end());
+    const RunResult r = Sample(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, by_number.out) << named[1];
+  }
 
   r = Sample({"-H", "-s", "--gen-random-inorder", "-w", "weight", file});
   ASSERT_EQ(r.exit_code, 0) << r.err;
