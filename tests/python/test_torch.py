@@ -267,9 +267,9 @@ class TorchTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, r"priorities\[1\] is nan"):
             replay.update([0, 1], [1.0, float("nan")])
         # The server's refusal ends the stream: the message says which updates were lost.
-        replay.update([100], [1.0])
-        replay.update([1], [5.0])
         with self.assertRaises(urn.InvalidArgument) as e:
+            replay.update([100], [1.0])
+            replay.update([1], [5.0])  # raises the refusal if it has arrived already
             replay.flush()
         self.assertIn("slots[0]: 100 is outside [0, 8)", str(e.exception))
         self.assertRegex(str(e.exception),
@@ -312,7 +312,7 @@ class TorchTest(unittest.TestCase):
         finally:
             del self.client.priority_updater
             replay.close()
-        batch = replay.sample(4, seed=12)
+        batch = replay.sample(torch.tensor(4), seed=12)  # an integer tensor is a whole number
         self.assertEqual(batch.seed, 12)
         self.assertEqual(replay.sample(4, seed=batch.seed).slots, batch.slots)
 

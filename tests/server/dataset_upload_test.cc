@@ -274,8 +274,10 @@ TEST_F(DatasetUploadTest, UploadOfAUserDeletedMeanwhileKeepsNothing) {
 }
 
 // A user deleted while their upload commits: paused after the upload is parsed and its blocks
-// written, just before its record would be. The commit is refused and writes no record, so no
-// crash at any point can leave a dataset that a new user of that name would inherit.
+// written, just before the commit takes the registry's lock. The commit is refused, no record is
+// left, and a new user of that name inherits nothing. (That no record is ever written, so that
+// no crash can leave one, comes from checking and writing under the lock; this test cannot
+// crash urnd between the two.)
 TEST_F(DatasetUploadTest, AnUploadCommittingWhenItsUserIsDeletedWritesNoRecord) {
   auto reached = std::make_shared<absl::Notification>();
   auto proceed = std::make_shared<absl::Notification>();

@@ -19,7 +19,7 @@ are never retried blindly: their error is raised.
 
 import json
 import math
-import numbers
+import operator
 import os
 import queue
 import threading
@@ -159,11 +159,16 @@ class _Backoff:
 
 def _whole(owner, name, value, low, high):
     """`value` as an int in [low, high], or ValueError naming the argument."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-            or not low <= value <= high):
+    whole = None
+    if not isinstance(value, bool):
+        try:
+            whole = operator.index(value)  # ints, NumPy integers, integer 0-d tensors
+        except TypeError:
+            pass
+    if whole is None or not low <= whole <= high:
         raise ValueError("%s: %s must be a whole number in [%d, %d], got %r"
                          % (owner, name, low, high, value))
-    return int(value)
+    return whole
 
 
 def _read(path):
@@ -191,6 +196,13 @@ class _RequestErrors:
     def convert(self, rpc_error):
         """The original exception of the request iterator, else the urn.Error of the call."""
         return self.error if self.error is not None else errors.from_rpc_error(rpc_error)
+
+
+# Codes with which urnd refuses an update (and acknowledged everything before it).
+_REFUSALS = frozenset((grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.OUT_OF_RANGE,
+                       grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION,
+                       grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED,
+                       grpc.StatusCode.RESOURCE_EXHAUSTED))
 
 
 def _check_priorities(what, priorities):
@@ -717,11 +729,19 @@ class PriorityUpdater:
                 if not (self._done and e.code() == grpc.StatusCode.CANCELLED):
                     # The stream ends at the refused update: it and every one sent after it
                     # were not applied, and the message says which.
-                    lost = ("sequence %d was" % self._sent if self._sent == self._acked + 1 else
-                            "sequences %d to %d were" % (self._acked + 1, self._sent))
-                    self._error = errors.from_rpc_error(e).amended(
-                        "; the update stream ended there, so %s not applied" % lost
-                        if self._sent > self._acked else "")
+                    error = errors.from_rpc_error(e)
+                    if self._sent > self._acked:
+                        lost = ("sequence %d" % self._sent if self._sent == self._acked + 1 else
+                                "sequences %d to %d" % (self._acked + 1, self._sent))
+                        if e.code() in _REFUSALS:
+                            # urnd acknowledged every update before the refused one, and ended
+                            # the stream there.
+                            note = "; the update stream ended there, so %s %s not applied" % (
+                                lost, "was" if " to " not in lost else "were")
+                        else:  # a broken connection may have lost acknowledgements too
+                            note = "; %s not acknowledged (applied or not)" % lost
+                        error = error.amended(note)
+                    self._error = error
         finally:
             with self._cond:
                 self._done = True
@@ -833,8 +853,10 @@ def _json_scalar(value):
 def _row_line(number, row):
     """A row as one JSON line; ValueError naming the row and column of a value JSON lacks."""
     for column in row:
-        if not isinstance(column, str):
-            raise ValueError("row %d: column names must be strings, not %r" % (number, column))
+        # An int name is written as its digits, as JSON does (pandas rows without a header).
+        if isinstance(column, bool) or not isinstance(column, (str, int)):
+            raise ValueError("row %d: column names must be strings (or ints), not %r"
+                             % (number, column))
     try:
         line = json.dumps(row, ensure_ascii=False, allow_nan=False, default=_json_scalar)
     except (TypeError, ValueError):
