@@ -14,6 +14,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "status_details.h"
@@ -119,11 +120,20 @@ grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
   std::string message = std::string(status.message());
-  {
+  // Only the errors of urnd's own storage name its files; messages that repeat what a caller
+  // sent (NOT_FOUND, INVALID_ARGUMENT, ...) are left as they are, or a caller could guess the
+  // path from whether it comes back hidden.
+  const absl::StatusCode c = status.code();
+  if (c == absl::StatusCode::kUnavailable || c == absl::StatusCode::kInternal ||
+      c == absl::StatusCode::kDataLoss || c == absl::StatusCode::kUnknown) {
     absl::MutexLock lock(&hidden_mu);
     bool hid = false;
     for (const std::string& path : *hidden_paths) hid |= HidePath(path, message);
-    if (hid) spdlog::warn("sent without the data directory's path: {}", status.ToString());
+    if (hid) {
+      // Cut and escaped: the message may hold a caller's text (a name with line breaks).
+      spdlog::warn("sent without the data directory's path: {}",
+                   absl::CHexEscape(StatusMessageForWire(status.ToString())));
+    }
   }
   message = StatusMessageForWire(std::move(message));
   if (std::optional<std::string> details = StatusDetails(status)) {

@@ -58,8 +58,9 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
 // (StatusMessageForWire). Messages repeat what the client sent (a name, a column); uncut, an 8 KB
 // name made a status larger than a client's metadata limit, which the client then reported as
 // RESOURCE_EXHAUSTED instead of the real error.
-// Also replaces each path given to HideOnWire, where it stands whole (not inside a longer name),
-// with "<data dir>", and logs the whole message.
+// In UNAVAILABLE, INTERNAL, DATA_LOSS and UNKNOWN errors (those of urnd's storage) it also
+// replaces each path given to HideOnWire, where it stands whole (not inside a longer name), with
+// "<data dir>", and logs the message (cut and escaped).
 grpc::Status ToGrpc(const absl::Status& status);
 
 // Adds a directory (urnd's data directory, made absolute) that messages sent to clients must not

@@ -290,6 +290,10 @@ TEST(EveryMethodTest, ErrorsSentToClientsHideTheDataDirectory) {
   HideOnWire("/");
   EXPECT_EQ(ToGrpc(absl::NotFoundError("dataset 'nosuch' not found")).error_message(),
             "dataset 'nosuch' not found");
+  // A message that repeats a caller's text is not touched: whether a guessed path came back
+  // hidden would tell the caller the data directory.
+  EXPECT_EQ(ToGrpc(absl::NotFoundError("dataset '" + data + "' not found")).error_message(),
+            "dataset '" + data + "' not found");
   EXPECT_EQ(ToGrpc(absl::InternalError("no path here")).error_message(), "no path here");
 }
 
