@@ -75,8 +75,10 @@ absl::StatusOr<std::unique_ptr<HttpExporter>> HttpExporter::Start(const std::str
                      ": this civetweb has no IPv6; give an IPv4 address or a host name"));
   }
   std::unique_ptr<HttpExporter> exporter(new HttpExporter(address, registry));
-  const char* options[] = {"listening_ports",    address.c_str(), "num_threads", "2",
-                           "request_timeout_ms", "10000",         nullptr};
+  // A scrape sends its request at once: 2 s for it (10 s let a few idle half-requests hold
+  // every worker, so that scrapes timed out), and 8 workers, each only a thread.
+  const char* options[] = {"listening_ports",    address.c_str(), "num_threads", "8",
+                           "request_timeout_ms", "2000",          nullptr};
   static const mg_callbacks callbacks = [] {
     mg_callbacks c{};
     c.log_message = &HttpExporter::LogMessage;
