@@ -52,7 +52,7 @@ absl::StatusOr<auth::Principal> CallGate::Enter(const grpc::ServerContextBase& c
   return who;
 }
 
-absl::Status CallGate::StillValid(const auth::Principal& who, std::string_view call,
+absl::Status CallGate::StillValid(auth::Principal& who, std::string_view call,
                                   std::string_view consequence) const {
   if (authenticator_->StillValid(who)) return absl::OkStatus();
   return absl::UnauthenticatedError(absl::StrCat("the key of this ", std::string(call),

@@ -67,11 +67,14 @@ absl::StatusOr<Principal> Authenticator::Authenticate(std::string_view authoriza
   return Principal{k->second.user, u->second.plan, u->second.admin, key->key_id};
 }
 
-bool Authenticator::StillValid(const Principal& who) const {
+bool Authenticator::StillValid(Principal& who) const {
   absl::ReaderMutexLock lock(&mu_);
   auto k = keys_.find(who.key_id);
-  return k != keys_.end() && !k->second.revoked && k->second.user == who.user &&
-         users_.contains(who.user);
+  if (k == keys_.end() || k->second.revoked || k->second.user != who.user) return false;
+  auto u = users_.find(who.user);
+  if (u == users_.end()) return false;
+  who.plan = u->second.plan;  // a plan set since the call began applies from now on
+  return true;
 }
 
 }  // namespace urn::auth

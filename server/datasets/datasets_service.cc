@@ -156,7 +156,7 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
   DatasetRegistry* const registry_;
   const CallGate* const gate_;
   WorkPool* const pool_;
-  const auth::Principal who_;
+  auth::Principal who_;  // its plan follows the user's (CallGate::StillValid)
   v1::Dataset* const response_;
   v1::CreateDatasetRequest request_;
   std::unique_ptr<DatasetRegistry::Upload> upload_;

@@ -279,7 +279,7 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   }
 
   const CallGate* const gate_;
-  const auth::Principal who_;
+  auth::Principal who_;  // its plan follows the user's (CallGate::StillValid)
   const auth::Admission::StreamToken token_;
   std::atomic<bool> cancelled_{false};  // set by OnCancel, on any thread
   // Pump()'s state: one thread at a time runs it (see above), so these need no lock.

@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "auth/bootstrap.h"
+#include "auth/users.h"
 #include "support/temp_dir.h"
 #include "urn/internal/records.pb.h"
 
@@ -41,6 +42,22 @@ TEST_F(AuthenticatorTest, BootstrapKeyAuthenticatesTheAdmin) {
   EXPECT_TRUE(p->admin);
   EXPECT_EQ(p->plan, "enterprise");
   EXPECT_EQ(key_.substr(4, 16), p->key_id);
+}
+
+// A call that outlives a plan change (a stream) is charged and limited by the new plan: before,
+// a stream opened on 'pro' kept drawing at pro's limits after the user was set to 'free'.
+TEST_F(AuthenticatorTest, StillValidFollowsThePlanSetSinceTheCallBegan) {
+  const absl::StatusOr<ApiKey> key = GenerateApiKey();
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(CreateUser(*store_, "carol", "pro", false, *key).ok());
+  ASSERT_TRUE(auth_->Invalidate().ok());
+  absl::StatusOr<Principal> carol = auth_->Authenticate("Bearer " + key->ToString());
+  ASSERT_TRUE(carol.ok()) << carol.status();
+  EXPECT_EQ(carol->plan, "pro");
+  ASSERT_TRUE(SetUserPlan(*store_, "carol", "free").ok());
+  ASSERT_TRUE(auth_->Invalidate().ok());
+  EXPECT_TRUE(auth_->StillValid(*carol));
+  EXPECT_EQ(carol->plan, "free");
 }
 
 TEST_F(AuthenticatorTest, EveryBadCredentialIsUnauthenticatedWithoutTheSecret) {
