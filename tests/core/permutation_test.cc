@@ -203,6 +203,29 @@ TEST(KeyedPermutation, NeighbouringPositionsAreIndependent) {
   }
 }
 
+// A uniformly random permutation is odd with probability exactly 1/2. Rotations of an odd
+// radix are even permutations, so a network whose radixes are both odd and whose domain needs
+// no cycle-walking (n an odd square: 289 = 17^2, 625, 3^2 * 101^2) could only give even ones.
+TEST(KeyedPermutation, OddAndEvenPermutationsAreEquallyLikely) {
+  for (uint64_t n :
+       {uint64_t{289}, uint64_t{625}, uint64_t{91809}, uint64_t{300}, uint64_t{1024}}) {
+    std::vector<int64_t> counts(2);  // even, odd
+    for (uint64_t e = 0; e < 600; ++e) {
+      const std::vector<uint64_t> v = KeyedPermutation(n, 13, e).Materialize();
+      std::vector<bool> seen(n);
+      uint64_t cycles = 0;
+      for (uint64_t i = 0; i < n; ++i) {
+        if (seen[i]) continue;
+        ++cycles;
+        for (uint64_t j = i; !seen[j]; j = v[j]) seen[j] = true;
+      }
+      ++counts[(n - cycles) % 2];
+    }
+    const auto r = testing::ChiSquareTest(counts, {0.5, 0.5});
+    EXPECT_GT(r.p_value, 1e-4) << "n=" << n << " even=" << counts[0] << " odd=" << counts[1];
+  }
+}
+
 // Within one large permutation, consecutive values are independent too (8x8 buckets).
 TEST(KeyedPermutation, ConsecutiveValuesOfOnePermutationAreIndependent) {
   const uint64_t n = 1 << 16;
