@@ -413,15 +413,23 @@ int main(int argc, char** argv) {
       std::fputs("urn: shuffle needs exactly one of --dataset NAME and --n N\n", stderr);
       return 2;
     }
-    if (shuffle->count("--n") > 0 && sh_offset > sh_n) {
-      std::fprintf(stderr, "urn: shuffle --offset %lld is past the end of --n %lld\n",
-                   static_cast<long long>(sh_offset), static_cast<long long>(sh_n));
-      return 2;
-    }
     if (sh_rank >= sh_world) {
       std::fprintf(stderr, "urn: shuffle --rank %lld must be below --world %lld\n",
                    static_cast<long long>(sh_rank), static_cast<long long>(sh_world));
       return 2;
+    }
+    if (shuffle->count("--n") > 0) {
+      // Each rank's slice: floor(n / w) values with --drop-last, else ceil(n / w) (padded).
+      const int64_t slice =
+          sh_drop_last ? sh_n / sh_world : sh_n / sh_world + (sh_n % sh_world != 0 ? 1 : 0);
+      if (sh_offset > slice) {
+        std::fprintf(stderr,
+                     "urn: shuffle --offset %lld is past the end of the rank's slice, %lld of "
+                     "--n %lld values over --world %lld\n",
+                     static_cast<long long>(sh_offset), static_cast<long long>(slice),
+                     static_cast<long long>(sh_n), static_cast<long long>(sh_world));
+        return 2;
+      }
     }
     if (shuffle->count("--n") > 0) {
       shuffle_request.set_n(sh_n);

@@ -162,6 +162,15 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       {{"shuffle", "--dataset", "rows", "--n", "-1"}, As::kUser, 2, "--n"},
       {{"shuffle", "--n", "3", "--offset", "-1"}, As::kUser, 2, "--offset"},
       {{"shuffle", "--n", "10", "--offset", "20"}, As::kUser, 2, "--offset 20 is past the end"},
+      {{"shuffle", "--n", "10", "--world", "2", "--offset", "6"},
+       As::kUser,
+       2,
+       "--offset 6 is past the end of the rank's slice, 5 of --n 10 values over --world 2"},
+      {{"shuffle", "--n", "9", "--world", "2", "--offset", "5"}, As::kUser, 0, ""},  // padded: 5
+      {{"shuffle", "--n", "9", "--world", "2", "--offset", "5", "--drop-last"},
+       As::kUser,
+       2,
+       "slice, 4 of --n 9"},
       {{"shuffle", "--n", "3", "--timeout", "60"}, As::kUser, 0, "\n"},  // a flag of urn after
       {{"shuffle", "--n", "3", "--rank", "2", "--world", "2"},
        As::kUser,
