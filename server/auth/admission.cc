@@ -215,9 +215,9 @@ absl::Status Admission::CheckLimit(const Principal& who, std::string_view limit,
                   std::nullopt);  // resources held: no wait lifts it
 }
 
-Admission::StreamToken::~StreamToken() {
+void Admission::StreamToken::Release() {
   if (owner_ == nullptr) return;
-  UserState& state = owner_->StateOf(user_);
+  UserState& state = std::exchange(owner_, nullptr)->StateOf(user_);
   absl::MutexLock lock(&state.mu);
   --state.streams;
 }

@@ -95,7 +95,10 @@ class Admission {
     StreamToken(StreamToken&& o) noexcept
         : owner_(std::exchange(o.owner_, nullptr)), user_(std::move(o.user_)) {}
     StreamToken& operator=(StreamToken&&) = delete;
-    ~StreamToken();
+    ~StreamToken() { Release(); }
+    // Gives the stream's slot back now (a stream does so before its client sees it end, so
+    // that the client's next stream finds it free); later calls do nothing.
+    void Release();
 
    private:
     friend class Admission;

@@ -227,6 +227,17 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // fewer when n rows would make too large a batch. Fewer rows from the same offset make a
   // prefix of that batch's rows (batches are pure functions of their offset).
   virtual uint64_t Fill(uint64_t offset, uint64_t n, grpc::ByteBuffer* batch) = 0;
+  // Ends the stream with `status` (once, instead of Finish), first giving back what it holds:
+  // its slot of the plan's concurrent streams and what FreeHeld() frees. Before, they were
+  // given back only when gRPC destroyed the reactor after the client had seen the end, so a
+  // client's next stream could find the slot still taken.
+  void End(const grpc::Status& status) {
+    GiveBack();
+    Finish(status);
+  }
+  // Frees what the subclass holds for sending (called once, just before the stream ends; the
+  // last batch is already encoded).
+  virtual void FreeHeld() {}
   // Called once, when the subclass is ready to send from `offset` (<= size()).
   void Start(uint64_t offset) {
     offset_ = offset;
@@ -247,13 +258,13 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void Pump(bool write_ok) {
     for (;;) {
       if (!write_ok || cancelled_.load(std::memory_order_relaxed)) {
-        return Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+        return End(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
       }
-      if (prepared_ == 0) return Finish(grpc::Status::OK);
-      if (absl::Status s = gate_->StillValid(who_, "stream"); !s.ok()) return Finish(ToGrpc(s));
+      if (prepared_ == 0) return End(grpc::Status::OK);
+      if (absl::Status s = gate_->StillValid(who_, "stream"); !s.ok()) return End(ToGrpc(s));
       absl::StatusOr<int64_t> grant =
           gate_->admission().Charge(who_, static_cast<int64_t>(prepared_));
-      if (!grant.ok()) return Finish(ToGrpc(grant.status()));
+      if (!grant.ok()) return End(ToGrpc(grant.status()));
       uint64_t n = static_cast<uint64_t>(*grant);
       if (n < prepared_) n = Fill(offset_, n, &batches_[next_]);  // n again: a prefix fits
       offset_ += n;
@@ -261,6 +272,7 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         // The last batch goes out with the status in one operation: the client gets both in
         // one read, and the stream ends without an OnWriteDone (one thread hand-off less).
         // The reactor may be deleted as soon as this returns.
+        GiveBack();
         return StartWriteAndFinish(&batches_[next_], grpc::WriteOptions(), grpc::Status::OK);
       }
       {
@@ -278,9 +290,14 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
   }
 
+  void GiveBack() {
+    token_.Release();
+    FreeHeld();
+  }
+
   const CallGate* const gate_;
-  auth::Principal who_;  // its plan follows the user's (CallGate::StillValid)
-  const auth::Admission::StreamToken token_;
+  auth::Principal who_;                 // its plan follows the user's (CallGate::StillValid)
+  auth::Admission::StreamToken token_;  // released by GiveBack(), before the end
   std::atomic<bool> cancelled_{false};  // set by OnCancel, on any thread
   // Pump()'s state: one thread at a time runs it (see above), so these need no lock.
   uint64_t offset_ = 0;  // of the prepared batch
@@ -309,9 +326,9 @@ class SampleStream final : public BatchStream {
   // Starts sending `result` from `start_offset`, or ends the stream with its error. Called once,
   // from any thread.
   void Begin(absl::StatusOr<SpecResult> result, int64_t start_offset) {
-    if (!result.ok()) return Finish(ToGrpc(result.status()));
+    if (!result.ok()) return End(ToGrpc(result.status()));
     if (start_offset < 0 || static_cast<uint64_t>(start_offset) > result->size()) {
-      return Finish(ToGrpc(absl::InvalidArgumentError(absl::StrCat(
+      return End(ToGrpc(absl::InvalidArgumentError(absl::StrCat(
           "start_offset: must be between 0 and the sample's ", result->size(), " rows"))));
     }
     // A materialized sample (row ids, weights) is held until its stream ends, which a reader
@@ -319,7 +336,7 @@ class SampleStream final : public BatchStream {
     const int64_t held = static_cast<int64_t>(sizeof(uint64_t) * result->rows.capacity() +
                                               sizeof(double) * result->weights.capacity());
     if (absl::Status s = memory_.Resize(held, "this sample's rows while it is streamed"); !s.ok()) {
-      return Finish(ToGrpc(s));
+      return End(ToGrpc(s));
     }
     result_ = *std::move(result);
     if (result_.lazy) {
@@ -331,6 +348,12 @@ class SampleStream final : public BatchStream {
 
  private:
   uint64_t size() const override { return result_.size(); }
+  void FreeHeld() override {
+    result_ = SpecResult();
+    lazy_rows_ = {};
+    lazy_weights_ = {};
+    memory_.Release();
+  }
 
   uint64_t Fill(uint64_t offset, uint64_t n, grpc::ByteBuffer* batch) override {
     const uint64_t* rows = nullptr;

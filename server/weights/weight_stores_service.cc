@@ -170,6 +170,7 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
   void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (reading_done_ && !writing_ && !finished_) {
       finished_ = true;
+      token_.reset();  // before the client can see the end and open its next stream
       this->Finish(ToGrpc(status_));
     }
   }
@@ -177,9 +178,11 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
   const CallGate* const gate_;
   WeightStoreRegistry* const registry_;
   auth::Principal who_;
-  std::optional<auth::Admission::StreamToken> token_;  // one of the plan's concurrent streams
-  std::shared_ptr<HostedWeightStore> store_;           // set by the first message
-  Request request_;                                    // one read at a time
+  // One of the plan's concurrent streams: set by the constructor, reset by the one
+  // MaybeFinish() that finishes (under mu_), so never touched by two threads at once.
+  std::optional<auth::Admission::StreamToken> token_;
+  std::shared_ptr<HostedWeightStore> store_;  // set by the first message
+  Request request_;                           // one read at a time
 
   absl::Mutex mu_;
   std::deque<Response> queue_ ABSL_GUARDED_BY(mu_);  // front: being written
