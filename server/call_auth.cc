@@ -14,6 +14,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -53,11 +54,20 @@ absl::StatusOr<auth::Principal> CallGate::Enter(const grpc::ServerContextBase& c
 }
 
 absl::Status CallGate::StillValid(auth::Principal& who, std::string_view call,
-                                  std::string_view consequence) const {
-  if (authenticator_->StillValid(who)) return absl::OkStatus();
-  return absl::UnauthenticatedError(absl::StrCat("the key of this ", std::string(call),
-                                                 " was revoked or its user deleted",
-                                                 std::string(consequence)));
+                                  std::string_view feature, std::string_view consequence) const {
+  if (!authenticator_->StillValid(who)) {
+    return absl::UnauthenticatedError(absl::StrCat("the key of this ", std::string(call),
+                                                   " was revoked or its user deleted",
+                                                   std::string(consequence)));
+  }
+  if (absl::Status s = admission_->CheckFeature(who, feature); !s.ok()) {
+    absl::Status ended(s.code(), absl::StrCat(s.message(), std::string(consequence)));
+    s.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+      ended.SetPayload(url, payload);  // the details (ErrorInfo) a fresh call would get
+    });
+    return ended;
+  }
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,

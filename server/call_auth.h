@@ -33,8 +33,10 @@ class CallGate {
   // OK while the key that entered `who`'s call is still valid and its user exists
   // (Authenticator::StillValid); otherwise UNAUTHENTICATED: "the key of this <call> was revoked
   // or its user deleted<consequence>". For calls that outlive their entry (streams, a create
-  // that registers later). Updates who.plan to the user's plan now.
-  absl::Status StillValid(auth::Principal& who, std::string_view call,
+  // that registers later). Updates who.plan to the user's plan now, and checks that plan as
+  // Enter did (Admission::CheckFeature: defined, with `feature`; PERMISSION_DENIED
+  // "...<consequence>" otherwise), so that a plan changed meanwhile applies.
+  absl::Status StillValid(auth::Principal& who, std::string_view call, std::string_view feature,
                           std::string_view consequence = "") const;
 
   auth::Admission& admission() const { return *admission_; }

@@ -100,15 +100,23 @@ Admission::UserState& Admission::StateOf(const std::string& user) {
   return *slot;
 }
 
+absl::Status Admission::CheckFeature(const Principal& who, std::string_view feature) const {
+  absl::ReaderMutexLock lock(&plans_mu_);
+  const Plan* plan = FindPlan(who);
+  if (plan == nullptr) return UndefinedPlan(who);
+  if (!feature.empty() && !plan->Has(feature)) {
+    return server::FeatureNotInPlan(std::string(feature), who.plan);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Admission::Admit(const Principal& who, std::string_view feature) {
+  if (absl::Status s = CheckFeature(who, feature); !s.ok()) return s;
   double rate = 0, burst = 0;
   {
     absl::ReaderMutexLock lock(&plans_mu_);
     const Plan* plan = FindPlan(who);
-    if (plan == nullptr) return UndefinedPlan(who);
-    if (!feature.empty() && !plan->Has(feature)) {
-      return server::FeatureNotInPlan(std::string(feature), who.plan);
-    }
+    if (plan == nullptr) return UndefinedPlan(who);  // the plans were replaced meanwhile
     rate = plan->requests_per_second;
     burst = plan->burst;
   }

@@ -74,6 +74,9 @@ class Admission {
 
   // Feature (may be empty: no feature needed) and one token of the rate.
   absl::Status Admit(const Principal& who, std::string_view feature);
+  // Admit without the rate: who.plan is defined and has `feature` (may be empty). For a call
+  // that goes on after its entry (a stream) under a plan that may have changed since.
+  absl::Status CheckFeature(const Principal& who, std::string_view feature) const;
 
   // Grants up to `want` rows of the caller's allowance for today and returns the grant (> 0).
   // With `all_or_nothing`, less than `want` is refused. RESOURCE_EXHAUSTED when nothing is

@@ -81,7 +81,7 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
           // The call was authenticated when it began; an upload whose key was revoked or whose
           // user was deleted since is not kept (and DeleteOwner catches a deletion after this).
           if (absl::Status s =
-                  gate_->StillValid(who_, "upload", " while it was sent; nothing was kept");
+                  gate_->StillValid(who_, "upload", "", " while it was sent; nothing was kept");
               !s.ok()) {
             return s;
           }

@@ -55,6 +55,7 @@ template <typename Request>
 struct Opened {
   Request request;
   auth::Principal who;
+  std::string_view feature;  // a static string (auth::kFeature...)
   auth::Admission::StreamToken token;
   int batch;
 };
@@ -69,13 +70,14 @@ absl::StatusOr<Opened<Request>> Open(const CallGate& gate,
   if (absl::Status s = Parse(gate, context, feature_of(Request()), raw, &request); !s.ok()) {
     return s;
   }
-  absl::StatusOr<auth::Principal> who = gate.Enter(context, feature_of(request));
+  const std::string_view feature = feature_of(request);
+  absl::StatusOr<auth::Principal> who = gate.Enter(context, feature);
   if (!who.ok()) return who.status();
   absl::StatusOr<auth::Admission::StreamToken> token = gate.admission().OpenStream(*who);
   if (!token.ok()) return token.status();
   absl::StatusOr<int> batch = BatchSize(request.batch_size());
   if (!batch.ok()) return batch.status();
-  return Opened<Request>{std::move(request), *std::move(who), *std::move(token), *batch};
+  return Opened<Request>{std::move(request), *std::move(who), feature, *std::move(token), *batch};
 }
 
 void FillColumn(const table::Table& t, int col, const uint64_t* rows, size_t n,
@@ -192,7 +194,9 @@ class BatchCut {
 // RESOURCE_EXHAUSTED. Once gRPC reports the call cancelled (OnCancel), nothing more is charged
 // or sent; batches gRPC took before that (up to the HTTP/2 window) stay charged. The stream
 // holds one of the plan's concurrent streams while it runs. A
-// stream whose key is revoked or whose user is deleted ends UNAUTHENTICATED before its next batch.
+// stream whose key is revoked or whose user is deleted ends UNAUTHENTICATED before its next batch;
+// one whose user was moved to a plan without the stream's feature (or to an undefined plan) ends
+// PERMISSION_DENIED there, and batches are charged to and limited by the user's plan as it is now.
 //
 // Threads: gRPC may run OnWriteDone on another thread while Pump() is still preparing the
 // next batch; mu_ hands the turn over, so exactly one thread runs Pump() at a time, and the
@@ -200,9 +204,14 @@ class BatchCut {
 // Batches are encoded messages (batch_encoder.h).
 class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  BatchStream(const CallGate* gate, auth::Principal who, auth::Admission::StreamToken token,
-              uint64_t batch_size)
-      : gate_(gate), who_(std::move(who)), token_(std::move(token)), batch_size_(batch_size) {}
+  // `feature`: the plan feature the call entered with (a static string).
+  BatchStream(const CallGate* gate, auth::Principal who, std::string_view feature,
+              auth::Admission::StreamToken token, uint64_t batch_size)
+      : gate_(gate),
+        who_(std::move(who)),
+        feature_(feature),
+        token_(std::move(token)),
+        batch_size_(batch_size) {}
 
   void OnWriteDone(bool ok) override {
     {
@@ -261,7 +270,8 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         return End(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
       }
       if (prepared_ == 0) return End(grpc::Status::OK);
-      if (absl::Status s = gate_->StillValid(who_, "stream"); !s.ok()) return End(ToGrpc(s));
+      if (absl::Status s = gate_->StillValid(who_, "stream", feature_); !s.ok())
+        return End(ToGrpc(s));
       absl::StatusOr<int64_t> grant =
           gate_->admission().Charge(who_, static_cast<int64_t>(prepared_));
       if (!grant.ok()) return End(ToGrpc(grant.status()));
@@ -297,6 +307,7 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   const CallGate* const gate_;
   auth::Principal who_;                 // its plan follows the user's (CallGate::StillValid)
+  const std::string_view feature_;      // checked against that plan before every batch
   auth::Admission::StreamToken token_;  // released by GiveBack(), before the end
   std::atomic<bool> cancelled_{false};  // set by OnCancel, on any thread
   // Pump()'s state: one thread at a time runs it (see above), so these need no lock.
@@ -315,9 +326,10 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 // Sends nothing until Begin() gives it the sample (or the error that ends it).
 class SampleStream final : public BatchStream {
  public:
-  SampleStream(const CallGate* gate, auth::Principal who, auth::Admission::StreamToken token,
-               std::shared_ptr<const DatasetEntry> entry, std::vector<int> columns, int batch)
-      : BatchStream(gate, std::move(who), std::move(token), static_cast<uint64_t>(batch)),
+  SampleStream(const CallGate* gate, auth::Principal who, std::string_view feature,
+               auth::Admission::StreamToken token, std::shared_ptr<const DatasetEntry> entry,
+               std::vector<int> columns, int batch)
+      : BatchStream(gate, std::move(who), feature, std::move(token), static_cast<uint64_t>(batch)),
         entry_(std::move(entry)),
         columns_(std::move(columns)),
         cut_(*entry_->table, columns_),
@@ -397,10 +409,11 @@ class SampleStream final : public BatchStream {
 
 class ShuffleStream final : public BatchStream {
  public:
-  ShuffleStream(const CallGate* gate, auth::Principal who, auth::Admission::StreamToken token,
+  ShuffleStream(const CallGate* gate, auth::Principal who, std::string_view feature,
+                auth::Admission::StreamToken token,
                 std::unique_ptr<samplers::KeyedPermutation> permutation,
                 samplers::PermutationShard shard, uint64_t offset, int batch)
-      : BatchStream(gate, std::move(who), std::move(token), static_cast<uint64_t>(batch)),
+      : BatchStream(gate, std::move(who), feature, std::move(token), static_cast<uint64_t>(batch)),
         permutation_(std::move(permutation)),
         shard_(shard),
         buffer_(batch) {
@@ -473,8 +486,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
     columns.push_back(c);
   }
   std::shared_ptr<const DatasetEntry> dataset = *std::move(entry);
-  auto* stream = new SampleStream(gate_, std::move(open->who), std::move(open->token), dataset,
-                                  std::move(columns), open->batch);
+  auto* stream = new SampleStream(gate_, std::move(open->who), open->feature,
+                                  std::move(open->token), dataset, std::move(columns), open->batch);
   // Computes the sample (or NotCachedError() when !may_build and it would need to build).
   const auto run = [this, dataset](const v1::SampleRequest& r, bool may_build) {
     return RunSampleSpec(r, *dataset->table, threads_, &alias_cache_, dataset->record.upload_id(),
@@ -538,7 +551,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Shuffle(
     return new FailedStream(absl::InvalidArgumentError(
         absl::StrCat("start_offset: must be between 0 and this rank's ", shard->size(), " rows")));
   }
-  return new ShuffleStream(gate_, std::move(open->who), std::move(open->token),
+  return new ShuffleStream(gate_, std::move(open->who), open->feature, std::move(open->token),
                            std::move(permutation), *shard,
                            static_cast<uint64_t>(request->start_offset()), open->batch);
 }

@@ -97,7 +97,8 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
     if (ok) {
       // The call was authenticated when it began: a message that comes after its key was
       // revoked or its user deleted ends the stream unapplied (those before it stand).
-      error = gate_->StillValid(who_, "stream", "; this message was not applied");
+      error = gate_->StillValid(who_, "stream", auth::kFeatureWeights,
+                                "; this message was not applied");
       if (error.ok()) error = Resolve();
       if (error.ok()) error = Handle(request_, response);
     }
@@ -354,8 +355,8 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
         // The call was authenticated when it began. DeleteUser invalidates the user's keys before
         // it lists their stores (under the registry's lock, as this check runs): so a store is
         // either listed and deleted with its owner, or refused here.
-        if (absl::Status s =
-                gate_->StillValid(*who, "call", " meanwhile; no weight store was created");
+        if (absl::Status s = gate_->StillValid(*who, "call", auth::kFeatureWeights,
+                                               " meanwhile; no weight store was created");
             !s.ok()) {
           return s;
         }

@@ -43,7 +43,10 @@ constexpr char kPlans[] =
     "  one:\n"
     "    rows_per_day: 100000000\n"
     "    concurrent_streams: 1\n"
-    "    features: [sample, shuffle, weights]\n";
+    "    features: [sample, shuffle, weights]\n"
+    "  samples:\n"
+    "    rows_per_day: 100000000\n"
+    "    features: [sample]\n";
 
 class SampleStreamTest : public ::testing::Test {
  protected:
@@ -283,6 +286,29 @@ TEST_F(SampleStreamTest, AStreamEndsOnceItsKeyIsRevoked) {
   const grpc::Status s = reader->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
   EXPECT_EQ(s.error_message(), "the key of this stream was revoked or its user deleted");
+  EXPECT_LT(batches, 1000000);
+}
+
+// A plan set while a stream is open applies to it from its next batch: moved to a plan
+// without shuffles, a shuffle stream ends PERMISSION_DENIED as a new call would be refused.
+TEST_F(SampleStreamTest, AStreamEndsOnceItsUserIsMovedToAPlanWithoutItsFeature) {
+  auto admin = testing::ConnectOnce(server_->port(), testing::AdminKeyIn(dir_.Join("data")));
+  absl::StatusOr<v1::CreateUserResponse> v = admin->CreateUser("v", "big");
+  ASSERT_TRUE(v.ok()) << v.status();
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + v->key());
+  v1::ShuffleRequest r;
+  r.set_n(1000000);
+  r.set_batch_size(1);
+  auto reader = stub_->Shuffle(&context, r);
+  v1::ShuffleBatch b;
+  ASSERT_TRUE(reader->Read(&b));
+  ASSERT_TRUE(admin->SetPlan("v", "samples").ok());
+  int64_t batches = 1;
+  while (reader->Read(&b)) ++batches;
+  const grpc::Status s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_EQ(s.error_message(), "FEATURE_NOT_IN_PLAN: 'shuffle' is not in plan 'samples'");
   EXPECT_LT(batches, 1000000);
 }
 
