@@ -153,16 +153,18 @@ KeyedPermutation::KeyedPermutation(uint64_t n, uint64_t seed, uint64_t epoch) : 
     }
     return;
   }
-  // a = ceil(sqrt(n)), b = ceil(n / a): a * b >= n and a * b - n < a (<= a below).
+  // a = ceil(sqrt(n)), b = ceil(n / a): a * b >= n and a * b - n < a (< 2a below).
   uint64_t a = static_cast<uint64_t>(std::sqrt(static_cast<double>(n_)));
   while (static_cast<unsigned __int128>(a) * a < n_) ++a;
   while (a > 1 && static_cast<unsigned __int128>(a - 1) * (a - 1) >= n_) --a;
   high_radix_ = a;
   low_radix_ = (n_ - 1) / a + 1;
-  // A rotation of an odd radix is an even permutation, so with both radixes odd and nothing to
-  // cycle-walk (a * b == n: n an odd square) every permutation would be even. An even low radix
-  // (a * b = n + a; still under 1 / sqrt(n) of the values walk) lets both parities occur.
-  if (low_radix_ % 2 == 1 && a % 2 == 1 && a * low_radix_ == n_) ++low_radix_;
+  // A rotation of an odd radix is an even permutation, so with both radixes odd the network is
+  // an even permutation of [0, a b), and cycle-walking past the few a b - n values outside [0, n)
+  // changes its parity only in the rare case that one of them is a fixed point: the parity would
+  // be all but fixed by n (odd for 288 = 17 * 17 - 1, even for 287 and for odd squares). An even
+  // low radix (a * b - n < 2a: under 2 / sqrt(n) of the values walk) lets both parities occur.
+  if (low_radix_ % 2 == 1 && a % 2 == 1) ++low_radix_;
   narrow_ = high_radix_ < kNarrowRadix && low_radix_ < kNarrowRadix;
   rounds_ = n_ >= kLargeSize ? kRoundsLarge : kRoundsSmall;
   // Keys depend on n as well, so permutations of different sizes with one seed and epoch are
@@ -212,8 +214,8 @@ uint64_t KeyedPermutation::At(uint64_t i) const {
 }
 
 // Finishes a block whose positions are split into parts (narrow network only): encrypts,
-// joins into out, and cycle-walks the few values that landed in [n, a * b) (at most a of the
-// a * b values, so at most 1/sqrt(n) of them; most blocks have none).
+// joins into out, and cycle-walks the few values that landed in [n, a * b) (fewer than 2a of
+// the a * b values, so under 2/sqrt(n) of them; most blocks have none).
 void KeyedPermutation::FinishBlock(uint32_t* high, uint32_t* low, uint64_t* out,
                                    size_t count) const {
   const Network net{rounds_, static_cast<uint32_t>(high_radix_), static_cast<uint32_t>(low_radix_),

@@ -7,18 +7,18 @@
 // permutation on every machine and thread count; a new epoch gives an unrelated one.
 //
 // Algorithm. For n > kTableMax: a Feistel network on the numeral pair (h, l) in
-// [0, a) x [0, b), a = ceil(sqrt(n)), b = ceil(n / a) (b = a + 1 when n is an odd square, see
-// below), position x <-> (x / b, x mod b), with
+// [0, a) x [0, b), a = ceil(sqrt(n)), b = ceil(n / a), plus 1 when both are odd (see below),
+// position x <-> (x / b, x mod b), with
 // modular addition instead of XOR (as the NIST FF1 format-preserving cipher does, SP 800-38G),
 // and cycle-walking from [0, a b) to [0, n) (Black and Rogaway, "Ciphers with arbitrary finite
 // domains", CT-RSA 2002). Round r replaces one part by (part + F(other part, key_r)) mod its
 // radix, alternating l (mod b) and h (mod a). Each round is a bijection of [0, a) x [0, b), so
 // the network is one, and cycle-walking (re-encrypting until the value is below n) is a
-// bijection of [0, n). Since a b - n <= a, at most 1/sqrt(n) of the values need a second
+// bijection of [0, n). Since a b - n < 2a, under 2/sqrt(n) of the values need a second
 // encryption: almost every position costs exactly one. Parity: a rotation of an odd radix is
-// an even permutation, so with a and b both odd and a b = n (n an odd square >= 289) only even
-// permutations could occur; b is made even there, and both parities are equally likely
-// (tested).
+// an even permutation, so with a and b both odd (a quarter of all sizes) the network is even
+// and the few values cycle-walking skips would all but fix the parity by n; b is made even
+// there, and both parities are equally likely (tested).
 //   Round function F(v, k) into [0, m): parts below 2^20 (n up to about 2^40) use a 32-bit
 //   xor-shift-multiply hash of v XOR k reduced by Lemire's multiply-shift (bias below 2^-12);
 //   wider parts a 64-bit mix (random::Mix64) and a 128-bit multiply-shift.
