@@ -36,7 +36,11 @@ struct HansenHurwitzTotal {
   // W / (draws * w) for a drawn weight w > 0.
   double Weight(uint64_t draws, double w) const {
     const double k = static_cast<double>(draws);
-    return unit == 1 ? total / (k * w) : total / k * (unit / w);
+    if (unit != 1) return total / k * (unit / w);
+    const double kw = k * w;
+    // When draws * w overflows, W / w is finite (w <= W) and at least 1, so dividing by draws
+    // after it neither overflows nor underflows (before, W / inf gave 0).
+    return std::isfinite(kw) ? total / kw : total / w / k;
   }
 };
 

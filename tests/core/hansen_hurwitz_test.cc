@@ -29,5 +29,18 @@ TEST(HansenHurwitz, SumsPastTheLargestDoubleGiveNumbersNotNaN) {
   EXPECT_TRUE(std::isinf(t.Weight(3, 1e-300)));  // 9e607: beyond any double
 }
 
+// A finite total whose draws * w overflows: {1e308, 1} drawn 2 and 4 times gives 1e308 the
+// weights W / (k w) = 0.5 and 0.25, and 1e9 draws of {1e300, 1e300} give 2e-9 (before, W / inf
+// gave 0, so an estimate of the total from the sample was 0).
+TEST(HansenHurwitz, DrawsTimesWeightPastTheLargestDoubleStillGivesTheWeight) {
+  const HansenHurwitzTotal t = HansenHurwitzTotal::Of(std::vector<double>{1e308, 1});
+  EXPECT_EQ(t.unit, 1);
+  EXPECT_DOUBLE_EQ(t.Weight(2, 1e308), 0.5);
+  EXPECT_DOUBLE_EQ(t.Weight(4, 1e308), 0.25);
+  EXPECT_DOUBLE_EQ(t.Weight(4, 1), 2.5e307);
+  const HansenHurwitzTotal u = HansenHurwitzTotal::Of(std::vector<double>{1e300, 1e300});
+  EXPECT_DOUBLE_EQ(u.Weight(1'000'000'000, 1e300), 2e-9);
+}
+
 }  // namespace
 }  // namespace urn::samplers
