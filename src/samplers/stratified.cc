@@ -17,6 +17,15 @@ struct Stratum {
   std::vector<std::pair<uint64_t, uint64_t>> heap;
 };
 
+// fraction * n, taken as the nearest multiple of 1/2 when it is within 2^-40 (relative) of one:
+// a decimal fraction is not exact in binary, and 0.07 * 100 is 7.000000000000001 in doubles,
+// whose ceiling (8) is not what "7% of 100" means; halves likewise round as halves.
+double FractionOf(double fraction, uint64_t n) {
+  const double x = fraction * static_cast<double>(n);
+  const double half = std::round(2 * x) / 2;
+  return half > 0 && std::abs(x - half) <= half * 0x1p-40 ? half : x;
+}
+
 uint64_t AllocatedRows(const StratumAllocation& a, uint64_t stratum, uint64_t n) {
   double k = 0;
   switch (a.kind) {
@@ -25,10 +34,10 @@ uint64_t AllocatedRows(const StratumAllocation& a, uint64_t stratum, uint64_t n)
       return std::min(n, it == a.counts.end() ? a.default_count : it->second);
     }
     case StratumAllocation::Kind::kFraction:
-      k = std::floor(a.fraction * static_cast<double>(n) + 0.5);
+      k = std::round(FractionOf(a.fraction, n));  // halves away from 0: up
       break;
     case StratumAllocation::Kind::kFractionCeil:
-      k = std::ceil(a.fraction * static_cast<double>(n));
+      k = std::ceil(FractionOf(a.fraction, n));
       break;
   }
   return std::min(n, static_cast<uint64_t>(k));

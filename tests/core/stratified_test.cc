@@ -62,6 +62,19 @@ TEST(Stratified, FractionRoundingAndClamping) {
   EXPECT_EQ(count(StratumAllocation::Fraction(1.0)), 5u);
   EXPECT_EQ(count(StratumAllocation::Count(50)), 5u);
   EXPECT_EQ(count(StratumAllocation::Count(0)), 0u);
+  // Decimal fractions mean their decimal value: 7% of 100 is 7 rows, rounded or ceiled (the
+  // double product is 7.000000000000001, whose ceiling was 8), 15% of 10 is a half (1.5 -> 2).
+  const std::vector<uint64_t> hundred(100, 0), ten(10, 0);
+  EXPECT_EQ(
+      SampleStratified(hundred, StratumAllocation::Fraction(0.07, true), 1, false)->rows.size(),
+      7u);
+  EXPECT_EQ(SampleStratified(hundred, StratumAllocation::Fraction(0.07), 1, false)->rows.size(),
+            7u);
+  EXPECT_EQ(
+      SampleStratified(hundred, StratumAllocation::Fraction(0.071, true), 1, false)->rows.size(),
+      8u);  // 7.1, a real difference
+  EXPECT_EQ(SampleStratified(ten, StratumAllocation::Fraction(0.15), 1, false)->rows.size(), 2u);
+  EXPECT_EQ(SampleStratified(ten, StratumAllocation::Fraction(0.1499), 1, false)->rows.size(), 1u);
 }
 
 TEST(Stratified, RejectsFractionsOutsideZeroOne) {
