@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "call_auth.h"
 #include "listing.h"
+#include "raw_message.h"
 
 namespace urn::server {
 namespace {
@@ -33,12 +34,12 @@ v1::ColumnType WireType(table::Type t) {
 // the table is persisted as columnar blocks (DatasetRegistry::Upload::Commit). Parsing and the
 // commit run on the work pool, as they take milliseconds per chunk and O(rows) time at the end
 // (about a second for 10^7 rows) that gRPC's threads must not spend.
-class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequest> {
+class CreateReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
   CreateReactor(DatasetRegistry* registry, const CallGate* gate, WorkPool* pool,
-                auth::Principal who, v1::Dataset* response)
+                auth::Principal who, grpc::ByteBuffer* response)
       : registry_(registry), gate_(gate), pool_(pool), who_(std::move(who)), response_(response) {
-    StartRead(&request_);
+    StartRead(&raw_);
   }
 
   void OnReadDone(bool ok) override {
@@ -56,9 +57,10 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
     // threads must not spend: it runs on the pool, and the next read starts after it, so a
     // client cannot send faster than its chunks are parsed.
     pool_->Run([this] {
-      absl::Status s = Handle();
+      absl::Status s = ParseStreamMessage(raw_, ++messages_, &request_, "; nothing was kept");
+      if (s.ok()) s = Handle();
       if (!s.ok()) return Fail(s);
-      StartRead(&request_);
+      StartRead(&raw_);
     });
   }
 
@@ -97,7 +99,9 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
     // memory still reserved beside the dataset the registry now counts.
     memory_.Release();
     if (!entry.ok()) return Fail(entry.status());
-    DescribeDataset(**entry, response_);
+    v1::Dataset described;
+    DescribeDataset(**entry, &described);
+    *response_ = SerializeMessage(described);
     Finish(grpc::Status::OK);
   }
 
@@ -156,8 +160,10 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
   DatasetRegistry* const registry_;
   const CallGate* const gate_;
   WorkPool* const pool_;
-  auth::Principal who_;  // its plan follows the user's (CallGate::StillValid)
-  v1::Dataset* const response_;
+  auth::Principal who_;               // its plan follows the user's (CallGate::StillValid)
+  grpc::ByteBuffer* const response_;  // a v1::Dataset
+  grpc::ByteBuffer raw_;              // one read at a time
+  int64_t messages_ = 0;              // read so far
   v1::CreateDatasetRequest request_;
   std::unique_ptr<DatasetRegistry::Upload> upload_;
   int64_t bytes_ = 0;  // data received, for the plan's bytes_per_dataset
@@ -166,7 +172,7 @@ class CreateReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequ
 };
 
 // Rejects every message; used when authentication fails before the stream is read.
-class RejectReactor final : public grpc::ServerReadReactor<v1::CreateDatasetRequest> {
+class RejectReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
   explicit RejectReactor(const absl::Status& s) { Finish(ToGrpc(s)); }
   void OnDone() override { delete this; }
@@ -191,8 +197,8 @@ void DescribeDataset(const DatasetEntry& entry, v1::Dataset* out) {
   }
 }
 
-grpc::ServerReadReactor<v1::CreateDatasetRequest>* DatasetsService::CreateDataset(
-    grpc::CallbackServerContext* context, v1::Dataset* response) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* DatasetsService::CreateDataset(
+    grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
   if (!who.ok()) return new RejectReactor(who.status());
   return new CreateReactor(registry_, gate_, pool_, *std::move(who), response);

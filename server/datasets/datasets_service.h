@@ -14,7 +14,12 @@ namespace urn::server {
 // Fills a wire description of a dataset.
 void DescribeDataset(const DatasetEntry& entry, v1::Dataset* out);
 
-class DatasetsService final : public v1::Datasets::CallbackService {
+// CreateDataset is served raw (its messages parsed by urnd, see raw_message.h), so that a
+// message that does not parse fails the upload instead of ending it as if complete.
+class DatasetsService final
+    : public v1::Datasets::WithRawCallbackMethod_CreateDataset<
+          v1::Datasets::WithCallbackMethod_GetDataset<v1::Datasets::WithCallbackMethod_ListDatasets<
+              v1::Datasets::WithCallbackMethod_DeleteDataset<v1::Datasets::Service>>>> {
  public:
   // Bytes per data message, as the API promises.
   static constexpr size_t kMaxChunkBytes = 1 << 20;
@@ -25,8 +30,8 @@ class DatasetsService final : public v1::Datasets::CallbackService {
   DatasetsService(const CallGate* gate, DatasetRegistry* registry, WorkPool* pool)
       : gate_(gate), registry_(registry), pool_(pool) {}
 
-  grpc::ServerReadReactor<v1::CreateDatasetRequest>* CreateDataset(
-      grpc::CallbackServerContext* context, v1::Dataset* response) override;
+  grpc::ServerReadReactor<grpc::ByteBuffer>* CreateDataset(grpc::CallbackServerContext* context,
+                                                           grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetDataset(grpc::CallbackServerContext* context,
                                        const v1::GetDatasetRequest* request,
                                        v1::Dataset* response) override;

@@ -17,6 +17,7 @@
 #include "listing.h"
 #include "names.h"
 #include "random/counter_rng.h"
+#include "raw_message.h"
 
 namespace urn::server {
 namespace {
@@ -76,7 +77,7 @@ uint64_t FreshSeed() {
 // most kMaxQueuedResponses wait before the stream stops reading. The first error ends the
 // stream after the responses already queued.
 template <typename Request, typename Response>
-class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
+class BatchStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   BatchStream(const CallGate* gate, WeightStoreRegistry* registry,
               absl::StatusOr<auth::Principal> who,
@@ -88,7 +89,7 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
     }
     who_ = *std::move(who);
     token_.emplace(*std::move(token));
-    this->StartRead(&request_);
+    this->StartRead(&raw_);
   }
 
   void OnReadDone(bool ok) override {
@@ -99,6 +100,11 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
       // revoked or its user deleted ends the stream unapplied (those before it stand).
       error = gate_->StillValid(who_, "stream", auth::kFeatureWeights,
                                 "; this message was not applied");
+      // Parsed here, not by gRPC: a message that does not parse ended the stream OK as if the
+      // client had finished (raw_message.h).
+      if (error.ok()) {
+        error = ParseStreamMessage(raw_, ++messages_, &request_, "; it was not applied");
+      }
       if (error.ok()) error = Resolve();
       if (error.ok()) error = Handle(request_, response);
     }
@@ -109,13 +115,13 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
       MaybeFinish();
       return;
     }
-    queue_.push_back(std::move(response));
+    queue_.push_back(SerializeMessage(response));
     if (!writing_) {
       writing_ = true;
       this->StartWrite(&queue_.front());
     }
     if (queue_.size() < WeightStoresService::kMaxQueuedResponses) {
-      this->StartRead(&request_);
+      this->StartRead(&raw_);
     } else {
       read_paused_ = true;
     }
@@ -139,7 +145,7 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
     }
     if (read_paused_ && queue_.size() < WeightStoresService::kMaxQueuedResponses) {
       read_paused_ = false;
-      this->StartRead(&request_);
+      this->StartRead(&raw_);
     }
     MaybeFinish();
   }
@@ -183,10 +189,12 @@ class BatchStream : public grpc::ServerBidiReactor<Request, Response> {
   // MaybeFinish() that finishes (under mu_), so never touched by two threads at once.
   std::optional<auth::Admission::StreamToken> token_;
   std::shared_ptr<HostedWeightStore> store_;  // set by the first message
-  Request request_;                           // one read at a time
+  grpc::ByteBuffer raw_;                      // one read at a time
+  int64_t messages_ = 0;                      // read so far (by the one read at a time)
+  Request request_;                           // raw_, parsed
 
   absl::Mutex mu_;
-  std::deque<Response> queue_ ABSL_GUARDED_BY(mu_);  // front: being written
+  std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);  // Responses; front: being written
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_done_ ABSL_GUARDED_BY(mu_) = false;
@@ -416,13 +424,13 @@ Stream* WeightStoresService::Open(grpc::CallbackServerContext* context, Extra...
   return new Stream(gate_, registry_, std::move(who), std::move(token), extra...);
 }
 
-grpc::ServerBidiReactor<v1::InsertRequest, v1::InsertResponse>* WeightStoresService::Insert(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* WeightStoresService::Insert(
     grpc::CallbackServerContext* context) {
   return Open<InsertStream>(context);
 }
 
-grpc::ServerBidiReactor<v1::UpdatePrioritiesRequest, v1::UpdatePrioritiesResponse>*
-WeightStoresService::UpdatePriorities(grpc::CallbackServerContext* context) {
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* WeightStoresService::UpdatePriorities(
+    grpc::CallbackServerContext* context) {
   return Open<UpdateStream>(context, &metrics_->priority_updates);
 }
 

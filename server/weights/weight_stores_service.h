@@ -27,7 +27,20 @@
 
 namespace urn::server {
 
-class WeightStoresService final : public v1::WeightStores::CallbackService {
+// Insert and UpdatePriorities are served raw (their messages parsed by urnd, see
+// raw_message.h), so that a message that does not parse ends the stream INVALID_ARGUMENT instead
+// of OK as if the client had finished.
+using WeightStoresBase = v1::WeightStores;
+class WeightStoresService final
+    : public WeightStoresBase::WithCallbackMethod_CreateWeightStore<
+          WeightStoresBase::WithCallbackMethod_GetWeightStore<
+              WeightStoresBase::WithCallbackMethod_ListWeightStores<
+                  WeightStoresBase::WithCallbackMethod_DeleteWeightStore<
+                      WeightStoresBase::WithRawCallbackMethod_Insert<
+                          WeightStoresBase::WithRawCallbackMethod_UpdatePriorities<
+                              WeightStoresBase::WithCallbackMethod_SampleWeights<
+                                  WeightStoresBase::WithCallbackMethod_GetPriorities<
+                                      WeightStoresBase::Service>>>>>>>> {
  public:
   static constexpr int kMaxBatch = 65536;  // SampleWeights draws, GetPriorities slots
   static constexpr int kDefaultBatch = 256;
@@ -51,10 +64,10 @@ class WeightStoresService final : public v1::WeightStores::CallbackService {
   grpc::ServerUnaryReactor* DeleteWeightStore(grpc::CallbackServerContext* context,
                                               const v1::DeleteWeightStoreRequest* request,
                                               v1::DeleteWeightStoreResponse* response) override;
-  grpc::ServerBidiReactor<v1::InsertRequest, v1::InsertResponse>* Insert(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Insert(
       grpc::CallbackServerContext* context) override;
-  grpc::ServerBidiReactor<v1::UpdatePrioritiesRequest, v1::UpdatePrioritiesResponse>*
-  UpdatePriorities(grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* UpdatePriorities(
+      grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* SampleWeights(grpc::CallbackServerContext* context,
                                           const v1::SampleWeightsRequest* request,
                                           v1::SampleWeightsResponse* response) override;

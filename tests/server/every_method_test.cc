@@ -13,6 +13,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -58,9 +59,12 @@ std::string Path(const MethodDescriptor* m) {
 
 void* Tag(intptr_t i) { return reinterpret_cast<void*>(i); }
 
-// One call of any kind (unary or streaming) with one request message, as raw bytes.
-grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                     const std::string& request, const std::string& authorization) {
+// One call of any kind (unary or streaming) with the given request messages, as raw bytes,
+// then the client's end of the stream. With `read_all` every response is read before the
+// status; otherwise one is, and a success is cancelled there (a stream we need not read).
+grpc::Status RawStream(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                       const std::vector<std::string>& requests, const std::string& authorization,
+                       bool read_all) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   if (!authorization.empty()) context.AddMetadata("authorization", authorization);
@@ -72,13 +76,19 @@ grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::s
   bool ok = false;
   call->StartCall(Tag(1));
   cq.Next(&tag, &ok);
-  grpc::Slice slice(request);
-  grpc::ByteBuffer buffer(&slice, 1);
-  call->WriteLast(buffer, grpc::WriteOptions(), Tag(2));
+  for (const std::string& request : requests) {
+    grpc::Slice slice(request);
+    grpc::ByteBuffer buffer(&slice, 1);
+    call->Write(buffer, Tag(2));
+    if (!cq.Next(&tag, &ok) || !ok) break;
+  }
+  call->WritesDone(Tag(2));
   cq.Next(&tag, &ok);
   grpc::ByteBuffer response;
-  call->Read(&response, Tag(3));
-  cq.Next(&tag, &ok);
+  do {
+    call->Read(&response, Tag(3));
+    cq.Next(&tag, &ok);
+  } while (ok && read_all);
   if (ok) context.TryCancel();  // a success we do not need to read to the end
   grpc::Status status;
   call->Finish(&status, Tag(4));
@@ -87,6 +97,11 @@ grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::s
   while (cq.Next(&tag, &ok)) {
   }
   return status;
+}
+
+grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                     const std::string& request, const std::string& authorization) {
+  return RawStream(channel, method, {request}, authorization, /*read_all=*/false);
 }
 
 // The method's request with its resource field (name, dataset or weight_store) set to
@@ -224,6 +239,71 @@ TEST(EveryMethodTest, AMissingUserIsNotFoundNamingTheRequestField) {
   const absl::StatusOr<v1::DeleteUserResponse> deleted = admin->DeleteUser("ghost");
   EXPECT_TRUE(absl::IsNotFound(deleted.status())) << deleted.status();
   EXPECT_EQ(deleted.status().message(), "name: no user named 'ghost'");
+}
+
+// A message of a client stream that does not parse fails the call INVALID_ARGUMENT naming it.
+// gRPC reports such a message to a typed reactor exactly as the client's end of the stream, so
+// an upload of header, 2 rows, a broken message and 2 more rows registered the 2 rows as the
+// whole dataset and ended OK, and UpdatePriorities and Insert streams ended OK.
+TEST(EveryMethodTest, AMessageThatDoesNotParseFailsItsStreamInsteadOfEndingIt) {
+  testing::TempDir dir;
+  const std::unique_ptr<UrnServer> server = testing::StartInProcess(dir, "");
+  ASSERT_NE(server, nullptr);
+  const std::string admin_key = testing::AdminKeyIn(dir.Join("data"));
+  const std::unique_ptr<Client> admin = testing::ConnectOnce(server->port(), admin_key);
+  v1::CreateWeightStoreRequest store;
+  store.set_name("s");
+  store.set_capacity(4);
+  ASSERT_TRUE(admin->CreateWeightStore(store).ok());
+  const auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()),
+                                           grpc::InsecureChannelCredentials());
+  const std::string bearer = "Bearer " + admin_key;
+  const std::string broken = "\xff\xff\xff";  // a field tag with no end: not a message
+
+  v1::CreateDatasetRequest header, rows, more;
+  header.mutable_header()->set_name("cut");
+  header.mutable_header()->set_format(v1::DATA_FORMAT_TSV);
+  header.mutable_header()->set_has_header(true);
+  rows.set_data("x\n1\n2\n");
+  more.set_data("3\n4\n");
+  grpc::Status s = RawStream(
+      channel, "/urn.v1.Datasets/CreateDataset",
+      {header.SerializeAsString(), rows.SerializeAsString(), broken, more.SerializeAsString()},
+      bearer, /*read_all=*/true);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "message 3: not a valid urn.v1.CreateDatasetRequest; nothing was kept");
+  EXPECT_TRUE(absl::IsNotFound(admin->GetDataset("cut").status()));
+  // A broken first message is named as such, not as a missing header.
+  s = RawStream(channel, "/urn.v1.Datasets/CreateDataset", {broken}, bearer, true);
+  EXPECT_EQ(s.error_message(),
+            "message 1: not a valid urn.v1.CreateDatasetRequest; nothing was kept");
+
+  v1::UpdatePrioritiesRequest update;
+  update.set_weight_store("s");
+  update.add_slots(0);
+  update.add_priorities(2);
+  update.set_sequence(1);
+  s = RawStream(channel, "/urn.v1.WeightStores/UpdatePriorities",
+                {update.SerializeAsString(), broken}, bearer, true);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "message 2: not a valid urn.v1.UpdatePrioritiesRequest; it was not applied");
+  v1::InsertRequest insert;
+  insert.set_weight_store("s");
+  insert.add_keys("k");
+  s = RawStream(channel, "/urn.v1.WeightStores/Insert", {broken, insert.SerializeAsString()},
+                bearer, true);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(), "message 1: not a valid urn.v1.InsertRequest; it was not applied");
+  // Well-formed streams still end OK.
+  s = RawStream(channel, "/urn.v1.WeightStores/Insert", {insert.SerializeAsString()}, bearer, true);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  s = RawStream(channel, "/urn.v1.Datasets/CreateDataset",
+                {header.SerializeAsString(), rows.SerializeAsString(), more.SerializeAsString()},
+                bearer, true);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(admin->GetDataset("cut")->num_rows(), 4);
 }
 
 // An error message repeats what the client sent (a name here). One of 20,000 characters is still
