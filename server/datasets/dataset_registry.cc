@@ -95,6 +95,7 @@ int64_t DatasetRegistry::MemoryBytes() const {
 absl::StatusOr<table::ReadOptions> DatasetRegistry::ReadOptionsOf(const internal::DatasetRecord& r,
                                                                   bool for_new_upload) {
   table::ReadOptions o;
+  o.require_utf8 = true;  // names and values go out as protobuf strings
   switch (r.format()) {
     case 1:
       o.format = table::Format::kTsv;

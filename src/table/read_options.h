@@ -69,6 +69,13 @@ struct ReadOptions {
   // the input size again.
   bool keep_raw_rows = false;
 
+  // Every record must be well-formed UTF-8 and no column name may hold a control character
+  // (U+0000..U+001F, U+007F), else InvalidArgument naming the line. urnd sets it: its names
+  // and values travel as protobuf strings, which must be UTF-8 (one bad name made every
+  // listing of datasets, the admin's too, fail to decode), and names are printed in headers
+  // and terminals. The command line leaves it off and passes any bytes through, as tsv-sample.
+  bool require_utf8 = false;
+
   // Limits. Exceeding one is ResourceExhausted.
   int64_t max_rows = int64_t{1} << 31;          // data rows (not counting the header)
   int max_columns = 4096;                       // fields in a row / distinct JSONL keys

@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "table/utf8.h"
 
 namespace urn::table {
 namespace {
@@ -62,6 +64,29 @@ absl::Status TableBuilder::Error(absl::StatusCode code, int column, std::string_
   }
   absl::StrAppend(&text, ": ", std::string(message));
   return Fail(absl::Status(code, text));
+}
+
+absl::Status TableBuilder::CheckUtf8(std::string_view record) {
+  if (!options_.require_utf8) return absl::OkStatus();
+  const size_t valid = Utf8Prefix(record);
+  if (valid == record.size()) return absl::OkStatus();
+  return Error(absl::StatusCode::kInvalidArgument, -1,
+               absl::StrCat("byte ", valid + 1, " of the line is not valid UTF-8 (0x",
+                            absl::Hex(static_cast<unsigned char>(record[valid]), absl::kZeroPad2),
+                            "); urnd keeps text as UTF-8"));
+}
+
+absl::Status TableBuilder::CheckName(std::string_view name) {
+  if (!options_.require_utf8) return absl::OkStatus();
+  for (const char c : name) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Error(absl::StatusCode::kInvalidArgument, -1,
+                   absl::StrCat("column name '",
+                                absl::CHexEscape(absl::string_view(name.data(), name.size())),
+                                "' holds a control character"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status TableBuilder::LineTooLong() {
@@ -198,6 +223,7 @@ absl::Status TableBuilder::ProcessLine(std::string_view line) {
     ++line_;
     return absl::OkStatus();
   }
+  if (absl::Status s = CheckUtf8(line); !s.ok()) return s;
   absl::Status s;
   if (options_.format == Format::kJsonl) {
     s = AddJsonLine(line);
@@ -226,6 +252,7 @@ absl::Status TableBuilder::ProcessCsvRecord(std::string_view record, int64_t new
   if (record.size() > static_cast<uint64_t>(options_.max_line_bytes)) return LineTooLong();
   if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
   if (!record.empty()) {
+    if (absl::Status s = CheckUtf8(record); !s.ok()) return s;
     CsvSplitError error;
     if (!SplitCsvRecord(record, delimiter_, &scratch_, &fields_, &error)) {
       return Error(absl::StatusCode::kInvalidArgument, header_pending_ ? -1 : error.field,
@@ -255,6 +282,7 @@ absl::Status TableBuilder::AddHeader() {
   first_header_seen_ = true;
   absl::flat_hash_set<std::string> seen;
   for (std::string_view name : fields_) {
+    if (absl::Status s = CheckName(name); !s.ok()) return s;
     if (name.size() > static_cast<uint64_t>(options_.max_field_bytes)) {
       return Error(
           absl::StatusCode::kResourceExhausted, -1,
@@ -361,6 +389,7 @@ absl::Status TableBuilder::AddJsonColumn(std::string_view name, int* index) {
                  absl::StrCat("more than max_columns (", options_.max_columns, ") keys"));
   }
   if (absl::Status s = CheckCells(num_rows_ + 1, columns_.size() + 1); !s.ok()) return s;
+  if (absl::Status s = CheckName(name); !s.ok()) return s;
   std::string n(name);
   auto declared = options_.column_types.find(n);
   columns_.emplace_back(n,

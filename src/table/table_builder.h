@@ -66,6 +66,10 @@ class TableBuilder {
   absl::Status AddJsonColumn(std::string_view name, int* index);
   absl::Status EndRow(std::string_view raw);
   absl::Status CheckCells(int64_t rows, size_t columns);
+  // With ReadOptions::require_utf8: the record is well-formed UTF-8; a column name holds no
+  // control character.
+  absl::Status CheckUtf8(std::string_view record);
+  absl::Status CheckName(std::string_view name);
   absl::Status LineTooLong();
   // Records `status` as the builder's final error and returns it.
   absl::Status Fail(absl::Status status);
