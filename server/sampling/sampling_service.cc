@@ -270,8 +270,9 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         return End(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
       }
       if (prepared_ == 0) return End(grpc::Status::OK);
-      if (absl::Status s = gate_->StillValid(who_, "stream", feature_); !s.ok())
+      if (absl::Status s = gate_->StillValid(who_, "stream", feature_); !s.ok()) {
         return End(ToGrpc(s));
+      }
       absl::StatusOr<int64_t> grant =
           gate_->admission().Charge(who_, static_cast<int64_t>(prepared_));
       if (!grant.ok()) return End(ToGrpc(grant.status()));
