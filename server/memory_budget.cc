@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
 
 namespace urn::server {
 
@@ -14,11 +15,13 @@ absl::Status MemoryBudget::Check(int64_t more, std::string_view what) const {
 
 absl::Status MemoryBudget::CheckHeld(int64_t held, int64_t more, std::string_view what) const {
   if (more <= limit_ - held) return absl::OkStatus();
+  // The figures go to the log only: what all users hold together is not for one user to see.
+  spdlog::warn("memory budget: refused {} ({} bytes): {} of --memory-budget {} bytes are held",
+               std::string(what), more, held, limit_);
   return absl::ResourceExhaustedError(absl::StrCat(
-      "urnd's memory budget (--memory-budget ", limit_, " bytes, for all users together) cannot ",
-      "hold ", std::string(what), ": ", held, " bytes are held and ", more,
-      " more were asked; delete datasets or weight stores, or ask the operator for a larger "
-      "budget"));
+      "urnd's memory budget, shared by all users, cannot hold ", std::string(what), " (", more,
+      " bytes) now; delete datasets or weight stores you no longer need, or ask the operator for "
+      "a larger --memory-budget"));
 }
 
 MemoryBudget::Reservation::~Reservation() { Release(); }
