@@ -4,6 +4,7 @@
 #include <numeric>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "query/error.h"
@@ -20,6 +21,7 @@
 #include "samplers/universe.h"
 #include "samplers/weighted_shuffle.h"
 #include "samplers/weighted_without_replacement.h"
+#include "table/cell_text.h"
 
 namespace urn::server {
 
@@ -62,6 +64,18 @@ absl::StatusOr<std::vector<double>> WeightColumn(const table::Table& t, const st
     std::copy(col.DoubleData(), col.DoubleData() + t.num_rows(), w.begin());
   } else if (col.type() == table::Type::kInt64) {
     for (int64_t r = 0; r < t.num_rows(); ++r) w[r] = static_cast<double>(col.Int64Data()[r]);
+  } else if (col.type() == table::Type::kString) {
+    // Text that spells numbers weighs what it spells, as `urn sample -w` reads a file: a column
+    // of integers some of which are past int64 is kept as text, not rounded (ReadOptions).
+    for (int64_t r = 0; r < t.num_rows(); ++r) {
+      const std::string_view text = col.StringAt(r);
+      if (!table::ParseDouble(text, &w[r])) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "weighted.weight_column: '", name, "' is not a number at row id ", r, " ('",
+            absl::CHexEscape(absl::string_view(text.data(), std::min<size_t>(text.size(), 40))),
+            text.size() > 40 ? "...'" : "'", ")"));
+      }
+    }
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat("weighted.weight_column: '", name, "' is not numeric"));

@@ -43,6 +43,15 @@ bool ParseDouble(std::string_view text, double* out) {
   return true;
 }
 
+bool IsIntegerText(std::string_view text) {
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) text.remove_prefix(1);
+  if (text.empty()) return false;
+  for (const char ch : text) {
+    if (ch < '0' || ch > '9') return false;
+  }
+  return true;
+}
+
 bool ParseBool(std::string_view text, bool* out) {
   auto iequals = [](std::string_view a, std::string_view lower) {
     if (a.size() != lower.size()) return false;

@@ -21,6 +21,10 @@ bool ParseInt64(std::string_view text, int64_t* out);
 bool ParseDouble(std::string_view text, double* out);
 bool ParseBool(std::string_view text, bool* out);
 
+// Whether `text` is an integer of any magnitude: an optional sign and decimal digits (int64 or
+// not).
+bool IsIntegerText(std::string_view text);
+
 // Appends the shortest text that parses back to `v` ("nan", "inf", "-inf" for non-finite).
 void AppendDouble(double v, std::string* out);
 

@@ -104,6 +104,9 @@ bool ColumnBuilder::AppendJson(const JsonField& field,
     int64_t v;
     all_int_ = ParseInt64(field.text, &v);
   }
+  if (kind == JsonKind::kNumber && all_integer_text_) {
+    all_integer_text_ = IsIntegerText(field.text);
+  }
   kinds_.push_back(static_cast<uint8_t>(kind));
   if (kind == JsonKind::kArray) {
     for (size_t e = field.elements_begin; e < field.elements_end; ++e) {
@@ -121,7 +124,10 @@ bool ColumnBuilder::AppendJson(const JsonField& field,
 Type ColumnBuilder::InferJsonType() const {
   switch (json_kind_) {
     case JsonKind::kNumber:
-      return all_int_ ? Type::kInt64 : Type::kDouble;
+      // Integers past int64 as doubles would be rounded, and their neighbours with them
+      // (9007199254740993 beside 12345678901234567891): such a column keeps its text.
+      if (all_int_) return Type::kInt64;
+      return all_integer_text_ ? Type::kString : Type::kDouble;
     case JsonKind::kBool:
       return Type::kBool;
     case JsonKind::kArray:
@@ -157,6 +163,14 @@ Type ColumnBuilder::FillInferredText(std::optional<char> list_delimiter, Column*
   double dv;
   bool bv;
   if (ParseInt64(sample, &iv) && TryFill(ParseInt64, &c->ints_)) return Type::kInt64;
+  if (IsIntegerText(sample)) {
+    // Integers that do not all fit int64 keep their text (see InferJsonType).
+    bool all_integers = true;
+    for (size_t i = first; all_integers && i < n; ++i) {
+      all_integers = IsNullCell(i) || IsIntegerText(Cell(i));
+    }
+    if (all_integers) return Type::kString;
+  }
   if (ParseDouble(sample, &dv) && TryFill(ParseDouble, &c->doubles_)) return Type::kDouble;
   if (ParseBool(sample, &bv)) {
     auto parse = [](std::string_view text, uint8_t* out) {

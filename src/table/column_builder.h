@@ -71,6 +71,7 @@ class ColumnBuilder {
   std::vector<uint64_t> elem_ends_;       // JSONL arrays: end offset in bytes_ of each element
   std::vector<uint32_t> array_sizes_;     // JSONL arrays: element count of each array cell
   bool all_int_ = true;                   // JSONL: every number so far parses as int64
+  bool all_integer_text_ = true;          // JSONL: every number so far is an integer's text
   JsonKind json_kind_ = JsonKind::kNull;  // JSONL: kind of the first non-null value
   int64_t json_kind_line_ = 0;
 };

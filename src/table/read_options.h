@@ -12,7 +12,8 @@
 //    list<string>. A nested object, or null / an array inside an array, is an error naming the
 //    line and key. Without a declared type, a key whose values have different JSON kinds
 //    (say a number on one line and a string on another) is an error naming both lines; integers
-//    and non-integers mix into a double column. A key repeated within one line is an error.
+//    and non-integers mix into a double column, integers some of which are past int64 make a
+//    string column (their text, exactly). A key repeated within one line is an error.
 // A UTF-8 byte order mark at the start of an input is dropped. Lines end with "\n" or "\r\n". Empty
 // lines are skipped in every format (so a one-column TSV cannot express a null row by an empty
 // line), but they count for line numbers.
@@ -20,7 +21,8 @@
 // Types (TSV and CSV; JSONL takes the type from the JSON kind): an empty field (CSV: quoted or
 // not) is null.
 // Unless `column_types` declares a column's type, it is inferred from all of its non-null
-// values, first match wins: int64 (every value an integer in range), double (every value a
+// values, first match wins: int64 (every value an integer in range), string (every value an
+// integer, some past int64: as doubles they would be rounded), double (every value a
 // number, including inf/infinity/nan in any case), bool (every value true/false in any case),
 // list<string> (list_delimiter is set and some value contains it), else string. A column with
 // no non-null value is a string column. Numeric and bool columns keep the value, not the text

@@ -45,6 +45,19 @@ TEST(JsonlReader, KeysBecomeColumnsAndMissingKeysAreNull) {
   EXPECT_EQ(t->column(4).StringAt(1), "late");
 }
 
+// Numbers that are all integers, some past int64, keep their text (as doubles they would be
+// rounded, 2^53 + 1 with them); a fraction among them makes the column double.
+TEST(JsonlReader, IntegersPastInt64KeepTheirText) {
+  absl::StatusOr<Table> t = Read(
+      "{\"id\": 9007199254740993, \"w\": 12345678901234567891}\n"
+      "{\"id\": 12345678901234567891, \"w\": 0.5}\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->column(0).type(), Type::kString);
+  EXPECT_EQ(t->column(0).StringAt(0), "9007199254740993");
+  EXPECT_EQ(t->column(0).StringAt(1), "12345678901234567891");
+  EXPECT_EQ(t->column(1).type(), Type::kDouble);
+}
+
 TEST(JsonlReader, ArraysBecomeLists) {
   absl::StatusOr<Table> t = Read(
       "{\"findings\": [\"Effusion\", \"Mass\"]}\n"

@@ -38,9 +38,31 @@ TEST(TsvReader, InfersEachType) {
   EXPECT_EQ(t->column(4).ListElement(0, 1), "b");
   EXPECT_EQ(t->column(5).type(), Type::kString);  // all null
   EXPECT_TRUE(t->column(5).IsNull(0));
-  EXPECT_EQ(t->column(6).type(), Type::kDouble);  // out of int64 range
+  // Integers, one past int64: as doubles they would be rounded, so the text is kept.
+  EXPECT_EQ(t->column(6).type(), Type::kString);
+  EXPECT_EQ(t->column(6).StringAt(1), "9223372036854775808");
   EXPECT_EQ(t->column(7).type(), Type::kDouble);
   EXPECT_TRUE(std::isnan(t->column(7).DoubleData()[0]));
+}
+
+// A column of integers some of which are past int64 keeps every value's text: as doubles,
+// 9007199254740993 (2^53 + 1) came back as ...992 beside 12345678901234567891. One value with
+// a fraction still makes the column double.
+TEST(TsvReader, IntegersPastInt64KeepTheirTextInsteadOfBeingRounded) {
+  absl::StatusOr<Table> t = Read(
+      "id\tw\n9007199254740993\t12345678901234567891\n\t-12345678901234567891\n"
+      "-5\t1.5\n",
+      ReadOptions());
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->column(0).type(), Type::kInt64);
+  EXPECT_EQ(t->column(0).Int64Data()[0], 9007199254740993);
+  EXPECT_EQ(t->column(1).type(), Type::kDouble);
+  t = Read("id\n9007199254740993\n12345678901234567891\n+7\n", ReadOptions());
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->column(0).type(), Type::kString);
+  EXPECT_EQ(t->column(0).StringAt(0), "9007199254740993");
+  EXPECT_EQ(t->column(0).StringAt(1), "12345678901234567891");
+  EXPECT_EQ(t->column(0).StringAt(2), "+7");
 }
 
 TEST(TsvReader, ListNeedsTheDelimiterSetAndPresent) {

@@ -254,7 +254,8 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
   testing::RunResult refused =
       Urn({"sample", "--dataset", "rows", "-H", "-n", "2", "-w", "label"}, As::kAdmin);
   EXPECT_EQ(refused.exit_code, 1) << refused.err;
-  EXPECT_NE(refused.err.find("'label' is not numeric"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("'label' is not a number at row id 0"), std::string::npos)
+      << refused.err;
   EXPECT_EQ(refused.out, "");
   testing::RunResult empty =
       Urn({"sample", "--dataset", "rows", "-H", "-p", "0.000001", "-v", "1"}, As::kAdmin);

@@ -287,7 +287,8 @@ TEST_F(DatasetsE2E, RemoteSampleEqualsLocalSample) {
   }
   testing::RunResult bad = Urn({"sample", "--dataset", "rows", "-n", "3", "-w", "label"});
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_NE(bad.err.find("weighted.weight_column: 'label' is not numeric"), std::string::npos)
+  EXPECT_NE(bad.err.find("weighted.weight_column: 'label' is not a number at row id 0"),
+            std::string::npos)
       << bad.err;
   bad = Urn({"sample", "--dataset", "nope", "-n", "3"});
   EXPECT_EQ(bad.err, "urn: dataset 'nope' not found\n");

@@ -82,7 +82,8 @@ class ClientTest(unittest.TestCase):
             self.client.create_dataset("rows", self.tsv)
         with self.assertRaises(urn.InvalidArgument) as e:
             list(self.client.sample("rows", weight_column="label", n=3))
-        self.assertIn("weighted.weight_column: 'label' is not numeric", str(e.exception))
+        self.assertIn("weighted.weight_column: 'label' is not a number at row id 0",
+                      str(e.exception))
         with self.assertRaises(urn.Unauthenticated) as e:
             self.urnd.client("urn_not_a_key").usage()
         self.assertTrue(str(e.exception).startswith("not authenticated: "), str(e.exception))

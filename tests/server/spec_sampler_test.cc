@@ -175,6 +175,53 @@ TEST(SpecSampler, NullWeightIsNamedByRowId) {
       << s.status();
 }
 
+// Integer weights some of which are past int64 make a string column (kept as text, not rounded);
+// weighted sampling reads the numbers the text spells, as `urn sample -w` does, and draws what
+// the same weights declared double draw. Text that is no number is refused by row id.
+TEST(SpecSampler, WeightsKeptAsTextWeighWhatTheySpell) {
+  const std::string text = "id\tw\n0\t10000000000000000000\n1\t0\n2\t30000000000000000000\n3\t7\n";
+  auto build = [&](bool declare_double) {
+    table::ReadOptions o;
+    if (declare_double) o.column_types["w"] = table::Type::kDouble;
+    table::TableBuilder b(o);
+    EXPECT_TRUE(b.Append(text).ok());
+    absl::StatusOr<table::Table> t = b.Finish();
+    EXPECT_TRUE(t.ok()) << t.status();
+    return *std::move(t);
+  };
+  const table::Table as_text = build(false);
+  const table::Table as_double = build(true);
+  ASSERT_EQ(as_text.column(1).type(), table::Type::kString);
+  ASSERT_EQ(as_double.column(1).type(), table::Type::kDouble);
+  for (const bool replace : {false, true}) {
+    v1::SampleRequest r;
+    r.mutable_weighted()->set_weight_column("w");
+    r.mutable_weighted()->set_replace(replace);
+    r.set_n(replace ? 50 : 3);
+    r.set_seed(11);
+    absl::StatusOr<SpecResult> a = RunSampleSpec(r, as_text, 1);
+    absl::StatusOr<SpecResult> b = RunSampleSpec(r, as_double, 1);
+    ASSERT_TRUE(a.ok()) << a.status();
+    ASSERT_TRUE(b.ok()) << b.status();
+    auto rows = [](const SpecResult& s) { return s.lazy ? ReadLazily(s, 7).rows : s.rows; };
+    const std::vector<uint64_t> ra = rows(*a);
+    EXPECT_EQ(ra.size(), replace ? 50u : 3u);
+    EXPECT_EQ(ra, rows(*b)) << "replace " << replace;
+    for (const uint64_t row : ra) EXPECT_NE(row, 1u);  // weight 0
+  }
+  table::TableBuilder b{table::ReadOptions()};
+  ASSERT_TRUE(b.Append("id\tw\n1\t2\n2\tabc\n").ok());
+  absl::StatusOr<table::Table> t = b.Finish();
+  ASSERT_TRUE(t.ok()) << t.status();
+  v1::SampleRequest r;
+  r.mutable_weighted()->set_weight_column("w");
+  r.set_n(1);
+  absl::StatusOr<SpecResult> s = RunSampleSpec(r, *t, 1);
+  ASSERT_TRUE(absl::IsInvalidArgument(s.status())) << s.status();
+  EXPECT_EQ(s.status().message(),
+            "weighted.weight_column: 'w' is not a number at row id 1 ('abc')");
+}
+
 // Weighted draws with replacement come batch by batch from a cached alias table; any batching
 // gives the rows of AliasTable::SampleRows, and the HT weight of row i is W / (n w_i).
 TEST(SpecSampler, WeightedDrawsWithReplacementAreLazyCachedAndEqualToTheCore) {
@@ -485,7 +532,7 @@ TEST(SpecSampler, BadFieldsAreNamed) {
   std::vector<Case> cases(16);
   cases[0].want = "spec: one of";
   cases[1].request.mutable_weighted()->set_weight_column("label");
-  cases[1].want = "weighted.weight_column: 'label' is not numeric";
+  cases[1].want = "weighted.weight_column: 'label' is not a number at row id 0";
   cases[2].request.mutable_weighted()->set_weight_column("nope");
   cases[2].want = "weighted.weight_column: no column 'nope'";
   cases[3].request.mutable_bernoulli()->set_p(1.5);
