@@ -95,7 +95,9 @@ int64_t DatasetRegistry::MemoryBytes() const {
 absl::StatusOr<table::ReadOptions> DatasetRegistry::ReadOptionsOf(const internal::DatasetRecord& r,
                                                                   bool for_new_upload) {
   table::ReadOptions o;
-  o.require_utf8 = true;  // names and values go out as protobuf strings
+  // Names and values go out as protobuf strings. Only new uploads are held to it: a dataset
+  // stored before the rule keeps loading (as damaged it would be lost to its owner).
+  o.require_utf8 = for_new_upload;
   switch (r.format()) {
     case 1:
       o.format = table::Format::kTsv;
