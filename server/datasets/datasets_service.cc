@@ -12,6 +12,9 @@
 namespace urn::server {
 namespace {
 
+// The end of an upload's refusals from the authenticator: what became of the data.
+constexpr char kNothingKept[] = " while it was sent; nothing was kept";
+
 v1::ColumnType WireType(table::Type t) {
   switch (t) {
     case table::Type::kInt64:
@@ -82,8 +85,11 @@ class CreateReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
         upload_->Commit([this](int64_t rows, int64_t memory_bytes) -> absl::Status {
           // The call was authenticated when it began; an upload whose key was revoked or whose
           // user was deleted since is not kept (and DeleteOwner catches a deletion after this).
-          if (absl::Status s =
-                  gate_->StillValid(who_, "upload", "", " while it was sent; nothing was kept");
+          if (absl::Status s = gate_->StillValid(who_, "upload", "", kNothingKept); !s.ok()) {
+            return s;
+          }
+          // The limits of the plan the user has now (StillValid refreshed it).
+          if (absl::Status s = gate_->admission().CheckLimit(who_, "bytes_per_dataset", bytes_);
               !s.ok()) {
             return s;
           }
@@ -131,6 +137,9 @@ class CreateReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       return absl::InvalidArgumentError(absl::StrCat("data: a chunk holds at most 1 MiB, got ",
                                                      request_.data().size(), " bytes"));
     }
+    // Each chunk under the key and plan the user has now: a plan set during the upload limits
+    // it from the next chunk on.
+    if (absl::Status s = gate_->StillValid(who_, "upload", "", kNothingKept); !s.ok()) return s;
     // Before the chunk is parsed: an upload holds at most one chunk past the plan's bytes.
     bytes_ += static_cast<int64_t>(request_.data().size());
     if (absl::Status s = gate_->admission().CheckLimit(who_, "bytes_per_dataset", bytes_);

@@ -28,6 +28,11 @@ constexpr char kPlans[] =
     "    datasets: 1\n"
     "    rows_per_dataset: 1000\n"
     "    bytes_per_dataset: 1048576\n"
+    "    features: [all]\n"
+    "  small:\n"
+    "    datasets: 1\n"
+    "    rows_per_dataset: 1000\n"
+    "    bytes_per_dataset: 1024\n"
     "    features: [all]\n";
 
 class DatasetUploadTest : public ::testing::Test {
@@ -194,6 +199,37 @@ TEST_F(DatasetUploadTest, BytesPastThePlanLimitEndTheUploadBeforeTheyAreParsed) 
   const grpc::Status kept = two->writer->Finish();
   EXPECT_TRUE(kept.ok()) << kept.error_message();
   EXPECT_EQ(two->response.num_rows(), 2);
+}
+
+// A plan set while an upload is open limits it from its next chunk, or its commit: moved from
+// 1 MiB to 1 KiB per dataset after 800 bytes, with 800 more to come or already sent, the upload
+// is refused and nothing is kept (before, it kept the limits of the plan it began under).
+TEST_F(DatasetUploadTest, APlanSetDuringAnUploadLimitsItFromTheNextChunk) {
+  auto admin = testing::ConnectOnce(server_->port(), testing::AdminKeyIn(dir_.Join("data")));
+  v1::CreateDatasetRequest chunk;
+  chunk.set_data(std::string(799, 'x') + "\n");
+  for (const bool after_last_chunk : {false, true}) {
+    ASSERT_TRUE(admin->SetPlan("u", "uploader").ok());
+    auto call = StartUpload("d", v1::DATA_FORMAT_TSV);
+    ASSERT_TRUE(call->writer->Write(chunk));
+    // Whether urnd reads the second chunk before or after the plan changes, one of the two
+    // checks (the chunk's, the commit's) applies the new plan.
+    if (after_last_chunk) {
+      ASSERT_TRUE(call->writer->Write(chunk));
+    }
+    ASSERT_TRUE(admin->SetPlan("u", "small").ok());
+    if (!after_last_chunk) call->writer->Write(chunk);  // false once urnd ended the call
+    call->writer->WritesDone();
+    const grpc::Status s = call->writer->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << after_last_chunk << ": " << s.error_message();
+    EXPECT_NE(s.error_message().find("bytes_per_dataset: 1600 is above plan 'small''s limit of "
+                                     "1024"),
+              std::string::npos)
+        << s.error_message();
+    EXPECT_EQ(testing::ConnectOnce(server_->port(), key_)->GetDataset("d").status().code(),
+              absl::StatusCode::kNotFound);
+  }
 }
 
 // JSONL: a line without a key is a null cell there. 4096 keys on line 1 and then lines of one
