@@ -17,13 +17,14 @@ struct Stratum {
   std::vector<std::pair<uint64_t, uint64_t>> heap;
 };
 
-// fraction * n, taken as the nearest multiple of 1/2 when it is within 2^-40 (relative) of one:
-// a decimal fraction is not exact in binary, and 0.07 * 100 is 7.000000000000001 in doubles,
-// whose ceiling (8) is not what "7% of 100" means; halves likewise round as halves.
+// fraction * n, taken as the nearest multiple of 1/2 when it is within 2^-40 (relative, and
+// never more than 2^-20) of one: a decimal fraction is not exact in binary, and 0.07 * 100 is
+// 7.000000000000001 in doubles, whose ceiling (8) is not what "7% of 100" means; halves likewise
+// round as halves (0.285 * 100 is 28.499999999999996, meant 28.5, rounded up to 29).
 double FractionOf(double fraction, uint64_t n) {
   const double x = fraction * static_cast<double>(n);
   const double half = std::round(2 * x) / 2;
-  return half > 0 && std::abs(x - half) <= half * 0x1p-40 ? half : x;
+  return half > 0 && std::abs(x - half) <= std::min(half * 0x1p-40, 0x1p-20) ? half : x;
 }
 
 uint64_t AllocatedRows(const StratumAllocation& a, uint64_t stratum, uint64_t n) {

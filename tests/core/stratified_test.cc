@@ -75,6 +75,9 @@ TEST(Stratified, FractionRoundingAndClamping) {
       8u);  // 7.1, a real difference
   EXPECT_EQ(SampleStratified(ten, StratumAllocation::Fraction(0.15), 1, false)->rows.size(), 2u);
   EXPECT_EQ(SampleStratified(ten, StratumAllocation::Fraction(0.1499), 1, false)->rows.size(), 1u);
+  // 28.5% of 100 is a half, rounded up to 29 (the double product 28.499999999999996 gave 28).
+  EXPECT_EQ(SampleStratified(hundred, StratumAllocation::Fraction(0.285), 1, false)->rows.size(),
+            29u);
 }
 
 TEST(Stratified, RejectsFractionsOutsideZeroOne) {
