@@ -22,7 +22,9 @@ absl::Status FromRocks(const rocksdb::Status& s, const std::string& what, RocksC
         absl::StrCat(what, ": in use by another process (", text, ")"));
   }
   if (s.IsIOError()) return absl::UnavailableError(msg);
-  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  // Past Open, an argument RocksDB refuses is urnd's own (its keys and options), never a
+  // caller's: Internal, whose message urnd's service layer keeps free of the data directory.
+  if (call == RocksCall::kOpen && s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
   return absl::InternalError(msg);
 }
 

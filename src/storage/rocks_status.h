@@ -3,7 +3,7 @@
 //   IOError on the lock file, when opening        -> FailedPrecondition ("in use by another
 //                                                    process": another urnd holds the directory)
 //   any other IOError (a full disk, say)          -> Unavailable
-//   InvalidArgument                              -> InvalidArgument
+//   InvalidArgument, when opening                 -> InvalidArgument (the operator's options)
 //   anything else                                -> Internal
 // The message starts with `what` (the operation and, when opening, the path).
 #ifndef URN_STORAGE_ROCKS_STATUS_H_

@@ -15,8 +15,14 @@ TEST(RocksStatusTest, EachKindOfFailureGetsTheCodeThatSaysWhatToDo) {
   EXPECT_EQ(
       FromRocks(rocksdb::Status::Corruption("block checksum mismatch"), "metadata get").code(),
       absl::StatusCode::kDataLoss);
-  EXPECT_EQ(FromRocks(rocksdb::Status::InvalidArgument("bad option"), "metadata write").code(),
+  // InvalidArgument is the operator's when opening; past Open it is urnd's, not a caller's.
+  EXPECT_EQ(FromRocks(rocksdb::Status::InvalidArgument("bad option"), "metadata store /srv/m",
+                      RocksCall::kOpen)
+                .code(),
             absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FromRocks(rocksdb::Status::InvalidArgument("/srv/m/000007.sst: bad"), "metadata write")
+                .code(),
+            absl::StatusCode::kInternal);
   EXPECT_EQ(FromRocks(rocksdb::Status::NotSupported("no"), "metadata write").code(),
             absl::StatusCode::kInternal);
   const absl::Status full = FromRocks(
