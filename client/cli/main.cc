@@ -22,6 +22,7 @@
 #include "progress.h"
 #include "remote_sample.h"
 #include "sample_options.h"
+#include "samplers/permutation.h"
 #include "stats.h"
 #include "urn/client.h"
 #include "weights_commands.h"
@@ -419,9 +420,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (shuffle->count("--n") > 0) {
-      // Each rank's slice: floor(n / w) values with --drop-last, else ceil(n / w) (padded).
-      const int64_t slice =
-          sh_drop_last ? sh_n / sh_world : sh_n / sh_world + (sh_n % sh_world != 0 ? 1 : 0);
+      // Each rank's slice, as urnd cuts it (sh_n and sh_world are checked >= 0 and >= 1).
+      const auto slice = static_cast<int64_t>(urn::samplers::PermutationShard::SliceSize(
+          static_cast<uint64_t>(sh_n), static_cast<uint64_t>(sh_world),
+          sh_drop_last ? urn::samplers::ShardTail::kDropLast : urn::samplers::ShardTail::kPad));
       if (sh_offset > slice) {
         std::fprintf(stderr,
                      "urn: shuffle --offset %lld is past the end of the rank's slice, %lld of "

@@ -98,8 +98,7 @@ class BatchStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
     if (ok) {
       // The call was authenticated when it began: a message that comes after its key was
       // revoked or its user deleted ends the stream unapplied (those before it stand).
-      error = gate_->StillValid(who_, "stream", auth::kFeatureWeights,
-                                "; this message was not applied");
+      error = gate_->StillValid(who_, "stream", auth::kFeatureWeights, "; it was not applied");
       // Parsed here, not by gRPC: a message that does not parse ended the stream OK as if the
       // client had finished (raw_message.h).
       if (error.ok()) {

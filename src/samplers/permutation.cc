@@ -311,10 +311,11 @@ absl::StatusOr<PermutationShard> PermutationShard::Create(const KeyedPermutation
     return absl::InvalidArgumentError(absl::StrFormat(
         "shard rank %d of world %d: need world >= 1 and rank < world", rank, world));
   }
-  const uint64_t n = permutation->size();
-  uint64_t size = n / world;
-  if (tail == ShardTail::kPad && n > 0) size += (n % world != 0);
-  return PermutationShard(permutation, rank, world, size);
+  return PermutationShard(permutation, rank, world, SliceSize(permutation->size(), world, tail));
+}
+
+uint64_t PermutationShard::SliceSize(uint64_t n, uint64_t world, ShardTail tail) {
+  return n / world + (tail == ShardTail::kPad && n % world != 0 ? 1 : 0);
 }
 
 uint64_t PermutationShard::Position(uint64_t j) const {

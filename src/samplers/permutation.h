@@ -130,6 +130,10 @@ class PermutationShard {
   static absl::StatusOr<PermutationShard> Create(const KeyedPermutation* permutation, uint64_t rank,
                                                  uint64_t world, ShardTail tail);
 
+  // The values each rank of `world` >= 1 gets of n: floor(n / world) with kDropLast, else
+  // ceil(n / world) (0 for n = 0).
+  static uint64_t SliceSize(uint64_t n, uint64_t world, ShardTail tail);
+
   uint64_t size() const { return size_; }
   // The j-th value of this rank. REQUIRES: j < size().
   uint64_t At(uint64_t j) const;

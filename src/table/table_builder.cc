@@ -282,12 +282,12 @@ absl::Status TableBuilder::AddHeader() {
   first_header_seen_ = true;
   absl::flat_hash_set<std::string> seen;
   for (std::string_view name : fields_) {
-    if (absl::Status s = CheckName(name); !s.ok()) return s;
     if (name.size() > static_cast<uint64_t>(options_.max_field_bytes)) {
       return Error(
           absl::StatusCode::kResourceExhausted, -1,
           absl::StrCat("column name longer than max_field_bytes (", options_.max_field_bytes, ")"));
     }
+    if (absl::Status s = CheckName(name); !s.ok()) return s;
     if (!seen.insert(std::string(name)).second) {
       return Error(absl::StatusCode::kInvalidArgument, -1,
                    absl::StrCat("duplicate column name '", std::string(name), "'"));
