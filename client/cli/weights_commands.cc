@@ -17,6 +17,7 @@
 #include "exit_codes.h"
 #include "output.h"
 #include "table/cell_text.h"
+#include "table/utf8.h"
 #include "urn/errors.h"
 
 namespace urn::cli {
@@ -58,9 +59,17 @@ absl::StatusOr<Updates> ReadUpdates(const std::string& path, Lines kind) {
     const auto bad = [&](const std::string& why) {
       return absl::InvalidArgumentError(absl::StrCat(name, ":", number, ": ", why));
     };
+    // urnd keeps keys as text (protobuf strings): a file of bytes that are no UTF-8 is refused
+    // here, naming its line, rather than by urnd as a message it cannot read.
+    const auto bad_key = [&](std::string_view key) -> std::optional<absl::Status> {
+      const size_t valid = urn::table::Utf8Prefix(key);
+      if (valid == key.size()) return std::nullopt;
+      return bad(absl::StrCat("key is not valid UTF-8 at its byte ", valid + 1));
+    };
     const size_t tab = line.find('\t');
     if (kind == Lines::kInsert && tab == std::string::npos) {  // a key alone
       if (!u.priorities.empty()) return bad("a key without a priority after keys with one");
+      if (std::optional<absl::Status> s = bad_key(line)) return *s;
       u.keys.push_back(line);
       u.lines.push_back(number);
       continue;
@@ -80,6 +89,7 @@ absl::StatusOr<Updates> ReadUpdates(const std::string& path, Lines kind) {
     }
     if (by_key) {
       if (first.empty()) return bad("empty key");
+      if (std::optional<absl::Status> s = bad_key(first)) return *s;
       u.keys.push_back(first);
     } else {
       int64_t slot = 0;

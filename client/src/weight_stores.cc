@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "call.h"
+#include "table/utf8.h"
 #include "urn/client.h"
 #include "urn/v1/weight_stores.grpc.pb.h"
 
@@ -78,6 +79,11 @@ absl::StatusOr<std::vector<int64_t>> Client::Insert(const std::string& store,
   const size_t per_key = 3 + (priorities.empty() ? 0 : sizeof(double));
   std::vector<size_t> ends;  // message m holds keys [ends[m - 1], ends[m])
   for (size_t at = 0, bytes = 0; at < keys.size(); ++at) {
+    // Keys are protobuf strings: urnd could not read a message with one that is no UTF-8.
+    if (const size_t valid = table::Utf8Prefix(keys[at]); valid != keys[at].size()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "keys[%d]: not valid UTF-8 at its byte %d; nothing was inserted", at, valid + 1));
+    }
     const size_t cost = keys[at].size() + per_key;
     if (bytes > 0 && bytes + cost > kMaxMessageKeyBytes) {
       ends.push_back(at);

@@ -219,6 +219,15 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       // insert: keys fill the FIFO ring from slot 0 and print key<TAB>slot; a file that mixes
       // keys with and without a priority is bad usage, naming the line; a stored key exists
       {{"weights", "insert", "per", File("mixed.tsv", "a\nb\t2\n")}, As::kUser, 2, "mixed.tsv:2"},
+      // keys are text: bytes that are no UTF-8 are refused naming the line, before urnd
+      {{"weights", "insert", "per", File("latin1.tsv", "a\nb\xe9t\n")},
+       As::kUser,
+       2,
+       "latin1.tsv:2: key is not valid UTF-8 at its byte 2"},
+      {{"weights", "update", "per", "--keys", File("latin1b.tsv", "\xff\t1\n")},
+       As::kUser,
+       2,
+       "latin1b.tsv:1: key is not valid UTF-8 at its byte 1"},
       {{"weights", "insert", "per", File("keys.tsv", "a\nb\n")}, As::kUser, 0, "a\t0\nb\t1\n"},
       {{"weights", "insert", "per", File("again.tsv", "c\t5\na\t1\n")},
        As::kUser,

@@ -458,6 +458,10 @@ TEST_F(WeightStoresServiceTest, InsertThenSampleGivesExactProbabilitiesAndWeight
   EXPECT_EQ(admin_->Insert("per", {"a"}).status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(admin_->Insert("per", {"x", "y"}, {1}).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // A key that is no UTF-8 is refused by the client before anything is sent.
+  const absl::Status latin1 = admin_->Insert("per", {"x", "caf\xe9"}).status();
+  EXPECT_EQ(latin1.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(latin1.message(), "keys[1]: not valid UTF-8 at its byte 4; nothing was inserted");
   EXPECT_EQ(admin_->GetWeightStore("per")->size(), 4);
 
   v1::SampleWeightsRequest q;
