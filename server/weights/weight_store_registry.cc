@@ -18,6 +18,11 @@ std::string RecordKey(const std::string& owner, const std::string& name) {
 }
 std::string TombstoneKey(const std::string& id) { return absl::StrCat("wtomb/", id); }
 
+absl::Status NameTaken(const std::string& name) {
+  return absl::AlreadyExistsError(
+      absl::StrCat("name: you already have a weight store named '", name, "'"));
+}
+
 }  // namespace
 
 weights::WeightStoreOptions StoreOptionsOf(const internal::WeightStoreRecord& record) {
@@ -93,9 +98,12 @@ absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Create(
   record.set_created_unix(std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count());
+  const Key key = {record.owner(), record.name()};
   {
-    // Checked before the store's memory is allocated, and again (authoritatively) below.
+    // Checked before the store's memory is allocated (a taken name costs nothing), and again
+    // (authoritatively) below.
     absl::ReaderMutexLock lock(&mu_);
+    if (stores_.count(key)) return NameTaken(record.name());
     if (absl::Status s = admit(CountLocked(record.owner()) + 1); !s.ok()) return s;
   }
   absl::StatusOr<std::unique_ptr<storage::DurableWeightStore>> durable =
@@ -105,11 +113,7 @@ absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Create(
   auto hosted = std::make_shared<HostedWeightStore>();
   hosted->durable = *std::move(durable);
   absl::MutexLock lock(&mu_);
-  const Key key = {record.owner(), record.name()};
-  if (stores_.count(key)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("name: you already have a weight store named '", record.name(), "'"));
-  }
+  if (stores_.count(key)) return NameTaken(record.name());
   if (absl::Status s = admit(CountLocked(record.owner()) + 1); !s.ok()) return s;
   if (absl::Status s =
           db_->Put(RecordKey(record.owner(), record.name()), record.SerializeAsString());

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <set>
@@ -260,6 +261,22 @@ TEST_F(WeightStoresServiceTest, AStreamEndsAtTheFirstMessageAfterItsKeyIsRevoked
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_THAT(*ClientWith(again->key())->GetPriorities("s", 0, 4),
               ::testing::ElementsAre(1.0, 0.0, 0.0, 0.0));
+}
+
+// A name already taken is refused before the new store's memory is allocated: the hook that
+// runs after the allocation is reached by the first create only.
+TEST_F(WeightStoresServiceTest, ATakenNameIsRefusedBeforeTheStoreIsAllocated) {
+  auto allocated = std::make_shared<std::atomic<int>>(0);
+  server_->weight_stores_for_testing().SetBeforeRegisterForTesting([allocated] { ++*allocated; });
+  v1::CreateWeightStoreRequest r;
+  r.set_name("twice");
+  r.set_capacity(1 << 20);
+  ASSERT_TRUE(admin_->CreateWeightStore(r).ok());
+  const absl::Status again = admin_->CreateWeightStore(r).status();
+  server_->weight_stores_for_testing().SetBeforeRegisterForTesting(nullptr);
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+  EXPECT_EQ(again.message(), "name: you already have a weight store named 'twice'");
+  EXPECT_EQ(allocated->load(), 1);
 }
 
 // A store whose creation was under way when its owner was deleted is not kept: the create is
