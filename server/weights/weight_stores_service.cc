@@ -155,6 +155,8 @@ class BatchStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   virtual absl::Status Handle(const Request& request, Response& response) = 0;
   storage::DurableWeightStore& durable() { return *store_->durable; }
   const CallGate& gate() const { return *gate_; }
+  // The caller, with the plan it has now (refreshed before each message).
+  const auth::Principal& who() const { return who_; }
 
  private:
   // The store named by the first message; later messages may repeat it.
@@ -246,8 +248,7 @@ class UpdateStream final
   UpdateStream(const CallGate* gate, WeightStoreRegistry* registry,
                absl::StatusOr<auth::Principal> who,
                absl::StatusOr<auth::Admission::StreamToken> token, metrics::CounterFamily* updates)
-      : BatchStream(gate, registry, who, std::move(token)),
-        applied_(who.ok() ? &updates->With({who->plan}) : nullptr) {}
+      : BatchStream(gate, registry, who, std::move(token)), updates_(updates) {}
 
  private:
   absl::Status Handle(const v1::UpdatePrioritiesRequest& request,
@@ -285,12 +286,13 @@ class UpdateStream final
       s = EntryError("priorities", durable().UpdateSlots(slots, priorities));
     }
     if (!s.ok()) return s;
-    applied_->Increment(static_cast<uint64_t>(n));
+    updates_->With({who().plan}).Increment(static_cast<uint64_t>(n));
     response.set_acknowledged_sequence(request.sequence());
     return absl::OkStatus();
   }
 
-  metrics::Counter* const applied_;  // urn_priority_updates_total of the caller's plan
+  // urn_priority_updates_total, counted under the plan the caller has at each message.
+  metrics::CounterFamily* const updates_;
 };
 
 }  // namespace
