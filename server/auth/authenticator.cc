@@ -73,7 +73,10 @@ bool Authenticator::StillValid(Principal& who) const {
   if (k == keys_.end() || k->second.revoked || k->second.user != who.user) return false;
   auto u = users_.find(who.user);
   if (u == users_.end()) return false;
-  who.plan = u->second.plan;  // a plan set since the call began applies from now on
+  // The user as it is now: a plan set since the call began applies from now on (and so would a
+  // change of the admin flag, which no call makes today).
+  who.plan = u->second.plan;
+  who.admin = u->second.admin;
   return true;
 }
 

@@ -45,9 +45,9 @@ class Authenticator {
 
   // True while the key that authenticated `who` is still known and not revoked, and its user
   // still exists: false once the key was revoked or the user deleted (even if a user of the same
-  // name was created since), as of the last Invalidate(). While valid, it also sets who.plan to
-  // the user's plan now, so that a call that outlives a plan change (a stream) is charged and
-  // limited by the new plan.
+  // name was created since), as of the last Invalidate(). While valid, it also sets who.plan and
+  // who.admin to the user's now, so that a call that outlives a plan change (a stream) is
+  // charged and limited by the new plan.
   bool StillValid(Principal& who) const;
 
  private:

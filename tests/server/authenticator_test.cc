@@ -58,6 +58,17 @@ TEST_F(AuthenticatorTest, StillValidFollowsThePlanSetSinceTheCallBegan) {
   ASSERT_TRUE(auth_->Invalidate().ok());
   EXPECT_TRUE(auth_->StillValid(*carol));
   EXPECT_EQ(carol->plan, "free");
+  // The admin flag follows the user record the same way (no call changes it today).
+  absl::StatusOr<std::optional<std::string>> raw = store_->Get("user/carol");
+  ASSERT_TRUE(raw.ok() && raw->has_value());
+  internal::UserRecord user;
+  ASSERT_TRUE(user.ParseFromString(**raw));
+  user.set_admin(true);
+  ASSERT_TRUE(store_->Put("user/carol", user.SerializeAsString()).ok());
+  ASSERT_TRUE(auth_->Invalidate().ok());
+  EXPECT_FALSE(carol->admin);
+  EXPECT_TRUE(auth_->StillValid(*carol));
+  EXPECT_TRUE(carol->admin);
 }
 
 TEST_F(AuthenticatorTest, EveryBadCredentialIsUnauthenticatedWithoutTheSecret) {
