@@ -35,6 +35,16 @@ absl::Status UndefinedPlan(const Principal& who) {
                    "', which this server does not define (ask an admin to set another)"));
 }
 
+// Whether `plan` (who.plan, nullptr when undefined) admits a call needing `feature` (may be
+// empty).
+absl::Status PlanAdmits(const Plan* plan, const Principal& who, std::string_view feature) {
+  if (plan == nullptr) return UndefinedPlan(who);
+  if (!feature.empty() && !plan->Has(feature)) {
+    return server::FeatureNotInPlan(std::string(feature), who.plan);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Admission::Admission(storage::MetadataStore* db, Plans plans, std::function<absl::Time()> now,
@@ -102,21 +112,15 @@ Admission::UserState& Admission::StateOf(const std::string& user) {
 
 absl::Status Admission::CheckFeature(const Principal& who, std::string_view feature) const {
   absl::ReaderMutexLock lock(&plans_mu_);
-  const Plan* plan = FindPlan(who);
-  if (plan == nullptr) return UndefinedPlan(who);
-  if (!feature.empty() && !plan->Has(feature)) {
-    return server::FeatureNotInPlan(std::string(feature), who.plan);
-  }
-  return absl::OkStatus();
+  return PlanAdmits(FindPlan(who), who, feature);
 }
 
 absl::Status Admission::Admit(const Principal& who, std::string_view feature) {
-  if (absl::Status s = CheckFeature(who, feature); !s.ok()) return s;
   double rate = 0, burst = 0;
   {
     absl::ReaderMutexLock lock(&plans_mu_);
     const Plan* plan = FindPlan(who);
-    if (plan == nullptr) return UndefinedPlan(who);  // the plans were replaced meanwhile
+    if (absl::Status s = PlanAdmits(plan, who, feature); !s.ok()) return s;
     rate = plan->requests_per_second;
     burst = plan->burst;
   }

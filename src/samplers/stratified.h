@@ -35,8 +35,9 @@ struct StratumAllocation {
   enum class Kind {
     kCount,  // k_s = counts[s] if s is listed, else default_count
     // k_s = round(fraction * n_s), halves rounded up. In both fraction kinds a product within
-    // 2^-40 (relative) of a multiple of 1/2 counts as that multiple, since decimal fractions
-    // are inexact in binary: 7% of 100 rows is 7 (0.07 * 100 = 7.000000000000001 in doubles).
+    // 2^-40 (relative, and at most 2^-20) of a multiple of 1/2 counts as that multiple, since
+    // decimal fractions are inexact in binary: 7% of 100 rows is 7 (0.07 * 100 is
+    // 7.000000000000001 in doubles).
     kFraction,
     kFractionCeil,  // k_s = ceil(fraction * n_s): every non-empty stratum keeps at least one row
   };
