@@ -27,15 +27,33 @@ absl::Status MemoryBudget::CheckHeld(int64_t held, int64_t more, std::string_vie
 MemoryBudget::Reservation::~Reservation() { Release(); }
 
 absl::Status MemoryBudget::Reservation::Resize(int64_t bytes, std::string_view what) {
-  if (budget_ == nullptr || budget_->limit_ <= 0) return absl::OkStatus();
+  if (budget_ == nullptr) return absl::OkStatus();
+  const bool global = budget_->limit_ > 0;
+  const bool per_user = budget_->user_check_ != nullptr && who_ != nullptr;
+  if (!global && !per_user) return absl::OkStatus();
   absl::MutexLock lock(&budget_->mu_);
+  int64_t* const mine = per_user ? &budget_->reserved_by_user_[who_->user] : nullptr;
   if (bytes > bytes_) {  // giving back always succeeds
-    const int64_t others = budget_->reserved_ - bytes_;
-    if (absl::Status s = budget_->CheckHeld(budget_->in_use_() + others, bytes, what); !s.ok()) {
+    absl::Status s;
+    if (global) {
+      const int64_t others = budget_->reserved_ - bytes_;
+      s = budget_->CheckHeld(budget_->in_use_() + others, bytes, what);
+    }
+    if (s.ok() && per_user) {
+      const int64_t others = *mine - bytes_;
+      s = budget_->user_check_(*who_, bytes, what,
+                               [&] { return budget_->user_in_use_(who_->user) + others; });
+    }
+    if (!s.ok()) {
+      if (mine != nullptr && *mine == 0) budget_->reserved_by_user_.erase(who_->user);
       return s;
     }
   }
   budget_->reserved_ += bytes - bytes_;
+  if (mine != nullptr) {
+    *mine += bytes - bytes_;
+    if (*mine == 0) budget_->reserved_by_user_.erase(who_->user);
+  }
   bytes_ = bytes;
   return absl::OkStatus();
 }

@@ -189,6 +189,15 @@ absl::Status UrnServer::PrepareDataDir() {
   memory_budget_ = std::make_unique<MemoryBudget>(options_.memory_budget, [this] {
     return datasets_->MemoryBytes() + weight_stores_->MemoryBytes(MemoryBudget::kStoreBytesPerSlot);
   });
+  memory_budget_->SetPerUser(
+      [this](const std::string& user) {
+        return datasets_->MemoryBytes(user) +
+               weight_stores_->MemoryBytes(user, MemoryBudget::kStoreBytesPerSlot);
+      },
+      [this](const auth::Principal& who, int64_t more, std::string_view what,
+             const std::function<int64_t()>& held) {
+        return admission_->CheckMemory(who, more, what, held);
+      });
   gate_->set_memory_budget(memory_budget_.get());
   {
     absl::MutexLock lock(&maintenance_mu_);

@@ -1,5 +1,7 @@
 #include "usage_service.h"
 
+#include "memory_budget.h"
+
 namespace urn::server {
 
 grpc::ServerUnaryReactor* UsageService::GetUsage(grpc::CallbackServerContext* context,
@@ -25,6 +27,10 @@ grpc::ServerUnaryReactor* UsageService::GetUsage(grpc::CallbackServerContext* co
   response->set_weight_stores_limit(p.weight_stores);
   response->set_capacity_per_store(p.capacity_per_store);
   response->set_concurrent_streams(p.concurrent_streams);
+  response->set_memory_bytes(
+      datasets_->MemoryBytes(who->user) +
+      weight_stores_->MemoryBytes(who->user, MemoryBudget::kStoreBytesPerSlot));
+  response->set_memory_bytes_limit(p.memory_bytes);
   for (const std::string& f : p.features) response->add_features(f);
   return FinishUnary(context, absl::OkStatus());
 }

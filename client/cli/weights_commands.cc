@@ -429,6 +429,8 @@ int PrintUsage(const Client& client) {
               limit(u->datasets_limit()).c_str());
   std::printf("weight_stores\t%lld of %s\n", static_cast<long long>(u->weight_stores()),
               limit(u->weight_stores_limit()).c_str());
+  std::printf("memory_bytes\t%lld of %s\n", static_cast<long long>(u->memory_bytes()),
+              limit(u->memory_bytes_limit()).c_str());
   std::printf("requests_per_second\t%s (burst %s)\n", rate(u->requests_per_second()).c_str(),
               rate(u->burst()).c_str());
   std::printf(

@@ -227,6 +227,21 @@ absl::Status Admission::CheckLimit(const Principal& who, std::string_view limit,
                   std::nullopt);  // resources held: no wait lifts it
 }
 
+absl::Status Admission::CheckMemory(const Principal& who, int64_t more, std::string_view what,
+                                    const std::function<int64_t()>& held) const {
+  absl::StatusOr<int64_t> max = LimitOf(who, &Plan::memory_bytes);
+  if (!max.ok()) return max.status();
+  if (*max < 0) return absl::OkStatus();
+  const int64_t now = held();
+  if (more <= *max - now) return absl::OkStatus();
+  return Exceeded(who, "memory_bytes",
+                  absl::StrFormat("memory_bytes: %s (%d bytes) does not fit beside the %d bytes "
+                                  "your datasets, weight stores and streamed samples hold, within "
+                                  "plan '%s''s limit of %d; delete what you no longer need",
+                                  std::string(what), more, now, who.plan, *max),
+                  std::nullopt);  // resources held: no wait lifts it
+}
+
 void Admission::StreamToken::Release() {
   if (owner_ == nullptr) return;
   UserState& state = std::exchange(owner_, nullptr)->StateOf(user_);

@@ -2,7 +2,8 @@
 //   1. the feature is in the caller's plan (else PERMISSION_DENIED, FEATURE_NOT_IN_PLAN);
 //   2. the request rate: a token bucket per user (requests_per_second, burst);
 //   3. daily units: rows or slots returned by Sample, Shuffle and SampleWeights, per UTC day;
-//   4. resource limits (datasets, rows per dataset, weight stores, capacity, streams).
+//   4. resource limits (datasets, rows per dataset, weight stores, capacity, streams, and the
+//      memory the user's datasets, stores and streamed samples hold in urnd).
 // Admins (the admin role) pass every check: their plan never locks them out of their server.
 // An exhausted limit is RESOURCE_EXHAUSTED with QuotaFailure and RetryInfo details
 // (status_details.h).
@@ -90,6 +91,12 @@ class Admission {
   // RESOURCE_EXHAUSTED when `amount` exceeds the plan's limit named `limit` (a Plan field name:
   // datasets, rows_per_dataset, bytes_per_dataset, weight_stores, capacity_per_store).
   absl::Status CheckLimit(const Principal& who, std::string_view limit, int64_t amount) const;
+
+  // RESOURCE_EXHAUSTED (plan key memory_bytes) unless `more` bytes for `what` fit in the plan's
+  // memory_bytes beside the `held()` bytes `who` holds already; held() is called only when the
+  // plan has such a limit.
+  absl::Status CheckMemory(const Principal& who, int64_t more, std::string_view what,
+                           const std::function<int64_t()>& held) const;
 
   // A stream holds one of the plan's concurrent streams until the returned token is destroyed.
   class StreamToken {

@@ -21,6 +21,7 @@ Plans DefaultPlans() {
   free.weight_stores = 3;
   free.capacity_per_store = 1'000'000;
   free.concurrent_streams = 4;
+  free.memory_bytes = int64_t{1} << 30;
   free.features = {kFeatureSample, kFeatureShuffle, kFeatureWeights};
   Plan pro;
   pro.name = "pro";
@@ -33,6 +34,7 @@ Plans DefaultPlans() {
   pro.weight_stores = 50;
   pro.capacity_per_store = 100'000'000;
   pro.concurrent_streams = 64;
+  pro.memory_bytes = int64_t{64} << 30;
   pro.features = {kFeatureSample, kFeatureShuffle, kFeatureWeights, kFeatureQuery};
   Plan enterprise;
   enterprise.name = "enterprise";
@@ -96,6 +98,7 @@ absl::StatusOr<Plans> LoadPlans(const std::string& config_path) {
                        : key == "weight_stores"      ? &plan.weight_stores
                        : key == "capacity_per_store" ? &plan.capacity_per_store
                        : key == "concurrent_streams" ? &plan.concurrent_streams
+                       : key == "memory_bytes"       ? &plan.memory_bytes
                                                      : nullptr;
       if (real == nullptr && count == nullptr) {
         return absl::InvalidArgumentError(

@@ -14,6 +14,8 @@
 //       weight_stores: 3
 //       capacity_per_store: 1000000
 //       concurrent_streams: 4
+//       memory_bytes: 1073741824     # what the user's datasets, weight stores (slots and keys)
+//                                    # and samples being streamed may hold together in urnd
 //       features: [sample, shuffle, weights]   # or [all]; query is the fourth feature
 //
 // An unknown plan key, feature or a bad value is an error naming file:line.
@@ -49,6 +51,7 @@ struct Plan {
   int64_t weight_stores = kUnlimited;
   int64_t capacity_per_store = kUnlimited;
   int64_t concurrent_streams = kUnlimited;
+  int64_t memory_bytes = kUnlimited;
   std::set<std::string> features;  // "all" includes every feature
 
   bool Has(std::string_view feature) const {

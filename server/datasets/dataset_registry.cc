@@ -92,6 +92,15 @@ int64_t DatasetRegistry::MemoryBytes() const {
   return total;
 }
 
+int64_t DatasetRegistry::MemoryBytes(const std::string& owner) const {
+  absl::ReaderMutexLock lock(&mu_);
+  int64_t total = 0;
+  ForEachOwnedBy(datasets_, owner, [&](const auto& kv) {
+    if (kv.second->table != nullptr) total += kv.second->table->MemoryBytes();
+  });
+  return total;
+}
+
 absl::StatusOr<table::ReadOptions> DatasetRegistry::ReadOptionsOf(const internal::DatasetRecord& r,
                                                                   bool for_new_upload) {
   table::ReadOptions o;

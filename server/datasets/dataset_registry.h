@@ -95,8 +95,10 @@ class DatasetRegistry {
       internal::DatasetRecord record, absl::FunctionRef<absl::Status(int64_t datasets)> admit =
                                           [](int64_t) { return absl::OkStatus(); });
 
-  // Memory of every registered dataset's table (Table::MemoryBytes), all owners together.
+  // Memory of every registered dataset's table (Table::MemoryBytes), all owners together, or
+  // only `owner`'s.
   int64_t MemoryBytes() const;
+  int64_t MemoryBytes(const std::string& owner) const;
 
   // NOT_FOUND unless `owner` has a dataset `name` (another owner's dataset is not found).
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> Get(const std::string& owner,

@@ -177,7 +177,7 @@ class CreateReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   std::unique_ptr<DatasetRegistry::Upload> upload_;
   int64_t bytes_ = 0;  // data received, for the plan's bytes_per_dataset
   // Until the upload is committed or refused: then the registry counts the dataset instead.
-  MemoryBudget::Reservation memory_{gate_->memory_budget()};
+  MemoryBudget::Reservation memory_{gate_->memory_budget(), &who_};
 };
 
 // Rejects every message; used when authentication fails before the stream is read.

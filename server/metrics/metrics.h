@@ -16,7 +16,7 @@
 //       Calls or batches refused with RESOURCE_EXHAUSTED by a plan limit. `reason` is the
 //       limit's key in the plan (auth/plans.h): requests_per_second, rows_per_day,
 //       concurrent_streams, datasets, rows_per_dataset, bytes_per_dataset, weight_stores,
-//       capacity_per_store.
+//       capacity_per_store, memory_bytes.
 //   urn_datasets                                                           gauge
 //       Datasets held, of every owner.
 //   urn_weight_stores                                                      gauge

@@ -230,6 +230,9 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
  protected:
   uint64_t batch_size() const { return batch_size_; }
+  // The caller; Pump() refreshes its plan (see who_), so read it before the first batch or for
+  // its user only.
+  const auth::Principal& principal() const { return who_; }
   // The rows of the whole stream (offsets run from the start offset to this).
   virtual uint64_t size() const = 0;
   // Makes *batch the batch of rows [offset, offset + m), 0 < m <= n, and returns m: n, or
@@ -334,7 +337,7 @@ class SampleStream final : public BatchStream {
         entry_(std::move(entry)),
         columns_(std::move(columns)),
         cut_(*entry_->table, columns_),
-        memory_(gate->memory_budget()) {}
+        memory_(gate->memory_budget(), &principal()) {}
 
   // Starts sending `result` from `start_offset`, or ends the stream with its error. Called once,
   // from any thread.
@@ -345,7 +348,8 @@ class SampleStream final : public BatchStream {
           "start_offset: must be between 0 and the sample's ", result->size(), " rows"))));
     }
     // A materialized sample (row ids, weights) is held until its stream ends, which a reader
-    // that stops reading can put off for ever: it counts against --memory-budget meanwhile.
+    // that stops reading can put off for ever: it counts against --memory-budget and the
+    // user's memory_bytes meanwhile.
     const int64_t held = static_cast<int64_t>(sizeof(uint64_t) * result->rows.capacity() +
                                               sizeof(double) * result->weights.capacity());
     if (absl::Status s = memory_.Resize(held, "this sample's rows while it is streamed"); !s.ok()) {

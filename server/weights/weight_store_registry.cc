@@ -168,13 +168,29 @@ size_t WeightStoreRegistry::CountAll() const {
   return stores_.size();
 }
 
+namespace {
+
+// Memory of one hosted store: its slots and its stored keys.
+int64_t StoreMemoryBytes(const HostedWeightStore& hosted, int64_t bytes_per_slot) {
+  int64_t bytes = hosted.record.capacity() * bytes_per_slot;
+  if (hosted.durable != nullptr) bytes += hosted.durable->store().KeyMemoryBytes();
+  return bytes;
+}
+
+}  // namespace
+
 int64_t WeightStoreRegistry::MemoryBytes(int64_t bytes_per_slot) const {
   absl::ReaderMutexLock lock(&mu_);
   int64_t bytes = 0;
-  for (const auto& [key, hosted] : stores_) {
-    bytes += hosted->record.capacity() * bytes_per_slot;
-    if (hosted->durable != nullptr) bytes += hosted->durable->store().KeyMemoryBytes();
-  }
+  for (const auto& [key, hosted] : stores_) bytes += StoreMemoryBytes(*hosted, bytes_per_slot);
+  return bytes;
+}
+
+int64_t WeightStoreRegistry::MemoryBytes(const std::string& owner, int64_t bytes_per_slot) const {
+  absl::ReaderMutexLock lock(&mu_);
+  int64_t bytes = 0;
+  ForEachOwnedBy(stores_, owner,
+                 [&](const auto& kv) { bytes += StoreMemoryBytes(*kv.second, bytes_per_slot); });
   return bytes;
 }
 

@@ -80,6 +80,8 @@ class WeightStoreRegistry {
   // Memory of every owner's stores together: `bytes_per_slot` a slot (damaged stores too) plus
   // their stored keys (WeightStore::KeyMemoryBytes).
   int64_t MemoryBytes(int64_t bytes_per_slot) const;
+  // The same for `owner`'s stores only.
+  int64_t MemoryBytes(const std::string& owner, int64_t bytes_per_slot) const;
 
   // Background maintenance (see above).
   void SnapshotDue();

@@ -221,9 +221,8 @@ class InsertStream final : public BatchStream<v1::InsertRequest, v1::InsertRespo
     }
     // Reserved until the keys are stored (then the store counts them), so that inserts at once
     // count against each other.
-    MemoryBudget::Reservation memory(gate().memory_budget());
-    if (absl::Status s = memory.Resize(
-            key_bytes, absl::StrCat(request.keys_size(), " more keys (", key_bytes, " bytes)"));
+    MemoryBudget::Reservation memory(gate().memory_budget(), &who());
+    if (absl::Status s = memory.Resize(key_bytes, absl::StrCat(request.keys_size(), " more keys"));
         !s.ok()) {
       return s;
     }
@@ -318,7 +317,7 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
   }
   // Reserved until the store is registered (then the registry counts it), so that creates at
   // once count against each other.
-  MemoryBudget::Reservation memory(gate_->memory_budget());
+  MemoryBudget::Reservation memory(gate_->memory_budget(), &*who);
   if (absl::Status s =
           memory.Resize(request->capacity() * MemoryBudget::kStoreBytesPerSlot,
                         absl::StrCat("a weight store of ", request->capacity(), " slots"));

@@ -307,6 +307,7 @@ TEST(PlansTest, TheShippedConfigGivesTheDocumentedDefaultPlans) {
     EXPECT_EQ(got.weight_stores, want.weight_stores) << name;
     EXPECT_EQ(got.capacity_per_store, want.capacity_per_store) << name;
     EXPECT_EQ(got.concurrent_streams, want.concurrent_streams) << name;
+    EXPECT_EQ(got.memory_bytes, want.memory_bytes) << name;
     EXPECT_EQ(got.features, want.features) << name;
   }
 }

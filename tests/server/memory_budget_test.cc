@@ -1,6 +1,8 @@
 // urnd's memory budget for all users together (--memory-budget): weight stores and uploads that
 // would take the datasets and stores held past it are refused, RESOURCE_EXHAUSTED naming the
-// flag, and what was deleted makes room again.
+// flag, and what was deleted makes room again. And each user's share (the plan's memory_bytes):
+// what a user's datasets, stores, keys and streamed samples would take past it is refused with
+// the plan's QuotaFailure, whatever the other users hold.
 #include "memory_budget.h"
 
 #include <gmock/gmock.h>
@@ -16,6 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "in_process.h"
 #include "support/temp_dir.h"
 #include "urn/client.h"
 #include "urn/errors.h"
@@ -238,6 +241,132 @@ TEST(MemoryBudgetReservation, ReservationsCountAgainstEachOtherAndEndWithTheirOw
   EXPECT_TRUE(budget.Check(900, "c").ok());  // both ended
   MemoryBudget::Reservation none(nullptr);
   EXPECT_TRUE(none.Resize(int64_t{1} << 60, "x").ok());
+}
+
+// Reservations on behalf of a user count in the user's share (here 1000 bytes each, beside the
+// 100 held), against the user's other reservations and not another user's; a plan changed on
+// the principal applies at its next Resize.
+TEST(MemoryBudgetReservation, AUsersReservationsCountInItsShareOnly) {
+  MemoryBudget budget(0, [] { return int64_t{0}; });  // no budget for all users together
+  int held_calls = 0;
+  budget.SetPerUser([](const std::string&) { return int64_t{100}; },
+                    [&](const auth::Principal& who, int64_t more, std::string_view what,
+                        const std::function<int64_t()>& held) -> absl::Status {
+                      if (who.plan == "unlimited") return absl::OkStatus();
+                      ++held_calls;
+                      if (more <= 1000 - held()) return absl::OkStatus();
+                      return absl::ResourceExhaustedError(
+                          absl::StrCat(who.user, " cannot hold ", std::string(what)));
+                    });
+  auth::Principal alice;
+  alice.user = "alice";
+  alice.plan = "small";
+  auth::Principal bob = alice;
+  bob.user = "bob";
+  MemoryBudget::Reservation a1(&budget, &alice), a2(&budget, &alice), b(&budget, &bob);
+  EXPECT_TRUE(a1.Resize(600, "a1").ok());
+  const absl::Status s = a2.Resize(301, "a2");  // 100 + 600 + 301 > 1000
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(std::string(s.message()), "alice cannot hold a2");
+  EXPECT_TRUE(a2.Resize(300, "a2").ok());
+  EXPECT_TRUE(b.Resize(900, "b").ok());  // bob's share is his own
+  EXPECT_FALSE(b.Resize(901, "b").ok());
+  a1.Release();  // giving back makes room in alice's share only
+  EXPECT_TRUE(a2.Resize(900, "a2").ok());
+  EXPECT_FALSE(a2.Resize(901, "a2").ok());
+  alice.plan = "unlimited";
+  const int calls = held_calls;
+  EXPECT_TRUE(a2.Resize(int64_t{1} << 40, "a2").ok());
+  EXPECT_EQ(held_calls, calls);               // nothing summed for a plan without the limit
+  MemoryBudget::Reservation nobody(&budget);  // on behalf of no one: no share to check
+  EXPECT_TRUE(nobody.Resize(int64_t{1} << 40, "x").ok());
+}
+
+constexpr char kSmallPlan[] =
+    "plans:\n"
+    "  small:\n"
+    "    memory_bytes: 1000000\n"
+    "    features: [sample, shuffle, weights]\n";
+
+class UserMemoryServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::WriteFileOrDie(dir_.Join("urnd.yaml"), kSmallPlan);
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.data_dir = dir_.Join("data");
+    options.config = dir_.Join("urnd.yaml");
+    server_ = std::make_unique<UrnServer>(options);
+    ASSERT_TRUE(server_->Start().ok());
+    admin_ = testing::ConnectOnce(server_->port(), testing::AdminKeyIn(dir_.Join("data")));
+    alice_ = testing::ConnectOnce(server_->port(), admin_->CreateUser("alice", "small")->key());
+    bob_ = testing::ConnectOnce(server_->port(), admin_->CreateUser("bob", "small")->key());
+  }
+  static absl::Status CreateStore(const Client& client, const std::string& name, int64_t capacity) {
+    v1::CreateWeightStoreRequest r;
+    r.set_name(name);
+    r.set_capacity(capacity);
+    return client.CreateWeightStore(r).status();
+  }
+  // The quota description of a refusal by plan key memory_bytes ("" when it is not one).
+  static std::string MemoryQuota(const absl::Status& s, const std::string& user) {
+    if (s.code() != absl::StatusCode::kResourceExhausted) return "";
+    std::optional<QuotaDetails> q = GetQuotaDetails(s);
+    if (!q.has_value() || q->subject != "user:" + user) return "";
+    return q->description;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<UrnServer> server_;
+  std::unique_ptr<Client> admin_, alice_, bob_;
+};
+
+// A free user could hold ~3 GB (three stores of 10^6 slots with 1 KiB keys) when urnd ran
+// without --memory-budget, and with one, take all of it from the other users.
+TEST_F(UserMemoryServerTest, AUsersStoresKeysAndUploadsStayWithinItsPlansMemory) {
+  ASSERT_TRUE(CreateStore(*alice_, "a", 30'000).ok());  // 780,000 bytes of 1,000,000
+  absl::Status s = CreateStore(*alice_, "b", 10'000);
+  EXPECT_EQ(MemoryQuota(s, "alice"),
+            "memory_bytes: a weight store of 10000 slots (260000 bytes) does not fit beside the "
+            "780000 bytes your datasets, weight stores and streamed samples hold, within plan "
+            "'small''s limit of 1000000; delete what you no longer need")
+      << s;
+  EXPECT_EQ(ErrorSentence(s).rfind("quota exceeded: memory_bytes", 0), 0u) << ErrorSentence(s);
+  EXPECT_TRUE(CreateStore(*bob_, "b", 30'000).ok());  // bob's share is his own
+
+  // Keys count: 100 of 1004 bytes (+96 each) fit in the 220,000 left; 101 more do not.
+  std::vector<std::string> keys;
+  for (int i = 100; i < 200; ++i) keys.push_back(absl::StrCat(i, std::string(1001, 'k')));
+  ASSERT_TRUE(alice_->Insert("a", keys).ok());
+  for (std::string& k : keys) k[0] = 'x';
+  keys.push_back("extra");  // 110,101 bytes: just past the 110,000 left
+  s = alice_->Insert("a", keys).status();
+  EXPECT_THAT(MemoryQuota(s, "alice"),
+              HasSubstr("memory_bytes: 101 more keys (110101 bytes) does not fit beside the "
+                        "890000 bytes"))
+      << s;
+  EXPECT_EQ(alice_->GetWeightStore("a")->size(), 100);
+  absl::StatusOr<v1::GetUsageResponse> usage = alice_->GetUsage();
+  ASSERT_TRUE(usage.ok()) << usage.status();
+  EXPECT_EQ(usage->memory_bytes(), 890'000);
+  EXPECT_EQ(usage->memory_bytes_limit(), 1'000'000);
+
+  // An upload's estimate (its text plus 8 bytes a cell) counts as it grows.
+  std::string text = "id\tv\n";
+  for (int i = 0; i < 20'000; ++i) absl::StrAppend(&text, i, "\t", i % 7, "\n");
+  testing::WriteFileOrDie(dir_.Join("d.tsv"), text);
+  v1::CreateDatasetHeader h;
+  h.set_name("d");
+  h.set_format(v1::DATA_FORMAT_TSV);
+  h.set_has_header(true);
+  s = alice_->CreateDataset(h, dir_.Join("d.tsv")).status();
+  EXPECT_THAT(MemoryQuota(s, "alice"), HasSubstr("memory_bytes: this ")) << s;
+  EXPECT_EQ(alice_->GetDataset("d").status().code(), absl::StatusCode::kNotFound);
+
+  // Deleting makes room again.
+  ASSERT_TRUE(alice_->DeleteWeightStore("a").ok());
+  EXPECT_TRUE(CreateStore(*alice_, "b", 10'000).ok());
+  EXPECT_TRUE(alice_->CreateDataset(h, dir_.Join("d.tsv")).ok());
 }
 
 }  // namespace
