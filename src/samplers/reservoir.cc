@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "base/log1mexp.h"
 #include "samplers/shuffle.h"
 
 namespace urn::samplers {
@@ -14,10 +15,11 @@ ReservoirSampler::ReservoirSampler(uint64_t k, uint64_t seed)
 }
 
 void ReservoirSampler::DrawNext() {
-  // Li's Algorithm L, in logs: W *= U^(1/k); skip = floor(ln U' / ln(1 - W)).
+  // Li's Algorithm L, in logs: W *= U^(1/k); skip = floor(ln U' / ln(1 - W)). ln(1 - W) from
+  // ln W by Log1mExp: with a large k, W stays within 2^-20 of 1 for many events, where
+  // log1p(-exp(ln W)) kept only the bits of W below 2^-53.
   log_w_ += std::log(stream_.Uniform(3 * event_)) / static_cast<double>(k_);
-  const double skip =
-      std::floor(std::log(stream_.Uniform(3 * event_ + 1)) / std::log1p(-std::exp(log_w_)));
+  const double skip = std::floor(std::log(stream_.Uniform(3 * event_ + 1)) / Log1mExp(log_w_));
   // skip is +inf or NaN once W underflows: no later row enters.
   const double room = static_cast<double>(std::numeric_limits<uint64_t>::max() - seen_);
   next_ = skip < room ? seen_ + static_cast<uint64_t>(skip) : std::numeric_limits<uint64_t>::max();
