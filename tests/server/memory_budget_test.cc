@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -299,7 +301,8 @@ class UserMemoryServerTest : public ::testing::Test {
     server_ = std::make_unique<UrnServer>(options);
     ASSERT_TRUE(server_->Start().ok());
     admin_ = testing::ConnectOnce(server_->port(), testing::AdminKeyIn(dir_.Join("data")));
-    alice_ = testing::ConnectOnce(server_->port(), admin_->CreateUser("alice", "small")->key());
+    alice_key_ = admin_->CreateUser("alice", "small")->key();
+    alice_ = testing::ConnectOnce(server_->port(), alice_key_);
     bob_ = testing::ConnectOnce(server_->port(), admin_->CreateUser("bob", "small")->key());
   }
   static absl::Status CreateStore(const Client& client, const std::string& name, int64_t capacity) {
@@ -319,6 +322,7 @@ class UserMemoryServerTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<UrnServer> server_;
   std::unique_ptr<Client> admin_, alice_, bob_;
+  std::string alice_key_;
 };
 
 // A free user could hold ~3 GB (three stores of 10^6 slots with 1 KiB keys) when urnd ran
@@ -367,6 +371,49 @@ TEST_F(UserMemoryServerTest, AUsersStoresKeysAndUploadsStayWithinItsPlansMemory)
   ASSERT_TRUE(alice_->DeleteWeightStore("a").ok());
   EXPECT_TRUE(CreateStore(*alice_, "b", 10'000).ok());
   EXPECT_TRUE(alice_->CreateDataset(h, dir_.Join("d.tsv")).ok());
+}
+
+// A sample streamed to the user counts in the user's share: 30,000 row ids (240,000 bytes) do
+// not fit beside a table and a store that leave ~100,000 bytes, and do once the store is gone.
+TEST_F(UserMemoryServerTest, ASampleBeingStreamedCountsInItsUsersShare) {
+  std::string text = "id\tv\n";
+  for (int i = 0; i < 30'000; ++i) absl::StrAppend(&text, i, "\t", i % 7, "\n");
+  testing::WriteFileOrDie(dir_.Join("rows.tsv"), text);
+  v1::CreateDatasetHeader h;
+  h.set_name("rows");
+  h.set_format(v1::DATA_FORMAT_TSV);
+  h.set_has_header(true);
+  ASSERT_TRUE(alice_->CreateDataset(h, dir_.Join("rows.tsv")).ok());
+  const int64_t table = alice_->GetDataset("rows")->memory_bytes();
+  const int64_t slots = (1'000'000 - table - 100'000) / MemoryBudget::kStoreBytesPerSlot;
+  ASSERT_GT(slots, 1000);
+  ASSERT_TRUE(CreateStore(*alice_, "s", slots).ok());
+  const auto sample = [&] {
+    auto stub = v1::Sampling::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + alice_key_);
+    v1::SampleRequest r;
+    r.set_dataset("rows");
+    r.mutable_bernoulli()->set_p(1.0);
+    r.set_batch_size(1000);
+    auto stream = stub->Sample(&context, r);
+    v1::SampleBatch batch;
+    int64_t rows = 0;
+    while (stream->Read(&batch)) rows += batch.row_ids_size();
+    const grpc::Status status = stream->Finish();
+    return std::make_pair(rows, absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                                             status.error_message()));
+  };
+  auto [rows, status] = sample();
+  EXPECT_EQ(rows, 0);
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("memory_bytes: this sample's rows while it is streamed"));
+  ASSERT_TRUE(alice_->DeleteWeightStore("s").ok());
+  std::tie(rows, status) = sample();
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(rows, 30'000);
 }
 
 }  // namespace
