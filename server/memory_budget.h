@@ -11,7 +11,7 @@
 // it is taken, so that requests running at once count against each other, in the budget and in
 // their user's share:
 //  - a weight store's slots, from its create until it is registered, and each Insert
-//    message's keys until they are stored;
+//    message's keys (less the keys they evict from a full ring) until they are stored;
 //  - an upload's estimate (the text so far plus 8 bytes a parsed cell) while it runs, and its
 //    typed table until it is registered;
 //  - a materialized sample (its row ids and weights), from when it is computed until its

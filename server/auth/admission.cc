@@ -236,8 +236,9 @@ absl::Status Admission::CheckMemory(const Principal& who, int64_t more, std::str
   if (more <= *max - now) return absl::OkStatus();
   return Exceeded(who, "memory_bytes",
                   absl::StrFormat("memory_bytes: %s (%d bytes) does not fit beside the %d bytes "
-                                  "your datasets, weight stores and streamed samples hold, within "
-                                  "plan '%s''s limit of %d; delete what you no longer need",
+                                  "your datasets, weight stores, uploads and streams hold, within "
+                                  "plan '%s''s limit of %d; delete what you no longer need, or let "
+                                  "your uploads and streams end",
                                   std::string(what), more, now, who.plan, *max),
                   std::nullopt);  // resources held: no wait lifts it
 }

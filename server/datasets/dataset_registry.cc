@@ -89,6 +89,9 @@ int64_t DatasetRegistry::MemoryBytes() const {
   for (const auto& [key, entry] : datasets_) {
     if (entry->table != nullptr) total += entry->table->MemoryBytes();
   }
+  retired_.ForEachHeld([&](const DatasetEntry& entry) {
+    if (entry.table != nullptr) total += entry.table->MemoryBytes();
+  });
   return total;
 }
 
@@ -97,6 +100,11 @@ int64_t DatasetRegistry::MemoryBytes(const std::string& owner) const {
   int64_t total = 0;
   ForEachOwnedBy(datasets_, owner, [&](const auto& kv) {
     if (kv.second->table != nullptr) total += kv.second->table->MemoryBytes();
+  });
+  retired_.ForEachHeld([&](const DatasetEntry& entry) {
+    if (entry.table != nullptr && entry.record.owner() == owner) {
+      total += entry.table->MemoryBytes();
+    }
   });
   return total;
 }
@@ -300,6 +308,7 @@ absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string
     }
     entry = it->second;
     datasets_.erase(it);
+    retired_.Add(entry);
     deleting_.insert({owner, name});
   }
   absl::Status s = store_->Delete(RecordKey(owner, name));

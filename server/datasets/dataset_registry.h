@@ -28,6 +28,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "retired.h"
 #include "storage/metadata_store.h"
 #include "table/read_options.h"
 #include "table/table.h"
@@ -96,7 +97,7 @@ class DatasetRegistry {
                                           [](int64_t) { return absl::OkStatus(); });
 
   // Memory of every registered dataset's table (Table::MemoryBytes), all owners together, or
-  // only `owner`'s.
+  // only `owner`'s; deleted datasets count until the last stream holding them ends.
   int64_t MemoryBytes() const;
   int64_t MemoryBytes(const std::string& owner) const;
 
@@ -152,6 +153,8 @@ class DatasetRegistry {
   storage::MetadataStore* const store_;
   mutable absl::Mutex mu_;
   std::map<Key, std::shared_ptr<const DatasetEntry>> datasets_ ABSL_GUARDED_BY(mu_);
+  // Deleted datasets that streams still hold: counted by MemoryBytes().
+  Retired<const DatasetEntry> retired_ ABSL_GUARDED_BY(mu_);
   // Names being uploaded, so two uploads of one name cannot both commit; kAbandoned once the
   // owner was deleted (DeleteOwner), so the upload does not register.
   static constexpr int kInProgress = 1;

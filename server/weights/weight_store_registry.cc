@@ -183,6 +183,8 @@ int64_t WeightStoreRegistry::MemoryBytes(int64_t bytes_per_slot) const {
   absl::ReaderMutexLock lock(&mu_);
   int64_t bytes = 0;
   for (const auto& [key, hosted] : stores_) bytes += StoreMemoryBytes(*hosted, bytes_per_slot);
+  retired_.ForEachHeld(
+      [&](const HostedWeightStore& hosted) { bytes += StoreMemoryBytes(hosted, bytes_per_slot); });
   return bytes;
 }
 
@@ -191,6 +193,9 @@ int64_t WeightStoreRegistry::MemoryBytes(const std::string& owner, int64_t bytes
   int64_t bytes = 0;
   ForEachOwnedBy(stores_, owner,
                  [&](const auto& kv) { bytes += StoreMemoryBytes(*kv.second, bytes_per_slot); });
+  retired_.ForEachHeld([&](const HostedWeightStore& hosted) {
+    if (hosted.record.owner() == owner) bytes += StoreMemoryBytes(hosted, bytes_per_slot);
+  });
   return bytes;
 }
 
@@ -211,6 +216,7 @@ absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::st
     if (absl::Status s = db_->Write(ops); !s.ok()) return s;
     hosted = std::move(it->second);
     stores_.erase(it);
+    retired_.Add(hosted);
   }
   const std::string& id = hosted->record.id();
   if (id.empty()) return absl::OkStatus();

@@ -29,6 +29,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "retired.h"
 #include "storage/durable_weight_store.h"
 #include "storage/metadata_store.h"
 #include "test_hook.h"
@@ -78,7 +79,8 @@ class WeightStoreRegistry {
   // Number of weight stores of every owner (damaged ones included).
   size_t CountAll() const;
   // Memory of every owner's stores together: `bytes_per_slot` a slot (damaged stores too) plus
-  // their stored keys (WeightStore::KeyMemoryBytes).
+  // their stored keys (WeightStore::KeyMemoryBytes); deleted stores count until the last stream
+  // holding them ends.
   int64_t MemoryBytes(int64_t bytes_per_slot) const;
   // The same for `owner`'s stores only.
   int64_t MemoryBytes(const std::string& owner, int64_t bytes_per_slot) const;
@@ -100,6 +102,8 @@ class WeightStoreRegistry {
   const uint64_t snapshot_log_bytes_;
   mutable absl::Mutex mu_;
   std::map<Key, std::shared_ptr<HostedWeightStore>> stores_ ABSL_GUARDED_BY(mu_);
+  // Deleted stores that streams still hold: counted by MemoryBytes().
+  Retired<HostedWeightStore> retired_ ABSL_GUARDED_BY(mu_);
   TestHook before_register_;
 };
 

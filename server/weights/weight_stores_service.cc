@@ -214,19 +214,18 @@ class InsertStream final : public BatchStream<v1::InsertRequest, v1::InsertRespo
                                      request.priorities_size(), request.keys_size()));
     }
     if (absl::Status s = CheckPriorities(request.priorities()); !s.ok()) return s;
-    // The keys' memory, counted as new (keys a full ring evicts are not subtracted).
-    int64_t key_bytes = 0;
-    for (const std::string& k : request.keys()) {
-      key_bytes += static_cast<int64_t>(k.size()) + weights::WeightStore::kKeyOverheadBytes;
-    }
-    // Reserved until the keys are stored (then the store counts them), so that inserts at once
-    // count against each other.
+    const std::vector<std::string> keys(request.keys().begin(), request.keys().end());
+    // What the keys add to the store's memory, less the keys they evict from a full ring, is
+    // reserved until they are stored (then the store counts them), so that inserts at once
+    // count against each other. Two inserts into one store at once may both subtract the same
+    // evicted keys: together they can pass by at most one message's keys.
     MemoryBudget::Reservation memory(gate().memory_budget(), &who());
-    if (absl::Status s = memory.Resize(key_bytes, absl::StrCat(request.keys_size(), " more keys"));
+    if (absl::Status s =
+            memory.Resize(std::max<int64_t>(0, durable().store().InsertKeyGrowth(keys)),
+                          absl::StrCat(request.keys_size(), " more keys"));
         !s.ok()) {
       return s;
     }
-    const std::vector<std::string> keys(request.keys().begin(), request.keys().end());
     absl::StatusOr<std::vector<uint64_t>> slots = durable().Insert(
         keys, absl::MakeConstSpan(request.priorities().data(), request.priorities_size()));
     if (!slots.ok()) {

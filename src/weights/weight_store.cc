@@ -117,6 +117,20 @@ uint64_t WeightStore::size() const {
   return slot_of_.size();
 }
 
+int64_t WeightStore::InsertKeyGrowth(absl::Span<const std::string> keys) const {
+  absl::ReaderMutexLock lock(&mu_);
+  int64_t growth = 0;
+  uint64_t slot = next_;
+  for (const std::string& key : keys) {
+    growth += static_cast<int64_t>(key.size()) + kKeyOverheadBytes;
+    if (const auto& old = keys_[slot]; old != nullptr) {
+      growth -= static_cast<int64_t>(old->size()) + kKeyOverheadBytes;
+    }
+    slot = slot + 1 == capacity_ ? 0 : slot + 1;
+  }
+  return growth;
+}
+
 uint64_t WeightStore::positive_slots() const {
   absl::ReaderMutexLock lock(&mu_);
   return tree_->PositiveCount();

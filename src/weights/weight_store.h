@@ -181,6 +181,10 @@ class WeightStore {
   // and the index at 3/8 to 3/4 full, 25 bytes an entry). Lock-free.
   static constexpr int64_t kKeyOverheadBytes = 96;
   int64_t KeyMemoryBytes() const { return key_memory_.load(std::memory_order_relaxed); }
+  // By how much KeyMemoryBytes() would change if `keys` were inserted now: their bytes and
+  // overhead less those of the keys held by the ring slots they would take (negative when those
+  // hold more). An insert into a full ring of keys of one length changes nothing. O(keys).
+  int64_t InsertKeyGrowth(absl::Span<const std::string> keys) const;
   // Sum of p^alpha over all slots, as the tree computes it.
   double total() const;
   // Number of slots of positive priority: the slots a draw can return.

@@ -87,6 +87,25 @@ TEST(WeightStoreTest, InsertFillsRingSlotsAndEvictsTheOldestWhenFull) {
   EXPECT_EQ(*store->PriorityOf(Key(12)), 3.0);
 }
 
+// InsertKeyGrowth is exactly the change an insert makes to KeyMemoryBytes(): new keys' bytes and
+// overhead, less those of the keys in the ring slots they take.
+TEST(WeightStoreTest, InsertKeyGrowthIsTheChangeTheInsertMakes) {
+  constexpr int64_t kOver = WeightStore::kKeyOverheadBytes;
+  auto store = StoreOf(3, 1);
+  const std::vector<std::string> first = {"aaaa", "bb"};
+  EXPECT_EQ(store->InsertKeyGrowth(first), 6 + 2 * kOver);  // into empty slots
+  ASSERT_TRUE(store->Insert(first).ok());
+  // Slot 2 is empty, slot 0 holds "aaaa": +1 + kOver for "c", +6 - 4 for "dddddd".
+  const std::vector<std::string> second = {"c", "dddddd"};
+  const int64_t growth = store->InsertKeyGrowth(second);
+  EXPECT_EQ(growth, 1 + kOver + 6 - 4);
+  const int64_t before = store->KeyMemoryBytes();
+  ASSERT_TRUE(store->Insert(second).ok());
+  EXPECT_EQ(store->KeyMemoryBytes() - before, growth);
+  // The full ring: "e" in slot 1 evicts "bb", "f" in slot 2 evicts "c".
+  EXPECT_EQ(store->InsertKeyGrowth({"e", "f"}), (1 - 2) + (1 - 1));
+}
+
 TEST(WeightStoreTest, InsertRejectsStoredRepeatedOrBadItemsWithoutChangingAnything) {
   auto store = StoreOf(4, 1);
   ASSERT_TRUE(store->Insert(Keys({1, 2}), {1, 1}).ok());

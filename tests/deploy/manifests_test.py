@@ -367,14 +367,20 @@ class KubernetesManifests(unittest.TestCase):
     def test_configmap_plans_are_the_compose_plans_within_the_pods_store_size(self):
         # deploy/config/urnd.yaml holds the README's plans (tests/server/admission_test.cc); the
         # ConfigMap has the same, except that a store capacity the pod cannot hold is cut to
-        # URN_MAX_STORE_SLOTS (test_plans_fit_max_store_slots checks that it is cut).
+        # URN_MAX_STORE_SLOTS, and a user's memory to half of URN_MEMORY_BUDGET
+        # (test_plans_fit_max_store_slots and test_no_user_takes_more_than_half_the_budget check
+        # that they are cut).
         slots = int(self.env.get("URN_MAX_STORE_SLOTS", Urnd.default_max_store_slots))
+        half_budget = int(self.env["URN_MEMORY_BUDGET"]) // 2
 
         def within_pod(plans):
             for plan in plans.values():
                 capacity = plan.get("capacity_per_store", "unlimited")
                 if capacity == "unlimited" or capacity > slots:
                     plan["capacity_per_store"] = slots
+                memory = plan.get("memory_bytes", "unlimited")
+                if memory == "unlimited" or memory > half_budget:
+                    plan["memory_bytes"] = half_budget
             return plans
 
         with open(os.path.join(DEPLOY, "config", "urnd.yaml")) as f:
@@ -382,6 +388,16 @@ class KubernetesManifests(unittest.TestCase):
         for key, text in self.by_kind["ConfigMap"][0]["data"].items():
             self.assertEqual(within_pod(yaml.safe_load(text)["plans"]), want,
                              f"ConfigMap {key}: plans differ from deploy/config/urnd.yaml")
+
+    def test_no_user_takes_more_than_half_the_budget(self):
+        half_budget = int(self.env["URN_MEMORY_BUDGET"]) // 2
+        config = yaml.safe_load(next(iter(self.by_kind["ConfigMap"][0]["data"].values())))
+        for name, plan in config["plans"].items():
+            if name == "enterprise":  # unlimited by design: the operator's own tenants
+                continue
+            memory = plan.get("memory_bytes", "unlimited")
+            self.assertNotEqual(memory, "unlimited", f"plan {name} has no memory_bytes")
+            self.assertLessEqual(memory, half_budget, f"plan {name} may take the whole budget")
 
     def test_plans_fit_max_store_slots(self):
         slots = int(self.env.get("URN_MAX_STORE_SLOTS", Urnd.default_max_store_slots))

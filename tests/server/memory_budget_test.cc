@@ -49,6 +49,51 @@ TEST(MemoryBudget, PassesUpToTheLimitAndNoneMeansNoLimit) {
   EXPECT_TRUE(MemoryBudget(0, [] { return int64_t{1} << 60; }).Check(int64_t{1} << 60, "x").ok());
 }
 
+// Writes `rows` rows "i<TAB>i % 7" (with a header) to <dir>/<name>.tsv and uploads them as the
+// client's dataset `name`.
+absl::Status UploadRows(const Client& client, const testing::TempDir& dir, const std::string& name,
+                        int rows) {
+  std::string text = "id\tv\n";
+  for (int i = 0; i < rows; ++i) absl::StrAppend(&text, i, "\t", i % 7, "\n");
+  const std::string path = dir.Join(name + ".tsv");
+  testing::WriteFileOrDie(path, text);
+  v1::CreateDatasetHeader h;
+  h.set_name(name);
+  h.set_format(v1::DATA_FORMAT_TSV);
+  h.set_has_header(true);
+  return client.CreateDataset(h, path).status();
+}
+
+// A Sample stream of which the test has read the first batch, held open until Close(): its
+// HTTP/2 window stays small (no BDP growth, 16 KiB lookahead), so that it cannot send everything
+// and end meanwhile.
+class HeldSampleStream {
+ public:
+  HeldSampleStream(int port, const std::string& key, const v1::SampleRequest& request) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 10);
+    stub_ = v1::Sampling::NewStub(grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), args));
+    context_.AddMetadata("authorization", "Bearer " + key);
+    stream_ = stub_->Sample(&context_, request);
+    v1::SampleBatch first;
+    started_ = stream_->Read(&first);
+  }
+  // Whether the first batch came.
+  bool started() const { return started_; }
+  void Close() {
+    context_.TryCancel();
+    (void)stream_->Finish();
+  }
+
+ private:
+  std::unique_ptr<v1::Sampling::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<v1::SampleBatch>> stream_;
+  bool started_ = false;
+};
+
 class MemoryBudgetServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -73,15 +118,7 @@ class MemoryBudgetServerTest : public ::testing::Test {
     return client_->CreateWeightStore(r).status();
   }
   absl::Status Upload(const std::string& name, int rows) {
-    std::string text = "id\tv\n";
-    for (int i = 0; i < rows; ++i) absl::StrAppend(&text, i, "\t", i % 7, "\n");
-    const std::string path = dir_.Join(name + ".tsv");
-    testing::WriteFileOrDie(path, text);
-    v1::CreateDatasetHeader h;
-    h.set_name(name);
-    h.set_format(v1::DATA_FORMAT_TSV);
-    h.set_has_header(true);
-    return client_->CreateDataset(h, path).status();
+    return UploadRows(*client_, dir_, name, rows);
   }
 
   testing::TempDir dir_;
@@ -200,21 +237,12 @@ TEST_F(MemoryBudgetServerTest, ASampleHeldByAnOpenStreamCountsUntilTheStreamEnds
   r.set_batch_size(100);
   r.add_columns("id");
   r.add_columns("v");
-  // A stub whose HTTP/2 window stays at 64 KiB (no BDP growth), so that the ~300 KB of the
-  // sample cannot all be sent, and the stream end, while the test reads only its first batch.
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 10);
-  auto stub = v1::Sampling::NewStub(grpc::CreateCustomChannel(
-      absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials(), args));
-  grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + admin_key_);
-  auto stream = stub->Sample(&context, r);
-  v1::SampleBatch first;
-  ASSERT_TRUE(stream->Read(&first));
+  // The ~300 KB of the sample cannot all be sent, and the stream end, while the test reads only
+  // its first batch.
+  HeldSampleStream stream(server_->port(), admin_key_, r);
+  ASSERT_TRUE(stream.started());
   const absl::Status s = CreateStore("beside", slots);
-  context.TryCancel();
-  (void)stream->Finish();
+  stream.Close();
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
   // Once the stream has ended its rows are no longer held (the server lets go as the call ends).
   absl::Status later = CreateStore("beside", slots);
@@ -332,8 +360,9 @@ TEST_F(UserMemoryServerTest, AUsersStoresKeysAndUploadsStayWithinItsPlansMemory)
   absl::Status s = CreateStore(*alice_, "b", 10'000);
   EXPECT_EQ(MemoryQuota(s, "alice"),
             "memory_bytes: a weight store of 10000 slots (260000 bytes) does not fit beside the "
-            "780000 bytes your datasets, weight stores and streamed samples hold, within plan "
-            "'small''s limit of 1000000; delete what you no longer need")
+            "780000 bytes your datasets, weight stores, uploads and streams hold, within plan "
+            "'small''s limit of 1000000; delete what you no longer need, or let your uploads and "
+            "streams end")
       << s;
   EXPECT_EQ(ErrorSentence(s).rfind("quota exceeded: memory_bytes", 0), 0u) << ErrorSentence(s);
   EXPECT_TRUE(CreateStore(*bob_, "b", 30'000).ok());  // bob's share is his own
@@ -356,34 +385,20 @@ TEST_F(UserMemoryServerTest, AUsersStoresKeysAndUploadsStayWithinItsPlansMemory)
   EXPECT_EQ(usage->memory_bytes_limit(), 1'000'000);
 
   // An upload's estimate (its text plus 8 bytes a cell) counts as it grows.
-  std::string text = "id\tv\n";
-  for (int i = 0; i < 20'000; ++i) absl::StrAppend(&text, i, "\t", i % 7, "\n");
-  testing::WriteFileOrDie(dir_.Join("d.tsv"), text);
-  v1::CreateDatasetHeader h;
-  h.set_name("d");
-  h.set_format(v1::DATA_FORMAT_TSV);
-  h.set_has_header(true);
-  s = alice_->CreateDataset(h, dir_.Join("d.tsv")).status();
+  s = UploadRows(*alice_, dir_, "d", 20'000);
   EXPECT_THAT(MemoryQuota(s, "alice"), HasSubstr("memory_bytes: this ")) << s;
   EXPECT_EQ(alice_->GetDataset("d").status().code(), absl::StatusCode::kNotFound);
 
   // Deleting makes room again.
   ASSERT_TRUE(alice_->DeleteWeightStore("a").ok());
   EXPECT_TRUE(CreateStore(*alice_, "b", 10'000).ok());
-  EXPECT_TRUE(alice_->CreateDataset(h, dir_.Join("d.tsv")).ok());
+  EXPECT_TRUE(UploadRows(*alice_, dir_, "d", 20'000).ok());
 }
 
 // A sample streamed to the user counts in the user's share: 30,000 row ids (240,000 bytes) do
 // not fit beside a table and a store that leave ~100,000 bytes, and do once the store is gone.
 TEST_F(UserMemoryServerTest, ASampleBeingStreamedCountsInItsUsersShare) {
-  std::string text = "id\tv\n";
-  for (int i = 0; i < 30'000; ++i) absl::StrAppend(&text, i, "\t", i % 7, "\n");
-  testing::WriteFileOrDie(dir_.Join("rows.tsv"), text);
-  v1::CreateDatasetHeader h;
-  h.set_name("rows");
-  h.set_format(v1::DATA_FORMAT_TSV);
-  h.set_has_header(true);
-  ASSERT_TRUE(alice_->CreateDataset(h, dir_.Join("rows.tsv")).ok());
+  ASSERT_TRUE(UploadRows(*alice_, dir_, "rows", 30'000).ok());
   const int64_t table = alice_->GetDataset("rows")->memory_bytes();
   const int64_t slots = (1'000'000 - table - 100'000) / MemoryBudget::kStoreBytesPerSlot;
   ASSERT_GT(slots, 1000);
@@ -414,6 +429,59 @@ TEST_F(UserMemoryServerTest, ASampleBeingStreamedCountsInItsUsersShare) {
   std::tie(rows, status) = sample();
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_EQ(rows, 30'000);
+}
+
+// A replay buffer's ring, once full, evicts a key for each key it takes: only the difference
+// counts, so a user near the limit can go on inserting keys of the same size (before, every
+// insert counted its keys as new and was refused once the keys held filled the plan).
+TEST_F(UserMemoryServerTest, AFullRingTakesKeysThatReplaceTheKeysItEvicts) {
+  ASSERT_TRUE(CreateStore(*alice_, "ring", 900).ok());  // 23,400 bytes
+  // 900 keys of about `size` bytes (at most 1 KiB each); key i has the same length every round.
+  const auto keys = [](char first, size_t size) {
+    std::vector<std::string> out;
+    for (int i = 0; i < 900; ++i) {
+      out.push_back(absl::StrCat(std::string(1, first), i, "_", std::string(size - 4, 'k')));
+    }
+    return out;
+  };
+  ASSERT_TRUE(alice_->Insert("ring", keys('a', 900)).ok());  // ~896,400 bytes of keys
+  for (char round : {'b', 'c', 'd'}) {
+    EXPECT_TRUE(alice_->Insert("ring", keys(round, 900)).ok()) << round;  // 0 more each
+  }
+  EXPECT_TRUE(alice_->Insert("ring", keys('e', 960)).ok());  // 54,000 more: ~973,800 held
+  const absl::Status s = alice_->Insert("ring", keys('f', 1000)).status();  // 36,000 more
+  EXPECT_THAT(MemoryQuota(s, "alice"), HasSubstr("memory_bytes: 900 more keys (36000 bytes)")) << s;
+  EXPECT_EQ(alice_->GetWeightStore("ring")->size(), 900);
+}
+
+// A deleted dataset that an open stream still reads is still in memory, so it still counts in its
+// user's share until the stream ends: deleting and uploading again under an idle stream does not
+// double what a user holds.
+TEST_F(UserMemoryServerTest, ADeletedDatasetCountsUntilTheStreamReadingItEnds) {
+  ASSERT_TRUE(UploadRows(*alice_, dir_, "rows", 30'000).ok());
+  const int64_t table = alice_->GetDataset("rows")->memory_bytes();
+  ASSERT_GT(table, 400'000);
+  // Uniform with replacement: nothing materialized, the stream holds only the table, and cannot
+  // send all its rows while the test reads one batch.
+  v1::SampleRequest r;
+  r.set_dataset("rows");
+  r.mutable_uniform()->set_replace(true);
+  r.set_n(1'000'000);
+  r.set_batch_size(100);
+  HeldSampleStream stream(server_->port(), alice_key_, r);
+  ASSERT_TRUE(stream.started());
+  ASSERT_TRUE(alice_->DeleteDataset("rows").ok());
+  EXPECT_EQ(alice_->GetUsage()->memory_bytes(), table);  // deleted, but still in memory
+  absl::Status s = UploadRows(*alice_, dir_, "rows", 30'000);
+  EXPECT_THAT(MemoryQuota(s, "alice"), HasSubstr("memory_bytes: this upload")) << s;
+  stream.Close();
+  // Once the stream has ended the old table is gone (the server lets go as the call ends).
+  s = UploadRows(*alice_, dir_, "rows", 30'000);
+  for (int i = 0; i < 100 && absl::IsResourceExhausted(s); ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    s = UploadRows(*alice_, dir_, "rows", 30'000);
+  }
+  EXPECT_TRUE(s.ok()) << s;
 }
 
 }  // namespace
