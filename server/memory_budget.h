@@ -6,14 +6,17 @@
 //
 // Check(more, what) passes while InUse() + reserved + more <= limit. InUse() sums the
 // registries: every dataset's typed table (Table::MemoryBytes) and every weight store at
-// kStoreBytesPerSlot a slot plus its stored keys (WeightStore::KeyMemoryBytes); a user's share
-// sums the same over the user's own. Memory is reserved (Reservation, on behalf of a user) before
-// it is taken, so that requests running at once count against each other, in the budget and in
-// their user's share:
+// kStoreBytesPerSlot a slot plus its stored keys (WeightStore::KeyMemoryBytes), and the alias
+// tables the sampling service keeps (AliasCache::MemoryBytes); a user's share sums the datasets
+// and stores of the user's own (a cached alias table is in no one's share). Memory is reserved
+// (Reservation, on behalf of a user) before it is taken, so that requests running at once count
+// against each other, in the budget and in their user's share:
 //  - a weight store's slots, from its create until it is registered, and each Insert
 //    message's keys (less the keys they evict from a full ring) until they are stored;
 //  - an upload's estimate (the text so far plus 8 bytes a parsed cell) while it runs, and its
 //    typed table until it is registered;
+//  - an alias table a sample builds (weighted draws with replacement, and a query's SAMPLE BY
+//    ... REPLACE true), its estimate from before it is built until the sample's stream begins;
 //  - a materialized sample (its row ids and weights), from when it is computed until its
 //    stream ends, however slowly its reader reads (a refused one ends the stream).
 // Between registering and the end of its reservation a store or table counts twice, so a

@@ -187,7 +187,9 @@ absl::Status UrnServer::PrepareDataDir() {
   gate_ = std::make_unique<CallGate>(authenticator_.get(), admission_.get());
   // Read only while serving, after the registries below are loaded.
   memory_budget_ = std::make_unique<MemoryBudget>(options_.memory_budget, [this] {
-    return datasets_->MemoryBytes() + weight_stores_->MemoryBytes(MemoryBudget::kStoreBytesPerSlot);
+    return datasets_->MemoryBytes() +
+           weight_stores_->MemoryBytes(MemoryBudget::kStoreBytesPerSlot) +
+           (sampling_service_ != nullptr ? sampling_service_->AliasCacheBytes() : 0);
   });
   memory_budget_->SetPerUser(
       [this](const std::string& user) {

@@ -339,6 +339,10 @@ class SampleStream final : public BatchStream {
         cut_(*entry_->table, columns_),
         memory_(gate->memory_budget(), &principal()) {}
 
+  // Reserves what computing the sample builds (RunSampleSpec) until Begin(), on the thread that
+  // then calls Begin().
+  MemoryBudget::Reservation* build_memory() { return &memory_; }
+
   // Starts sending `result` from `start_offset`, or ends the stream with its error. Called once,
   // from any thread.
   void Begin(absl::StatusOr<SpecResult> result, int64_t start_offset) {
@@ -494,9 +498,11 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
   auto* stream = new SampleStream(gate_, std::move(open->who), open->feature,
                                   std::move(open->token), dataset, std::move(columns), open->batch);
   // Computes the sample (or NotCachedError() when !may_build and it would need to build).
-  const auto run = [this, dataset](const v1::SampleRequest& r, bool may_build) {
+  // An alias table it builds is reserved in the stream's memory until Begin() (then the cache
+  // counts it, and the stream reserves its result instead).
+  const auto run = [this, dataset, stream](const v1::SampleRequest& r, bool may_build) {
     return RunSampleSpec(r, *dataset->table, threads_, &alias_cache_, dataset->record.upload_id(),
-                         may_build);
+                         may_build, stream->build_memory());
   };
   if (SpecRunsAtOnce(*request, *dataset->table, &alias_cache_, dataset->record.upload_id())) {
     // Only if the alias table is still cached (another tenant's sample may have evicted it since

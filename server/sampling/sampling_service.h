@@ -56,6 +56,8 @@ class SamplingService final
   // Runs `hook` on the work pool between a sample's computation and its first batch, so that
   // a test can cancel the call there. nullptr removes it.
   void SetBeforeBeginForTesting(std::function<void()> hook) { before_begin_.Set(std::move(hook)); }
+  // Memory of the alias tables it keeps (AliasCache::MemoryBytes), for the memory budget.
+  int64_t AliasCacheBytes() const { return alias_cache_.MemoryBytes(); }
 
  private:
   TestHook before_begin_;

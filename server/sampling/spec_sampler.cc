@@ -134,9 +134,20 @@ SpecResult FromSample(samplers::Sample s) {
   return Materialized(std::move(s.rows), std::move(s.ht_weights));
 }
 
+// Reserves the estimated memory of an alias table of `t` in `build_memory` (when given).
+std::function<absl::Status()> ReserveBuild(const table::Table& t,
+                                           MemoryBudget::Reservation* build_memory) {
+  if (build_memory == nullptr) return nullptr;
+  return [&t, build_memory] {
+    return build_memory->Resize(AliasCache::EstimateBytes(t.num_rows()),
+                                absl::StrCat("an alias table of ", t.num_rows(), " rows"));
+  };
+}
+
 absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& req,
                                                       const table::Table& t, AliasCache* cache,
-                                                      const std::string& table_id, bool may_build) {
+                                                      const std::string& table_id, bool may_build,
+                                                      MemoryBudget::Reservation* build_memory) {
   const uint64_t n = static_cast<uint64_t>(req.n());
   if (n == 0) return absl::InvalidArgumentError("n: draws with replacement need n > 0");
   const std::string& column = req.weighted().weight_column();
@@ -157,11 +168,14 @@ absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& r
   std::shared_ptr<const AliasCache::Entry> entry;
   if (cache != nullptr && !table_id.empty()) {
     absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> cached =
-        cache->Get(ColumnKey(table_id, column), build, may_build);
+        cache->Get(ColumnKey(table_id, column), build, may_build, ReserveBuild(t, build_memory));
     if (!cached.ok()) return cached.status();
     entry = *std::move(cached);
   } else {
     if (!may_build) return NotCachedError();
+    if (const auto reserve = ReserveBuild(t, build_memory); reserve != nullptr) {
+      if (absl::Status s = reserve(); !s.ok()) return s;
+    }
     absl::StatusOr<AliasCache::Entry> built = build();
     if (!built.ok()) return built.status();
     entry = std::make_shared<const AliasCache::Entry>(*std::move(built));
@@ -178,9 +192,9 @@ absl::StatusOr<SpecResult> RunWeightedWithReplacement(const v1::SampleRequest& r
 
 absl::StatusOr<SpecResult> RunWeighted(const v1::SampleRequest& req, const table::Table& t,
                                        int threads, AliasCache* cache, const std::string& table_id,
-                                       bool may_build) {
+                                       bool may_build, MemoryBudget::Reservation* build_memory) {
   if (req.weighted().replace()) {
-    return RunWeightedWithReplacement(req, t, cache, table_id, may_build);
+    return RunWeightedWithReplacement(req, t, cache, table_id, may_build, build_memory);
   }
   if (!may_build) return NotCachedError();
   absl::StatusOr<std::vector<double>> w = WeightColumn(t, req.weighted().weight_column());
@@ -342,7 +356,8 @@ absl::StatusOr<SpecResult> RunStratified(const v1::SampleRequest& req, const tab
 absl::StatusOr<query::QueryResult> RunQueryRequest(const v1::SampleRequest& req,
                                                    const table::Table& t, int threads,
                                                    AliasCache* cache, const std::string& table_id,
-                                                   bool may_build) {
+                                                   bool may_build,
+                                                   MemoryBudget::Reservation* build_memory) {
   absl::StatusOr<query::Query> parsed = query::ParseQuery(req.query());
   if (!parsed.ok()) return parsed.status();
   // A query that names another dataset would silently sample this one. A U-SQL rowset
@@ -363,7 +378,8 @@ absl::StatusOr<query::QueryResult> RunQueryRequest(const v1::SampleRequest& req,
   }
   absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> entry = cache->Get(
       QueryKey(table_id, req.query()),
-      [&] { return query::EvaluateReplacementWeights(*plan, t, threads); }, may_build);
+      [&] { return query::EvaluateReplacementWeights(*plan, t, threads); }, may_build,
+      ReserveBuild(t, build_memory));
   if (!entry.ok()) return entry.status();
   return query::DrawWithReplacement(*plan, static_cast<uint64_t>(t.num_rows()), *entry, req.seed(),
                                     query::Draws::kLazy);
@@ -372,7 +388,8 @@ absl::StatusOr<query::QueryResult> RunQueryRequest(const v1::SampleRequest& req,
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
-    const std::string& key, const std::function<absl::StatusOr<Entry>()>& build, bool may_build) {
+    const std::string& key, const std::function<absl::StatusOr<Entry>()>& build, bool may_build,
+    const std::function<absl::Status()>& before_build) {
   std::shared_ptr<Build> pending;
   bool mine = false;
   {
@@ -397,7 +414,8 @@ absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
     return pending->result;
   }
   // Built outside the lock, so that requests for other tables go on meanwhile.
-  absl::StatusOr<Entry> built = build();
+  absl::Status admitted = before_build != nullptr ? before_build() : absl::OkStatus();
+  absl::StatusOr<Entry> built = admitted.ok() ? build() : absl::StatusOr<Entry>(admitted);
   if (built.ok()) {
     pending->result = std::make_shared<const Entry>(*std::move(built));
   } else {
@@ -408,11 +426,31 @@ absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
     building_.erase(key);
     if (pending->result.ok()) {
       entries_.emplace_front(key, *pending->result);
-      while (entries_.size() > capacity_) entries_.pop_back();
+      while (entries_.size() > capacity_) {
+        dropped_.Add(entries_.back().second);  // lazy draws may still hold it
+        entries_.pop_back();
+      }
     }
   }
   pending->done.Notify();
   return pending->result;
+}
+
+namespace {
+
+int64_t EntryBytes(const AliasCache::Entry& e) {
+  return static_cast<int64_t>(e.weights.capacity() * sizeof(double)) +
+         (e.alias.has_value() ? e.alias->MemoryBytes() : 0);
+}
+
+}  // namespace
+
+int64_t AliasCache::MemoryBytes() const {
+  absl::MutexLock lock(&mu_);
+  int64_t bytes = 0;
+  for (const auto& [key, entry] : entries_) bytes += EntryBytes(*entry);
+  dropped_.ForEachHeld([&](const Entry& entry) { bytes += EntryBytes(entry); });
+  return bytes;
 }
 
 bool AliasCache::Contains(const std::string& key) const {
@@ -461,7 +499,8 @@ bool SpecRunsAtOnce(const v1::SampleRequest& req, const table::Table& t, const A
 
 absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const table::Table& t,
                                          int threads, AliasCache* cache,
-                                         const std::string& table_id, bool may_build) {
+                                         const std::string& table_id, bool may_build,
+                                         MemoryBudget::Reservation* build_memory) {
   if (req.n() < 0 || req.n() > kMaxSampleSize) {
     return absl::InvalidArgumentError(absl::StrCat("n: must be between 0 and ", kMaxSampleSize));
   }
@@ -470,7 +509,7 @@ absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const tab
     case v1::SampleRequest::kReservoir:
       return RunUniform(req, t, threads);
     case v1::SampleRequest::kWeighted:
-      return RunWeighted(req, t, threads, cache, table_id, may_build);
+      return RunWeighted(req, t, threads, cache, table_id, may_build, build_memory);
     case v1::SampleRequest::kBernoulli:
     case v1::SampleRequest::kUniverse:
     case v1::SampleRequest::kDistinct:
@@ -491,8 +530,9 @@ absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& req, const tab
         }
       }
       absl::StatusOr<query::QueryResult> q =
-          RunQueryRequest(req, t, threads, cache, table_id, may_build);
-      if (IsNotCached(q.status())) return q.status();
+          RunQueryRequest(req, t, threads, cache, table_id, may_build, build_memory);
+      // Not cached, or its alias table does not fit in memory: not the query's fault.
+      if (IsNotCached(q.status()) || absl::IsResourceExhausted(q.status())) return q.status();
       if (!q.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("query: ", query::FormatError(req.query(), q.status())));

@@ -30,7 +30,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "memory_budget.h"
 #include "query/evaluator.h"
+#include "retired.h"
 #include "samplers/alias_table.h"
 #include "table/table.h"
 #include "urn/v1/sampling.pb.h"
@@ -64,10 +66,18 @@ class AliasCache {
   using Entry = query::ReplacementWeights;
   explicit AliasCache(size_t capacity = 4) : capacity_(capacity) {}
   // The cached entry, or the one `build` makes (then cached). Errors are not cached. With
-  // !may_build, NotCachedError() instead of building (or waiting for another's build).
+  // !may_build, NotCachedError() instead of building (or waiting for another's build). The
+  // caller that builds runs `before_build` first (when given): an error from it is returned
+  // instead (to those waiting for the build too), and nothing is built.
   absl::StatusOr<std::shared_ptr<const Entry>> Get(
       const std::string& key, const std::function<absl::StatusOr<Entry>()>& build,
-      bool may_build = true);
+      bool may_build = true, const std::function<absl::Status()>& before_build = nullptr);
+  // Memory of the cached entries, and of entries dropped from the cache that draws still hold.
+  int64_t MemoryBytes() const;
+  // Memory an entry for a table of `rows` rows may take: its weights and its alias table.
+  static int64_t EstimateBytes(int64_t rows) {
+    return rows * (static_cast<int64_t>(sizeof(double)) + samplers::AliasTable::kBytesPerRow);
+  }
   // Whether `key` is cached (not being built).
   bool Contains(const std::string& key) const;
 
@@ -82,6 +92,7 @@ class AliasCache {
   mutable absl::Mutex mu_;
   std::list<std::pair<std::string, std::shared_ptr<const Entry>>> entries_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<Build>> building_ ABSL_GUARDED_BY(mu_);
+  Retired<const Entry> dropped_ ABSL_GUARDED_BY(mu_);
 };
 
 // Largest n a request may ask for.
@@ -115,10 +126,13 @@ bool SpecRunsAtOnce(const v1::SampleRequest& request, const table::Table& table,
 // NotCachedError() rather than building an alias table or running a weighted sample or a query
 // that is not cached: SpecRunsAtOnce is only a check, and the cache may drop an entry between it
 // and this call.
+// `build_memory` (optional) reserves an alias table's estimated memory (AliasCache::EstimateBytes)
+// before it is built; when it cannot, its error (RESOURCE_EXHAUSTED) is returned.
 absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& request,
                                          const table::Table& table, int threads,
                                          AliasCache* cache = nullptr,
-                                         const std::string& table_id = "", bool may_build = true);
+                                         const std::string& table_id = "", bool may_build = true,
+                                         MemoryBudget::Reservation* build_memory = nullptr);
 
 }  // namespace urn::server
 

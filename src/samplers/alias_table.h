@@ -46,6 +46,9 @@ class AliasTable {
 
   // Number of rows.
   uint64_t size() const { return columns_.size(); }
+  // Memory of the table: 16 bytes a row.
+  int64_t MemoryBytes() const { return static_cast<int64_t>(columns_.size() * sizeof(Column)); }
+  static constexpr int64_t kBytesPerRow = 16;
 
   // The row of draw number `draw` for `seed`.
   uint64_t Draw(uint64_t seed, uint64_t draw) const;
@@ -71,6 +74,7 @@ class AliasTable {
   explicit AliasTable(uint64_t n) : columns_(n, n * sizeof(Column) >= (size_t{2} << 20)) {}
 
   weights::PageArray<Column> columns_;
+  static_assert(sizeof(Column) == kBytesPerRow);
 };
 
 }  // namespace urn::samplers

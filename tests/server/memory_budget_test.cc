@@ -120,6 +120,13 @@ class MemoryBudgetServerTest : public ::testing::Test {
   absl::Status Upload(const std::string& name, int rows) {
     return UploadRows(*client_, dir_, name, rows);
   }
+  // Uploads `rows` rows as dataset "rows" and returns how many store slots fit beside its table
+  // with `spare` bytes of the 1 MiB left; 0 when the upload fails.
+  int64_t UploadRowsAndFitSlots(int rows, int64_t spare) {
+    if (!Upload("rows", rows).ok()) return 0;
+    const int64_t table = client_->GetDataset("rows")->memory_bytes();
+    return ((1 << 20) - table - spare) / MemoryBudget::kStoreBytesPerSlot;
+  }
 
   testing::TempDir dir_;
   std::unique_ptr<UrnServer> server_;
@@ -226,10 +233,8 @@ TEST_F(MemoryBudgetServerTest, TheTypedTableIsCheckedBeforeItIsRegistered) {
 // A materialized sample counts while its stream is open, however long a reader takes: 40,000
 // row ids (320,000 bytes) are held from the sample's start to its end.
 TEST_F(MemoryBudgetServerTest, ASampleHeldByAnOpenStreamCountsUntilTheStreamEnds) {
-  ASSERT_TRUE(Upload("rows", 40'000).ok());
-  const int64_t table = client_->GetDataset("rows")->memory_bytes();
   // Slots that fit beside the table, but not beside the table and the sample too.
-  const int64_t slots = ((1 << 20) - table - 160'000) / MemoryBudget::kStoreBytesPerSlot;
+  const int64_t slots = UploadRowsAndFitSlots(40'000, 160'000);
   ASSERT_GT(slots, 1000);
   v1::SampleRequest r;
   r.set_dataset("rows");
@@ -251,6 +256,30 @@ TEST_F(MemoryBudgetServerTest, ASampleHeldByAnOpenStreamCountsUntilTheStreamEnds
     later = CreateStore("beside", slots);
   }
   EXPECT_TRUE(later.ok()) << later;
+}
+
+// The alias table that weighted draws with replacement build stays cached for the next request,
+// and counts: 20,000 rows keep 480,000 bytes (weights and alias table) beside their table, and
+// a store that fits beside the table alone does not fit beside both. Before, cached alias
+// tables (4 of them, of any size) were held outside the budget.
+TEST_F(MemoryBudgetServerTest, CachedAliasTablesCount) {
+  const int64_t slots = UploadRowsAndFitSlots(20'000, 200'000);
+  ASSERT_GT(slots, 1000);
+  const int64_t table = client_->GetDataset("rows")->memory_bytes();
+  v1::SampleRequest r;
+  r.set_dataset("rows");
+  r.mutable_weighted()->set_weight_column("v");
+  r.mutable_weighted()->set_replace(true);
+  r.set_n(10);
+  ASSERT_TRUE(client_->Sample(r, [](const v1::SampleBatch&) { return true; }).ok());
+  EXPECT_EQ(server_->sampling_service_for_testing().AliasCacheBytes(),
+            AliasCache::EstimateBytes(20'000));
+  const absl::Status s = CreateStore("beside", slots);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  ASSERT_TRUE(client_->DeleteDataset("rows").ok());  // its cached alias table stays, and counts
+  EXPECT_EQ(CreateStore("beside", slots + table / MemoryBudget::kStoreBytesPerSlot).code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(CreateStore("beside", slots).ok());
 }
 
 // Uploads running at once reserve their estimates, so together they stay within the budget
@@ -316,7 +345,7 @@ constexpr char kSmallPlan[] =
     "plans:\n"
     "  small:\n"
     "    memory_bytes: 1000000\n"
-    "    features: [sample, shuffle, weights]\n";
+    "    features: [sample, shuffle, weights, query]\n";
 
 class UserMemoryServerTest : public ::testing::Test {
  protected:
@@ -482,6 +511,41 @@ TEST_F(UserMemoryServerTest, ADeletedDatasetCountsUntilTheStreamReadingItEnds) {
     s = UploadRows(*alice_, dir_, "rows", 30'000);
   }
   EXPECT_TRUE(s.ok()) << s;
+}
+
+// Building an alias table reserves its estimate (24 bytes a row) in the user's share first: a
+// weighted sample with replacement of 30,000 rows does not fit beside their 480,000-byte table in
+// a 1,000,000-byte plan, and is refused before anything is built.
+TEST_F(UserMemoryServerTest, AnAliasTableIsReservedBeforeItIsBuilt) {
+  ASSERT_TRUE(UploadRows(*alice_, dir_, "rows", 30'000).ok());
+  v1::SampleRequest r;
+  r.set_dataset("rows");
+  r.mutable_weighted()->set_weight_column("v");
+  r.mutable_weighted()->set_replace(true);
+  r.set_n(10);
+  const auto sample = [&] {
+    return alice_->Sample(r, [](const v1::SampleBatch&) { return true; });
+  };
+  absl::Status s = sample();
+  EXPECT_THAT(MemoryQuota(s, "alice"),
+              HasSubstr("memory_bytes: an alias table of 30000 rows (720000 bytes) does not fit"))
+      << s;
+  EXPECT_EQ(server_->sampling_service_for_testing().AliasCacheBytes(), 0);
+  r.set_query("select * sample by v replace true limit 10");
+  r.clear_n();
+  s = sample();
+  EXPECT_THAT(MemoryQuota(s, "alice"), HasSubstr("memory_bytes: an alias table of 30000 rows"))
+      << s;
+  // Within the share: a smaller dataset's table is built, cached and drawn from.
+  ASSERT_TRUE(alice_->DeleteDataset("rows").ok());
+  ASSERT_TRUE(UploadRows(*alice_, dir_, "rows", 10'000).ok());
+  r.mutable_weighted()->set_weight_column("v");  // instead of the query
+  r.mutable_weighted()->set_replace(true);
+  r.set_n(10);
+  s = sample();
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(server_->sampling_service_for_testing().AliasCacheBytes(),
+            AliasCache::EstimateBytes(10'000));
 }
 
 }  // namespace
