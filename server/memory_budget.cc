@@ -10,10 +10,15 @@ namespace urn::server {
 absl::Status MemoryBudget::Check(int64_t more, std::string_view what) const {
   if (limit_ <= 0) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
-  return CheckHeld(in_use_() + reserved_, more, what);
+  return CheckLocked(reserved_, more, what);
 }
 
-absl::Status MemoryBudget::CheckHeld(int64_t held, int64_t more, std::string_view what) const {
+absl::Status MemoryBudget::CheckLocked(int64_t others, int64_t more, std::string_view what) const {
+  int64_t held = in_use_() + others;
+  if (more > limit_ - held && shed_ != nullptr) {
+    shed_();
+    held = in_use_() + others;
+  }
   if (more <= limit_ - held) return absl::OkStatus();
   // The figures go to the log only: what all users hold together is not for one user to see.
   spdlog::warn("memory budget: refused {} ({} bytes): {} of --memory-budget {} bytes are held",
@@ -36,8 +41,7 @@ absl::Status MemoryBudget::Reservation::Resize(int64_t bytes, std::string_view w
   if (bytes > bytes_) {  // giving back always succeeds
     absl::Status s;
     if (global) {
-      const int64_t others = budget_->reserved_ - bytes_;
-      s = budget_->CheckHeld(budget_->in_use_() + others, bytes, what);
+      s = budget_->CheckLocked(budget_->reserved_ - bytes_, bytes, what);
     }
     if (s.ok() && per_user) {
       const int64_t others = *mine - bytes_;

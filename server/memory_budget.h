@@ -1,4 +1,5 @@
-// MemoryBudget: limits on the memory that datasets and weight stores hold in urnd: one for all
+// MemoryBudget: limits on the memory that datasets, weight stores, cached alias tables and
+// samples being streamed hold in urnd: one for all
 // users together (urnd --memory-budget; 0: none), so that no mix of tenants takes urnd past its
 // container's memory (and, as everything is reloaded on start, into a loop of OOM kills), and
 // one per user (the plan's memory_bytes, checked by Admission::CheckMemory), so that no one user
@@ -7,8 +8,10 @@
 // Check(more, what) passes while InUse() + reserved + more <= limit. InUse() sums the
 // registries: every dataset's typed table (Table::MemoryBytes) and every weight store at
 // kStoreBytesPerSlot a slot plus its stored keys (WeightStore::KeyMemoryBytes), and the alias
-// tables the sampling service keeps (AliasCache::MemoryBytes); a user's share sums the datasets
-// and stores of the user's own (a cached alias table is in no one's share). Memory is reserved
+// tables the sampling service keeps (AliasCache::MemoryBytes), deleted or dropped ones included
+// while streams still hold them; a user's share sums the datasets and stores of the user's own.
+// A cached alias table is in no one's share: the cache gives way (its shed, AliasCache::Shed)
+// before the budget refuses anything. Memory is reserved
 // (Reservation, on behalf of a user) before it is taken, so that requests running at once count
 // against each other, in the budget and in their user's share:
 //  - a weight store's slots, from its create until it is registered, and each Insert
@@ -16,16 +19,19 @@
 //  - an upload's estimate (the text so far plus 8 bytes a parsed cell) while it runs, and its
 //    typed table until it is registered;
 //  - an alias table a sample builds (weighted draws with replacement, and a query's SAMPLE BY
-//    ... REPLACE true), its estimate from before it is built until the sample's stream begins;
+//    ... REPLACE true), the build's peak (AliasCache::BuildBytes) from before it is built until
+//    the sample's stream begins;
 //  - a materialized sample (its row ids and weights), from when it is computed until its
 //    stream ends, however slowly its reader reads (a refused one ends the stream).
 // Between registering and the end of its reservation a store or table counts twice, so a
-// request at that instant may be refused a little early, never let past. Refusals by the budget
+// request at that instant may be refused a little early. Two estimates can let a little past:
+// inserts into one full ring at once each subtract the same keys they evict, and a query's
+// build also holds its evaluation's columns. Refusals by the budget
 // are RESOURCE_EXHAUSTED naming the flag, without a plan's QuotaFailure (the CLI exits 1); by a
 // user's share, RESOURCE_EXHAUSTED with the QuotaFailure of plan key memory_bytes (exit 4).
 //
-// Cost: O(datasets + stores) per check. Thread safety: thread-safe (the functions given must
-// be).
+// Cost: O(datasets + stores + retired entries + cached alias tables) per check. Thread safety:
+// thread-safe (the functions given must be).
 #ifndef URN_SERVER_MEMORY_BUDGET_H_
 #define URN_SERVER_MEMORY_BUDGET_H_
 
@@ -63,6 +69,10 @@ class MemoryBudget {
     user_check_ = std::move(user_check);
   }
 
+  // What may be given back when the budget would refuse (AliasCache::Shed): called under the
+  // budget's lock, then the budget is checked again. Set once, before serving.
+  void SetShed(std::function<void()> shed) { shed_ = std::move(shed); }
+
   absl::Status Check(int64_t more, std::string_view what) const;
   int64_t limit() const { return limit_; }
 
@@ -92,12 +102,16 @@ class MemoryBudget {
   };
 
  private:
-  absl::Status CheckHeld(int64_t held, int64_t more, std::string_view what) const;
+  // Whether `more` fits beside `others` reserved and what is held now, after a shed if needed;
+  // RESOURCE_EXHAUSTED naming the flag when not. REQUIRES: mu_ held.
+  absl::Status CheckLocked(int64_t others, int64_t more, std::string_view what) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const int64_t limit_;
   const std::function<int64_t()> in_use_;
   std::function<int64_t(const std::string&)> user_in_use_;
   UserCheck user_check_;
+  std::function<void()> shed_;
   // Held while in_use_ is read and a reservation checked and taken (in_use_ may lock the
   // registries: they never call the budget under their own locks).
   mutable absl::Mutex mu_;

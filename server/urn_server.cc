@@ -187,19 +187,21 @@ absl::Status UrnServer::PrepareDataDir() {
   gate_ = std::make_unique<CallGate>(authenticator_.get(), admission_.get());
   // Read only while serving, after the registries below are loaded.
   memory_budget_ = std::make_unique<MemoryBudget>(options_.memory_budget, [this] {
-    return datasets_->MemoryBytes() +
-           weight_stores_->MemoryBytes(MemoryBudget::kStoreBytesPerSlot) +
+    return datasets_->MemoryBytes() + weight_stores_->MemoryBytes() +
            (sampling_service_ != nullptr ? sampling_service_->AliasCacheBytes() : 0);
   });
   memory_budget_->SetPerUser(
       [this](const std::string& user) {
-        return datasets_->MemoryBytes(user) +
-               weight_stores_->MemoryBytes(user, MemoryBudget::kStoreBytesPerSlot);
+        return datasets_->MemoryBytes(user) + weight_stores_->MemoryBytes(user);
       },
       [this](const auth::Principal& who, int64_t more, std::string_view what,
              const std::function<int64_t()>& held) {
         return admission_->CheckMemory(who, more, what, held);
       });
+  // Cached alias tables give way to whatever the budget would otherwise refuse.
+  memory_budget_->SetShed([this] {
+    if (sampling_service_ != nullptr) sampling_service_->ShedAliasCache();
+  });
   gate_->set_memory_budget(memory_budget_.get());
   {
     absl::MutexLock lock(&maintenance_mu_);
@@ -274,6 +276,8 @@ absl::Status UrnServer::Start() {
   auto sampling_service = std::make_unique<SamplingService>(gate_.get(), datasets_.get(),
                                                             work_pool_.get(), /*threads=*/2);
   sampling_service_ = sampling_service.get();
+  datasets_->SetOnDelete(
+      [this](const std::string& upload_id) { sampling_service_->ForgetTable(upload_id); });
   add(std::move(sampling_service), v1::Sampling::service_full_name());
   add(std::make_unique<AdminService>(gate_.get(), authenticator_.get(), metadata_.get(),
                                      datasets_.get(), weight_stores_.get()),

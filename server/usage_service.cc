@@ -27,9 +27,8 @@ grpc::ServerUnaryReactor* UsageService::GetUsage(grpc::CallbackServerContext* co
   response->set_weight_stores_limit(p.weight_stores);
   response->set_capacity_per_store(p.capacity_per_store);
   response->set_concurrent_streams(p.concurrent_streams);
-  response->set_memory_bytes(
-      datasets_->MemoryBytes(who->user) +
-      weight_stores_->MemoryBytes(who->user, MemoryBudget::kStoreBytesPerSlot));
+  response->set_memory_bytes(datasets_->MemoryBytes(who->user) +
+                             weight_stores_->MemoryBytes(who->user));
   response->set_memory_bytes_limit(p.memory_bytes);
   for (const std::string& f : p.features) response->add_features(f);
   return FinishUnary(context, absl::OkStatus());

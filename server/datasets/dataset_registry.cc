@@ -89,10 +89,7 @@ int64_t DatasetRegistry::MemoryBytes() const {
   for (const auto& [key, entry] : datasets_) {
     if (entry->table != nullptr) total += entry->table->MemoryBytes();
   }
-  retired_.ForEachHeld([&](const DatasetEntry& entry) {
-    if (entry.table != nullptr) total += entry.table->MemoryBytes();
-  });
-  return total;
+  return total + retired_.Bytes();
 }
 
 int64_t DatasetRegistry::MemoryBytes(const std::string& owner) const {
@@ -101,12 +98,7 @@ int64_t DatasetRegistry::MemoryBytes(const std::string& owner) const {
   ForEachOwnedBy(datasets_, owner, [&](const auto& kv) {
     if (kv.second->table != nullptr) total += kv.second->table->MemoryBytes();
   });
-  retired_.ForEachHeld([&](const DatasetEntry& entry) {
-    if (entry.table != nullptr && entry.record.owner() == owner) {
-      total += entry.table->MemoryBytes();
-    }
-  });
-  return total;
+  return total + retired_.Bytes(owner);
 }
 
 absl::StatusOr<table::ReadOptions> DatasetRegistry::ReadOptionsOf(const internal::DatasetRecord& r,
@@ -308,9 +300,10 @@ absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string
     }
     entry = it->second;
     datasets_.erase(it);
-    retired_.Add(entry);
+    retired_.Add(entry, owner, entry->table != nullptr ? entry->table->MemoryBytes() : 0);
     deleting_.insert({owner, name});
   }
+  if (on_delete_ != nullptr) on_delete_(entry->record.upload_id());
   absl::Status s = store_->Delete(RecordKey(owner, name));
   {
     absl::MutexLock lock(&mu_);

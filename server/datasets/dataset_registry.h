@@ -121,6 +121,11 @@ class DatasetRegistry {
   // until its stored record is gone, so a new upload of that name (ABORTED meanwhile) can never
   // have its record removed by this delete.
   absl::Status Delete(const std::string& owner, const std::string& name);
+  // Called with a dataset's upload id once Delete has removed it (to drop what was derived from
+  // it, such as cached alias tables). Set once, before serving.
+  void SetOnDelete(std::function<void(const std::string& upload_id)> on_delete) {
+    on_delete_ = std::move(on_delete);
+  }
 
   // Deletes every dataset of `owner` (a deleted user) and makes each of its uploads in progress
   // fail at Commit (ABORTED) instead of registering; returns how many datasets were deleted.
@@ -155,6 +160,7 @@ class DatasetRegistry {
   std::map<Key, std::shared_ptr<const DatasetEntry>> datasets_ ABSL_GUARDED_BY(mu_);
   // Deleted datasets that streams still hold: counted by MemoryBytes().
   Retired<const DatasetEntry> retired_ ABSL_GUARDED_BY(mu_);
+  std::function<void(const std::string&)> on_delete_;
   // Names being uploaded, so two uploads of one name cannot both commit; kAbandoned once the
   // owner was deleted (DeleteOwner), so the upload does not register.
   static constexpr int kInProgress = 1;

@@ -58,6 +58,10 @@ class SamplingService final
   void SetBeforeBeginForTesting(std::function<void()> hook) { before_begin_.Set(std::move(hook)); }
   // Memory of the alias tables it keeps (AliasCache::MemoryBytes), for the memory budget.
   int64_t AliasCacheBytes() const { return alias_cache_.MemoryBytes(); }
+  // Drops the cached alias tables (MemoryBudget's shed).
+  void ShedAliasCache() { alias_cache_.Shed(); }
+  // Drops the cached alias tables of a deleted dataset's table (its upload id).
+  void ForgetTable(const std::string& table_id) { alias_cache_.DropTable(table_id); }
 
  private:
   TestHook before_begin_;

@@ -139,7 +139,7 @@ std::function<absl::Status()> ReserveBuild(const table::Table& t,
                                            MemoryBudget::Reservation* build_memory) {
   if (build_memory == nullptr) return nullptr;
   return [&t, build_memory] {
-    return build_memory->Resize(AliasCache::EstimateBytes(t.num_rows()),
+    return build_memory->Resize(AliasCache::BuildBytes(t.num_rows()),
                                 absl::StrCat("an alias table of ", t.num_rows(), " rows"));
   };
 }
@@ -387,6 +387,15 @@ absl::StatusOr<query::QueryResult> RunQueryRequest(const v1::SampleRequest& req,
 
 }  // namespace
 
+namespace {
+
+int64_t EntryBytes(const AliasCache::Entry& e) {
+  return static_cast<int64_t>(e.weights.capacity() * sizeof(double)) +
+         (e.alias.has_value() ? e.alias->MemoryBytes() : 0);
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
     const std::string& key, const std::function<absl::StatusOr<Entry>()>& build, bool may_build,
     const std::function<absl::Status()>& before_build) {
@@ -426,31 +435,42 @@ absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
     building_.erase(key);
     if (pending->result.ok()) {
       entries_.emplace_front(key, *pending->result);
-      while (entries_.size() > capacity_) {
-        dropped_.Add(entries_.back().second);  // lazy draws may still hold it
-        entries_.pop_back();
-      }
+      while (entries_.size() > capacity_) DropLast();
     }
   }
   pending->done.Notify();
   return pending->result;
 }
 
-namespace {
-
-int64_t EntryBytes(const AliasCache::Entry& e) {
-  return static_cast<int64_t>(e.weights.capacity() * sizeof(double)) +
-         (e.alias.has_value() ? e.alias->MemoryBytes() : 0);
-}
-
-}  // namespace
-
 int64_t AliasCache::MemoryBytes() const {
   absl::MutexLock lock(&mu_);
   int64_t bytes = 0;
   for (const auto& [key, entry] : entries_) bytes += EntryBytes(*entry);
-  dropped_.ForEachHeld([&](const Entry& entry) { bytes += EntryBytes(entry); });
-  return bytes;
+  return bytes + dropped_.Bytes();
+}
+
+void AliasCache::DropLast() {
+  dropped_.Add(entries_.back().second, "", EntryBytes(*entries_.back().second));
+  entries_.pop_back();
+}
+
+void AliasCache::Shed() {
+  absl::MutexLock lock(&mu_);
+  while (!entries_.empty()) DropLast();
+}
+
+void AliasCache::DropTable(const std::string& table_id) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    // Keys are "column:<id>/<column>" and "query:<id>/<text>"; ids hold no '/'.
+    if (absl::StartsWith(it->first, ColumnKey(table_id, "")) ||
+        absl::StartsWith(it->first, QueryKey(table_id, ""))) {
+      dropped_.Add(it->second, "", EntryBytes(*it->second));
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 bool AliasCache::Contains(const std::string& key) const {

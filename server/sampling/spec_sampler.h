@@ -74,9 +74,15 @@ class AliasCache {
       bool may_build = true, const std::function<absl::Status()>& before_build = nullptr);
   // Memory of the cached entries, and of entries dropped from the cache that draws still hold.
   int64_t MemoryBytes() const;
-  // Memory an entry for a table of `rows` rows may take: its weights and its alias table.
-  static int64_t EstimateBytes(int64_t rows) {
-    return rows * (static_cast<int64_t>(sizeof(double)) + samplers::AliasTable::kBytesPerRow);
+  // Drops every entry (the memory budget's shed: a cache gives way to what it would refuse);
+  // draws that hold one keep it.
+  void Shed();
+  // Drops the entries of table `table_id` (a deleted dataset's upload id).
+  void DropTable(const std::string& table_id);
+  // Memory building an entry for `rows` rows may take at its peak: the weights (8 bytes a row),
+  // the alias table (16) and the build's scratch, masses and work lists (16 + 16).
+  static int64_t BuildBytes(int64_t rows) {
+    return rows * (static_cast<int64_t>(sizeof(double)) + samplers::AliasTable::kBytesPerRow + 32);
   }
   // Whether `key` is cached (not being built).
   bool Contains(const std::string& key) const;
@@ -93,6 +99,9 @@ class AliasCache {
   std::list<std::pair<std::string, std::shared_ptr<const Entry>>> entries_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<Build>> building_ ABSL_GUARDED_BY(mu_);
   Retired<const Entry> dropped_ ABSL_GUARDED_BY(mu_);
+
+  // Moves the least recently used entry to dropped_.
+  void DropLast() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 // Largest n a request may ask for.
@@ -126,8 +135,8 @@ bool SpecRunsAtOnce(const v1::SampleRequest& request, const table::Table& table,
 // NotCachedError() rather than building an alias table or running a weighted sample or a query
 // that is not cached: SpecRunsAtOnce is only a check, and the cache may drop an entry between it
 // and this call.
-// `build_memory` (optional) reserves an alias table's estimated memory (AliasCache::EstimateBytes)
-// before it is built; when it cannot, its error (RESOURCE_EXHAUSTED) is returned.
+// `build_memory` (optional) reserves an alias table's peak memory (AliasCache::BuildBytes) before
+// it is built; when it cannot, its error (RESOURCE_EXHAUSTED) is returned.
 absl::StatusOr<SpecResult> RunSampleSpec(const v1::SampleRequest& request,
                                          const table::Table& table, int threads,
                                          AliasCache* cache = nullptr,

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "listing.h"
+#include "memory_budget.h"
 #include "names.h"
 
 namespace urn::server {
@@ -171,32 +172,26 @@ size_t WeightStoreRegistry::CountAll() const {
 namespace {
 
 // Memory of one hosted store: its slots and its stored keys.
-int64_t StoreMemoryBytes(const HostedWeightStore& hosted, int64_t bytes_per_slot) {
-  int64_t bytes = hosted.record.capacity() * bytes_per_slot;
+int64_t StoreMemoryBytes(const HostedWeightStore& hosted) {
+  int64_t bytes = hosted.record.capacity() * MemoryBudget::kStoreBytesPerSlot;
   if (hosted.durable != nullptr) bytes += hosted.durable->store().KeyMemoryBytes();
   return bytes;
 }
 
 }  // namespace
 
-int64_t WeightStoreRegistry::MemoryBytes(int64_t bytes_per_slot) const {
+int64_t WeightStoreRegistry::MemoryBytes() const {
   absl::ReaderMutexLock lock(&mu_);
   int64_t bytes = 0;
-  for (const auto& [key, hosted] : stores_) bytes += StoreMemoryBytes(*hosted, bytes_per_slot);
-  retired_.ForEachHeld(
-      [&](const HostedWeightStore& hosted) { bytes += StoreMemoryBytes(hosted, bytes_per_slot); });
-  return bytes;
+  for (const auto& [key, hosted] : stores_) bytes += StoreMemoryBytes(*hosted);
+  return bytes + retired_.Bytes();
 }
 
-int64_t WeightStoreRegistry::MemoryBytes(const std::string& owner, int64_t bytes_per_slot) const {
+int64_t WeightStoreRegistry::MemoryBytes(const std::string& owner) const {
   absl::ReaderMutexLock lock(&mu_);
   int64_t bytes = 0;
-  ForEachOwnedBy(stores_, owner,
-                 [&](const auto& kv) { bytes += StoreMemoryBytes(*kv.second, bytes_per_slot); });
-  retired_.ForEachHeld([&](const HostedWeightStore& hosted) {
-    if (hosted.record.owner() == owner) bytes += StoreMemoryBytes(hosted, bytes_per_slot);
-  });
-  return bytes;
+  ForEachOwnedBy(stores_, owner, [&](const auto& kv) { bytes += StoreMemoryBytes(*kv.second); });
+  return bytes + retired_.Bytes(owner);
 }
 
 absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::string& name) {
@@ -216,7 +211,7 @@ absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::st
     if (absl::Status s = db_->Write(ops); !s.ok()) return s;
     hosted = std::move(it->second);
     stores_.erase(it);
-    retired_.Add(hosted);
+    retired_.Add(hosted, owner, StoreMemoryBytes(*hosted));
   }
   const std::string& id = hosted->record.id();
   if (id.empty()) return absl::OkStatus();

@@ -78,12 +78,12 @@ class WeightStoreRegistry {
   size_t Count(const std::string& owner) const;
   // Number of weight stores of every owner (damaged ones included).
   size_t CountAll() const;
-  // Memory of every owner's stores together: `bytes_per_slot` a slot (damaged stores too) plus
-  // their stored keys (WeightStore::KeyMemoryBytes); deleted stores count until the last stream
-  // holding them ends.
-  int64_t MemoryBytes(int64_t bytes_per_slot) const;
+  // Memory of every owner's stores together: MemoryBudget::kStoreBytesPerSlot a slot (damaged
+  // stores too) plus their stored keys (WeightStore::KeyMemoryBytes); deleted stores count, as
+  // they were when deleted, until the last stream holding them ends.
+  int64_t MemoryBytes() const;
   // The same for `owner`'s stores only.
-  int64_t MemoryBytes(const std::string& owner, int64_t bytes_per_slot) const;
+  int64_t MemoryBytes(const std::string& owner) const;
 
   // Background maintenance (see above).
   void SnapshotDue();

@@ -217,8 +217,8 @@ class InsertStream final : public BatchStream<v1::InsertRequest, v1::InsertRespo
     const std::vector<std::string> keys(request.keys().begin(), request.keys().end());
     // What the keys add to the store's memory, less the keys they evict from a full ring, is
     // reserved until they are stored (then the store counts them), so that inserts at once
-    // count against each other. Two inserts into one store at once may both subtract the same
-    // evicted keys: together they can pass by at most one message's keys.
+    // count against each other. N inserts into one full ring at once may each subtract the same
+    // evicted keys: together they can pass by up to N - 1 times those keys' bytes.
     MemoryBudget::Reservation memory(gate().memory_budget(), &who());
     if (absl::Status s =
             memory.Resize(std::max<int64_t>(0, durable().store().InsertKeyGrowth(keys)),
