@@ -37,8 +37,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -69,9 +71,13 @@ class MemoryBudget {
     user_check_ = std::move(user_check);
   }
 
-  // What may be given back when the budget would refuse (AliasCache::Shed): called under the
+  // What may be given back when the budget would refuse (AliasCache::Shed): shed(need, freed)
+  // lets go of at least `need` bytes, or of nothing when it cannot, moving what it lets go of
+  // into *freed (destroyed by the caller once the budget's lock is released). Called under the
   // budget's lock, then the budget is checked again. Set once, before serving.
-  void SetShed(std::function<void()> shed) { shed_ = std::move(shed); }
+  using Graveyard = std::vector<std::shared_ptr<const void>>;
+  using Shed = std::function<void(int64_t need, Graveyard* freed)>;
+  void SetShed(Shed shed) { shed_ = std::move(shed); }
 
   absl::Status Check(int64_t more, std::string_view what) const;
   int64_t limit() const { return limit_; }
@@ -104,16 +110,17 @@ class MemoryBudget {
  private:
   // Whether `more` fits beside `others` reserved and what is held now, after a shed if needed;
   // RESOURCE_EXHAUSTED naming the flag when not. REQUIRES: mu_ held.
-  absl::Status CheckLocked(int64_t others, int64_t more, std::string_view what) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckLocked(int64_t others, int64_t more, std::string_view what,
+                           Graveyard* freed) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const int64_t limit_;
   const std::function<int64_t()> in_use_;
   std::function<int64_t(const std::string&)> user_in_use_;
   UserCheck user_check_;
-  std::function<void()> shed_;
-  // Held while in_use_ is read and a reservation checked and taken (in_use_ may lock the
-  // registries: they never call the budget under their own locks).
+  Shed shed_;
+  // Held while in_use_ is read and a reservation checked and taken. in_use_, user_in_use_ and
+  // shed_ lock the registries and the AliasCache, and user_check_ the plans: none of them calls
+  // the budget under its own lock.
   mutable absl::Mutex mu_;
   int64_t reserved_ ABSL_GUARDED_BY(mu_) = 0;
   // Reservations by user (only users with some).

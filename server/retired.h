@@ -9,8 +9,8 @@
 // that took the last reference would destroy it (gigabytes, for a large store) under the
 // caller's locks.
 //
-// Cost: Add is O(entries held or expired since the last Add); ForEachHeld O(entries).
-// Thread safety: none of its own; the registry's lock guards it (shared for ForEachHeld).
+// Cost: Add is O(entries held or expired since the last Add); Bytes O(entries).
+// Thread safety: none of its own; the owner's lock guards it (a shared lock suffices for Bytes).
 #ifndef URN_SERVER_RETIRED_H_
 #define URN_SERVER_RETIRED_H_
 

@@ -199,8 +199,8 @@ absl::Status UrnServer::PrepareDataDir() {
         return admission_->CheckMemory(who, more, what, held);
       });
   // Cached alias tables give way to whatever the budget would otherwise refuse.
-  memory_budget_->SetShed([this] {
-    if (sampling_service_ != nullptr) sampling_service_->ShedAliasCache();
+  memory_budget_->SetShed([this](int64_t need, MemoryBudget::Graveyard* freed) {
+    if (sampling_service_ != nullptr) sampling_service_->ShedAliasCache(need, freed);
   });
   gate_->set_memory_budget(memory_budget_.get());
   {

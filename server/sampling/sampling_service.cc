@@ -370,6 +370,7 @@ class SampleStream final : public BatchStream {
  private:
   uint64_t size() const override { return result_.size(); }
   void FreeHeld() override {
+    entry_.reset();  // Fill() is not called after GiveBack(); cut_ does not read the table
     result_ = SpecResult();
     lazy_rows_ = {};
     lazy_weights_ = {};
@@ -405,7 +406,9 @@ class SampleStream final : public BatchStream {
     return n;
   }
 
-  const std::shared_ptr<const DatasetEntry> entry_;
+  // The dataset, until FreeHeld(): a deleted dataset's memory is counted while a stream holds it
+  // (server/retired.h), so the stream lets go of it before its client sees the end.
+  std::shared_ptr<const DatasetEntry> entry_;
   SpecResult result_;  // set once, by Begin(), before anything is sent
   const std::vector<int> columns_;
   const BatchCut cut_;  // of batches with columns
@@ -500,7 +503,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
   // Computes the sample (or NotCachedError() when !may_build and it would need to build).
   // An alias table it builds is reserved in the stream's memory until Begin() (then the cache
   // counts it, and the stream reserves its result instead).
-  const auto run = [this, dataset, stream](const v1::SampleRequest& r, bool may_build) {
+  // The stream holds the dataset until Begin() (run is called before it, or not at all).
+  const auto run = [this, dataset = dataset.get(), stream](const v1::SampleRequest& r,
+                                                           bool may_build) {
     return RunSampleSpec(r, *dataset->table, threads_, &alias_cache_, dataset->record.upload_id(),
                          may_build, stream->build_memory());
   };

@@ -58,8 +58,10 @@ class SamplingService final
   void SetBeforeBeginForTesting(std::function<void()> hook) { before_begin_.Set(std::move(hook)); }
   // Memory of the alias tables it keeps (AliasCache::MemoryBytes), for the memory budget.
   int64_t AliasCacheBytes() const { return alias_cache_.MemoryBytes(); }
-  // Drops the cached alias tables (MemoryBudget's shed).
-  void ShedAliasCache() { alias_cache_.Shed(); }
+  // Lets go of cached alias tables (MemoryBudget's shed; see AliasCache::Shed).
+  void ShedAliasCache(int64_t need, MemoryBudget::Graveyard* freed) {
+    alias_cache_.Shed(need, freed);
+  }
   // Drops the cached alias tables of a deleted dataset's table (its upload id).
   void ForgetTable(const std::string& table_id) { alias_cache_.DropTable(table_id); }
 

@@ -430,12 +430,13 @@ absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
   } else {
     pending->result = built.status();
   }
+  std::vector<std::shared_ptr<const Entry>> gone;  // evicted; destroyed after the lock below
   {
     absl::MutexLock lock(&mu_);
     building_.erase(key);
     if (pending->result.ok()) {
       entries_.emplace_front(key, *pending->result);
-      while (entries_.size() > capacity_) DropLast();
+      while (entries_.size() > capacity_) DropLast(&gone);
     }
   }
   pending->done.Notify();
@@ -449,23 +450,37 @@ int64_t AliasCache::MemoryBytes() const {
   return bytes + dropped_.Bytes();
 }
 
-void AliasCache::DropLast() {
+void AliasCache::DropLast(std::vector<std::shared_ptr<const Entry>>* gone) {
   dropped_.Add(entries_.back().second, "", EntryBytes(*entries_.back().second));
+  gone->push_back(std::move(entries_.back().second));
   entries_.pop_back();
 }
 
-void AliasCache::Shed() {
+void AliasCache::Shed(int64_t need, MemoryBudget::Graveyard* freed) {
   absl::MutexLock lock(&mu_);
-  while (!entries_.empty()) DropLast();
+  // Only entries held by the cache alone give memory back when dropped.
+  const auto alone = [](const auto& kv) { return kv.second.use_count() == 1; };
+  int64_t available = 0;
+  for (const auto& kv : entries_) available += alone(kv) ? EntryBytes(*kv.second) : 0;
+  if (available < need) return;
+  for (auto it = entries_.end(); need > 0 && it != entries_.begin();) {
+    --it;
+    if (!alone(*it)) continue;
+    need -= EntryBytes(*it->second);
+    freed->push_back(std::move(it->second));
+    it = entries_.erase(it);
+  }
 }
 
 void AliasCache::DropTable(const std::string& table_id) {
+  std::vector<std::shared_ptr<const Entry>> gone;  // destroyed after the lock is released
   absl::MutexLock lock(&mu_);
   for (auto it = entries_.begin(); it != entries_.end();) {
     // Keys are "column:<id>/<column>" and "query:<id>/<text>"; ids hold no '/'.
     if (absl::StartsWith(it->first, ColumnKey(table_id, "")) ||
         absl::StartsWith(it->first, QueryKey(table_id, ""))) {
       dropped_.Add(it->second, "", EntryBytes(*it->second));
+      gone.push_back(std::move(it->second));
       it = entries_.erase(it);
     } else {
       ++it;

@@ -260,7 +260,8 @@ TEST_F(MemoryBudgetServerTest, ASampleHeldByAnOpenStreamCountsUntilTheStreamEnds
 
 // The alias table that weighted draws with replacement build stays cached for the next request,
 // and counts: 5,000 rows keep 120,000 bytes (weights and alias table) beside their table. The
-// cache gives way: a store that fits beside the table but not beside both drops it. And a
+// cache gives way: a store that fits beside the table but not beside both drops it (one that
+// would not fit either way drops nothing). And a
 // deleted dataset's alias tables go with it. Before, up to 4 cached alias tables of any size
 // were held outside the budget.
 TEST_F(MemoryBudgetServerTest, CachedAliasTablesCountAndGiveWay) {
@@ -276,6 +277,10 @@ TEST_F(MemoryBudgetServerTest, CachedAliasTablesCountAndGiveWay) {
   };
   const SamplingService& sampling = server_->sampling_service_for_testing();
   ASSERT_TRUE(sample().ok());
+  EXPECT_EQ(sampling.AliasCacheBytes(), 5'000 * 24);
+  // A store that would not fit even without the cache sheds nothing.
+  EXPECT_EQ(CreateStore("huge", (1 << 20) / MemoryBudget::kStoreBytesPerSlot).code(),
+            absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(sampling.AliasCacheBytes(), 5'000 * 24);
   const absl::Status s = CreateStore("beside", slots);
   EXPECT_TRUE(s.ok()) << s;
@@ -518,7 +523,7 @@ TEST_F(UserMemoryServerTest, ADeletedDatasetCountsUntilTheStreamReadingItEnds) {
   EXPECT_TRUE(s.ok()) << s;
 }
 
-// Building an alias table reserves its peak (56 bytes a row) in the user's share first: a
+// Building an alias table reserves its peak (64 bytes a row) in the user's share first: a
 // weighted sample with replacement of 30,000 rows does not fit beside their 480,000-byte table in
 // a 1,000,000-byte plan, and is refused before anything is built.
 TEST_F(UserMemoryServerTest, AnAliasTableIsReservedBeforeItIsBuilt) {
@@ -533,7 +538,7 @@ TEST_F(UserMemoryServerTest, AnAliasTableIsReservedBeforeItIsBuilt) {
   };
   absl::Status s = sample();
   EXPECT_THAT(MemoryQuota(s, "alice"),
-              HasSubstr("memory_bytes: an alias table of 30000 rows (1680000 bytes) does not fit"))
+              HasSubstr("memory_bytes: an alias table of 30000 rows (1920000 bytes) does not fit"))
       << s;
   EXPECT_EQ(server_->sampling_service_for_testing().AliasCacheBytes(), 0);
   r.set_query("select * sample by v replace true limit 10");
