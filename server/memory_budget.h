@@ -10,8 +10,9 @@
 // kStoreBytesPerSlot a slot plus its stored keys (WeightStore::KeyMemoryBytes), and the alias
 // tables the sampling service keeps (AliasCache::MemoryBytes), deleted or dropped ones included
 // while streams still hold them; a user's share sums the datasets and stores of the user's own.
-// A cached alias table is in no one's share: the cache gives way (its shed, AliasCache::Shed)
-// before the budget refuses anything. Memory is reserved
+// A cached alias table is in no one's share: the cache gives way when dropping what no draw holds
+// makes room (its shed, AliasCache::Shed); a request the user's share refuses sheds nothing.
+// Memory is reserved
 // (Reservation, on behalf of a user) before it is taken, so that requests running at once count
 // against each other, in the budget and in their user's share:
 //  - a weight store's slots, from its create until it is registered, and each Insert

@@ -370,7 +370,9 @@ class SampleStream final : public BatchStream {
  private:
   uint64_t size() const override { return result_.size(); }
   void FreeHeld() override {
-    entry_.reset();  // Fill() is not called after GiveBack(); cut_ does not read the table
+    // cut_ keeps Column pointers into the table, read only by Fill(), which is not called after
+    // GiveBack().
+    entry_.reset();
     result_ = SpecResult();
     lazy_rows_ = {};
     lazy_weights_ = {};
