@@ -94,6 +94,21 @@ class HeldSampleStream {
   bool started_ = false;
 };
 
+// 10 draws with replacement from `dataset` weighted by its column "v" (they build an alias table).
+v1::SampleRequest TenWeightedDrawsWithReplacement(const std::string& dataset) {
+  v1::SampleRequest r;
+  r.set_dataset(dataset);
+  r.mutable_weighted()->set_weight_column("v");
+  r.mutable_weighted()->set_replace(true);
+  r.set_n(10);
+  return r;
+}
+
+// Streams the whole sample, and returns how it ended.
+absl::Status ReadAll(const Client& client, const v1::SampleRequest& r) {
+  return client.Sample(r, [](const v1::SampleBatch&) { return true; });
+}
+
 class MemoryBudgetServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -267,14 +282,8 @@ TEST_F(MemoryBudgetServerTest, ASampleHeldByAnOpenStreamCountsUntilTheStreamEnds
 TEST_F(MemoryBudgetServerTest, CachedAliasTablesCountAndGiveWay) {
   const int64_t slots = UploadRowsAndFitSlots(5'000, 60'000);
   ASSERT_GT(slots, 1000);
-  v1::SampleRequest r;
-  r.set_dataset("rows");
-  r.mutable_weighted()->set_weight_column("v");
-  r.mutable_weighted()->set_replace(true);
-  r.set_n(10);
-  const auto sample = [&] {
-    return client_->Sample(r, [](const v1::SampleBatch&) { return true; });
-  };
+  const v1::SampleRequest r = TenWeightedDrawsWithReplacement("rows");
+  const auto sample = [&] { return ReadAll(*client_, r); };
   const SamplingService& sampling = server_->sampling_service_for_testing();
   ASSERT_TRUE(sample().ok());
   EXPECT_EQ(sampling.AliasCacheBytes(), 5'000 * 24);
@@ -528,14 +537,8 @@ TEST_F(UserMemoryServerTest, ADeletedDatasetCountsUntilTheStreamReadingItEnds) {
 // a 1,000,000-byte plan, and is refused before anything is built.
 TEST_F(UserMemoryServerTest, AnAliasTableIsReservedBeforeItIsBuilt) {
   ASSERT_TRUE(UploadRows(*alice_, dir_, "rows", 30'000).ok());
-  v1::SampleRequest r;
-  r.set_dataset("rows");
-  r.mutable_weighted()->set_weight_column("v");
-  r.mutable_weighted()->set_replace(true);
-  r.set_n(10);
-  const auto sample = [&] {
-    return alice_->Sample(r, [](const v1::SampleBatch&) { return true; });
-  };
+  v1::SampleRequest r = TenWeightedDrawsWithReplacement("rows");
+  const auto sample = [&] { return ReadAll(*alice_, r); };
   absl::Status s = sample();
   EXPECT_THAT(MemoryQuota(s, "alice"),
               HasSubstr("memory_bytes: an alias table of 30000 rows (1920000 bytes) does not fit"))
