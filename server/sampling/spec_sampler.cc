@@ -436,7 +436,7 @@ absl::StatusOr<std::shared_ptr<const AliasCache::Entry>> AliasCache::Get(
     building_.erase(key);
     if (pending->result.ok()) {
       entries_.emplace_front(key, *pending->result);
-      while (entries_.size() > capacity_) DropLast(&gone);
+      while (entries_.size() > capacity_) Drop(std::prev(entries_.end()), &gone);
     }
   }
   pending->done.Notify();
@@ -450,10 +450,11 @@ int64_t AliasCache::MemoryBytes() const {
   return bytes + dropped_.Bytes();
 }
 
-void AliasCache::DropLast(std::vector<std::shared_ptr<const Entry>>* gone) {
-  dropped_.Add(entries_.back().second, "", EntryBytes(*entries_.back().second));
-  gone->push_back(std::move(entries_.back().second));
-  entries_.pop_back();
+AliasCache::Entries::iterator AliasCache::Drop(Entries::iterator it,
+                                               std::vector<std::shared_ptr<const Entry>>* gone) {
+  dropped_.Add(it->second, "", EntryBytes(*it->second));
+  gone->push_back(std::move(it->second));
+  return entries_.erase(it);
 }
 
 void AliasCache::Shed(int64_t need, MemoryBudget::Graveyard* freed) {
@@ -479,9 +480,7 @@ void AliasCache::DropTable(const std::string& table_id) {
     // Keys are "column:<id>/<column>" and "query:<id>/<text>"; ids hold no '/'.
     if (absl::StartsWith(it->first, ColumnKey(table_id, "")) ||
         absl::StartsWith(it->first, QueryKey(table_id, ""))) {
-      dropped_.Add(it->second, "", EntryBytes(*it->second));
-      gone.push_back(std::move(it->second));
-      it = entries_.erase(it);
+      it = Drop(it, &gone);
     } else {
       ++it;
     }

@@ -99,13 +99,15 @@ class AliasCache {
 
   const size_t capacity_;
   mutable absl::Mutex mu_;
-  std::list<std::pair<std::string, std::shared_ptr<const Entry>>> entries_ ABSL_GUARDED_BY(mu_);
+  using Entries = std::list<std::pair<std::string, std::shared_ptr<const Entry>>>;
+  Entries entries_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<Build>> building_ ABSL_GUARDED_BY(mu_);
   Retired<const Entry> dropped_ ABSL_GUARDED_BY(mu_);
 
-  // Moves the least recently used entry to dropped_, and its reference to *gone (to be released
-  // once mu_ is).
-  void DropLast(std::vector<std::shared_ptr<const Entry>>* gone) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves entry `it` to dropped_ and its reference to *gone (to be released once mu_ is);
+  // returns the entry after it.
+  Entries::iterator Drop(Entries::iterator it, std::vector<std::shared_ptr<const Entry>>* gone)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 // Largest n a request may ask for.
