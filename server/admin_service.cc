@@ -23,14 +23,13 @@ absl::Status AdminService::Changed(const absl::Status& change) {
   return authenticator_->Invalidate();
 }
 
-grpc::ServerUnaryReactor* AdminService::CreateUser(grpc::CallbackServerContext* context,
-                                                   const v1::CreateUserRequest* request,
-                                                   v1::CreateUserResponse* response) {
+absl::Status AdminService::CreateUser(grpc::CallbackServerContext* context,
+                                      const v1::CreateUserRequest* request,
+                                      v1::CreateUserResponse* response) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
-  if (!who.ok()) return FinishUnary(context, who.status());
+  if (!who.ok()) return who.status();
   if (!gate_->admission().HasPlan(request->plan())) {
-    return FinishUnary(context, absl::InvalidArgumentError(
-                                    absl::StrCat("plan: '", request->plan(), "' is not defined")));
+    return absl::InvalidArgumentError(absl::StrCat("plan: '", request->plan(), "' is not defined"));
   }
   absl::StatusOr<auth::ApiKey> key = auth::GenerateApiKey();
   absl::Status s = key.status();
@@ -43,7 +42,7 @@ grpc::ServerUnaryReactor* AdminService::CreateUser(grpc::CallbackServerContext* 
     spdlog::info("audit: '{}' created user '{}' on plan '{}' with key {}", who->user,
                  request->name(), request->plan(), key->key_id);
   }
-  return FinishUnary(context, s);
+  return s;
 }
 
 absl::StatusOr<RemovedUserData> RemoveDeletedUsersData(const std::string& name,
@@ -69,48 +68,46 @@ absl::StatusOr<RemovedUserData> RemoveDeletedUsersData(const std::string& name,
   return removed;
 }
 
-grpc::ServerUnaryReactor* AdminService::DeleteUser(grpc::CallbackServerContext* context,
-                                                   const v1::DeleteUserRequest* request,
-                                                   v1::DeleteUserResponse* response) {
+absl::Status AdminService::DeleteUser(grpc::CallbackServerContext* context,
+                                      const v1::DeleteUserRequest* request,
+                                      v1::DeleteUserResponse* response) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
-  if (!who.ok()) return FinishUnary(context, who.status());
+  if (!who.ok()) return who.status();
   // Keys first: from here on the user cannot start new calls.
   absl::StatusOr<int> keys = auth::DeleteUser(*store_, request->name());
-  if (!keys.ok()) return FinishUnary(context, keys.status());
-  if (absl::Status s = Changed(absl::OkStatus()); !s.ok()) return FinishUnary(context, s);
+  if (!keys.ok()) return keys.status();
+  if (absl::Status s = Changed(absl::OkStatus()); !s.ok()) return s;
   absl::StatusOr<RemovedUserData> removed = RemoveDeletedUsersData(
       request->name(), gate_->admission(), *store_, *datasets_, *weight_stores_);
-  if (!removed.ok()) return FinishUnary(context, removed.status());
+  if (!removed.ok()) return removed.status();
   response->set_keys_deleted(*keys);
   response->set_datasets_deleted(removed->datasets);
   response->set_weight_stores_deleted(removed->weight_stores);
   spdlog::info("audit: '{}' deleted user '{}' ({} keys, {} datasets, {} weight stores)", who->user,
                request->name(), *keys, removed->datasets, removed->weight_stores);
-  return FinishUnary(context, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* AdminService::SetPlan(grpc::CallbackServerContext* context,
-                                                const v1::SetPlanRequest* request,
-                                                v1::SetPlanResponse*) {
+absl::Status AdminService::SetPlan(grpc::CallbackServerContext* context,
+                                   const v1::SetPlanRequest* request, v1::SetPlanResponse*) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
-  if (!who.ok()) return FinishUnary(context, who.status());
+  if (!who.ok()) return who.status();
   if (!gate_->admission().HasPlan(request->plan())) {
-    return FinishUnary(context, absl::InvalidArgumentError(
-                                    absl::StrCat("plan: '", request->plan(), "' is not defined")));
+    return absl::InvalidArgumentError(absl::StrCat("plan: '", request->plan(), "' is not defined"));
   }
   absl::Status s = Changed(auth::SetUserPlan(*store_, request->name(), request->plan()));
   if (s.ok()) {
     spdlog::info("audit: '{}' set the plan of '{}' to '{}'", who->user, request->name(),
                  request->plan());
   }
-  return FinishUnary(context, s);
+  return s;
 }
 
-grpc::ServerUnaryReactor* AdminService::CreateKey(grpc::CallbackServerContext* context,
-                                                  const v1::CreateKeyRequest* request,
-                                                  v1::CreateKeyResponse* response) {
+absl::Status AdminService::CreateKey(grpc::CallbackServerContext* context,
+                                     const v1::CreateKeyRequest* request,
+                                     v1::CreateKeyResponse* response) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
-  if (!who.ok()) return FinishUnary(context, who.status());
+  if (!who.ok()) return who.status();
   absl::StatusOr<auth::ApiKey> key = auth::GenerateApiKey();
   absl::Status s = key.status();
   if (s.ok()) s = Changed(auth::AddKey(*store_, request->user(), *key));
@@ -120,16 +117,16 @@ grpc::ServerUnaryReactor* AdminService::CreateKey(grpc::CallbackServerContext* c
     response->set_user(request->user());
     spdlog::info("audit: '{}' created key {} for '{}'", who->user, key->key_id, request->user());
   }
-  return FinishUnary(context, s);
+  return s;
 }
 
-grpc::ServerUnaryReactor* AdminService::ListKeys(grpc::CallbackServerContext* context,
-                                                 const v1::ListKeysRequest* request,
-                                                 v1::ListKeysResponse* response) {
+absl::Status AdminService::ListKeys(grpc::CallbackServerContext* context,
+                                    const v1::ListKeysRequest* request,
+                                    v1::ListKeysResponse* response) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
-  if (!who.ok()) return FinishUnary(context, who.status());
+  if (!who.ok()) return who.status();
   absl::StatusOr<std::vector<auth::KeyListing>> keys = auth::ListKeys(*store_, request->user());
-  if (!keys.ok()) return FinishUnary(context, keys.status());
+  if (!keys.ok()) return keys.status();
   for (const auth::KeyListing& k : *keys) {
     v1::KeyInfo* info = response->add_keys();
     info->set_key_id(k.key_id);
@@ -137,17 +134,16 @@ grpc::ServerUnaryReactor* AdminService::ListKeys(grpc::CallbackServerContext* co
     info->set_created_unix(k.created_unix);
     info->set_revoked(k.revoked);
   }
-  return FinishUnary(context, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* AdminService::RevokeKey(grpc::CallbackServerContext* context,
-                                                  const v1::RevokeKeyRequest* request,
-                                                  v1::RevokeKeyResponse*) {
+absl::Status AdminService::RevokeKey(grpc::CallbackServerContext* context,
+                                     const v1::RevokeKeyRequest* request, v1::RevokeKeyResponse*) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
-  if (!who.ok()) return FinishUnary(context, who.status());
+  if (!who.ok()) return who.status();
   absl::Status s = Changed(auth::RevokeKey(*store_, request->key_id()));
   if (s.ok()) spdlog::info("audit: '{}' revoked key {}", who->user, request->key_id());
-  return FinishUnary(context, s);
+  return s;
 }
 
 }  // namespace urn::server

@@ -7,6 +7,7 @@
 #include "auth/authenticator.h"
 #include "call_auth.h"
 #include "datasets/dataset_registry.h"
+#include "parsed_unary.h"
 #include "storage/metadata_store.h"
 #include "urn/v1/admin.grpc.pb.h"
 #include "weights/weight_store_registry.h"
@@ -27,7 +28,7 @@ absl::StatusOr<RemovedUserData> RemoveDeletedUsersData(const std::string& name,
                                                        DatasetRegistry& datasets,
                                                        WeightStoreRegistry& weight_stores);
 
-class AdminService final : public v1::Admin::CallbackService {
+class AdminService final : public ParsedUnaryMethods<v1::Admin> {
  public:
   // REQUIRES: all outlive the service.
   AdminService(const CallGate* gate, auth::Authenticator* authenticator,
@@ -37,26 +38,27 @@ class AdminService final : public v1::Admin::CallbackService {
         authenticator_(authenticator),
         store_(store),
         datasets_(datasets),
-        weight_stores_(weight_stores) {}
+        weight_stores_(weight_stores) {
+    ServeParsed(this, gate, "CreateUser", "", &AdminService::CreateUser);
+    ServeParsed(this, gate, "DeleteUser", "", &AdminService::DeleteUser);
+    ServeParsed(this, gate, "SetPlan", "", &AdminService::SetPlan);
+    ServeParsed(this, gate, "CreateKey", "", &AdminService::CreateKey);
+    ServeParsed(this, gate, "ListKeys", "", &AdminService::ListKeys);
+    ServeParsed(this, gate, "RevokeKey", "", &AdminService::RevokeKey);
+  }
 
-  grpc::ServerUnaryReactor* CreateUser(grpc::CallbackServerContext* context,
-                                       const v1::CreateUserRequest* request,
-                                       v1::CreateUserResponse* response) override;
-  grpc::ServerUnaryReactor* DeleteUser(grpc::CallbackServerContext* context,
-                                       const v1::DeleteUserRequest* request,
-                                       v1::DeleteUserResponse* response) override;
-  grpc::ServerUnaryReactor* SetPlan(grpc::CallbackServerContext* context,
-                                    const v1::SetPlanRequest* request,
-                                    v1::SetPlanResponse* response) override;
-  grpc::ServerUnaryReactor* CreateKey(grpc::CallbackServerContext* context,
-                                      const v1::CreateKeyRequest* request,
-                                      v1::CreateKeyResponse* response) override;
-  grpc::ServerUnaryReactor* ListKeys(grpc::CallbackServerContext* context,
-                                     const v1::ListKeysRequest* request,
-                                     v1::ListKeysResponse* response) override;
-  grpc::ServerUnaryReactor* RevokeKey(grpc::CallbackServerContext* context,
-                                      const v1::RevokeKeyRequest* request,
-                                      v1::RevokeKeyResponse* response) override;
+  absl::Status CreateUser(grpc::CallbackServerContext* context,
+                          const v1::CreateUserRequest* request, v1::CreateUserResponse* response);
+  absl::Status DeleteUser(grpc::CallbackServerContext* context,
+                          const v1::DeleteUserRequest* request, v1::DeleteUserResponse* response);
+  absl::Status SetPlan(grpc::CallbackServerContext* context, const v1::SetPlanRequest* request,
+                       v1::SetPlanResponse* response);
+  absl::Status CreateKey(grpc::CallbackServerContext* context, const v1::CreateKeyRequest* request,
+                         v1::CreateKeyResponse* response);
+  absl::Status ListKeys(grpc::CallbackServerContext* context, const v1::ListKeysRequest* request,
+                        v1::ListKeysResponse* response);
+  absl::Status RevokeKey(grpc::CallbackServerContext* context, const v1::RevokeKeyRequest* request,
+                         v1::RevokeKeyResponse* response);
 
  private:
   // Authenticates and admits the call and requires the admin role.

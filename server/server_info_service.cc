@@ -5,20 +5,22 @@
 namespace urn::server {
 
 ServerInfoService::ServerInfoService(const CallGate* gate, bool tls)
-    : gate_(gate), tls_(tls), started_(std::chrono::steady_clock::now()) {}
+    : gate_(gate), tls_(tls), started_(std::chrono::steady_clock::now()) {
+  ServeParsed(this, gate, "GetServerInfo", "", &ServerInfoService::GetServerInfo);
+}
 
-grpc::ServerUnaryReactor* ServerInfoService::GetServerInfo(grpc::CallbackServerContext* context,
-                                                           const v1::GetServerInfoRequest*,
-                                                           v1::GetServerInfoResponse* response) {
+absl::Status ServerInfoService::GetServerInfo(grpc::CallbackServerContext* context,
+                                              const v1::GetServerInfoRequest*,
+                                              v1::GetServerInfoResponse* response) {
   if (absl::StatusOr<auth::Principal> who = gate_->Enter(*context, ""); !who.ok()) {
-    return FinishUnary(context, who.status());
+    return who.status();
   }
   response->set_version(URN_VERSION);
   response->set_uptime_seconds(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
           .count());
   response->set_tls(tls_);
-  return FinishUnary(context, absl::OkStatus());
+  return absl::OkStatus();
 }
 
 }  // namespace urn::server

@@ -5,18 +5,19 @@
 #include <chrono>
 
 #include "call_auth.h"
+#include "parsed_unary.h"
 #include "urn/v1/server_info.grpc.pb.h"
 
 namespace urn::server {
 
-class ServerInfoService final : public v1::ServerInfo::CallbackService {
+class ServerInfoService final : public ParsedUnaryMethods<v1::ServerInfo> {
  public:
   // REQUIRES: `gate` outlives the service.
   ServerInfoService(const CallGate* gate, bool tls);
 
-  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
-                                          const v1::GetServerInfoRequest* request,
-                                          v1::GetServerInfoResponse* response) override;
+  absl::Status GetServerInfo(grpc::CallbackServerContext* context,
+                             const v1::GetServerInfoRequest* request,
+                             v1::GetServerInfoResponse* response);
 
  private:
   const CallGate* const gate_;

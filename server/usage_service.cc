@@ -4,13 +4,12 @@
 
 namespace urn::server {
 
-grpc::ServerUnaryReactor* UsageService::GetUsage(grpc::CallbackServerContext* context,
-                                                 const v1::GetUsageRequest*,
-                                                 v1::GetUsageResponse* response) {
+absl::Status UsageService::GetUsage(grpc::CallbackServerContext* context,
+                                    const v1::GetUsageRequest*, v1::GetUsageResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
   absl::StatusOr<auth::Usage> usage =
       who.ok() ? gate_->admission().GetUsage(*who) : absl::StatusOr<auth::Usage>(who.status());
-  if (!usage.ok()) return FinishUnary(context, usage.status());
+  if (!usage.ok()) return usage.status();
   const auth::Plan& p = usage->limits;
   response->set_user(who->user);
   response->set_plan(usage->plan);
@@ -31,7 +30,7 @@ grpc::ServerUnaryReactor* UsageService::GetUsage(grpc::CallbackServerContext* co
                              weight_stores_->MemoryBytes(who->user));
   response->set_memory_bytes_limit(p.memory_bytes);
   for (const std::string& f : p.features) response->add_features(f);
-  return FinishUnary(context, absl::OkStatus());
+  return absl::OkStatus();
 }
 
 }  // namespace urn::server

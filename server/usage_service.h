@@ -4,21 +4,23 @@
 
 #include "call_auth.h"
 #include "datasets/dataset_registry.h"
+#include "parsed_unary.h"
 #include "urn/v1/usage.grpc.pb.h"
 #include "weights/weight_store_registry.h"
 
 namespace urn::server {
 
-class UsageService final : public v1::Usage::CallbackService {
+class UsageService final : public ParsedUnaryMethods<v1::Usage> {
  public:
   // REQUIRES: all outlive the service.
   UsageService(const CallGate* gate, const DatasetRegistry* datasets,
                const WeightStoreRegistry* weight_stores)
-      : gate_(gate), datasets_(datasets), weight_stores_(weight_stores) {}
+      : gate_(gate), datasets_(datasets), weight_stores_(weight_stores) {
+    ServeParsed(this, gate, "GetUsage", "", &UsageService::GetUsage);
+  }
 
-  grpc::ServerUnaryReactor* GetUsage(grpc::CallbackServerContext* context,
-                                     const v1::GetUsageRequest* request,
-                                     v1::GetUsageResponse* response) override;
+  absl::Status GetUsage(grpc::CallbackServerContext* context, const v1::GetUsageRequest* request,
+                        v1::GetUsageResponse* response);
 
  private:
   const CallGate* const gate_;

@@ -213,25 +213,25 @@ grpc::ServerReadReactor<grpc::ByteBuffer>* DatasetsService::CreateDataset(
   return new CreateReactor(registry_, gate_, pool_, *std::move(who), response);
 }
 
-grpc::ServerUnaryReactor* DatasetsService::GetDataset(grpc::CallbackServerContext* context,
-                                                      const v1::GetDatasetRequest* request,
-                                                      v1::Dataset* response) {
+absl::Status DatasetsService::GetDataset(grpc::CallbackServerContext* context,
+                                         const v1::GetDatasetRequest* request,
+                                         v1::Dataset* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
-  if (!who.ok()) return FinishUnary(context, who.status());
+  if (!who.ok()) return who.status();
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> e =
       registry_->Get(who->user, request->name());
-  if (!e.ok()) return FinishUnary(context, e.status());
+  if (!e.ok()) return e.status();
   DescribeDataset(**e, response);
-  return FinishUnary(context, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* DatasetsService::ListDatasets(grpc::CallbackServerContext* context,
-                                                        const v1::ListDatasetsRequest* request,
-                                                        v1::ListDatasetsResponse* response) {
+absl::Status DatasetsService::ListDatasets(grpc::CallbackServerContext* context,
+                                           const v1::ListDatasetsRequest* request,
+                                           v1::ListDatasetsResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
-  if (!who.ok()) return FinishUnary(context, who.status());
+  if (!who.ok()) return who.status();
   absl::StatusOr<ListPage> page = ParseListPage(*who, request->page_size(), request->page_token());
-  if (!page.ok()) return FinishUnary(context, page.status());
+  if (!page.ok()) return page.status();
   std::vector<std::shared_ptr<const DatasetEntry>> entries =
       registry_->List(page->owner, page->after_owner, page->after_name, page->size + 1);
   for (size_t i = 0; i < entries.size() && i < page->size; ++i) {
@@ -241,15 +241,15 @@ grpc::ServerUnaryReactor* DatasetsService::ListDatasets(grpc::CallbackServerCont
     const DatasetEntry& last = *entries[page->size - 1];
     response->set_next_page_token(PageToken(last.record.owner(), last.record.name()));
   }
-  return FinishUnary(context, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* DatasetsService::DeleteDataset(grpc::CallbackServerContext* context,
-                                                         const v1::DeleteDatasetRequest* request,
-                                                         v1::DeleteDatasetResponse*) {
+absl::Status DatasetsService::DeleteDataset(grpc::CallbackServerContext* context,
+                                            const v1::DeleteDatasetRequest* request,
+                                            v1::DeleteDatasetResponse*) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
-  if (!who.ok()) return FinishUnary(context, who.status());
-  return FinishUnary(context, registry_->Delete(who->user, request->name()));
+  if (!who.ok()) return who.status();
+  return registry_->Delete(who->user, request->name());
 }
 
 }  // namespace urn::server

@@ -6,6 +6,7 @@
 
 #include "call_auth.h"
 #include "datasets/dataset_registry.h"
+#include "parsed_unary.h"
 #include "urn/v1/datasets.grpc.pb.h"
 #include "work_pool.h"
 
@@ -15,11 +16,11 @@ namespace urn::server {
 void DescribeDataset(const DatasetEntry& entry, v1::Dataset* out);
 
 // CreateDataset is served raw (its messages parsed by urnd, see raw_message.h), so that a
-// message that does not parse fails the upload instead of ending it as if complete.
+// message that does not parse fails the upload instead of ending it as if complete; the unary
+// methods too (parsed_unary.h), so that a request that does not parse is named as such.
 class DatasetsService final
-    : public v1::Datasets::WithRawCallbackMethod_CreateDataset<
-          v1::Datasets::WithCallbackMethod_GetDataset<v1::Datasets::WithCallbackMethod_ListDatasets<
-              v1::Datasets::WithCallbackMethod_DeleteDataset<v1::Datasets::Service>>>> {
+    : public ParsedUnaryMethods<
+          v1::Datasets, v1::Datasets::WithRawCallbackMethod_CreateDataset<v1::Datasets::Service>> {
  public:
   // Bytes per data message, as the API promises.
   static constexpr size_t kMaxChunkBytes = 1 << 20;
@@ -28,19 +29,22 @@ class DatasetsService final
   // REQUIRES: all three outlive the service, and the pool is idle when it is destroyed (the
   // server shut down).
   DatasetsService(const CallGate* gate, DatasetRegistry* registry, WorkPool* pool)
-      : gate_(gate), registry_(registry), pool_(pool) {}
+      : gate_(gate), registry_(registry), pool_(pool) {
+    ServeParsed(this, gate, "GetDataset", "", &DatasetsService::GetDataset);
+    ServeParsed(this, gate, "ListDatasets", "", &DatasetsService::ListDatasets);
+    ServeParsed(this, gate, "DeleteDataset", "", &DatasetsService::DeleteDataset);
+  }
 
   grpc::ServerReadReactor<grpc::ByteBuffer>* CreateDataset(grpc::CallbackServerContext* context,
                                                            grpc::ByteBuffer* response) override;
-  grpc::ServerUnaryReactor* GetDataset(grpc::CallbackServerContext* context,
-                                       const v1::GetDatasetRequest* request,
-                                       v1::Dataset* response) override;
-  grpc::ServerUnaryReactor* ListDatasets(grpc::CallbackServerContext* context,
-                                         const v1::ListDatasetsRequest* request,
-                                         v1::ListDatasetsResponse* response) override;
-  grpc::ServerUnaryReactor* DeleteDataset(grpc::CallbackServerContext* context,
-                                          const v1::DeleteDatasetRequest* request,
-                                          v1::DeleteDatasetResponse* response) override;
+  absl::Status GetDataset(grpc::CallbackServerContext* context,
+                          const v1::GetDatasetRequest* request, v1::Dataset* response);
+  absl::Status ListDatasets(grpc::CallbackServerContext* context,
+                            const v1::ListDatasetsRequest* request,
+                            v1::ListDatasetsResponse* response);
+  absl::Status DeleteDataset(grpc::CallbackServerContext* context,
+                             const v1::DeleteDatasetRequest* request,
+                             v1::DeleteDatasetResponse* response);
 
  private:
   const CallGate* const gate_;

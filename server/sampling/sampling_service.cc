@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "call_auth.h"
+#include "parsed_unary.h"
 #include "samplers/permutation.h"
 #include "sampling/batch_encoder.h"
 #include "sampling/spec_sampler.h"
@@ -32,23 +33,6 @@ absl::StatusOr<int> BatchSize(int32_t requested) {
   return requested == 0 ? SamplingService::kDefaultBatch : requested;
 }
 
-// The request of a raw method. A request that does not parse is refused with the caller's
-// authentication error first, if any (every call is authenticated before anything else is
-// said about it), else INVALID_ARGUMENT.
-template <typename Request>
-absl::Status Parse(const CallGate& gate, const grpc::CallbackServerContext& context,
-                   std::string_view feature, const grpc::ByteBuffer& raw, Request* request) {
-  grpc::ByteBuffer copy(raw);  // Deserialize consumes its buffer; this shares the slices
-  if (grpc::SerializationTraits<Request>::Deserialize(&copy, request).ok()) {
-    return absl::OkStatus();
-  }
-  if (absl::StatusOr<auth::Principal> who = gate.Enter(context, feature); !who.ok()) {
-    return who.status();
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("request: not a valid ", Request::descriptor()->full_name()));
-}
-
 // A stream call that may start: its request, the caller (authenticated and admitted for the
 // request's feature), one of the caller's concurrent streams, and the batch size.
 template <typename Request>
@@ -67,7 +51,7 @@ absl::StatusOr<Opened<Request>> Open(const CallGate& gate,
                                      const grpc::CallbackServerContext& context,
                                      const grpc::ByteBuffer& raw, FeatureOf feature_of) {
   Request request;
-  if (absl::Status s = Parse(gate, context, feature_of(Request()), raw, &request); !s.ok()) {
+  if (absl::Status s = ParseRequest(gate, context, feature_of(Request()), raw, &request); !s.ok()) {
     return s;
   }
   const std::string_view feature = feature_of(request);

@@ -295,24 +295,24 @@ class UpdateStream final
 
 }  // namespace
 
-grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
-    grpc::CallbackServerContext* context, const v1::CreateWeightStoreRequest* request,
-    v1::WeightStore* response) {
+absl::Status WeightStoresService::CreateWeightStore(grpc::CallbackServerContext* context,
+                                                    const v1::CreateWeightStoreRequest* request,
+                                                    v1::WeightStore* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
-  if (!who.ok()) return FinishUnary(context, who.status());
+  if (!who.ok()) return who.status();
   if (absl::Status s = CheckResourceName("name", request->name()); !s.ok()) {
-    return FinishUnary(context, s);
+    return s;
   }
   if (absl::Status s =
           gate_->admission().CheckLimit(*who, "capacity_per_store", request->capacity());
       !s.ok()) {
-    return FinishUnary(context, s);
+    return s;
   }
   if (request->capacity() < 1 || request->capacity() > max_store_slots_) {
-    return FinishUnary(context,
-                       Invalid(absl::StrFormat("capacity: %d is not between 1 and %d (this "
-                                               "server's --max-store-slots)",
-                                               request->capacity(), max_store_slots_)));
+    return Invalid(
+        absl::StrFormat("capacity: %d is not between 1 and %d (this "
+                        "server's --max-store-slots)",
+                        request->capacity(), max_store_slots_));
   }
   // Reserved until the store is registered (then the registry counts it), so that creates at
   // once count against each other.
@@ -321,12 +321,11 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
           memory.Resize(request->capacity() * MemoryBudget::kStoreBytesPerSlot,
                         absl::StrCat("a weight store of ", request->capacity(), " slots"));
       !s.ok()) {
-    return FinishUnary(context, s);
+    return s;
   }
   const double alpha = request->has_alpha() ? request->alpha() : 1.0;
   if (!(alpha >= 0) || !std::isfinite(alpha)) {
-    return FinishUnary(context,
-                       Invalid(absl::StrFormat("alpha: %g is not a finite number >= 0", alpha)));
+    return Invalid(absl::StrFormat("alpha: %g is not a finite number >= 0", alpha));
   }
   internal::WeightStoreRecord record;
   record.set_owner(who->user);
@@ -337,25 +336,26 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
     case v1::NEW_ITEM_PRIORITY_UNSPECIFIED:
     case v1::NEW_ITEM_PRIORITY_MAX_SEEN:
       if (request->default_priority() != 0) {
-        return FinishUnary(context, Invalid("default_priority: only used with "
-                                            "new_item_priority NEW_ITEM_PRIORITY_DEFAULT"));
+        return Invalid(
+            "default_priority: only used with "
+            "new_item_priority NEW_ITEM_PRIORITY_DEFAULT");
       }
       break;
     case v1::NEW_ITEM_PRIORITY_DEFAULT: {
       const double p = request->default_priority();
       if (!(p >= 0) || !std::isfinite(p) || !(std::pow(p, alpha) <= weights::SumTree::kMaxWeight)) {
-        return FinishUnary(
-            context, Invalid(absl::StrFormat("default_priority: %g is not a finite number >= 0 "
-                                             "whose alpha-th power is at most 2^990",
-                                             p)));
+        return Invalid(
+            absl::StrFormat("default_priority: %g is not a finite number >= 0 "
+                            "whose alpha-th power is at most 2^990",
+                            p));
       }
       record.set_has_initial_priority(true);
       record.set_initial_priority(p);
       break;
     }
     default:
-      return FinishUnary(context, Invalid(absl::StrCat("new_item_priority: unknown value ",
-                                                       request->new_item_priority())));
+      return Invalid(
+          absl::StrCat("new_item_priority: unknown value ", request->new_item_priority()));
   }
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
       registry_->Create(std::move(record), [&](int64_t stores) -> absl::Status {
@@ -370,30 +370,30 @@ grpc::ServerUnaryReactor* WeightStoresService::CreateWeightStore(
         return gate_->admission().CheckLimit(*who, "weight_stores", stores);
       });
   memory.Release();  // the registry counts the store now; before the reply, not after it
-  if (!hosted.ok()) return FinishUnary(context, hosted.status());
+  if (!hosted.ok()) return hosted.status();
   Describe(**hosted, response);
-  return FinishUnary(context, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* WeightStoresService::GetWeightStore(
-    grpc::CallbackServerContext* context, const v1::GetWeightStoreRequest* request,
-    v1::WeightStore* response) {
+absl::Status WeightStoresService::GetWeightStore(grpc::CallbackServerContext* context,
+                                                 const v1::GetWeightStoreRequest* request,
+                                                 v1::WeightStore* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
-  if (!who.ok()) return FinishUnary(context, who.status());
+  if (!who.ok()) return who.status();
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
       registry_->Get(who->user, request->name());
-  if (!hosted.ok()) return FinishUnary(context, InField("name", hosted.status()));
+  if (!hosted.ok()) return InField("name", hosted.status());
   Describe(**hosted, response);
-  return FinishUnary(context, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* WeightStoresService::ListWeightStores(
-    grpc::CallbackServerContext* context, const v1::ListWeightStoresRequest* request,
-    v1::ListWeightStoresResponse* response) {
+absl::Status WeightStoresService::ListWeightStores(grpc::CallbackServerContext* context,
+                                                   const v1::ListWeightStoresRequest* request,
+                                                   v1::ListWeightStoresResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
-  if (!who.ok()) return FinishUnary(context, who.status());
+  if (!who.ok()) return who.status();
   absl::StatusOr<ListPage> page = ParseListPage(*who, request->page_size(), request->page_token());
-  if (!page.ok()) return FinishUnary(context, page.status());
+  if (!page.ok()) return page.status();
   std::vector<std::shared_ptr<HostedWeightStore>> stores =
       registry_->List(page->owner, page->after_owner, page->after_name, page->size + 1);
   for (size_t i = 0; i < stores.size() && i < page->size; ++i) {
@@ -403,15 +403,15 @@ grpc::ServerUnaryReactor* WeightStoresService::ListWeightStores(
     const internal::WeightStoreRecord& last = stores[page->size - 1]->record;
     response->set_next_page_token(PageToken(last.owner(), last.name()));
   }
-  return FinishUnary(context, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* WeightStoresService::DeleteWeightStore(
-    grpc::CallbackServerContext* context, const v1::DeleteWeightStoreRequest* request,
-    v1::DeleteWeightStoreResponse*) {
+absl::Status WeightStoresService::DeleteWeightStore(grpc::CallbackServerContext* context,
+                                                    const v1::DeleteWeightStoreRequest* request,
+                                                    v1::DeleteWeightStoreResponse*) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
-  if (!who.ok()) return FinishUnary(context, who.status());
-  return FinishUnary(context, InField("name", registry_->Delete(who->user, request->name())));
+  if (!who.ok()) return who.status();
+  return InField("name", registry_->Delete(who->user, request->name()));
 }
 
 template <typename Stream, typename... Extra>
@@ -433,26 +433,26 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* WeightStoresService
   return Open<UpdateStream>(context, &metrics_->priority_updates);
 }
 
-grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
-    grpc::CallbackServerContext* context, const v1::SampleWeightsRequest* request,
-    v1::SampleWeightsResponse* response) {
+absl::Status WeightStoresService::SampleWeights(grpc::CallbackServerContext* context,
+                                                const v1::SampleWeightsRequest* request,
+                                                v1::SampleWeightsResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
-  if (!who.ok()) return FinishUnary(context, who.status());
+  if (!who.ok()) return who.status();
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
       registry_->Get(who->user, request->weight_store());
-  if (!hosted.ok()) return FinishUnary(context, InField("weight_store", hosted.status()));
+  if (!hosted.ok()) return InField("weight_store", hosted.status());
   const int batch = request->batch_size() == 0 ? kDefaultBatch : request->batch_size();
   if (batch < 1 || batch > kMaxBatch) {
-    return FinishUnary(context, Invalid(absl::StrFormat("batch_size: %d is not between 1 and %d",
-                                                        batch, kMaxBatch)));
+    return Invalid(absl::StrFormat("batch_size: %d is not between 1 and %d", batch, kMaxBatch));
   }
   const double beta = request->has_beta() ? request->beta() : kDefaultBeta;
   if (!(beta >= 0 && beta <= 1)) {
-    return FinishUnary(context, Invalid(absl::StrFormat("beta: %g is not in [0, 1]", beta)));
+    return Invalid(absl::StrFormat("beta: %g is not in [0, 1]", beta));
   }
   if (request->stratified() && request->without_replacement()) {
-    return FinishUnary(context, Invalid("stratified: stratified draws are with replacement "
-                                        "(unset without_replacement)"));
+    return Invalid(
+        "stratified: stratified draws are with replacement "
+        "(unset without_replacement)");
   }
   // A batch that cannot be drawn is refused at once, and so is a caller with no rows left today.
   // The rows are charged only after the draw succeeded: an update that zeroes priorities between
@@ -462,14 +462,12 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
   const uint64_t positive = store.positive_slots();
   if (positive == 0 ||
       (request->without_replacement() && positive < static_cast<uint64_t>(batch))) {
-    return FinishUnary(
-        context,
-        absl::FailedPreconditionError(absl::StrFormat(
-            "weight_store: cannot draw %d slots%s: %d of its slots have positive priority", batch,
-            request->without_replacement() ? " without replacement" : "", positive)));
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "weight_store: cannot draw %d slots%s: %d of its slots have positive priority", batch,
+        request->without_replacement() ? " without replacement" : "", positive));
   }
   if (absl::Status s = gate_->admission().RequireRowsLeft(*who, batch); !s.ok()) {
-    return FinishUnary(context, s);
+    return s;
   }
   before_draw_.Run();
   const uint64_t seed = request->has_seed() ? request->seed() : FreshSeed();
@@ -481,11 +479,11 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
   r.replacement = !request->without_replacement();
   r.stratified = request->stratified();
   absl::StatusOr<std::vector<weights::WeightStore::Draw>> draws = store.Sample(r);
-  if (!draws.ok()) return FinishUnary(context, InField("weight_store", draws.status()));
+  if (!draws.ok()) return InField("weight_store", draws.status());
   if (absl::StatusOr<int64_t> granted =
           gate_->admission().Charge(*who, batch, /*all_or_nothing=*/true);
       !granted.ok()) {
-    return FinishUnary(context, granted.status());
+    return granted.status();
   }
   response->set_seed(seed);
   response->mutable_slots()->Reserve(batch);
@@ -499,33 +497,33 @@ grpc::ServerUnaryReactor* WeightStoresService::SampleWeights(
     response->add_importance_weights(d.importance_weight);
     response->add_priorities(d.priority);
   }
-  return FinishUnary(context, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* WeightStoresService::GetPriorities(
-    grpc::CallbackServerContext* context, const v1::GetPrioritiesRequest* request,
-    v1::GetPrioritiesResponse* response) {
+absl::Status WeightStoresService::GetPriorities(grpc::CallbackServerContext* context,
+                                                const v1::GetPrioritiesRequest* request,
+                                                v1::GetPrioritiesResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
-  if (!who.ok()) return FinishUnary(context, who.status());
+  if (!who.ok()) return who.status();
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
       registry_->Get(who->user, request->weight_store());
-  if (!hosted.ok()) return FinishUnary(context, InField("weight_store", hosted.status()));
+  if (!hosted.ok()) return InField("weight_store", hosted.status());
   const int64_t capacity = (*hosted)->record.capacity();
   if (request->first_slot() < 0 || request->first_slot() >= capacity) {
-    return FinishUnary(context, Invalid(absl::StrFormat("first_slot: %d is outside [0, %d)",
-                                                        request->first_slot(), capacity)));
+    return Invalid(
+        absl::StrFormat("first_slot: %d is outside [0, %d)", request->first_slot(), capacity));
   }
   if (request->count() < 1 || request->count() > kMaxBatch) {
-    return FinishUnary(context, Invalid(absl::StrFormat("count: %d is not between 1 and %d",
-                                                        request->count(), kMaxBatch)));
+    return Invalid(
+        absl::StrFormat("count: %d is not between 1 and %d", request->count(), kMaxBatch));
   }
   const int64_t count = std::min(request->count(), capacity - request->first_slot());
   absl::StatusOr<std::vector<double>> priorities =
       (*hosted)->durable->store().Priorities(request->first_slot(), count);
-  if (!priorities.ok()) return FinishUnary(context, priorities.status());
+  if (!priorities.ok()) return priorities.status();
   response->set_first_slot(request->first_slot());
   response->mutable_priorities()->Add(priorities->begin(), priorities->end());
-  return FinishUnary(context, absl::OkStatus());
+  return absl::OkStatus();
 }
 
 }  // namespace urn::server

@@ -18,9 +18,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <string_view>
 
 #include "call_auth.h"
 #include "metrics/metrics.h"
+#include "parsed_unary.h"
 #include "test_hook.h"
 #include "urn/v1/weight_stores.grpc.pb.h"
 #include "weights/weight_store_registry.h"
@@ -29,18 +31,12 @@ namespace urn::server {
 
 // Insert and UpdatePriorities are served raw (their messages parsed by urnd, see
 // raw_message.h), so that a message that does not parse ends the stream INVALID_ARGUMENT instead
-// of OK as if the client had finished.
-using WeightStoresBase = v1::WeightStores;
+// of OK as if the client had finished; the unary methods too (parsed_unary.h).
 class WeightStoresService final
-    : public WeightStoresBase::WithCallbackMethod_CreateWeightStore<
-          WeightStoresBase::WithCallbackMethod_GetWeightStore<
-              WeightStoresBase::WithCallbackMethod_ListWeightStores<
-                  WeightStoresBase::WithCallbackMethod_DeleteWeightStore<
-                      WeightStoresBase::WithRawCallbackMethod_Insert<
-                          WeightStoresBase::WithRawCallbackMethod_UpdatePriorities<
-                              WeightStoresBase::WithCallbackMethod_SampleWeights<
-                                  WeightStoresBase::WithCallbackMethod_GetPriorities<
-                                      WeightStoresBase::Service>>>>>>>> {
+    : public ParsedUnaryMethods<v1::WeightStores,
+                                v1::WeightStores::WithRawCallbackMethod_Insert<
+                                    v1::WeightStores::WithRawCallbackMethod_UpdatePriorities<
+                                        v1::WeightStores::Service>>> {
  public:
   static constexpr int kMaxBatch = 65536;  // SampleWeights draws, GetPriorities slots
   static constexpr int kDefaultBatch = 256;
@@ -50,30 +46,37 @@ class WeightStoresService final
   // REQUIRES: `gate`, `registry` and `metrics` outlive the service.
   WeightStoresService(const CallGate* gate, WeightStoreRegistry* registry, int64_t max_store_slots,
                       metrics::ServerMetrics* metrics)
-      : gate_(gate), registry_(registry), max_store_slots_(max_store_slots), metrics_(metrics) {}
+      : gate_(gate), registry_(registry), max_store_slots_(max_store_slots), metrics_(metrics) {
+    constexpr std::string_view kWeights = auth::kFeatureWeights;
+    ServeParsed(this, gate, "CreateWeightStore", kWeights, &WeightStoresService::CreateWeightStore);
+    ServeParsed(this, gate, "GetWeightStore", kWeights, &WeightStoresService::GetWeightStore);
+    ServeParsed(this, gate, "ListWeightStores", kWeights, &WeightStoresService::ListWeightStores);
+    ServeParsed(this, gate, "DeleteWeightStore", kWeights, &WeightStoresService::DeleteWeightStore);
+    ServeParsed(this, gate, "SampleWeights", kWeights, &WeightStoresService::SampleWeights);
+    ServeParsed(this, gate, "GetPriorities", kWeights, &WeightStoresService::GetPriorities);
+  }
 
-  grpc::ServerUnaryReactor* CreateWeightStore(grpc::CallbackServerContext* context,
-                                              const v1::CreateWeightStoreRequest* request,
-                                              v1::WeightStore* response) override;
-  grpc::ServerUnaryReactor* GetWeightStore(grpc::CallbackServerContext* context,
-                                           const v1::GetWeightStoreRequest* request,
-                                           v1::WeightStore* response) override;
-  grpc::ServerUnaryReactor* ListWeightStores(grpc::CallbackServerContext* context,
-                                             const v1::ListWeightStoresRequest* request,
-                                             v1::ListWeightStoresResponse* response) override;
-  grpc::ServerUnaryReactor* DeleteWeightStore(grpc::CallbackServerContext* context,
-                                              const v1::DeleteWeightStoreRequest* request,
-                                              v1::DeleteWeightStoreResponse* response) override;
+  absl::Status CreateWeightStore(grpc::CallbackServerContext* context,
+                                 const v1::CreateWeightStoreRequest* request,
+                                 v1::WeightStore* response);
+  absl::Status GetWeightStore(grpc::CallbackServerContext* context,
+                              const v1::GetWeightStoreRequest* request, v1::WeightStore* response);
+  absl::Status ListWeightStores(grpc::CallbackServerContext* context,
+                                const v1::ListWeightStoresRequest* request,
+                                v1::ListWeightStoresResponse* response);
+  absl::Status DeleteWeightStore(grpc::CallbackServerContext* context,
+                                 const v1::DeleteWeightStoreRequest* request,
+                                 v1::DeleteWeightStoreResponse* response);
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Insert(
       grpc::CallbackServerContext* context) override;
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* UpdatePriorities(
       grpc::CallbackServerContext* context) override;
-  grpc::ServerUnaryReactor* SampleWeights(grpc::CallbackServerContext* context,
-                                          const v1::SampleWeightsRequest* request,
-                                          v1::SampleWeightsResponse* response) override;
-  grpc::ServerUnaryReactor* GetPriorities(grpc::CallbackServerContext* context,
-                                          const v1::GetPrioritiesRequest* request,
-                                          v1::GetPrioritiesResponse* response) override;
+  absl::Status SampleWeights(grpc::CallbackServerContext* context,
+                             const v1::SampleWeightsRequest* request,
+                             v1::SampleWeightsResponse* response);
+  absl::Status GetPriorities(grpc::CallbackServerContext* context,
+                             const v1::GetPrioritiesRequest* request,
+                             v1::GetPrioritiesResponse* response);
 
   // For tests: SampleWeights runs `hook` after its checks and before its draw, where a
   // concurrent update may fall.

@@ -306,6 +306,35 @@ TEST(EveryMethodTest, AMessageThatDoesNotParseFailsItsStreamInsteadOfEndingIt) {
   EXPECT_EQ(admin->GetDataset("cut")->num_rows(), 4);
 }
 
+// A request that does not parse is INVALID_ARGUMENT naming its message type, for every method,
+// and only after authentication. gRPC's callback API answered one of a unary method itself, with
+// UNIMPLEMENTED and an empty message, before urnd saw the call (parsed_unary.h).
+TEST(EveryMethodTest, ARequestThatDoesNotParseIsNamedOnlyAfterAuthentication) {
+  testing::TempDir dir;
+  const std::unique_ptr<UrnServer> server = testing::StartInProcess(dir, "");
+  ASSERT_NE(server, nullptr);
+  const std::string bearer = "Bearer " + testing::AdminKeyIn(dir.Join("data"));
+  const auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()),
+                                           grpc::InsecureChannelCredentials());
+  const std::string broken =
+      std::string("\x0a\x05") + "ab";  // field 1 claims 5 bytes, 2 follow: not a message
+  int unary = 0;
+  for (const MethodDescriptor* m : AllMethods()) {
+    unary += !m->client_streaming() && !m->server_streaming();
+    const std::string type = m->input_type()->full_name();
+    const std::string expected = m->client_streaming() ? "message 1: not a valid " + type + "; "
+                                                       : "request: not a valid " + type;
+    const grpc::Status s = RawStream(channel, Path(m), {broken}, bearer, /*read_all=*/true);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << Path(m) << ": " << s.error_message();
+    EXPECT_EQ(s.error_message().substr(0, expected.size()), expected) << Path(m);
+    const grpc::Status anonymous = RawStream(channel, Path(m), {broken}, "", true);
+    EXPECT_EQ(anonymous.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << Path(m) << ": " << anonymous.error_message();
+  }
+  EXPECT_EQ(unary, 17);  // every unary method of urn.v1 was among them
+}
+
 // An error message repeats what the client sent (a name here). One of 20,000 characters is still
 // the real error, NOT_FOUND, with the message cut to 1 KiB; uncut, it outgrew the client's
 // metadata limit and arrived as RESOURCE_EXHAUSTED, which tells the caller to retry.
