@@ -5,6 +5,8 @@
 
 #include <set>
 
+#include "raw_message.h"
+
 namespace urn::server {
 namespace {
 
@@ -28,8 +30,9 @@ void NotFound(const std::string& what, ServerReflectionResponse& response) {
   response.mutable_error_response()->set_error_message(what);
 }
 
-class Reactor final
-    : public grpc::ServerBidiReactor<ServerReflectionRequest, ServerReflectionResponse> {
+// Messages are read and written raw (see raw_message.h), so that one that does not parse ends
+// the stream INVALID_ARGUMENT instead of OK as if the client had finished.
+class Reactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   Reactor(const absl::Status& admitted, const std::vector<std::string>* services)
       : services_(services) {
@@ -37,16 +40,20 @@ class Reactor final
       Finish(ToGrpc(admitted));
       return;
     }
-    StartRead(&request_);
+    StartRead(&raw_);
   }
   void OnReadDone(bool ok) override {
     if (!ok) return Finish(grpc::Status::OK);
+    if (absl::Status s = ParseStreamMessage(raw_, ++messages_, &request_, ""); !s.ok()) {
+      return Finish(ToGrpc(s));
+    }
     Answer();
-    StartWrite(&response_);
+    raw_ = SerializeMessage(response_);
+    StartWrite(&raw_);
   }
   void OnWriteDone(bool ok) override {
     if (!ok) return Finish(grpc::Status::CANCELLED);
-    StartRead(&request_);
+    StartRead(&raw_);
   }
   void OnDone() override { delete this; }
 
@@ -79,13 +86,15 @@ class Reactor final
   }
 
   const std::vector<std::string>* const services_;
+  grpc::ByteBuffer raw_;  // the message being read, then the answer being written
+  int64_t messages_ = 0;
   ServerReflectionRequest request_;
   ServerReflectionResponse response_;
 };
 
 }  // namespace
 
-grpc::ServerBidiReactor<ServerReflectionRequest, ServerReflectionResponse>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 ReflectionService::ServerReflectionInfo(grpc::CallbackServerContext* context) {
   return new Reactor(gate_->Enter(*context, "").status(), &services_);
 }

@@ -306,9 +306,10 @@ TEST(EveryMethodTest, AMessageThatDoesNotParseFailsItsStreamInsteadOfEndingIt) {
   EXPECT_EQ(admin->GetDataset("cut")->num_rows(), 4);
 }
 
-// A request that does not parse is INVALID_ARGUMENT naming its message type, for every method,
-// and only after authentication. gRPC's callback API answered one of a unary method itself, with
-// UNIMPLEMENTED and an empty message, before urnd saw the call (parsed_unary.h).
+// A request that does not parse is INVALID_ARGUMENT naming its message type, for every method
+// (reflection's too), and only after authentication. gRPC's callback API answered one of a unary
+// method itself, with UNIMPLEMENTED and an empty message, before urnd saw the call
+// (parsed_unary.h).
 TEST(EveryMethodTest, ARequestThatDoesNotParseIsNamedOnlyAfterAuthentication) {
   testing::TempDir dir;
   const std::unique_ptr<UrnServer> server = testing::StartInProcess(dir, "");
@@ -333,6 +334,48 @@ TEST(EveryMethodTest, ARequestThatDoesNotParseIsNamedOnlyAfterAuthentication) {
         << Path(m) << ": " << anonymous.error_message();
   }
   EXPECT_EQ(unary, 17);  // every unary method of urn.v1 was among them
+  // Reflection too (it ended such a stream OK, as if the client had finished).
+  const std::string reflection = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
+  grpc::reflection::v1alpha::ServerReflectionRequest list;
+  list.set_list_services("");
+  const grpc::Status s =
+      RawStream(channel, reflection, {list.SerializeAsString(), broken}, bearer, true);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "message 2: not a valid grpc.reflection.v1alpha.ServerReflectionRequest");
+  EXPECT_EQ(RawStream(channel, reflection, {broken}, "", true).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// Reflection answers a well-formed question with a caller's key (as grpcurl asks it).
+TEST(EveryMethodTest, ReflectionListsTheServicesAndFindsTheirFiles) {
+  testing::TempDir dir;
+  const std::unique_ptr<UrnServer> server = testing::StartInProcess(dir, "");
+  ASSERT_NE(server, nullptr);
+  const auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", server->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + testing::AdminKeyIn(dir.Join("data")));
+  const auto stream = stub->ServerReflectionInfo(&context);
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
+  request.set_list_services("");
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&response));
+  std::set<std::string> services;
+  for (const auto& s : response.list_services_response().service()) services.insert(s.name());
+  EXPECT_TRUE(services.count("urn.v1.Sampling")) << response.DebugString();
+  request.set_file_containing_symbol("urn.v1.Datasets");
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&response));
+  ASSERT_GE(response.file_descriptor_response().file_descriptor_proto_size(), 1);
+  google::protobuf::FileDescriptorProto file;
+  ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(file.name(), "urn/v1/datasets.proto");
+  ASSERT_TRUE(stream->WritesDone());
+  EXPECT_FALSE(stream->Read(&response));
+  const grpc::Status s = stream->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 // An error message repeats what the client sent (a name here). One of 20,000 characters is still
