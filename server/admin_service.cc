@@ -23,9 +23,9 @@ absl::Status AdminService::Changed(const absl::Status& change) {
   return authenticator_->Invalidate();
 }
 
-absl::Status AdminService::CreateUser(grpc::CallbackServerContext* context,
-                                      const v1::CreateUserRequest* request,
-                                      v1::CreateUserResponse* response) {
+absl::Status AdminService::HandleCreateUser(grpc::CallbackServerContext* context,
+                                            const v1::CreateUserRequest* request,
+                                            v1::CreateUserResponse* response) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
   if (!who.ok()) return who.status();
   if (!gate_->admission().HasPlan(request->plan())) {
@@ -68,9 +68,9 @@ absl::StatusOr<RemovedUserData> RemoveDeletedUsersData(const std::string& name,
   return removed;
 }
 
-absl::Status AdminService::DeleteUser(grpc::CallbackServerContext* context,
-                                      const v1::DeleteUserRequest* request,
-                                      v1::DeleteUserResponse* response) {
+absl::Status AdminService::HandleDeleteUser(grpc::CallbackServerContext* context,
+                                            const v1::DeleteUserRequest* request,
+                                            v1::DeleteUserResponse* response) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
   if (!who.ok()) return who.status();
   // Keys first: from here on the user cannot start new calls.
@@ -88,8 +88,8 @@ absl::Status AdminService::DeleteUser(grpc::CallbackServerContext* context,
   return absl::OkStatus();
 }
 
-absl::Status AdminService::SetPlan(grpc::CallbackServerContext* context,
-                                   const v1::SetPlanRequest* request, v1::SetPlanResponse*) {
+absl::Status AdminService::HandleSetPlan(grpc::CallbackServerContext* context,
+                                         const v1::SetPlanRequest* request, v1::SetPlanResponse*) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
   if (!who.ok()) return who.status();
   if (!gate_->admission().HasPlan(request->plan())) {
@@ -103,9 +103,9 @@ absl::Status AdminService::SetPlan(grpc::CallbackServerContext* context,
   return s;
 }
 
-absl::Status AdminService::CreateKey(grpc::CallbackServerContext* context,
-                                     const v1::CreateKeyRequest* request,
-                                     v1::CreateKeyResponse* response) {
+absl::Status AdminService::HandleCreateKey(grpc::CallbackServerContext* context,
+                                           const v1::CreateKeyRequest* request,
+                                           v1::CreateKeyResponse* response) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
   if (!who.ok()) return who.status();
   absl::StatusOr<auth::ApiKey> key = auth::GenerateApiKey();
@@ -120,9 +120,9 @@ absl::Status AdminService::CreateKey(grpc::CallbackServerContext* context,
   return s;
 }
 
-absl::Status AdminService::ListKeys(grpc::CallbackServerContext* context,
-                                    const v1::ListKeysRequest* request,
-                                    v1::ListKeysResponse* response) {
+absl::Status AdminService::HandleListKeys(grpc::CallbackServerContext* context,
+                                          const v1::ListKeysRequest* request,
+                                          v1::ListKeysResponse* response) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
   if (!who.ok()) return who.status();
   absl::StatusOr<std::vector<auth::KeyListing>> keys = auth::ListKeys(*store_, request->user());
@@ -137,8 +137,9 @@ absl::Status AdminService::ListKeys(grpc::CallbackServerContext* context,
   return absl::OkStatus();
 }
 
-absl::Status AdminService::RevokeKey(grpc::CallbackServerContext* context,
-                                     const v1::RevokeKeyRequest* request, v1::RevokeKeyResponse*) {
+absl::Status AdminService::HandleRevokeKey(grpc::CallbackServerContext* context,
+                                           const v1::RevokeKeyRequest* request,
+                                           v1::RevokeKeyResponse*) {
   absl::StatusOr<auth::Principal> who = EnterAsAdmin(context);
   if (!who.ok()) return who.status();
   absl::Status s = Changed(auth::RevokeKey(*store_, request->key_id()));

@@ -39,26 +39,34 @@ class AdminService final : public ParsedUnaryMethods<v1::Admin> {
         store_(store),
         datasets_(datasets),
         weight_stores_(weight_stores) {
-    ServeParsed(this, gate, "CreateUser", "", &AdminService::CreateUser);
-    ServeParsed(this, gate, "DeleteUser", "", &AdminService::DeleteUser);
-    ServeParsed(this, gate, "SetPlan", "", &AdminService::SetPlan);
-    ServeParsed(this, gate, "CreateKey", "", &AdminService::CreateKey);
-    ServeParsed(this, gate, "ListKeys", "", &AdminService::ListKeys);
-    ServeParsed(this, gate, "RevokeKey", "", &AdminService::RevokeKey);
+    // A request that does not parse is refused as a call of a non-admin would be, first.
+    const Entry as_admin = [this](grpc::CallbackServerContext* context) {
+      return EnterAsAdmin(context).status();
+    };
+    ServeParsed(this, "CreateUser", as_admin, &AdminService::HandleCreateUser);
+    ServeParsed(this, "DeleteUser", as_admin, &AdminService::HandleDeleteUser);
+    ServeParsed(this, "SetPlan", as_admin, &AdminService::HandleSetPlan);
+    ServeParsed(this, "CreateKey", as_admin, &AdminService::HandleCreateKey);
+    ServeParsed(this, "ListKeys", as_admin, &AdminService::HandleListKeys);
+    ServeParsed(this, "RevokeKey", as_admin, &AdminService::HandleRevokeKey);
   }
 
-  absl::Status CreateUser(grpc::CallbackServerContext* context,
-                          const v1::CreateUserRequest* request, v1::CreateUserResponse* response);
-  absl::Status DeleteUser(grpc::CallbackServerContext* context,
-                          const v1::DeleteUserRequest* request, v1::DeleteUserResponse* response);
-  absl::Status SetPlan(grpc::CallbackServerContext* context, const v1::SetPlanRequest* request,
-                       v1::SetPlanResponse* response);
-  absl::Status CreateKey(grpc::CallbackServerContext* context, const v1::CreateKeyRequest* request,
-                         v1::CreateKeyResponse* response);
-  absl::Status ListKeys(grpc::CallbackServerContext* context, const v1::ListKeysRequest* request,
-                        v1::ListKeysResponse* response);
-  absl::Status RevokeKey(grpc::CallbackServerContext* context, const v1::RevokeKeyRequest* request,
-                         v1::RevokeKeyResponse* response);
+  absl::Status HandleCreateUser(grpc::CallbackServerContext* context,
+                                const v1::CreateUserRequest* request,
+                                v1::CreateUserResponse* response);
+  absl::Status HandleDeleteUser(grpc::CallbackServerContext* context,
+                                const v1::DeleteUserRequest* request,
+                                v1::DeleteUserResponse* response);
+  absl::Status HandleSetPlan(grpc::CallbackServerContext* context,
+                             const v1::SetPlanRequest* request, v1::SetPlanResponse* response);
+  absl::Status HandleCreateKey(grpc::CallbackServerContext* context,
+                               const v1::CreateKeyRequest* request,
+                               v1::CreateKeyResponse* response);
+  absl::Status HandleListKeys(grpc::CallbackServerContext* context,
+                              const v1::ListKeysRequest* request, v1::ListKeysResponse* response);
+  absl::Status HandleRevokeKey(grpc::CallbackServerContext* context,
+                               const v1::RevokeKeyRequest* request,
+                               v1::RevokeKeyResponse* response);
 
  private:
   // Authenticates and admits the call and requires the admin role.

@@ -6,12 +6,12 @@ namespace urn::server {
 
 ServerInfoService::ServerInfoService(const CallGate* gate, bool tls)
     : gate_(gate), tls_(tls), started_(std::chrono::steady_clock::now()) {
-  ServeParsed(this, gate, "GetServerInfo", "", &ServerInfoService::GetServerInfo);
+  ServeParsed(this, "GetServerInfo", GateEntry(gate, ""), &ServerInfoService::HandleGetServerInfo);
 }
 
-absl::Status ServerInfoService::GetServerInfo(grpc::CallbackServerContext* context,
-                                              const v1::GetServerInfoRequest*,
-                                              v1::GetServerInfoResponse* response) {
+absl::Status ServerInfoService::HandleGetServerInfo(grpc::CallbackServerContext* context,
+                                                    const v1::GetServerInfoRequest*,
+                                                    v1::GetServerInfoResponse* response) {
   if (absl::StatusOr<auth::Principal> who = gate_->Enter(*context, ""); !who.ok()) {
     return who.status();
   }

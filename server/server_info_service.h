@@ -15,9 +15,9 @@ class ServerInfoService final : public ParsedUnaryMethods<v1::ServerInfo> {
   // REQUIRES: `gate` outlives the service.
   ServerInfoService(const CallGate* gate, bool tls);
 
-  absl::Status GetServerInfo(grpc::CallbackServerContext* context,
-                             const v1::GetServerInfoRequest* request,
-                             v1::GetServerInfoResponse* response);
+  absl::Status HandleGetServerInfo(grpc::CallbackServerContext* context,
+                                   const v1::GetServerInfoRequest* request,
+                                   v1::GetServerInfoResponse* response);
 
  private:
   const CallGate* const gate_;

@@ -292,7 +292,15 @@ absl::Status UrnServer::Start() {
   observers.push_back(std::make_unique<metrics::CallMetricsFactory>(&metrics_, names));
   builder.experimental().SetInterceptorCreators(std::move(observers));
   services_.push_back(std::make_unique<ReflectionService>(gate_.get(), names));
-  for (auto& service : services_) builder.RegisterService(service.get());
+  for (auto& service : services_) {
+    // urnd serves callback methods only (it runs no synchronous-server threads); a method left
+    // synchronous, e.g. a unary one added to a proto but not to ServeParsed, would answer
+    // UNIMPLEMENTED to every call.
+    if (service->has_synchronous_methods()) {
+      return absl::InternalError("a service has a method that is not served (synchronous)");
+    }
+    builder.RegisterService(service.get());
+  }
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || port_ == 0) {
     grpc_server_.reset();

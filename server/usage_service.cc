@@ -4,8 +4,9 @@
 
 namespace urn::server {
 
-absl::Status UsageService::GetUsage(grpc::CallbackServerContext* context,
-                                    const v1::GetUsageRequest*, v1::GetUsageResponse* response) {
+absl::Status UsageService::HandleGetUsage(grpc::CallbackServerContext* context,
+                                          const v1::GetUsageRequest*,
+                                          v1::GetUsageResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
   absl::StatusOr<auth::Usage> usage =
       who.ok() ? gate_->admission().GetUsage(*who) : absl::StatusOr<auth::Usage>(who.status());

@@ -16,11 +16,11 @@ class UsageService final : public ParsedUnaryMethods<v1::Usage> {
   UsageService(const CallGate* gate, const DatasetRegistry* datasets,
                const WeightStoreRegistry* weight_stores)
       : gate_(gate), datasets_(datasets), weight_stores_(weight_stores) {
-    ServeParsed(this, gate, "GetUsage", "", &UsageService::GetUsage);
+    ServeParsed(this, "GetUsage", GateEntry(gate, ""), &UsageService::HandleGetUsage);
   }
 
-  absl::Status GetUsage(grpc::CallbackServerContext* context, const v1::GetUsageRequest* request,
-                        v1::GetUsageResponse* response);
+  absl::Status HandleGetUsage(grpc::CallbackServerContext* context,
+                              const v1::GetUsageRequest* request, v1::GetUsageResponse* response);
 
  private:
   const CallGate* const gate_;

@@ -213,9 +213,9 @@ grpc::ServerReadReactor<grpc::ByteBuffer>* DatasetsService::CreateDataset(
   return new CreateReactor(registry_, gate_, pool_, *std::move(who), response);
 }
 
-absl::Status DatasetsService::GetDataset(grpc::CallbackServerContext* context,
-                                         const v1::GetDatasetRequest* request,
-                                         v1::Dataset* response) {
+absl::Status DatasetsService::HandleGetDataset(grpc::CallbackServerContext* context,
+                                               const v1::GetDatasetRequest* request,
+                                               v1::Dataset* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
   if (!who.ok()) return who.status();
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> e =
@@ -225,9 +225,9 @@ absl::Status DatasetsService::GetDataset(grpc::CallbackServerContext* context,
   return absl::OkStatus();
 }
 
-absl::Status DatasetsService::ListDatasets(grpc::CallbackServerContext* context,
-                                           const v1::ListDatasetsRequest* request,
-                                           v1::ListDatasetsResponse* response) {
+absl::Status DatasetsService::HandleListDatasets(grpc::CallbackServerContext* context,
+                                                 const v1::ListDatasetsRequest* request,
+                                                 v1::ListDatasetsResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
   if (!who.ok()) return who.status();
   absl::StatusOr<ListPage> page = ParseListPage(*who, request->page_size(), request->page_token());
@@ -244,9 +244,9 @@ absl::Status DatasetsService::ListDatasets(grpc::CallbackServerContext* context,
   return absl::OkStatus();
 }
 
-absl::Status DatasetsService::DeleteDataset(grpc::CallbackServerContext* context,
-                                            const v1::DeleteDatasetRequest* request,
-                                            v1::DeleteDatasetResponse*) {
+absl::Status DatasetsService::HandleDeleteDataset(grpc::CallbackServerContext* context,
+                                                  const v1::DeleteDatasetRequest* request,
+                                                  v1::DeleteDatasetResponse*) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
   if (!who.ok()) return who.status();
   return registry_->Delete(who->user, request->name());

@@ -30,21 +30,21 @@ class DatasetsService final
   // server shut down).
   DatasetsService(const CallGate* gate, DatasetRegistry* registry, WorkPool* pool)
       : gate_(gate), registry_(registry), pool_(pool) {
-    ServeParsed(this, gate, "GetDataset", "", &DatasetsService::GetDataset);
-    ServeParsed(this, gate, "ListDatasets", "", &DatasetsService::ListDatasets);
-    ServeParsed(this, gate, "DeleteDataset", "", &DatasetsService::DeleteDataset);
+    ServeParsed(this, "GetDataset", GateEntry(gate, ""), &DatasetsService::HandleGetDataset);
+    ServeParsed(this, "ListDatasets", GateEntry(gate, ""), &DatasetsService::HandleListDatasets);
+    ServeParsed(this, "DeleteDataset", GateEntry(gate, ""), &DatasetsService::HandleDeleteDataset);
   }
 
   grpc::ServerReadReactor<grpc::ByteBuffer>* CreateDataset(grpc::CallbackServerContext* context,
                                                            grpc::ByteBuffer* response) override;
-  absl::Status GetDataset(grpc::CallbackServerContext* context,
-                          const v1::GetDatasetRequest* request, v1::Dataset* response);
-  absl::Status ListDatasets(grpc::CallbackServerContext* context,
-                            const v1::ListDatasetsRequest* request,
-                            v1::ListDatasetsResponse* response);
-  absl::Status DeleteDataset(grpc::CallbackServerContext* context,
-                             const v1::DeleteDatasetRequest* request,
-                             v1::DeleteDatasetResponse* response);
+  absl::Status HandleGetDataset(grpc::CallbackServerContext* context,
+                                const v1::GetDatasetRequest* request, v1::Dataset* response);
+  absl::Status HandleListDatasets(grpc::CallbackServerContext* context,
+                                  const v1::ListDatasetsRequest* request,
+                                  v1::ListDatasetsResponse* response);
+  absl::Status HandleDeleteDataset(grpc::CallbackServerContext* context,
+                                   const v1::DeleteDatasetRequest* request,
+                                   v1::DeleteDatasetResponse* response);
 
  private:
   const CallGate* const gate_;

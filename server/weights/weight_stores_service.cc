@@ -295,9 +295,9 @@ class UpdateStream final
 
 }  // namespace
 
-absl::Status WeightStoresService::CreateWeightStore(grpc::CallbackServerContext* context,
-                                                    const v1::CreateWeightStoreRequest* request,
-                                                    v1::WeightStore* response) {
+absl::Status WeightStoresService::HandleCreateWeightStore(
+    grpc::CallbackServerContext* context, const v1::CreateWeightStoreRequest* request,
+    v1::WeightStore* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   if (!who.ok()) return who.status();
   if (absl::Status s = CheckResourceName("name", request->name()); !s.ok()) {
@@ -375,9 +375,9 @@ absl::Status WeightStoresService::CreateWeightStore(grpc::CallbackServerContext*
   return absl::OkStatus();
 }
 
-absl::Status WeightStoresService::GetWeightStore(grpc::CallbackServerContext* context,
-                                                 const v1::GetWeightStoreRequest* request,
-                                                 v1::WeightStore* response) {
+absl::Status WeightStoresService::HandleGetWeightStore(grpc::CallbackServerContext* context,
+                                                       const v1::GetWeightStoreRequest* request,
+                                                       v1::WeightStore* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   if (!who.ok()) return who.status();
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
@@ -387,9 +387,9 @@ absl::Status WeightStoresService::GetWeightStore(grpc::CallbackServerContext* co
   return absl::OkStatus();
 }
 
-absl::Status WeightStoresService::ListWeightStores(grpc::CallbackServerContext* context,
-                                                   const v1::ListWeightStoresRequest* request,
-                                                   v1::ListWeightStoresResponse* response) {
+absl::Status WeightStoresService::HandleListWeightStores(grpc::CallbackServerContext* context,
+                                                         const v1::ListWeightStoresRequest* request,
+                                                         v1::ListWeightStoresResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   if (!who.ok()) return who.status();
   absl::StatusOr<ListPage> page = ParseListPage(*who, request->page_size(), request->page_token());
@@ -406,9 +406,9 @@ absl::Status WeightStoresService::ListWeightStores(grpc::CallbackServerContext* 
   return absl::OkStatus();
 }
 
-absl::Status WeightStoresService::DeleteWeightStore(grpc::CallbackServerContext* context,
-                                                    const v1::DeleteWeightStoreRequest* request,
-                                                    v1::DeleteWeightStoreResponse*) {
+absl::Status WeightStoresService::HandleDeleteWeightStore(
+    grpc::CallbackServerContext* context, const v1::DeleteWeightStoreRequest* request,
+    v1::DeleteWeightStoreResponse*) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   if (!who.ok()) return who.status();
   return InField("name", registry_->Delete(who->user, request->name()));
@@ -433,9 +433,9 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* WeightStoresService
   return Open<UpdateStream>(context, &metrics_->priority_updates);
 }
 
-absl::Status WeightStoresService::SampleWeights(grpc::CallbackServerContext* context,
-                                                const v1::SampleWeightsRequest* request,
-                                                v1::SampleWeightsResponse* response) {
+absl::Status WeightStoresService::HandleSampleWeights(grpc::CallbackServerContext* context,
+                                                      const v1::SampleWeightsRequest* request,
+                                                      v1::SampleWeightsResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   if (!who.ok()) return who.status();
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
@@ -500,9 +500,9 @@ absl::Status WeightStoresService::SampleWeights(grpc::CallbackServerContext* con
   return absl::OkStatus();
 }
 
-absl::Status WeightStoresService::GetPriorities(grpc::CallbackServerContext* context,
-                                                const v1::GetPrioritiesRequest* request,
-                                                v1::GetPrioritiesResponse* response) {
+absl::Status WeightStoresService::HandleGetPriorities(grpc::CallbackServerContext* context,
+                                                      const v1::GetPrioritiesRequest* request,
+                                                      v1::GetPrioritiesResponse* response) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   if (!who.ok()) return who.status();
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =

@@ -48,35 +48,42 @@ class WeightStoresService final
                       metrics::ServerMetrics* metrics)
       : gate_(gate), registry_(registry), max_store_slots_(max_store_slots), metrics_(metrics) {
     constexpr std::string_view kWeights = auth::kFeatureWeights;
-    ServeParsed(this, gate, "CreateWeightStore", kWeights, &WeightStoresService::CreateWeightStore);
-    ServeParsed(this, gate, "GetWeightStore", kWeights, &WeightStoresService::GetWeightStore);
-    ServeParsed(this, gate, "ListWeightStores", kWeights, &WeightStoresService::ListWeightStores);
-    ServeParsed(this, gate, "DeleteWeightStore", kWeights, &WeightStoresService::DeleteWeightStore);
-    ServeParsed(this, gate, "SampleWeights", kWeights, &WeightStoresService::SampleWeights);
-    ServeParsed(this, gate, "GetPriorities", kWeights, &WeightStoresService::GetPriorities);
+    ServeParsed(this, "CreateWeightStore", GateEntry(gate, kWeights),
+                &WeightStoresService::HandleCreateWeightStore);
+    ServeParsed(this, "GetWeightStore", GateEntry(gate, kWeights),
+                &WeightStoresService::HandleGetWeightStore);
+    ServeParsed(this, "ListWeightStores", GateEntry(gate, kWeights),
+                &WeightStoresService::HandleListWeightStores);
+    ServeParsed(this, "DeleteWeightStore", GateEntry(gate, kWeights),
+                &WeightStoresService::HandleDeleteWeightStore);
+    ServeParsed(this, "SampleWeights", GateEntry(gate, kWeights),
+                &WeightStoresService::HandleSampleWeights);
+    ServeParsed(this, "GetPriorities", GateEntry(gate, kWeights),
+                &WeightStoresService::HandleGetPriorities);
   }
 
-  absl::Status CreateWeightStore(grpc::CallbackServerContext* context,
-                                 const v1::CreateWeightStoreRequest* request,
-                                 v1::WeightStore* response);
-  absl::Status GetWeightStore(grpc::CallbackServerContext* context,
-                              const v1::GetWeightStoreRequest* request, v1::WeightStore* response);
-  absl::Status ListWeightStores(grpc::CallbackServerContext* context,
-                                const v1::ListWeightStoresRequest* request,
-                                v1::ListWeightStoresResponse* response);
-  absl::Status DeleteWeightStore(grpc::CallbackServerContext* context,
-                                 const v1::DeleteWeightStoreRequest* request,
-                                 v1::DeleteWeightStoreResponse* response);
+  absl::Status HandleCreateWeightStore(grpc::CallbackServerContext* context,
+                                       const v1::CreateWeightStoreRequest* request,
+                                       v1::WeightStore* response);
+  absl::Status HandleGetWeightStore(grpc::CallbackServerContext* context,
+                                    const v1::GetWeightStoreRequest* request,
+                                    v1::WeightStore* response);
+  absl::Status HandleListWeightStores(grpc::CallbackServerContext* context,
+                                      const v1::ListWeightStoresRequest* request,
+                                      v1::ListWeightStoresResponse* response);
+  absl::Status HandleDeleteWeightStore(grpc::CallbackServerContext* context,
+                                       const v1::DeleteWeightStoreRequest* request,
+                                       v1::DeleteWeightStoreResponse* response);
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Insert(
       grpc::CallbackServerContext* context) override;
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* UpdatePriorities(
       grpc::CallbackServerContext* context) override;
-  absl::Status SampleWeights(grpc::CallbackServerContext* context,
-                             const v1::SampleWeightsRequest* request,
-                             v1::SampleWeightsResponse* response);
-  absl::Status GetPriorities(grpc::CallbackServerContext* context,
-                             const v1::GetPrioritiesRequest* request,
-                             v1::GetPrioritiesResponse* response);
+  absl::Status HandleSampleWeights(grpc::CallbackServerContext* context,
+                                   const v1::SampleWeightsRequest* request,
+                                   v1::SampleWeightsResponse* response);
+  absl::Status HandleGetPriorities(grpc::CallbackServerContext* context,
+                                   const v1::GetPrioritiesRequest* request,
+                                   v1::GetPrioritiesResponse* response);
 
   // For tests: SampleWeights runs `hook` after its checks and before its draw, where a
   // concurrent update may fall.

@@ -307,75 +307,57 @@ TEST(EveryMethodTest, AMessageThatDoesNotParseFailsItsStreamInsteadOfEndingIt) {
 }
 
 // A request that does not parse is INVALID_ARGUMENT naming its message type, for every method
-// (reflection's too), and only after authentication. gRPC's callback API answered one of a unary
-// method itself, with UNIMPLEMENTED and an empty message, before urnd saw the call
+// (reflection's too), but only for a caller the method would let in: no key is UNAUTHENTICATED,
+// a non-admin on an Admin method and a plan without weights on a WeightStores method are
+// PERMISSION_DENIED, as with a request that parses. gRPC's callback API answered such a request
+// of a unary method itself, with UNIMPLEMENTED and an empty message, before urnd saw the call
 // (parsed_unary.h).
-TEST(EveryMethodTest, ARequestThatDoesNotParseIsNamedOnlyAfterAuthentication) {
+TEST(EveryMethodTest, ARequestThatDoesNotParseIsNamedOnlyToACallerTheMethodLetsIn) {
   testing::TempDir dir;
-  const std::unique_ptr<UrnServer> server = testing::StartInProcess(dir, "");
+  const std::unique_ptr<UrnServer> server = testing::StartInProcess(
+      dir, "plans:\n  no_weights:\n    features: [sample, shuffle, query]\n");
   ASSERT_NE(server, nullptr);
-  const std::string bearer = "Bearer " + testing::AdminKeyIn(dir.Join("data"));
+  const std::string admin_key = testing::AdminKeyIn(dir.Join("data"));
+  const std::unique_ptr<Client> admin = testing::ConnectOnce(server->port(), admin_key);
+  const absl::StatusOr<v1::CreateUserResponse> carol = admin->CreateUser("carol", "no_weights");
+  ASSERT_TRUE(carol.ok()) << carol.status();
   const auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()),
                                            grpc::InsecureChannelCredentials());
-  const std::string broken =
-      std::string("\x0a\x05") + "ab";  // field 1 claims 5 bytes, 2 follow: not a message
+  // Field 1 claims 5 bytes but only 2 follow: not a message of any type.
+  const std::string broken = std::string("\x0a\x05") + "ab";
   int unary = 0;
   for (const MethodDescriptor* m : AllMethods()) {
     unary += !m->client_streaming() && !m->server_streaming();
     const std::string type = m->input_type()->full_name();
     const std::string expected = m->client_streaming() ? "message 1: not a valid " + type + "; "
                                                        : "request: not a valid " + type;
-    const grpc::Status s = RawStream(channel, Path(m), {broken}, bearer, /*read_all=*/true);
+    const grpc::Status s = RawStream(channel, Path(m), {broken}, "Bearer " + admin_key, true);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << Path(m) << ": " << s.error_message();
     EXPECT_EQ(s.error_message().substr(0, expected.size()), expected) << Path(m);
     const grpc::Status anonymous = RawStream(channel, Path(m), {broken}, "", true);
     EXPECT_EQ(anonymous.error_code(), grpc::StatusCode::UNAUTHENTICATED)
         << Path(m) << ": " << anonymous.error_message();
+    const grpc::Status as_carol =
+        RawStream(channel, Path(m), {broken}, "Bearer " + carol->key(), true);
+    const std::string& service = m->service()->name();
+    EXPECT_EQ(as_carol.error_code(), service == "Admin" || service == "WeightStores"
+                                         ? grpc::StatusCode::PERMISSION_DENIED
+                                         : grpc::StatusCode::INVALID_ARGUMENT)
+        << Path(m) << ": " << as_carol.error_message();
   }
   EXPECT_EQ(unary, 17);  // every unary method of urn.v1 was among them
   // Reflection too (it ended such a stream OK, as if the client had finished).
   const std::string reflection = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
   grpc::reflection::v1alpha::ServerReflectionRequest list;
   list.set_list_services("");
-  const grpc::Status s =
-      RawStream(channel, reflection, {list.SerializeAsString(), broken}, bearer, true);
+  const grpc::Status s = RawStream(channel, reflection, {list.SerializeAsString(), broken},
+                                   "Bearer " + admin_key, true);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_EQ(s.error_message(),
             "message 2: not a valid grpc.reflection.v1alpha.ServerReflectionRequest");
   EXPECT_EQ(RawStream(channel, reflection, {broken}, "", true).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-}
-
-// Reflection answers a well-formed question with a caller's key (as grpcurl asks it).
-TEST(EveryMethodTest, ReflectionListsTheServicesAndFindsTheirFiles) {
-  testing::TempDir dir;
-  const std::unique_ptr<UrnServer> server = testing::StartInProcess(dir, "");
-  ASSERT_NE(server, nullptr);
-  const auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", server->port()), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + testing::AdminKeyIn(dir.Join("data")));
-  const auto stream = stub->ServerReflectionInfo(&context);
-  grpc::reflection::v1alpha::ServerReflectionRequest request;
-  grpc::reflection::v1alpha::ServerReflectionResponse response;
-  request.set_list_services("");
-  ASSERT_TRUE(stream->Write(request));
-  ASSERT_TRUE(stream->Read(&response));
-  std::set<std::string> services;
-  for (const auto& s : response.list_services_response().service()) services.insert(s.name());
-  EXPECT_TRUE(services.count("urn.v1.Sampling")) << response.DebugString();
-  request.set_file_containing_symbol("urn.v1.Datasets");
-  ASSERT_TRUE(stream->Write(request));
-  ASSERT_TRUE(stream->Read(&response));
-  ASSERT_GE(response.file_descriptor_response().file_descriptor_proto_size(), 1);
-  google::protobuf::FileDescriptorProto file;
-  ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
-  EXPECT_EQ(file.name(), "urn/v1/datasets.proto");
-  ASSERT_TRUE(stream->WritesDone());
-  EXPECT_FALSE(stream->Read(&response));
-  const grpc::Status s = stream->Finish();
-  EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 // An error message repeats what the client sent (a name here). One of 20,000 characters is still
