@@ -146,10 +146,14 @@ bool ForcePermutationIsaForTesting(PermutationIsa isa) {
 KeyedPermutation::KeyedPermutation(uint64_t n, uint64_t seed, uint64_t epoch) : n_(n) {
   const random::KeyedStream stream(seed, random::Stream::kPermutation, epoch);
   if (n_ <= kTableMax) {
-    // Fisher-Yates into the table, from the last position down; draw key: (n << 8) | i.
+    // Fisher-Yates into the table, from the last position down; draw key: 2^63 | (n << 8) | i.
+    // The top bit keeps these draws apart from the round keys of the networks below (n * 32 +
+    // round, below 2^63 for n below 2^58): without it the table of n = 40 and the network of
+    // n = 320 shared 15 of their 16 keys.
+    constexpr uint64_t kTableDraws = uint64_t{1} << 63;
     for (uint64_t i = 0; i < n_; ++i) table_[i] = static_cast<uint8_t>(i);
     for (uint64_t i = n_; i-- > 1;) {
-      std::swap(table_[i], table_[stream.Bounded((n_ << 8) | i, i + 1)]);
+      std::swap(table_[i], table_[stream.Bounded(kTableDraws | (n_ << 8) | i, i + 1)]);
     }
     return;
   }

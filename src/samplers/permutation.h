@@ -23,7 +23,8 @@
 //   xor-shift-multiply hash of v XOR k reduced by Lemire's multiply-shift (bias below 2^-12);
 //   wider parts a 64-bit mix (random::Mix64) and a 128-bit multiply-shift.
 //   Round keys: random::KeyedStream(seed, kPermutation, epoch).Bits(n * 32 + round), so
-//   permutations of different sizes are unrelated.
+//   permutations of different sizes are unrelated (the tables below draw with keys of their
+//   own, with the top bit set).
 //   Rounds: 8 from n >= 2^16, 16 below. Tiny domains are where a Feistel network is weakest,
 //   because each round function sees only a few input values: measured with an XOR network
 //   over all orders with 100 epochs per order, 8 rounds give chi-square p = 1e-23 on n = 5, and
