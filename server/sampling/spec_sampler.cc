@@ -249,9 +249,15 @@ absl::StatusOr<SpecResult> RunUniform(const v1::SampleRequest& req, const table:
   o.seed = req.seed();
   o.threads = threads;
   o.order = req.inorder() ? samplers::SampleOrder::kInput : samplers::SampleOrder::kSelection;
-  o.ht_weights = req.with_weight();
   absl::StatusOr<samplers::Sample> s = samplers::WeightedSampleWithoutReplacement(ones, n, o);
   if (!s.ok()) return s.status();
+  // Every n-subset is equally likely, so each row's weight is rows / n (1 / its inclusion
+  // probability), as `urn sample --compat` gives on a file; the rank-conditioning weights of the
+  // exponential keys would be unbiased too, but noisier, and differ from the file's.
+  if (req.with_weight() && !s->rows.empty()) {
+    s->ht_weights.assign(s->rows.size(),
+                         static_cast<double>(rows) / static_cast<double>(s->rows.size()));
+  }
   return FromSample(*std::move(s));
 }
 

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "e2e/urnd_process.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
@@ -256,6 +257,29 @@ TEST_F(DatasetsE2E, RemoteSampleEqualsLocalSample) {
     ASSERT_EQ(l.exit_code, 0) << l.err;
     EXPECT_GT(FirstColumn(r.out).size(), 2u) << flags[0];
     EXPECT_EQ(FirstColumn(r.out), FirstColumn(l.out)) << flags[0] << " " << flags[1];
+  }
+  // With --with-weight the weight column is the file's too, byte for byte, for every sampler.
+  for (const std::vector<std::string>& flags :
+       std::vector<std::vector<std::string>>{{"-n", "50"},
+                                             {"-n", "50", "--compat"},
+                                             {"-n", "50", "--compat", "-i"},
+                                             {"-n", "40", "-w", "weight"},
+                                             {"-p", "0.01"},
+                                             {"-p", "0.01", "--compat"},
+                                             {"-k", "user", "-p", "0.02", "--min-per-key", "1"},
+                                             {"-n", "30000", "--compat"}}) {
+    std::vector<std::string> remote = {"sample", "-H", "-v", "11", "--dataset", "rows"};
+    remote.insert(remote.end(), flags.begin(), flags.end());
+    remote.insert(remote.end(), {"--with-weight", "ht"});
+    std::vector<std::string> local = {URN_CLI_PATH, "sample", "-H", "-v", "11"};
+    local.insert(local.end(), flags.begin(), flags.end());
+    local.insert(local.end(), {"--with-weight", "ht", file});
+    testing::RunResult r = Urn(remote);
+    testing::RunResult l = testing::Run(local);
+    ASSERT_EQ(r.exit_code, 0) << absl::StrJoin(flags, " ") << ": " << r.err;
+    ASSERT_EQ(l.exit_code, 0) << l.err;
+    EXPECT_NE(r.out.find("\tht\n"), std::string::npos) << absl::StrJoin(flags, " ");
+    EXPECT_EQ(r.out, l.out) << absl::StrJoin(flags, " ");
   }
   // A query's WITH WEIGHT AS column comes back too, header and values, as for the file; also
   // for draws with replacement, which urnd streams lazily, and for uniform draws with weights.
