@@ -33,7 +33,8 @@ inline constexpr int kExitUnavailable = 5;
 // The table above, for `urn --help`.
 inline constexpr char kExitCodesHelp[] =
     "Exit codes: 0 success; 1 the request failed (not found, exists, rejected data, server "
-    "error, NOT_SERVING); 2 usage (bad flags or input file; nothing sent); 3 not authenticated "
+    "error, NOT_SERVING, output not written); 2 usage (bad flags or input file; nothing sent); 3 "
+    "not authenticated "
     "or permission denied; 4 quota exceeded (retry after the delay printed); 5 server "
     "unavailable or timed out. `urn sample` on local files: 1 bad input data, 2 usage.";
 

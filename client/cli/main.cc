@@ -66,6 +66,16 @@ const char* GlobalFlagOf(const std::string& arg) {
   return nullptr;
 }
 
+// The key, strongest first: --key, the file of --key-file, URN_KEY, the file of URN_KEY_FILE,
+// the profile's key, the profile's key file (flags beat the environment, which beats the
+// profile). Without --key: a key file that wins (--key-file, given as `flag`, or URN_KEY_FILE
+// without URN_KEY) clears the weaker key in *options, so that LoadKeyFile reads it.
+void PreferKeyFile(bool flag, urn::ClientOptions* options) {
+  if (flag || (EnvOr("URN_KEY", "").empty() && !EnvOr("URN_KEY_FILE", "").empty())) {
+    options->key.clear();
+  }
+}
+
 // Reads the key from `key_file` when no key was given.
 absl::Status LoadKeyFile(const std::string& key_file, urn::ClientOptions& options) {
   if (!options.key.empty() || key_file.empty()) return absl::OkStatus();
@@ -187,9 +197,7 @@ std::string UnknownCommand(const CLI::App& app, int argc, char** argv) {
   return argv[command];
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int RunCommand(int argc, char** argv) {
   // urn sample's own arguments are not urn's: --profile after it is not read as urn's flag.
   const int command = CommandIndex(argc, argv);
   const bool sample_command = command < argc && std::string(argv[command]) == "sample";
@@ -213,8 +221,10 @@ int main(int argc, char** argv) {
     profile = urn::cli::Profile();
   }
   if (command == 1 && sample_command) {
-    return RunSampleCommand(argc - 1, argv + 1, EnvClientOptions(*profile),
-                            EnvOr("URN_KEY_FILE", profile->key_file), profile_error);
+    urn::ClientOptions options = EnvClientOptions(*profile);
+    PreferKeyFile(/*flag=*/false, &options);
+    return RunSampleCommand(argc - 1, argv + 1, options, EnvOr("URN_KEY_FILE", profile->key_file),
+                            profile_error);
   }
   CLI::App app{"urn: exact, reproducible sampling of files and of datasets on a urnd server"};
   app.require_subcommand(1);
@@ -380,14 +390,7 @@ int main(int argc, char** argv) {
     }
     return app.exit(e) == 0 ? 0 : 2;
   }
-  // The key, strongest first: --key, the file of --key-file, URN_KEY, the file of URN_KEY_FILE,
-  // the profile's key, the profile's key file (flags beat the environment, which beats the
-  // profile). A key file that wins clears the weaker key, so that LoadKeyFile reads it.
-  if (app.count("--key") == 0 &&
-      (app.count("--key-file") > 0 ||
-       (EnvOr("URN_KEY", "").empty() && !EnvOr("URN_KEY_FILE", "").empty()))) {
-    options.key.clear();
-  }
+  if (app.count("--key") == 0) PreferKeyFile(app.count("--key-file") > 0, &options);
   if (*sample) {
     std::vector<std::string> rest = sample->remaining();
     rest.insert(rest.begin(), "sample");
@@ -581,4 +584,18 @@ int main(int argc, char** argv) {
     return 0;
   }
   return 2;
+}
+
+}  // namespace
+
+// What a command printed with printf (lists, descriptions, usage) is checked here, once it is
+// all flushed: a write that failed (a full disk, a closed pipe) fails the command, which would
+// otherwise exit 0 with its output lost.
+int main(int argc, char** argv) {
+  int code = RunCommand(argc, argv);
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "urn: write error on standard output: %s\n", std::strerror(errno));
+    if (code == 0) code = urn::cli::kExitFailed;
+  }
+  return code;
 }

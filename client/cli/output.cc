@@ -46,7 +46,9 @@ void Output::Drain() {
 
 absl::Status Output::Flush() {
   Drain();
-  if (failed_) return absl::UnavailableError(absl::StrCat("write error: ", std::strerror(error_)));
+  // DATA_LOSS, not UNAVAILABLE: exit 1 ("the request failed"), not 5, which tells a script that
+  // the server is unreachable and a retry may help.
+  if (failed_) return absl::DataLossError(absl::StrCat("write error: ", std::strerror(error_)));
   return absl::OkStatus();
 }
 

@@ -1,5 +1,6 @@
 #include "weights_commands.h"
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -366,10 +367,25 @@ int WeightsSample(const Client& client, const WeightsFlags& f) {
   return 0;
 }
 
+namespace {
+
+// Prints a key that urnd shows only once, and checks that it was written: if not, says so and
+// how to revoke it (the key exists and works, but nobody holds it).
+bool PrintSecret(const std::string& key, const std::string& key_id) {
+  if (std::printf("%s\n", key.c_str()) >= 0 && std::fflush(stdout) == 0) return true;
+  std::fprintf(stderr,
+               "urn: write error: %s; key %s was created but not written, and is shown only once: "
+               "revoke it with 'urn admin keys revoke %s'\n",
+               std::strerror(errno), key_id.c_str(), key_id.c_str());
+  return false;
+}
+
+}  // namespace
+
 int AdminUsersCreate(const Client& client, const std::string& name, const std::string& plan) {
   absl::StatusOr<v1::CreateUserResponse> user = client.CreateUser(name, plan);
   if (!user.ok()) return Fail(user.status());
-  std::printf("%s\n", user->key().c_str());
+  if (!PrintSecret(user->key(), user->key_id())) return kExitFailed;
   std::fprintf(stderr, "created user '%s' on plan '%s' (key id %s); the key is shown only once\n",
                user->name().c_str(), user->plan().c_str(), user->key_id().c_str());
   return 0;
@@ -392,7 +408,7 @@ int AdminUsersDelete(const Client& client, const std::string& name) {
 int AdminKeysCreate(const Client& client, const std::string& user) {
   absl::StatusOr<v1::CreateKeyResponse> key = client.CreateKey(user);
   if (!key.ok()) return Fail(key.status());
-  std::printf("%s\n", key->key().c_str());
+  if (!PrintSecret(key->key(), key->key_id())) return kExitFailed;
   std::fprintf(stderr, "created key %s for '%s'; it is shown only once\n", key->key_id().c_str(),
                user.c_str());
   return 0;

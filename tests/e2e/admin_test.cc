@@ -156,5 +156,51 @@ TEST_F(AdminE2E, ProfilesSupplyServerAndKey) {
       << r.err;
 }
 
+// URN_KEY_FILE beats the profile's key whatever the command, also `urn sample` first: there the
+// profile's (wrong) key was sent.
+TEST_F(AdminE2E, TheEnvironmentsKeyFileBeatsTheProfilesKeyAlsoForSampleFirst) {
+  const std::string profiles = dir_.Join("profiles.yaml");
+  testing::WriteFileOrDie(
+      profiles, "profiles:\n  lab:\n    server: " + Address() + "\n    key: urn_not_a_valid_key\n");
+  const std::string env_key_file = "URN_KEY_FILE=" + dir_.Join("data") + "/admin.key";
+  for (const std::vector<std::string>& command : {std::vector<std::string>{"usage"},
+                                                  {"datasets", "list"},
+                                                  {"sample", "--dataset", "none", "-n", "1"}}) {
+    std::vector<std::string> argv = {"/usr/bin/env", "URN_PROFILE_FILE=" + profiles,
+                                     "URN_PROFILE=lab", env_key_file, URN_CLI_PATH};
+    argv.insert(argv.end(), command.begin(), command.end());
+    const testing::RunResult r = testing::Run(argv);
+    // Authenticated: usage and list succeed, the sample finds no such dataset (exit 1, not 3).
+    EXPECT_EQ(r.exit_code, command[0] == "sample" ? 1 : 0) << command[0] << ": " << r.err;
+    EXPECT_EQ(r.err.find("not authenticated"), std::string::npos) << command[0] << ": " << r.err;
+  }
+}
+
+// Output that cannot be written fails the command (exit 1, not 0, and not 5, which says the
+// server is unreachable): a list, a sample of a dataset, and a key shown only once, which the
+// message says how to revoke.
+TEST_F(AdminE2E, AFailedWriteOfTheOutputFailsTheCommand) {
+  const auto to_full = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"/bin/sh", "-c",         "exec \"$@\" > /dev/full",
+                                     "sh",      URN_CLI_PATH, "--server",
+                                     Address(), "--key-file", dir_.Join("data") + "/admin.key"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::Run(argv);
+  };
+  testing::RunResult r = to_full({"datasets", "list"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("write error"), std::string::npos) << r.err;
+  const std::string file = dir_.Join("d.tsv");
+  testing::WriteFileOrDie(file, "x\n1\n2\n");
+  ASSERT_EQ(Urn({"datasets", "create", "d", file, "-H"}).exit_code, 0);
+  r = to_full({"sample", "--dataset", "d", "-n", "2"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("write error"), std::string::npos) << r.err;
+  r = to_full({"admin", "keys", "create", "admin"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("was created but not written"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("urn admin keys revoke "), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace urn
