@@ -223,6 +223,20 @@ class ClientTest(unittest.TestCase):
                       str(e.exception))
         self.assertEqual(self.client.get_weight_store("ring").size, 4)
 
+    def test_a_key_that_is_not_utf8_is_refused_before_anything_is_stored(self):
+        # A protobuf string: such bytes raised inside the request stream, after earlier
+        # messages were stored, without saying which.
+        self.client.create_weight_store("utf8", 10)
+        with self.assertRaisesRegex(ValueError, "insert: keys\\[2\\] is not valid UTF-8"):
+            self.client.insert("utf8", ["a", "b", b"\xff\xfe"], batch_size=1)
+        self.assertEqual(self.client.get_weight_store("utf8").size, 0)
+        self.assertEqual(self.client.insert("utf8", [b"caf\xc3\xa9"]), [0])
+
+    def test_a_client_certificate_or_key_alone_is_refused_not_sent_in_plaintext(self):
+        for only in ({"tls_key": "client.key"}, {"tls_cert": "client.pem"}):
+            with self.assertRaisesRegex(ValueError, "tls_cert and tls_key go together"):
+                urn.Client(server="127.0.0.1:1", key="k", **only)
+
     def test_resource_exhausted_without_a_quota_is_not_a_quota_error(self):
         class Refused(grpc.RpcError):
             def code(self):
@@ -341,7 +355,11 @@ class ClientTest(unittest.TestCase):
                 ([1], [float("inf")], None, "priorities\\[0\\] is inf"),
                 ([1], [-1.0], None, "priorities\\[0\\] is -1.0"),
                 (None, [1.0], [5], "keys\\[0\\] is 5; a key is a str or bytes"),
-                (None, [1.0], ["\ud800"], "keys\\[0\\] is not valid Unicode")):
+                (None, [1.0], ["\ud800"], "keys\\[0\\] is not valid Unicode"),
+                (None, [1.0], [b"\xff\xfe"], "keys\\[0\\] is not valid UTF-8"),
+                # 65,536 keys of 70 bytes: within the entry limit, over urnd's 4 MiB message
+                # limit, which ended the stream.
+                (None, [1.0] * 65536, ["%069d" % i for i in range(65536)], "over the")):
             if isinstance(error, str):
                 with self.assertRaisesRegex(ValueError, error):
                     updater.send(slots, priorities, keys)

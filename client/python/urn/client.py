@@ -40,6 +40,8 @@ _CHUNK = 1 << 20  # CreateDataset data messages are at most 1 MiB.
 # and GetPriorities returns at most 65,536 slots a call.
 _MAX_MESSAGE_KEY_BYTES = 2 << 20
 _MAX_UPDATE_ENTRIES = 65536
+# urnd receives messages of at most 4 MiB; an update's own fields fit in the margin.
+_MAX_UPDATE_MESSAGE_BYTES = (4 << 20) - 1024
 _MAX_SLOTS_PER_READ = 65536
 _FORMATS = {
     "tsv": datasets_pb2.DATA_FORMAT_TSV,
@@ -219,8 +221,14 @@ def _check_priorities(what, priorities):
 
 
 def _check_key(what, i, key):
-    """ValueError naming a key that is not str or bytes, or a str UTF-8 cannot encode."""
+    """ValueError naming a key that is not str or bytes, a str UTF-8 cannot encode, or bytes
+    that are not UTF-8 (a key is a protobuf string)."""
     if isinstance(key, bytes):
+        try:
+            key.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ValueError("%s: keys[%d] is not valid UTF-8 (%s at byte %d)"
+                             % (what, i, e.reason, e.start)) from None
         return
     if not isinstance(key, str):
         raise ValueError("%s: keys[%d] is %r; a key is a str or bytes" % (what, i, key))
@@ -234,6 +242,15 @@ def _check_update_size(what, slots):
     if len(slots) > _MAX_UPDATE_ENTRIES:
         raise ValueError("%s: %d priorities in one batch; a batch holds at most %d (split it)"
                          % (what, len(slots), _MAX_UPDATE_ENTRIES))
+
+
+def _check_update_bytes(what, request):
+    """ValueError for an update message urnd would refuse for its size (which ends the stream):
+    65,536 keys of more than ~50 bytes pass the entry limit but not the message limit."""
+    size = request.ByteSize()
+    if size > _MAX_UPDATE_MESSAGE_BYTES:
+        raise ValueError("%s: this batch is %d bytes, over the %d an update message may hold "
+                         "(long keys; split it)" % (what, size, _MAX_UPDATE_MESSAGE_BYTES))
 
 
 class Client:
@@ -273,6 +290,10 @@ class Client:
                    ("grpc.keepalive_time_ms", 30000),
                    ("grpc.keepalive_timeout_ms", 20000),
                    ("grpc.http2.max_pings_without_data", 0)]
+        if bool(tls_cert) != bool(tls_key):
+            # As the C++ client: a certificate or key alone must not fall back to plaintext.
+            raise ValueError("tls_cert and tls_key go together (mutual TLS); got only %s"
+                             % ("tls_cert" if tls_cert else "tls_key"))
         if tls_ca or tls_cert:
             def load(path):
                 with open(path, "rb") as f:
@@ -592,9 +613,11 @@ class Client:
                     sequence, (slots, priorities) = number, update
                 slots = list(slots)
                 _check_update_size("update_priorities", slots)
-                yield weight_stores_pb2.UpdatePrioritiesRequest(
+                request = weight_stores_pb2.UpdatePrioritiesRequest(
                     weight_store=store, sequence=sequence, slots=list(slots),
                     priorities=list(priorities))
+                _check_update_bytes("update_priorities", request)
+                yield request
 
         sent = _RequestErrors()
         try:
@@ -752,8 +775,8 @@ class PriorityUpdater:
             raise self._error
 
     def send(self, slots=None, priorities=None, keys=None):
-        """Queues one batch (at most 65,536 entries) of priorities for slots, or for keys;
-        returns its sequence number."""
+        """Queues one batch (at most 65,536 entries, and 4 MiB with its keys) of priorities for
+        slots, or for keys; returns its sequence number."""
         if (slots is None) == (keys is None) or priorities is None:
             raise ValueError("send: give priorities, and either slots or keys")
         entries = list(slots if keys is None else keys)
@@ -772,6 +795,7 @@ class PriorityUpdater:
         # and no sequence is left that could never be acknowledged (wait() would hang).
         request = weight_stores_pb2.UpdatePrioritiesRequest(
             weight_store=self._store, priorities=priorities, **named)
+        _check_update_bytes("send", request)
         with self._cond:
             self._raise_if_failed()
             if self._done:
