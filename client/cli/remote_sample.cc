@@ -37,10 +37,15 @@ absl::StatusOr<std::vector<std::string>> ColumnNames(const std::string& flag,
 
 }  // namespace
 
-void AppendColumnValue(const v1::ColumnValues& c, int i, std::string* out) {
+std::vector<bool> NullMask(const v1::ColumnValues& c, int rows) {
+  std::vector<bool> null(static_cast<size_t>(rows), false);
   for (int n : c.null_rows()) {
-    if (n == i) return;
+    if (n >= 0 && n < rows) null[static_cast<size_t>(n)] = true;
   }
+  return null;
+}
+
+void AppendColumnValue(const v1::ColumnValues& c, int i, std::string* out) {
   switch (c.values_case()) {
     case v1::ColumnValues::kInt64Values:
       absl::StrAppend(out, c.int64_values().values(i));
@@ -164,8 +169,13 @@ absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Outpu
   const bool limit = o.mode == SampleMode::kBernoulli || o.mode == SampleMode::kUniverse ||
                      o.mode == SampleMode::kDistinct;
   bool enough = false;  // -n rows of a sample without a size were written: stopped on purpose
+  std::vector<std::vector<bool>> nulls;
   absl::Status s = client.Sample(*request, [&](const v1::SampleBatch& batch) {
     write_header();
+    nulls.resize(static_cast<size_t>(batch.columns_size()));
+    for (int c = 0; c < batch.columns_size(); ++c) {
+      nulls[c] = NullMask(batch.columns(c), batch.row_ids_size());
+    }
     for (int i = 0; i < batch.row_ids_size(); ++i) {
       if (limit && o.num > 0 && written >= o.num) {
         enough = true;
@@ -174,7 +184,7 @@ absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Outpu
       line.clear();
       for (int c = 0; c < batch.columns_size(); ++c) {
         if (c > 0) line.push_back('\t');
-        AppendColumnValue(batch.columns(c), i, &line);
+        if (!nulls[c][i]) AppendColumnValue(batch.columns(c), i, &line);
       }
       if (!weight_name.empty() && i < batch.weights_size()) {
         line.push_back('\t');

@@ -4,6 +4,7 @@
 #define URN_CLIENT_CLI_REMOTE_SAMPLE_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "output.h"
@@ -17,8 +18,12 @@ namespace urn::cli {
 absl::StatusOr<v1::SampleRequest> BuildSampleRequest(const SampleOptions& o,
                                                      const v1::Dataset& dataset);
 
-// Appends value `i` of a column of a batch as text (nothing for a null; list elements joined
-// by '|').
+// Which of a batch's `rows` rows are null in column `c` (its null_rows as a mask): O(rows),
+// so that a batch of mostly nulls costs no more than one without.
+std::vector<bool> NullMask(const v1::ColumnValues& c, int rows);
+
+// Appends value `i` of a column of a batch as text (list elements joined by '|'); for a row that
+// is not null (see NullMask).
 void AppendColumnValue(const v1::ColumnValues& c, int i, std::string* out);
 
 // Runs the sample on the server and writes every row as TSV (all columns, then the HT weight

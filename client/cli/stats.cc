@@ -20,12 +20,11 @@ absl::Status Count(const Client& client, v1::SampleRequest request, const std::s
   return client.Sample(request, [&](const v1::SampleBatch& batch) {
     if (batch.columns_size() != 1) return true;
     const v1::ColumnValues& column = batch.columns(0);
+    const std::vector<bool> null = NullMask(column, batch.row_ids_size());
     if (column.has_string_list_values()) {
       // A multi-label column (e.g. findings "Hernia|Edema"): each label of a row counts once.
-      int next_null = 0;
       for (int i = 0; i < column.string_list_values().values_size(); ++i) {
-        if (next_null < column.null_rows_size() && column.null_rows(next_null) == i) {
-          ++next_null;
+        if (i < static_cast<int>(null.size()) && null[i]) {
           ++counts["(null)"];
           continue;
         }
@@ -36,9 +35,13 @@ absl::Status Count(const Client& client, v1::SampleRequest request, const std::s
       return true;
     }
     for (int i = 0; i < batch.row_ids_size(); ++i) {
+      if (null[i]) {
+        ++counts["(null)"];
+        continue;
+      }
       value.clear();
-      AppendColumnValue(batch.columns(0), i, &value);
-      ++counts[value.empty() ? "(null)" : value];
+      AppendColumnValue(column, i, &value);
+      ++counts[value.empty() ? "(empty)" : value];  // an empty string is a value, not a null
     }
     return true;
   });

@@ -135,6 +135,20 @@ TEST_F(DatasetsE2E, StatsCountsEachLabelOfAListColumn) {
   EXPECT_EQ(r.out.find("Hernia|Edema"), std::string::npos) << "lists are split: " << r.out;
 }
 
+// Nulls of a scalar column count as "(null)", once per row, in batches of any size (a mask per
+// batch; the null list was scanned for every row).
+TEST_F(DatasetsE2E, StatsCountsTheNullsOfAScalarColumn) {
+  std::string tsv = "id\tc\n";
+  for (int i = 0; i < 70000; ++i) tsv += std::to_string(i) + "\t" + (i % 10 == 3 ? "v" : "") + "\n";
+  ASSERT_EQ(Urn({"datasets", "create", "sparse", File("sparse.tsv", tsv), "-H"}).exit_code, 0);
+  testing::RunResult r = Urn({"stats", "--dataset", "sparse", "--by", "c"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("      63000\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n(null) "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("       7000\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nv "), std::string::npos) << r.out;
+}
+
 TEST_F(DatasetsE2E, ErrorsNameTheProblem) {
   const std::string tsv = File("d.tsv", "a\tb\n1\t2\n");
   ASSERT_EQ(Urn({"datasets", "create", "d", tsv, "-H"}).exit_code, 0);
