@@ -728,6 +728,9 @@ class PriorityUpdater:
         self._skipped = 0  # guarded by _cond
         self._error = None  # guarded by _cond
         self._done = False  # guarded by _cond
+        # close() began: a send() now would queue behind the end of the stream and never go
+        # out, while a later wait() found nothing missing.
+        self._closing = False  # guarded by _cond
         self._call = client._stores.UpdatePriorities(self._requests(), timeout=None,
                                                      metadata=client._metadata())
         self._reader = threading.Thread(target=self._read_acks, daemon=True)
@@ -798,7 +801,7 @@ class PriorityUpdater:
         _check_update_bytes("send", request)
         with self._cond:
             self._raise_if_failed()
-            if self._done:
+            if self._done or self._closing:
                 raise errors.FailedPrecondition(grpc.StatusCode.FAILED_PRECONDITION,
                                                 "the priority update stream is closed")
             self._sent += 1
@@ -843,8 +846,17 @@ class PriorityUpdater:
                 self._cond.wait(left)
             self._raise_if_failed()
 
+    @property
+    def closing(self):
+        """close() has begun (send() now raises FailedPrecondition)."""
+        with self._cond:
+            return self._closing
+
     def close(self):
-        """Waits for every acknowledgement, then ends the stream."""
+        """Waits for every acknowledgement, then ends the stream. A send() from another thread
+        once close() has begun raises FailedPrecondition: its update would never go out."""
+        with self._cond:
+            self._closing = True
         try:
             self.wait()
         finally:

@@ -356,19 +356,30 @@ class PrioritizedReplay:
         ring has evicted since it was drawn is skipped, see `skipped`), or for slots; returns
         the update's sequence number."""
         values = [abs(float(p)) + self.eps for p in _as_list(priorities)]
-        with self._lock:
-            if self._updater is None:
-                self._updater = self.client.priority_updater(self.store)
-            updater = self._updater
-        try:
-            if isinstance(items, ReplayBatch) and all(items.keys):
-                return updater.send(keys=items.keys, priorities=values)
-            slots = items.slots if isinstance(items, ReplayBatch) else _as_list(items)
-            return updater.send(slots, values)
-        except urn_errors.Error:
-            # The stream ended with an earlier update's error: reported here, once.
-            self.close_quietly(updater)
-            raise
+        while True:
+            with self._lock:
+                if self._updater is None:
+                    self._updater = self.client.priority_updater(self.store)
+                updater = self._updater
+            try:
+                if isinstance(items, ReplayBatch) and all(items.keys):
+                    return updater.send(keys=items.keys, priorities=values)
+                slots = items.slots if isinstance(items, ReplayBatch) else _as_list(items)
+                return updater.send(slots, values)
+            except urn_errors.FailedPrecondition:
+                with self._lock:
+                    replaced = self._updater is not updater
+                if updater.closing and replaced:
+                    # close() or flush()'s error path ended that stream meanwhile (another
+                    # thread): this update goes on the next one, or it would be lost while a
+                    # later flush() reported everything durable.
+                    continue
+                self.close_quietly(updater)
+                raise
+            except urn_errors.Error:
+                # The stream ended with an earlier update's error: reported here, once.
+                self.close_quietly(updater)
+                raise
 
     def flush(self, timeout=None):
         """Blocks until every update sent is acknowledged (durable on the server). An update the
