@@ -3,7 +3,8 @@
 //
 //   0  success
 //   1  the request failed: no such dataset or store, a name taken, data the server rejected,
-//      an error inside the server; `urn health` when the server is NOT_SERVING
+//      an error inside the server, output that could not be written (a full disk); `urn
+//      health` when the server is NOT_SERVING
 //   2  usage: a bad flag, option or profile, or a malformed input file for the server (the
 //      message names file:line); nothing was sent
 //   3  not authenticated (no key, or a key that is revoked or unknown) or permission denied

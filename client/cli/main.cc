@@ -2,6 +2,9 @@
 //
 // Exit codes: 0 success; 1 the operation failed (server error, unhealthy); 2 usage error
 // (bad flags or arguments).
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <charconv>
@@ -456,11 +459,11 @@ int RunCommand(int argc, char** argv) {
         out.Write(std::string_view(buf, end - buf));
         out.Put('\n');
       }
-      return true;
+      return !out.failed();  // output that cannot be written: stop the stream
     });
-    absl::Status flushed = out.Flush();
+    // A write error first: it is why the stream was cancelled, if it was.
+    if (absl::Status flushed = out.Flush(); !flushed.ok()) return Fail(flushed);
     if (!s.ok()) return Fail(s);
-    if (!flushed.ok()) return Fail(flushed);
     return 0;
   }
   if (*ds_create) {
@@ -589,13 +592,23 @@ int RunCommand(int argc, char** argv) {
 }  // namespace
 
 // What a command printed with printf (lists, descriptions, usage) is checked here, once it is
-// all flushed: a write that failed (a full disk, a closed pipe) fails the command, which would
-// otherwise exit 0 with its output lost.
+// all flushed: a write that failed (a full disk) fails the command, which would otherwise exit 0
+// with its output lost. (A pipe whose reader has gone ends urn by SIGPIPE, as it ends other
+// tools, except where a key is shown once: see PrintSecret.)
 int main(int argc, char** argv) {
+  // With standard output closed (>&-), descriptor 1 would go to the first file or socket
+  // opened (gRPC's), and the output into it: refuse before anything is sent.
+  if (fcntl(STDOUT_FILENO, F_GETFD) < 0) {
+    std::fprintf(stderr, "urn: standard output is closed; nothing was sent\n");
+    return urn::cli::kExitUsage;
+  }
   int code = RunCommand(argc, argv);
-  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-    std::fprintf(stderr, "urn: write error on standard output: %s\n", std::strerror(errno));
-    if (code == 0) code = urn::cli::kExitFailed;
+  errno = 0;
+  const bool flushed = std::fflush(stdout) == 0;
+  if (code == 0 && (!flushed || std::ferror(stdout))) {
+    std::fprintf(stderr, "urn: write error on standard output%s%s\n", errno != 0 ? ": " : "",
+                 errno != 0 ? std::strerror(errno) : "");
+    code = urn::cli::kExitFailed;
   }
   return code;
 }

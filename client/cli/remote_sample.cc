@@ -194,9 +194,10 @@ absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Outpu
       out.Write(line);
       ++written;
     }
-    return true;
+    return !out.failed();  // output that cannot be written: stop the download (and its charge)
   });
   if (enough) s = absl::OkStatus();
+  if (out.failed()) return out.Flush();  // why the stream was cancelled
   if (s.ok()) write_header();
   return s;
 }

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -371,12 +372,16 @@ namespace {
 
 // Prints a key that urnd shows only once, and checks that it was written: if not, says so and
 // how to revoke it (the key exists and works, but nobody holds it).
+// SIGPIPE is ignored from here on, so that a reader that has gone (a closed pipe) is reported
+// too instead of ending urn silently with the key lost.
 bool PrintSecret(const std::string& key, const std::string& key_id) {
+  std::signal(SIGPIPE, SIG_IGN);
   if (std::printf("%s\n", key.c_str()) >= 0 && std::fflush(stdout) == 0) return true;
   std::fprintf(stderr,
                "urn: write error: %s; key %s was created but not written, and is shown only once: "
                "revoke it with 'urn admin keys revoke %s'\n",
                std::strerror(errno), key_id.c_str(), key_id.c_str());
+  std::clearerr(stdout);  // reported here: main() need not report it again
   return false;
 }
 

@@ -196,10 +196,33 @@ TEST_F(AdminE2E, AFailedWriteOfTheOutputFailsTheCommand) {
   r = to_full({"sample", "--dataset", "d", "-n", "2"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("write error"), std::string::npos) << r.err;
+  r = to_full({"shuffle", "--dataset", "d"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("write error"), std::string::npos) << r.err;
   r = to_full({"admin", "keys", "create", "admin"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("was created but not written"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("urn admin keys revoke "), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("write error on standard output"), std::string::npos) << "said once";
+  // A pipe whose reader has gone: the key is reported too (not a silent SIGPIPE).
+  const std::string closed_pipe =
+      "import os, subprocess, sys\n"
+      "r, w = os.pipe()\n"
+      "os.close(r)\n"
+      "p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE)\n"
+      "sys.stderr.write(p.stderr.decode())\n"
+      "sys.exit(p.returncode if p.returncode >= 0 else 128 - p.returncode)\n";
+  r = testing::Run({"/usr/bin/python3", "-c", closed_pipe, URN_CLI_PATH, "--server", Address(),
+                    "--key-file", dir_.Join("data") + "/admin.key", "admin", "keys", "create",
+                    "admin"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("was created but not written"), std::string::npos) << r.err;
+  // Standard output closed: refused before anything is sent.
+  r = testing::Run({"/bin/sh", "-c", "exec \"$@\" >&-", "sh", URN_CLI_PATH, "--server", Address(),
+                    "--key-file", dir_.Join("data") + "/admin.key", "admin", "keys", "create",
+                    "admin"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "urn: standard output is closed; nothing was sent\n");
 }
 
 }  // namespace

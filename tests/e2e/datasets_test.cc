@@ -147,6 +147,17 @@ TEST_F(DatasetsE2E, StatsCountsTheNullsOfAScalarColumn) {
   EXPECT_NE(r.out.find("\n(null) "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("       7000\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\nv "), std::string::npos) << r.out;
+  // An empty string is a value (JSON keeps it apart from null): "(empty)", not "(null)".
+  ASSERT_EQ(
+      Urn({"datasets", "create", "json",
+           File("e.jsonl", "{\"c\": \"\"}\n{\"c\": null}\n{\"c\": \"\"}\n"), "--format", "jsonl"})
+          .exit_code,
+      0);
+  r = Urn({"stats", "--dataset", "json", "--by", "c"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\n(empty) "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("          2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n(null) "), std::string::npos) << r.out;
 }
 
 TEST_F(DatasetsE2E, ErrorsNameTheProblem) {

@@ -340,6 +340,9 @@ class PrioritizedReplay:
         self._lock = threading.Lock()
         self._updater = None  # guarded by _lock
         self._skipped_closed = 0  # skipped updates of the streams closed before this one
+        # Streams being closed by some thread (close() waits for their acknowledgements): an
+        # update sent on one just before counts for flush() too.
+        self._closing = []  # guarded by _lock
 
     def add(self, keys, priorities=None):
         """Inserts items by key; returns their slots."""
@@ -366,17 +369,14 @@ class PrioritizedReplay:
                     return updater.send(keys=items.keys, priorities=values)
                 slots = items.slots if isinstance(items, ReplayBatch) else _as_list(items)
                 return updater.send(slots, values)
-            except urn_errors.FailedPrecondition:
+            except urn_errors.Error:
                 with self._lock:
                     replaced = self._updater is not updater
                 if updater.closing and replaced:
-                    # close() or flush()'s error path ended that stream meanwhile (another
-                    # thread): this update goes on the next one, or it would be lost while a
-                    # later flush() reported everything durable.
+                    # Another thread is ending that stream (close(), or an error it reports):
+                    # this update goes on the next one, or it would be lost while a later
+                    # flush() reported everything durable.
                     continue
-                self.close_quietly(updater)
-                raise
-            except urn_errors.Error:
                 # The stream ended with an earlier update's error: reported here, once.
                 self.close_quietly(updater)
                 raise
@@ -386,6 +386,12 @@ class PrioritizedReplay:
         server refused is raised once, and ends the stream: the next update() opens a new one."""
         with self._lock:
             updater = self._updater
+            closing = list(self._closing)
+        # Updates sent on a stream another thread is closing are durable once acknowledged
+        # there; if it failed, its error is raised here too (this caller's update may be one it
+        # did not apply), as well as by the closing thread.
+        for other in closing:
+            other.wait(timeout=timeout)
         if updater is None:
             return
         try:
@@ -411,12 +417,15 @@ class PrioritizedReplay:
             if failed is not None and updater is not failed:
                 return
             self._updater = None
+            if updater is not None:
+                self._closing.append(updater)
         if updater is not None:
             try:
                 updater.close()
             finally:
                 with self._lock:
                     self._skipped_closed += updater.skipped
+                    self._closing.remove(updater)
 
     def close_quietly(self, failed=None):
         """Ends the update stream without raising (its error was reported already)."""
