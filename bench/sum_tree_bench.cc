@@ -94,6 +94,13 @@
 // 60-70 M/s at 2^20 here (the leaves alone are 8 MiB): below the ~80 M/s that 3x over the
 // baseline's quiet-host 27 M/s asks. It would also round every weight to a multiple of a unit
 // set by the largest (43 bits at 2^20 slots, 36 at 2^27) instead of keeping 53.
+// 2026-11-25 (the AVX2 EPYC VM), not kept: levels >= 2 as three separate arrays (all prefix
+// lines together, then the sums, then the minima), so that descents read a denser array of
+// prefix lines. Five alternating rounds against the kept layout (medians of 3): draws 2^27
+// 0.75-1.57x, 2^20 0.83-1.24x, updates 0.75-1.24x (lower in 4 of 5 rounds): no gain beyond
+// this host's noise, and updates then touch three pages per node instead of one.
+// That day, three runs of the command above: draws 2^20 6.43x / 5.68x / 5.90x, draws 2^27
+// 4.74x / 6.79x / 6.07x, updates 2^20 2.91x / 3.00x / 3.42x.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
