@@ -391,10 +391,6 @@ absl::StatusOr<query::QueryResult> RunQueryRequest(const v1::SampleRequest& req,
                                     query::Draws::kLazy);
 }
 
-}  // namespace
-
-namespace {
-
 int64_t EntryBytes(const AliasCache::Entry& e) {
   return static_cast<int64_t>(e.weights.capacity() * sizeof(double)) +
          (e.alias.has_value() ? e.alias->MemoryBytes() : 0);

@@ -613,11 +613,9 @@ class Client:
                     sequence, (slots, priorities) = number, update
                 slots = list(slots)
                 _check_update_size("update_priorities", slots)
-                request = weight_stores_pb2.UpdatePrioritiesRequest(
+                yield weight_stores_pb2.UpdatePrioritiesRequest(
                     weight_store=store, sequence=sequence, slots=list(slots),
                     priorities=list(priorities))
-                _check_update_bytes("update_priorities", request)
-                yield request
 
         sent = _RequestErrors()
         try:
