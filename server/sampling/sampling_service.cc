@@ -234,6 +234,19 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // Frees what the subclass holds for sending (called once, just before the stream ends; the
   // last batch is already encoded).
   virtual void FreeHeld() {}
+  // Instead of Start(): sends `last` (which holds no rows, so nothing is charged) with the end
+  // of the stream, unless the client went away or the caller's key or plan no longer allows it.
+  void SendLast(grpc::ByteBuffer last) {
+    if (cancelled_.load(std::memory_order_relaxed)) {
+      return End(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+    }
+    if (absl::Status s = gate_->StillValid(who_, "stream", feature_); !s.ok()) {
+      return End(ToGrpc(s));
+    }
+    batches_[0].Swap(&last);
+    GiveBack();
+    StartWriteAndFinish(&batches_[0], grpc::WriteOptions(), grpc::Status::OK);
+  }
   // Called once, when the subclass is ready to send from `offset` (<= size()).
   void Start(uint64_t offset) {
     offset_ = offset;
@@ -316,8 +329,9 @@ class SampleStream final : public BatchStream {
  public:
   SampleStream(const CallGate* gate, auth::Principal who, std::string_view feature,
                auth::Admission::StreamToken token, std::shared_ptr<const DatasetEntry> entry,
-               std::vector<int> columns, int batch)
+               std::vector<int> columns, int batch, bool count_only)
       : BatchStream(gate, std::move(who), feature, std::move(token), static_cast<uint64_t>(batch)),
+        count_only_(count_only),
         entry_(std::move(entry)),
         columns_(std::move(columns)),
         cut_(*entry_->table, columns_),
@@ -334,6 +348,10 @@ class SampleStream final : public BatchStream {
     if (start_offset < 0 || static_cast<uint64_t>(start_offset) > result->size()) {
       return End(ToGrpc(absl::InvalidArgumentError(absl::StrCat(
           "start_offset: must be between 0 and the sample's ", result->size(), " rows"))));
+    }
+    if (count_only_) {
+      return SendLast(
+          EncodeSampleBatch({}, nullptr, {}, start_offset, static_cast<int64_t>(result->size())));
     }
     // A materialized sample (row ids, weights) is held until its stream ends, which a reader
     // that stops reading can put off for ever: it counts against --memory-budget and the
@@ -392,6 +410,7 @@ class SampleStream final : public BatchStream {
     return n;
   }
 
+  const bool count_only_;  // SampleRequest.count_only: one batch without rows
   // The dataset, until FreeHeld(): a deleted dataset's memory is counted while a stream holds it
   // (server/retired.h), so the stream lets go of it before its client sees the end.
   std::shared_ptr<const DatasetEntry> entry_;
@@ -484,8 +503,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
     columns.push_back(c);
   }
   std::shared_ptr<const DatasetEntry> dataset = *std::move(entry);
-  auto* stream = new SampleStream(gate_, std::move(open->who), open->feature,
-                                  std::move(open->token), dataset, std::move(columns), open->batch);
+  auto* stream =
+      new SampleStream(gate_, std::move(open->who), open->feature, std::move(open->token), dataset,
+                       std::move(columns), open->batch, request->count_only());
   // Computes the sample (or NotCachedError() when !may_build and it would need to build).
   // An alias table it builds is reserved in the stream's memory until Begin() (then the cache
   // counts it, and the stream reserves its result instead).

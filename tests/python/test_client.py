@@ -117,6 +117,21 @@ class ClientTest(unittest.TestCase):
             list(self.client.sample("rows", uniform=True, n=10, start_offset=11))
         self.assertIn("start_offset", str(e.exception))
 
+    def test_sample_size_is_the_rows_a_sample_gives_and_charges_none(self):
+        before = self.client.usage().rows_today
+        sizes = [self.client.sample_size("rows", bernoulli=0.3, seed=4),
+                 self.client.sample_size("rows", query="SELECT * FROM rows WHERE weight > 2 "
+                                                       "SAMPLE BY weight LIMIT 10000", seed=4)]
+        self.assertEqual(self.client.usage().rows_today, before)
+        rows = [sum(len(b.row_ids) for b in self.client.sample("rows", bernoulli=0.3, seed=4)),
+                sum(len(b.row_ids) for b in self.client.sample(
+                    "rows", query="SELECT * FROM rows WHERE weight > 2 SAMPLE BY weight "
+                                  "LIMIT 10000", seed=4))]
+        self.assertEqual(sizes, rows)
+        self.assertTrue(all(size > 0 for size in sizes), sizes)
+        with self.assertRaisesRegex(ValueError, "sample_size: give exactly one"):
+            self.client.sample_size("rows")
+
     def test_columns_and_weights_come_with_the_rows(self):
         batch = next(self.client.sample("rows", bernoulli=0.5, seed=3, with_weight=True,
                                         columns=["label", "weight"]))

@@ -218,6 +218,10 @@ class TorchTest(unittest.TestCase):
         self.assertTrue(all(i % 4 == 1 for i in whole))
         parts = [list(self.sampler(query=q, rank=r, world_size=4)) for r in range(4)]
         self.assertEqual(sum(parts, []), whole)
+        before = self.client.usage().rows_today
+        self.assertEqual([len(self.sampler(query=q, rank=r, world_size=3)) for r in range(3)],
+                         [34, 34, 34])
+        self.assertEqual(self.client.usage().rows_today, before)  # len() reads no rows
 
     def test_prioritized_replay_keeps_the_priorities_it_wrote(self):
         replay = PrioritizedReplay(self.client, "replay", capacity=512, alpha=0.6)

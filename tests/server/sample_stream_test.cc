@@ -483,6 +483,63 @@ TEST_F(SampleStreamTest, AClientThatLeftWhileItsSampleWasComputedIsChargedNothin
   EXPECT_EQ(client->GetUsage()->rows_today(), 300);
 }
 
+// count_only: one batch without rows whose total is the size of the sample the same request
+// would stream (here a Bernoulli sample, whose size only the sampler knows), charging no rows.
+TEST_F(SampleStreamTest, CountOnlyIsOneBatchWithTheSampleSizeAndChargesNoRows) {
+  std::unique_ptr<Client> client = testing::ConnectOnce(server_->port(), key_);
+  v1::SampleRequest r;
+  r.set_dataset("d");
+  r.mutable_bernoulli()->set_p(0.3);
+  r.set_seed(5);
+  r.add_columns("w");
+  r.set_with_weight(true);
+  r.set_count_only(true);
+  r.set_start_offset(7);
+  const int64_t before = client->GetUsage()->rows_today();
+  std::vector<v1::SampleBatch> batches;
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + key_);
+    auto reader = stub_->Sample(&context, r);
+    for (v1::SampleBatch b; reader->Read(&b);) batches.push_back(std::move(b));
+    const grpc::Status s = reader->Finish();
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].row_ids_size(), 0);
+  EXPECT_EQ(batches[0].weights_size(), 0);
+  EXPECT_EQ(batches[0].columns_size(), 0);
+  EXPECT_EQ(batches[0].offset(), 7);
+  EXPECT_EQ(client->GetUsage()->rows_today(), before);
+
+  r.set_count_only(false);
+  r.set_start_offset(0);
+  r.set_n(0);
+  int64_t rows = 0;
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + key_);
+  auto reader = stub_->Sample(&context, r);
+  for (v1::SampleBatch b; reader->Read(&b);) {
+    EXPECT_EQ(b.total(), batches[0].total());
+    rows += b.row_ids_size();
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(rows, batches[0].total());
+  EXPECT_GT(rows, 1300);  // of 5000 rows at p = 0.3 (seeded), so the total is not trivial
+  EXPECT_LT(rows, 1700);
+
+  // An offset past the sample is refused as for a stream of rows.
+  r.set_count_only(true);
+  r.set_start_offset(rows + 1);
+  grpc::ClientContext past;
+  past.AddMetadata("authorization", "Bearer " + key_);
+  auto refused = stub_->Sample(&past, r);
+  for (v1::SampleBatch b; refused->Read(&b);) ADD_FAILURE() << "a batch past the end";
+  const grpc::Status s = refused->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("start_offset"), std::string::npos) << s.error_message();
+}
+
 TEST_F(SampleStreamTest, ClientsThatCancelOrStopReadingMidStreamLeaveTheServerServing) {
   for (int i = 0; i < 60; ++i) {
     grpc::ClientContext context;

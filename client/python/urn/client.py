@@ -253,6 +253,37 @@ def _check_update_bytes(what, request):
                          "(long keys; split it)" % (what, size, _MAX_UPDATE_MESSAGE_BYTES))
 
 
+def _sample_request(what, dataset, n, seed, *, uniform, replace, weight_column, bernoulli,
+                    query, reservoir, columns=(), with_weight=False, batch_size=1024,
+                    start_offset=0, compat=False, inorder=False):
+    """The SampleRequest of Client.sample() and Client.sample_size(); ValueError names an
+    argument out of range, or the specs when not exactly one is given."""
+    n = _whole(what, "n", n, 0, 2**63 - 1)
+    seed = _whole(what, "seed", seed, 0, 2**64 - 1)
+    batch_size = _whole(what, "batch_size", batch_size, 0, 2**31 - 1)
+    start_offset = _whole(what, "start_offset", start_offset, 0, 2**63 - 1)
+    request = sampling_pb2.SampleRequest(
+        dataset=dataset, n=n, seed=seed, columns=list(columns), with_weight=with_weight,
+        batch_size=batch_size, start_offset=start_offset, compat=compat, inorder=inorder)
+    chosen = [uniform, weight_column is not None, bernoulli is not None, query is not None,
+              reservoir]
+    if sum(bool(c) for c in chosen) != 1:
+        raise ValueError(f"{what}: give exactly one of uniform, weight_column, bernoulli, "
+                         "query, reservoir")
+    if uniform:
+        request.uniform.replace = replace
+    elif weight_column is not None:
+        request.weighted.weight_column = weight_column
+        request.weighted.replace = replace
+    elif bernoulli is not None:
+        request.bernoulli.p = bernoulli
+    elif query is not None:
+        request.query = query
+    else:
+        request.reservoir.SetInParent()
+    return request
+
+
 class Client:
     """A connection to urnd.
 
@@ -454,35 +485,39 @@ class Client:
         With ``bernoulli``, n > 0 keeps the first n rows of the sample (not with with_weight).
         ``start_offset`` skips that many rows of the sample (resuming a stream).
         """
-        n = _whole("sample", "n", n, 0, 2**63 - 1)
-        seed = _whole("sample", "seed", seed, 0, 2**64 - 1)
-        batch_size = _whole("sample", "batch_size", batch_size, 0, 2**31 - 1)
-        start_offset = _whole("sample", "start_offset", start_offset, 0, 2**63 - 1)
-        request = sampling_pb2.SampleRequest(
-            dataset=dataset, n=n, seed=seed, columns=list(columns), with_weight=with_weight,
-            batch_size=batch_size, start_offset=start_offset, compat=compat, inorder=inorder)
-        chosen = [uniform, weight_column is not None, bernoulli is not None, query is not None,
-                  reservoir]
-        if sum(bool(c) for c in chosen) != 1:
-            raise ValueError("sample: give exactly one of uniform, weight_column, bernoulli, "
-                             "query, reservoir")
-        if uniform:
-            request.uniform.replace = replace
-        elif weight_column is not None:
-            request.weighted.weight_column = weight_column
-            request.weighted.replace = replace
-        elif bernoulli is not None:
-            request.bernoulli.p = bernoulli
-        elif query is not None:
-            request.query = query
-        else:
-            request.reservoir.SetInParent()
+        request = _sample_request(
+            "sample", dataset, n, seed, uniform=uniform, replace=replace,
+            weight_column=weight_column, bernoulli=bernoulli, query=query, reservoir=reservoir,
+            columns=columns, with_weight=with_weight, batch_size=batch_size,
+            start_offset=start_offset, compat=compat, inorder=inorder)
 
         def resume_offset(batch):
             return batch.offset + len(batch.row_ids)
 
         for message in self._resumable_stream(self._sampling.Sample, request, resume_offset):
             yield Batch(message)
+
+    def sample_size(self, dataset, n=0, seed=0, *, uniform=False, replace=False,
+                    weight_column=None, bernoulli=None, query=None, reservoir=False,
+                    compat=False):
+        """The number of rows sample() gives for the same arguments (e.g. a query's or a
+        Bernoulli sample's size), without sending or charging any rows: urnd computes the
+        sample and answers with its size only."""
+        request = _sample_request(
+            "sample_size", dataset, n, seed, uniform=uniform, replace=replace,
+            weight_column=weight_column, bernoulli=bernoulli, query=query, reservoir=reservoir,
+            compat=compat)
+        request.count_only = True
+        request.batch_size = 1  # an urnd older than count_only sends rows: then the fewest
+        stream = self._resumable_stream(self._sampling.Sample, request,
+                                        lambda batch: batch.offset)
+        try:
+            for message in stream:
+                return message.total
+        finally:
+            stream.close()
+        raise errors.Error(grpc.StatusCode.INTERNAL,
+                           "sample_size: urnd ended the stream without the sample's size")
 
     def shuffle(self, dataset=None, n=None, seed=0, epoch=0, rank=0, world_size=1,
                 start_offset=0, batch_size=1024, drop_last=False):

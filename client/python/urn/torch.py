@@ -156,11 +156,8 @@ class UrnSampler(torch.utils.data.Sampler):
             return self.num_samples
         if self.mode == "query":
             if self.epoch not in self._query_total:
-                stream = self.client.sample(self.dataset, query=self.query,
-                                            seed=self._epoch_seed(), batch_size=1)
-                first = next(stream, None)
-                stream.close()
-                self._query_total[self.epoch] = first.total if first is not None else 0
+                self._query_total[self.epoch] = self.client.sample_size(
+                    self.dataset, query=self.query, seed=self._epoch_seed())
             return self._query_total[self.epoch]
         return self._rows
 
