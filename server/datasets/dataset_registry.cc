@@ -198,20 +198,27 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Com
   const Key key{record_.owner(), record_.name()};
   std::shared_ptr<DatasetEntry> entry = MakeEntry(record_, *std::move(t));
   registry_->before_commit_.Run();
-  // Checked, written and registered under the registry's lock, so that DeleteOwner runs wholly
-  // before (the upload is abandoned: nothing is written) or after (it finds and deletes this
-  // dataset). A record written between its listing and the end of the user's deletion would
-  // outlive the owner if urnd crashed before removing it, and go to a new user of that name.
+  // DeleteOwner runs wholly before the record is written (the upload is abandoned: nothing is
+  // written) or after it is registered (it finds and deletes this dataset): it waits while an
+  // upload of its owner is kCommitting. A record written between its listing and the end of the
+  // user's deletion would outlive the owner if urnd crashed before removing it, and go to a new
+  // user of that name. The synced write itself is outside the registry's lock, so that every
+  // other call (Get, List) goes on during its fsync.
+  {
+    absl::MutexLock lock(&registry_->mu_);
+    int& state = registry_->uploading_.at(key);
+    if (state == kAbandoned) {
+      return absl::AbortedError(absl::StrCat(
+          "dataset '", record_.name(), "': its owner was deleted during the upload; nothing kept"));
+    }
+    state = kCommitting;
+  }
+  registry_->committing_.Run();
+  const absl::Status written = registry_->store_->Put(RecordKey(record_.owner(), record_.name()),
+                                                      record_.SerializeAsString());
   absl::MutexLock lock(&registry_->mu_);
-  if (registry_->uploading_.at(key) == kAbandoned) {
-    return absl::AbortedError(absl::StrCat(
-        "dataset '", record_.name(), "': its owner was deleted during the upload; nothing kept"));
-  }
-  if (absl::Status s = registry_->store_->Put(RecordKey(record_.owner(), record_.name()),
-                                              record_.SerializeAsString());
-      !s.ok()) {
-    return s;
-  }
+  registry_->uploading_.at(key) = written.ok() ? kCommitted : kInProgress;
+  if (!written.ok()) return written;
   committed_ = true;
   registry_->datasets_[key] = entry;
   return std::shared_ptr<const DatasetEntry>(entry);
@@ -317,7 +324,17 @@ absl::StatusOr<int> DatasetRegistry::DeleteOwner(const std::string& owner) {
   std::vector<std::string> names;
   {
     absl::MutexLock lock(&mu_);
-    ForEachOwnedBy(uploading_, owner, [](auto& upload) { upload.second = kAbandoned; });
+    ForEachOwnedBy(uploading_, owner, [](auto& upload) {
+      if (upload.second == kInProgress) upload.second = kAbandoned;
+    });
+    // An upload past that check writes its record; it is listed below once registered.
+    const auto none_committing = [this, &owner]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      bool committing = false;
+      ForEachOwnedBy(uploading_, owner,
+                     [&](const auto& upload) { committing |= upload.second == kCommitting; });
+      return !committing;
+    };
+    mu_.Await(absl::Condition(&none_committing));
     ForEachOwnedBy(datasets_, owner,
                    [&](const auto& dataset) { names.push_back(dataset.first.second); });
   }

@@ -129,6 +129,7 @@ class DatasetRegistry {
 
   // Deletes every dataset of `owner` (a deleted user) and makes each of its uploads in progress
   // fail at Commit (ABORTED) instead of registering; returns how many datasets were deleted.
+  // An upload already writing its record is waited for, then deleted with the others.
   absl::StatusOr<int> DeleteOwner(const std::string& owner);
 
   // The read options a record describes. `for_new_upload` applies the rules of today's uploads
@@ -138,11 +139,13 @@ class DatasetRegistry {
                                                           bool for_new_upload = false);
 
   // For tests: Commit runs `hook` after the upload is parsed and persisted, before it takes the
-  // registry's lock to check, write and register the record (where a concurrent deletion of the
+  // registry's lock to check that its owner was not deleted (where a concurrent deletion of the
   // owner may fall).
   void SetBeforeCommitForTesting(std::function<void()> hook) {
     before_commit_.Set(std::move(hook));
   }
+  // Runs `hook` in Commit while the record is being written (without the registry's lock).
+  void SetCommittingForTesting(std::function<void()> hook) { committing_.Set(std::move(hook)); }
 
  private:
   using Key = std::pair<std::string, std::string>;  // (owner, name)
@@ -162,13 +165,17 @@ class DatasetRegistry {
   Retired<const DatasetEntry> retired_ ABSL_GUARDED_BY(mu_);
   std::function<void(const std::string&)> on_delete_;
   // Names being uploaded, so two uploads of one name cannot both commit; kAbandoned once the
-  // owner was deleted (DeleteOwner), so the upload does not register.
-  static constexpr int kInProgress = 1;
+  // owner was deleted (DeleteOwner) before the commit began, so the upload does not register;
+  // kCommitting while its record is written (DeleteOwner waits for it), kCommitted after.
   static constexpr int kAbandoned = 0;
+  static constexpr int kInProgress = 1;
+  static constexpr int kCommitting = 2;
+  static constexpr int kCommitted = 3;
   std::map<Key, int> uploading_ ABSL_GUARDED_BY(mu_);
   // Names being deleted: no upload may start on them until the stored record is gone.
   std::set<Key> deleting_ ABSL_GUARDED_BY(mu_);
   TestHook before_commit_;
+  TestHook committing_;  // between kCommitting and the record's write, without the lock
 };
 
 }  // namespace urn::server

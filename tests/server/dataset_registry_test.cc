@@ -7,10 +7,13 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "storage/metadata_store.h"
 #include "support/temp_dir.h"
 
@@ -246,6 +249,56 @@ TEST_F(DatasetRegistryTest, DeleteOwnerRemovesDatasetsAndAbandonsUploadsInProgre
   EXPECT_TRUE(absl::IsNotFound(Reload("pending").status()));
   EXPECT_TRUE(Keys(*store_, "dataset/ann/").empty());
   EXPECT_EQ(Keys(*store_, "dsblk/").size(), 5u);  // bob's dataset only
+}
+
+// A commit's synced write is outside the registry's lock: while it is paused there, other
+// calls go on. A DeleteOwner that starts then waits for the commit to register, and deletes the
+// new dataset with the owner's others, leaving no record behind.
+TEST_F(DatasetRegistryTest, CallsGoOnDuringACommitsWriteAndDeleteOwnerWaitsForIt) {
+  DatasetRegistry registry(store_.get());
+  ASSERT_TRUE(registry.Load().ok());
+  Upload(registry, "a");
+  absl::Notification reached, proceed;
+  registry.SetCommittingForTesting([&] {
+    reached.Notify();
+    proceed.WaitForNotificationWithTimeout(absl::Seconds(30));
+  });
+  auto pending = registry.StartUpload(Record("ann", "pending"));
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  ASSERT_TRUE((*pending)->Append(kText).ok());
+  absl::StatusOr<std::shared_ptr<const DatasetEntry>> committed;
+  std::thread committer([&] { committed = (*pending)->Commit(); });
+  ASSERT_TRUE(reached.WaitForNotificationWithTimeout(absl::Seconds(30)));
+
+  // Before, Get waited for the write, here for ever (the hook holds it).
+  absl::Notification got;
+  std::thread getter([&] {
+    EXPECT_TRUE(registry.Get("ann", "a").ok());
+    EXPECT_EQ(registry.List("ann", "", "", 10).size(), 1u);
+    got.Notify();
+  });
+  EXPECT_TRUE(got.WaitForNotificationWithTimeout(absl::Seconds(30)));
+
+  absl::StatusOr<int> deleted;
+  absl::Notification owner_deleted;
+  std::thread deleter([&] {
+    deleted = registry.DeleteOwner("ann");
+    owner_deleted.Notify();
+  });
+  // It must wait for the commit (if it did not, it would be done well within this time).
+  EXPECT_FALSE(owner_deleted.WaitForNotificationWithTimeout(absl::Milliseconds(300)));
+  proceed.Notify();
+  committer.join();
+  deleter.join();
+  getter.join();
+  registry.SetCommittingForTesting(nullptr);
+  EXPECT_TRUE(committed.ok()) << committed.status();
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted, 2);
+  pending->reset();
+  EXPECT_EQ(registry.Count("ann"), 0u);
+  EXPECT_TRUE(Keys(*store_, "dataset/ann/").empty());
+  EXPECT_TRUE(Keys(*store_, "dsblk/").empty());
 }
 
 // A data directory written before the blocks: the record (storage 0) and the uploaded text in
