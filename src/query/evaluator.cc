@@ -338,7 +338,7 @@ absl::StatusOr<QueryResult> RunQueryText(std::string_view text, const table::Tab
                                          Draws draws) {
   absl::StatusOr<Query> q = ParseQuery(text, limits);
   if (!q.ok()) return q.status();
-  absl::StatusOr<Plan> p = PlanQuery(*q, table);
+  absl::StatusOr<Plan> p = PlanQuery(*q, table, limits);
   if (!p.ok()) return p.status();
   return RunQuery(*p, table, seed, threads, draws);
 }

@@ -30,6 +30,11 @@ struct QueryLimits {
   // 8 bytes per row (16 with weights), so this bounds its memory (2^27 rows: 1-2 GiB). A
   // server should set it from the caller's plan.
   uint64_t max_limit = uint64_t{1} << 27;
+  // Bytes of the registers one thread evaluates a block of rows in (Program::ScratchBytes):
+  // every distinct constant, column and intermediate value holds Program::kBlockRows values,
+  // so a 64 KiB query of distinct literals would otherwise take ~300 MiB per thread. 16 MiB
+  // holds 256 max_weight conditions with their weights several times over.
+  int64_t max_scratch_bytes = 16 << 20;
 };
 
 }  // namespace urn::query

@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -45,7 +46,8 @@ constexpr FunctionInfo kFunctions[] = {
 
 class Planner {
  public:
-  Planner(const Query& query, const Schema& schema) : q_(query), schema_(schema) {}
+  Planner(const Query& query, const Schema& schema, const QueryLimits& limits)
+      : q_(query), schema_(schema), limits_(limits) {}
 
   absl::StatusOr<Plan> Run() {
     Plan plan;
@@ -74,6 +76,15 @@ class Planner {
       plan.weight_column = q_.weight_column;
     }
     plan.program = builder_.Build();
+    if (const int64_t bytes = plan.program->ScratchBytes(); bytes > limits_.max_scratch_bytes) {
+      return Error(SourceSpan{0, static_cast<uint32_t>(q_.text.size())},
+                   absl::StrCat("the query needs ", bytes >> 10,
+                                " KiB of registers per thread to evaluate, more than the ",
+                                limits_.max_scratch_bytes >> 10,
+                                " KiB allowed (QueryLimits::max_scratch_bytes): every distinct "
+                                "constant, column and operation takes one; use IN (...) for "
+                                "lists of values"));
+    }
     return plan;
   }
 
@@ -86,7 +97,11 @@ class Planner {
   std::string Show(const Expr& e, Reg r) const {
     std::string text =
         q_.text.substr(std::min<size_t>(e.span.offset, q_.text.size()), e.span.length);
-    if (text.size() > 40) text = text.substr(0, 37) + "...";
+    if (text.size() > 40) {
+      size_t cut = 37;  // not inside a UTF-8 character
+      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+      text = text.substr(0, cut) + "...";
+    }
     return absl::StrCat("`", text, "` (", ValueKindName(r.kind), ")");
   }
 
@@ -110,16 +125,25 @@ class Planner {
     }
     if (found >= 0) return found;
     std::string message = absl::StrCat("unknown column '", name, "'");
+    // A suggestion is within max(2, |name| / 3) edits; the edit distance, quadratic, is
+    // computed only where that is possible, and not for names no one types (a 60,000-byte name
+    // against 200 columns of 1 KB took 39 s).
+    constexpr size_t kLongestSuggested = 256;
+    const size_t cutoff = std::max<size_t>(2, name.size() / 3);
     size_t best = SIZE_MAX;
     std::string suggestion;
     for (const ColumnSchema& c : schema_) {
+      if (name.size() > kLongestSuggested || c.name.size() > name.size() + cutoff ||
+          name.size() > c.name.size() + cutoff) {
+        continue;
+      }
       const size_t d = EditDistance(name, c.name);
       if (d < best) {
         best = d;
         suggestion = c.name;
       }
     }
-    if (best <= std::max<size_t>(2, name.size() / 3) && best < name.size()) {
+    if (best <= cutoff && best < name.size()) {
       absl::StrAppend(&message, "; did you mean '", suggestion, "'?");
     } else if (schema_.empty()) {
       absl::StrAppend(&message, "; the table has no columns");
@@ -239,7 +263,19 @@ class Planner {
       std::string hint;
       if ((a->kind == ValueKind::kString && IsNumeric(b->kind)) ||
           (b->kind == ValueKind::kString && IsNumeric(a->kind))) {
-        hint = "; quote the number to compare text ('5'), or compare a numeric column";
+        const Expr& text = a->kind == ValueKind::kString ? *e.args[0] : *e.args[1];
+        const Expr& number = a->kind == ValueKind::kString ? *e.args[1] : *e.args[0];
+        double unused;
+        if (text.kind == ExprKind::kLiteral &&
+            absl::SimpleAtod(text.literal.string_value, &unused)) {
+          hint = absl::StrCat("; to compare numbers, write ", text.literal.string_value,
+                              " without quotes");
+        } else if (number.kind == ExprKind::kLiteral) {
+          hint = absl::StrCat("; quote the number to compare text ('", ExprToString(number),
+                              "'), or compare a numeric column");
+        } else {
+          hint = "; a string and a number never compare (there are no casts)";
+        }
       }
       return Error(e.span, absl::StrCat("cannot compare ", Show(*e.args[0], *a), " with ",
                                         Show(*e.args[1], *b), " using ", op, hint));
@@ -276,7 +312,6 @@ class Planner {
                                                  "one value (use contains(list, 'x'))"));
     }
     std::vector<const Literal*> items;
-    bool any_double = false;
     for (size_t i = 1; i < e.args.size(); ++i) {
       const Literal& l = e.args[i]->literal;
       const bool numeric = l.kind == Literal::Kind::kInt || l.kind == Literal::Kind::kDouble;
@@ -288,11 +323,8 @@ class Planner {
                      absl::StrCat("IN list value ", ExprToString(*e.args[i]),
                                   " does not match the type of ", Show(*e.args[0], *v)));
       }
-      any_double |= l.kind == Literal::Kind::kDouble && v->kind == ValueKind::kInt64 &&
-                    std::trunc(l.double_value) != l.double_value;
       items.push_back(&l);
     }
-    (void)any_double;  // non-integral doubles simply never match an int64
     return builder_.In(*v, items, e.negated);
   }
 
@@ -480,6 +512,7 @@ class Planner {
 
   const Query& q_;
   const Schema& schema_;
+  const QueryLimits& limits_;
   ProgramBuilder builder_;
 };
 
@@ -531,8 +564,9 @@ std::string Plan::Explain() const {
   return out;
 }
 
-absl::StatusOr<Plan> PlanQuery(const Query& query, const Schema& schema) {
-  return Planner(query, schema).Run();
+absl::StatusOr<Plan> PlanQuery(const Query& query, const Schema& schema,
+                               const QueryLimits& limits) {
+  return Planner(query, schema, limits).Run();
 }
 
 }  // namespace urn::query

@@ -50,6 +50,7 @@
 
 #include "absl/status/statusor.h"
 #include "query/ast.h"
+#include "query/limits.h"
 #include "query/program.h"
 #include "table/table.h"
 #include "table/value.h"
@@ -93,9 +94,12 @@ struct Plan {
   std::string Explain() const;
 };
 
-absl::StatusOr<Plan> PlanQuery(const Query& query, const Schema& schema);
-inline absl::StatusOr<Plan> PlanQuery(const Query& query, const table::Table& table) {
-  return PlanQuery(query, SchemaOf(table));
+// Limits: QueryLimits::max_scratch_bytes (the program's registers per evaluating thread).
+absl::StatusOr<Plan> PlanQuery(const Query& query, const Schema& schema,
+                               const QueryLimits& limits = {});
+inline absl::StatusOr<Plan> PlanQuery(const Query& query, const table::Table& table,
+                                      const QueryLimits& limits = {}) {
+  return PlanQuery(query, SchemaOf(table), limits);
 }
 
 }  // namespace urn::query

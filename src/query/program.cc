@@ -1,5 +1,7 @@
 #include "query/program.h"
 
+#include <string.h>  // memmem (GNU)
+
 #include <algorithm>
 #include <bit>
 #include <cfloat>
@@ -558,7 +560,11 @@ void Program::Execute(const Instruction& ins, const table::Column* const* column
         bool hit = false;
         switch (ins.op) {
           case Op::kInInt:
-            hit = set.ints.contains(a.i[r]);
+            // Integers exactly; double items as `=` compares them, the integer as a double.
+            hit =
+                set.ints.contains(a.i[r]) ||
+                (!set.doubles.empty() && std::binary_search(set.doubles.begin(), set.doubles.end(),
+                                                            static_cast<double>(a.i[r])));
             break;
           case Op::kInDouble:
             // NaN equals nothing (as `=` says); binary_search would find it anywhere.
@@ -640,7 +646,13 @@ void Program::Execute(const Instruction& ins, const table::Column* const* column
           out[r] = hit;
         }
       } else {
-        for (int r = 0; r < n; ++r) out[r] = hay.s[r].find(needle.s[r]) != std::string_view::npos;
+        // glibc's memmem is linear in the haystack (two-way search); string_view::find is
+        // quadratic in the worst case (a 30,000-byte needle in 1 MB: seconds per row).
+        for (int r = 0; r < n; ++r) {
+          const std::string_view h = hay.s[r], x = needle.s[r];
+          out[r] = x.empty() || (x.size() <= h.size() &&
+                                 memmem(h.data(), h.size(), x.data(), x.size()) != nullptr);
+        }
       }
       d.b = out;
       return;
@@ -824,6 +836,35 @@ absl::Status Program::Evaluate(const table::Table& table, int64_t begin, int64_t
       .Evaluate(begin, end, pass, weights, passed);
 }
 
+int64_t Program::ScratchBytes() const {
+  // As Scratch's constructor allocates them.
+  int64_t per_row = sizeof(uint8_t) + sizeof(double);  // bad_case, bad_case_value
+  for (const RegisterInfo& info : registers_) {
+    if (info.keys) {
+      per_row += sizeof(uint64_t) + sizeof(uint8_t);
+      continue;
+    }
+    switch (info.kind) {
+      case ValueKind::kBool:
+        per_row += sizeof(uint8_t);
+        break;
+      case ValueKind::kInt64:
+        per_row += sizeof(int64_t);
+        break;
+      case ValueKind::kDouble:
+        per_row += sizeof(double);
+        break;
+      case ValueKind::kString:
+        per_row += sizeof(std::string_view);
+        break;
+      case ValueKind::kStringList:
+        break;
+    }
+    if (info.nullable) per_row += sizeof(uint8_t);
+  }
+  return per_row * kBlockRows + static_cast<int64_t>(sizeof(Slot) * registers_.size());
+}
+
 std::string Program::ToString() const {
   std::string out;
   for (const Instruction& ins : code_) {
@@ -917,10 +958,30 @@ Reg ProgramBuilder::Constant(const Literal& value) {
       kind = ValueKind::kBool;
       break;
   }
+  uint64_t bits = 0;
+  switch (value.kind) {
+    case Literal::Kind::kInt:
+      bits = static_cast<uint64_t>(value.int_value);
+      break;
+    case Literal::Kind::kDouble:
+      bits = std::bit_cast<uint64_t>(value.double_value);  // -0 and 0 stay apart
+      break;
+    case Literal::Kind::kString:
+      break;
+    case Literal::Kind::kBool:
+      bits = value.bool_value ? 1 : 0;
+      break;
+  }
+  auto [it, added] = constants_.try_emplace(
+      {static_cast<int>(value.kind), bits,
+       value.kind == Literal::Kind::kString ? value.string_value : std::string()},
+      0);
+  if (!added) return Reg{it->second, kind, false, true};
   Reg r = NewRegister(kind, false);
   program_->registers_[r.index].constant = true;
   program_->registers_[r.index].value = value;
   r.constant = true;
+  it->second = r.index;
   return r;
 }
 
@@ -1032,14 +1093,15 @@ Reg ProgramBuilder::In(Reg value, const std::vector<const Literal*>& items, bool
   switch (value.kind) {
     case ValueKind::kInt64:
       ins.op = Op::kInInt;
+      // x IN (a, b) is x = a OR x = b: an int64 equals an integer item exactly and a double
+      // item as a double (so 2^53 + 1 IN (2^53 + 0.0), as 2^53 + 1 = 2^53 + 0.0; NaN never).
       for (const Literal* l : items) {
         if (l->kind == Literal::Kind::kInt) set->ints.insert(l->int_value);
-        // A non-integral double never equals an int64; an integral one does.
-        if (l->kind == Literal::Kind::kDouble && std::trunc(l->double_value) == l->double_value &&
-            l->double_value >= -9223372036854775808.0 && l->double_value < 9223372036854775808.0) {
-          set->ints.insert(static_cast<int64_t>(l->double_value));
+        if (l->kind == Literal::Kind::kDouble && !std::isnan(l->double_value)) {
+          set->doubles.push_back(l->double_value);
         }
       }
+      std::sort(set->doubles.begin(), set->doubles.end());
       break;
     case ValueKind::kDouble:
       ins.op = Op::kInDouble;

@@ -24,8 +24,10 @@
 #define URN_QUERY_PROGRAM_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -71,6 +73,10 @@ class Program {
 
   // The columns the program reads, ascending.
   const std::vector<int>& input_columns() const { return input_columns_; }
+
+  // Bytes of the registers each evaluating thread allocates (a block of kBlockRows rows per
+  // register), not counting the strings lower() / upper() produce.
+  int64_t ScratchBytes() const;
 
   // One line per instruction, for EXPLAIN and tests.
   std::string ToString() const;
@@ -192,6 +198,8 @@ class ProgramBuilder {
   Reg NewRegister(ValueKind kind, bool nullable);
   Reg Emit(Program::Instruction ins, ValueKind kind, bool nullable);
   std::unique_ptr<Program> program_;
+  // Constants by (kind, bits of the value, text): an equal literal reuses its register.
+  std::map<std::tuple<int, uint64_t, std::string>, int> constants_;
   std::vector<int> column_registers_;  // by column index, or -1
   std::vector<int> key_registers_;     // prefix-key register by column index, or -1
 };

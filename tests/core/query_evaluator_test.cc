@@ -88,6 +88,36 @@ TEST(QueryEvaluator, NanIsInNoList) {
   EXPECT_EQ(Rows("select * where d != 100 and d != 200", t), (std::vector<uint64_t>{0, 1, 2}));
 }
 
+// x IN (a, b) is x = a OR x = b also for an int64 column and double items: as doubles, so
+// beyond 2^53 both match the integers that round to the item (before, IN compared exactly and
+// disagreed with =).
+TEST(QueryEvaluator, InAgreesWithEqualityForIntegersAndDoubleItems) {
+  const table::Table t =
+      MakeTable("x\n9007199254740992\n9007199254740993\n9223372036854775807\n3\n-4\n");
+  for (const char* item :
+       {"9007199254740992.0", "9223372036854775807.0", "3.0", "3.5", "-4e0", "9007199254740993"}) {
+    SCOPED_TRACE(item);
+    EXPECT_EQ(Rows(absl::StrCat("select * where x in (", item, ")"), t),
+              Rows(absl::StrCat("select * where x = ", item), t));
+    EXPECT_EQ(Rows(absl::StrCat("select * where x not in (", item, ", 1)"), t),
+              Rows(absl::StrCat("select * where x != ", item, " and x != 1"), t));
+  }
+  EXPECT_EQ(Rows("select * where x in (9007199254740992.0)", t), (std::vector<uint64_t>{0, 1}));
+  EXPECT_EQ(Rows("select * where x in (9007199254740993, 3.0)", t), (std::vector<uint64_t>{1, 3}));
+}
+
+// contains() on strings: the empty needle is in every string, a needle longer than the string
+// in none, and matches at the start, the end and across a repeated prefix are found.
+TEST(QueryEvaluator, ContainsFindsEveryOccurrenceKind) {
+  const table::Table t = MakeTable("s\naaab\nab\nb\nxaab\n");
+  EXPECT_EQ(Rows("select * where contains(s, '')", t), (std::vector<uint64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(Rows("select * where contains(s, 'aab')", t), (std::vector<uint64_t>{0, 3}));
+  EXPECT_EQ(Rows("select * where contains(s, 'aaab')", t), (std::vector<uint64_t>{0}));
+  EXPECT_EQ(Rows("select * where contains(s, 'aaaab')", t), (std::vector<uint64_t>{}));
+  EXPECT_EQ(Rows("select * where contains(s, 'b')", t), (std::vector<uint64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(Rows("select * where contains(s, 'x')", t), (std::vector<uint64_t>{3}));
+}
+
 TEST(QueryEvaluator, NullsFollowSql) {
   const table::Table t = TypedTable();
   EXPECT_EQ(Rows("select * where name is null", t), (std::vector<uint64_t>{3}));

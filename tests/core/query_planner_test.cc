@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "query/error.h"
 #include "query/parser.h"
 #include "query/planner.h"
@@ -41,13 +42,72 @@ TEST(QueryPlanner, UnknownColumnSuggestsTheNearestName) {
             "        ^~~~~");
 }
 
+// No suggestion is searched for a name no one types, or among names too far in length (the
+// edit distance is quadratic: a 60,000-byte name against 1 KB names took seconds).
+TEST(QueryPlanner, ALongUnknownNameListsTheColumnsWithoutASuggestion) {
+  const std::string name(300, 'y');
+  EXPECT_EQ(PlanError(absl::StrCat("select * where ", name, " = 1")),
+            absl::StrCat("1:16: unknown column '", name,
+                         "'; the columns are label, Age, score, ok, findings, w"));
+  EXPECT_EQ(PlanError("select * where scoree > 1"),
+            "1:16: unknown column 'scoree'; did you mean 'score'?");
+}
+
+// Every distinct constant, column and operation holds a block of values per thread: a query
+// whose registers would pass QueryLimits::max_scratch_bytes is refused before any row is read,
+// while repeated equal constants share one register.
+TEST(QueryPlanner, AQueryOfTooManyRegistersIsRefusedAndEqualConstantsShareOne) {
+  std::string distinct = "select * where coalesce(Age";
+  std::string equal = distinct;
+  for (int i = 0; i < 4000; ++i) {
+    absl::StrAppend(&distinct, ", ", i);
+    absl::StrAppend(&equal, ", 7");
+  }
+  distinct += ") > 0";
+  equal += ") > 0";
+  const std::string refused = PlanError(distinct);
+  EXPECT_NE(refused.find("1:1: the query needs "), std::string::npos) << refused;
+  EXPECT_NE(refused.find("KiB of registers per thread to evaluate, more than the 16384 KiB "
+                         "allowed (QueryLimits::max_scratch_bytes)"),
+            std::string::npos)
+      << refused;
+  EXPECT_EQ(PlanError(equal), "OK");
+  absl::StatusOr<Plan> plan = PlanQuery(*ParseQuery(equal), TestSchema());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_LT(plan->program->ScratchBytes(), 64 << 10);
+  QueryLimits tight;
+  tight.max_scratch_bytes = plan->program->ScratchBytes() - 1;
+  EXPECT_EQ(PlanQuery(*ParseQuery(equal), TestSchema(), tight).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// A long expression is shown cut at a character boundary, never inside a UTF-8 character.
+TEST(QueryPlanner, ShortenedExpressionsStayValidUtf8) {
+  const std::string message = PlanError(
+      "select * where 'a\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+      "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9' + 1 > 0");
+  EXPECT_NE(message.find("`'a\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+                         "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9...`"),
+            std::string::npos)
+      << message;
+}
+
 TEST(QueryPlanner, StringComparedWithNumber) {
   EXPECT_EQ(PlanError("select * where label = 5"),
             "1:16: cannot compare `label` (string) with `5` (int64) using ==; quote the number "
             "to compare text ('5'), or compare a numeric column");
+  EXPECT_EQ(PlanError("select * where label = Age"),
+            "1:16: cannot compare `label` (string) with `Age` (int64) using ==; a string and a "
+            "number never compare (there are no casts)");
   EXPECT_EQ(PlanError("select * sample by max_weight(Age < 'x': 1)"),
-            "1:31: cannot compare `Age` (int64) with `'x'` (string) using <; quote the number "
-            "to compare text ('5'), or compare a numeric column");
+            "1:31: cannot compare `Age` (int64) with `'x'` (string) using <; a string and a "
+            "number never compare (there are no casts)");
+  EXPECT_EQ(PlanError("select * where Age = '5'"),
+            "1:16: cannot compare `Age` (int64) with `'5'` (string) using ==; to compare "
+            "numbers, write 5 without quotes");
+  EXPECT_EQ(PlanError("select * where score > 2.5 and label != 2.5"),
+            "1:32: cannot compare `label` (string) with `2.5` (double) using !=; quote the "
+            "number to compare text ('2.5'), or compare a numeric column");
   EXPECT_EQ(PlanError("select * where ok = 1"),
             "1:16: cannot compare `ok` (bool) with `1` (int64) using ==");
   EXPECT_EQ(PlanError("select * where findings = 'x'"),
