@@ -498,6 +498,7 @@ bool AliasCache::Contains(const std::string& key) const {
 }
 
 bool SmallEnoughAtOnce(const v1::SampleRequest& req, const table::Table& t) {
+  if (t.MemoryBytes() > kAtOnceBytes) return false;
   int64_t per_row = 1;
   switch (req.spec_case()) {
     case v1::SampleRequest::kUniverse:

@@ -463,6 +463,17 @@ TEST(SpecSampler, OnlyRequestsThatCannotTakeLongRunAtOnce) {
   ASSERT_GE(long_query.query().size(), 64u);
   EXPECT_FALSE(SmallEnoughAtOnce(long_query, *half));
   EXPECT_FALSE(SpecRunsAtOnce(long_query, *half, &cache, "h"));
+  // Nor are its bytes: one row of 4 MiB is not sampled at once (a query's contains() or a
+  // key's hash reads it all).
+  table::TableBuilder wb{table::ReadOptions()};
+  ASSERT_TRUE(wb.Append("s\n" + std::string(kAtOnceBytes, 'a') + "\n").ok());
+  absl::StatusOr<table::Table> wide = wb.Finish();
+  ASSERT_TRUE(wide.ok()) << wide.status();
+  ASSERT_EQ(wide->num_rows(), 1);
+  v1::SampleRequest short_query;
+  short_query.set_query("select * where contains(s, 'b')");
+  EXPECT_FALSE(SmallEnoughAtOnce(short_query, *wide));
+  EXPECT_TRUE(SmallEnoughAtOnce(short_query, *half));
 
   // Without may_build, what is not cached (never, or evicted since SpecRunsAtOnce said yes) is
   // NotCachedError and builds nothing; what is cached gives the same rows as with it.
