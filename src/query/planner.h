@@ -17,7 +17,10 @@
 // Which core sampler each query form runs (the same calls the command line makes for the
 // equivalent flags, so one seed gives one sample; for keys, see UNIVERSE):
 //   SAMPLE BY w REPLACE false LIMIT k   weighted without replacement (exponential keys),
-//                                       selection order; k defaults to the rows passing WHERE
+//                                       selection order; k defaults to the rows passing WHERE.
+//                                       Rows of weight 0 are never drawn (Deep Lake), so k
+//                                       above the positive rows gives those only; `urn sample
+//                                       -n k -w` appends the weight-0 rows last, as tsv-sample
 //   SAMPLE BY w [REPLACE true] [LIMIT k]  alias-table draws with replacement, draw order
 //   U-SQL UNIFORM (p), DuckDB p% / p% (bernoulli|system)   Bernoulli(p) in skip mode, input
 //                                       order (urn samples rows, never DuckDB's vectors)
