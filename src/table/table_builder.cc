@@ -77,6 +77,12 @@ absl::Status TableBuilder::CheckUtf8(std::string_view record) {
 }
 
 absl::Status TableBuilder::CheckName(std::string_view name) {
+  if (name.size() > static_cast<uint64_t>(options_.max_name_bytes)) {
+    return Error(
+        absl::StatusCode::kResourceExhausted, -1,
+        absl::StrCat("a column name of ", name.size(), " bytes, longer than max_name_bytes (",
+                     options_.max_name_bytes, ")"));
+  }
   if (!options_.require_utf8) return absl::OkStatus();
   for (const char c : name) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {

@@ -49,7 +49,7 @@ constexpr char kSchemaTag[4] = {'u', 't', 's', 'c'};
 constexpr char kBlockTag[4] = {'u', 't', 'b', 'k'};
 // Bounds that keep a damaged schema from asking for absurd allocations.
 constexpr uint32_t kMaxColumns = 1 << 16;
-constexpr uint32_t kMaxNameBytes = 1 << 16;
+constexpr uint32_t kMaxNameBytes = 16 << 20;  // ReadOptions::max_field_bytes' default
 
 using Reader = codec::RecordReader;
 

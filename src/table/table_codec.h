@@ -39,6 +39,10 @@
 namespace urn::table {
 
 inline constexpr int64_t kBlockRows = 1 << 16;
+// Column names longer than this are not stored: a writer refuses them (urnd's uploads set
+// ReadOptions::max_name_bytes to it), though the decoder reads names up to 16 MiB, which an
+// older urnd accepted and wrote.
+inline constexpr int64_t kMaxStoredNameBytes = int64_t{1} << 16;
 inline constexpr size_t kDefaultBlockBytes = size_t{1} << 20;
 
 // Calls sink(name, bytes) for every block of `table`, in order; stops at (and returns) the

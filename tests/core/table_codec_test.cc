@@ -94,6 +94,24 @@ TEST(TableCodec, RoundTripKeepsEveryTypeNullsListsAndRawRows) {
   EXPECT_EQ(Describe(Decode(blocks)), Describe(t));
 }
 
+// A column name of 70,000 bytes (which an older urnd accepted and stored; today's uploads stop
+// at kMaxStoredNameBytes) decodes: before, the decoder's bound was 64 KiB, and such a dataset,
+// acknowledged and served, was DATA_LOSS after a restart.
+TEST(TableCodec, ALongColumnNameRoundTrips) {
+  const std::string name(70000, 'n');
+  const Table t = MustRead(name + "\tb\n1\t2\n", ReadOptions());
+  EXPECT_EQ(Describe(Decode(Encode(t))), Describe(t));
+  ReadOptions upload;
+  upload.max_name_bytes = kMaxStoredNameBytes;
+  absl::StatusOr<Table> refused = ReadText(name + "\tb\n1\t2\n", upload);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("a column name of 70000 bytes, longer than max_name_bytes (65536)"));
+  upload.format = Format::kJsonl;
+  refused = ReadText("{\"" + name + "\": 1}\n", upload);
+  EXPECT_THAT(refused.status().message(), HasSubstr("longer than max_name_bytes"));
+}
+
 TEST(TableCodec, BlockNamesSortInEncodingOrder) {
   const std::vector<Block> blocks = Encode(EveryType(), 1);
   for (size_t i = 1; i < blocks.size(); ++i) EXPECT_LT(blocks[i - 1].name, blocks[i].name) << i;

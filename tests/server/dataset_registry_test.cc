@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -190,6 +192,81 @@ TEST_F(DatasetRegistryTest, ADamagedDatasetIsListedAndDeletableWhileTheOthersLoa
   }
   EXPECT_EQ(Keys(*store_, "dsblk/").size(), 5u);  // the damaged dataset's blocks went with it
   EXPECT_TRUE(registry.Get("ann", "intact").ok());
+}
+
+// A block damaged on disk (a bit flip inside RocksDB's table file, below urn's own checksums)
+// fails the dataset that owns it, not the start: before, the sweep for unfinished uploads read
+// every block and its Corruption stopped Load, so urnd could not start and the owner could not
+// delete the dataset.
+TEST_F(DatasetRegistryTest, ABlockDamagedOnDiskFailsItsDatasetButNotTheStart) {
+  {
+    DatasetRegistry registry(store_.get());
+    ASSERT_TRUE(registry.Load().ok());
+    // Numbers that hardly compress (~1.8 MB stored), so that the table file is mostly blocks.
+    std::string text = "a\tb\tc\n";
+    uint64_t x = 88172645463325252u;
+    for (int i = 0; i < 100000; ++i) {
+      for (int c = 0; c < 3; ++c) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        absl::StrAppend(&text, x % 1000000000, c < 2 ? "\t" : "\n");
+      }
+    }
+    internal::DatasetRecord record = Record("ann", "big");
+    record.clear_column_types();
+    auto upload = registry.StartUpload(record);
+    ASSERT_TRUE(upload.ok()) << upload.status();
+    ASSERT_TRUE((*upload)->Append(text).ok());
+    auto committed = (*upload)->Commit();
+    ASSERT_TRUE(committed.ok()) << committed.status();
+  }
+  // Reopened once, the log is flushed into a table file; then a byte in its middle flips.
+  store_.reset();
+  ASSERT_TRUE(storage::MetadataStore::Open(dir_.Join("meta")).ok());
+  std::string largest;
+  uintmax_t size = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir_.Join("meta"))) {
+    if (f.path().extension() == ".sst" && f.file_size() > size) {
+      size = f.file_size();
+      largest = f.path();
+    }
+  }
+  ASSERT_GT(size, 1u << 20) << largest;
+  {
+    std::fstream file(largest, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(static_cast<std::streamoff>(size / 2));
+    char byte = 0;
+    file.read(&byte, 1);
+    byte ^= 0x10;
+    file.seekp(static_cast<std::streamoff>(size / 2));
+    file.write(&byte, 1);
+    ASSERT_TRUE(file.good());
+  }
+  auto reopened = storage::MetadataStore::Open(dir_.Join("meta"));
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  store_ = *std::move(reopened);
+  DatasetRegistry registry(store_.get());
+  const absl::Status loaded = registry.Load();
+  ASSERT_TRUE(loaded.ok()) << loaded;
+  EXPECT_EQ(registry.Get("ann", "big").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(registry.Delete("ann", "big").ok());
+  Upload(registry, "after");
+  EXPECT_TRUE(registry.Get("ann", "after").ok());
+}
+
+// An upload's column names are refused past what the store keeps (table::kMaxStoredNameBytes).
+TEST_F(DatasetRegistryTest, AColumnNameLongerThanTheStoreKeepsIsRefusedAtUpload) {
+  DatasetRegistry registry(store_.get());
+  ASSERT_TRUE(registry.Load().ok());
+  internal::DatasetRecord record = Record("ann", "long");
+  record.clear_column_types();
+  auto upload = registry.StartUpload(record);
+  ASSERT_TRUE(upload.ok()) << upload.status();
+  absl::Status s = (*upload)->Append(std::string(70000, 'n') + "\tb\n1\t2\n");
+  if (s.ok()) s = (*upload)->Commit().status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_THAT(s.message(), HasSubstr("longer than max_name_bytes (65536)"));
+  upload->reset();
+  EXPECT_TRUE(absl::IsNotFound(registry.Get("ann", "long").status()));
 }
 
 TEST_F(DatasetRegistryTest, MissingBlockIsDataLoss) {
