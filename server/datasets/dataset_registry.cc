@@ -174,7 +174,11 @@ DatasetRegistry::Upload::Upload(DatasetRegistry* registry, internal::DatasetReco
     : registry_(registry), record_(std::move(record)), builder_(std::move(options)) {}
 
 DatasetRegistry::Upload::~Upload() {
-  if (!committed_) (void)registry_->DeleteData(record_.upload_id());
+  // An upload that failed before writing blocks (bad input, say) leaves nothing: before, every
+  // failed upload cost two synced writes, which any tenant could repeat at will.
+  if (!committed_ && wrote_blocks_) {
+    (void)registry_->DeleteData(record_.upload_id(), storage::Durability::kProcess);
+  }
   absl::MutexLock lock(&registry_->mu_);
   registry_->uploading_.erase({record_.owner(), record_.name()});
 }
@@ -191,6 +195,7 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Com
   if (!t.ok()) return t.status();
   if (absl::Status s = admit(t->num_rows(), t->MemoryBytes()); !s.ok()) return s;
   int64_t blocks = 0;
+  wrote_blocks_ = true;
   if (absl::Status s = WriteBlocks(registry_->store_, record_.upload_id(), *t, &blocks); !s.ok()) {
     return s;
   }
@@ -216,8 +221,14 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Com
     state = kCommitting;
   }
   registry_->committing_.Run();
-  const absl::Status written = registry_->store_->Put(RecordKey(record_.owner(), record_.name()),
-                                                      record_.SerializeAsString());
+  // The blocks are synced first without holding RocksDB's write queue (SyncWAL), so that the
+  // record's synced write, which holds it through its fsync, has little left to sync (before,
+  // every tenant's writes waited for an upload's blocks to reach the disk).
+  absl::Status written = registry_->store_->SyncWal();
+  if (written.ok()) {
+    written = registry_->store_->Put(RecordKey(record_.owner(), record_.name()),
+                                     record_.SerializeAsString());
+  }
   absl::MutexLock lock(&registry_->mu_);
   registry_->uploading_.at(key) = written.ok() ? kCommitted : kInProgress;
   if (!written.ok()) return written;
@@ -241,12 +252,12 @@ absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> DatasetRegistry::StartU
   {
     absl::MutexLock lock(&mu_);
     const Key key{record.owner(), record.name()};
-    if (datasets_.count(key) || uploading_.count(key)) {
-      return absl::AlreadyExistsError(absl::StrCat("dataset '", record.name(), "' already exists"));
-    }
     if (deleting_.count(key)) {
       return absl::AbortedError(
           absl::StrCat("dataset '", record.name(), "' is being deleted; try again"));
+    }
+    if (datasets_.count(key) || uploading_.count(key)) {
+      return absl::AlreadyExistsError(absl::StrCat("dataset '", record.name(), "' already exists"));
     }
     if (absl::Status s = admit(CountWithUploads(record.owner()) + 1); !s.ok()) return s;
     uploading_[key] = kInProgress;
@@ -300,25 +311,29 @@ size_t DatasetRegistry::CountAll() const {
 }
 
 absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string& name) {
+  // The record goes first, then the dataset leaves memory: if the synced delete fails, the
+  // dataset stays served and listed, as it will be after a restart (before, it left memory
+  // first, so a failed delete made it NOT_FOUND until a restart brought it back).
+  const Key key{owner, name};
+  {
+    absl::MutexLock lock(&mu_);
+    if (!datasets_.count(key) || deleting_.count(key)) {  // a concurrent Delete: as if done
+      return absl::NotFoundError(absl::StrCat("dataset '", name, "' not found"));
+    }
+    deleting_.insert(key);
+  }
+  absl::Status s = store_->Delete(RecordKey(owner, name));
   std::shared_ptr<const DatasetEntry> entry;
   {
     absl::MutexLock lock(&mu_);
-    auto it = datasets_.find({owner, name});
-    if (it == datasets_.end()) {
-      return absl::NotFoundError(absl::StrCat("dataset '", name, "' not found"));
-    }
+    deleting_.erase(key);
+    if (!s.ok()) return s;
+    auto it = datasets_.find(key);
     entry = it->second;
     datasets_.erase(it);
     retired_.Add(entry, owner, entry->table != nullptr ? entry->table->MemoryBytes() : 0);
-    deleting_.insert({owner, name});
   }
   if (on_delete_ != nullptr) on_delete_(entry->record.upload_id());
-  absl::Status s = store_->Delete(RecordKey(owner, name));
-  {
-    absl::MutexLock lock(&mu_);
-    deleting_.erase({owner, name});
-  }
-  if (!s.ok()) return s;
   return DeleteData(entry->record.upload_id());
 }
 
@@ -352,10 +367,13 @@ absl::StatusOr<int> DatasetRegistry::DeleteOwner(const std::string& owner) {
   return deleted;
 }
 
-absl::Status DatasetRegistry::DeleteData(const std::string& upload_id) {
+absl::Status DatasetRegistry::DeleteData(const std::string& upload_id,
+                                         storage::Durability durability) {
   if (upload_id.empty()) return absl::OkStatus();  // a record that did not parse names none
-  if (absl::Status s = store_->DeletePrefix(ChunkPrefix(upload_id)); !s.ok()) return s;
-  return store_->DeletePrefix(BlockPrefix(upload_id));
+  if (absl::Status s = store_->DeletePrefix(ChunkPrefix(upload_id), durability); !s.ok()) {
+    return s;
+  }
+  return store_->DeletePrefix(BlockPrefix(upload_id), durability);
 }
 
 absl::StatusOr<table::Table> DatasetRegistry::ReadBlocks(const internal::DatasetRecord& record) {

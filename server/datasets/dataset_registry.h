@@ -86,6 +86,7 @@ class DatasetRegistry {
     internal::DatasetRecord record_;
     table::TableBuilder builder_;
     bool committed_ = false;
+    bool wrote_blocks_ = false;  // some of its blocks may be stored (Commit began writing them)
   };
 
   // Starts an upload. ALREADY_EXISTS when the owner has a dataset of that name;
@@ -152,8 +153,10 @@ class DatasetRegistry {
 
   // Datasets and uploads in progress of `owner`.
   int64_t CountWithUploads(const std::string& owner) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // Removes every block and chunk of an upload (synced).
-  absl::Status DeleteData(const std::string& upload_id);
+  // Removes every block and chunk of an upload (synced, or written only to the OS where an
+  // orphan left by a crash is harmless: Load sweeps those).
+  absl::Status DeleteData(const std::string& upload_id,
+                          storage::Durability durability = storage::Durability::kSynced);
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> Restore(internal::DatasetRecord record);
   absl::StatusOr<table::Table> ReadBlocks(const internal::DatasetRecord& record);
   absl::StatusOr<table::Table> ParseChunks(const internal::DatasetRecord& record);

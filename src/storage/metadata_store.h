@@ -88,8 +88,8 @@ class MetadataStore {
   // True when the store holds no keys at all (a fresh data directory).
   absl::StatusOr<bool> Empty() const;
 
-  // Tests only: every later call of Write (the batch writes, e.g. a weight store's log; not Put,
-  // Delete, DeleteRange or DeletePrefix) returns `status`, writing nothing. OK: they work again.
+  // Tests only: every later write or sync (Put, Delete, Write, DeleteRange, DeletePrefix,
+  // SyncWal) returns `status`, writing nothing, without breaking the store. OK: they work again.
   void FailWritesForTesting(absl::Status status);
 
  private:

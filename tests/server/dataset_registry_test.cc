@@ -269,6 +269,25 @@ TEST_F(DatasetRegistryTest, AColumnNameLongerThanTheStoreKeepsIsRefusedAtUpload)
   EXPECT_TRUE(absl::IsNotFound(registry.Get("ann", "long").status()));
 }
 
+// A delete whose synced write fails changes nothing: the dataset is still served and listed, as
+// a restart would find it (before, it left memory first and came back only after a restart).
+TEST_F(DatasetRegistryTest, AFailedDeleteLeavesTheDatasetServed) {
+  DatasetRegistry registry(store_.get());
+  ASSERT_TRUE(registry.Load().ok());
+  Upload(registry, "kept");
+  store_->FailWritesForTesting(absl::UnavailableError("injected: no space left on device"));
+  const absl::Status failed = registry.Delete("ann", "kept");
+  store_->FailWritesForTesting(absl::OkStatus());
+  EXPECT_TRUE(absl::IsUnavailable(failed)) << failed;
+  EXPECT_TRUE(registry.Get("ann", "kept").ok());
+  EXPECT_EQ(registry.Count("ann"), 1u);
+  ASSERT_TRUE(Reload("kept").ok());
+  EXPECT_TRUE(registry.Delete("ann", "kept").ok());
+  EXPECT_TRUE(absl::IsNotFound(registry.Get("ann", "kept").status()));
+  EXPECT_TRUE(absl::IsNotFound(Reload("kept").status()));
+  EXPECT_TRUE(Keys(*store_, "dsblk/").empty());
+}
+
 TEST_F(DatasetRegistryTest, MissingBlockIsDataLoss) {
   DatasetRegistry registry(store_.get());
   ASSERT_TRUE(registry.Load().ok());
