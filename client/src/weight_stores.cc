@@ -74,8 +74,8 @@ absl::StatusOr<std::vector<int64_t>> Client::Insert(const std::string& store,
         absl::StrFormat("priorities: %d values for %d keys (give none or one per key)",
                         priorities.size(), keys.size()));
   }
-  // Messages of at most kMaxMessageKeyBytes: a key costs its bytes, its tag and length (3) and
-  // its priority (8), so that a message stays far below urnd's 4 MiB.
+  // Messages of at most kMaxMessageKeys keys and kMaxMessageKeyBytes: a key costs its bytes, its
+  // tag and length (3) and its priority (8), so that a message stays far below urnd's 4 MiB.
   const size_t per_key = 3 + (priorities.empty() ? 0 : sizeof(double));
   std::vector<size_t> ends;  // message m holds keys [ends[m - 1], ends[m])
   for (size_t at = 0, bytes = 0; at < keys.size(); ++at) {
@@ -85,7 +85,8 @@ absl::StatusOr<std::vector<int64_t>> Client::Insert(const std::string& store,
           "keys[%d]: not valid UTF-8 at its byte %d; nothing was inserted", at, valid + 1));
     }
     const size_t cost = keys[at].size() + per_key;
-    if (bytes > 0 && bytes + cost > kMaxMessageKeyBytes) {
+    const size_t in_message = at - (ends.empty() ? 0 : ends.back());
+    if (bytes > 0 && (bytes + cost > kMaxMessageKeyBytes || in_message == kMaxMessageKeys)) {
       ends.push_back(at);
       bytes = 0;
     }

@@ -209,6 +209,11 @@ class InsertStream final : public BatchStream<v1::InsertRequest, v1::InsertRespo
 
  private:
   absl::Status Handle(const v1::InsertRequest& request, v1::InsertResponse& response) override {
+    if (request.keys_size() > WeightStoresService::kMaxBatch) {
+      return Invalid(absl::StrFormat(
+          "keys: %d in one message, at most %d (each message is applied under the store's lock)",
+          request.keys_size(), WeightStoresService::kMaxBatch));
+    }
     if (request.priorities_size() != 0 && request.priorities_size() != request.keys_size()) {
       return Invalid(absl::StrFormat("priorities: %d values for %d keys (give none or one per key)",
                                      request.priorities_size(), request.keys_size()));
@@ -256,6 +261,11 @@ class UpdateStream final
     }
     const bool by_key = request.keys_size() > 0;
     int n = by_key ? request.keys_size() : request.slots_size();
+    if (n > WeightStoresService::kMaxBatch) {
+      return Invalid(absl::StrFormat(
+          "%s: %d in one message, at most %d (each message is applied under the store's lock)",
+          by_key ? "keys" : "slots", n, WeightStoresService::kMaxBatch));
+    }
     if (request.priorities_size() != n) {
       return Invalid(absl::StrFormat("priorities: %d values for %d %s", request.priorities_size(),
                                      n, by_key ? "keys" : "slots"));
@@ -348,6 +358,12 @@ absl::Status WeightStoresService::HandleCreateWeightStore(
             absl::StrFormat("default_priority: %g is not a finite number >= 0 "
                             "whose alpha-th power is at most 2^990",
                             p));
+      }
+      if (p > 0 && std::pow(p, alpha) == 0) {  // checked here, before the store is allocated
+        return Invalid(absl::StrFormat(
+            "default_priority: %g to the power alpha = %g is 0 in double precision (such items "
+            "would never be drawn); use 0 or a larger priority",
+            p, alpha));
       }
       record.set_has_initial_priority(true);
       record.set_initial_priority(p);

@@ -38,7 +38,8 @@ class WeightStoresService final
                                     v1::WeightStores::WithRawCallbackMethod_UpdatePriorities<
                                         v1::WeightStores::Service>>> {
  public:
-  static constexpr int kMaxBatch = 65536;  // SampleWeights draws, GetPriorities slots
+  // SampleWeights draws, GetPriorities slots, entries of one Insert or UpdatePriorities message.
+  static constexpr int kMaxBatch = 65536;
   static constexpr int kDefaultBatch = 256;
   static constexpr double kDefaultBeta = 0.4;
   static constexpr size_t kMaxQueuedResponses = 16;

@@ -207,6 +207,7 @@ absl::StatusOr<std::vector<uint64_t>> DurableWeightStore::Insert(
     absl::Span<const std::string> keys, absl::Span<const double> priorities) {
   absl::MutexLock lock(&log_mu_);
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  if (keys.empty()) return std::vector<uint64_t>();  // nothing to log (nor to fsync)
   absl::StatusOr<WeightStore::Plan> plan = store_->PlanInsert(keys, priorities);
   if (absl::Status s = LogAndCommit(plan); !s.ok()) return s;
   return std::move(plan->change.slots);
@@ -216,6 +217,7 @@ absl::Status DurableWeightStore::UpdateSlots(absl::Span<const uint64_t> slots,
                                              absl::Span<const double> priorities) {
   absl::MutexLock lock(&log_mu_);
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  if (slots.empty() && priorities.empty()) return absl::OkStatus();  // nothing to log
   absl::StatusOr<WeightStore::Plan> plan = store_->PlanUpdateSlots(slots, priorities);
   return LogAndCommit(plan);
 }

@@ -266,7 +266,9 @@ absl::StatusOr<WeightStore::Plan> WeightStore::PlanWithPriorities(
   absl::StatusOr<std::vector<double>> weights = TreeWeights(priorities);
   if (!weights.ok()) return weights.status();
   Plan plan;
-  plan.change.priorities.assign(priorities.begin(), priorities.end());
+  plan.change.priorities.reserve(priorities.size());
+  // -0 is stored as +0: it reads back as 0, and a chunk of zeros keeps its compact encoding.
+  for (const double p : priorities) plan.change.priorities.push_back(p + 0.0);
   plan.weights = *std::move(weights);
   return plan;
 }

@@ -139,6 +139,10 @@ TEST_F(WeightStoresServiceTest, CreateGetListDeleteAndTheirErrors) {
   r.set_new_item_priority(v1::NEW_ITEM_PRIORITY_DEFAULT);
   r.set_default_priority(NAN);
   expect_invalid(r, "default_priority");
+  r.set_default_priority(1e-200);  // to the power 2 it is 0: never drawn
+  r.set_alpha(2);
+  expect_invalid(r, "default_priority");
+  r.clear_alpha();
   r.set_default_priority(2);
   EXPECT_EQ(admin_->CreateWeightStore(r)->alpha(), 1.0);  // unset alpha means 1
 
@@ -440,6 +444,22 @@ TEST_F(WeightStoresServiceTest, AnInvalidBatchIsRejectedWholeNamingTheIndex) {
     return !std::exchange(sent, true);
   });
   EXPECT_THAT(std::string(s.message()), HasSubstr("slots, keys"));
+  // At most 65,536 entries a message: each is applied under the store's lock, which draws wait
+  // for (before, only the 4 MiB message limit applied: ~350,000 slots held draws ~100 ms).
+  Create("wide", 1 << 17);
+  sent = false;
+  s = admin_->UpdatePriorities("wide", [&](v1::UpdatePrioritiesRequest* r) {
+    for (int i = 0; i <= 65536; ++i) {
+      r->add_slots(i);
+      r->add_priorities(1);
+    }
+    return !std::exchange(sent, true);
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("slots: 65537 in one message, at most 65536"));
+  // -0 is stored as +0.
+  ASSERT_TRUE(Update(*admin_, "s", {{{3}, {-0.0}}}, nullptr).ok());
+  EXPECT_FALSE(std::signbit(admin_->GetPriorities("s", 3, 1)->at(0)));
   // A key that is not stored is skipped and listed in the acknowledgement, not an error.
   ASSERT_TRUE(admin_->Insert("s", {"k"}, {1.0}).ok());  // ring slot 0
   sent = false;

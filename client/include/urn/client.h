@@ -153,10 +153,12 @@ class Client {
   // Bytes of keys that one Insert or UpdatePriorities message carries at most, counting each
   // key's framing and priority (urnd takes messages of up to 4 MiB).
   static constexpr size_t kMaxMessageKeyBytes = size_t{2} << 20;
+  // Keys that one Insert message carries at most (urnd's limit per message).
+  static constexpr size_t kMaxMessageKeys = 65536;
   // Inserts keys (priorities empty or one per key) and returns their slots. Keys go in messages
-  // of at most kMaxMessageKeyBytes, each inserted whole or not at all, with the timeout once per
-  // message. On an error, the keys of the messages before it are stored: their slots, for
-  // keys[0, stored->size()), go to `stored` when given.
+  // of at most kMaxMessageKeys keys and kMaxMessageKeyBytes, each inserted whole or not at all,
+  // with the timeout once per message. On an error, the keys of the messages before it are stored:
+  // their slots, for keys[0, stored->size()), go to `stored` when given.
   absl::StatusOr<std::vector<int64_t>> Insert(const std::string& store,
                                               const std::vector<std::string>& keys,
                                               const std::vector<double>& priorities = {},

@@ -35,9 +35,10 @@ from urn.v1 import usage_pb2, usage_pb2_grpc
 from urn.v1 import weight_stores_pb2, weight_stores_pb2_grpc
 
 _CHUNK = 1 << 20  # CreateDataset data messages are at most 1 MiB.
-# urnd takes messages of up to 4 MiB: an Insert message carries at most 2 MiB of keys with
-# their framing and priorities (as the C++ client's kMaxMessageKeyBytes), an update message at most 65,536 priorities (~0.9 MiB),
-# and GetPriorities returns at most 65,536 slots a call.
+# urnd takes messages of up to 4 MiB and 65,536 entries: an Insert message carries at most
+# 65,536 keys and 2 MiB of keys with their framing and priorities (as the C++ client's
+# kMaxMessageKeys and kMaxMessageKeyBytes), an update message at most 65,536 priorities
+# (~0.9 MiB), and GetPriorities returns at most 65,536 slots a call.
 _MAX_MESSAGE_KEY_BYTES = 2 << 20
 _MAX_UPDATE_ENTRIES = 65536
 # urnd receives messages of at most 4 MiB; an update's own fields fit in the margin.
@@ -578,7 +579,7 @@ class Client:
         """Adds items by key (a key already stored is AlreadyExists: change a stored item's
         priority with a PriorityUpdater, by key); returns their slots, in order. Keys go in
         messages of at most
-        batch_size keys and 2 MiB, each acknowledged once durable and applied whole or not at
+        batch_size keys (and 65,536) and 2 MiB, each acknowledged once durable and applied whole or not at
         all. priorities=None uses the store's new-item rule.
 
         On an error, the messages before the failing one are stored: the raised urn.Error has
@@ -604,7 +605,7 @@ class Client:
             i = 0
             while i < len(keys):
                 end, size = i, 0
-                while end < len(keys) and end - i < batch_size and (
+                while end < len(keys) and end - i < min(batch_size, _MAX_UPDATE_ENTRIES) and (
                         end == i or size + costs[end] <= _MAX_MESSAGE_KEY_BYTES):
                     size += costs[end]
                     end += 1
