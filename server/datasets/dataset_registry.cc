@@ -199,6 +199,11 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Com
   if (absl::Status s = WriteBlocks(registry_->store_, record_.upload_id(), *t, &blocks); !s.ok()) {
     return s;
   }
+  // The blocks are synced now, without holding RocksDB's write queue (SyncWAL), so that the
+  // record's synced write below, which holds it through its fsync, has little left to sync
+  // (before, every tenant's writes waited for an upload's blocks to reach the disk), and a
+  // DeleteOwner waiting for the commit waits for that small write only.
+  if (absl::Status s = registry_->store_->SyncWal(); !s.ok()) return s;
   record_.set_num_rows(t->num_rows());
   record_.set_storage(kStorageBlocks);
   record_.set_blocks(blocks);
@@ -221,14 +226,8 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Com
     state = kCommitting;
   }
   registry_->committing_.Run();
-  // The blocks are synced first without holding RocksDB's write queue (SyncWAL), so that the
-  // record's synced write, which holds it through its fsync, has little left to sync (before,
-  // every tenant's writes waited for an upload's blocks to reach the disk).
-  absl::Status written = registry_->store_->SyncWal();
-  if (written.ok()) {
-    written = registry_->store_->Put(RecordKey(record_.owner(), record_.name()),
-                                     record_.SerializeAsString());
-  }
+  const absl::Status written = registry_->store_->Put(RecordKey(record_.owner(), record_.name()),
+                                                      record_.SerializeAsString());
   absl::MutexLock lock(&registry_->mu_);
   registry_->uploading_.at(key) = written.ok() ? kCommitted : kInProgress;
   if (!written.ok()) return written;
@@ -317,8 +316,11 @@ absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string
   const Key key{owner, name};
   {
     absl::MutexLock lock(&mu_);
-    if (!datasets_.count(key) || deleting_.count(key)) {  // a concurrent Delete: as if done
+    if (!datasets_.count(key)) {
       return absl::NotFoundError(absl::StrCat("dataset '", name, "' not found"));
+    }
+    if (deleting_.count(key)) {  // another Delete is writing; it may yet fail
+      return absl::AbortedError(absl::StrCat("dataset '", name, "' is being deleted; try again"));
     }
     deleting_.insert(key);
   }
@@ -358,6 +360,17 @@ absl::StatusOr<int> DatasetRegistry::DeleteOwner(const std::string& owner) {
   int deleted = 0;
   for (const std::string& name : names) {
     absl::Status s = Delete(owner, name);
+    while (absl::IsAborted(s)) {  // another Delete of it was writing: its outcome decides
+      {
+        absl::MutexLock lock(&mu_);
+        const Key key{owner, name};
+        const auto done = [this, &key]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return deleting_.count(key) == 0;
+        };
+        mu_.Await(absl::Condition(&done));
+      }
+      s = Delete(owner, name);
+    }
     if (s.ok()) {
       ++deleted;
     } else if (!absl::IsNotFound(s)) {  // NOT_FOUND: deleted meanwhile by another call
@@ -529,6 +542,9 @@ absl::Status DatasetRegistry::Load() {
       spdlog::error("data of unfinished upload {} not deleted: {}", id, d.ToString());
     }
   }
+  // A read error is tolerated above; a failed write (a full disk) leaves the store refusing every
+  // later write, and urnd must not start then as if healthy.
+  if (absl::Status broken = store_->broken(); !broken.ok()) return broken;
   int64_t rows = 0;
   for (const auto& [key, entry] : loaded) {
     if (entry->table != nullptr) rows += entry->table->num_rows();

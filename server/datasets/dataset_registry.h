@@ -118,9 +118,10 @@ class DatasetRegistry {
   // Number of datasets of every owner.
   size_t CountAll() const;
 
-  // Removes a dataset and its bytes (synced). NOT_FOUND as for Get. The name stays reserved
-  // until its stored record is gone, so a new upload of that name (ABORTED meanwhile) can never
-  // have its record removed by this delete.
+  // Removes a dataset and its bytes (synced): the record first, then the dataset leaves memory,
+  // so on a failed write it stays served. NOT_FOUND as for Get; ABORTED while another Delete of
+  // it is writing. The name stays reserved until its stored record is gone, so a new upload of
+  // that name (ABORTED meanwhile) can never have its record removed by this delete.
   absl::Status Delete(const std::string& owner, const std::string& name);
   // Called with a dataset's upload id once Delete has removed it (to drop what was derived from
   // it, such as cached alias tables). Set once, before serving.
@@ -154,7 +155,7 @@ class DatasetRegistry {
   // Datasets and uploads in progress of `owner`.
   int64_t CountWithUploads(const std::string& owner) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Removes every block and chunk of an upload (synced, or written only to the OS where an
-  // orphan left by a crash is harmless: Load sweeps those).
+  // orphan left by a crash is harmless: Load sweeps those, best effort).
   absl::Status DeleteData(const std::string& upload_id,
                           storage::Durability durability = storage::Durability::kSynced);
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> Restore(internal::DatasetRecord record);

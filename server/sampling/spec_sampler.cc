@@ -498,8 +498,8 @@ bool AliasCache::Contains(const std::string& key) const {
 }
 
 bool SmallEnoughAtOnce(const v1::SampleRequest& req, const table::Table& t) {
-  if (t.MemoryBytes() > kAtOnceBytes) return false;
   int64_t per_row = 1;
+  bool reads_cells = true;  // hashes or evaluates cells, whose bytes it then reads
   switch (req.spec_case()) {
     case v1::SampleRequest::kUniverse:
       per_row = std::max(1, req.universe().key_columns_size());
@@ -510,9 +510,13 @@ bool SmallEnoughAtOnce(const v1::SampleRequest& req, const table::Table& t) {
     case v1::SampleRequest::kQuery:
       per_row = 1 + static_cast<int64_t>(req.query().size()) / 64;
       break;
+    case v1::SampleRequest::kStratified:
+      break;
     default:
+      reads_cells = false;
       break;
   }
+  if (reads_cells && t.MemoryBytes() > kAtOnceBytes) return false;
   return t.num_rows() <= kAtOnceRows / per_row;
 }
 

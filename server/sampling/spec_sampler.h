@@ -116,15 +116,16 @@ inline constexpr int64_t kMaxSampleSize = int64_t{1} << 31;
 // Requests that touch at most this many cells are sampled at once whatever the spec (well under
 // a millisecond): see SmallEnoughAtOnce.
 inline constexpr int64_t kAtOnceRows = int64_t{1} << 16;
-// ... and whose table holds at most this many bytes (a query's contains() or a key's hash reads
-// every byte of a string cell, and one row may hold megabytes).
+// ... and, for the specs that read cells (query, universe, distinct, stratified), whose table
+// holds at most this many bytes (a query's contains() or a key's hash reads every byte of a
+// string cell, and one row may hold megabytes).
 inline constexpr int64_t kAtOnceBytes = int64_t{4} << 20;
 
 // Whether `request` on `table` is cheap to compute whatever it needs: at most kAtOnceRows cells,
 // counting each row once per key column that a universe or distinct sample hashes, and once per
-// 64 bytes of a query's text (an expression is evaluated on every row), in a table of at most
-// kAtOnceBytes. So a long key list or query over a small table, or a query over a few huge
-// cells, is not computed on gRPC's threads either.
+// 64 bytes of a query's text (an expression is evaluated on every row), and, where the spec
+// reads cells, in a table of at most kAtOnceBytes. So a long key list or query over a small
+// table, or a query over a few huge cells, is not computed on gRPC's threads either.
 bool SmallEnoughAtOnce(const v1::SampleRequest& request, const table::Table& table);
 
 // What RunSampleSpec returns with may_build = false when the request would need an O(rows)

@@ -352,7 +352,7 @@ absl::Status WeightStoresService::HandleCreateWeightStore(
       }
       break;
     case v1::NEW_ITEM_PRIORITY_DEFAULT: {
-      const double p = request->default_priority();
+      const double p = request->default_priority() + 0.0;  // -0 is stored as +0
       if (!(p >= 0) || !std::isfinite(p) || !(std::pow(p, alpha) <= weights::SumTree::kMaxWeight)) {
         return Invalid(
             absl::StrFormat("default_priority: %g is not a finite number >= 0 "

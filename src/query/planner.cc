@@ -265,9 +265,10 @@ class Planner {
           (b->kind == ValueKind::kString && IsNumeric(a->kind))) {
         const Expr& text = a->kind == ValueKind::kString ? *e.args[0] : *e.args[1];
         const Expr& number = a->kind == ValueKind::kString ? *e.args[1] : *e.args[0];
-        double unused;
-        if (text.kind == ExprKind::kLiteral &&
-            absl::SimpleAtod(text.literal.string_value, &unused)) {
+        double value;
+        const std::string& quoted = text.literal.string_value;
+        if (text.kind == ExprKind::kLiteral && absl::SimpleAtod(quoted, &value) &&
+            std::isfinite(value) && absl::StripAsciiWhitespace(quoted) == quoted) {
           hint = absl::StrCat("; to compare numbers, write ", text.literal.string_value,
                               " without quotes");
         } else if (number.kind == ExprKind::kLiteral) {

@@ -38,6 +38,7 @@
 #define URN_TABLE_READ_OPTIONS_H_
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -82,7 +83,9 @@ struct ReadOptions {
   int64_t max_rows = int64_t{1} << 31;          // data rows (not counting the header)
   int max_columns = 4096;                       // fields in a row / distinct JSONL keys
   int64_t max_field_bytes = int64_t{16} << 20;  // one field's bytes (after unquoting)
-  int64_t max_name_bytes = int64_t{16} << 20;   // one column name's bytes (header or key)
+  // One column name's bytes (a header field or a JSONL key); by default only the field and line
+  // limits apply.
+  int64_t max_name_bytes = std::numeric_limits<int64_t>::max();
   int64_t max_line_bytes = int64_t{64} << 20;   // one record (line, or CSV record)
   int64_t max_total_bytes = int64_t{64} << 30;  // all input bytes
   // Rows times columns: bounds memory when short JSONL lines meet many keys (each missing key

@@ -49,7 +49,9 @@ constexpr char kSchemaTag[4] = {'u', 't', 's', 'c'};
 constexpr char kBlockTag[4] = {'u', 't', 'b', 'k'};
 // Bounds that keep a damaged schema from asking for absurd allocations.
 constexpr uint32_t kMaxColumns = 1 << 16;
-constexpr uint32_t kMaxNameBytes = 16 << 20;  // ReadOptions::max_field_bytes' default
+// A JSONL key was bounded only by its line (ReadOptions::max_line_bytes' default), and an older
+// urnd stored such names.
+constexpr uint32_t kMaxNameBytes = 64 << 20;
 
 using Reader = codec::RecordReader;
 

@@ -39,9 +39,9 @@
 namespace urn::table {
 
 inline constexpr int64_t kBlockRows = 1 << 16;
-// Column names longer than this are not stored: a writer refuses them (urnd's uploads set
-// ReadOptions::max_name_bytes to it), though the decoder reads names up to 16 MiB, which an
-// older urnd accepted and wrote.
+// Column names longer than this are not accepted for storing: urnd's new uploads set
+// ReadOptions::max_name_bytes to it (EncodeTable itself writes any name). The decoder reads
+// names up to 64 MiB, which an older urnd accepted and wrote.
 inline constexpr int64_t kMaxStoredNameBytes = int64_t{1} << 16;
 inline constexpr size_t kDefaultBlockBytes = size_t{1} << 20;
 

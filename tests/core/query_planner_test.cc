@@ -102,6 +102,9 @@ TEST(QueryPlanner, StringComparedWithNumber) {
   EXPECT_EQ(PlanError("select * sample by max_weight(Age < 'x': 1)"),
             "1:31: cannot compare `Age` (int64) with `'x'` (string) using <; a string and a "
             "number never compare (there are no casts)");
+  EXPECT_EQ(PlanError("select * where Age = 'nan'"),
+            "1:16: cannot compare `Age` (int64) with `'nan'` (string) using ==; a string and a "
+            "number never compare (there are no casts)");
   EXPECT_EQ(PlanError("select * where Age = '5'"),
             "1:16: cannot compare `Age` (int64) with `'5'` (string) using ==; to compare "
             "numbers, write 5 without quotes");

@@ -463,8 +463,8 @@ TEST(SpecSampler, OnlyRequestsThatCannotTakeLongRunAtOnce) {
   ASSERT_GE(long_query.query().size(), 64u);
   EXPECT_FALSE(SmallEnoughAtOnce(long_query, *half));
   EXPECT_FALSE(SpecRunsAtOnce(long_query, *half, &cache, "h"));
-  // Nor are its bytes: one row of 4 MiB is not sampled at once (a query's contains() or a
-  // key's hash reads it all).
+  // Nor are its bytes, where the spec reads cells: one row of 4 MiB is not sampled at once by a
+  // query (its contains() or a key's hash reads it all).
   table::TableBuilder wb{table::ReadOptions()};
   ASSERT_TRUE(wb.Append("s\n" + std::string(kAtOnceBytes, 'a') + "\n").ok());
   absl::StatusOr<table::Table> wide = wb.Finish();
@@ -474,6 +474,10 @@ TEST(SpecSampler, OnlyRequestsThatCannotTakeLongRunAtOnce) {
   short_query.set_query("select * where contains(s, 'b')");
   EXPECT_FALSE(SmallEnoughAtOnce(short_query, *wide));
   EXPECT_TRUE(SmallEnoughAtOnce(short_query, *half));
+  // ... while specs that never read a cell's bytes still run at once on it.
+  v1::SampleRequest coin;
+  coin.mutable_bernoulli()->set_p(0.5);
+  EXPECT_TRUE(SmallEnoughAtOnce(coin, *wide));
 
   // Without may_build, what is not cached (never, or evicted since SpecRunsAtOnce said yes) is
   // NotCachedError and builds nothing; what is cached gives the same rows as with it.

@@ -143,6 +143,13 @@ TEST_F(WeightStoresServiceTest, CreateGetListDeleteAndTheirErrors) {
   r.set_alpha(2);
   expect_invalid(r, "default_priority");
   r.clear_alpha();
+  r.set_name("minus_zero");
+  r.set_default_priority(-0.0);  // kept as +0, for every new item
+  ASSERT_TRUE(admin_->CreateWeightStore(r).ok());
+  ASSERT_TRUE(admin_->Insert("minus_zero", {"a"}, {}).ok());
+  EXPECT_FALSE(std::signbit(admin_->GetPriorities("minus_zero", 0, 1)->at(0)));
+  ASSERT_TRUE(admin_->DeleteWeightStore("minus_zero").ok());
+  r.set_name("ok");
   r.set_default_priority(2);
   EXPECT_EQ(admin_->CreateWeightStore(r)->alpha(), 1.0);  // unset alpha means 1
 

@@ -164,7 +164,8 @@ class Client {
                                               const std::vector<double>& priorities = {},
                                               std::vector<int64_t>* stored = nullptr) const;
   // Streams priority updates to `store`: `next` fills each batch's slots or keys and priorities
-  // and returns false when there are no more. Sequence numbers are set here (1, 2, ...); at most
+  // (at most kMaxMessageKeys entries a batch; urnd refuses more, INVALID_ARGUMENT) and returns
+  // false when there are no more. Sequence numbers are set here (1, 2, ...); at most
   // `window` batches are unacknowledged at once; `on_ack` sees each acknowledgement, in order
   // (its sequence, and by keys the indexes of keys that are not stored, which were skipped).
   // Returns OK only when every batch was acknowledged (durable); otherwise the server's error,

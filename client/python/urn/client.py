@@ -517,8 +517,8 @@ class Client:
                 return message.total
         finally:
             stream.close()
-        raise errors.Error(grpc.StatusCode.INTERNAL,
-                           "sample_size: urnd ended the stream without the sample's size")
+        # Only an urnd older than count_only ends without a batch: when the sample is empty.
+        return 0
 
     def shuffle(self, dataset=None, n=None, seed=0, epoch=0, rank=0, world_size=1,
                 start_offset=0, batch_size=1024, drop_last=False):
@@ -605,7 +605,8 @@ class Client:
             i = 0
             while i < len(keys):
                 end, size = i, 0
-                while end < len(keys) and end - i < min(batch_size, _MAX_UPDATE_ENTRIES) and (
+                limit = min(batch_size, _MAX_UPDATE_ENTRIES)
+                while end < len(keys) and end - i < limit and (
                         end == i or size + costs[end] <= _MAX_MESSAGE_KEY_BYTES):
                     size += costs[end]
                     end += 1
