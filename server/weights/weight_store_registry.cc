@@ -82,6 +82,15 @@ absl::Status WeightStoreRegistry::Load() {
       hosted->durable = *std::move(durable);
       spdlog::info("weight store {}/{} restored: {} slots, log position {}", record.owner(),
                    record.name(), record.capacity(), hosted->durable->LogPosition());
+    } else if (absl::IsUnavailable(durable.status()) ||
+               absl::IsResourceExhausted(durable.status())) {
+      // Not damage: the disk or memory failed, and the store is likely intact, so it must not be
+      // listed as damaged with the advice to delete it. urnd does not start.
+      return absl::Status(durable.status().code(),
+                          absl::StrCat("weight store ", record.owner(), "/", record.name(),
+                                       " not restored: ", durable.status().message(),
+                                       " (nothing was changed; restart urnd once the cause is "
+                                       "fixed)"));
     } else {
       hosted->damage = durable.status();
       spdlog::error("weight store {}/{} is damaged and not served: {}", record.owner(),

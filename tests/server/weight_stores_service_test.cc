@@ -18,6 +18,7 @@
 #include "urn/client.h"
 #include "urn/v1/weight_stores.grpc.pb.h"
 #include "urn_server.h"
+#include "weights/weight_store_registry.h"
 
 namespace urn::server {
 namespace {
@@ -645,6 +646,30 @@ TEST_F(WeightStoresServiceTest, ARestartRestoresStoresPrioritiesAndKeys) {
 
 // A store whose definition record does not parse stays listed (damaged), keeps its name and
 // can be deleted; before, it vanished, and a new store of its name overwrote the record.
+// A store that cannot be restored because a write or the disk failed (UNAVAILABLE) is not
+// damage: Load fails, so urnd does not start, rather than listing an intact store as damaged
+// with the advice to delete it. Once writes work, it restores whole.
+TEST_F(WeightStoresServiceTest, AStoreThatADiskErrorKeepsFromRestoringStopsTheStartNotTheStore) {
+  Create("w", 10);
+  ASSERT_TRUE(Update(*admin_, "w", {{{3}, {2.5}}}).ok());
+  server_->Shutdown(std::chrono::milliseconds(0));
+  server_->Wait();
+  server_.reset();
+  auto db = storage::MetadataStore::Open(dir_.Join("data/meta"));
+  ASSERT_TRUE(db.ok()) << db.status();
+  (*db)->FailWritesForTesting(absl::UnavailableError("injected: no space left on device"));
+  WeightStoreRegistry failing(db->get(), {});
+  const absl::Status loaded = failing.Load();
+  EXPECT_EQ(loaded.code(), absl::StatusCode::kUnavailable) << loaded;
+  EXPECT_THAT(std::string(loaded.message()), HasSubstr("weight store admin/w not restored"));
+  (*db)->FailWritesForTesting(absl::OkStatus());
+  WeightStoreRegistry working(db->get(), {});
+  ASSERT_TRUE(working.Load().ok());
+  absl::StatusOr<std::shared_ptr<HostedWeightStore>> w = working.Get("admin", "w");
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ((*w)->durable->store().total(), 2.5);
+}
+
 TEST_F(WeightStoresServiceTest, AStoreWhoseDefinitionDoesNotParseIsListedAsDamagedAndDeletable) {
   Create("w", 10);
   server_->Shutdown(std::chrono::milliseconds(0));
