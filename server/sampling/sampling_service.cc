@@ -237,12 +237,7 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // Instead of Start(): sends `last` (which holds no rows, so nothing is charged) with the end
   // of the stream, unless the client went away or the caller's key or plan no longer allows it.
   void SendLast(grpc::ByteBuffer last) {
-    if (cancelled_.load(std::memory_order_relaxed)) {
-      return End(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
-    }
-    if (absl::Status s = gate_->StillValid(who_, "stream", feature_); !s.ok()) {
-      return End(ToGrpc(s));
-    }
+    if (EndedAsGone(/*write_ok=*/true) || EndedAsRefused()) return;
     batches_[0].Swap(&last);
     GiveBack();
     StartWriteAndFinish(&batches_[0], grpc::WriteOptions(), grpc::Status::OK);
@@ -255,6 +250,20 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   }
 
  private:
+  // Ends the stream if the client went away (or the previous write failed: !write_ok); true then.
+  bool EndedAsGone(bool write_ok) {
+    if (write_ok && !cancelled_.load(std::memory_order_relaxed)) return false;
+    End(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+    return true;
+  }
+  // Ends the stream if the caller's key or plan no longer allows it; true then.
+  bool EndedAsRefused() {
+    absl::Status s = gate_->StillValid(who_, "stream", feature_);
+    if (s.ok()) return false;
+    End(ToGrpc(s));
+    return true;
+  }
+
   // Prepares batches_[next_] for offset_ (empty at the end of the stream).
   void Prepare() {
     prepared_ = std::min<uint64_t>(batch_size_, size() - offset_);
@@ -266,13 +275,9 @@ class BatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // failed: !write_ok).
   void Pump(bool write_ok) {
     for (;;) {
-      if (!write_ok || cancelled_.load(std::memory_order_relaxed)) {
-        return End(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
-      }
+      if (EndedAsGone(write_ok)) return;
       if (prepared_ == 0) return End(grpc::Status::OK);
-      if (absl::Status s = gate_->StillValid(who_, "stream", feature_); !s.ok()) {
-        return End(ToGrpc(s));
-      }
+      if (EndedAsRefused()) return;
       absl::StatusOr<int64_t> grant =
           gate_->admission().Charge(who_, static_cast<int64_t>(prepared_));
       if (!grant.ok()) return End(ToGrpc(grant.status()));

@@ -65,6 +65,15 @@ absl::Status CheckPriorities(const google::protobuf::RepeatedField<double>& prio
   return absl::OkStatus();
 }
 
+// A message of an Insert or UpdatePriorities stream is applied whole, under the store's lock,
+// which draws wait for: `n` entries of `field` may be at most kMaxBatch.
+absl::Status CheckEntries(std::string_view field, int n) {
+  if (n <= WeightStoresService::kMaxBatch) return absl::OkStatus();
+  return Invalid(absl::StrFormat(
+      "%s: %d in one message, at most %d (each message is applied under the store's lock)", field,
+      n, WeightStoresService::kMaxBatch));
+}
+
 uint64_t FreshSeed() {
   static std::atomic<uint64_t> counter{0};
   const uint64_t now =
@@ -209,11 +218,7 @@ class InsertStream final : public BatchStream<v1::InsertRequest, v1::InsertRespo
 
  private:
   absl::Status Handle(const v1::InsertRequest& request, v1::InsertResponse& response) override {
-    if (request.keys_size() > WeightStoresService::kMaxBatch) {
-      return Invalid(absl::StrFormat(
-          "keys: %d in one message, at most %d (each message is applied under the store's lock)",
-          request.keys_size(), WeightStoresService::kMaxBatch));
-    }
+    if (absl::Status s = CheckEntries("keys", request.keys_size()); !s.ok()) return s;
     if (request.priorities_size() != 0 && request.priorities_size() != request.keys_size()) {
       return Invalid(absl::StrFormat("priorities: %d values for %d keys (give none or one per key)",
                                      request.priorities_size(), request.keys_size()));
@@ -261,11 +266,7 @@ class UpdateStream final
     }
     const bool by_key = request.keys_size() > 0;
     int n = by_key ? request.keys_size() : request.slots_size();
-    if (n > WeightStoresService::kMaxBatch) {
-      return Invalid(absl::StrFormat(
-          "%s: %d in one message, at most %d (each message is applied under the store's lock)",
-          by_key ? "keys" : "slots", n, WeightStoresService::kMaxBatch));
-    }
+    if (absl::Status s = CheckEntries(by_key ? "keys" : "slots", n); !s.ok()) return s;
     if (request.priorities_size() != n) {
       return Invalid(absl::StrFormat("priorities: %d values for %d %s", request.priorities_size(),
                                      n, by_key ? "keys" : "slots"));

@@ -269,8 +269,7 @@ class Planner {
         const std::string& quoted = text.literal.string_value;
         if (text.kind == ExprKind::kLiteral && absl::SimpleAtod(quoted, &value) &&
             std::isfinite(value) && absl::StripAsciiWhitespace(quoted) == quoted) {
-          hint = absl::StrCat("; to compare numbers, write ", text.literal.string_value,
-                              " without quotes");
+          hint = absl::StrCat("; to compare numbers, write ", quoted, " without quotes");
         } else if (number.kind == ExprKind::kLiteral) {
           hint = absl::StrCat("; quote the number to compare text ('", ExprToString(number),
                               "'), or compare a numeric column");

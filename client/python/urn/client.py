@@ -40,7 +40,7 @@ _CHUNK = 1 << 20  # CreateDataset data messages are at most 1 MiB.
 # kMaxMessageKeys and kMaxMessageKeyBytes), an update message at most 65,536 priorities
 # (~0.9 MiB), and GetPriorities returns at most 65,536 slots a call.
 _MAX_MESSAGE_KEY_BYTES = 2 << 20
-_MAX_UPDATE_ENTRIES = 65536
+_MAX_MESSAGE_ENTRIES = 65536
 # urnd receives messages of at most 4 MiB; an update's own fields fit in the margin.
 _MAX_UPDATE_MESSAGE_BYTES = (4 << 20) - 1024
 _MAX_SLOTS_PER_READ = 65536
@@ -240,9 +240,9 @@ def _check_key(what, i, key):
 
 
 def _check_update_size(what, slots):
-    if len(slots) > _MAX_UPDATE_ENTRIES:
+    if len(slots) > _MAX_MESSAGE_ENTRIES:
         raise ValueError("%s: %d priorities in one batch; a batch holds at most %d (split it)"
-                         % (what, len(slots), _MAX_UPDATE_ENTRIES))
+                         % (what, len(slots), _MAX_MESSAGE_ENTRIES))
 
 
 def _check_update_bytes(what, request):
@@ -578,9 +578,8 @@ class Client:
     def insert(self, store, keys, priorities=None, batch_size=4096):
         """Adds items by key (a key already stored is AlreadyExists: change a stored item's
         priority with a PriorityUpdater, by key); returns their slots, in order. Keys go in
-        messages of at most
-        batch_size keys (and 65,536) and 2 MiB, each acknowledged once durable and applied whole or not at
-        all. priorities=None uses the store's new-item rule.
+        messages of at most batch_size keys (and 65,536) and 2 MiB, each acknowledged once
+        durable and applied whole or not at all. priorities=None uses the store's new-item rule.
 
         On an error, the messages before the failing one are stored: the raised urn.Error has
         ``stored_slots``, their slots (the keys keys[:len(stored_slots)]), and its message says
@@ -600,13 +599,13 @@ class Client:
         # A key costs its UTF-8 bytes, its tag and length (3) and its priority (8).
         per_key = 3 + (0 if priorities is None else 8)
         costs = [len(k.encode("utf-8") if isinstance(k, str) else k) + per_key for k in keys]
+        per_message = min(batch_size, _MAX_MESSAGE_ENTRIES)
 
         def requests():
             i = 0
             while i < len(keys):
                 end, size = i, 0
-                limit = min(batch_size, _MAX_UPDATE_ENTRIES)
-                while end < len(keys) and end - i < limit and (
+                while end < len(keys) and end - i < per_message and (
                         end == i or size + costs[end] <= _MAX_MESSAGE_KEY_BYTES):
                     size += costs[end]
                     end += 1
@@ -675,7 +674,7 @@ class Client:
         if len(slots) != len(priorities):
             raise ValueError("set_priorities: %d slots but %d priorities"
                              % (len(slots), len(priorities)))
-        step = _MAX_UPDATE_ENTRIES
+        step = _MAX_MESSAGE_ENTRIES
         batches = [(slots[i:i + step], priorities[i:i + step])
                    for i in range(0, len(slots), step)] or [([], [])]
         for _ in self.update_priorities(store, batches):
