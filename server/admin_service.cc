@@ -56,14 +56,9 @@ absl::StatusOr<RemovedUserData> RemoveDeletedUsersData(const std::string& name,
   absl::StatusOr<int> deleted = datasets.DeleteOwner(name);
   if (!deleted.ok()) return deleted.status();
   removed.datasets = *deleted;
-  for (const auto& w : weight_stores.List(name, name, "", 1 << 30)) {
-    // A store that could not be deleted is reported, not counted as gone (one deleted meanwhile
-    // by another call is simply not counted).
-    const absl::Status s = weight_stores.Delete(name, w->record.name());
-    if (absl::IsNotFound(s)) continue;
-    if (!s.ok()) return s;
-    ++removed.weight_stores;
-  }
+  deleted = weight_stores.DeleteOwner(name);
+  if (!deleted.ok()) return deleted.status();
+  removed.weight_stores = *deleted;
   if (absl::Status s = auth::EndUserDeletion(store, name); !s.ok()) return s;
   return removed;
 }

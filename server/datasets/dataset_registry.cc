@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "delete_each.h"
 #include "listing.h"
 #include "names.h"
 #include "spdlog/spdlog.h"
@@ -357,27 +358,8 @@ absl::StatusOr<int> DatasetRegistry::DeleteOwner(const std::string& owner) {
     ForEachOwnedBy(datasets_, owner,
                    [&](const auto& dataset) { names.push_back(dataset.first.second); });
   }
-  int deleted = 0;
-  for (const std::string& name : names) {
-    absl::Status s = Delete(owner, name);
-    while (absl::IsAborted(s)) {  // another Delete of it was writing: its outcome decides
-      {
-        absl::MutexLock lock(&mu_);
-        const Key key{owner, name};
-        const auto done = [this, &key]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return deleting_.count(key) == 0;
-        };
-        mu_.Await(absl::Condition(&done));
-      }
-      s = Delete(owner, name);
-    }
-    if (s.ok()) {
-      ++deleted;
-    } else if (!absl::IsNotFound(s)) {  // NOT_FOUND: deleted meanwhile by another call
-      return s;
-    }
-  }
-  return deleted;
+  return DeleteEach(
+      owner, names, [&](const std::string& name) { return Delete(owner, name); }, &mu_, &deleting_);
 }
 
 absl::Status DatasetRegistry::DeleteData(const std::string& upload_id,

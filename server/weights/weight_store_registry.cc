@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "delete_each.h"
 #include "listing.h"
 #include "memory_budget.h"
 #include "names.h"
@@ -113,24 +114,30 @@ absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Create(
     // Checked before the store's memory is allocated (a taken name costs nothing), and again
     // (authoritatively) below.
     absl::ReaderMutexLock lock(&mu_);
-    if (stores_.count(key)) return NameTaken(record.name());
+    if (stores_.count(key) || creating_.count(key)) return NameTaken(record.name());
     if (absl::Status s = admit(CountLocked(record.owner()) + 1); !s.ok()) return s;
   }
   absl::StatusOr<std::unique_ptr<storage::DurableWeightStore>> durable =
       storage::DurableWeightStore::Create(db_, record.id(), StoreOptionsOf(record), config_);
   if (!durable.ok()) return durable.status();
   before_register_.Run();
+  {
+    // The name is reserved, and counts against the plan, while the record is written outside
+    // the lock; DeleteOwner waits for it.
+    absl::MutexLock lock(&mu_);
+    if (stores_.count(key) || creating_.count(key)) return NameTaken(record.name());
+    if (absl::Status s = admit(CountLocked(record.owner()) + 1); !s.ok()) return s;
+    creating_.emplace(key, record.id());
+  }
+  writing_.Run();
+  const absl::Status written =
+      db_->Put(RecordKey(record.owner(), record.name()), record.SerializeAsString());
   auto hosted = std::make_shared<HostedWeightStore>();
   hosted->durable = *std::move(durable);
-  absl::MutexLock lock(&mu_);
-  if (stores_.count(key)) return NameTaken(record.name());
-  if (absl::Status s = admit(CountLocked(record.owner()) + 1); !s.ok()) return s;
-  if (absl::Status s =
-          db_->Put(RecordKey(record.owner(), record.name()), record.SerializeAsString());
-      !s.ok()) {
-    return s;
-  }
   hosted->record = std::move(record);
+  absl::MutexLock lock(&mu_);
+  creating_.erase(key);
+  if (!written.ok()) return written;
   stores_[key] = hosted;
   return hosted;
 }
@@ -170,7 +177,7 @@ size_t WeightStoreRegistry::Count(const std::string& owner) const {
 }
 
 int64_t WeightStoreRegistry::CountLocked(const std::string& owner) const {
-  return CountOwnedBy(stores_, owner);
+  return CountOwnedBy(stores_, owner) + CountOwnedBy(creating_, owner);
 }
 
 size_t WeightStoreRegistry::CountAll() const {
@@ -204,25 +211,38 @@ int64_t WeightStoreRegistry::MemoryBytes(const std::string& owner) const {
 }
 
 absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::string& name) {
+  // The record's removal is written outside the lock, the store still served meanwhile; it
+  // leaves memory once that write succeeded (if it fails, it stays, as after a restart).
+  const Key key{owner, name};
   std::shared_ptr<HostedWeightStore> hosted;
   {
     absl::MutexLock lock(&mu_);
-    auto it = stores_.find({owner, name});
+    auto it = stores_.find(key);
     if (it == stores_.end()) {
       return absl::NotFoundError(absl::StrCat("no weight store named '", name, "'"));
     }
-    const std::string& id = it->second->record.id();
-    // A record that does not parse names no id: only the record goes (its log and snapshots,
-    // if any, cannot be found without it).
-    std::vector<std::pair<std::string, std::optional<std::string>>> ops = {
-        {RecordKey(owner, name), std::nullopt}};
-    if (!id.empty()) ops.emplace_back(TombstoneKey(id), std::string());
-    if (absl::Status s = db_->Write(ops); !s.ok()) return s;
-    hosted = std::move(it->second);
-    stores_.erase(it);
-    retired_.Add(hosted, owner, StoreMemoryBytes(*hosted));
+    if (deleting_.count(key)) {  // another Delete is writing; it may yet fail
+      return absl::AbortedError(
+          absl::StrCat("weight store '", name, "' is being deleted; try again"));
+    }
+    deleting_.insert(key);
+    hosted = it->second;
   }
   const std::string& id = hosted->record.id();
+  // A record that does not parse names no id: only the record goes (its log and snapshots,
+  // if any, cannot be found without it).
+  std::vector<std::pair<std::string, std::optional<std::string>>> ops = {
+      {RecordKey(owner, name), std::nullopt}};
+  if (!id.empty()) ops.emplace_back(TombstoneKey(id), std::string());
+  writing_.Run();
+  const absl::Status written = db_->Write(ops);
+  {
+    absl::MutexLock lock(&mu_);
+    deleting_.erase(key);
+    if (!written.ok()) return written;
+    stores_.erase(key);
+    retired_.Add(hosted, owner, StoreMemoryBytes(*hosted));
+  }
   if (id.empty()) return absl::OkStatus();
   // Streams still holding the store get FAILED_PRECONDITION from now on, and nothing they
   // write can land after the erase.
@@ -232,6 +252,21 @@ absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::st
   }
   if (absl::Status s = storage::DurableWeightStore::Erase(db_, id); !s.ok()) return s;
   return db_->Delete(TombstoneKey(id));
+}
+
+absl::StatusOr<int> WeightStoreRegistry::DeleteOwner(const std::string& owner) {
+  std::vector<std::string> names;
+  {
+    absl::MutexLock lock(&mu_);
+    // A create past `admit` writes its record; its store is listed below once registered.
+    const auto none_creating = [this, &owner]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return CountOwnedBy(creating_, owner) == 0;
+    };
+    mu_.Await(absl::Condition(&none_creating));
+    ForEachOwnedBy(stores_, owner, [&](const auto& store) { names.push_back(store.first.second); });
+  }
+  return DeleteEach(
+      owner, names, [&](const std::string& name) { return Delete(owner, name); }, &mu_, &deleting_);
 }
 
 std::vector<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::All() const {

@@ -7,6 +7,12 @@
 // write), then erases the store's log and snapshots, then the tombstone; Load() finishes any
 // deletion a crash interrupted.
 //
+// The synced record writes of Create and Delete run outside the registry's lock, so Get, List
+// and every other tenant's calls go on during their fsync. While a create writes, its name is
+// reserved (taken, and counted against the owner's plan) but not served; while a delete
+// writes, the store is still served, and a second Delete of it is ABORTED. DeleteOwner waits
+// for both.
+//
 // Maintenance: SnapshotDue() snapshots every store whose log grew past its threshold (the
 // larger of `snapshot_log_bytes` and twice the store's snapshot size), and SyncLog() fsyncs the
 // log; urnd calls each from its own background thread every --fsync-interval, so that a long
@@ -21,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -65,6 +72,9 @@ class WeightStoreRegistry {
   void SetBeforeRegisterForTesting(std::function<void()> hook) {
     before_register_.Set(std::move(hook));
   }
+  // For tests: Create and Delete run `hook` just before their synced record write, outside the
+  // lock.
+  void SetWritingForTesting(std::function<void()> hook) { writing_.Set(std::move(hook)); }
   // NOT_FOUND unless `owner` has a store `name`; DATA_LOSS when it is damaged.
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> Get(const std::string& owner,
                                                          const std::string& name) const;
@@ -73,7 +83,13 @@ class WeightStoreRegistry {
                                                        const std::string& after_owner,
                                                        const std::string& after_name,
                                                        size_t limit) const;
+  // NOT_FOUND unless `owner` has a store `name`; ABORTED while another Delete of it writes (its
+  // outcome is not known yet: try again).
   absl::Status Delete(const std::string& owner, const std::string& name);
+  // Deletes every store of `owner` and returns how many. REQUIRES: `owner` can no longer create
+  // stores (their keys are invalid, so `admit` refuses). Waits for creates that passed `admit`
+  // and for deletes under way, so that no store of `owner` outlives the call.
+  absl::StatusOr<int> DeleteOwner(const std::string& owner);
   // Number of weight stores `owner` has (damaged ones included).
   size_t Count(const std::string& owner) const;
   // Number of weight stores of every owner (damaged ones included).
@@ -92,7 +108,7 @@ class WeightStoreRegistry {
   absl::Status SnapshotAll();
 
  private:
-  // Stores `owner` has.
+  // Stores `owner` has, with those being created.
   int64_t CountLocked(const std::string& owner) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   using Key = std::pair<std::string, std::string>;  // (owner, name)
   std::vector<std::shared_ptr<HostedWeightStore>> All() const;
@@ -102,9 +118,14 @@ class WeightStoreRegistry {
   const uint64_t snapshot_log_bytes_;
   mutable absl::Mutex mu_;
   std::map<Key, std::shared_ptr<HostedWeightStore>> stores_ ABSL_GUARDED_BY(mu_);
+  // Names reserved by a create that writes its record (the new store's id); not in stores_.
+  std::map<Key, std::string> creating_ ABSL_GUARDED_BY(mu_);
+  // Stores in stores_ whose Delete writes the record's removal.
+  std::set<Key> deleting_ ABSL_GUARDED_BY(mu_);
   // Deleted stores that streams still hold: counted by MemoryBytes().
   Retired<HostedWeightStore> retired_ ABSL_GUARDED_BY(mu_);
   TestHook before_register_;
+  TestHook writing_;
 };
 
 // The core options a record describes.

@@ -377,8 +377,9 @@ absl::Status WeightStoresService::HandleCreateWeightStore(
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> hosted =
       registry_->Create(std::move(record), [&](int64_t stores) -> absl::Status {
         // The call was authenticated when it began. DeleteUser invalidates the user's keys before
-        // it lists their stores (under the registry's lock, as this check runs): so a store is
-        // either listed and deleted with its owner, or refused here.
+        // it lists their stores (under the registry's lock, as this check runs, and after the
+        // creates that passed it): so a store is either listed and deleted with its owner, or
+        // refused here.
         if (absl::Status s = gate_->StillValid(*who, "call", auth::kFeatureWeights,
                                                " meanwhile; no weight store was created");
             !s.ok()) {
