@@ -270,7 +270,7 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Get(
   absl::ReaderMutexLock lock(&mu_);
   auto it = datasets_.find({owner, name});
   if (it == datasets_.end()) {
-    return absl::NotFoundError(absl::StrCat("dataset '", name, "' not found"));
+    return absl::NotFoundError(absl::StrCat("no dataset named '", name, "'"));
   }
   if (!it->second->damage.ok()) {
     return absl::DataLossError(absl::StrCat("dataset '", name,
@@ -318,7 +318,7 @@ absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string
   {
     absl::MutexLock lock(&mu_);
     if (!datasets_.count(key)) {
-      return absl::NotFoundError(absl::StrCat("dataset '", name, "' not found"));
+      return absl::NotFoundError(absl::StrCat("no dataset named '", name, "'"));
     }
     if (deleting_.count(key)) {  // another Delete is writing; it may yet fail
       return absl::AbortedError(absl::StrCat("dataset '", name, "' is being deleted; try again"));

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "call_auth.h"
+#include "field_error.h"
 #include "listing.h"
 #include "raw_message.h"
 
@@ -220,7 +221,7 @@ absl::Status DatasetsService::HandleGetDataset(grpc::CallbackServerContext* cont
   if (!who.ok()) return who.status();
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> e =
       registry_->Get(who->user, request->name());
-  if (!e.ok()) return e.status();
+  if (!e.ok()) return InField("name", e.status());
   DescribeDataset(**e, response);
   return absl::OkStatus();
 }
@@ -249,7 +250,7 @@ absl::Status DatasetsService::HandleDeleteDataset(grpc::CallbackServerContext* c
                                                   v1::DeleteDatasetResponse*) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, "");
   if (!who.ok()) return who.status();
-  return registry_->Delete(who->user, request->name());
+  return NamedIn("name", registry_->Delete(who->user, request->name()));
 }
 
 }  // namespace urn::server

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "call_auth.h"
+#include "field_error.h"
 #include "parsed_unary.h"
 #include "samplers/permutation.h"
 #include "sampling/batch_encoder.h"
@@ -489,7 +490,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Sample(
   }
   absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry =
       registry_->Get(open->who.user, request->dataset());
-  if (!entry.ok()) return new FailedStream(entry.status());
+  if (!entry.ok()) return new FailedStream(InField("dataset", entry.status()));
   std::vector<int> columns;
   std::vector<bool> requested((*entry)->table->num_columns());
   for (int i = 0; i < request->columns_size(); ++i) {
@@ -558,7 +559,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SamplingService::Shuffle(
   } else {
     absl::StatusOr<std::shared_ptr<const DatasetEntry>> entry =
         registry_->Get(open->who.user, request->dataset());
-    if (!entry.ok()) return new FailedStream(entry.status());
+    if (!entry.ok()) return new FailedStream(InField("dataset", entry.status()));
     n = static_cast<uint64_t>((*entry)->table->num_rows());
   }
   const int64_t world = request->world_size() == 0 ? 1 : request->world_size();

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "call_auth.h"
+#include "field_error.h"
 #include "listing.h"
 #include "names.h"
 #include "random/counter_rng.h"
@@ -23,12 +24,6 @@ namespace urn::server {
 namespace {
 
 absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
-
-// Prefixes a core error with the request field it is about.
-absl::Status InField(const std::string& field, const absl::Status& s) {
-  if (s.ok()) return s;
-  return absl::Status(s.code(), absl::StrCat(field, ": ", std::string(s.message())));
-}
 
 // An error of the store's Insert / Update*: one about the batch's entries names their field;
 // any other (the store was deleted, its log cannot be written) is passed on as it is.
@@ -429,7 +424,7 @@ absl::Status WeightStoresService::HandleDeleteWeightStore(
     v1::DeleteWeightStoreResponse*) {
   absl::StatusOr<auth::Principal> who = gate_->Enter(*context, auth::kFeatureWeights);
   if (!who.ok()) return who.status();
-  return InField("name", registry_->Delete(who->user, request->name()));
+  return NamedIn("name", registry_->Delete(who->user, request->name()));
 }
 
 template <typename Stream, typename... Extra>

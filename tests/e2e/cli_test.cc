@@ -142,11 +142,11 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
        "--format: 'xml' is not tsv, csv or jsonl"},
       {{"datasets", "list"}, As::kUser, 0, "rows"},
       {{"datasets", "describe", "rows"}, As::kUser, 0, "label"},
-      {{"datasets", "describe", "nope"}, As::kUser, 1, "dataset 'nope' not found"},
+      {{"datasets", "describe", "nope"}, As::kUser, 1, "name: no dataset named 'nope'"},
       {{"datasets", "create", "second", rows, "-H"}, As::kUser, 0, "second"},
       {{"datasets", "create", "third", rows, "-H"}, As::kUser, 4, "quota exceeded: "},
       {{"datasets", "delete", "second"}, As::kUser, 0, ""},
-      {{"datasets", "delete", "second"}, As::kUser, 1, "dataset 'second' not found"},
+      {{"datasets", "delete", "second"}, As::kUser, 1, "name: no dataset named 'second'"},
       // stats
       {{"stats", "--dataset", "rows", "--by", "label"}, As::kUser, 0, "l0"},
       {{"stats", "--dataset", "rows", "--by", "nope"}, As::kUser, 1, "nope"},
@@ -200,7 +200,7 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       // sample (remote): stats, shuffle and weights sample used 100 + 10 + 5 of the plan's 300
       // rows a day; 100 more fit, then the quota
       {{"sample", "--dataset", "rows", "-n", "100", "-v", "1"}, As::kUser, 0, "\n"},
-      {{"sample", "--dataset", "nope", "-n", "3"}, As::kUser, 1, "dataset 'nope' not found"},
+      {{"sample", "--dataset", "nope", "-n", "3"}, As::kUser, 1, "name: no dataset named 'nope'"},
       {{"sample", "--dataset", "rows", "-n", "2", "--print-random"}, As::kUser, 2, "local only"},
       {{"sample", "--dataset", "rows", "-H"}, As::kUser, 2, "urn shuffle --dataset NAME"},
       {{"sample", "--dataset", "rows", "-n", "2", "--timeout", "5"},

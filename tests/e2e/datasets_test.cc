@@ -60,7 +60,7 @@ TEST_F(DatasetsE2E, CreateListDescribeDelete) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   r = Urn({"datasets", "describe", "d1"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "urn: dataset 'd1' not found\n");
+  EXPECT_EQ(r.err, "urn: name: no dataset named 'd1'\n");
 }
 
 // The upload progress bar appears only on a terminal: under a pseudo-terminal (script(1)) it
@@ -340,7 +340,7 @@ TEST_F(DatasetsE2E, RemoteSampleEqualsLocalSample) {
             std::string::npos)
       << bad.err;
   bad = Urn({"sample", "--dataset", "nope", "-n", "3"});
-  EXPECT_EQ(bad.err, "urn: dataset 'nope' not found\n");
+  EXPECT_EQ(bad.err, "urn: name: no dataset named 'nope'\n");
 }
 
 // Four ranks of one epoch cover [0, 1M) exactly once; a resumed rank continues exactly.

@@ -77,7 +77,7 @@ class ClientTest(unittest.TestCase):
     def test_errors_are_sentences(self):
         with self.assertRaises(urn.NotFound) as e:
             list(self.client.sample("nope", uniform=True, n=3))
-        self.assertEqual(str(e.exception), "dataset 'nope' not found")
+        self.assertEqual(str(e.exception), "dataset: no dataset named 'nope'")
         with self.assertRaises(urn.AlreadyExists):
             self.client.create_dataset("rows", self.tsv)
         with self.assertRaises(urn.InvalidArgument) as e:

@@ -241,6 +241,38 @@ TEST(EveryMethodTest, AMissingUserIsNotFoundNamingTheRequestField) {
   EXPECT_EQ(deleted.status().message(), "name: no user named 'ghost'");
 }
 
+// A dataset or weight store that does not exist is NOT_FOUND naming the request's field: `name`
+// for Get and Delete, `dataset` for Sample and Shuffle, `weight_store` for SampleWeights (before,
+// the dataset errors named no field).
+TEST(EveryMethodTest, AMissingDatasetOrStoreIsNotFoundNamingTheRequestField) {
+  testing::TempDir dir;
+  const std::unique_ptr<UrnServer> server = testing::StartInProcess(dir, "");
+  ASSERT_NE(server, nullptr);
+  const std::unique_ptr<Client> admin =
+      testing::ConnectOnce(server->port(), testing::AdminKeyIn(dir.Join("data")));
+  const auto expect = [](const absl::Status& s, const std::string& message) {
+    EXPECT_TRUE(absl::IsNotFound(s)) << s;
+    EXPECT_EQ(s.message(), message);
+  };
+  expect(admin->GetDataset("ghost").status(), "name: no dataset named 'ghost'");
+  expect(admin->DeleteDataset("ghost"), "name: no dataset named 'ghost'");
+  v1::SampleRequest sample;
+  sample.set_dataset("ghost");
+  sample.mutable_uniform();
+  sample.set_n(3);
+  expect(admin->Sample(sample, [](const v1::SampleBatch&) { return true; }),
+         "dataset: no dataset named 'ghost'");
+  v1::ShuffleRequest shuffle;
+  shuffle.set_dataset("ghost");
+  expect(admin->Shuffle(shuffle, [](const v1::ShuffleBatch&) { return true; }),
+         "dataset: no dataset named 'ghost'");
+  expect(admin->GetWeightStore("ghost").status(), "name: no weight store named 'ghost'");
+  expect(admin->DeleteWeightStore("ghost"), "name: no weight store named 'ghost'");
+  v1::SampleWeightsRequest weights;
+  weights.set_weight_store("ghost");
+  expect(admin->SampleWeights(weights).status(), "weight_store: no weight store named 'ghost'");
+}
+
 // A message of a client stream that does not parse fails the call INVALID_ARGUMENT naming it.
 // gRPC reports such a message to a typed reactor exactly as the client's end of the stream, so
 // an upload of header, 2 rows, a broken message and 2 more rows registered the 2 rows as the
