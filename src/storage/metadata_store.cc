@@ -114,14 +114,18 @@ absl::StatusOr<std::optional<std::string>> MetadataStore::Get(std::string_view k
 
 template <typename WriteFn>
 absl::Status MetadataStore::Written(const WriteFn& write, const char* what) {
+  absl::Status failed;  // a failure injected to break the store, if any
   if (fail_writes_.load(std::memory_order_relaxed)) [[unlikely]] {
     absl::MutexLock lock(&fail_mu_);
-    if (!fail_status_.ok()) return fail_status_;
+    if (!fail_status_.ok() && !fail_breaks_) return fail_status_;
+    failed = fail_status_;
   }
   if (broken_.load(std::memory_order_acquire)) return broken();
-  const rocksdb::Status s = write();
-  if (s.ok()) return absl::OkStatus();
-  const absl::Status failed = FromRocks(s, what);
+  if (failed.ok()) {
+    const rocksdb::Status s = write();
+    if (s.ok()) return absl::OkStatus();
+    failed = FromRocks(s, what);
+  }
   absl::MutexLock lock(&broken_mu_);
   if (broken_status_.ok()) {
     broken_status_ = absl::UnavailableError(
@@ -157,10 +161,11 @@ absl::Status MetadataStore::Write(
   return Written([&] { return db_->Write(For(durability), &batch); }, "metadata write");
 }
 
-void MetadataStore::FailWritesForTesting(absl::Status status) {
+void MetadataStore::FailWritesForTesting(absl::Status status, bool breaks) {
   absl::MutexLock lock(&fail_mu_);
   fail_writes_.store(!status.ok(), std::memory_order_relaxed);
   fail_status_ = std::move(status);
+  fail_breaks_ = breaks;
 }
 
 absl::Status MetadataStore::DeleteRange(std::string_view begin, std::string_view end,

@@ -90,7 +90,8 @@ class MetadataStore {
 
   // Tests only: every later write or sync (Put, Delete, Write, DeleteRange, DeletePrefix,
   // SyncWal) returns `status`, writing nothing, without breaking the store. OK: they work again.
-  void FailWritesForTesting(absl::Status status);
+  // With `breaks`, the next write fails as a real one does: the store is broken from then on.
+  void FailWritesForTesting(absl::Status status, bool breaks = false);
 
  private:
   explicit MetadataStore(std::unique_ptr<rocksdb::DB> db);
@@ -105,6 +106,7 @@ class MetadataStore {
   std::atomic<bool> fail_writes_{false};
   absl::Mutex fail_mu_;
   absl::Status fail_status_ ABSL_GUARDED_BY(fail_mu_);
+  bool fail_breaks_ ABSL_GUARDED_BY(fail_mu_) = false;
 };
 
 }  // namespace urn::storage

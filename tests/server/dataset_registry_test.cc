@@ -312,6 +312,37 @@ TEST_F(DatasetRegistryTest, BlocksOfAnUploadThatNeverCommittedAreRemovedOnLoad) 
   EXPECT_EQ(Keys(*store_, "dsblk/").size(), 5u);
 }
 
+// The sweep is best effort: a delete of an orphan that fails without breaking the store (a
+// transient error) leaves the orphan for a later start, and the start goes on. One that breaks
+// the store (a full disk: RocksDB refuses every later write) stops the start, since urnd would
+// otherwise serve while refusing every write.
+TEST_F(DatasetRegistryTest, AFailedSweepDeleteStopsTheStartOnlyWhenItBrokeTheStore) {
+  {
+    DatasetRegistry registry(store_.get());
+    ASSERT_TRUE(registry.Load().ok());
+    Upload(registry, "kept");
+  }
+  ASSERT_TRUE(store_->Put("dsblk/orphan-upload/0-schema", "x").ok());
+  store_->FailWritesForTesting(absl::UnavailableError("injected: transient"));
+  {
+    DatasetRegistry registry(store_.get());
+    EXPECT_TRUE(registry.Load().ok());
+    EXPECT_TRUE(registry.Get("ann", "kept").ok());
+  }
+  store_->FailWritesForTesting(absl::OkStatus());
+  EXPECT_EQ(Keys(*store_, "dsblk/orphan-upload/").size(), 1u);
+
+  store_->FailWritesForTesting(absl::UnavailableError("injected: no space left on device"),
+                               /*breaks=*/true);
+  DatasetRegistry registry(store_.get());
+  const absl::Status loaded = registry.Load();
+  store_->FailWritesForTesting(absl::OkStatus());
+  EXPECT_EQ(loaded.code(), absl::StatusCode::kUnavailable) << loaded;
+  EXPECT_THAT(std::string(loaded.message()), HasSubstr("refuses writes since one failed"));
+  EXPECT_THAT(std::string(loaded.message()), HasSubstr("no space left on device"));
+  EXPECT_EQ(Keys(*store_, "dsblk/orphan-upload/").size(), 1u);
+}
+
 TEST_F(DatasetRegistryTest, DeleteRemovesEveryBlock) {
   DatasetRegistry registry(store_.get());
   ASSERT_TRUE(registry.Load().ok());
