@@ -5,9 +5,7 @@
 #ifndef URN_SERVER_DELETE_EACH_H_
 #define URN_SERVER_DELETE_EACH_H_
 
-#include <set>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -18,17 +16,16 @@ namespace urn::server {
 
 // Returns how many of `names` (stores or datasets of `owner`) this call deleted. `deleting` is
 // the registry's set of keys whose Delete is writing, guarded by `mu`. REQUIRES: `mu` not held.
-template <typename Remove>
+template <typename Remove, typename KeySet>
 absl::StatusOr<int> DeleteEach(const std::string& owner, const std::vector<std::string>& names,
-                               Remove remove, absl::Mutex* mu,
-                               const std::set<std::pair<std::string, std::string>>* deleting) {
+                               Remove remove, absl::Mutex* mu, const KeySet* deleting) {
   int deleted = 0;
   for (const std::string& name : names) {
     absl::Status s = remove(name);
     while (absl::IsAborted(s)) {
       {
         absl::MutexLock lock(mu);
-        const std::pair<std::string, std::string> key{owner, name};
+        const typename KeySet::key_type key{owner, name};
         const auto written = [&] { return deleting->count(key) == 0; };
         mu->Await(absl::Condition(&written));
       }

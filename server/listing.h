@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "auth/authenticator.h"
@@ -27,16 +28,26 @@ inline std::string PageToken(const std::string& owner, const std::string& name) 
   return owner + "/" + name;
 }
 
-// Calls fn(entry) for each entry of `owner` in a map keyed by (owner, name), in name order.
+// The owner of an entry of a map keyed by (owner, name), or of a set of such keys.
+inline const std::string& OwnerOf(const std::pair<std::string, std::string>& key) {
+  return key.first;
+}
+template <typename Value>
+const std::string& OwnerOf(const std::pair<const std::pair<std::string, std::string>, Value>& e) {
+  return e.first.first;
+}
+
+// Calls fn(entry) for each entry of `owner` in a map keyed by (owner, name), or a set of such
+// keys, in name order.
 template <typename Map, typename Fn>
 void ForEachOwnedBy(Map& map, const std::string& owner, Fn fn) {
-  for (auto it = map.lower_bound({owner, std::string()});
-       it != map.end() && it->first.first == owner; ++it) {
+  for (auto it = map.lower_bound({owner, std::string()}); it != map.end() && OwnerOf(*it) == owner;
+       ++it) {
     fn(*it);
   }
 }
 
-// Number of entries of `owner` in such a map.
+// Number of entries of `owner` in such a map or set.
 template <typename Map>
 int64_t CountOwnedBy(const Map& map, const std::string& owner) {
   int64_t n = 0;

@@ -3,6 +3,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "exit_codes.h"
 #include "query/parser.h"
@@ -133,8 +134,16 @@ absl::StatusOr<v1::SampleRequest> BuildSampleRequest(const SampleOptions& o, con
   return r;
 }
 
+absl::StatusOr<v1::Dataset> GetDatasetOfFlag(const Client& client, const std::string& name) {
+  absl::StatusOr<v1::Dataset> dataset = client.GetDataset(name);
+  if (dataset.ok()) return dataset;
+  const absl::Status& s = dataset.status();
+  if (!absl::StartsWith(s.message(), "name: ")) return s;
+  return absl::Status(s.code(), absl::StrCat("--dataset: ", s.message().substr(6)));
+}
+
 absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Output& out) {
-  absl::StatusOr<v1::Dataset> dataset = client.GetDataset(o.dataset);
+  absl::StatusOr<v1::Dataset> dataset = GetDatasetOfFlag(client, o.dataset);
   if (!dataset.ok()) return dataset.status();
   absl::StatusOr<v1::SampleRequest> request = BuildSampleRequest(o, *dataset);
   if (!request.ok()) return request.status();

@@ -26,6 +26,10 @@ std::vector<bool> NullMask(const v1::ColumnValues& c, int rows);
 // is not null (see NullMask).
 void AppendColumnValue(const v1::ColumnValues& c, int i, std::string* out);
 
+// The dataset `--dataset` names (urn sample, urn stats). urnd's error about it names the field
+// of GetDataset, `name: ...`; here it names the flag the user typed, `--dataset: ...`.
+absl::StatusOr<v1::Dataset> GetDatasetOfFlag(const Client& client, const std::string& name);
+
 // Runs the sample on the server and writes every row as TSV (all columns, then the HT weight
 // with --with-weight), with a header line for -H.
 absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Output& out);

@@ -99,7 +99,7 @@ std::string RenderStats(const std::string& column, const std::vector<ClassCount>
 
 absl::Status RunStats(const Client& client, const std::string& dataset, const std::string& by,
                       const std::string& query, std::string* chart) {
-  absl::StatusOr<v1::Dataset> d = client.GetDataset(dataset);
+  absl::StatusOr<v1::Dataset> d = GetDatasetOfFlag(client, dataset);
   if (!d.ok()) return d.status();
   bool found = false;
   for (const v1::Column& c : d->columns()) found = found || c.name() == by;

@@ -273,7 +273,7 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Get(
     return absl::NotFoundError(absl::StrCat("no dataset named '", name, "'"));
   }
   if (!it->second->damage.ok()) {
-    return absl::DataLossError(absl::StrCat("dataset '", name,
+    return absl::DataLossError(absl::StrCat("'", name,
                                             "' is damaged and not served (delete it to start "
                                             "over): ",
                                             std::string(it->second->damage.message())));

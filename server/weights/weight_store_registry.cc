@@ -114,32 +114,43 @@ absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Create(
     // Checked before the store's memory is allocated (a taken name costs nothing), and again
     // (authoritatively) below.
     absl::ReaderMutexLock lock(&mu_);
-    if (stores_.count(key) || creating_.count(key)) return NameTaken(record.name());
+    if (absl::Status s = NameFree(key); !s.ok()) return s;
     if (absl::Status s = admit(CountLocked(record.owner()) + 1); !s.ok()) return s;
   }
   absl::StatusOr<std::unique_ptr<storage::DurableWeightStore>> durable =
       storage::DurableWeightStore::Create(db_, record.id(), StoreOptionsOf(record), config_);
   if (!durable.ok()) return durable.status();
   before_register_.Run();
+  // Everything that allocates is done before the reservation, so that nothing can throw while
+  // the name is reserved (a reservation left behind would keep DeleteOwner waiting for ever).
+  const std::string bytes = record.SerializeAsString();
+  auto hosted = std::make_shared<HostedWeightStore>();
+  hosted->durable = *std::move(durable);
+  hosted->record = std::move(record);
   {
     // The name is reserved, and counts against the plan, while the record is written outside
     // the lock; DeleteOwner waits for it.
     absl::MutexLock lock(&mu_);
-    if (stores_.count(key) || creating_.count(key)) return NameTaken(record.name());
-    if (absl::Status s = admit(CountLocked(record.owner()) + 1); !s.ok()) return s;
-    creating_.emplace(key, record.id());
+    if (absl::Status s = NameFree(key); !s.ok()) return s;
+    if (absl::Status s = admit(CountLocked(key.first) + 1); !s.ok()) return s;
+    creating_.insert(key);
   }
   writing_.Run();
-  const absl::Status written =
-      db_->Put(RecordKey(record.owner(), record.name()), record.SerializeAsString());
-  auto hosted = std::make_shared<HostedWeightStore>();
-  hosted->durable = *std::move(durable);
-  hosted->record = std::move(record);
+  const absl::Status written = db_->Put(RecordKey(key.first, key.second), bytes);
   absl::MutexLock lock(&mu_);
   creating_.erase(key);
   if (!written.ok()) return written;
-  stores_[key] = hosted;
+  stores_.emplace(key, hosted);
   return hosted;
+}
+
+absl::Status WeightStoreRegistry::NameFree(const Key& key) const {
+  if (deleting_.count(key)) {  // its delete may yet fail
+    return absl::AbortedError(
+        absl::StrCat("name: weight store '", key.second, "' is being deleted; try again"));
+  }
+  if (stores_.count(key) || creating_.count(key)) return NameTaken(key.second);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Get(
@@ -173,7 +184,7 @@ std::vector<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::List(
 
 size_t WeightStoreRegistry::Count(const std::string& owner) const {
   absl::ReaderMutexLock lock(&mu_);
-  return static_cast<size_t>(CountLocked(owner));
+  return static_cast<size_t>(CountOwnedBy(stores_, owner));
 }
 
 int64_t WeightStoreRegistry::CountLocked(const std::string& owner) const {

@@ -9,9 +9,9 @@
 //
 // The synced record writes of Create and Delete run outside the registry's lock, so Get, List
 // and every other tenant's calls go on during their fsync. While a create writes, its name is
-// reserved (taken, and counted against the owner's plan) but not served; while a delete
-// writes, the store is still served, and a second Delete of it is ABORTED. DeleteOwner waits
-// for both.
+// reserved (taken, and counted against the owner's plan) but not served or listed; while a
+// delete writes, the store is still served, and a second Delete of it, or a Create of its name,
+// is ABORTED. DeleteOwner waits for both.
 //
 // Maintenance: SnapshotDue() snapshots every store whose log grew past its threshold (the
 // larger of `snapshot_log_bytes` and twice the store's snapshot size), and SyncLog() fsyncs the
@@ -60,15 +60,16 @@ class WeightStoreRegistry {
 
   absl::Status Load();
 
-  // Creates and persists an empty store. ALREADY_EXISTS when the owner has one of that name.
+  // Creates and persists an empty store. ALREADY_EXISTS when the owner has one of that name (or
+  // one is being created), ABORTED while one of that name is being deleted.
   // `admit` gets the number of stores the owner would have with this one and may refuse with its
   // error; it runs under the registry's lock, so concurrent creates cannot all pass it.
   // REQUIRES: the record's name, capacity and alpha were validated.
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> Create(
       internal::WeightStoreRecord record, absl::FunctionRef<absl::Status(int64_t stores)> admit =
                                               [](int64_t) { return absl::OkStatus(); });
-  // For tests: Create runs `hook` between its first check and the registration (outside the
-  // lock), where a concurrent deletion of the owner may fall.
+  // For tests: Create runs `hook` between its first check and the authoritative one that
+  // reserves the name (outside the lock), where a concurrent deletion of the owner may fall.
   void SetBeforeRegisterForTesting(std::function<void()> hook) {
     before_register_.Set(std::move(hook));
   }
@@ -108,9 +109,12 @@ class WeightStoreRegistry {
   absl::Status SnapshotAll();
 
  private:
-  // Stores `owner` has, with those being created.
-  int64_t CountLocked(const std::string& owner) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   using Key = std::pair<std::string, std::string>;  // (owner, name)
+  // Stores `owner` has, with those being created (what `admit` counts).
+  int64_t CountLocked(const std::string& owner) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // OK when a new store may take `key`'s name: ALREADY_EXISTS when a store has it or is being
+  // created with it, ABORTED while one of that name is being deleted.
+  absl::Status NameFree(const Key& key) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   std::vector<std::shared_ptr<HostedWeightStore>> All() const;
 
   storage::MetadataStore* const db_;
@@ -118,8 +122,8 @@ class WeightStoreRegistry {
   const uint64_t snapshot_log_bytes_;
   mutable absl::Mutex mu_;
   std::map<Key, std::shared_ptr<HostedWeightStore>> stores_ ABSL_GUARDED_BY(mu_);
-  // Names reserved by a create that writes its record (the new store's id); not in stores_.
-  std::map<Key, std::string> creating_ ABSL_GUARDED_BY(mu_);
+  // Names reserved by a create that writes its record; not in stores_.
+  std::set<Key> creating_ ABSL_GUARDED_BY(mu_);
   // Stores in stores_ whose Delete writes the record's removal.
   std::set<Key> deleting_ ABSL_GUARDED_BY(mu_);
   // Deleted stores that streams still hold: counted by MemoryBytes().

@@ -150,6 +150,10 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       // stats
       {{"stats", "--dataset", "rows", "--by", "label"}, As::kUser, 0, "l0"},
       {{"stats", "--dataset", "rows", "--by", "nope"}, As::kUser, 1, "nope"},
+      {{"stats", "--dataset", "nope", "--by", "label"},
+       As::kUser,
+       1,
+       "--dataset: no dataset named 'nope'"},
       // shuffle
       {{"shuffle", "--n", "10", "--seed", "3"}, As::kUser, 0, "\n"},
       {{"shuffle", "--n", "10", "--dataset", "rows"}, As::kUser, 2, "exactly one of"},
@@ -200,7 +204,10 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       // sample (remote): stats, shuffle and weights sample used 100 + 10 + 5 of the plan's 300
       // rows a day; 100 more fit, then the quota
       {{"sample", "--dataset", "rows", "-n", "100", "-v", "1"}, As::kUser, 0, "\n"},
-      {{"sample", "--dataset", "nope", "-n", "3"}, As::kUser, 1, "name: no dataset named 'nope'"},
+      {{"sample", "--dataset", "nope", "-n", "3"},
+       As::kUser,
+       1,
+       "--dataset: no dataset named 'nope'"},
       {{"sample", "--dataset", "rows", "-n", "2", "--print-random"}, As::kUser, 2, "local only"},
       {{"sample", "--dataset", "rows", "-H"}, As::kUser, 2, "urn shuffle --dataset NAME"},
       {{"sample", "--dataset", "rows", "-n", "2", "--timeout", "5"},

@@ -340,7 +340,7 @@ TEST_F(DatasetsE2E, RemoteSampleEqualsLocalSample) {
             std::string::npos)
       << bad.err;
   bad = Urn({"sample", "--dataset", "nope", "-n", "3"});
-  EXPECT_EQ(bad.err, "urn: name: no dataset named 'nope'\n");
+  EXPECT_EQ(bad.err, "urn: --dataset: no dataset named 'nope'\n");
 }
 
 // Four ranks of one epoch cover [0, 1M) exactly once; a resumed rank continues exactly.

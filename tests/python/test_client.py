@@ -28,6 +28,21 @@ TSV = "id\tlabel\tweight\n" + "".join(
     "%d\tl%d\t%d.5\n" % (i, i % 4, i % 7) for i in range(ROWS))
 
 
+
+def _refused(code, details):
+    """A grpc.RpcError as a call that urnd refused with `code` and `details` raises."""
+    class Refused(grpc.RpcError):
+        def code(self):
+            return code
+
+        def details(self):
+            return details
+
+        def trailing_metadata(self):
+            return ()
+
+    return Refused()
+
 class ClientTest(unittest.TestCase):
 
     @classmethod
@@ -253,21 +268,19 @@ class ClientTest(unittest.TestCase):
                 urn.Client(server="127.0.0.1:1", key="k", **only)
 
     def test_resource_exhausted_without_a_quota_is_not_a_quota_error(self):
-        class Refused(grpc.RpcError):
-            def code(self):
-                return grpc.StatusCode.RESOURCE_EXHAUSTED
-
-            def details(self):
-                return "Received message larger than max (4206596 vs. 4194304)"
-
-            def trailing_metadata(self):
-                return ()
-
-        error = urn.errors.from_rpc_error(Refused())
+        error = urn.errors.from_rpc_error(_refused(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            "Received message larger than max (4206596 vs. 4194304)"))
         self.assertIsInstance(error, urn.ResourceExhausted)
         self.assertNotIsInstance(error, urn.QuotaExceeded)
         self.assertEqual(str(error), "resource exhausted: Received message larger than max "
                                      "(4206596 vs. 4194304)")
+
+    def test_a_delete_under_way_is_aborted_and_says_try_again(self):
+        error = urn.errors.from_rpc_error(_refused(
+            grpc.StatusCode.ABORTED, "name: weight store 'replay' is being deleted; try again"))
+        self.assertIsInstance(error, urn.Aborted)
+        self.assertIn("try again", str(error))
 
     def test_weight_store_insert_update_sample(self):
         self.client.create_weight_store("replay", 1000, alpha=1.0)

@@ -46,7 +46,7 @@ class OwnerDeletion {
  private:
   absl::StatusOr<int> result_;
   absl::Notification done_;
-  std::thread thread_;  // last: it uses the members above
+  std::jthread thread_;  // last: it uses the members above
 };
 
 class WeightStoreRegistryTest : public ::testing::Test {
@@ -107,11 +107,11 @@ TEST_F(WeightStoreRegistryTest, CallsGoOnDuringACreatesWriteAndDeleteOwnerWaitsF
   absl::Notification reached, proceed;
   PauseNextWrite(&reached, &proceed);
   absl::StatusOr<std::shared_ptr<HostedWeightStore>> created;
-  std::thread creator([&] { created = registry_->Create(Record("ann", "pending")); });
+  std::jthread creator([&] { created = registry_->Create(Record("ann", "pending")); });
   ASSERT_TRUE(reached.WaitForNotificationWithTimeout(absl::Seconds(30)));
 
   absl::Notification answered;
-  std::thread reader([&] {
+  std::jthread reader([&] {
     EXPECT_TRUE(registry_->Get("ann", "a").ok());
     EXPECT_EQ(registry_->List("ann", "ann", "", 10).size(), 1u);
     EXPECT_EQ(registry_->Get("ann", "pending").status().code(), absl::StatusCode::kNotFound);
@@ -122,7 +122,8 @@ TEST_F(WeightStoreRegistryTest, CallsGoOnDuringACreatesWriteAndDeleteOwnerWaitsF
             absl::StatusCode::kAlreadyExists);
   int64_t counted = 0;
   ASSERT_TRUE(CreateCounting("b", &counted).ok());
-  EXPECT_EQ(counted, 3);  // a, pending (reserved) and b
+  EXPECT_EQ(counted, 3);                   // a, pending (reserved) and b
+  EXPECT_EQ(registry_->Count("ann"), 2u);  // what the owner has: a and b
 
   OwnerDeletion deletion(registry_.get());
   // It must wait for the create (if it did not, it would be done well within this time).
@@ -139,8 +140,8 @@ TEST_F(WeightStoreRegistryTest, CallsGoOnDuringACreatesWriteAndDeleteOwnerWaitsF
   EXPECT_TRUE(Keys("wtomb/").empty());
 }
 
-// While a delete writes, the store is still served and listed, its name still taken, and a
-// second Delete of it is ABORTED (the first may yet fail); DeleteOwner waits for the first and
+// While a delete writes, the store is still served and listed, and a second Delete of it, or a
+// Create of its name, is ABORTED (the first may yet fail); DeleteOwner waits for the first and
 // deletes only what is left.
 TEST_F(WeightStoreRegistryTest, CallsGoOnDuringADeletesWriteAndASecondDeleteIsAborted) {
   ASSERT_TRUE(registry_->Create(Record("ann", "a")).ok());
@@ -148,11 +149,11 @@ TEST_F(WeightStoreRegistryTest, CallsGoOnDuringADeletesWriteAndASecondDeleteIsAb
   absl::Notification reached, proceed;
   PauseNextWrite(&reached, &proceed);
   absl::Status first;
-  std::thread remover([&] { first = registry_->Delete("ann", "a"); });
+  std::jthread remover([&] { first = registry_->Delete("ann", "a"); });
   ASSERT_TRUE(reached.WaitForNotificationWithTimeout(absl::Seconds(30)));
 
   absl::Notification answered;
-  std::thread reader([&] {
+  std::jthread reader([&] {
     EXPECT_TRUE(registry_->Get("ann", "a").ok());
     EXPECT_EQ(registry_->List("ann", "ann", "", 10).size(), 2u);
     answered.Notify();
@@ -161,8 +162,9 @@ TEST_F(WeightStoreRegistryTest, CallsGoOnDuringADeletesWriteAndASecondDeleteIsAb
   const absl::Status second = registry_->Delete("ann", "a");
   EXPECT_EQ(second.code(), absl::StatusCode::kAborted) << second;
   EXPECT_EQ(second.message(), "weight store 'a' is being deleted; try again");
-  EXPECT_EQ(registry_->Create(Record("ann", "a")).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  const absl::Status again = registry_->Create(Record("ann", "a")).status();
+  EXPECT_EQ(again.code(), absl::StatusCode::kAborted) << again;
+  EXPECT_EQ(again.message(), "name: weight store 'a' is being deleted; try again");
 
   OwnerDeletion deletion(registry_.get());
   EXPECT_FALSE(deletion.DoneWithin(absl::Milliseconds(300)));

@@ -25,9 +25,23 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// What DeleteBobDuringCreate saw.
+struct DeletedDuringCreate {
+  bool paused = false;         // the create reached the hook
+  bool delete_waited = false;  // DeleteUser had not returned 300 ms later
+  absl::Status created;
+  absl::StatusOr<v1::DeleteUserResponse> deleted;
+  bool inherits_nothing = false;  // a user created again as 'bob' has no store
+};
+
 class WeightStoresServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(); }
+
+  // A new user 'bob' creates store "s", paused at the registry hook that `set_hook` sets (its
+  // first run only), while DeleteUser("bob") runs on a thread of its own; then the create goes on.
+  DeletedDuringCreate DeleteBobDuringCreate(
+      void (WeightStoreRegistry::*set_hook)(std::function<void()>));
 
   void Start() {
     ServerOptions options;
@@ -291,42 +305,71 @@ TEST_F(WeightStoresServiceTest, ATakenNameIsRefusedBeforeTheStoreIsAllocated) {
   EXPECT_EQ(allocated->load(), 1);
 }
 
+DeletedDuringCreate WeightStoresServiceTest::DeleteBobDuringCreate(
+    void (WeightStoreRegistry::*set_hook)(std::function<void()>)) {
+  DeletedDuringCreate out;
+  absl::StatusOr<v1::CreateUserResponse> bob = admin_->CreateUser("bob", "free");
+  if (!bob.ok()) return out;
+  auto as_bob = ClientWith(bob->key());
+  auto reached = std::make_shared<absl::Notification>();
+  auto proceed = std::make_shared<absl::Notification>();
+  auto first = std::make_shared<std::atomic<bool>>(true);  // the create's; not the delete's
+  WeightStoreRegistry& registry = server_->weight_stores_for_testing();
+  (registry.*set_hook)([reached, proceed, first] {
+    if (!first->exchange(false)) return;
+    reached->Notify();
+    proceed->WaitForNotificationWithTimeout(absl::Seconds(30));
+  });
+  {
+    std::jthread creator([&] {
+      v1::CreateWeightStoreRequest r;
+      r.set_name("s");
+      r.set_capacity(4);
+      out.created = as_bob->CreateWeightStore(r).status();
+    });
+    out.paused = reached->WaitForNotificationWithTimeout(absl::Seconds(30));
+    absl::Notification user_deleted;
+    std::jthread deleter([&] {
+      out.deleted = admin_->DeleteUser("bob");
+      user_deleted.Notify();
+    });
+    out.delete_waited = !user_deleted.WaitForNotificationWithTimeout(absl::Milliseconds(300));
+    proceed->Notify();
+  }
+  (registry.*set_hook)(nullptr);
+  absl::StatusOr<v1::CreateUserResponse> again = admin_->CreateUser("bob", "free");
+  if (!again.ok()) return out;
+  absl::StatusOr<std::vector<v1::WeightStore>> stores =
+      ClientWith(again->key())->ListWeightStores();
+  out.inherits_nothing = stores.ok() && stores->empty();
+  return out;
+}
+
 // A store whose creation was under way when its owner was deleted is not kept: the create is
 // paused after its first check (authenticated, within the plan) while DeleteUser runs, and then
 // refused, so a user created again under that name inherits nothing.
 TEST_F(WeightStoresServiceTest, AStoreCreatedWhileItsOwnerIsDeletedIsNotKept) {
-  absl::StatusOr<v1::CreateUserResponse> bob = admin_->CreateUser("bob", "free");
-  ASSERT_TRUE(bob.ok()) << bob.status();
-  auto as_bob = ClientWith(bob->key());
-  auto reached = std::make_shared<absl::Notification>();
-  auto proceed = std::make_shared<absl::Notification>();
-  server_->weight_stores_for_testing().SetBeforeRegisterForTesting([reached, proceed] {
-    reached->Notify();
-    proceed->WaitForNotificationWithTimeout(absl::Seconds(30));
-  });
-  absl::Status created;
-  std::thread creator([&] {
-    v1::CreateWeightStoreRequest r;
-    r.set_name("s");
-    r.set_capacity(4);
-    created = as_bob->CreateWeightStore(r).status();
-  });
-  const bool paused = reached->WaitForNotificationWithTimeout(absl::Seconds(30));
-  absl::StatusOr<v1::DeleteUserResponse> deleted;
-  if (paused) deleted = admin_->DeleteUser("bob");
-  proceed->Notify();
-  creator.join();
-  server_->weight_stores_for_testing().SetBeforeRegisterForTesting(nullptr);
-  ASSERT_TRUE(paused);
-  ASSERT_TRUE(deleted.ok()) << deleted.status();
-  EXPECT_EQ(deleted->weight_stores_deleted(), 0);
-  EXPECT_EQ(created.code(), absl::StatusCode::kUnauthenticated) << created;
-  absl::StatusOr<v1::CreateUserResponse> again = admin_->CreateUser("bob", "free");
-  ASSERT_TRUE(again.ok()) << again.status();
-  absl::StatusOr<std::vector<v1::WeightStore>> stores =
-      ClientWith(again->key())->ListWeightStores();
-  ASSERT_TRUE(stores.ok()) << stores.status();
-  EXPECT_TRUE(stores->empty());
+  const DeletedDuringCreate r =
+      DeleteBobDuringCreate(&WeightStoreRegistry::SetBeforeRegisterForTesting);
+  ASSERT_TRUE(r.paused);
+  EXPECT_FALSE(r.delete_waited);
+  ASSERT_TRUE(r.deleted.ok()) << r.deleted.status();
+  EXPECT_EQ(r.deleted->weight_stores_deleted(), 0);
+  EXPECT_EQ(r.created.code(), absl::StatusCode::kUnauthenticated) << r.created;
+  EXPECT_TRUE(r.inherits_nothing);
+}
+
+// The other order: a create that passed its authoritative check (the owner was not deleted yet)
+// and is writing its record when DeleteUser runs. DeleteUser waits for it and deletes the store
+// with its owner, so again a user created again under that name inherits nothing.
+TEST_F(WeightStoresServiceTest, AStoreWrittenWhileItsOwnerIsDeletedIsDeletedWithIt) {
+  const DeletedDuringCreate r = DeleteBobDuringCreate(&WeightStoreRegistry::SetWritingForTesting);
+  ASSERT_TRUE(r.paused);
+  EXPECT_TRUE(r.delete_waited);
+  EXPECT_TRUE(r.created.ok()) << r.created;
+  ASSERT_TRUE(r.deleted.ok()) << r.deleted.status();
+  EXPECT_EQ(r.deleted->weight_stores_deleted(), 1);
+  EXPECT_TRUE(r.inherits_nothing);
 }
 
 // A batch the store cannot give (no positive priority yet; fewer positive slots than a batch

@@ -9,12 +9,12 @@ samplers (UrnSampler, PrioritizedReplay; importing urn does not import torch).
 
 from urn._version import __version__
 from urn.client import Batch, Client, PriorityUpdater, ShuffleBatch, WeightSample
-from urn.errors import (AlreadyExists, DeadlineExceeded, Error, FailedPrecondition,
+from urn.errors import (Aborted, AlreadyExists, DeadlineExceeded, Error, FailedPrecondition,
                         InvalidArgument, NotFound, PermissionDenied, QuotaExceeded,
                         ResourceExhausted, Unauthenticated, Unavailable)
 
 __all__ = [
-    "AlreadyExists", "Batch", "Client", "DeadlineExceeded", "Error", "FailedPrecondition",
+    "Aborted", "AlreadyExists", "Batch", "Client", "DeadlineExceeded", "Error", "FailedPrecondition",
     "InvalidArgument", "NotFound", "PermissionDenied", "PriorityUpdater", "QuotaExceeded",
     "ResourceExhausted", "ShuffleBatch", "Unauthenticated", "Unavailable", "WeightSample", "__version__",
 ]

@@ -107,6 +107,10 @@ class FailedPrecondition(Error):
     """FAILED_PRECONDITION: the resource is not in a state that allows the call."""
 
 
+class Aborted(Error):
+    """ABORTED: another call was changing the same resource (a delete under way); try again."""
+
+
 class Unavailable(Error):
     """UNAVAILABLE: the server cannot be reached or is shutting down."""
 
@@ -124,6 +128,7 @@ _BY_CODE = {
     grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
     grpc.StatusCode.RESOURCE_EXHAUSTED: QuotaExceeded,
     grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
+    grpc.StatusCode.ABORTED: Aborted,
     grpc.StatusCode.UNAVAILABLE: Unavailable,
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceeded,
 }
