@@ -210,6 +210,10 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Com
   record_.set_blocks(blocks);
   const Key key{record_.owner(), record_.name()};
   std::shared_ptr<DatasetEntry> entry = MakeEntry(record_, *std::move(t));
+  // Made before kCommitting: nothing that allocates (and could throw) runs while DeleteOwner
+  // waits for this commit.
+  const std::string record_key = RecordKey(record_.owner(), record_.name());
+  const std::string record_bytes = record_.SerializeAsString();
   registry_->before_commit_.Run();
   // DeleteOwner runs wholly before the record is written (the upload is abandoned: nothing is
   // written) or after it is registered (it finds and deletes this dataset): it waits while an
@@ -227,8 +231,7 @@ absl::StatusOr<std::shared_ptr<const DatasetEntry>> DatasetRegistry::Upload::Com
     state = kCommitting;
   }
   registry_->committing_.Run();
-  const absl::Status written = registry_->store_->Put(RecordKey(record_.owner(), record_.name()),
-                                                      record_.SerializeAsString());
+  const absl::Status written = registry_->store_->Put(record_key, record_bytes);
   absl::MutexLock lock(&registry_->mu_);
   registry_->uploading_.at(key) = written.ok() ? kCommitted : kInProgress;
   if (!written.ok()) return written;
