@@ -93,16 +93,22 @@ class Planner {
     return QueryError(q_.text, span, message);
   }
 
-  // `text` (type), the expression as written, shortened.
-  std::string Show(const Expr& e, Reg r) const {
-    std::string text =
-        q_.text.substr(std::min<size_t>(e.span.offset, q_.text.size()), e.span.length);
+  // The query's text from `begin` to `end` (offsets), cut to 40 bytes.
+  std::string Shortened(size_t begin, size_t end) const {
+    begin = std::min(begin, q_.text.size());
+    std::string text = q_.text.substr(begin, end > begin ? end - begin : 0);
     if (text.size() > 40) {
       size_t cut = 37;  // not inside a UTF-8 character
       while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
       text = text.substr(0, cut) + "...";
     }
-    return absl::StrCat("`", text, "` (", ValueKindName(r.kind), ")");
+    return text;
+  }
+
+  // `text` (type), the expression as written, shortened.
+  std::string Show(const Expr& e, Reg r) const {
+    return absl::StrCat("`", Shortened(e.span.offset, e.span.offset + e.span.length), "` (",
+                        ValueKindName(r.kind), ")");
   }
 
   absl::StatusOr<int> ResolveColumn(const std::string& name, bool quoted, SourceSpan span) const {
@@ -447,8 +453,12 @@ class Planner {
     }
     const char* fn = sb.choice == SampleBy::Choice::kMaxWeight ? "max_weight" : "sum_weight";
     std::vector<std::pair<Reg, Reg>> cases;
+    std::vector<std::string> names;
     bool all_constant = true;
     for (const WeightCase& c : sb.cases) {
+      names.push_back(absl::StrCat(
+          fn, " entry ", names.size() + 1, ", `",
+          Shortened(c.condition->span.offset, c.weight->span.offset + c.weight->span.length), "`"));
       absl::StatusOr<Reg> cond = Compile(*c.condition);
       if (!cond.ok()) return cond.status();
       if (cond->kind != ValueKind::kBool) {
@@ -463,7 +473,8 @@ class Planner {
       all_constant &= constant;
       cases.emplace_back(*cond, *w);
     }
-    builder_.SetWeightCases(sb.choice == SampleBy::Choice::kSumWeight, cases, all_constant);
+    builder_.SetWeightCases(sb.choice == SampleBy::Choice::kSumWeight, cases, all_constant,
+                            std::move(names));
     return absl::OkStatus();
   }
 

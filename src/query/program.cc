@@ -195,10 +195,11 @@ struct Program::Scratch {
   std::vector<Slot> slots;
   int64_t bad_row = -1;  // first row that passed the filter with an invalid weight
   double bad_value = 0;
+  int bad_entry = -1;  // the weight case that gave it, or -1 (the weight itself)
   // The block's rows whose case weight is invalid, before the filter is known (RunBlock keeps
   // those that pass it: a row that WHERE removes is never weighed).
   bool any_bad_case = false;
-  std::vector<uint8_t> bad_case = std::vector<uint8_t>(kBlockRows);
+  std::vector<uint16_t> bad_case = std::vector<uint16_t>(kBlockRows);  // case + 1, or 0
   std::vector<double> bad_case_value = std::vector<double>(kBlockRows);
 
   explicit Scratch(const std::vector<RegisterInfo>& regs) : slots(regs.size()) {
@@ -616,7 +617,8 @@ void Program::Execute(const Instruction& ins, const table::Column* const* column
             const bool on =
                 c.b[r] && (c.valid == nullptr || c.valid[r]) && (w.valid == nullptr || w.valid[r]);
             if (on && !(w.d[r] >= 0 && w.d[r] <= DBL_MAX) && !sc.bad_case[r]) {
-              sc.bad_case[r] = 1;  // the first case's bad weight is the one reported
+              // The first case's bad weight is the one reported.
+              sc.bad_case[r] = static_cast<uint16_t>(k / 2 + 1);
               sc.bad_case_value[r] = w.d[r];
               sc.any_bad_case = true;
             }
@@ -804,6 +806,7 @@ int64_t Program::RunBlock(const table::Column* const* columns, int64_t begin, in
       if (sc.bad_case[r] && pass[r] && (sc.bad_row < 0 || begin + r < sc.bad_row)) {
         sc.bad_row = begin + r;
         sc.bad_value = sc.bad_case_value[r];
+        sc.bad_entry = sc.bad_case[r] - 1;
       }
     }
     std::fill(sc.bad_case.begin(), sc.bad_case.begin() + n, 0);
@@ -838,7 +841,7 @@ absl::Status Program::Evaluate(const table::Table& table, int64_t begin, int64_t
 
 int64_t Program::ScratchBytes() const {
   // As Scratch's constructor allocates them.
-  int64_t per_row = sizeof(uint8_t) + sizeof(double);  // bad_case, bad_case_value
+  int64_t per_row = sizeof(uint16_t) + sizeof(double);  // bad_case, bad_case_value
   for (const RegisterInfo& info : registers_) {
     if (info.keys) {
       per_row += sizeof(uint64_t) + sizeof(uint8_t);
@@ -1148,7 +1151,8 @@ void ProgramBuilder::SetFilter(Reg filter) { program_->filter_ = filter.index; }
 void ProgramBuilder::SetWeight(Reg weight) { program_->weight_ = weight.index; }
 
 void ProgramBuilder::SetWeightCases(bool sum, const std::vector<std::pair<Reg, Reg>>& cases,
-                                    bool constant_weights) {
+                                    bool constant_weights, std::vector<std::string> names) {
+  program_->case_names_ = std::move(names);
   Program::Instruction ins;
   ins.op = Op::kWeightCases;
   ins.flag = sum;
@@ -1246,6 +1250,7 @@ absl::Status ProgramRunner::Cursor::Evaluate(int64_t begin, int64_t end, uint8_t
     // A case's weight checked by the program, or the weight itself.
     int64_t bad_row = scratch_ != nullptr ? scratch_->bad_row : -1;
     double bad_value = scratch_ != nullptr ? scratch_->bad_value : 0;
+    int bad_entry = scratch_ != nullptr ? scratch_->bad_entry : -1;
     if (out != nullptr) {
       bool bad = false;
       for (int r = 0; r < n; ++r) bad |= !(out[r] >= 0 && out[r] <= DBL_MAX);
@@ -1254,14 +1259,19 @@ absl::Status ProgramRunner::Cursor::Evaluate(int64_t begin, int64_t end, uint8_t
           if (bad_row < 0 || block + r < bad_row) {
             bad_row = block + r;
             bad_value = out[r];
+            bad_entry = -1;
           }
           break;
         }
       }
     }
     if (bad_row >= 0) {
+      const std::vector<std::string>& names = run.program_.case_names_;
+      const std::string from = bad_entry >= 0 && bad_entry < static_cast<int>(names.size())
+                                   ? absl::StrCat(" (", names[bad_entry], ")")
+                                   : std::string();
       return absl::InvalidArgumentError(absl::StrCat("data row ", bad_row + 1,
-                                                     ": the sampling weight is ", bad_value,
+                                                     ": the sampling weight is ", bad_value, from,
                                                      "; weights must be finite and >= 0"));
     }
   }

@@ -101,6 +101,7 @@ class Program {
   int filter_ = -1;  // bool register, or -1
   int weight_ = -1;  // double register, or -1
   bool check_weight_ = true;
+  std::vector<std::string> case_names_;  // of SetWeightCases, for errors
 };
 
 // A program bound to one table for a run, evaluated by any number of threads, each through
@@ -189,8 +190,10 @@ class ProgramBuilder {
   void SetWeight(Reg weight);
   // Weight as max_weight / sum_weight over (condition, weight) pairs (bool, double).
   // constant_weights: every weight is a constant the planner checked, so rows need no check.
+  // names[i] says which entry case i is in an error about its weight (say "max_weight entry 2,
+  // `label == 'x': w`").
   void SetWeightCases(bool sum, const std::vector<std::pair<Reg, Reg>>& cases,
-                      bool constant_weights);
+                      bool constant_weights, std::vector<std::string> names);
 
   std::unique_ptr<Program> Build();
 
