@@ -3,7 +3,8 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/match.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "exit_codes.h"
 #include "query/parser.h"
@@ -138,8 +139,12 @@ absl::StatusOr<v1::Dataset> GetDatasetOfFlag(const Client& client, const std::st
   absl::StatusOr<v1::Dataset> dataset = client.GetDataset(name);
   if (dataset.ok()) return dataset;
   const absl::Status& s = dataset.status();
-  if (!absl::StartsWith(s.message(), "name: ")) return s;
-  return absl::Status(s.code(), absl::StrCat("--dataset: ", s.message().substr(6)));
+  absl::string_view reason = s.message();
+  if (!absl::ConsumePrefix(&reason, "name: ")) return s;
+  absl::Status flag(s.code(), absl::StrCat("--dataset: ", reason));
+  s.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& payload) { flag.SetPayload(url, payload); });
+  return flag;
 }
 
 absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Output& out) {

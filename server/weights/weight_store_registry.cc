@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "delete_each.h"
@@ -121,8 +122,7 @@ absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Create(
       storage::DurableWeightStore::Create(db_, record.id(), StoreOptionsOf(record), config_);
   if (!durable.ok()) return durable.status();
   before_register_.Run();
-  // Everything that allocates is done before the reservation, so that nothing can throw while
-  // the name is reserved (a reservation left behind would keep DeleteOwner waiting for ever).
+  const std::string record_key = RecordKey(key.first, key.second);
   const std::string bytes = record.SerializeAsString();
   auto hosted = std::make_shared<HostedWeightStore>();
   hosted->durable = *std::move(durable);
@@ -135,11 +135,17 @@ absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Create(
     if (absl::Status s = admit(CountLocked(key.first) + 1); !s.ok()) return s;
     creating_.insert(key);
   }
+  // The reservation goes on every way out, a throw included (one left behind would keep
+  // DeleteOwner waiting for ever); on success, in the same critical section as the registration.
+  absl::Cleanup unreserve = [this, &key] {
+    absl::MutexLock lock(&mu_);
+    creating_.erase(key);
+  };
   writing_.Run();
-  const absl::Status written = db_->Put(RecordKey(key.first, key.second), bytes);
+  if (absl::Status s = db_->Put(record_key, bytes); !s.ok()) return s;
+  std::move(unreserve).Cancel();
   absl::MutexLock lock(&mu_);
   creating_.erase(key);
-  if (!written.ok()) return written;
   stores_.emplace(key, hosted);
   return hosted;
 }

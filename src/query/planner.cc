@@ -93,10 +93,12 @@ class Planner {
     return QueryError(q_.text, span, message);
   }
 
-  // The query's text from `begin` to `end` (offsets), cut to 40 bytes.
+  // The query's text from `begin` to `end` (offsets) on one line, cut to 40 bytes.
   std::string Shortened(size_t begin, size_t end) const {
     begin = std::min(begin, q_.text.size());
     std::string text = q_.text.substr(begin, end > begin ? end - begin : 0);
+    std::replace_if(
+        text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
     if (text.size() > 40) {
       size_t cut = 37;  // not inside a UTF-8 character
       while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;

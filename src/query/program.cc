@@ -199,7 +199,7 @@ struct Program::Scratch {
   // The block's rows whose case weight is invalid, before the filter is known (RunBlock keeps
   // those that pass it: a row that WHERE removes is never weighed).
   bool any_bad_case = false;
-  std::vector<uint16_t> bad_case = std::vector<uint16_t>(kBlockRows);  // case + 1, or 0
+  std::vector<uint32_t> bad_case = std::vector<uint32_t>(kBlockRows);  // case + 1, or 0
   std::vector<double> bad_case_value = std::vector<double>(kBlockRows);
 
   explicit Scratch(const std::vector<RegisterInfo>& regs) : slots(regs.size()) {
@@ -618,7 +618,7 @@ void Program::Execute(const Instruction& ins, const table::Column* const* column
                 c.b[r] && (c.valid == nullptr || c.valid[r]) && (w.valid == nullptr || w.valid[r]);
             if (on && !(w.d[r] >= 0 && w.d[r] <= DBL_MAX) && !sc.bad_case[r]) {
               // The first case's bad weight is the one reported.
-              sc.bad_case[r] = static_cast<uint16_t>(k / 2 + 1);
+              sc.bad_case[r] = static_cast<uint32_t>(k / 2 + 1);
               sc.bad_case_value[r] = w.d[r];
               sc.any_bad_case = true;
             }
@@ -806,7 +806,7 @@ int64_t Program::RunBlock(const table::Column* const* columns, int64_t begin, in
       if (sc.bad_case[r] && pass[r] && (sc.bad_row < 0 || begin + r < sc.bad_row)) {
         sc.bad_row = begin + r;
         sc.bad_value = sc.bad_case_value[r];
-        sc.bad_entry = sc.bad_case[r] - 1;
+        sc.bad_entry = static_cast<int>(sc.bad_case[r]) - 1;
       }
     }
     std::fill(sc.bad_case.begin(), sc.bad_case.begin() + n, 0);
@@ -841,7 +841,7 @@ absl::Status Program::Evaluate(const table::Table& table, int64_t begin, int64_t
 
 int64_t Program::ScratchBytes() const {
   // As Scratch's constructor allocates them.
-  int64_t per_row = sizeof(uint16_t) + sizeof(double);  // bad_case, bad_case_value
+  int64_t per_row = sizeof(uint32_t) + sizeof(double);  // bad_case, bad_case_value
   for (const RegisterInfo& info : registers_) {
     if (info.keys) {
       per_row += sizeof(uint64_t) + sizeof(uint8_t);
@@ -1267,11 +1267,14 @@ absl::Status ProgramRunner::Cursor::Evaluate(int64_t begin, int64_t end, uint8_t
     }
     if (bad_row >= 0) {
       const std::vector<std::string>& names = run.program_.case_names_;
-      const std::string from = bad_entry >= 0 && bad_entry < static_cast<int>(names.size())
-                                   ? absl::StrCat(" (", names[bad_entry], ")")
-                                   : std::string();
+      if (bad_entry >= 0 && bad_entry < static_cast<int>(names.size())) {
+        // The row's weight combines the entries' (a sum_weight's is not this one): name the one.
+        return absl::InvalidArgumentError(
+            absl::StrCat("data row ", bad_row + 1, ": ", names[bad_entry], ", gives the weight ",
+                         bad_value, "; weights must be finite and >= 0"));
+      }
       return absl::InvalidArgumentError(absl::StrCat("data row ", bad_row + 1,
-                                                     ": the sampling weight is ", bad_value, from,
+                                                     ": the sampling weight is ", bad_value,
                                                      "; weights must be finite and >= 0"));
     }
   }

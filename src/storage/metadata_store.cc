@@ -114,18 +114,30 @@ absl::StatusOr<std::optional<std::string>> MetadataStore::Get(std::string_view k
 
 template <typename WriteFn>
 absl::Status MetadataStore::Written(const WriteFn& write, const char* what) {
-  absl::Status failed;  // a failure injected to break the store, if any
   if (fail_writes_.load(std::memory_order_relaxed)) [[unlikely]] {
-    absl::MutexLock lock(&fail_mu_);
-    if (!fail_status_.ok() && !fail_breaks_) return fail_status_;
-    failed = fail_status_;
+    absl::Status injected;
+    bool breaks = false;
+    {
+      absl::MutexLock lock(&fail_mu_);
+      injected = fail_status_;
+      breaks = fail_breaks_;
+    }
+    if (!injected.ok()) {
+      if (!breaks) return injected;
+      if (broken_.load(std::memory_order_acquire)) return broken();
+      Latch(injected);
+      return injected;
+    }
   }
   if (broken_.load(std::memory_order_acquire)) return broken();
-  if (failed.ok()) {
-    const rocksdb::Status s = write();
-    if (s.ok()) return absl::OkStatus();
-    failed = FromRocks(s, what);
-  }
+  const rocksdb::Status s = write();
+  if (s.ok()) return absl::OkStatus();
+  const absl::Status failed = FromRocks(s, what);
+  Latch(failed);
+  return failed;
+}
+
+void MetadataStore::Latch(const absl::Status& failed) {
   absl::MutexLock lock(&broken_mu_);
   if (broken_status_.ok()) {
     broken_status_ = absl::UnavailableError(
@@ -133,7 +145,6 @@ absl::Status MetadataStore::Written(const WriteFn& write, const char* what) {
                      "); restart urnd once the cause (a full disk?) is fixed"));
     broken_.store(true, std::memory_order_release);
   }
-  return failed;
 }
 
 absl::Status MetadataStore::broken() const {

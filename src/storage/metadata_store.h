@@ -98,6 +98,8 @@ class MetadataStore {
   // Runs one write or sync unless the store is broken, and latches its failure.
   template <typename WriteFn>
   absl::Status Written(const WriteFn& write, const char* what);
+  // Marks the store broken by `failed` (the first failure is the one reported).
+  void Latch(const absl::Status& failed) ABSL_LOCKS_EXCLUDED(broken_mu_);
   std::unique_ptr<rocksdb::DB> db_;
   std::atomic<bool> broken_{false};  // set once, under broken_mu_, with broken_status_
   mutable absl::Mutex broken_mu_;

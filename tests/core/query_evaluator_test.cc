@@ -178,13 +178,14 @@ TEST(QueryEvaluator, BadWeightsAreDataErrorsNamingTheRow) {
   r = RunQueryText("select * sample by max_weight(w > 1: w - 5, true: 1)", t, 1);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
-            "data row 2: the sampling weight is -3 (max_weight entry 1, `w > 1: w - 5`); weights "
-            "must be finite and >= 0");
-  r = RunQueryText("select * sample by sum_weight(w > 9: 1, w > 3: 1, w = 4: 0 - w)", t, 1);
+            "data row 2: max_weight entry 1, `w > 1: w - 5`, gives the weight -3; weights must "
+            "be finite and >= 0");
+  // (An entry written over two lines is shown on one.)
+  r = RunQueryText("select * sample by sum_weight(w > 9: 1, w > 3: 1, w = 4:\n0 - w)", t, 1);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
-            "data row 4: the sampling weight is -4 (sum_weight entry 3, `w = 4: 0 - w`); weights "
-            "must be finite and >= 0");
+            "data row 4: sum_weight entry 3, `w = 4: 0 - w`, gives the weight -4; weights must "
+            "be finite and >= 0");
   // A filtered-out row's weight does not matter, whether a column or a case gives it (also for
   // a string key, whose cases are evaluated once per distinct value).
   EXPECT_TRUE(RunQueryText("select * where w > 0 sample by w", t, 1).ok());
@@ -199,8 +200,8 @@ TEST(QueryEvaluator, BadWeightsAreDataErrorsNamingTheRow) {
   r = RunQueryText("select * where w != 1 sample by max_weight(true: 0 - w)", t, 1);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
-            "data row 2: the sampling weight is -2 (max_weight entry 1, `true: 0 - w`); weights "
-            "must be finite and >= 0");
+            "data row 2: max_weight entry 1, `true: 0 - w`, gives the weight -2; weights must be "
+            "finite and >= 0");
   std::string labels = "label\tw\n";
   for (int i = 0; i < 3000; ++i) absl::StrAppend(&labels, i % 2 ? "cat" : "dog", "\t1\n");
   const table::Table animals = MakeTable(labels);
@@ -214,8 +215,8 @@ TEST(QueryEvaluator, BadWeightsAreDataErrorsNamingTheRow) {
       animals, 1);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
-            "data row 2: the sampling weight is -1 (max_weight entry 1, `label = 'cat': 0 - 1`); "
-            "weights must be finite and >= 0");
+            "data row 2: max_weight entry 1, `label = 'cat': 0 - 1`, gives the weight -1; weights "
+            "must be finite and >= 0");
 }
 
 TEST(QueryEvaluator, SchemaMismatchIsFailedPrecondition) {

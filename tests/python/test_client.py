@@ -28,7 +28,6 @@ TSV = "id\tlabel\tweight\n" + "".join(
     "%d\tl%d\t%d.5\n" % (i, i % 4, i % 7) for i in range(ROWS))
 
 
-
 def _refused(code, details):
     """A grpc.RpcError as a call that urnd refused with `code` and `details` raises."""
     class Refused(grpc.RpcError):
@@ -42,6 +41,7 @@ def _refused(code, details):
             return ()
 
     return Refused()
+
 
 class ClientTest(unittest.TestCase):
 

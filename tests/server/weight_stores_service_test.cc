@@ -28,7 +28,7 @@ using ::testing::HasSubstr;
 // What DeleteBobDuringCreate saw.
 struct DeletedDuringCreate {
   bool paused = false;         // the create reached the hook
-  bool delete_waited = false;  // DeleteUser had not returned 300 ms later
+  bool delete_waited = false;  // DeleteUser had not returned after `wait`
   absl::Status created;
   absl::StatusOr<v1::DeleteUserResponse> deleted;
   bool inherits_nothing = false;  // a user created again as 'bob' has no store
@@ -41,7 +41,7 @@ class WeightStoresServiceTest : public ::testing::Test {
   // A new user 'bob' creates store "s", paused at the registry hook that `set_hook` sets (its
   // first run only), while DeleteUser("bob") runs on a thread of its own; then the create goes on.
   DeletedDuringCreate DeleteBobDuringCreate(
-      void (WeightStoreRegistry::*set_hook)(std::function<void()>));
+      void (WeightStoreRegistry::*set_hook)(std::function<void()>), absl::Duration wait);
 
   void Start() {
     ServerOptions options;
@@ -306,7 +306,7 @@ TEST_F(WeightStoresServiceTest, ATakenNameIsRefusedBeforeTheStoreIsAllocated) {
 }
 
 DeletedDuringCreate WeightStoresServiceTest::DeleteBobDuringCreate(
-    void (WeightStoreRegistry::*set_hook)(std::function<void()>)) {
+    void (WeightStoreRegistry::*set_hook)(std::function<void()>), absl::Duration wait) {
   DeletedDuringCreate out;
   absl::StatusOr<v1::CreateUserResponse> bob = admin_->CreateUser("bob", "free");
   if (!bob.ok()) return out;
@@ -333,7 +333,7 @@ DeletedDuringCreate WeightStoresServiceTest::DeleteBobDuringCreate(
       out.deleted = admin_->DeleteUser("bob");
       user_deleted.Notify();
     });
-    out.delete_waited = !user_deleted.WaitForNotificationWithTimeout(absl::Milliseconds(300));
+    out.delete_waited = !user_deleted.WaitForNotificationWithTimeout(wait);
     proceed->Notify();
   }
   (registry.*set_hook)(nullptr);
@@ -350,7 +350,7 @@ DeletedDuringCreate WeightStoresServiceTest::DeleteBobDuringCreate(
 // refused, so a user created again under that name inherits nothing.
 TEST_F(WeightStoresServiceTest, AStoreCreatedWhileItsOwnerIsDeletedIsNotKept) {
   const DeletedDuringCreate r =
-      DeleteBobDuringCreate(&WeightStoreRegistry::SetBeforeRegisterForTesting);
+      DeleteBobDuringCreate(&WeightStoreRegistry::SetBeforeRegisterForTesting, absl::Seconds(30));
   ASSERT_TRUE(r.paused);
   EXPECT_FALSE(r.delete_waited);
   ASSERT_TRUE(r.deleted.ok()) << r.deleted.status();
@@ -363,7 +363,8 @@ TEST_F(WeightStoresServiceTest, AStoreCreatedWhileItsOwnerIsDeletedIsNotKept) {
 // and is writing its record when DeleteUser runs. DeleteUser waits for it and deletes the store
 // with its owner, so again a user created again under that name inherits nothing.
 TEST_F(WeightStoresServiceTest, AStoreWrittenWhileItsOwnerIsDeletedIsDeletedWithIt) {
-  const DeletedDuringCreate r = DeleteBobDuringCreate(&WeightStoreRegistry::SetWritingForTesting);
+  const DeletedDuringCreate r =
+      DeleteBobDuringCreate(&WeightStoreRegistry::SetWritingForTesting, absl::Milliseconds(300));
   ASSERT_TRUE(r.paused);
   EXPECT_TRUE(r.delete_waited);
   EXPECT_TRUE(r.created.ok()) << r.created;
