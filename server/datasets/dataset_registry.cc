@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "delete_each.h"
@@ -318,6 +319,7 @@ absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string
   // dataset stays served and listed, as it will be after a restart (before, it left memory
   // first, so a failed delete made it NOT_FOUND until a restart brought it back).
   const Key key{owner, name};
+  const std::string record_key = RecordKey(owner, name);
   {
     absl::MutexLock lock(&mu_);
     if (!datasets_.count(key)) {
@@ -328,7 +330,14 @@ absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string
     }
     deleting_.insert(key);
   }
-  absl::Status s = store_->Delete(RecordKey(owner, name));
+  // The mark goes on every way out, a throw included (one left behind would keep DeleteOwner
+  // waiting for ever); on success, in the same critical section as the removal.
+  absl::Cleanup unmark = [this, &key] {
+    absl::MutexLock lock(&mu_);
+    deleting_.erase(key);
+  };
+  absl::Status s = store_->Delete(record_key);
+  std::move(unmark).Cancel();
   std::shared_ptr<const DatasetEntry> entry;
   {
     absl::MutexLock lock(&mu_);

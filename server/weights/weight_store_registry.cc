@@ -232,6 +232,7 @@ absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::st
   // leaves memory once that write succeeded (if it fails, it stays, as after a restart).
   const Key key{owner, name};
   std::shared_ptr<HostedWeightStore> hosted;
+  std::vector<std::pair<std::string, std::optional<std::string>>> ops;
   {
     absl::MutexLock lock(&mu_);
     auto it = stores_.find(key);
@@ -242,17 +243,25 @@ absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::st
       return absl::AbortedError(
           absl::StrCat("weight store '", name, "' is being deleted; try again"));
     }
-    deleting_.insert(key);
     hosted = it->second;
+    // A record that does not parse names no id: only the record goes (its log and snapshots,
+    // if any, cannot be found without it).
+    ops.emplace_back(RecordKey(owner, name), std::nullopt);
+    if (!hosted->record.id().empty()) {
+      ops.emplace_back(TombstoneKey(hosted->record.id()), std::string());
+    }
+    deleting_.insert(key);
   }
-  const std::string& id = hosted->record.id();
-  // A record that does not parse names no id: only the record goes (its log and snapshots,
-  // if any, cannot be found without it).
-  std::vector<std::pair<std::string, std::optional<std::string>>> ops = {
-      {RecordKey(owner, name), std::nullopt}};
-  if (!id.empty()) ops.emplace_back(TombstoneKey(id), std::string());
+  // The mark goes on every way out, a throw included (one left behind would keep DeleteOwner
+  // waiting for ever); on success, in the same critical section as the removal.
+  absl::Cleanup unmark = [this, &key] {
+    absl::MutexLock lock(&mu_);
+    deleting_.erase(key);
+  };
   writing_.Run();
   const absl::Status written = db_->Write(ops);
+  std::move(unmark).Cancel();
+  const std::string& id = hosted->record.id();
   {
     absl::MutexLock lock(&mu_);
     deleting_.erase(key);
