@@ -174,10 +174,11 @@ int WeightsDescribe(const Client& client, const WeightsFlags& f) {
     table::AppendDouble(v, &text);
     return text;
   };
-  std::printf("name\t%s\nowner\t%s\ncapacity\t%lld\nalpha\t%s\nkeys\t%lld\ntotal\t%s\n",
-              w->name().c_str(), w->owner().c_str(), static_cast<long long>(w->capacity()),
-              shortest(w->alpha()).c_str(), static_cast<long long>(w->size()),
-              shortest(w->total()).c_str());
+  std::printf(
+      "name\t%s\nowner\t%s\ncapacity\t%lld\nalpha\t%s\nkeys\t%lld\ntotal\t%s\nmax_priority\t%s\n",
+      w->name().c_str(), w->owner().c_str(), static_cast<long long>(w->capacity()),
+      shortest(w->alpha()).c_str(), static_cast<long long>(w->size()), shortest(w->total()).c_str(),
+      shortest(w->max_priority()).c_str());
   if (w->new_item_priority() == v1::NEW_ITEM_PRIORITY_DEFAULT) {
     std::printf("new_item_priority\t%s\n", shortest(w->default_priority()).c_str());
   } else {

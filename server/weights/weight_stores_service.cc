@@ -47,6 +47,7 @@ void Describe(const HostedWeightStore& hosted, v1::WeightStore* out) {
   if (hosted.durable) {
     out->set_size(static_cast<int64_t>(hosted.durable->store().size()));
     out->set_total(hosted.durable->store().total());
+    out->set_max_priority(hosted.durable->store().position().max_priority);
   }
 }
 

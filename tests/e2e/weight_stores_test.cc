@@ -77,7 +77,7 @@ TEST_F(WeightStoresE2E, CommandLineCreateUpdateGetSample) {
   ASSERT_EQ(Urn({"weights", "create", "tenths", "--capacity", "2", "--alpha", "0.6"}).exit_code, 0);
   r = Urn({"weights", "describe", "tenths"});
   EXPECT_NE(r.out.find("\nalpha\t0.6\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\ntotal\t0\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ntotal\t0\nmax_priority\t1\n"), std::string::npos) << r.out;
   // sqrt: 1, 4, 0.5 of 5.5; importance weights with beta 1 are P_min / P.
   r = Urn({"weights", "sample", "per", "-n", "300", "--seed", "1", "--beta", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

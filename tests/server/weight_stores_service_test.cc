@@ -460,6 +460,10 @@ TEST_F(WeightStoresServiceTest, UpdatesAreAcknowledgedInOrderAndReadBack) {
   expected[99] = 4;
   EXPECT_EQ(*p, expected);
   EXPECT_EQ(admin_->GetWeightStore("s")->total(), 1.5 + 3 + 0.25 + 4);
+  // The largest priority set so far; lowering it does not lower it (PER).
+  EXPECT_EQ(admin_->GetWeightStore("s")->max_priority(), 4);
+  ASSERT_TRUE(Update(*admin_, "s", {{{99}, {0.5}}}).ok());
+  EXPECT_EQ(admin_->GetWeightStore("s")->max_priority(), 4);
 }
 
 TEST_F(WeightStoresServiceTest, AnInvalidBatchIsRejectedWholeNamingTheIndex) {
