@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "absl/strings/cord.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "exit_codes.h"
 #include "query/parser.h"
 #include "table/cell_text.h"
