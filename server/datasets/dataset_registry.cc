@@ -5,7 +5,6 @@
 #include <optional>
 #include <set>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "delete_each.h"
@@ -330,18 +329,12 @@ absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string
     }
     deleting_.insert(key);
   }
-  // The mark goes on every way out, a throw included (one left behind would keep DeleteOwner
-  // waiting for ever); on success, in the same critical section as the removal.
-  absl::Cleanup unmark = [this, &key] {
-    absl::MutexLock lock(&mu_);
-    deleting_.erase(key);
-  };
+  PendingMark marked(&mu_, &deleting_, key);
   absl::Status s = store_->Delete(record_key);
-  std::move(unmark).Cancel();
   std::shared_ptr<const DatasetEntry> entry;
   {
     absl::MutexLock lock(&mu_);
-    deleting_.erase(key);
+    marked.Clear();  // with the removal, in one critical section
     if (!s.ok()) return s;
     auto it = datasets_.find(key);
     entry = it->second;

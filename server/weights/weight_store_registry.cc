@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "delete_each.h"
@@ -135,17 +134,11 @@ absl::StatusOr<std::shared_ptr<HostedWeightStore>> WeightStoreRegistry::Create(
     if (absl::Status s = admit(CountLocked(key.first) + 1); !s.ok()) return s;
     creating_.insert(key);
   }
-  // The reservation goes on every way out, a throw included (one left behind would keep
-  // DeleteOwner waiting for ever); on success, in the same critical section as the registration.
-  absl::Cleanup unreserve = [this, &key] {
-    absl::MutexLock lock(&mu_);
-    creating_.erase(key);
-  };
+  PendingMark reserved(&mu_, &creating_, key);
   writing_.Run();
   if (absl::Status s = db_->Put(record_key, bytes); !s.ok()) return s;
-  std::move(unreserve).Cancel();
   absl::MutexLock lock(&mu_);
-  creating_.erase(key);
+  reserved.Clear();  // with the registration, in one critical section
   stores_.emplace(key, hosted);
   return hosted;
 }
@@ -252,19 +245,13 @@ absl::Status WeightStoreRegistry::Delete(const std::string& owner, const std::st
     }
     deleting_.insert(key);
   }
-  // The mark goes on every way out, a throw included (one left behind would keep DeleteOwner
-  // waiting for ever); on success, in the same critical section as the removal.
-  absl::Cleanup unmark = [this, &key] {
-    absl::MutexLock lock(&mu_);
-    deleting_.erase(key);
-  };
+  PendingMark marked(&mu_, &deleting_, key);
   writing_.Run();
   const absl::Status written = db_->Write(ops);
-  std::move(unmark).Cancel();
   const std::string& id = hosted->record.id();
   {
     absl::MutexLock lock(&mu_);
-    deleting_.erase(key);
+    marked.Clear();  // with the removal, in one critical section
     if (!written.ok()) return written;
     stores_.erase(key);
     retired_.Add(hosted, owner, StoreMemoryBytes(*hosted));
