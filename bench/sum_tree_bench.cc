@@ -341,6 +341,9 @@ BENCHMARK(BM_BinaryLockstepSample)->Args({1 << 20, 256});
 BENCHMARK(BM_BaselineSumTreeUpdate)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSample)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeUpdate)->Args({1 << 20, 256});
+// A small tree against the batch: level 2 walked rather than recomputed whole (see PlanUpdate).
+BENCHMARK(BM_BaselineSumTreeUpdate)->Args({1 << 14, 256});
+BENCHMARK(BM_SumTreeUpdate)->Args({1 << 14, 256});
 BENCHMARK(BM_SumTreeUpdateSse2)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeUpdateAvx2)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSampleOneByOne)->Args({1 << 20, 256});

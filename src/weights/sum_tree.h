@@ -29,10 +29,13 @@
 // each item up through the levels that have more than k entries, in batch order, with the lines of
 // the items 16 ahead prefetched into L2 (PREFETCHT1; 32 ahead measured ~5% slower at 2^20,
 // PREFETCHW into L1 5-10% slower), and recomputes the smaller levels near the root whole, node by
-// node, reading each child's total from its last prefix. With AVX-512 or AVX2 the walk loads each
-// line before writing it and puts the new entry in place in registers (no store-to-load forwarding
-// stall), and only the line's total, one pair sum and three additions in Scan's order, is on the
-// chain to the next level: the prefixes are formed beside it from the same pair sums and carries
+// node, reading each child's total from its last prefix. Level 2 is walked too unless the batch
+// has more than 4 items per level-2 entry: a level-2 entry recomputed whole rescans its 64 leaves
+// for the minimum (at 2^14 slots, k = 256, walking it halved the time per update). With AVX-512 or
+// AVX2 the walk loads each line before writing it and puts the new entry in place in registers (no
+// store-to-load forwarding stall), and only the line's total, one pair sum and three additions in
+// Scan's order, is on the chain to the next level: the prefixes are formed beside it from the same
+// pair sums and carries
 // (~1.1x the SSE2 walk at 2^20, k = 256). The AVX-512 and AVX2 walks interleave 4 items level by
 // level (all 4 finish a level, in batch order, before any starts the next, so a line two of them
 // share is written last by the later one from a copy that holds the earlier one's entry); all walks

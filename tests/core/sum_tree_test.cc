@@ -45,6 +45,23 @@ std::vector<double> ExtremeWeights(uint64_t n, uint64_t seed) {
   return w;
 }
 
+// k updates of slots below `range`: one in `zero_one_in` sets 0, the others log-uniform weights
+// over [1e-12, 1e12].
+struct Batch {
+  std::vector<uint64_t> slots;
+  std::vector<double> weights;
+};
+Batch RandomBatch(const KeyedStream& rng, size_t k, uint64_t range, uint64_t zero_one_in) {
+  Batch b{std::vector<uint64_t>(k), std::vector<double>(k)};
+  for (size_t i = 0; i < k; ++i) {
+    b.slots[i] = rng.Bounded(3 * i, range);
+    b.weights[i] = rng.Bounded(3 * i + 1, zero_one_in) == 0
+                       ? 0.0
+                       : std::pow(10.0, -12 + 24 * rng.Uniform(3 * i + 2));
+  }
+  return b;
+}
+
 void ExpectDrawsPositiveAndInRange(const SumTree& tree, absl::Span<const uint64_t> draws) {
   for (uint64_t s : draws) {
     ASSERT_LT(s, tree.size());
@@ -363,17 +380,9 @@ TEST(SumTreeTest, EveryInstructionSetUpdatesToIdenticalTrees) {
     // interleave often share lines at every level.
     for (const auto& [k, range] : std::vector<std::pair<size_t, uint64_t>>{
              {1, n}, {7, n}, {256, n}, {5000, n}, {256, 600}, {5000, 600}}) {
-      const KeyedStream rng(8, Stream::kSumTree, k + range);
-      std::vector<uint64_t> slots(k);
-      std::vector<double> weights(k);
-      for (size_t i = 0; i < k; ++i) {
-        slots[i] = rng.Bounded(3 * i, range);
-        weights[i] = rng.Bounded(3 * i + 1, 4) == 0
-                         ? 0.0
-                         : std::pow(10.0, -12 + 24 * rng.Uniform(3 * i + 2));
-      }
-      ASSERT_TRUE(wide->SetBatch(slots, weights).ok());
-      ASSERT_TRUE(narrow->SetBatch(slots, weights).ok());
+      const Batch b = RandomBatch(KeyedStream(8, Stream::kSumTree, k + range), k, range, 4);
+      ASSERT_TRUE(wide->SetBatch(b.slots, b.weights).ok());
+      ASSERT_TRUE(narrow->SetBatch(b.slots, b.weights).ok());
       EXPECT_TRUE(wide->IdenticalTo(*narrow)) << "simd " << static_cast<int>(wide->simd())
                                               << ", after a batch of " << k << " over " << range;
     }
@@ -384,20 +393,44 @@ TEST(SumTreeTest, EveryInstructionSetUpdatesToIdenticalTrees) {
 TEST(SumTreeTest, RandomUpdatesLeaveEveryNodeBitIdenticalToARebuild) {
   const uint64_t n = 30000;
   auto tree = *SumTree::Create(n);
-  std::vector<uint64_t> slots(256);
-  std::vector<double> weights(256);
   for (uint64_t batch = 0; batch < 400; ++batch) {
-    const KeyedStream rng(6, Stream::kSumTree, batch);
-    for (size_t i = 0; i < slots.size(); ++i) {
-      slots[i] = rng.Bounded(3 * i, n);
-      weights[i] =
-          rng.Bounded(3 * i + 1, 4) == 0 ? 0.0 : std::pow(10.0, -12 + 24 * rng.Uniform(3 * i + 2));
-    }
-    ASSERT_TRUE(batch % 2 ? tree->SetBatch(slots, weights).ok()
-                          : tree->Set(slots[0], weights[0]).ok());
+    const Batch b = RandomBatch(KeyedStream(6, Stream::kSumTree, batch), 256, n, 4);
+    ASSERT_TRUE(batch % 2 ? tree->SetBatch(b.slots, b.weights).ok()
+                          : tree->Set(b.slots[0], b.weights[0]).ok());
   }
   EXPECT_TRUE(tree->Verify().ok()) << tree->Verify();
   EXPECT_TRUE(tree->IdenticalTo(*TreeOf(Leaves(*tree))));
+}
+
+// Where the batch is large against the tree, the levels above the walk are recomputed whole,
+// and the walk goes through level 2 only from 4 level-2 entries per item up: sizes and batch
+// sizes on both sides of those switches, with minima raised and lowered, leave every node
+// bit-identical to a rebuild, the same for every instruction set, and the minimum exact.
+TEST(SumTreeTest, BatchesLargeAgainstTheTreeLeaveItExactOnBothSidesOfThePlanSwitch) {
+  for (const uint64_t n : {600, 2048, 4096, 8192, 9000, 16384, 40000}) {
+    auto narrow = TreeOf(ExtremeWeights(n, 11),
+                         {.huge_pages = true, .lockstep = true, .max_simd = SumTree::Simd::kSse2});
+    std::vector<std::unique_ptr<SumTree>> wide;
+    for (const SumTree::Options& options : WiderSimdOptions()) {
+      wide.push_back(TreeOf(ExtremeWeights(n, 11), options));
+    }
+    for (const size_t k : {64, 256, 1024, 4096}) {
+      const Batch b = RandomBatch(KeyedStream(12, Stream::kSumTree, n + k), k, n, 3);
+      ASSERT_TRUE(narrow->SetBatch(b.slots, b.weights).ok());
+      ASSERT_TRUE(narrow->Verify().ok()) << narrow->Verify() << " n " << n << " k " << k;
+      double min = std::numeric_limits<double>::infinity();
+      for (uint64_t i = 0; i < n; ++i) {
+        if (narrow->Get(i) > 0) min = std::min(min, narrow->Get(i));
+      }
+      ASSERT_EQ(narrow->MinPositive(), min) << "n " << n << " k " << k;
+      for (const std::unique_ptr<SumTree>& tree : wide) {
+        ASSERT_TRUE(tree->SetBatch(b.slots, b.weights).ok());
+        EXPECT_TRUE(tree->IdenticalTo(*narrow))
+            << "simd " << static_cast<int>(tree->simd()) << " n " << n << " k " << k;
+      }
+    }
+    EXPECT_TRUE(narrow->IdenticalTo(*TreeOf(Leaves(*narrow)))) << "n " << n;
+  }
 }
 
 // Batches that hit a few 64-slot blocks many times, raising and lowering the same slots (the
