@@ -340,6 +340,9 @@ BENCHMARK(BM_BaselineSumTreeSample)->Args({1 << 20, 256});
 BENCHMARK(BM_BinaryLockstepSample)->Args({1 << 20, 256});
 BENCHMARK(BM_BaselineSumTreeUpdate)->Args({1 << 20, 256});
 BENCHMARK(BM_SumTreeSample)->Args({1 << 20, 256});
+// Single draws: no batch to overlap, so the fixed cost per call shows.
+BENCHMARK(BM_BaselineSumTreeSample)->Args({1 << 10, 1});
+BENCHMARK(BM_SumTreeSample)->Args({1 << 10, 1});
 BENCHMARK(BM_SumTreeUpdate)->Args({1 << 20, 256});
 // A small tree against the batch: level 2 walked rather than recomputed whole (see PlanUpdate).
 BENCHMARK(BM_BaselineSumTreeUpdate)->Args({1 << 14, 256});

@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_format.h"
 #include "base/prefetch.h"
 #include "random/counter_rng.h"
@@ -22,9 +23,12 @@ namespace urn::weights {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr size_t kChunk = 256;  // descents advanced in lockstep (their state stays in L1)
-constexpr size_t kAhead = 16;   // prefetch distance of update loops, in items
-constexpr size_t kGroup = 4;    // items of the AVX2 / AVX-512 update walk interleaved by level
+constexpr size_t kChunk = 256;      // descents advanced in lockstep (their state stays in L1)
+constexpr size_t kLockstepMin = 2;  // a single descent goes alone (no misses to overlap)
+// The targets of a batch of draws: on the stack for small batches (no allocation per draw).
+using Targets = absl::InlinedVector<double, 16>;
+constexpr size_t kAhead = 16;  // prefetch distance of update loops, in items
+constexpr size_t kGroup = 4;   // items of the AVX2 / AVX-512 update walk interleaved by level
 constexpr uint64_t kCachedBytes = 512 << 10;  // levels smaller than this stay in L2
 
 // Running prefixes P_0..P_7 of 8 children, in four SSE2 registers. They are formed pairwise,
@@ -795,7 +799,7 @@ URN_AVX512 void SumTree::StepWide(int level, uint64_t* node, double* t, size_t m
 }
 
 void SumTree::Descend(double* targets, uint64_t* out, size_t count) const {
-  if (options_.lockstep) {
+  if (options_.lockstep && count >= kLockstepMin) {
     DescendLockstep(targets, out, count);
   } else {
     for (size_t j = 0; j < count; ++j) out[j] = DescendOne(targets[j]);
@@ -813,7 +817,7 @@ absl::Status SumTree::SampleWithReplacement(uint64_t seed, uint64_t batch,
   if (out.empty()) return absl::OkStatus();
   if (!(total_ > 0)) return absl::FailedPreconditionError("cannot draw: every weight is 0");
   const random::KeyedStream rng(seed, random::Stream::kSumTree, batch);
-  std::vector<double> targets(out.size());
+  Targets targets(out.size());
   for (size_t j = 0; j < out.size(); ++j) targets[j] = (1.0 - rng.Uniform(j)) * total_;
   Descend(targets.data(), out.data(), out.size());
   return absl::OkStatus();
@@ -825,7 +829,7 @@ absl::Status SumTree::SampleStratified(uint64_t seed, uint64_t batch,
   if (!(total_ > 0)) return absl::FailedPreconditionError("cannot draw: every weight is 0");
   const random::KeyedStream rng(seed, random::Stream::kSumTree, batch);
   const double segment = total_ / static_cast<double>(out.size());
-  std::vector<double> targets(out.size());
+  Targets targets(out.size());
   for (size_t j = 0; j < out.size(); ++j) {
     targets[j] = (static_cast<double>(j) + (1.0 - rng.Uniform(j))) * segment;
   }
