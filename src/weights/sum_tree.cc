@@ -25,11 +25,13 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kChunk = 256;      // descents advanced in lockstep (their state stays in L1)
 constexpr size_t kLockstepMin = 2;  // a single descent goes alone (no misses to overlap)
-// The targets of a batch of draws: on the stack for small batches (no allocation per draw).
-using Targets = absl::InlinedVector<double, 16>;
-constexpr size_t kAhead = 16;  // prefetch distance of update loops, in items
-constexpr size_t kGroup = 4;   // items of the AVX2 / AVX-512 update walk interleaved by level
+constexpr size_t kAhead = 16;       // prefetch distance of update loops, in items
+constexpr size_t kGroup = 4;        // items of the AVX2 / AVX-512 update walk interleaved by level
 constexpr uint64_t kCachedBytes = 512 << 10;  // levels smaller than this stay in L2
+
+// The targets of a batch of draws with replacement: on the stack for small batches (no
+// allocation per call).
+using Targets = absl::InlinedVector<double, 16>;
 
 // Running prefixes P_0..P_7 of 8 children, in four SSE2 registers. They are formed pairwise,
 // P_{2i} = P_{2i-1} + c_{2i} and P_{2i+1} = P_{2i-1} + (c_{2i} + c_{2i+1}), which keeps the two
@@ -428,10 +430,10 @@ SumTree::UpdatePlan SumTree::PlanUpdate(size_t k) const {
   UpdatePlan plan;
   while (plan.top + 1 < depth_ && level_nodes_[plan.top] > k) ++plan.top;
   // Recomputing a level-2 entry whole rescans its 64 leaves for the minimum, so leaving level 2
-  // to RecomputeAbove reads every leaf per batch: the walk goes through level 2 unless the
-  // batch is larger than 4 per level-2 entry. Measured at k = 256 (ns per update, walk vs whole):
-  // 2^14 slots ~22 vs ~45, 2^13 ~22 vs ~25, 2^12 ~23 vs ~17 (few level-2 lines, each written
-  // by many items in turn), 2^10 ~20 vs ~9.
+  // to RecomputeAbove reads every leaf per batch: the walk goes through level 2 too unless the
+  // batch has 4 or more items per level-2 entry. Measured at k = 256 (ns per update, walk vs
+  // whole): 2^14 slots ~22 vs ~45, 2^13 ~22 vs ~25, 2^12 ~23 vs ~17 (few level-2 lines, each
+  // written by many items in turn), 2^10 ~20 vs ~9.
   if (depth_ > 3 && level_nodes_[1] * 4 > k) plan.top = std::max(plan.top, 2);
   plan.prefetch2 = plan.top >= 2 && level_nodes_[2] * sizeof(InnerNode) > kCachedBytes;
   plan.prefetch3 = plan.top >= 3 && level_nodes_[3] * sizeof(InnerNode) > kCachedBytes;
@@ -488,10 +490,11 @@ void SumTree::FinishUpdate(int top) {
 }
 
 void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> weights) {
-  // One pass per item up through every level that is larger than the batch, in batch order, so
-  // that each item's cache misses overlap the work on the items before it. An entry recomputed
-  // by an item is recomputed again by any later item below it, so every entry ends up final.
-  // The smaller levels above are then recomputed whole (RecomputeAbove).
+  // One pass per item up through every level that is larger than the batch (and level 2, see
+  // PlanUpdate), in batch order, so that each item's cache misses overlap the work on the items
+  // before it. An entry recomputed by an item is recomputed again by any later item below it, so
+  // every entry ends up final. The smaller levels above are then recomputed whole
+  // (RecomputeAbove).
   if (rescan_.size() < slots.size()) rescan_.resize(slots.size());
   rescans_ = 0;
   const UpdatePlan plan = PlanUpdate(slots.size());
@@ -862,9 +865,9 @@ absl::Status SumTree::SampleWithoutReplacement(uint64_t seed, uint64_t batch,
     Apply(absl::MakeConstSpan(zeroed).subspan(old), zeros);
   };
 
-  // Phase 1: rounds of independent draws in lockstep, keeping first occurrences. A draw that
-  // repeats a taken slot is rejected, so each kept slot is distributed as successive sampling
-  // requires. Between rounds the taken slots are zeroed, which only removes rejections.
+  // Phase 1: rounds of independent draws (in lockstep, see Descend), keeping first occurrences. A
+  // draw that repeats a taken slot is rejected, so each kept slot is distributed as successive
+  // sampling requires. Between rounds the taken slots are zeroed, which only removes rejections.
   std::vector<double> targets;
   std::vector<uint64_t> drawn;
   while (have < k) {

@@ -45,12 +45,13 @@ std::vector<double> ExtremeWeights(uint64_t n, uint64_t seed) {
   return w;
 }
 
-// k updates of slots below `range`: one in `zero_one_in` sets 0, the others log-uniform weights
-// over [1e-12, 1e12].
 struct Batch {
   std::vector<uint64_t> slots;
   std::vector<double> weights;
 };
+
+// k updates of slots below `range`: one in `zero_one_in` sets 0, the others log-uniform weights
+// over [1e-12, 1e12].
 Batch RandomBatch(const KeyedStream& rng, size_t k, uint64_t range, uint64_t zero_one_in) {
   Batch b{std::vector<uint64_t>(k), std::vector<double>(k)};
   for (size_t i = 0; i < k; ++i) {
@@ -403,7 +404,8 @@ TEST(SumTreeTest, RandomUpdatesLeaveEveryNodeBitIdenticalToARebuild) {
 }
 
 // Where the batch is large against the tree, the levels above the walk are recomputed whole,
-// and the walk goes through level 2 only from 4 level-2 entries per item up: sizes and batch
+// and the walk goes through level 2 only while the batch has fewer than 4 items per level-2
+// entry: sizes and batch
 // sizes on both sides of those switches, with minima raised and lowered, leave every node
 // bit-identical to a rebuild, the same for every instruction set, and the minimum exact.
 TEST(SumTreeTest, BatchesLargeAgainstTheTreeLeaveItExactOnBothSidesOfThePlanSwitch) {
