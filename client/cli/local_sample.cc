@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -163,7 +162,7 @@ absl::Status RunWeightedShuffle(const SampleOptions& o, RecordSource& src,
 absl::Status RunSimple(const SampleOptions& o, RecordSource& src, RecordWriter& w) {
   samplers::ReservoirSampler reservoir(o.num, o.seed);
   // Grown as slots fill: N may be far larger than the input (tsv-sample then prints every line).
-  std::vector<std::string> slots;
+  SlotRecords slots;
   std::string_view record;
   for (;;) {
     if (const uint64_t skip = reservoir.RowsToSkip(); skip > 0) {
@@ -173,19 +172,12 @@ absl::Status RunSimple(const SampleOptions& o, RecordSource& src, RecordWriter& 
     }
     if (!src.Next(&record)) break;
     const int64_t slot = reservoir.Offer();
-    if (slot != samplers::ReservoirSampler::kDrop) {
-      if (static_cast<uint64_t>(slot) >= slots.size()) slots.resize(slot + 1);
-      slots[slot].assign(record);
-    }
+    if (slot != samplers::ReservoirSampler::kDrop) slots.Put(slot, record);
   }
   if (!src.status().ok()) return src.status();
-  absl::flat_hash_map<uint64_t, size_t> slot_of;
-  for (size_t i = 0; i < reservoir.slots().size(); ++i) slot_of[reservoir.slots()[i]] = i;
-  samplers::Sample sample = reservoir.Result(
-      o.inorder ? samplers::OutputOrder::kInput : samplers::OutputOrder::kRandom, true);
-  for (size_t i = 0; i < sample.rows.size(); ++i) {
-    w.Record(slots[slot_of[sample.rows[i]]], 0, sample.ht_weights[i]);
-  }
+  const std::vector<uint64_t> order = reservoir.SlotOrder(
+      o.inorder ? samplers::OutputOrder::kInput : samplers::OutputOrder::kRandom);
+  for (const uint64_t slot : order) w.Record(slots.at(slot), 0, reservoir.HtWeight());
   return absl::OkStatus();
 }
 

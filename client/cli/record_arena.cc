@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <utility>
+#include <vector>
 
 namespace urn::cli {
 namespace {
@@ -43,10 +45,42 @@ char* HugeBuffer::Grow(size_t bytes) {
   return at;
 }
 
+void HugeBuffer::Truncate(size_t bytes) {
+  const size_t page = 4096;
+  const size_t keep = (bytes + page - 1) / page * page;
+  if (keep < capacity_) ::madvise(data_ + keep, capacity_ - keep, MADV_DONTNEED);
+  size_ = bytes;
+}
+
 void RecordArena::Add(std::string_view r) {
   std::memcpy(bytes_.Grow(r.size()), r.data(), r.size());
   const uint64_t end = bytes_.size();
   std::memcpy(ends_.Grow(sizeof(end)), &end, sizeof(end));
+}
+
+void SlotRecords::Put(size_t slot, std::string_view r) {
+  if (slot >= spans_.size()) spans_.resize(slot + 1);
+  live_ = live_ - spans_[slot].size + r.size();
+  const uint64_t begin = bytes_.size();
+  std::memcpy(bytes_.Grow(r.size()), r.data(), r.size());
+  spans_[slot] = Span{begin, r.size()};
+  if (bytes_.size() > std::max(2 * live_, min_compact_bytes_)) Compact();
+}
+
+void SlotRecords::Compact() {
+  // Moving the records down in the order they lie in the buffer never overwrites one not yet
+  // moved: each goes to at most where it was.
+  std::vector<std::pair<uint64_t, size_t>> order(spans_.size());  // (begin, slot)
+  for (size_t i = 0; i < order.size(); ++i) order[i] = {spans_[i].begin, i};
+  std::sort(order.begin(), order.end());
+  uint64_t to = 0;
+  for (const auto& [begin, slot] : order) {
+    Span& span = spans_[slot];
+    std::memmove(bytes_.data() + to, bytes_.data() + span.begin, span.size);
+    span.begin = to;
+    to += span.size;
+  }
+  bytes_.Truncate(to);
 }
 
 }  // namespace urn::cli

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace urn::cli {
 
@@ -23,6 +24,9 @@ class HugeBuffer {
 
   void Reserve(size_t bytes);
   char* Grow(size_t bytes);  // space for `bytes` more at the end; returns where
+  // Drops the bytes past the first `bytes` and returns the whole pages past them to the system.
+  // REQUIRES: bytes <= size().
+  void Truncate(size_t bytes);
   char* data() const { return data_; }
   size_t size() const { return size_; }
   void clear() { size_ = 0; }
@@ -62,6 +66,43 @@ class RecordArena {
  private:
   HugeBuffer bytes_;
   HugeBuffer ends_;
+};
+
+// SlotRecords: one record per slot, each slot overwritten any number of times (a reservoir's
+// lines). Records are appended to one buffer, so a replacement allocates nothing; when the buffer
+// holds more than twice the live bytes (and more than the minimum, kMinCompactBytes unless the
+// constructor says otherwise), the live records are
+// moved down in place, in buffer order. Each compaction follows at least as many appended bytes
+// as it moves: amortized O(1) per byte plus O(log k) per record for the ordering.
+//
+// Memory: at most about twice the live bytes (or kMinCompactBytes) plus 16 bytes per slot.
+class SlotRecords {
+ public:
+  static constexpr size_t kMinCompactBytes = size_t{64} << 20;
+
+  explicit SlotRecords(size_t min_compact_bytes = kMinCompactBytes)
+      : min_compact_bytes_(min_compact_bytes) {}
+
+  // Sets slot `slot`'s record. A slot never set reads empty.
+  void Put(size_t slot, std::string_view r);
+  std::string_view at(size_t slot) const {
+    if (slot >= spans_.size()) return std::string_view();
+    return std::string_view(bytes_.data() + spans_[slot].begin, spans_[slot].size);
+  }
+  size_t buffer_bytes() const { return bytes_.size(); }  // for tests
+  size_t live_bytes() const { return live_; }
+
+ private:
+  void Compact();
+
+  struct Span {
+    uint64_t begin = 0;
+    uint64_t size = 0;
+  };
+  const size_t min_compact_bytes_;
+  HugeBuffer bytes_;
+  std::vector<Span> spans_;
+  size_t live_ = 0;
 };
 
 }  // namespace urn::cli

@@ -55,11 +55,27 @@ Sample ReservoirSampler::Result(OutputOrder order, bool with_weights) const {
     PartialShuffle(absl::MakeSpan(s.rows), s.rows.size(),
                    random::KeyedStream(seed_, random::Stream::kReservoir, 1));
   }
-  if (with_weights && !s.rows.empty()) {
-    s.ht_weights.assign(s.rows.size(),
-                        static_cast<double>(seen_) / static_cast<double>(s.rows.size()));
-  }
+  if (with_weights && !s.rows.empty()) s.ht_weights.assign(s.rows.size(), HtWeight());
   return s;
+}
+
+double ReservoirSampler::HtWeight() const {
+  return slots_.empty() ? 0.0 : static_cast<double>(seen_) / static_cast<double>(slots_.size());
+}
+
+std::vector<uint64_t> ReservoirSampler::SlotOrder(OutputOrder order) const {
+  // Rows are distinct, so sorting (row, slot) pairs by row orders the slots as Result sorts the
+  // rows, and the shuffle's swaps depend only on positions: the same permutation follows.
+  std::vector<std::pair<uint64_t, uint64_t>> by_row(slots_.size());
+  for (size_t i = 0; i < slots_.size(); ++i) by_row[i] = {slots_[i], i};
+  std::sort(by_row.begin(), by_row.end());
+  std::vector<uint64_t> order_of(by_row.size());
+  for (size_t i = 0; i < by_row.size(); ++i) order_of[i] = by_row[i].second;
+  if (order == OutputOrder::kRandom) {
+    PartialShuffle(absl::MakeSpan(order_of), order_of.size(),
+                   random::KeyedStream(seed_, random::Stream::kReservoir, 1));
+  }
+  return order_of;
 }
 
 Sample SampleReservoir(uint64_t n, uint64_t k, uint64_t seed, OutputOrder order,

@@ -55,6 +55,12 @@ class ReservoirSampler {
 
   // The sample of the rows seen so far, in the given order, with weights N/k when asked.
   Sample Result(OutputOrder order, bool with_weights) const;
+  // The HT weight of every row of the sample, N/k (1 when N <= k; 0 before any row).
+  double HtWeight() const;
+  // The same sample as slots: slots()[SlotOrder(order)[i]] == Result(order, ...).rows[i], so a
+  // caller that keeps a payload per slot reads them in output order without a row-to-slot map.
+  // O(k log k).
+  std::vector<uint64_t> SlotOrder(OutputOrder order) const;
 
  private:
   void DrawNext();  // sets next_ from the current W and event

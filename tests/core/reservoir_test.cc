@@ -113,6 +113,25 @@ TEST(Reservoir, WeightsAreRowsSeenOverK) {
   EXPECT_EQ(s.ht_weights, std::vector<double>(4, 250.0));
 }
 
+// A caller keeping a payload per slot reads the sample through SlotOrder: the same rows in the
+// same order as Result, for both orders, while filling and after many replacements.
+TEST(Reservoir, SlotOrderListsTheSlotsOfResultsRowsInItsOrder) {
+  for (const uint64_t n : {0, 7, 50, 100000}) {
+    ReservoirSampler r(50, 9);
+    for (uint64_t i = 0; i < n; ++i) r.Offer();
+    for (const OutputOrder order : {OutputOrder::kInput, OutputOrder::kRandom}) {
+      const Sample s = r.Result(order, true);
+      const std::vector<uint64_t> slots = r.SlotOrder(order);
+      ASSERT_EQ(slots.size(), s.rows.size()) << "n " << n;
+      for (size_t i = 0; i < slots.size(); ++i) {
+        ASSERT_EQ(r.slots()[slots[i]], s.rows[i]) << "n " << n << " position " << i;
+      }
+      for (const double w : s.ht_weights) EXPECT_EQ(w, r.HtWeight());
+    }
+  }
+  EXPECT_EQ(ReservoirSampler(50, 9).HtWeight(), 0.0);
+}
+
 TEST(Reservoir, SameSeedSameSampleOtherSeedAnother) {
   const auto a = SampleReservoir(100000, 50, 1, OutputOrder::kRandom, false).rows;
   EXPECT_EQ(a, SampleReservoir(100000, 50, 1, OutputOrder::kRandom, false).rows);
