@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -223,7 +224,20 @@ absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table:
     double weight;
     std::string record;
   };
-  std::vector<Kept> best;  // ascending by key, at most `want`
+  // The `want` smallest keys so far among candidates, unordered: a batch's keys below the
+  // cutoff are appended, and when that leaves `slack` more than `want` the smallest `want` are
+  // selected (nth_element) and the cutoff lowered to the largest of them. Each selection is
+  // O(size) and removes at least `slack` entries, so the work is amortized O(1) per candidate
+  // (a sorted merge per batch was O(want) per batch: quadratic in N for N near the input size).
+  std::vector<Kept> best;
+  const uint64_t slack = std::max<uint64_t>(want / 2, kBatch);
+  std::optional<KeyedRow> cutoff;  // set once `best` has held `want` keys
+  const auto by_key = [](const Kept& x, const Kept& y) { return x.key < y.key; };
+  const auto select = [&] {
+    std::nth_element(best.begin(), best.begin() + (want - 1), best.end(), by_key);
+    best.erase(best.begin() + want, best.end());
+    cutoff = std::max_element(best.begin(), best.end(), by_key)->key;
+  };
   // The first N lines of weight 0, in input order: they follow the positive ones when fewer
   // than N lines have positive weight (as in the weighted shuffle, and as tsv-sample does).
   std::vector<Kept> zeros;
@@ -249,25 +263,17 @@ absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table:
     for (size_t i = 0; i < batch.size() && zeros.size() < o.num; ++i) {
       if (weights[i] == 0) zeros.push_back(Kept{KeyedRow{0, base + i}, 0.0, std::string(batch[i])});
     }
-    std::vector<Kept> merged;
-    merged.reserve(std::min<uint64_t>(want, best.size() + top->size()));
-    size_t a = 0, b = 0;
-    while (merged.size() < want && (a < best.size() || b < top->size())) {
-      const bool take_best =
-          b >= top->size() ||
-          (a < best.size() && best[a].key < KeyedRow{(*top)[b].key, (*top)[b].row + base});
-      if (take_best) {
-        merged.push_back(std::move(best[a++]));
-      } else {
-        const KeyedRow local = (*top)[b++];
-        merged.push_back(Kept{KeyedRow{local.key, local.row + base}, weights[local.row],
-                              std::string(batch[local.row])});
-      }
+    for (const KeyedRow& local : *top) {  // ascending by key
+      const KeyedRow key{local.key, local.row + base};
+      if (cutoff.has_value() && !(key < *cutoff)) break;
+      best.push_back(Kept{key, weights[local.row], std::string(batch[local.row])});
     }
-    best = std::move(merged);
+    if (best.size() > want && best.size() - want >= slack) select();  // (want may be 2^64 - 1)
     base += batch.size();
   }
   if (!src.status().ok()) return src.status();
+  if (best.size() > want) select();
+  std::sort(best.begin(), best.end(), by_key);
   const bool have_tau = best.size() == want;
   const uint64_t tau = have_tau ? best.back().key.key : 0;
   if (have_tau) best.pop_back();

@@ -196,6 +196,27 @@ TEST_F(UrnSample, WeightedShuffleIsSelectionOrderThenZeroWeights) {
 
 // -n N -w F with fewer than N lines of positive weight: every positive line, then the lines of
 // weight 0 in input order, as the weighted shuffle gives them (and tsv-sample keeps them).
+// -n N -w keeps the N smallest exponential keys, which the weighted shuffle of the same seed
+// lists first: over an input of several read batches (65,536 lines each), for N from 1 to all
+// lines, the sample is exactly the shuffle's first N lines (a tenth of the weights are 0).
+TEST_F(UrnSample, WeightedSampleIsThePrefixOfTheWeightedShuffleAcrossBatches) {
+  std::vector<double> w(200000);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = i % 10 == 3 ? 0.0 : 1.0 + static_cast<double>(i % 97);
+  const std::string file = Table("t", w);
+  RunResult shuffle = Sample({"-H", "-w", "weight", "-v", "3", file});
+  ASSERT_EQ(shuffle.exit_code, 0) << shuffle.err;
+  const std::vector<std::string> all = Lines(shuffle.out);
+  ASSERT_EQ(all.size(), w.size() + 1);
+  for (const size_t n : {1, 1000, 70000, 150000, 180000, 199999, 200000}) {
+    RunResult r = Sample({"-H", "-n", std::to_string(n), "-w", "weight", "-v", "3", file});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::vector<std::string> lines = Lines(r.out);
+    ASSERT_EQ(lines.size(), n + 1);
+    for (size_t i = 0; i <= n; ++i) ASSERT_EQ(lines[i], all[i]) << "-n " << n << ", line " << i;
+  }
+}
+
 TEST_F(UrnSample, WeightedSampleLargerThanThePositiveLinesEndsWithZeroWeightLines) {
   const std::string file = Table("z.tsv", {1, 0, 2, 0, 0});
   RunResult shuffle = Sample({"-H", "-w", "weight", "-v", "4", file});
