@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -212,7 +214,7 @@ absl::Status ParseBatch(const RecordSource& src, const std::vector<std::string_v
 }
 
 // -n N -w F, and -n N in compatibility mode (unit weights): the N+1 smallest exponential keys
-// of each batch of rows, merged exactly into the running N+1 smallest; only those records are
+// of each batch of rows, selected exactly with the running N+1 smallest; only those records are
 // copied. The (N+1)-th key gives the HT weights.
 absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table::FieldList* wf,
                          RecordWriter& w) {
@@ -226,17 +228,18 @@ absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table:
   };
   // The `want` smallest keys so far among candidates, unordered: a batch's keys below the
   // cutoff are appended, and when that leaves `slack` more than `want` the smallest `want` are
-  // selected (nth_element) and the cutoff lowered to the largest of them. Each selection is
+  // kept (nth_element) and the cutoff lowered to the largest of them. Each selection is
   // O(size) and removes at least `slack` entries, so the work is amortized O(1) per candidate
   // (a sorted merge per batch was O(want) per batch: quadratic in N for N near the input size).
+  // Memory: up to want + slack + a batch's candidates, about 1.5 N + 2^17 lines.
   std::vector<Kept> best;
   const uint64_t slack = std::max<uint64_t>(want / 2, kBatch);
-  std::optional<KeyedRow> cutoff;  // set once `best` has held `want` keys
+  std::optional<KeyedRow> cutoff;  // set by the first selection
   const auto by_key = [](const Kept& x, const Kept& y) { return x.key < y.key; };
-  const auto select = [&] {
+  const auto keep_smallest = [&] {
     std::nth_element(best.begin(), best.begin() + (want - 1), best.end(), by_key);
     best.erase(best.begin() + want, best.end());
-    cutoff = std::max_element(best.begin(), best.end(), by_key)->key;
+    cutoff = best.back().key;  // nth_element put the largest kept one last
   };
   // The first N lines of weight 0, in input order: they follow the positive ones when fewer
   // than N lines have positive weight (as in the weighted shuffle, and as tsv-sample does).
@@ -268,11 +271,12 @@ absl::Status RunWeighted(const SampleOptions& o, RecordSource& src, const table:
       if (cutoff.has_value() && !(key < *cutoff)) break;
       best.push_back(Kept{key, weights[local.row], std::string(batch[local.row])});
     }
-    if (best.size() > want && best.size() - want >= slack) select();  // (want may be 2^64 - 1)
+    if (best.size() > want && best.size() - want >= slack)
+      keep_smallest();  // (want may be 2^64 - 1)
     base += batch.size();
   }
   if (!src.status().ok()) return src.status();
-  if (best.size() > want) select();
+  if (best.size() > want) keep_smallest();
   std::sort(best.begin(), best.end(), by_key);
   const bool have_tau = best.size() == want;
   const uint64_t tau = have_tau ? best.back().key.key : 0;

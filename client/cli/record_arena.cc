@@ -45,15 +45,9 @@ char* HugeBuffer::Grow(size_t bytes) {
   return at;
 }
 
-void HugeBuffer::Truncate(size_t bytes) {
-  const size_t page = 4096;
-  const size_t keep = (bytes + page - 1) / page * page;
-  if (keep < capacity_) ::madvise(data_ + keep, capacity_ - keep, MADV_DONTNEED);
-  size_ = bytes;
-}
-
 void RecordArena::Add(std::string_view r) {
-  std::memcpy(bytes_.Grow(r.size()), r.data(), r.size());
+  char* const at = bytes_.Grow(r.size());
+  if (!r.empty()) std::memcpy(at, r.data(), r.size());  // (memcpy's pointers must not be null)
   const uint64_t end = bytes_.size();
   std::memcpy(ends_.Grow(sizeof(end)), &end, sizeof(end));
 }
@@ -62,7 +56,8 @@ void SlotRecords::Put(size_t slot, std::string_view r) {
   if (slot >= spans_.size()) spans_.resize(slot + 1);
   live_ = live_ - spans_[slot].size + r.size();
   const uint64_t begin = bytes_.size();
-  std::memcpy(bytes_.Grow(r.size()), r.data(), r.size());
+  char* const at = bytes_.Grow(r.size());
+  if (!r.empty()) std::memcpy(at, r.data(), r.size());
   spans_[slot] = Span{begin, r.size()};
   if (bytes_.size() > std::max(2 * live_, min_compact_bytes_)) Compact();
 }

@@ -1,9 +1,12 @@
-// RecordArena: every input record of a whole-input mode (shuffle, with replacement) in one
-// byte buffer plus an array of end offsets, in memory mapped with transparent huge pages so
-// that the random reads of a shuffle cost one cache miss, not a cache and a TLB miss.
+// Record storage of the local sampler, in memory mapped with transparent huge pages (HugeBuffer)
+// so that random reads of records cost one cache miss, not a cache and a TLB miss.
 //
-// Memory: the record bytes plus 8 bytes per record. Reserve() maps address space only; pages
-// become resident as they are written, so reserving generously costs no memory.
+// RecordArena: every input record of a whole-input mode (shuffle, with replacement) in one
+// byte buffer plus an array of end offsets. Memory: the record bytes plus 8 bytes per record.
+// Reserve() maps address space only; pages become resident as they are written, so reserving
+// generously costs no memory.
+//
+// SlotRecords: the records of a reservoir's slots (below).
 #ifndef URN_CLIENT_CLI_RECORD_ARENA_H_
 #define URN_CLIENT_CLI_RECORD_ARENA_H_
 
@@ -24,9 +27,9 @@ class HugeBuffer {
 
   void Reserve(size_t bytes);
   char* Grow(size_t bytes);  // space for `bytes` more at the end; returns where
-  // Drops the bytes past the first `bytes` and returns the whole pages past them to the system.
+  // Drops the bytes past the first `bytes` (the memory stays mapped, for the next Grow).
   // REQUIRES: bytes <= size().
-  void Truncate(size_t bytes);
+  void Truncate(size_t bytes) { size_ = bytes; }
   char* data() const { return data_; }
   size_t size() const { return size_; }
   void clear() { size_ = 0; }
@@ -69,13 +72,15 @@ class RecordArena {
 };
 
 // SlotRecords: one record per slot, each slot overwritten any number of times (a reservoir's
-// lines). Records are appended to one buffer, so a replacement allocates nothing; when the buffer
-// holds more than twice the live bytes (and more than the minimum, kMinCompactBytes unless the
-// constructor says otherwise), the live records are
-// moved down in place, in buffer order. Each compaction follows at least as many appended bytes
-// as it moves: amortized O(1) per byte plus O(log k) per record for the ordering.
+// lines). Records are appended to one buffer, so a replacement allocates nothing. When the
+// buffer holds more than twice the live bytes (and more than a minimum, kMinCompactBytes unless
+// the constructor says otherwise), the live records are moved down in place, in buffer order.
+// A compaction moves fewer bytes than the dead ones it drops, so all compactions together move
+// fewer bytes than were appended (amortized O(1) per byte), plus O(k log k) per compaction to
+// order the k slots, each after at least the minimum of appended bytes.
 //
-// Memory: at most about twice the live bytes (or kMinCompactBytes) plus 16 bytes per slot.
+// Memory: at most about twice the live bytes (or the minimum), plus 16 bytes per slot, and 16
+// more per slot during a compaction.
 class SlotRecords {
  public:
   static constexpr size_t kMinCompactBytes = size_t{64} << 20;
@@ -83,7 +88,8 @@ class SlotRecords {
   explicit SlotRecords(size_t min_compact_bytes = kMinCompactBytes)
       : min_compact_bytes_(min_compact_bytes) {}
 
-  // Sets slot `slot`'s record. A slot never set reads empty.
+  // Sets slot `slot`'s record. A slot never set reads empty. REQUIRES: `r` does not point into
+  // this object's records (the buffer may move).
   void Put(size_t slot, std::string_view r);
   std::string_view at(size_t slot) const {
     if (slot >= spans_.size()) return std::string_view();

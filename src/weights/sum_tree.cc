@@ -29,8 +29,8 @@ constexpr size_t kAhead = 16;       // prefetch distance of update loops, in ite
 constexpr size_t kGroup = 4;        // items of the AVX2 / AVX-512 update walk interleaved by level
 constexpr uint64_t kCachedBytes = 512 << 10;  // levels smaller than this stay in L2
 
-// The targets of a batch of draws with replacement: on the stack for small batches (no
-// allocation per call).
+// The targets of a batch of draws with replacement (plain or stratified): on the stack for small
+// batches (no allocation per call).
 using Targets = absl::InlinedVector<double, 16>;
 
 // Running prefixes P_0..P_7 of 8 children, in four SSE2 registers. They are formed pairwise,

@@ -14,44 +14,42 @@
 // prefetched together, then the minima on their paths recomputed). Batched draws advance all
 // descents of a batch level by level in lockstep and prefetch every next line before it is needed,
 // so the cache misses of different draws overlap instead of forming one dependent chain per draw;
-// a single draw descends alone, and the targets of up to 16 draws with replacement stay on the
-// stack (a draw at 2^10 slots took ~80 ns with a heap buffer and the lockstep loop, ~45 ns
-// without).
-// The prefetches are PREFETCHT1: with PREFETCHT0 draws at 2^27 slots were ~1.45x slower on AMD
-// Zen 4 (the same at 2^20). Measured there and dropped: staggered groups of 8 to 64 descents,
-// each at a different level, so that the misses of the deep levels overlap the work near the
-// root (software pipelining; no faster with PREFETCHT0, 0.9x with PREFETCHT1), and moving each
-// next line from L2 to L1 8 descents ahead (0.8x at 2^20). A descent step is bound by its own
-// latency (the reorder buffer holds ~8 of them), so the AVX-512 step keeps the target's chain in
-// vector registers and the prefix scan's serial part to three additions (together ~1.35x at
-// 2^20 on Zen 4).
-// The per-node work is SSE2, or AVX2 or AVX-512 where the CPU has them (the widest is chosen at
-// run time; identical results). On a Zen-class EPYC VM without AVX-512 the AVX2 kernels gave
-// 1.1-1.35x the SSE2 ones for draws at 2^20 and 2^27 slots and 1.15-1.35x for updates (k = 256).
-// Levels are mmap'ed with madvise(MADV_HUGEPAGE) (see page_array.h). A batch of k updates walks
-// each item up through the levels that have more than k entries, in batch order, with the lines of
-// the items 16 ahead prefetched into L2 (PREFETCHT1; 32 ahead measured ~5% slower at 2^20,
-// PREFETCHW into L1 5-10% slower), and recomputes the smaller levels near the root whole, node by
-// node, reading each child's total from its last prefix. Level 2 is walked too unless the batch
-// has 4 or more items per level-2 entry: a level-2 entry recomputed whole rescans its 64 leaves
-// for the minimum (at 2^14 slots, k = 256, walking it halved the time per update). With AVX-512 or
-// AVX2 the walk loads each line before writing it and puts the new entry in place in registers (no
-// store-to-load forwarding stall), and only the line's total, one pair sum and three additions in
-// Scan's order, is on the chain to the next level: the prefixes are formed beside it from the same
-// pair sums and carries (~1.1x the SSE2 walk at 2^20, k = 256). The AVX-512 and AVX2 walks
-// interleave 4 items level by level (all 4 finish a level, in batch order, before any starts the
-// next, so a line two of them share is written last by the later one from a copy that holds the
-// earlier one's entry); all walks queue the blocks whose minimum must be rescanned into a buffer
-// sized for the batch, without a branch or a call (together ~1.13x at 2^20, k = 256; groups of 2 /
-// 8 / 16 items 0.91 / 0.94 / 0.8 of 4). Measured there and dropped: the same AVX-512 walk with four
-// dependent cross-lane permute-and-add steps on that chain (~0.85x the SSE2 walk), one pass per
-// level over the batch (~15% slower), prefetching the level-2 and level-3 lines too (no faster,
-// resp. ~15% slower); omitting the prefix stores altogether gained nothing, so the prefix
-// line stays. On the AVX2 VM, also within its noise (+-10%) and dropped: an AVX2 validation
-// pass, AVX2 walks of 2 items, the level-2 lines prefetched. A batch is validated in one
-// branch-free pass (AVX-512 where available) before anything is written. bench/sum_tree_bench.cc
-// measures this against the binary float tree and the alternatives (binary lockstep, one draw at a
-// time, SSE2 only, 4 KiB pages).
+// a single draw descends alone, and the targets of up to 16 draws with replacement (plain or
+// stratified) stay on the stack (a draw at 2^10 slots took ~80 ns with a heap buffer and the
+// lockstep loop, ~45 ns without). The prefetches are PREFETCHT1: with PREFETCHT0 draws at 2^27
+// slots were ~1.45x slower on AMD Zen 4 (the same at 2^20). Measured there and dropped: staggered
+// groups of 8 to 64 descents, each at a different level, so that the misses of the deep levels
+// overlap the work near the root (software pipelining; no faster with PREFETCHT0, 0.9x with
+// PREFETCHT1), and moving each next line from L2 to L1 8 descents ahead (0.8x at 2^20). A descent
+// step is bound by its own latency (the reorder buffer holds ~8 of them), so the AVX-512 step keeps
+// the target's chain in vector registers and the prefix scan's serial part to three additions
+// (together ~1.35x at 2^20 on Zen 4). The per-node work is SSE2, or AVX2 or AVX-512 where the CPU
+// has them (the widest is chosen at run time; identical results). On a Zen-class EPYC VM without
+// AVX-512 the AVX2 kernels gave 1.1-1.35x the SSE2 ones for draws at 2^20 and 2^27 slots
+// and 1.15-1.35x for updates (k = 256). Levels are mmap'ed with madvise(MADV_HUGEPAGE) (see
+// page_array.h). A batch of k updates walks each item up through the levels that have more than k
+// entries, in batch order, with the lines of the items 16 ahead prefetched into L2 (PREFETCHT1; 32
+// ahead measured ~5% slower at 2^20, PREFETCHW into L1 5-10% slower), and recomputes the smaller
+// levels near the root whole, node by node, reading each child's total from its last prefix. Level
+// 2 is walked too unless the batch has 4 or more items per level-2 entry: a level-2 entry
+// recomputed whole rescans its 64 leaves for the minimum (at 2^14 slots, k = 256, walking it halved
+// the time per update). With AVX-512 or AVX2 the walk loads each line before writing it and puts
+// the new entry in place in registers (no store-to-load forwarding stall), and only the line's
+// total, one pair sum and three additions in Scan's order, is on the chain to the next level: the
+// prefixes are formed beside it from the same pair sums and carries (~1.1x the SSE2 walk at 2^20, k
+// = 256). The AVX-512 and AVX2 walks interleave 4 items level by level (all 4 finish a level, in
+// batch order, before any starts the next, so a line two of them share is written last by the later
+// one from a copy that holds the earlier one's entry); all walks queue the blocks whose minimum
+// must be rescanned into a buffer sized for the batch, without a branch or a call (together ~1.13x
+// at 2^20, k = 256; groups of 2 / 8 / 16 items 0.91 / 0.94 / 0.8 of 4). Measured there and dropped:
+// the same AVX-512 walk with four dependent cross-lane permute-and-add steps on that chain (~0.85x
+// the SSE2 walk), one pass per level over the batch (~15% slower), prefetching the level-2 and
+// level-3 lines too (no faster, resp. ~15% slower); omitting the prefix stores altogether gained
+// nothing, so the prefix line stays. On the AVX2 VM, also within its noise (+-10%) and dropped: an
+// AVX2 validation pass, AVX2 walks of 2 items, the level-2 lines prefetched. A batch is validated
+// in one branch-free pass (AVX-512 where available) before anything is written.
+// bench/sum_tree_bench.cc measures this against the binary float tree and the alternatives (binary
+// lockstep, one draw at a time, SSE2 only, 4 KiB pages).
 //
 // Number format and error bound. Weights and sums are IEEE doubles. Every internal entry is
 // recomputed from its 8 children in one fixed order on every change, never adjusted by a

@@ -194,15 +194,14 @@ TEST_F(UrnSample, WeightedShuffleIsSelectionOrderThenZeroWeights) {
   EXPECT_EQ(a[8].substr(0, 2), "6\t");
 }
 
-// -n N -w F with fewer than N lines of positive weight: every positive line, then the lines of
-// weight 0 in input order, as the weighted shuffle gives them (and tsv-sample keeps them).
 // -n N -w keeps the N smallest exponential keys, which the weighted shuffle of the same seed
 // lists first: over an input of several read batches (65,536 lines each), for N from 1 to all
 // lines, the sample is exactly the shuffle's first N lines (a tenth of the weights are 0).
 TEST_F(UrnSample, WeightedSampleIsThePrefixOfTheWeightedShuffleAcrossBatches) {
   std::vector<double> w(200000);
-  for (size_t i = 0; i < w.size(); ++i)
+  for (size_t i = 0; i < w.size(); ++i) {
     w[i] = i % 10 == 3 ? 0.0 : 1.0 + static_cast<double>(i % 97);
+  }
   const std::string file = Table("t", w);
   RunResult shuffle = Sample({"-H", "-w", "weight", "-v", "3", file});
   ASSERT_EQ(shuffle.exit_code, 0) << shuffle.err;
@@ -215,8 +214,23 @@ TEST_F(UrnSample, WeightedSampleIsThePrefixOfTheWeightedShuffleAcrossBatches) {
     ASSERT_EQ(lines.size(), n + 1);
     for (size_t i = 0; i <= n; ++i) ASSERT_EQ(lines[i], all[i]) << "-n " << n << ", line " << i;
   }
+  // The HT weights come from the (N+1)-th smallest key over all batches: the same as the query
+  // sampler's, which keeps the keys of the whole input at once.
+  for (const size_t n : {1000, 70000, 150000}) {
+    const std::string limit = std::to_string(n);
+    RunResult flags =
+        Sample({"-H", "-n", limit, "-w", "weight", "-v", "3", "--with-weight", "ht", file});
+    RunResult query = Sample(
+        {"-H", "-v", "3", "--query",
+         "SELECT * SAMPLE BY weight REPLACE false LIMIT " + limit + " WITH WEIGHT AS ht", file});
+    ASSERT_EQ(flags.exit_code, 0) << flags.err;
+    ASSERT_EQ(query.exit_code, 0) << query.err;
+    EXPECT_EQ(flags.out, query.out) << "-n " << n;
+  }
 }
 
+// -n N -w F with fewer than N lines of positive weight: every positive line, then the lines of
+// weight 0 in input order, as the weighted shuffle gives them (and tsv-sample keeps them).
 TEST_F(UrnSample, WeightedSampleLargerThanThePositiveLinesEndsWithZeroWeightLines) {
   const std::string file = Table("z.tsv", {1, 0, 2, 0, 0});
   RunResult shuffle = Sample({"-H", "-w", "weight", "-v", "4", file});
