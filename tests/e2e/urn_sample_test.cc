@@ -196,7 +196,8 @@ TEST_F(UrnSample, WeightedShuffleIsSelectionOrderThenZeroWeights) {
 
 // -n N -w keeps the N smallest exponential keys, which the weighted shuffle of the same seed
 // lists first: over an input of several read batches (65,536 lines each), for N from 1 to all
-// lines, the sample is exactly the shuffle's first N lines (a tenth of the weights are 0).
+// lines, the sample is exactly the shuffle's first N lines (a tenth of the weights are 0), and
+// so is --compat -n N with --compat's shuffle.
 TEST_F(UrnSample, WeightedSampleIsThePrefixOfTheWeightedShuffleAcrossBatches) {
   std::vector<double> w(200000);
   for (size_t i = 0; i < w.size(); ++i) {
@@ -213,6 +214,20 @@ TEST_F(UrnSample, WeightedSampleIsThePrefixOfTheWeightedShuffleAcrossBatches) {
     const std::vector<std::string> lines = Lines(r.out);
     ASSERT_EQ(lines.size(), n + 1);
     for (size_t i = 0; i <= n; ++i) ASSERT_EQ(lines[i], all[i]) << "-n " << n << ", line " << i;
+  }
+  // --compat -n N (unit weights, the same selection) is the first N lines of --compat's shuffle.
+  RunResult compat_shuffle = Sample({"-H", "--compat", "-w", "0", "-v", "3", file});
+  ASSERT_EQ(compat_shuffle.exit_code, 0) << compat_shuffle.err;
+  const std::vector<std::string> compat_all = Lines(compat_shuffle.out);
+  ASSERT_EQ(compat_all.size(), w.size() + 1);
+  for (const size_t n : {70000, 150000}) {
+    RunResult r = Sample({"-H", "--compat", "-n", std::to_string(n), "-v", "3", file});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::vector<std::string> lines = Lines(r.out);
+    ASSERT_EQ(lines.size(), n + 1);
+    for (size_t i = 0; i <= n; ++i) {
+      ASSERT_EQ(lines[i], compat_all[i]) << "--compat -n " << n << ", line " << i;
+    }
   }
   // The HT weights come from the (N+1)-th smallest key over all batches: the same as the query
   // sampler's, which keeps the keys of the whole input at once.
