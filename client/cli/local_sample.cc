@@ -180,7 +180,8 @@ absl::Status RunSimple(const SampleOptions& o, RecordSource& src, RecordWriter& 
   if (!src.status().ok()) return src.status();
   const std::vector<uint64_t> order = reservoir.SlotOrder(
       o.inorder ? samplers::OutputOrder::kInput : samplers::OutputOrder::kRandom);
-  for (const uint64_t slot : order) w.Record(slots.at(slot), 0, reservoir.HtWeight());
+  const double ht_weight = reservoir.HtWeight();
+  for (const uint64_t slot : order) w.Record(slots.at(slot), 0, ht_weight);
   return absl::OkStatus();
 }
 

@@ -45,9 +45,13 @@ char* HugeBuffer::Grow(size_t bytes) {
   return at;
 }
 
+void HugeBuffer::Append(std::string_view bytes) {
+  char* const at = Grow(bytes.size());
+  if (!bytes.empty()) std::memcpy(at, bytes.data(), bytes.size());  // (never memcpy a null)
+}
+
 void RecordArena::Add(std::string_view r) {
-  char* const at = bytes_.Grow(r.size());
-  if (!r.empty()) std::memcpy(at, r.data(), r.size());  // (memcpy's pointers must not be null)
+  bytes_.Append(r);
   const uint64_t end = bytes_.size();
   std::memcpy(ends_.Grow(sizeof(end)), &end, sizeof(end));
 }
@@ -55,10 +59,8 @@ void RecordArena::Add(std::string_view r) {
 void SlotRecords::Put(size_t slot, std::string_view r) {
   if (slot >= spans_.size()) spans_.resize(slot + 1);
   live_ = live_ - spans_[slot].size + r.size();
-  const uint64_t begin = bytes_.size();
-  char* const at = bytes_.Grow(r.size());
-  if (!r.empty()) std::memcpy(at, r.data(), r.size());
-  spans_[slot] = Span{begin, r.size()};
+  spans_[slot] = Span{bytes_.size(), r.size()};
+  bytes_.Append(r);
   if (bytes_.size() > std::max(2 * live_, min_compact_bytes_)) Compact();
 }
 

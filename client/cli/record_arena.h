@@ -27,6 +27,7 @@ class HugeBuffer {
 
   void Reserve(size_t bytes);
   char* Grow(size_t bytes);  // space for `bytes` more at the end; returns where
+  void Append(std::string_view bytes);
   // Drops the bytes past the first `bytes` (the memory stays mapped, for the next Grow).
   // REQUIRES: bytes <= size().
   void Truncate(size_t bytes) { size_ = bytes; }

@@ -1267,15 +1267,12 @@ absl::Status ProgramRunner::Cursor::Evaluate(int64_t begin, int64_t end, uint8_t
     }
     if (bad_row >= 0) {
       const std::vector<std::string>& names = run.program_.case_names_;
-      if (bad_entry >= 0 && bad_entry < static_cast<int>(names.size())) {
-        // The row's weight combines the entries' (a sum_weight's is not this one): name the one.
-        return absl::InvalidArgumentError(
-            absl::StrCat("data row ", bad_row + 1, ": ", names[bad_entry], ", gives the weight ",
-                         bad_value, "; weights must be finite and >= 0"));
-      }
-      return absl::InvalidArgumentError(absl::StrCat("data row ", bad_row + 1,
-                                                     ": the sampling weight is ", bad_value,
-                                                     "; weights must be finite and >= 0"));
+      // The row's weight combines the entries' (a sum_weight's is not this one): name the one.
+      const std::string source = bad_entry >= 0 && bad_entry < static_cast<int>(names.size())
+                                     ? absl::StrCat(names[bad_entry], ", gives the weight ")
+                                     : std::string("the sampling weight is ");
+      return absl::InvalidArgumentError(absl::StrCat(
+          "data row ", bad_row + 1, ": ", source, bad_value, "; weights must be finite and >= 0"));
     }
   }
   *passed += count;

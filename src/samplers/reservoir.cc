@@ -52,10 +52,7 @@ Sample ReservoirSampler::Result(OutputOrder order, bool with_weights) const {
   Sample s;
   s.rows = slots_;
   std::sort(s.rows.begin(), s.rows.end());
-  if (order == OutputOrder::kRandom) {
-    PartialShuffle(absl::MakeSpan(s.rows), s.rows.size(),
-                   random::KeyedStream(seed_, random::Stream::kReservoir, 1));
-  }
+  Arrange(s.rows, order);
   if (with_weights && !s.rows.empty()) s.ht_weights.assign(s.rows.size(), HtWeight());
   return s;
 }
@@ -72,11 +69,14 @@ std::vector<uint64_t> ReservoirSampler::SlotOrder(OutputOrder order) const {
   std::sort(by_row.begin(), by_row.end());
   std::vector<uint64_t> order_of(by_row.size());
   for (size_t i = 0; i < by_row.size(); ++i) order_of[i] = by_row[i].second;
-  if (order == OutputOrder::kRandom) {
-    PartialShuffle(absl::MakeSpan(order_of), order_of.size(),
-                   random::KeyedStream(seed_, random::Stream::kReservoir, 1));
-  }
+  Arrange(order_of, order);
   return order_of;
+}
+
+void ReservoirSampler::Arrange(std::vector<uint64_t>& sorted, OutputOrder order) const {
+  if (order != OutputOrder::kRandom) return;
+  PartialShuffle(absl::MakeSpan(sorted), sorted.size(),
+                 random::KeyedStream(seed_, random::Stream::kReservoir, 1));
 }
 
 Sample SampleReservoir(uint64_t n, uint64_t k, uint64_t seed, OutputOrder order,

@@ -64,6 +64,8 @@ class ReservoirSampler {
 
  private:
   void DrawNext();  // sets next_ from the current W and event
+  // The output order's step after sorting by row: for kRandom, the sample's shuffle.
+  void Arrange(std::vector<uint64_t>& sorted, OutputOrder order) const;
 
   uint64_t k_;
   random::KeyedStream stream_;
