@@ -45,9 +45,20 @@
 // the same AVX-512 walk with four dependent cross-lane permute-and-add steps on that chain (~0.85x
 // the SSE2 walk), one pass per level over the batch (~15% slower), prefetching the level-2 and
 // level-3 lines too (no faster, resp. ~15% slower); omitting the prefix stores altogether gained
-// nothing, so the prefix line stays. On the AVX2 VM, also within its noise (+-10%) and dropped: an
-// AVX2 validation pass, AVX2 walks of 2 items, the level-2 lines prefetched. A batch is validated
-// in one branch-free pass (AVX-512 where available) before anything is written.
+// nothing, so the prefix line stays. On the AVX2 VM, also within its noise (+-10%) and dropped:
+// AVX2 walks of 2 items, the level-2 lines prefetched. A batch is validated in one branch-free
+// pass (AVX2 or AVX-512 where available) before anything is written.
+// On that AVX2 VM (Zen 3) the update was bound by instruction throughput (~3.1 per cycle; lines
+// already in L2 made it only ~1.1x faster), so the AVX2 walk (where levels >= 2 are walked) is
+// written for fewer instructions, ~285 -> ~162 per update at 2^20, k = 256, all of SetBatch
+// counted (valgrind): the members in locals (vector stores may alias anything, so the compiler
+// reloaded them after each), one scalar store of the new entry instead of the whole line, the
+// totals of a group's 4 leaf lines and 4 level-1 lines by one 4-line reduction each (horizontal
+// adds, Scan's order), the total of a level >= 2 node from its prefix scan (P_7, the same bits)
+// instead of a second summation, minima only lowered on the way up (m = min(m, w), exact unless
+// the slot held its block's minimum and rose: then the block is rescanned as before), the
+// validation, the recomputation of the levels above the walk and the block rescans in AVX2.
+// Together 1.28-1.33x the walk before (3 alternating A/B rounds, medians of 15).
 // bench/sum_tree_bench.cc measures this against the binary float tree and the alternatives (binary
 // lockstep, one draw at a time, SSE2 only, 4 KiB pages).
 //

@@ -458,6 +458,53 @@ TEST(SumTreeTest, MinimumStaysExactWhenBatchesRaiseAndLowerTheSameSlots) {
   }
 }
 
+// The walks lower the minima at every level they walk (2 to 4 here: 300,000 slots, batches of 64
+// and 256) and queue a rescan where a slot that held its block's minimum rises. Batches that
+// put weights below all others, then raise those slots again (with some repeated in one batch),
+// leave every minimum exact, and the same for every instruction set.
+TEST(SumTreeTest, MinimaFollowBatchesThatLowerAndRaiseThemAtEveryWalkedLevel) {
+  const uint64_t n = 300000;
+  std::vector<SumTree::Options> all = WiderSimdOptions();
+  all.push_back({.huge_pages = true, .lockstep = true, .max_simd = SumTree::Simd::kSse2});
+  for (const size_t k : {64, 256}) {
+    std::vector<std::unique_ptr<SumTree>> trees;
+    for (const SumTree::Options& options : all) {
+      trees.push_back(TreeOf(std::vector<double>(n, 1.0), options));
+    }
+    std::vector<double> w(n, 1.0);
+    Batch lowered;
+    for (uint64_t round = 0; round < 12; ++round) {
+      const KeyedStream rng(13, Stream::kSumTree, round * 1000 + k);
+      Batch b;
+      if (round % 2 == 0) {  // new minima: slots over the whole tree, some repeated
+        b = RandomBatch(rng, k, n, 1000000);
+        for (size_t i = 0; i < k; ++i) {
+          if (i % 16 == 15) b.slots[i] = b.slots[i - 1];
+          b.weights[i] = 1e-6 * (1 + rng.Uniform(3 * i + 2)) / static_cast<double>(round + 1);
+        }
+        lowered = b;
+      } else {  // the same slots rise above everything, or drop to 0
+        b = lowered;
+        for (size_t i = 0; i < k; ++i) b.weights[i] = i % 3 == 0 ? 0.0 : 2.0;
+      }
+      for (size_t i = 0; i < k; ++i) w[b.slots[i]] = b.weights[i];
+      double min = std::numeric_limits<double>::infinity();
+      for (const double x : w) {
+        if (x > 0) min = std::min(min, x);
+      }
+      for (const std::unique_ptr<SumTree>& tree : trees) {
+        ASSERT_TRUE(tree->SetBatch(b.slots, b.weights).ok());
+        ASSERT_TRUE(tree->Verify().ok())
+            << tree->Verify() << " simd " << static_cast<int>(tree->simd()) << " k " << k;
+        ASSERT_EQ(tree->MinPositive(), min) << "round " << round << " k " << k;
+      }
+      for (const std::unique_ptr<SumTree>& tree : trees) {
+        EXPECT_TRUE(tree->IdenticalTo(*trees.back())) << "simd " << static_cast<int>(tree->simd());
+      }
+    }
+  }
+}
+
 // Every selection interval is within kBoundaryError * Total() of the exact one, computed in
 // 64-bit-mantissa long double.
 TEST(SumTreeTest, SelectionIntervalsAreWithinTheDocumentedBound) {
