@@ -28,8 +28,8 @@ constexpr size_t kLockstepMin = 2;  // a single descent goes alone (no misses to
 constexpr size_t kAhead = 16;       // prefetch distance of update loops, in items
 constexpr size_t kGroup = 4;        // items of the AVX2 / AVX-512 update walk interleaved by level
 constexpr uint64_t kCachedBytes = 512 << 10;  // levels smaller than this stay in L2
-constexpr int kMaxDepth =
-    11;  // levels of a tree of SumTree::kMaxSlots = 2^31 slots: 2^31 / 8^10 = 2
+// Levels of a tree of SumTree::kMaxSlots = 2^31 slots (2^28 leaf nodes, 2^25, ..., 2, 1).
+constexpr int kMaxDepth = 11;
 
 // The targets of a batch of draws with replacement (plain or stratified): on the stack for small
 // batches (no allocation per call).
