@@ -260,8 +260,10 @@ class SumTree {
   bool UpdateMin2(uint64_t e2, double w, double old);
   bool UpdateMin(int l, uint64_t e, bool changed);
   // After the walk: rescans the blocks the walk queued in rescan_, fixes the minima above
-  // them, and recomputes the levels above top whole.
-  void FinishUpdate(int top);
+  // them, and recomputes the levels above top whole. With top_prefixes_stale (the AVX2 walk
+  // with top >= 3), level top has its sums and minima but not its prefixes: they are formed,
+  // and level top + 1 is filled from them, in one pass in memory order.
+  void FinishUpdate(int top, bool top_prefixes_stale);
   void RecomputeRoot();
   // {total, minimum positive weight} as the root node gives them.
   std::pair<double, double> RootValues() const;
