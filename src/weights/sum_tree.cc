@@ -399,31 +399,47 @@ URN_AVX2 double BlockMinAvx2(const double* w) {
   return _mm_cvtsd_f64(_mm_min_sd(half, _mm_unpackhi_pd(half, half)));
 }
 
+// Forms the prefixes of `node` from its sums; returns them.
+template <typename Node>
+URN_AVX2 inline Halves ScanNodeAvx2(Node& node) {
+  const Halves prefix = ScanAvx2(_mm256_load_pd(node.sum), _mm256_load_pd(node.sum + 4));
+  _mm256_store_pd(node.prefix, prefix.lo);
+  _mm256_store_pd(node.prefix + 4, prefix.hi);
+  return prefix;
+}
+
 // After the AVX2 walk (SumTree::ApplyAvx2) with top >= 3: nodes[0, count) of the top level
 // hold their final sums and minima but not their prefixes. Forms the prefixes, and puts each
 // node's total (its P_7) and minimum into its entry in `parent` (the level above, if any), whose
-// prefixes it then forms too. One pass in memory order.
+// prefixes it then forms too. One pass in memory order, four nodes at a time where it can: their
+// totals and minima are four adjacent entries of one parent node, written by one store each.
 template <typename Node>
 URN_AVX2 void ScanTopAvx2(Node* nodes, uint64_t count, Node* parent, uint64_t parent_count) {
-  for (uint64_t i = 0; i < count; ++i) {
-    Node& node = nodes[i];
-    const Halves prefix = ScanAvx2(_mm256_load_pd(node.sum), _mm256_load_pd(node.sum + 4));
-    _mm256_store_pd(node.prefix, prefix.lo);
-    _mm256_store_pd(node.prefix + 4, prefix.hi);
+  uint64_t i = 0;
+  if (parent != nullptr) {
+    for (; i + 4 <= count; i += 4) {
+      Node* const n = nodes + i;
+      const __m256d hi0 = ScanNodeAvx2(n[0]).hi, hi1 = ScanNodeAvx2(n[1]).hi;  // P_4..P_7
+      const __m256d hi2 = ScanNodeAvx2(n[2]).hi, hi3 = ScanNodeAvx2(n[3]).hi;
+      const __m256d totals =
+          _mm256_permute2f128_pd(_mm256_unpackhi_pd(hi0, hi1), _mm256_unpackhi_pd(hi2, hi3), 0x31);
+      Node& up = parent[i / SumTree::kFanout];
+      _mm256_store_pd(&up.sum[i % SumTree::kFanout], totals);
+      _mm256_store_pd(&up.min[i % SumTree::kFanout],
+                      Minima4(n[0].min, n[1].min, n[2].min, n[3].min));
+    }
+  }
+  for (; i < count; ++i) {
+    const Halves prefix = ScanNodeAvx2(nodes[i]);
     if (parent != nullptr) {
       Node& up = parent[i / SumTree::kFanout];
       _mm_storeh_pd(&up.sum[i % SumTree::kFanout], _mm256_extractf128_pd(prefix.hi, 1));
-      const __m256d m = HalfMin(node.min);
+      const __m256d m = HalfMin(nodes[i].min);
       const __m128d half = _mm_min_pd(_mm256_castpd256_pd128(m), _mm256_extractf128_pd(m, 1));
       up.min[i % SumTree::kFanout] = _mm_cvtsd_f64(_mm_min_sd(half, _mm_unpackhi_pd(half, half)));
     }
   }
-  for (uint64_t i = 0; parent != nullptr && i < parent_count; ++i) {
-    Node& node = parent[i];
-    const Halves prefix = ScanAvx2(_mm256_load_pd(node.sum), _mm256_load_pd(node.sum + 4));
-    _mm256_store_pd(node.prefix, prefix.lo);
-    _mm256_store_pd(node.prefix + 4, prefix.hi);
-  }
+  for (uint64_t p = 0; parent != nullptr && p < parent_count; ++p) ScanNodeAvx2(parent[p]);
 }
 
 }  // namespace

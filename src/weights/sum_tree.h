@@ -50,15 +50,17 @@
 // pass (AVX2 or AVX-512 where available) before anything is written.
 // On that AVX2 VM (Zen 3) the update was bound by instruction throughput (~3.1 per cycle; lines
 // already in L2 made it only ~1.1x faster), so the AVX2 walk (where levels >= 2 are walked) is
-// written for fewer instructions, ~285 -> ~162 per update at 2^20, k = 256, all of SetBatch
+// written for fewer instructions, ~285 -> ~157 per update at 2^20, k = 256, all of SetBatch
 // counted (valgrind): the members in locals (vector stores may alias anything, so the compiler
 // reloaded them after each), one scalar store of the new entry instead of the whole line, the
 // totals of a group's 4 leaf lines and 4 level-1 lines by one 4-line reduction each (horizontal
 // adds, Scan's order), the total of a level >= 2 node from its prefix scan (P_7, the same bits)
 // instead of a second summation, minima only lowered on the way up (m = min(m, w), exact unless
 // the slot held its block's minimum and rose: then the block is rescanned as before), the
-// validation, the recomputation of the levels above the walk and the block rescans in AVX2.
-// Together 1.28-1.33x the walk before (3 alternating A/B rounds, medians of 15).
+// validation, the recomputation of the levels above the walk and the block rescans in AVX2
+// (together 1.28-1.33x the walk before: 3 alternating A/B rounds, medians of 15); then, at the
+// walk's top level (3 or more), only the entry and the minimum put per item, that level's
+// prefixes and the level above formed after the walk in one pass in memory order (1.05-1.09x).
 // bench/sum_tree_bench.cc measures this against the binary float tree and the alternatives (binary
 // lockstep, one draw at a time, SSE2 only, 4 KiB pages).
 //
