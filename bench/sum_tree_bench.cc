@@ -103,6 +103,17 @@
 // this host's noise, and updates then touch three pages per node instead of one.
 // That day, three runs of the command above: draws 2^20 6.43x / 5.68x / 5.90x, draws 2^27
 // 4.74x / 6.79x / 6.07x, updates 2^20 2.91x / 3.00x / 3.42x.
+// 2026-11-25 (the AVX2 Zen 3 VM, no perf counters; valgrind counts instructions): the update was
+// bound by instruction throughput there (~3.1 per cycle), so the AVX2 walk was rewritten for
+// fewer (see sum_tree.h), ~285 -> ~157 per update. Before, four runs of the command above:
+// updates 2^20 2.59x / 2.17x / 2.95x / 2.98x. After, three runs: updates 37.8 / 43.2 / 34.9 M/s
+// vs 8.9 / 8.9 / 9.2 M/s (4.24x / 4.87x / 3.79x); draws (unchanged code) 2^20 6.71x / 7.75x /
+// 6.18x, 2^27 9.1 / 11.4 / 12.5 M/s vs 1.84 / 1.87 / 1.81 M/s (4.95x / 6.10x / 6.91x). Our draws
+// at 2^27 swing between ~8 and ~14 M/s from process to process on that VM (and within one, tree
+// rebuilt: 59-94 ns a draw); 4 KiB pages instead of huge pages: 5.9 against 12.5 M/s. Measured that
+// day and not kept (A/B, medians of 15): level-2 lines prefetched with the leaf and level-1 ones
+// (all three 0.91x; the sum line, or the sum and minimum lines, 1.01-1.03x, within the noise);
+// groups of 8 items instead of 4 0.93-1.03x.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
