@@ -505,6 +505,31 @@ TEST(SumTreeTest, MinimaFollowBatchesThatLowerAndRaiseThemAtEveryWalkedLevel) {
   }
 }
 
+// Batches of 4 to 7 on 2^18 slots walk up to the root's level (its 8 children outnumber them),
+// where the AVX2 walk leaves the root's prefixes to FinishUpdate with no level above: every
+// node stays bit-identical to a rebuild, the same for every instruction set.
+TEST(SumTreeTest, SmallBatchesThatWalkToTheRootLeaveTheTreeExact) {
+  const uint64_t n = uint64_t{1} << 18;
+  auto narrow = TreeOf(ExtremeWeights(n, 14),
+                       {.huge_pages = true, .lockstep = true, .max_simd = SumTree::Simd::kSse2});
+  std::vector<std::unique_ptr<SumTree>> wide;
+  for (const SumTree::Options& options : WiderSimdOptions()) {
+    wide.push_back(TreeOf(ExtremeWeights(n, 14), options));
+  }
+  for (uint64_t batch = 0; batch < 40; ++batch) {
+    const size_t k = 4 + batch % 4;
+    const Batch b = RandomBatch(KeyedStream(15, Stream::kSumTree, batch), k, n, 3);
+    ASSERT_TRUE(narrow->SetBatch(b.slots, b.weights).ok());
+    for (const std::unique_ptr<SumTree>& tree : wide) {
+      ASSERT_TRUE(tree->SetBatch(b.slots, b.weights).ok());
+      ASSERT_TRUE(tree->IdenticalTo(*narrow))
+          << "simd " << static_cast<int>(tree->simd()) << " batch " << batch;
+    }
+  }
+  EXPECT_TRUE(narrow->Verify().ok()) << narrow->Verify();
+  EXPECT_TRUE(narrow->IdenticalTo(*TreeOf(Leaves(*narrow))));
+}
+
 // Every selection interval is within kBoundaryError * Total() of the exact one, computed in
 // 64-bit-mantissa long double.
 TEST(SumTreeTest, SelectionIntervalsAreWithinTheDocumentedBound) {
