@@ -827,8 +827,10 @@ URN_AVX2 inline __m256d Totals4(const Halves* line) {
 // one from a copy holding the earlier one's entry. Apart from that:
 // - The member arrays live in locals: the line stores (vector intrinsics may alias anything)
 //   made the compiler reload every member after each one.
-// - Only the new entry is stored (one scalar store after the line was loaded, never before: no
-//   store-to-load forwarding), not the whole line.
+// - Only the new entry is stored (one scalar store after the item's line was loaded, so no
+//   store-to-load forwarding within an item), not the whole line. A later item of the group that
+//   shares the line loads it after that narrow store, which cannot be forwarded to the wide load
+//   and waits for it: rare at 2^20 slots, and only a delay.
 // - The totals of the 4 leaf lines, then of the 4 level-1 lines, come from one Totals4 each; at
 //   levels >= 2 the total is the prefix scan's P_7 (the same bits), not a second summation.
 // - Minima: the walk only lowers them, m = min(m, w) at every level (w of 0 counts as +inf),

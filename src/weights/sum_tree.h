@@ -33,15 +33,17 @@
 // levels near the root whole, node by node, reading each child's total from its last prefix. Level
 // 2 is walked too unless the batch has 4 or more items per level-2 entry: a level-2 entry
 // recomputed whole rescans its 64 leaves for the minimum (at 2^14 slots, k = 256, walking it halved
-// the time per update). With AVX-512 or AVX2 the walk loads each line before writing it and puts
-// the new entry in place in registers (no store-to-load forwarding stall), and only the line's
-// total, one pair sum and three additions in Scan's order, is on the chain to the next level: the
-// prefixes are formed beside it from the same pair sums and carries (~1.1x the SSE2 walk at 2^20, k
-// = 256). The AVX-512 and AVX2 walks interleave 4 items level by level (all 4 finish a level, in
-// batch order, before any starts the next, so a line two of them share is written last by the later
-// one from a copy that holds the earlier one's entry); all walks queue the blocks whose minimum
-// must be rescanned into a buffer sized for the batch, without a branch or a call (together ~1.13x
-// at 2^20, k = 256; groups of 2 / 8 / 16 items 0.91 / 0.94 / 0.8 of 4). Measured there and dropped:
+// the time per update). With AVX-512 (and AVX2, before the rewrite below) the walk loads each line
+// before writing it and puts the new entry in place in registers (no store-to-load forwarding
+// stall), and only the line's total, one pair sum and three additions in Scan's order, is on the
+// chain to the next level: the prefixes are formed beside it from the same pair sums and carries
+// (~1.1x the SSE2 walk at 2^20, k = 256). The AVX-512 and AVX2 walks interleave 4 items level by
+// level (all 4 finish a level, in batch order, before any starts the next, so a line two of them
+// share is written last by the later one from a copy that holds the earlier one's entry); the SSE2
+// and AVX-512 walks queue the blocks whose minimum must be rescanned into a buffer sized for the
+// batch, without a branch or a call (the AVX2 walk branches on the rare slot that held its block's
+// minimum) (together ~1.13x at 2^20, k = 256; groups of 2 / 8 / 16 items 0.91 / 0.94 / 0.8 of 4).
+// Measured there and dropped:
 // the same AVX-512 walk with four dependent cross-lane permute-and-add steps on that chain (~0.85x
 // the SSE2 walk), one pass per level over the batch (~15% slower), prefetching the level-2 and
 // level-3 lines too (no faster, resp. ~15% slower); omitting the prefix stores altogether gained

@@ -9,8 +9,10 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "random/counter_rng.h"
 #include "support/stats.h"
 
@@ -368,6 +370,67 @@ TEST(SumTreeTest, EveryInstructionSetDrawsTheSameSlots) {
       EXPECT_EQ(a, b) << "simd " << static_cast<int>(wide->simd());
     }
   }
+}
+
+// Every instruction set's validation pass (scalar, AVX2 four at a time, AVX-512 eight at a time)
+// rejects bad input wherever it sits in a batch, inside a full vector block included, and changes
+// nothing.
+TEST(SumTreeTest, EveryInstructionSetRejectsBadInputAnywhereInTheBatch) {
+  std::vector<SumTree::Options> all = WiderSimdOptions();
+  all.push_back({.huge_pages = true, .lockstep = true, .max_simd = SumTree::Simd::kSse2});
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  const uint64_t huge = std::numeric_limits<uint64_t>::max();
+  for (const SumTree::Options& options : all) {
+    auto tree = TreeOf(std::vector<double>(20, 1.0), options);
+    const std::vector<double> before = Leaves(*tree);
+    for (size_t at = 0; at < 16; ++at) {
+      for (const auto& [slot, weight, message] :
+           std::vector<std::tuple<uint64_t, double, std::string>>{
+               {1, -1.0, "weight at index"},
+               {1, -inf, "weight at index"},
+               {1, nan, "weight at index"},
+               {1, -nan, "weight at index"},
+               {1, inf, "weight at index"},
+               {1, 0x1p991, "weight at index"},
+               {20, 1.0, "outside [0, 20)"},
+               {uint64_t{1} << 63, 1.0, "outside [0, 20)"},
+               {huge, 1.0, "outside [0, 20)"}}) {
+        std::vector<uint64_t> slots(16, 3);
+        std::vector<double> weights(16, 2.0);
+        slots[at] = slot;
+        weights[at] = weight;
+        const absl::Status s = tree->SetBatch(slots, weights);
+        EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument)
+            << "simd " << static_cast<int>(tree->simd()) << " at " << at << " weight " << weight;
+        EXPECT_THAT(std::string(s.message()), HasSubstr(message));
+        EXPECT_THAT(std::string(s.message()), HasSubstr(absl::StrCat("index ", at, " is")));
+        ASSERT_EQ(Leaves(*tree), before);
+      }
+    }
+    // The largest weight and the last slot are accepted.
+    std::vector<uint64_t> slots(16, 19);
+    std::vector<double> weights(16, SumTree::kMaxWeight);
+    EXPECT_TRUE(tree->SetBatch(slots, weights).ok());
+  }
+}
+
+// -0.0 is stored as +0.0 by every walk (the group walks, and the items after the last group).
+TEST(SumTreeTest, NegativeZeroIsStoredAsPositiveZeroByEveryInstructionSet) {
+  const uint64_t n = 300000;
+  auto narrow = TreeOf(ExtremeWeights(n, 16),
+                       {.huge_pages = true, .lockstep = true, .max_simd = SumTree::Simd::kSse2});
+  const Batch b = RandomBatch(KeyedStream(17, Stream::kSumTree), 259, n, 1000000);
+  std::vector<double> zeros(b.slots.size(), -0.0);
+  ASSERT_TRUE(narrow->SetBatch(b.slots, zeros).ok());
+  for (const SumTree::Options& options : WiderSimdOptions()) {
+    auto tree = TreeOf(ExtremeWeights(n, 16), options);
+    ASSERT_TRUE(tree->SetBatch(b.slots, zeros).ok());
+    for (const uint64_t slot : b.slots) ASSERT_FALSE(std::signbit(tree->Get(slot))) << slot;
+    EXPECT_TRUE(tree->IdenticalTo(*narrow)) << "simd " << static_cast<int>(tree->simd());
+  }
+  for (const uint64_t slot : b.slots) ASSERT_FALSE(std::signbit(narrow->Get(slot))) << slot;
+  EXPECT_TRUE(narrow->Verify().ok()) << narrow->Verify();
 }
 
 // Updates, too, perform the same additions with every kernel set: the trees stay bit-identical.
