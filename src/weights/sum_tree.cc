@@ -159,6 +159,12 @@ URN_AVX2 inline double MaxLane(__m256d x) {
   return MaxLane(_mm_max_pd(_mm256_castpd256_pd128(x), _mm256_extractf128_pd(x, 1)));
 }
 
+// The smallest of the four lanes of x.
+URN_AVX2 inline double MinLane(__m256d x) {
+  const __m128d half = _mm_min_pd(_mm256_castpd256_pd128(x), _mm256_extractf128_pd(x, 1));
+  return _mm_cvtsd_f64(_mm_min_sd(half, _mm_unpackhi_pd(half, half)));
+}
+
 // Scan with AVX-512, one register per line: returns P_7 (the line's total) in both lanes, after
 // one pair sum and three additions, and stores the prefixes to *prefix unless it is null. The
 // additions are Scan's: pair sums c_2i + c_2i+1, then P_3 = P_1 + (c2 + c3),
@@ -351,6 +357,59 @@ void RecomputeFromChildren(const Node* below, Node* nodes, uint64_t count) {
   }
 }
 
+// Row j: all ones in lane j of a line, the blend masks that put an entry in its place in a line
+// held in two AVX2 registers.
+alignas(64) constexpr int64_t kLaneMask[8][8] = {
+    {-1, 0, 0, 0, 0, 0, 0, 0}, {0, -1, 0, 0, 0, 0, 0, 0}, {0, 0, -1, 0, 0, 0, 0, 0},
+    {0, 0, 0, -1, 0, 0, 0, 0}, {0, 0, 0, 0, -1, 0, 0, 0}, {0, 0, 0, 0, 0, -1, 0, 0},
+    {0, 0, 0, 0, 0, 0, -1, 0}, {0, 0, 0, 0, 0, 0, 0, -1}};
+
+// The line at p (64-byte aligned) in registers, with entry e % 8 replaced by x (in every lane).
+URN_AVX2 inline Halves LoadAndPut(const double* p, uint64_t e, __m256d x) {
+  const __m256i* const mask = reinterpret_cast<const __m256i*>(kLaneMask[e & 7]);
+  return {
+      _mm256_blendv_pd(_mm256_load_pd(p), x, _mm256_castsi256_pd(_mm256_load_si256(mask))),
+      _mm256_blendv_pd(_mm256_load_pd(p + 4), x, _mm256_castsi256_pd(_mm256_load_si256(mask + 1)))};
+}
+
+// The totals of four lines, lane g = line g's P_7, by Scan's additions in Scan's order
+// (((c0 + c1) + (c2 + c3)) + (c4 + c5)) + (c6 + c7), four at once: 11 instructions instead of 36.
+URN_AVX2 inline __m256d Totals4(const Halves* line) {
+  const __m256d lo01 = _mm256_hadd_pd(line[0].lo, line[1].lo);  // a01 b01 a23 b23
+  const __m256d lo23 = _mm256_hadd_pd(line[2].lo, line[3].lo);  // c01 d01 c23 d23
+  const __m256d hi01 = _mm256_hadd_pd(line[0].hi, line[1].hi);  // a45 b45 a67 b67
+  const __m256d hi23 = _mm256_hadd_pd(line[2].hi, line[3].hi);
+  const __m256d c01 = _mm256_permute2f128_pd(lo01, lo23, 0x20);  // a01 b01 c01 d01
+  const __m256d c23 = _mm256_permute2f128_pd(lo01, lo23, 0x31);
+  const __m256d c45 = _mm256_permute2f128_pd(hi01, hi23, 0x20);
+  const __m256d c67 = _mm256_permute2f128_pd(hi01, hi23, 0x31);
+  return _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(c01, c23), c45), c67);
+}
+
+// Stores the prefixes of the sums (lo, hi) into node.prefix; returns them.
+template <typename Node>
+URN_AVX2 inline Halves StorePrefixes(Node& node, __m256d lo, __m256d hi) {
+  const Halves prefix = ScanAvx2(lo, hi);
+  _mm256_store_pd(node.prefix, prefix.lo);
+  _mm256_store_pd(node.prefix + 4, prefix.hi);
+  return prefix;
+}
+
+// Forms the prefixes of `node` from its sums; returns them.
+template <typename Node>
+URN_AVX2 inline Halves ScanNodeAvx2(Node& node) {
+  return StorePrefixes(node, _mm256_load_pd(node.sum), _mm256_load_pd(node.sum + 4));
+}
+
+// Puts x (the same in every lane) as entry e % 8 of `node` and forms its prefixes; returns the
+// node's total in every lane.
+template <typename Node>
+URN_AVX2 inline __m256d PutAndScan(Node& node, uint64_t e, __m256d x) {
+  const Halves sum = LoadAndPut(node.sum, e, x);
+  _mm_store_sd(&node.sum[e & 7], _mm256_castpd256_pd128(x));
+  return _mm256_permute4x64_pd(StorePrefixes(node, sum.lo, sum.hi).hi, 0xFF);
+}
+
 // The least of lanes j and j + 4 of the 8-entry line at m, in lane j.
 URN_AVX2 inline __m256d HalfMin(const double* m) {
   return _mm256_min_pd(_mm256_load_pd(m), _mm256_load_pd(m + 4));
@@ -381,9 +440,7 @@ URN_AVX2 void RecomputeFromChildrenAvx2(const Node* below, Node* nodes, uint64_t
     _mm256_store_pd(out.sum + 4, sum_hi);
     _mm256_store_pd(out.min, Minima4(c[0].min, c[1].min, c[2].min, c[3].min));
     _mm256_store_pd(out.min + 4, Minima4(c[4].min, c[5].min, c[6].min, c[7].min));
-    const Halves prefix = ScanAvx2(sum_lo, sum_hi);
-    _mm256_store_pd(out.prefix, prefix.lo);
-    _mm256_store_pd(out.prefix + 4, prefix.hi);
+    StorePrefixes(out, sum_lo, sum_hi);
   }
 }
 
@@ -395,17 +452,7 @@ URN_AVX2 double BlockMinAvx2(const double* w) {
     const __m256d x = _mm256_load_pd(w + i);
     min = _mm256_min_pd(min, _mm256_blendv_pd(inf, x, _mm256_cmp_pd(x, zero, _CMP_GT_OQ)));
   }
-  const __m128d half = _mm_min_pd(_mm256_castpd256_pd128(min), _mm256_extractf128_pd(min, 1));
-  return _mm_cvtsd_f64(_mm_min_sd(half, _mm_unpackhi_pd(half, half)));
-}
-
-// Forms the prefixes of `node` from its sums; returns them.
-template <typename Node>
-URN_AVX2 inline Halves ScanNodeAvx2(Node& node) {
-  const Halves prefix = ScanAvx2(_mm256_load_pd(node.sum), _mm256_load_pd(node.sum + 4));
-  _mm256_store_pd(node.prefix, prefix.lo);
-  _mm256_store_pd(node.prefix + 4, prefix.hi);
-  return prefix;
+  return MinLane(min);
 }
 
 // After the AVX2 walk (SumTree::ApplyAvx2) with top >= 3: nodes[0, count) of the top level
@@ -434,9 +481,7 @@ URN_AVX2 void ScanTopAvx2(Node* nodes, uint64_t count, Node* parent, uint64_t pa
     if (parent != nullptr) {
       Node& up = parent[i / SumTree::kFanout];
       _mm_storeh_pd(&up.sum[i % SumTree::kFanout], _mm256_extractf128_pd(prefix.hi, 1));
-      const __m256d m = HalfMin(nodes[i].min);
-      const __m128d half = _mm_min_pd(_mm256_castpd256_pd128(m), _mm256_extractf128_pd(m, 1));
-      up.min[i % SumTree::kFanout] = _mm_cvtsd_f64(_mm_min_sd(half, _mm_unpackhi_pd(half, half)));
+      up.min[i % SumTree::kFanout] = MinLane(HalfMin(nodes[i].min));
     }
   }
   for (uint64_t p = 0; parent != nullptr && p < parent_count; ++p) ScanNodeAvx2(parent[p]);
@@ -792,35 +837,6 @@ URN_AVX512 int64_t SumTree::ApplyWide(const UpdatePlan& plan, absl::Span<const u
   return ApplyLines<Avx512Line>(plan, slots, weights);
 }
 
-// Row j: all ones in lane j of a line, the blend masks that put an entry in its place in a line
-// held in two AVX2 registers.
-alignas(64) constexpr int64_t kLaneMask[8][8] = {
-    {-1, 0, 0, 0, 0, 0, 0, 0}, {0, -1, 0, 0, 0, 0, 0, 0}, {0, 0, -1, 0, 0, 0, 0, 0},
-    {0, 0, 0, -1, 0, 0, 0, 0}, {0, 0, 0, 0, -1, 0, 0, 0}, {0, 0, 0, 0, 0, -1, 0, 0},
-    {0, 0, 0, 0, 0, 0, -1, 0}, {0, 0, 0, 0, 0, 0, 0, -1}};
-
-// The line at p (64-byte aligned) in registers, with entry e % 8 replaced by x (in every lane).
-URN_AVX2 inline Halves LoadAndPut(const double* p, uint64_t e, __m256d x) {
-  const __m256i* const mask = reinterpret_cast<const __m256i*>(kLaneMask[e & 7]);
-  return {
-      _mm256_blendv_pd(_mm256_load_pd(p), x, _mm256_castsi256_pd(_mm256_load_si256(mask))),
-      _mm256_blendv_pd(_mm256_load_pd(p + 4), x, _mm256_castsi256_pd(_mm256_load_si256(mask + 1)))};
-}
-
-// The totals of four lines, lane g = line g's P_7, by Scan's additions in Scan's order
-// (((c0 + c1) + (c2 + c3)) + (c4 + c5)) + (c6 + c7), four at once: 11 instructions instead of 36.
-URN_AVX2 inline __m256d Totals4(const Halves* line) {
-  const __m256d lo01 = _mm256_hadd_pd(line[0].lo, line[1].lo);  // a01 b01 a23 b23
-  const __m256d lo23 = _mm256_hadd_pd(line[2].lo, line[3].lo);  // c01 d01 c23 d23
-  const __m256d hi01 = _mm256_hadd_pd(line[0].hi, line[1].hi);  // a45 b45 a67 b67
-  const __m256d hi23 = _mm256_hadd_pd(line[2].hi, line[3].hi);
-  const __m256d c01 = _mm256_permute2f128_pd(lo01, lo23, 0x20);  // a01 b01 c01 d01
-  const __m256d c23 = _mm256_permute2f128_pd(lo01, lo23, 0x31);
-  const __m256d c45 = _mm256_permute2f128_pd(hi01, hi23, 0x20);
-  const __m256d c67 = _mm256_permute2f128_pd(hi01, hi23, 0x31);
-  return _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(c01, c23), c45), c67);
-}
-
 // The AVX2 walk, written for few instructions (it is bound by their throughput; see sum_tree.h:
 // ~121 per update at 2^20 slots, k = 256, against ~245 in WalkLines). Groups of 4 items go level by
 // level as in WalkLines, in batch order, so a line two of them share is written last by the later
@@ -903,24 +919,14 @@ URN_AVX2 int64_t SumTree::ApplyAvx2(const UpdatePlan& plan, absl::Span<const uin
         if (w[g] != old[g] && !(cand[g] < before)) rescan[rescans++] = e2;
       }
       min = std::min(before, cand[g]);
-      const Halves sum = LoadAndPut(node.sum, e2, _mm256_broadcast_sd(&total[g]));
-      node.sum[e2 & 7] = total[g];
-      const Halves prefix = ScanAvx2(sum.lo, sum.hi);
-      _mm256_store_pd(node.prefix, prefix.lo);
-      _mm256_store_pd(node.prefix + 4, prefix.hi);
-      up[g] = _mm256_permute4x64_pd(prefix.hi, 0xFF);
+      up[g] = PutAndScan(node, e2, _mm256_broadcast_sd(&total[g]));
     }
     for (int l = 3; l < top; ++l) {
       for (size_t g = 0; g < kGroup; ++g) {
         const uint64_t e = s[g] >> (3 * l);
         InnerNode& node = level[l][e >> 3];
         node.min[e & 7] = std::min(node.min[e & 7], cand[g]);
-        const Halves sum = LoadAndPut(node.sum, e, up[g]);
-        _mm_store_sd(&node.sum[e & 7], _mm256_castpd256_pd128(up[g]));
-        const Halves prefix = ScanAvx2(sum.lo, sum.hi);
-        _mm256_store_pd(node.prefix, prefix.lo);
-        _mm256_store_pd(node.prefix + 4, prefix.hi);
-        up[g] = _mm256_permute4x64_pd(prefix.hi, 0xFF);
+        up[g] = PutAndScan(node, e, up[g]);
       }
     }
     if (top >= 3) {
