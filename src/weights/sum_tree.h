@@ -215,11 +215,6 @@ class SumTree {
 
   SumTree(uint64_t slots, Options options);
 
-  // The cache line a descent reads at `node` of `level`.
-  const double* DescentLine(int level, uint64_t node) const {
-    if (level == 0) return leaves_.data() + node * kFanout;
-    return level == 1 ? sums1_.data() + node * kFanout : inner_[level - 1][node].prefix;
-  }
   // The sum (as its parent stores it) and the minimum positive leaf of a node.
   double NodeTotal(int level, uint64_t node) const;
   double NodeMinimum(int level, uint64_t node) const;
@@ -281,6 +276,15 @@ class SumTree {
   void StepAvx2(int level, uint64_t* node, double* t, size_t m) const;
   template <typename Kernels>
   void Step(int level, uint64_t* node, double* t, size_t m) const;
+  // A line of 8 weights (level 0) or sums (level 1), as the descents read it.
+  struct alignas(64) ValueLine {
+    double value[kFanout];
+  };
+  // Step for one level whose nodes are `lines` (InnerNode or ValueLine): node[j] becomes its
+  // child and the child's line in `below` is prefetched (none for std::nullptr_t, below the
+  // leaves, where the targets are not moved either). kRoot: every node[j] is 0, the root.
+  template <typename Kernels, bool kRoot, typename Line, typename Below>
+  static void StepLevel(const Line* lines, const Below* below, uint64_t* node, double* t, size_t m);
   uint64_t DescendOne(double target) const;
 
   uint64_t size_;
