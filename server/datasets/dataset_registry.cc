@@ -255,12 +255,14 @@ absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> DatasetRegistry::StartU
   {
     absl::MutexLock lock(&mu_);
     const Key key{record.owner(), record.name()};
+    // Both about the name the header gave, so they say so (as CheckResourceName does).
     if (deleting_.count(key)) {
       return absl::AbortedError(
-          absl::StrCat("dataset '", record.name(), "' is being deleted; try again"));
+          absl::StrCat("header.name: dataset '", record.name(), "' is being deleted; try again"));
     }
     if (datasets_.count(key) || uploading_.count(key)) {
-      return absl::AlreadyExistsError(absl::StrCat("dataset '", record.name(), "' already exists"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("header.name: dataset '", record.name(), "' already exists"));
     }
     if (absl::Status s = admit(CountWithUploads(record.owner()) + 1); !s.ok()) return s;
     uploading_[key] = kInProgress;
@@ -330,6 +332,7 @@ absl::Status DatasetRegistry::Delete(const std::string& owner, const std::string
     deleting_.insert(key);
   }
   PendingMark marked(&mu_, &deleting_, key);
+  deleting_hook_.Run();
   absl::Status s = store_->Delete(record_key);
   std::shared_ptr<const DatasetEntry> entry;
   {

@@ -148,6 +148,9 @@ class DatasetRegistry {
   }
   // Runs `hook` in Commit while the record is being written (without the registry's lock).
   void SetCommittingForTesting(std::function<void()> hook) { committing_.Set(std::move(hook)); }
+  // Runs `hook` in Delete once the name is marked as being deleted, before its record is
+  // removed (without the registry's lock).
+  void SetDeletingForTesting(std::function<void()> hook) { deleting_hook_.Set(std::move(hook)); }
 
  private:
   using Key = std::pair<std::string, std::string>;  // (owner, name)
@@ -179,7 +182,8 @@ class DatasetRegistry {
   // Names being deleted: no upload may start on them until the stored record is gone.
   std::set<Key> deleting_ ABSL_GUARDED_BY(mu_);
   TestHook before_commit_;
-  TestHook committing_;  // between kCommitting and the record's write, without the lock
+  TestHook committing_;     // between kCommitting and the record's write, without the lock
+  TestHook deleting_hook_;  // in Delete, between the mark in deleting_ and the record's removal
 };
 
 }  // namespace urn::server

@@ -165,7 +165,7 @@ TEST_F(DatasetsE2E, ErrorsNameTheProblem) {
   ASSERT_EQ(Urn({"datasets", "create", "d", tsv, "-H"}).exit_code, 0);
   testing::RunResult r = Urn({"datasets", "create", "d", tsv, "-H"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "urn: dataset 'd' already exists\n");
+  EXPECT_EQ(r.err, "urn: header.name: dataset 'd' already exists\n");
   const std::string bad = File("bad.tsv", "a\tb\n1\n");
   r = Urn({"datasets", "create", "bad", bad, "-H"});
   EXPECT_EQ(r.exit_code, 1);

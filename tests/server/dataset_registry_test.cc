@@ -470,5 +470,34 @@ TEST_F(DatasetRegistryTest, RecordFromANewerUrndIsRefused) {
   EXPECT_THAT(restored.status().message(), HasSubstr("unknown storage 7"));
 }
 
+// An upload may not start on a name that is taken, nor on one being deleted (the delete may yet
+// fail): both errors name the request's field. Once the delete is done the name is free.
+TEST_F(DatasetRegistryTest, AnUploadOnANameTakenOrBeingDeletedNamesTheHeadersField) {
+  DatasetRegistry registry(store_.get());
+  ASSERT_TRUE(registry.Load().ok());
+  Upload(registry, "a");
+  const absl::Status taken = registry.StartUpload(Record("ann", "a")).status();
+  EXPECT_EQ(taken.code(), absl::StatusCode::kAlreadyExists) << taken;
+  EXPECT_EQ(taken.message(), "header.name: dataset 'a' already exists");
+
+  absl::Notification reached, proceed;
+  registry.SetDeletingForTesting([&] {
+    reached.Notify();
+    proceed.WaitForNotificationWithTimeout(absl::Seconds(30));
+  });
+  absl::Status deleted;
+  std::thread deleter([&] { deleted = registry.Delete("ann", "a"); });
+  ASSERT_TRUE(reached.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  const absl::Status busy = registry.StartUpload(Record("ann", "a")).status();
+  EXPECT_EQ(busy.code(), absl::StatusCode::kAborted) << busy;
+  EXPECT_EQ(busy.message(), "header.name: dataset 'a' is being deleted; try again");
+  proceed.Notify();
+  deleter.join();
+  registry.SetDeletingForTesting(nullptr);
+  ASSERT_TRUE(deleted.ok()) << deleted;
+  Upload(registry, "a");
+  EXPECT_EQ(registry.Count("ann"), 1u);
+}
+
 }  // namespace
 }  // namespace urn::server
