@@ -114,6 +114,23 @@
 // day and not kept (A/B, medians of 15): level-2 lines prefetched with the leaf and level-1 ones
 // (all three 0.91x; the sum line, or the sum and minimum lines, 1.01-1.03x, within the noise);
 // groups of 8 items instead of 4 0.93-1.03x.
+// 2026-11-25, later (same VM): the draw step reads each level's array addresses once, the root
+// has its own loop, and the AVX2 and SSE2 leaf steps do not move the target (A/B in one process,
+// medians of 15: 1.15x at 2^20, 0.95-1.03x at 2^27). Valgrind counted ~327 instructions per draw
+// at 2^20 before (296 in the steps), ~2.4 per cycle. Cycles per descent by level at 2^27 (rdtsc
+// around each pass, one run, 72.6 ns a draw): levels 8..3 5-17 each, level 2 22, level 1 57,
+// level 0 28 (11-36 across runs): the passes that read level 1's lines (128 MiB) and prefetch
+// the leaves' (1 GiB) cost the most. Measured and not kept: the prefetches in a second loop after
+// each level's selects 0.73-0.98x (2^27) and 0.76x (2^20), so the prefetch's lead matters; two
+// groups of 128 descents staggered by 2 or 3 levels 0.89-1.21x (2^27, neutral over 6 runs);
+// t -= P_(k-1) as a load from the prefix line instead of the masked maximum 0.95x. Standalone
+// sketches of the 2^27 memory floor (256 lockstep descents, one load per level, no selects): 30 ns
+// a descent for levels 2..0 (~10 ns a line, which is also what 256 independent prefetched line
+// loads over 1 GiB cost), so selects and memory add up rather than overlap; each level-1 line
+// stored beside its 8 leaf lines (one 576-byte block) 0.86-0.92x; inner prefix lines packed
+// apart from the sum and minimum lines 1.00-1.03x. Three runs of the command above after the
+// change: draws 2^20 9.76x / 5.14x / 7.38x, 2^27 5.68x / 8.44x / 4.78x, updates 3.15x / 4.02x /
+// 2.16x (the baseline's updates 13.7 / 8.6 / 16.7 M/s).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>

@@ -199,17 +199,15 @@ URN_AVX512 inline __m128d ScanWide(__m512d c, __m512d* prefix) {
 // a masked maximum formed in vector registers, off the chain through the general registers that
 // yields k (taking it with a permute indexed by k - 1 put that chain in front of the target's:
 // draws ~0.8x at 2^20 on Zen 4).
-template <bool kMoveTarget = true>
 URN_AVX512 inline int SelectWide(__m512d p, const double* c, double* t) {
   const __mmask8 le = _mm512_cmp_pd_mask(p, _mm512_set1_pd(*t), _CMP_LE_OQ);
   const int k = __builtin_ctz(~static_cast<unsigned>(le));
   if (k == SumTree::kFanout) [[unlikely]] {
     int last = SumTree::kFanout - 1;
     while (c[last] == 0) --last;
-    if (kMoveTarget) *t = kInf;
+    *t = kInf;
     return last;
   }
-  if (!kMoveTarget) return k;
   const __m512d below = _mm512_maskz_mov_pd(le, p);  // the prefixes <= target, 0 elsewhere
   const __m256d zero = _mm256_setzero_pd();
   *t -= MaxLane(_mm256_max_pd(_mm512_mask_extractf64x4_pd(zero, 0xF, below, 0),
@@ -289,11 +287,13 @@ struct WideKernels {
   URN_AVX512 static int SelectPrefixes(const double* prefix, const double* sum, double* t) {
     return SelectWide(_mm512_load_pd(prefix), sum, t);
   }
+  // Moves the target at the leaves too: not moving it measured 0.83x-1.02x on a Zen 4 VM
+  // (bench/sum_tree_bench.cc), where AVX2's gained 1.09x on Zen 3.
   template <bool kMoveTarget>
   URN_AVX512 static int SelectValues(const double* c, double* t) {
     __m512d prefix;
     ScanWide(_mm512_load_pd(c), &prefix);
-    return SelectWide<kMoveTarget>(prefix, c, t);
+    return SelectWide(prefix, c, t);
   }
 };
 
@@ -1064,9 +1064,9 @@ void SumTree::DescendLockstep(double* targets, uint64_t* out, size_t count) cons
   }
 }
 
-// Inlined into Step (measured against the loop it replaced, A/B in one process at 2^20:
-// 1.15x, of which ~1.03x from the root's own loop and ~1.09x from not moving the targets at the
-// leaves; at 2^27, where the draws wait on memory, 0.95x-1.03x).
+// Inlined into Step (measured against the loop it replaced with the AVX2 kernels, A/B in one
+// process at 2^20: 1.15x, of which ~1.03x from the root's own loop and ~1.09x from not moving
+// the targets at the leaves; at 2^27, where the draws wait on memory, 0.95x-1.03x).
 template <typename Kernels, bool kRoot, typename Line, typename Below>
 [[gnu::always_inline]] inline void SumTree::StepLevel(const Line* lines, const Below* below,
                                                       uint64_t* node, double* t, size_t m) {
