@@ -119,8 +119,11 @@
 // medians of 15: 1.15x at 2^20, 0.95-1.03x at 2^27). Valgrind counted ~327 instructions per draw
 // at 2^20 before (296 in the steps), ~2.4 per cycle. Cycles per descent by level at 2^27 (rdtsc
 // around each pass, one run, 72.6 ns a draw): levels 8..3 5-17 each, level 2 22, level 1 57,
-// level 0 28 (11-36 across runs): the passes that read level 1's lines (128 MiB) and prefetch
-// the leaves' (1 GiB) cost the most. Measured and not kept: the prefetches in a second loop after
+// level 0 28 (11-36 across runs): the pass that reads level 1's lines (128 MiB) and prefetches
+// the leaves' (1 GiB) costs the most. Without those leaf prefetches it takes ~20 cycles and the
+// leaf pass 80-100 (without the level-1 prefetches, level 1's pass takes 111-118): the prefetch
+// instructions wait for the memory system, so the leaf lines' fetch (~13-17 ns a line) lands in
+// the pass that issues them. Measured and not kept: the prefetches in a second loop after
 // each level's selects 0.73-0.98x (2^27) and 0.76x (2^20), so the prefetch's lead matters; two
 // groups of 128 descents staggered by 2 or 3 levels 0.89-1.21x (2^27, neutral over 6 runs);
 // t -= P_(k-1) as a load from the prefix line instead of the masked maximum 0.95x. Standalone
