@@ -281,8 +281,8 @@ class SumTree {
     double value[kFanout];
   };
   // Step for one level whose nodes are `lines` (InnerNode or ValueLine): node[j] becomes its
-  // child and the child's line in `below` is prefetched (none for std::nullptr_t, below the
-  // leaves, where the targets are not moved either). kRoot: every node[j] is 0, the root.
+  // child and the child's line in `below` is prefetched (none for std::nullptr_t: the leaves,
+  // where the kernels may leave the targets unmoved). kRoot: every node[j] is 0, the root.
   template <typename Kernels, bool kRoot, typename Line, typename Below>
   static void StepLevel(const Line* lines, const Below* below, uint64_t* node, double* t, size_t m);
   uint64_t DescendOne(double target) const;
