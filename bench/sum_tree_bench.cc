@@ -125,7 +125,9 @@
 // instructions wait for the memory system, so the leaf lines' fetch (~13-17 ns a line) lands in
 // the pass that issues them. Measured and not kept: the prefetches in a second loop after
 // each level's selects 0.73-0.98x (2^27) and 0.76x (2^20), so the prefetch's lead matters; two
-// groups of 128 descents staggered by 2 or 3 levels 0.89-1.21x (2^27, neutral over 6 runs);
+// groups of 128 descents staggered by 2 or 3 levels 0.89-1.21x (2^27, neutral over 6 runs),
+// and with the two groups' passes fused into one loop (each descent's level chosen at run time),
+// staggered by 3, 5 or 6 levels, 0.81-0.92x (2^27);
 // t -= P_(k-1) as a load from the prefix line instead of the masked maximum 0.95x. Standalone
 // sketches of the 2^27 memory floor (256 lockstep descents, one load per level, no selects): 30 ns
 // a descent for levels 2..0 (~10 ns a line, which is also what 256 independent prefetched line
@@ -133,7 +135,8 @@
 // stored beside its 8 leaf lines (one 576-byte block) 0.86-0.92x; inner prefix lines packed
 // apart from the sum and minimum lines 1.00-1.03x. Three runs of the command above after the
 // change: draws 2^20 9.76x / 5.14x / 7.38x, 2^27 5.68x / 8.44x / 4.78x, updates 3.15x / 4.02x /
-// 2.16x (the baseline's updates 13.7 / 8.6 / 16.7 M/s).
+// 2.16x (the baseline's updates 13.7 / 8.6 / 16.7 M/s); three more after CI: draws 2^20 7.72x /
+// 7.03x / 6.84x, 2^27 7.16x / 6.33x / 6.50x, updates 3.09x / 4.66x / 4.08x.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
