@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "delete_each.h"
+#include "field_error.h"
 #include "listing.h"
 #include "names.h"
 #include "spdlog/spdlog.h"
@@ -257,12 +258,13 @@ absl::StatusOr<std::unique_ptr<DatasetRegistry::Upload>> DatasetRegistry::StartU
     const Key key{record.owner(), record.name()};
     // Both about the name the header gave, so they say so (as CheckResourceName does).
     if (deleting_.count(key)) {
-      return absl::AbortedError(
-          absl::StrCat("header.name: dataset '", record.name(), "' is being deleted; try again"));
+      return InField("header.name",
+                     absl::AbortedError(absl::StrCat("dataset '", record.name(),
+                                                     "' is being deleted; try again")));
     }
     if (datasets_.count(key) || uploading_.count(key)) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("header.name: dataset '", record.name(), "' already exists"));
+      return InField("header.name", absl::AlreadyExistsError(absl::StrCat(
+                                        "dataset '", record.name(), "' already exists")));
     }
     if (absl::Status s = admit(CountWithUploads(record.owner()) + 1); !s.ok()) return s;
     uploading_[key] = kInProgress;

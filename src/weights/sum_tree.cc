@@ -493,7 +493,7 @@ URN_AVX2 void ScanTopAvx2(Node* nodes, uint64_t count, Node* parent, uint64_t pa
     if (parent != nullptr) {
       Node& up = parent[i / SumTree::kFanout];
       _mm_storeh_pd(&up.sum[i % SumTree::kFanout], _mm256_extractf128_pd(prefix.hi, 1));
-      up.min[i % SumTree::kFanout] = MinLane(HalfMin(nodes[i].min));
+      up.min[i % SumTree::kFanout] = NodeMin(nodes[i].min);
     }
   }
   for (uint64_t p = 0; parent != nullptr && p < parent_count; ++p) ScanNodeAvx2(parent[p]);
