@@ -15,10 +15,12 @@
 #include <fstream>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "exit_codes.h"
+#include "field_names.h"
 #include "flag_checks.h"
 #include "local_sample.h"
 #include "profile.h"
@@ -463,7 +465,17 @@ int RunCommand(int argc, char** argv) {
     });
     // A write error first: it is why the stream was cancelled, if it was.
     if (absl::Status flushed = out.Flush(); !flushed.ok()) return Fail(flushed);
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) {
+      // urnd names the request's fields; name the flags they came from.
+      for (const auto& [field, flag] : {std::pair{"dataset", "--dataset"},
+                                        {"n", "--n"},
+                                        {"rank", "--rank"},
+                                        {"world_size", "--world"},
+                                        {"start_offset", "--offset"}}) {
+        s = urn::cli::RenameField(s, field, flag);
+      }
+      return Fail(s);
+    }
     return 0;
   }
   if (*ds_create) {
@@ -521,7 +533,9 @@ int RunCommand(int argc, char** argv) {
         return Fail(absl::InvalidArgumentError(
             absl::StrCat(ds_file == "-" ? "<stdin>" : ds_file, ":", message.substr(5))));
       }
-      return Fail(d.status());
+      // Its other errors about the name say header.name, the request's field: name the
+      // argument the user typed instead.
+      return Fail(urn::cli::RenameField(d.status(), "header.name", "name"));
     }
     std::printf("created dataset '%s': %lld rows, %d columns\n", d->name().c_str(),
                 static_cast<long long>(d->num_rows()), d->columns_size());

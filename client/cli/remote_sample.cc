@@ -3,10 +3,9 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "exit_codes.h"
+#include "field_names.h"
 #include "query/parser.h"
 #include "table/cell_text.h"
 #include "table/field_list.h"
@@ -138,13 +137,7 @@ absl::StatusOr<v1::SampleRequest> BuildSampleRequest(const SampleOptions& o, con
 absl::StatusOr<v1::Dataset> GetDatasetOfFlag(const Client& client, const std::string& name) {
   absl::StatusOr<v1::Dataset> dataset = client.GetDataset(name);
   if (dataset.ok()) return dataset;
-  const absl::Status& s = dataset.status();
-  absl::string_view reason = s.message();
-  if (!absl::ConsumePrefix(&reason, "name: ")) return s;
-  absl::Status flag(s.code(), absl::StrCat("--dataset: ", reason));
-  s.ForEachPayload(
-      [&](absl::string_view url, const absl::Cord& payload) { flag.SetPayload(url, payload); });
-  return flag;
+  return RenameField(dataset.status(), "name", "--dataset");
 }
 
 absl::Status RunRemoteSample(const SampleOptions& o, const Client& client, Output& out) {

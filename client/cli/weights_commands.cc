@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "exit_codes.h"
+#include "field_names.h"
 #include "output.h"
 #include "table/cell_text.h"
 #include "table/utf8.h"
@@ -148,7 +149,12 @@ int WeightsCreate(const Client& client, const WeightsFlags& f) {
     r.set_default_priority(*f.default_priority);
   }
   absl::StatusOr<v1::WeightStore> w = client.CreateWeightStore(r);
-  if (!w.ok()) return Fail(w.status());
+  if (!w.ok()) {
+    // urnd names the request's fields; name the flags they came from.
+    absl::Status s = RenameField(w.status(), "capacity", "--capacity");
+    s = RenameField(s, "alpha", "--alpha");
+    return Fail(RenameField(s, "default_priority", "--default-priority"));
+  }
   std::printf("created weight store '%s': %lld slots, alpha %g\n", w->name().c_str(),
               static_cast<long long>(w->capacity()), w->alpha());
   return 0;
@@ -260,7 +266,7 @@ int WeightsUpdate(const Client& client, const WeightsFlags& f) {
         return kExitFailed;
       }
     }
-    return Fail(s);
+    return Fail(RenameField(s, "weight_store", "name"));
   }
   std::fprintf(stderr, "acknowledged %zu updates in %lld batches", total - skipped,
                static_cast<long long>(acked));
@@ -292,7 +298,7 @@ int WeightsInsert(const Client& client, const WeightsFlags& f) {
   if (!slots.ok()) {
     std::fprintf(stderr, "urn: %s: the first %zu keys were stored (printed), the rest not\n",
                  u->name.c_str(), done.size());
-    return Fail(slots.status());
+    return Fail(RenameField(slots.status(), "weight_store", "name"));
   }
   if (!flushed.ok()) return Fail(flushed);
   std::fprintf(stderr, "inserted %zu keys\n", slots->size());
@@ -350,7 +356,7 @@ int WeightsSample(const Client& client, const WeightsFlags& f) {
   r.set_without_replacement(f.without_replacement);
   r.set_stratified(f.stratified);
   absl::StatusOr<v1::SampleWeightsResponse> batch = client.SampleWeights(r);
-  if (!batch.ok()) return Fail(batch.status());
+  if (!batch.ok()) return Fail(RenameField(batch.status(), "weight_store", "name"));
   Output out;
   for (int j = 0; j < batch->slots_size(); ++j) {
     WriteInt(out, batch->slots(j));
