@@ -90,6 +90,9 @@ absl::Status LoadKeyFile(const std::string& key_file, urn::ClientOptions& option
         "key file ", key_file, ": cannot read it (", std::strerror(errno), "); nothing was sent")));
   }
   std::getline(in, options.key);
+  // A file saved by a Windows editor: a byte-order mark before the key, CR LF after it.
+  if (absl::StartsWith(options.key, "\xEF\xBB\xBF")) options.key.erase(0, 3);
+  if (!options.key.empty() && options.key.back() == '\r') options.key.pop_back();
   if (options.key.empty()) {
     return urn::cli::UsageError(absl::InvalidArgumentError(
         absl::StrCat("key file ", key_file, ": its first line is empty; nothing was sent")));
@@ -215,16 +218,10 @@ int RunCommand(int argc, char** argv) {
   if (profile_file.empty()) profile_file = urn::cli::DefaultProfilePath();
   absl::StatusOr<urn::cli::Profile> profile =
       urn::cli::LoadProfile(profile_file, profile_name, profile_required);
-  // Profiles are connection settings: a sample of local files reads none, so a profile that
-  // cannot be loaded fails only a command that connects.
-  absl::Status profile_error = profile.status();
-  if (!profile.ok()) {
-    if (!sample_command) {
-      std::fprintf(stderr, "urn: %s\n", std::string(profile_error.message()).c_str());
-      return 2;
-    }
-    profile = urn::cli::Profile();
-  }
+  // Profiles are connection settings: a sample of local files reads none, and --help and
+  // --version need none, so a profile that cannot be loaded fails only a command that connects.
+  const absl::Status profile_error = profile.status();
+  if (!profile.ok()) profile = urn::cli::Profile();
   if (command == 1 && sample_command) {
     urn::ClientOptions options = EnvClientOptions(*profile);
     PreferKeyFile(/*flag=*/false, &options);
@@ -406,6 +403,10 @@ int RunCommand(int argc, char** argv) {
                             profile_error);
   }
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  if (!profile_error.ok()) {
+    std::fprintf(stderr, "urn: %s\n", std::string(profile_error.message()).c_str());
+    return 2;
+  }
   if (absl::Status s = LoadKeyFile(key_file, options); !s.ok()) return Fail(s);
   absl::StatusOr<urn::Client> client = urn::Client::Connect(options);
   // Nothing is sent before Connect succeeds: a bad address or TLS file is usage.

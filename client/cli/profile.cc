@@ -2,9 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 
@@ -34,7 +37,17 @@ std::string DefaultProfilePath() {
 absl::StatusOr<Profile> LoadProfile(const std::string& path, const std::string& name,
                                     bool required) {
   Profile p;
-  if (path.empty() || !std::filesystem::exists(path)) {
+  std::error_code ec;
+  const bool exists = !path.empty() && std::filesystem::exists(path, ec);
+  if (ec) {  // e.g. a directory on the way that may not be searched
+    return absl::InvalidArgumentError(
+        absl::StrCat("profile file ", path, ": cannot read it (", ec.message(), ")"));
+  }
+  if (exists && std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("profile file ", path, ": is a directory, not a file"));
+  }
+  if (!exists) {
     if (required) {
       return absl::NotFoundError(
           absl::StrCat("no profile file ", path,
@@ -46,6 +59,9 @@ absl::StatusOr<Profile> LoadProfile(const std::string& path, const std::string& 
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("profile file ", path, ": cannot read it (", std::strerror(errno), ")"));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(path, ":", e.mark.line + 1, ": ", e.msg));
   }

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "call.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "urn/v1/datasets.grpc.pb.h"
@@ -35,6 +36,18 @@ Client::Client(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
 
 absl::StatusOr<Client> Client::Connect(const ClientOptions& options) {
   if (options.server.empty()) return absl::InvalidArgumentError("server address is empty");
+  // The key goes in a header: a byte gRPC would refuse there (a line break, a CR from a file
+  // saved on Windows, a tab, non-ASCII) aborts the process when the call is made. Refused here,
+  // naming the byte but never the key (it is a secret).
+  for (size_t i = 0; i < options.key.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(options.key[i]);
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "the API key has byte 0x%02x at position %d; keys are printable ASCII without spaces "
+          "(urn_<id>_<secret>)",
+          c, i + 1));
+    }
+  }
   std::shared_ptr<grpc::ChannelCredentials> creds;
   // Any TLS file means TLS: a key alone must not fall back to plaintext.
   if (options.tls_cert.empty() != options.tls_key.empty()) {

@@ -323,5 +323,42 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
   Check({{"--timeout", "2", "health"}, As::kNone, 5, "server unavailable: "});
 }
 
+// A key file saved by a Windows editor (a byte-order mark, CR LF) still works. A key with a byte
+// that cannot go in a header is refused before anything is sent (exit 2), naming the byte and
+// never the key, instead of gRPC aborting the process with the key in its message.
+TEST_F(CommandLineE2E, AWindowsKeyFileWorksAndAnUnsendableKeyIsRefusedWithoutShowingIt) {
+  const std::string key = Line(testing::ReadFileOrEmpty(dir_.Join("data/admin.key")));
+  ASSERT_FALSE(key.empty());
+  testing::RunResult r =
+      testing::Run({URN_CLI_PATH, "--server", Address(), "--key-file",
+                    File("windows.key", "\xEF\xBB\xBF" + key + "\r\n"), "datasets", "list"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "name\towner\trows\tcolumns\n");
+  for (const std::string& bad : {key + "\nmore", key + " ", "\t" + key, key + "\xC3\xA9"}) {
+    SCOPED_TRACE(bad);
+    r = testing::Run({URN_CLI_PATH, "--server", Address(), "--key", bad, "datasets", "list"});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.err.rfind("urn: the API key has byte 0x", 0), 0u) << r.err;
+    EXPECT_EQ(r.err.find(key.substr(key.rfind('_') + 1)), std::string::npos) << "secret shown";
+  }
+}
+
+// A profile file that cannot be read fails the commands that connect, with the reason (exit 2),
+// and nothing else: --version, --help and a sample of local files read no profile.
+TEST_F(CommandLineE2E, AnUnreadableProfileFailsOnlyTheCommandsThatConnect) {
+  const std::string dir = dir_.Join("data");  // a directory where the profile should be
+  testing::RunResult r =
+      testing::Run({URN_CLI_PATH, "--profile-file", dir, "--server", Address(), "health"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "urn: profile file " + dir + ": is a directory, not a file\n");
+  r = testing::Run({URN_CLI_PATH, "--profile-file", dir, "--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("urn ", 0), 0u) << r.out;
+  r = testing::Run({"/usr/bin/env", "URN_PROFILE_FILE=" + dir, URN_CLI_PATH, "sample", "-n", "1",
+                    File("one.txt", "x\n")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "x\n");
+}
+
 }  // namespace
 }  // namespace urn

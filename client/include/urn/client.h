@@ -107,8 +107,9 @@ class Client {
   // keys pass 64 MiB).
   static constexpr int kMaxReceiveBytes = 256 << 20;
 
-  // Creates the channel; does not contact the server. Fails when TLS files cannot be read, or
-  // when only one of tls_cert and tls_key is given.
+  // Creates the channel; does not contact the server. Fails when TLS files cannot be read, when
+  // only one of tls_cert and tls_key is given, or when the key has a byte outside printable
+  // ASCII (it could not be sent in a header).
   static absl::StatusOr<Client> Connect(const ClientOptions& options);
 
   // True when grpc.health.v1.Health reports SERVING for `service` ("" = the whole server).
