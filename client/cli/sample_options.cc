@@ -108,7 +108,9 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   app.add_option("-p,--prob,--p", o.prob, "inclusion probability, 0 < P <= 1");
   app.add_option("-w,--weight-field,--w", o.weight_field, "field with the line's weight (>= 0)");
   std::vector<std::string> key_lists;  // one per -k, joined below
+  // One value per -k, as tsv-sample takes it: the files after `-k user` stay files.
   app.add_option("-k,--key-fields,--k", key_lists, "key fields for distinct sampling; 0 = line")
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--min-per-key", o.min_per_key, "DISTINCT: lines always kept per key")
       ->check(UnsignedInteger());

@@ -152,6 +152,28 @@ TEST_F(UrnSample, UniverseKeepsKeysWhole) {
   EXPECT_LT(std::fabs(static_cast<double>(per_key.size()) - 400), 5 * std::sqrt(2000 * .16));
 }
 
+// -k takes one value per use, as in tsv-sample: the files after `-k key` (or --key-fields=key,
+// -kkey) are read, not taken as more key fields, and -k lists add up.
+TEST_F(UrnSample, KeyFieldsAsTheLastOptionLeaveTheFilesFiles) {
+  const std::string file = Table("t", std::vector<double>(200, 1), 20);
+  const std::string empty = dir_.Join("empty");
+  testing::WriteFileOrDie(empty, "");
+  const RunResult expected = Sample({"-H", "-p", "0.5", "-v", "3", "-k", "key,id", "--", file});
+  ASSERT_EQ(expected.exit_code, 0) << expected.err;
+  ASSERT_GT(Lines(expected.out).size(), 20u);
+  for (const std::vector<std::string>& keys :
+       {std::vector<std::string>{"-k", "key,id"}, std::vector<std::string>{"-k", "key", "-k", "id"},
+        std::vector<std::string>{"--key-fields=key,id"}, std::vector<std::string>{"-kkey,id"}}) {
+    std::vector<std::string> args = {"-H", "-p", "0.5", "-v", "3"};
+    args.insert(args.end(), keys.begin(), keys.end());
+    args.push_back(file);
+    const RunResult r = Sample(args, empty);  // standard input empty: the file must be read
+    SCOPED_TRACE(keys[0]);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, expected.out);
+  }
+}
+
 // DISTINCT(0.5, 2): the first two lines of every key have weight 1; later lines are kept at
 // rate 0.5 with weight 2.
 TEST_F(UrnSample, DistinctKeepsMinimumPerKeyThenSamples) {
