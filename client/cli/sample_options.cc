@@ -240,6 +240,12 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
         "--random-value-header must be a non-empty name without the field delimiter or a line "
         "break");
   }
+  if (app.count("--with-weight") > 0 &&
+      (o.with_weight.empty() ||
+       o.with_weight.find_first_of(std::string{o.delimiter, '\n', '\r'}) != std::string::npos)) {
+    return absl::InvalidArgumentError(
+        "--with-weight must be a non-empty name without the field delimiter or a line break");
+  }
   if (replace && (o.print_random || o.gen_random_inorder)) {
     return absl::InvalidArgumentError("random values are not defined with -r/--replace");
   }

@@ -663,6 +663,13 @@ TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
             {"--print-random", "--random-value-header", "rv\tx"},
             2,
             "--random-value-header must be a non-empty name without the field delimiter"},
+           // A weight column's name splits no header line, adds no column, is not dropped.
+           {"a\t1\n",
+            {"-p", "0.5", "--with-weight", "w\nx"},
+            2,
+            "--with-weight must be a non-empty name without the field delimiter or a line break"},
+           {"a\t1\n", {"-p", "0.5", "--with-weight", "w\tx"}, 2, "--with-weight must be"},
+           {"a\t1\n", {"-p", "0.5", "--with-weight", ""}, 2, "--with-weight must be"},
            {"a,w\n\"x\ny\",1\n\"z,2\n",
             {"--csv", "-H", "-n", "5", "-w", "w"},
             1,
