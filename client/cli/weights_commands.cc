@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -86,8 +87,16 @@ absl::StatusOr<Updates> ReadUpdates(const std::string& path, Lines kind) {
       return bad("a key with a priority after keys without one (give every key one, or none)");
     }
     const std::string first = line.substr(0, tab), second = line.substr(tab + 1);
+    // Read as `urn sample -w` reads a weight (spaces around it allowed): a decimal numeral, not
+    // hexadecimal; one out of a double's range (1e-400 would be 0) is refused.
     double p = 0;
-    if (!absl::SimpleAtod(second, &p) || !std::isfinite(p) || p < 0) {
+    const absl::string_view trimmed = absl::StripAsciiWhitespace(second);
+    const std::string_view priority_text(trimmed.data(), trimmed.size());
+    if (table::IsOutOfDoubleRange(priority_text)) {
+      return bad(absl::StrCat("priority '", second,
+                              "' is out of the range of a double (about 4.9e-324 to 1.8e308)"));
+    }
+    if (!table::ParseDoubleInRange(priority_text, &p) || !std::isfinite(p) || p < 0) {
       return bad(absl::StrCat("priority '", second, "' is not a finite number >= 0"));
     }
     if (by_key) {

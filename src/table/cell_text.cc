@@ -29,18 +29,39 @@ bool ParseInt64(std::string_view text, int64_t* out) {
   return ec == std::errc() && ptr == end;
 }
 
-bool ParseDouble(std::string_view text, double* out) {
-  if (ParseDecimalFast(text, out)) return true;  // plain decimals, exactly, without from_chars
-  if (!StripPlus(&text)) return false;
+namespace {
+
+enum class DoubleText { kNumber, kOutOfRange, kNotANumber };
+
+DoubleText ReadDouble(std::string_view text, double* out) {
+  if (ParseDecimalFast(text, out)) return DoubleText::kNumber;  // plain decimals, exactly
+  if (!StripPlus(&text)) return DoubleText::kNotANumber;
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, *out, std::chars_format::general);
-  if (ptr != end) return false;
-  if (ec == std::errc()) return true;
-  if (ec != std::errc::result_out_of_range) return false;
-  // Overflow or underflow: strtod gives +-HUGE_VAL or the nearest tiny value.
+  if (ptr != end) return DoubleText::kNotANumber;
+  if (ec == std::errc()) return DoubleText::kNumber;
+  if (ec != std::errc::result_out_of_range) return DoubleText::kNotANumber;
+  // Overflow or underflow: strtod gives +-HUGE_VAL, a subnormal, or 0 (when even the least
+  // subnormal is too large; from_chars refuses a numeral of 0 written with a large negative
+  // exponent only when it is not zero).
   std::string copy(text);
   *out = std::strtod(copy.c_str(), nullptr);
-  return true;
+  return std::isinf(*out) || *out == 0 ? DoubleText::kOutOfRange : DoubleText::kNumber;
+}
+
+}  // namespace
+
+bool ParseDouble(std::string_view text, double* out) {
+  return ReadDouble(text, out) != DoubleText::kNotANumber;
+}
+
+bool ParseDoubleInRange(std::string_view text, double* out) {
+  return ReadDouble(text, out) == DoubleText::kNumber;
+}
+
+bool IsOutOfDoubleRange(std::string_view text) {
+  double d;
+  return ReadDouble(text, &d) == DoubleText::kOutOfRange;
 }
 
 bool IsIntegerText(std::string_view text) {

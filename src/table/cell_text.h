@@ -4,8 +4,9 @@
 // Rules: an integer is an optional sign ('+' or '-') and decimal digits, within int64 range;
 // a double is anything std::from_chars accepts in general format after an optional sign,
 // including "inf", "infinity" and "nan" in any case (magnitudes beyond double range become
-// +-inf); a bool is "true" or "false" in any case. No surrounding whitespace is allowed.
-// Cost: O(length of the text); no allocation except when a double overflows.
+// +-inf, and ParseDoubleInRange refuses them); a bool is "true" or "false" in any case. No
+// surrounding whitespace is allowed. Cost: O(length of the text); no allocation except when a
+// double overflows.
 //
 // Thread safety: all functions are pure.
 #ifndef URN_TABLE_CELL_TEXT_H_
@@ -19,6 +20,14 @@ namespace urn::table {
 
 bool ParseInt64(std::string_view text, int64_t* out);
 bool ParseDouble(std::string_view text, double* out);
+// ParseDouble, but false for a numeral whose value a double cannot hold: one past the largest
+// double (1e400, which ParseDouble makes inf) or one that is not zero but below the least
+// subnormal (1e-400, which would be 0). Subnormals, zeros written any way ("0e-999"), and
+// "inf" / "nan" spelled out are accepted. Data columns are typed with it, and text is read as a
+// weight with it, so that no cell's value changes silently.
+bool ParseDoubleInRange(std::string_view text, double* out);
+// For text ParseDouble accepts but ParseDoubleInRange does not: true for such a numeral.
+bool IsOutOfDoubleRange(std::string_view text);
 bool ParseBool(std::string_view text, bool* out);
 
 // Whether `text` is an integer of any magnitude: an optional sign and decimal digits (int64 or

@@ -24,7 +24,7 @@ bool FitsDeclared(Type type, std::string_view text) {
     case Type::kInt64:
       return ParseInt64(text, &i);
     case Type::kDouble:
-      return ParseDouble(text, &d);
+      return ParseDoubleInRange(text, &d);
     case Type::kBool:
       return ParseBool(text, &b);
     default:
@@ -171,7 +171,11 @@ Type ColumnBuilder::FillInferredText(std::optional<char> list_delimiter, Column*
     }
     if (all_integers) return Type::kString;
   }
-  if (ParseDouble(sample, &dv) && TryFill(ParseDouble, &c->doubles_)) return Type::kDouble;
+  // A numeral out of a double's range (1e400, 1e-400) keeps the column's text: its value
+  // would change silently otherwise.
+  if (ParseDoubleInRange(sample, &dv) && TryFill(ParseDoubleInRange, &c->doubles_)) {
+    return Type::kDouble;
+  }
   if (ParseBool(sample, &bv)) {
     auto parse = [](std::string_view text, uint8_t* out) {
       bool b;
@@ -249,6 +253,10 @@ Column ColumnBuilder::Finish(std::optional<char> list_delimiter) {
     type = *declared_;
   } else if (json_) {
     type = InferJsonType();
+    if (type == Type::kDouble) {  // numbers out of a double's range keep their text, as above
+      filled = TryFill(ParseDoubleInRange, &c.doubles_);
+      if (!filled) type = Type::kString;
+    }
   } else {
     type = FillInferredText(list_delimiter, &c);
     filled = true;

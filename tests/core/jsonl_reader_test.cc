@@ -58,6 +58,16 @@ TEST(JsonlReader, IntegersPastInt64KeepTheirText) {
   EXPECT_EQ(t->column(1).type(), Type::kDouble);
 }
 
+// As in TSV: a number a double cannot hold keeps the column's text instead of becoming inf or 0.
+TEST(JsonlReader, NumbersOutOfADoublesRangeKeepTheirText) {
+  absl::StatusOr<Table> t = Read("{\"w\": 0.5, \"v\": 2.5}\n{\"w\": 1e-400, \"v\": 1e-310}\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->column(0).type(), Type::kString);
+  EXPECT_EQ(t->column(0).StringAt(1), "1e-400");
+  EXPECT_EQ(t->column(1).type(), Type::kDouble);
+  EXPECT_EQ(t->column(1).DoubleData()[1], 1e-310);
+}
+
 TEST(JsonlReader, ArraysBecomeLists) {
   absl::StatusOr<Table> t = Read(
       "{\"findings\": [\"Effusion\", \"Mass\"]}\n"

@@ -50,6 +50,19 @@ TEST(CellText, ParsesNumbersAndBoolsStrictly) {
   EXPECT_FALSE(ParseInt64("-", &i));
   EXPECT_TRUE(ParseDouble("1e999", &d));
   EXPECT_TRUE(std::isinf(d));
+  // ParseDoubleInRange: only what a double holds (subnormals, zeros, inf spelled out).
+  for (const char* out : {"1e999", "-1e400", "1e-400", "2e-324", "1.8e308"}) {
+    EXPECT_FALSE(ParseDoubleInRange(out, &d)) << out;
+    EXPECT_TRUE(IsOutOfDoubleRange(out)) << out;
+  }
+  for (const char* in : {"4.9e-324", "1e-310", "0e-999", "-0.0e-500", "1.7976931348623157e308",
+                         "inf", "-Infinity", "nan", "2.5"}) {
+    EXPECT_TRUE(ParseDoubleInRange(in, &d)) << in;
+    EXPECT_FALSE(IsOutOfDoubleRange(in)) << in;
+  }
+  EXPECT_TRUE(ParseDoubleInRange("4.9e-324", &d));
+  EXPECT_EQ(d, std::numeric_limits<double>::denorm_min());
+  EXPECT_FALSE(IsOutOfDoubleRange("abc"));
   EXPECT_TRUE(ParseDouble("-Infinity", &d));
   EXPECT_TRUE(ParseDouble("NaN", &d));
   EXPECT_TRUE(std::isnan(d));

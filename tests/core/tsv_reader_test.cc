@@ -132,6 +132,26 @@ TEST(TsvReader, DeclaredTypesAreCheckedPerValue) {
   EXPECT_NE(t.status().message().find("no column named 'missing'"), absl::string_view::npos);
 }
 
+// A numeral a double cannot hold (1e400 would be inf, 1e-400 would be 0) keeps its column's text,
+// so no value changes silently; a declared double refuses it. Subnormals and zeros written with
+// any exponent are doubles.
+TEST(TsvReader, NumbersOutOfADoublesRangeKeepTheirText) {
+  absl::StatusOr<Table> t =
+      Read("tiny\thuge\tsub\n1\t1\t1e-310\n1e-400\t-1e400\t0e-999\n", ReadOptions());
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->column(0).type(), Type::kString);
+  EXPECT_EQ(t->column(0).StringAt(1), "1e-400");
+  EXPECT_EQ(t->column(1).type(), Type::kString);
+  EXPECT_EQ(t->column(1).StringAt(1), "-1e400");
+  EXPECT_EQ(t->column(2).type(), Type::kDouble);
+  EXPECT_EQ(t->column(2).DoubleData()[0], 1e-310);
+  EXPECT_EQ(t->column(2).DoubleData()[1], 0);
+  ReadOptions o;
+  o.column_types["w"] = Type::kDouble;
+  EXPECT_EQ(Read("w\n2\n1e-400\n", o).status().message(),
+            "line 3: field 'w': expected double, got '1e-400'");
+}
+
 TEST(TsvReader, RejectsDuplicateColumnNamesAndBadOptions) {
   EXPECT_EQ(Read("a\tb\ta\n").status().message(), "line 1: duplicate column name 'a'");
   ReadOptions o;

@@ -160,6 +160,25 @@ TEST_F(DatasetsE2E, StatsCountsTheNullsOfAScalarColumn) {
   EXPECT_NE(r.out.find("\n(null) "), std::string::npos) << r.out;
 }
 
+// A weight a double cannot hold is refused on a dataset as in a file, not sampled as 0: the
+// column keeps its text ("1e-400"), and -w on it names the row.
+TEST_F(DatasetsE2E, AWeightOutOfADoublesRangeIsRefusedAsInAFile) {
+  const std::string tsv = File("tiny.tsv", "id\tw\na\t1\nb\t1e-400\n");
+  testing::RunResult local =
+      testing::Run({URN_CLI_PATH, "sample", "-H", "-n", "1", "-w", "w", "-v", "1", tsv});
+  EXPECT_EQ(local.exit_code, 1);
+  EXPECT_NE(local.err.find(tsv + ":3: weight '1e-400'"), std::string::npos) << local.err;
+  ASSERT_EQ(Urn({"datasets", "create", "tiny", tsv, "-H"}).exit_code, 0);
+  testing::RunResult r = Urn({"datasets", "describe", "tiny"});
+  EXPECT_NE(r.out.find("w\tstring\t0"), std::string::npos) << r.out;
+  r = Urn({"sample", "--dataset", "tiny", "-H", "-n", "1", "-w", "w", "-v", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("'w' is out of the range of a double at row id 1 ('1e-400')"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
 TEST_F(DatasetsE2E, ErrorsNameTheProblem) {
   const std::string tsv = File("d.tsv", "a\tb\n1\t2\n");
   ASSERT_EQ(Urn({"datasets", "create", "d", tsv, "-H"}).exit_code, 0);

@@ -104,6 +104,21 @@ TEST_F(WeightStoresE2E, CommandLineCreateUpdateGetSample) {
   EXPECT_NE(r.err.find("bad.tsv:2: priority 'x' is not a finite number >= 0 (nothing was sent)"),
             std::string::npos)
       << r.err;
+  // Priorities are read as `urn sample -w` reads weights: no hexadecimal, nothing a double
+  // cannot hold (1e-400 would be 0); spaces around the number are fine.
+  r = Urn({"weights", "update", "per", File("tiny.tsv", "0\t1\n1\t1e-400\n")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("tiny.tsv:2: priority '1e-400' is out of the range of a double"),
+            std::string::npos)
+      << r.err;
+  r = Urn({"weights", "update", "per", File("hex.tsv", "0\t0x1p1\n")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("hex.tsv:1: priority '0x1p1' is not a finite number >= 0"),
+            std::string::npos)
+      << r.err;
+  r = Urn({"weights", "update", "per", "--batch", "1", File("spaced.tsv", "5\t 2.5 \n")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Urn({"weights", "get", "per", "--slots", "5"}).out, "5\t2.5\n");
   r = Urn({"weights", "update", "per"}, File("range.tsv", "0\t1\n6\t1\n"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("slots[1]: 6 is outside [0, 6)"), std::string::npos) << r.err;
