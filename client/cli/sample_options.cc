@@ -179,6 +179,18 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
         absl::StrCat("--dataset samples a dataset on urnd, so '", o.files[0],
                      "' would not be read: give --dataset or files, not both"));
   }
+  if (!o.dataset.empty()) {
+    // How to read a file: a dataset was read when it was uploaded (urn datasets create --format,
+    // -d, --list-delimiter), and would silently ignore them here.
+    for (const char* flag : {"--csv", "--delimiter", "--list-delimiter"}) {
+      if (app.count(flag) > 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(flag == std::string("--delimiter") ? "-d/--delimiter" : flag,
+                         " describes input files; a dataset on urnd was parsed when it was created "
+                         "(urn datasets create --format, -d, --list-delimiter)"));
+      }
+    }
+  }
   if (o.files.empty()) o.files.push_back("-");
   if (o.csv && app.count("--delimiter") == 0) delimiter = ",";
   if (delimiter.size() != 1) {
