@@ -123,6 +123,10 @@ absl::StatusOr<std::vector<KeyListing>> ListKeys(storage::MetadataStore& store,
     return true;
   });
   if (!s.ok()) return s;
+  if (!user.empty() && out.empty()) {  // no keys: a user without keys, or no such user
+    absl::StatusOr<internal::UserRecord> exists = ReadUser(store, "user", user);
+    if (!exists.ok()) return exists.status();
+  }
   return out;
 }
 

@@ -53,7 +53,8 @@ struct KeyListing {
   int64_t created_unix = 0;
   bool revoked = false;
 };
-// Every key (of `user`, when not empty), by key id.
+// Every key (of `user`, when not empty), by key id. NOT_FOUND "user: ..." when `user` names no
+// user (one being deleted included).
 absl::StatusOr<std::vector<KeyListing>> ListKeys(storage::MetadataStore& store,
                                                  const std::string& user);
 

@@ -121,6 +121,7 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
       {{"admin", "keys", "revoke", revoked_id}, As::kAdmin, 0, ""},
       {{"admin", "keys", "revoke", "0000000000000000"}, As::kAdmin, 1, "0000000000000000"},
       {{"admin", "keys", "create", "nobody"}, As::kAdmin, 1, "nobody"},
+      {{"admin", "keys", "list", "nobody"}, As::kAdmin, 1, "urn: user: no user named 'nobody'\n"},
       {{"usage"}, As::kRevoked, 3, "not authenticated: "},
       {{"usage"}, As::kNone, 3, "not authenticated: "},
       {{"datasets", "list"}, As::kAdminFileOverEnvKey, 0, ""},

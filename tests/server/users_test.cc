@@ -62,8 +62,26 @@ TEST_F(UsersTest, AKeyAddedWhileItsUserIsDeletedDoesNotOutliveTheUser) {
     });
     for (std::thread& t : threads) t.join();
     EXPECT_EQ(bad.load(), 0) << name;
-    EXPECT_TRUE(ListKeys(*db_, name)->empty()) << name;
+    EXPECT_EQ(ListKeys(*db_, name).status().code(), absl::StatusCode::kNotFound) << name;
+    const absl::StatusOr<std::vector<KeyListing>> all = ListKeys(*db_, "");
+    ASSERT_TRUE(all.ok()) << all.status();
+    for (const KeyListing& k : *all) EXPECT_NE(k.user, name) << k.key_id;
   }
+}
+
+// Listing the keys of a name that is no user is NOT_FOUND naming the field, not an empty list
+// (as creating a key for it is); a user whose keys are all revoked lists them.
+TEST_F(UsersTest, ListingTheKeysOfNoUserIsNotFound) {
+  const absl::StatusOr<std::vector<KeyListing>> none = ListKeys(*db_, "nobody");
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(none.status().message(), "user: no user named 'nobody'");
+  const ApiKey key = Key();
+  ASSERT_TRUE(CreateUser(*db_, "ann", "free", false, key).ok());
+  ASSERT_TRUE(RevokeKey(*db_, key.key_id).ok());
+  const absl::StatusOr<std::vector<KeyListing>> ann = ListKeys(*db_, "ann");
+  ASSERT_TRUE(ann.ok()) << ann.status();
+  ASSERT_EQ(ann->size(), 1u);
+  EXPECT_TRUE((*ann)[0].revoked);
 }
 
 // DeleteUser leaves a tombstone until EndUserDeletion: meanwhile the name cannot be created
