@@ -2,9 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "exit_codes.h"
 #include "samplers/group_key.h"
@@ -183,6 +185,15 @@ bool NonZeroMantissa(std::string_view number) {
   return false;
 }
 
+// A field's text for a message: control bytes escaped (a NUL would end the printed line there),
+// and at most 40 bytes.
+std::string Shown(std::string_view text) {
+  constexpr size_t kMax = 40;
+  const std::string escaped =
+      absl::CHexEscape(absl::string_view(text.data(), std::min(text.size(), kMax)));
+  return text.size() > kMax ? escaped + "..." : escaped;
+}
+
 }  // namespace
 
 absl::Status RecordSource::ParseWeight(std::string_view record, int index, double* weight) const {
@@ -193,16 +204,16 @@ absl::Status RecordSource::ParseWeight(std::string_view record, int index, doubl
   double w = 0;
   if (!table::ParseDouble(t, &w)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("weight '", std::string(text), "' in field ", index + 1, " is not a number"));
+        absl::StrCat("weight '", Shown(text), "' in field ", index + 1, " is not a number"));
   }
   if (!std::isfinite(w) || w < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("weight '", std::string(text), "' in field ",
+    return absl::InvalidArgumentError(absl::StrCat("weight '", Shown(text), "' in field ",
                                                    index + 1, " must be finite and >= 0"));
   }
   if (w == 0 && NonZeroMantissa(t)) {
     // 1e-400 would silently be 0 (never drawn), as 1e400 is refused for being too large.
     return absl::InvalidArgumentError(
-        absl::StrCat("weight '", std::string(text), "' in field ", index + 1,
+        absl::StrCat("weight '", Shown(text), "' in field ", index + 1,
                      " is too small for a double (the least is about 4.9e-324): it would be 0"));
   }
   *weight = w;

@@ -623,6 +623,11 @@ TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
   for (const BadInput& c : std::vector<BadInput>{
            {"a\t1\nb\t-2\n", {"-n", "1", "-w", "2"}, 1, name + ":2: weight '-2'"},
            {"a\t1\nb\tnan\n", {"-n", "1", "-w", "2"}, 1, name + ":2: weight 'nan'"},
+           // A NUL in the text is shown escaped, so the message goes on past it.
+           {std::string("a\t1\nb\t1\0\n", 9),
+            {"-n", "1", "-w", "2"},
+            1,
+            name + ":2: weight '1\\x00' in field 2 is not a number"},
            {"a\t1\nb\tinf\n", {"-w", "2"}, 1, name + ":2: weight 'inf'"},
            {"a\tx1\n", {"-n", "1", "-w", "2"}, 1, name + ":1: weight 'x1' in field 2 is not a"},
            {"a\t1\nb\n", {"-n", "1", "-w", "2"}, 1, name + ":2: no field 2"},
