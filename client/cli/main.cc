@@ -84,6 +84,10 @@ void PreferKeyFile(bool flag, urn::ClientOptions* options) {
 // Reads the key from `key_file` when no key was given.
 absl::Status LoadKeyFile(const std::string& key_file, urn::ClientOptions& options) {
   if (!options.key.empty() || key_file.empty()) return absl::OkStatus();
+  if (std::error_code ec; std::filesystem::is_directory(key_file, ec)) {
+    return urn::cli::UsageError(absl::InvalidArgumentError(
+        absl::StrCat("key file ", key_file, ": is a directory, not a file; nothing was sent")));
+  }
   std::ifstream in(key_file);
   if (!in) {
     return urn::cli::UsageError(absl::NotFoundError(absl::StrCat(

@@ -6,10 +6,12 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -49,8 +51,15 @@ absl::StatusOr<Updates> ReadUpdates(const std::string& path, Lines kind) {
   std::ifstream file;
   std::istream* in = &std::cin;
   if (path != "-") {
+    if (std::error_code ec; std::filesystem::is_directory(path, ec)) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
+    }
+    errno = 0;
     file.open(path);
-    if (!file) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
+    if (!file) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": cannot open it (", errno != 0 ? std::strerror(errno) : "unknown error", ")"));
+    }
     in = &file;
   }
   const std::string name = path == "-" ? "<stdin>" : path;

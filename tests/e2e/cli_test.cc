@@ -298,6 +298,18 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
        As::kNone,
        2,
        "empty.key: its first line is empty"},
+      {{"--key-file", dir_.path(), "datasets", "list"},
+       As::kNone,
+       2,
+       "urn: key file " + dir_.path() + ": is a directory, not a file; nothing was sent\n"},
+      {{"weights", "update", "per", dir_.path()},
+       As::kUser,
+       2,
+       "urn: " + dir_.path() + ": is a directory, not a file (nothing was sent)\n"},
+      {{"weights", "update", "per", dir_.Join("missing.tsv")},
+       As::kUser,
+       2,
+       "missing.tsv: cannot open it (No such file or directory) (nothing was sent)\n"},
       {{"--tls-ca", dir_.Join("none.crt"), "health"}, As::kNone, 2, "none.crt"},
   };
   for (const Step& s : steps) Check(s);
