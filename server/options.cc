@@ -63,14 +63,20 @@ absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string
       {"shutdown_grace_seconds", &opts.shutdown_grace_seconds},
       {"fsync_interval_seconds", &opts.fsync_interval_seconds}};
   for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>("");
+    std::string key = kv.first.as<std::string>("");
     const int line = kv.first.Mark().line + 1;
     if (key == "plans") continue;  // read by the plan registry
+    // The flags' names with '_' for '-' (shutdown_grace, fsync_interval), and the older names
+    // that say the unit.
+    if (key == "shutdown_grace" || key == "fsync_interval") key += "_seconds";
     const bool known = strings.count(key) > 0 || numbers.count(key) > 0 ||
                        key == "max_store_slots" || key == "snapshot_log_bytes" ||
-                       key == "work_threads" || key == "memory_budget";
+                       key == "work_threads" || key == "memory_budget" || key == "plaintext";
     if (!known) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": unknown key '", key, "'"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":", line, ": unknown key '", key,
+          "' (the keys are the flags' names with '_' for '-', e.g. data_dir, fsync_interval, "
+          "plaintext; and plans)"));
     }
     if (from_flags.count(key)) continue;
     if (!kv.second.IsScalar()) {
@@ -78,7 +84,13 @@ absl::Status ApplyConfigFile(const std::string& path, const std::set<std::string
           absl::StrCat(path, ":", line, ": '", key, "' must be a single value"));
     }
     const std::string value = kv.second.as<std::string>();
-    if (numbers.count(key)) {
+    if (key == "plaintext") {
+      if (value != "true" && value != "false") {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ":", line, ": plaintext must be true or false"));
+      }
+      opts.plaintext = value == "true";
+    } else if (numbers.count(key)) {
       if (!absl::SimpleAtod(value, numbers[key])) {
         return absl::InvalidArgumentError(
             absl::StrCat(path, ":", line, ": ", key, " must be a number"));
@@ -183,7 +195,7 @@ absl::StatusOr<ServerOptions> ParseServerOptions(int argc, char** argv) {
     for (const char* name :
          {"listen", "data-dir", "log-level", "log-format", "tls-cert", "tls-key", "tls-client-ca",
           "admin-key-file", "shutdown-grace", "fsync", "fsync-interval", "max-store-slots",
-          "metrics-listen", "snapshot-log-bytes", "memory-budget", "work-threads"}) {
+          "metrics-listen", "snapshot-log-bytes", "memory-budget", "work-threads", "plaintext"}) {
       if (app.count(std::string("--") + name) > 0) {
         std::string key = name;
         for (char& c : key) c = c == '-' ? '_' : c;

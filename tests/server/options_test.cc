@@ -165,13 +165,37 @@ TEST(ServerOptions, MetricsListenIsOffByDefaultAndComesFromFlagEnvOrConfig) {
   EXPECT_NE(Parse({"--help"}).status().message().find("--metrics-listen"), std::string::npos);
 }
 
+// The config file's keys are the flags' names (README): shutdown_grace, fsync_interval and
+// plaintext too, besides the older shutdown_grace_seconds / fsync_interval_seconds.
+TEST(ServerOptions, ConfigFileKeysAreTheFlagsNames) {
+  testing::TempDir dir;
+  const std::string path = dir.Join("urnd.yaml");
+  testing::WriteFileOrDie(path,
+                          "listen: 0.0.0.0:6000\nshutdown_grace: 4\nfsync_interval: 0.5\n"
+                          "plaintext: true\n");
+  absl::StatusOr<ServerOptions> o = Parse({"--config", path});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->shutdown_grace_seconds, 4);
+  EXPECT_EQ(o->fsync_interval_seconds, 0.5);
+  EXPECT_TRUE(o->plaintext);
+  testing::WriteFileOrDie(path, "listen: 0.0.0.0:6000\nplaintext: false\n");
+  o = Parse({"--config", path});
+  ASSERT_FALSE(o.ok());  // plaintext beyond loopback, not asked for
+  EXPECT_NE(o.status().message().find("--plaintext"), std::string::npos) << o.status();
+  testing::WriteFileOrDie(path, "plaintext: yes\n");
+  EXPECT_EQ(Parse({"--config", path}).status().message(),
+            path + ":1: plaintext must be true or false");
+}
+
 TEST(ServerOptions, ConfigFileUnknownKeyNamesItsLine) {
   testing::TempDir dir;
   const std::string path = dir.Join("urnd.yaml");
   testing::WriteFileOrDie(path, "listen: 127.0.0.1:6000\n\nlisten_port: 7\n");
   absl::StatusOr<ServerOptions> o = Parse({"--config", path});
   ASSERT_FALSE(o.ok());
-  EXPECT_NE(o.status().message().find(path + ":3: unknown key 'listen_port'"), std::string::npos)
+  EXPECT_NE(o.status().message().find(path + ":3: unknown key 'listen_port' (the keys are the "
+                                             "flags' names with '_' for '-'"),
+            std::string::npos)
       << o.status();
 }
 
