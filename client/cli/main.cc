@@ -251,7 +251,10 @@ int RunCommand(int argc, char** argv) {
   app.add_option("--tls-ca", options.tls_ca, "PEM CA to verify the server (env URN_TLS_CA)");
   app.add_option("--tls-cert", options.tls_cert, "PEM client certificate for mutual TLS");
   app.add_option("--tls-key", options.tls_key, "PEM client key for mutual TLS");
-  app.add_option("--timeout", timeout_s, "seconds before a call gives up")
+  app.add_option("--timeout", timeout_s,
+                 "seconds before a call gives up (not streams: sample, shuffle and weights "
+                 "update run as long as they take; a server that stops answering fails them "
+                 "within ~50 s)")
       ->check(urn::cli::PositiveNumber())
       ->capture_default_str();
   // The flags above may also follow the command (`urn shuffle --n 10 --timeout 60`).
