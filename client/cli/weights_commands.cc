@@ -299,6 +299,19 @@ int WeightsInsert(const Client& client, const WeightsFlags& f) {
     std::fprintf(stderr, "urn: %s (nothing was sent)\n", std::string(u.status().message()).c_str());
     return absl::IsInvalidArgument(u.status()) ? kExitUsage : kExitFailed;
   }
+  // urnd refuses a message of more keys than the capacity whole; keys spread over messages
+  // would instead evict the file's own first keys (their printed slots then wrong): refused
+  // likewise, before anything is sent.
+  absl::StatusOr<v1::WeightStore> w = client.GetWeightStore(f.name);
+  if (!w.ok()) return Fail(w.status());
+  if (static_cast<int64_t>(u->keys.size()) > w->capacity()) {
+    std::fprintf(stderr,
+                 "urn: %s: %zu keys, more than '%s' holds (capacity %lld): its FIFO ring would "
+                 "evict the first of them for the last (nothing was sent)\n",
+                 u->name.c_str(), u->keys.size(), f.name.c_str(),
+                 static_cast<long long>(w->capacity()));
+    return kExitUsage;
+  }
   std::vector<int64_t> stored;
   absl::StatusOr<std::vector<int64_t>> slots =
       client.Insert(f.name, u->keys, u->priorities, &stored);

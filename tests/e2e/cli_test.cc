@@ -273,6 +273,11 @@ TEST_F(CommandLineE2E, EverySubcommandSucceedsAndFailsWithItsExitCode) {
        As::kUser,
        2,
        "latin1b.tsv:1: key is not valid UTF-8 at its byte 1"},
+      {{"weights", "insert", "per", File("five.tsv", "a\nb\nc\nd\ne\n")},
+       As::kUser,
+       2,
+       "five.tsv: 5 keys, more than 'per' holds (capacity 4): its FIFO ring would evict the first "
+       "of them for the last (nothing was sent)"},
       {{"weights", "insert", "per", File("keys.tsv", "a\nb\n")}, As::kUser, 0, "a\t0\nb\t1\n"},
       {{"weights", "insert", "per", File("again.tsv", "c\t5\na\t1\n")},
        As::kUser,
