@@ -14,16 +14,6 @@
 #include "table/csv_record.h"
 
 namespace urn::cli {
-namespace {
-
-std::string_view TrimSpaces(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 RecordSource::RecordSource(std::vector<std::string> files, bool header, bool csv, char delimiter)
     : reader_(files), header_mode_(header), csv_(csv), delimiter_(delimiter) {
   for (const std::string& f : files) {
@@ -200,7 +190,7 @@ absl::Status RecordSource::ParseWeight(std::string_view record, int index, doubl
   std::string scratch;
   std::string_view text;
   if (absl::Status s = FieldOf(record, index, "weight", &scratch, &text); !s.ok()) return s;
-  const std::string_view t = TrimSpaces(text);
+  const std::string_view t = table::TrimSpaces(text);
   double w = 0;
   if (!table::ParseDouble(t, &w)) {
     return absl::InvalidArgumentError(

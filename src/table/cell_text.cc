@@ -64,6 +64,12 @@ bool IsOutOfDoubleRange(std::string_view text) {
   return ReadDouble(text, &d) == DoubleText::kOutOfRange;
 }
 
+std::string_view TrimSpaces(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  return text;
+}
+
 bool IsIntegerText(std::string_view text) {
   if (!text.empty() && (text[0] == '-' || text[0] == '+')) text.remove_prefix(1);
   if (text.empty()) return false;

@@ -30,6 +30,10 @@ bool ParseDoubleInRange(std::string_view text, double* out);
 bool IsOutOfDoubleRange(std::string_view text);
 bool ParseBool(std::string_view text, bool* out);
 
+// `text` without the spaces (' ' only) before and after it: a weight's text is read with them
+// dropped, in a file as in a dataset's text column.
+std::string_view TrimSpaces(std::string_view text);
+
 // Whether `text` is an integer of any magnitude: an optional sign and decimal digits (int64 or
 // not).
 bool IsIntegerText(std::string_view text);

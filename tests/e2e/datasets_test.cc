@@ -179,6 +179,20 @@ TEST_F(DatasetsE2E, AWeightOutOfADoublesRangeIsRefusedAsInAFile) {
   EXPECT_EQ(r.out, "");
 }
 
+// Spaces around a weight are allowed on a dataset as in a file (the column keeps its text), and
+// the sample is the file's.
+TEST_F(DatasetsE2E, SpacesAroundAWeightAreReadAsInAFile) {
+  const std::string tsv = File("spaced.tsv", "id\tw\na\t 3\nb\t1 \nc\t0\nd\t2\n");
+  const testing::RunResult local =
+      testing::Run({URN_CLI_PATH, "sample", "-H", "-n", "2", "-w", "w", "-v", "5", tsv});
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  ASSERT_EQ(Urn({"datasets", "create", "spaced", tsv, "-H"}).exit_code, 0);
+  const testing::RunResult r =
+      Urn({"sample", "--dataset", "spaced", "-H", "-n", "2", "-w", "w", "-v", "5"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, local.out);
+}
+
 TEST_F(DatasetsE2E, ErrorsNameTheProblem) {
   const std::string tsv = File("d.tsv", "a\tb\n1\t2\n");
   ASSERT_EQ(Urn({"datasets", "create", "d", tsv, "-H"}).exit_code, 0);
