@@ -182,7 +182,11 @@ class SourcesParsed(unittest.TestCase):
         self.assertIn("--shutdown-grace", Urnd.flags)
         self.assertIn("plans", Urnd.config_keys)
         self.assertIn("listen", Urnd.config_keys)
-        self.assertNotIn("shutdown_grace", Urnd.config_keys)  # a flag name, not a key
+        # The flags' names with '_' for '-' (README), and the older names with the unit.
+        self.assertIn("shutdown_grace", Urnd.config_keys)
+        self.assertIn("shutdown_grace_seconds", Urnd.config_keys)
+        self.assertIn("plaintext", Urnd.config_keys)
+        self.assertNotIn("shutdown-grace", Urnd.config_keys)
         self.assertIn("capacity_per_store", Urnd.plan_keys)
         self.assertIn("sample", Urnd.features)
         self.assertIn("all", Urnd.features)
