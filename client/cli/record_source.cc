@@ -49,7 +49,7 @@ bool RecordSource::NextRaw(std::string_view* record) {
   scanner.FindEnd(line);
   if (!scanner.in_quotes()) {
     *record = line;
-    return WellFormedCsv(*record);
+    return WellFormedCsv(scanner);
   }
   // A quoted CSV field spans lines: join them with the line break they contained ("\r\n" or
   // "\n": the field's bytes are kept as they are).
@@ -69,14 +69,14 @@ bool RecordSource::NextRaw(std::string_view* record) {
     csv_record_.append(line.data(), line.size());
   }
   *record = csv_record_;
-  return WellFormedCsv(*record);
+  return WellFormedCsv(scanner);
 }
 
-bool RecordSource::WellFormedCsv(std::string_view record) {
-  table::CsvSplitError error;
-  if (table::SplitCsvRecord(record, delimiter_, &csv_scratch_, &csv_fields_, &error)) return true;
+bool RecordSource::WellFormedCsv(const table::CsvRecordScanner& scanner) {
+  if (scanner.malformed_field() < 0) return true;
   status_ = absl::InvalidArgumentError(absl::StrCat(Where(), ": malformed CSV record in field ",
-                                                    error.field + 1, ": ", error.message));
+                                                    scanner.malformed_field() + 1,
+                                                    ": unexpected character after closing quote"));
   return false;
 }
 

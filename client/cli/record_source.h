@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "table/csv_record.h"
 #include "table/field_list.h"
 #include "table/line_reader.h"
 
@@ -87,12 +88,11 @@ class RecordSource {
                        std::string_view* field) const;
 
   // Every CSV record is checked whole, also where no field of it is read (-p, a shuffle): a
-  // malformed one must not pass through to the output. Sets status_ when it is malformed.
-  bool WellFormedCsv(std::string_view record);
-  std::string csv_scratch_;                   // WellFormedCsv's unescaped fields
-  std::vector<std::string_view> csv_fields_;  // and its fields
-  std::string csv_record_;                    // a CSV record that spans lines
-  std::vector<int64_t> batch_lines_;          // CSV: the first line of each record of the batch
+  // malformed one must not pass through to the output. `scanner` has scanned the whole record
+  // (which ends outside quotes). Sets status_ when it is malformed.
+  bool WellFormedCsv(const table::CsvRecordScanner& scanner);
+  std::string csv_record_;            // a CSV record that spans lines
+  std::vector<int64_t> batch_lines_;  // CSV: the first line of each record of the batch
   // CSV: (first record index, file) for each file the batch touches.
   std::vector<std::pair<size_t, std::string>> batch_files_;
   std::string batch_storage_;     // CSV: the batch's records

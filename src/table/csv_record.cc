@@ -24,7 +24,12 @@ size_t CsvRecordScanner::FindEnd(std::string_view data) {
           ++p;
           break;
         }
-        state_ = State::kUnquoted;  // the closing quote; what follows is checked on split
+        // The closing quote: the delimiter or the record's end must follow.
+        if (*p != delimiter_ && *p != '\n' && !(*p == '\r' && p + 1 < end && p[1] == '\n') &&
+            malformed_field_ < 0) {
+          malformed_field_ = field_;
+        }
+        state_ = State::kUnquoted;
         break;
       case State::kFieldStart:
         if (*p == '"') {
@@ -40,6 +45,7 @@ size_t CsvRecordScanner::FindEnd(std::string_view data) {
           if (c == '\n') return static_cast<size_t>(p - data.data());
           if (c == delimiter_) {
             state_ = State::kFieldStart;
+            ++field_;
             ++p;
             break;
           }

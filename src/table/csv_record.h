@@ -30,18 +30,27 @@ class CsvRecordScanner {
   void Reset() {
     state_ = State::kFieldStart;
     newlines_ = 0;
+    field_ = 0;
+    malformed_field_ = -1;
   }
 
   // True when the bytes scanned so far end inside a quoted field.
   bool in_quotes() const { return state_ == State::kQuoted; }
   // '\n' bytes inside quoted fields of the current record so far.
   int64_t newlines() const { return newlines_; }
+  // The 0-based field of the current record where a closing quote was first followed by a
+  // byte other than the delimiter, '\n' or a '\r' that the same `data` continues with '\n' (the
+  // one malformation SplitCsvRecord finds in a record that ends outside quotes, with the field
+  // it names); -1 when none was. Found while scanning, at no extra pass over the record.
+  int malformed_field() const { return malformed_field_; }
 
  private:
   enum class State { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted };
   char delimiter_;
   State state_ = State::kFieldStart;
   int64_t newlines_ = 0;
+  int field_ = 0;  // fields of the current record before the one being scanned
+  int malformed_field_ = -1;
 };
 
 struct CsvSplitError {

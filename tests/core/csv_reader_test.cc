@@ -148,6 +148,34 @@ TEST(CsvRecord, ScannerFindsRecordEndsAcrossPieces) {
   EXPECT_FALSE(s.in_quotes());
 }
 
+// The scanner names the field SplitCsvRecord would refuse for a byte after a closing quote, so
+// a record can be checked without splitting it; "" inside quotes and a CR LF end are fine.
+TEST(CsvRecord, ScannerNamesTheFieldWithAByteAfterItsClosingQuote) {
+  std::string scratch;
+  std::vector<std::string_view> fields;
+  CsvSplitError error;
+  for (const std::string record : {"\"x\"y,1", "a,\"b\"\"c\"d", "a,,\"b\" ,c", "a,\"b\"\r"}) {
+    CsvRecordScanner s(',');
+    s.FindEnd(record);
+    ASSERT_FALSE(SplitCsvRecord(record, ',', &scratch, &fields, &error)) << record;
+    EXPECT_EQ(s.malformed_field(), error.field) << record;
+  }
+  for (const std::string record : {"\"x\",\"y\"\"z\",1", "a,b,", "\"\"", "a,\"b\""}) {
+    CsvRecordScanner s(',');
+    s.FindEnd(record);
+    ASSERT_TRUE(SplitCsvRecord(record, ',', &scratch, &fields, &error)) << record;
+    EXPECT_EQ(s.malformed_field(), -1) << record;
+  }
+  CsvRecordScanner s(',');
+  EXPECT_EQ(s.FindEnd("\"a\"\r\nb"), 4u);  // a CR LF after the closing quote ends the record
+  EXPECT_EQ(s.malformed_field(), -1);
+  s.Reset();
+  s.FindEnd("\"a\"b");
+  EXPECT_EQ(s.malformed_field(), 0);
+  s.Reset();
+  EXPECT_EQ(s.malformed_field(), -1);
+}
+
 TEST(CsvRecord, SplitUnescapesOnlyWhenNeeded) {
   std::string scratch;
   std::vector<std::string_view> fields;
