@@ -2,11 +2,9 @@
 
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <charconv>
 #include <cmath>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "exit_codes.h"
 #include "samplers/group_key.h"
@@ -171,29 +169,6 @@ absl::Status RecordSource::FieldOf(std::string_view record, int index, const cha
   return absl::OkStatus();
 }
 
-namespace {
-
-// Whether the significand of a decimal number's text (before its exponent) has a digit other
-// than 0. (ParseDouble takes no hexadecimal.)
-bool NonZeroMantissa(std::string_view number) {
-  for (char c : number) {
-    if (c == 'e' || c == 'E') break;
-    if (c >= '1' && c <= '9') return true;
-  }
-  return false;
-}
-
-// A field's text for a message: control bytes escaped (a NUL would end the printed line there),
-// and at most 40 bytes.
-std::string Shown(std::string_view text) {
-  constexpr size_t kMax = 40;
-  const std::string escaped =
-      absl::CHexEscape(absl::string_view(text.data(), std::min(text.size(), kMax)));
-  return text.size() > kMax ? escaped + "..." : escaped;
-}
-
-}  // namespace
-
 absl::Status RecordSource::ParseWeight(std::string_view record, int index, double* weight) const {
   std::string scratch;
   std::string_view text;
@@ -201,17 +176,18 @@ absl::Status RecordSource::ParseWeight(std::string_view record, int index, doubl
   const std::string_view t = table::TrimSpaces(text);
   double w = 0;
   if (!table::ParseDouble(t, &w)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("weight '", Shown(text), "' in field ", index + 1, " is not a number"));
+    return absl::InvalidArgumentError(absl::StrCat("weight '", table::TextForMessage(text),
+                                                   "' in field ", index + 1, " is not a number"));
   }
   if (!std::isfinite(w) || w < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("weight '", Shown(text), "' in field ",
-                                                   index + 1, " must be finite and >= 0"));
+    return absl::InvalidArgumentError(absl::StrCat("weight '", table::TextForMessage(text),
+                                                   "' in field ", index + 1,
+                                                   " must be finite and >= 0"));
   }
-  if (w == 0 && NonZeroMantissa(t)) {
+  if (w == 0 && table::IsOutOfDoubleRange(t)) {
     // 1e-400 would silently be 0 (never drawn), as 1e400 is refused for being too large.
     return absl::InvalidArgumentError(
-        absl::StrCat("weight '", Shown(text), "' in field ", index + 1,
+        absl::StrCat("weight '", table::TextForMessage(text), "' in field ", index + 1,
                      " is too small for a double (the least is about 4.9e-324): it would be 0"));
   }
   *weight = w;

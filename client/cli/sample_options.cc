@@ -246,17 +246,18 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
         "-i/--inorder needs -n/--num N without -r/--replace: it keeps the input order of a "
         "sample of N lines");
   }
-  if (o.random_value_header.empty() || o.random_value_header.find_first_of(std::string{
-                                           o.delimiter, '\n', '\r'}) != std::string::npos) {
-    return absl::InvalidArgumentError(
-        "--random-value-header must be a non-empty name without the field delimiter or a line "
-        "break");
+  // A column's name in the header line: one field of that line.
+  const auto bad_column_name = [&](const std::string& name) {
+    return name.empty() ||
+           name.find_first_of(std::string{o.delimiter, '\n', '\r'}) != std::string::npos;
+  };
+  constexpr char kColumnName[] =
+      " must be a non-empty name without the field delimiter or a line break";
+  if (bad_column_name(o.random_value_header)) {  // it has a default: always checked
+    return absl::InvalidArgumentError(absl::StrCat("--random-value-header", kColumnName));
   }
-  if (app.count("--with-weight") > 0 &&
-      (o.with_weight.empty() ||
-       o.with_weight.find_first_of(std::string{o.delimiter, '\n', '\r'}) != std::string::npos)) {
-    return absl::InvalidArgumentError(
-        "--with-weight must be a non-empty name without the field delimiter or a line break");
+  if (app.count("--with-weight") > 0 && bad_column_name(o.with_weight)) {
+    return absl::InvalidArgumentError(absl::StrCat("--with-weight", kColumnName));
   }
   if (replace && (o.print_random || o.gen_random_inorder)) {
     return absl::InvalidArgumentError("random values are not defined with -r/--replace");

@@ -101,11 +101,11 @@ absl::StatusOr<Updates> ReadUpdates(const std::string& path, Lines kind) {
     double p = 0;
     const absl::string_view trimmed = absl::StripAsciiWhitespace(second);
     const std::string_view priority_text(trimmed.data(), trimmed.size());
-    if (table::IsOutOfDoubleRange(priority_text)) {
-      return bad(absl::StrCat("priority '", second,
-                              "' is out of the range of a double (about 4.9e-324 to 1.8e308)"));
-    }
     if (!table::ParseDoubleInRange(priority_text, &p) || !std::isfinite(p) || p < 0) {
+      if (table::IsOutOfDoubleRange(priority_text)) {
+        return bad(absl::StrCat("priority '", second,
+                                "' is out of the range of a double (about 4.9e-324 to 1.8e308)"));
+      }
       return bad(absl::StrCat("priority '", second, "' is not a finite number >= 0"));
     }
     if (by_key) {

@@ -4,7 +4,6 @@
 #include <numeric>
 #include <string>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "query/error.h"
@@ -70,15 +69,13 @@ absl::StatusOr<std::vector<double>> WeightColumn(const table::Table& t, const st
     for (int64_t r = 0; r < t.num_rows(); ++r) {
       const std::string_view text = col.StringAt(r);
       // Spaces around the number are allowed, as `urn sample -w` allows them in a file.
-      if (!table::ParseDoubleInRange(table::TrimSpaces(text), &w[r])) {
+      const std::string_view number = table::TrimSpaces(text);
+      if (!table::ParseDoubleInRange(number, &w[r])) {
         // 1e-400 would be 0 and 1e400 inf: refused as `urn sample -w` refuses them in a file.
         return absl::InvalidArgumentError(absl::StrCat(
             "weighted.weight_column: '", name, "' is ",
-            table::IsOutOfDoubleRange(table::TrimSpaces(text)) ? "out of the range of a double"
-                                                               : "not a number",
-            " at row id ", r, " ('",
-            absl::CHexEscape(absl::string_view(text.data(), std::min<size_t>(text.size(), 40))),
-            text.size() > 40 ? "...'" : "'", ")"));
+            table::IsOutOfDoubleRange(number) ? "out of the range of a double" : "not a number",
+            " at row id ", r, " ('", table::TextForMessage(text), "')"));
       }
     }
   } else {

@@ -1,10 +1,12 @@
 #include "table/cell_text.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <system_error>
 
+#include "absl/strings/escaping.h"
 #include "table/decimal.h"
 
 namespace urn::table {
@@ -68,6 +70,13 @@ std::string_view TrimSpaces(std::string_view text) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
   return text;
+}
+
+std::string TextForMessage(std::string_view text) {
+  constexpr size_t kMax = 40;
+  std::string shown = absl::CHexEscape(absl::string_view(text.data(), std::min(text.size(), kMax)));
+  if (text.size() > kMax) shown += "...";
+  return shown;
 }
 
 bool IsIntegerText(std::string_view text) {

@@ -34,6 +34,10 @@ bool ParseBool(std::string_view text, bool* out);
 // dropped, in a file as in a dataset's text column.
 std::string_view TrimSpaces(std::string_view text);
 
+// A cell's text for an error message: its first 40 bytes with control bytes, quotes and
+// non-ASCII escaped (a NUL would end a printed message there), then "..." if there were more.
+std::string TextForMessage(std::string_view text);
+
 // Whether `text` is an integer of any magnitude: an optional sign and decimal digits (int64 or
 // not).
 bool IsIntegerText(std::string_view text);
