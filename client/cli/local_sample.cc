@@ -544,8 +544,14 @@ absl::StatusOr<table::FieldList> SingleField(RecordSource& src, const std::strin
   absl::StatusOr<table::FieldList> f = src.ResolveFields(flag, spec);
   if (!f.ok()) return f.status();
   if (f->whole_line || f->indices.size() != 1) {
-    return UsageError(
-        absl::InvalidArgumentError(absl::StrCat(flag, ": exactly one field, got '", spec, "'")));
+    // Which fields it named: a header may hold one name twice ("w\tw"), which a number resolves.
+    std::string which;
+    for (size_t i = 0; i < f->indices.size() && i < 5; ++i) {
+      absl::StrAppend(&which, i == 0 ? " (fields " : ", ", f->indices[i] + 1);
+    }
+    if (!which.empty()) absl::StrAppend(&which, f->indices.size() > 5 ? ", ...)" : ")");
+    return UsageError(absl::InvalidArgumentError(
+        absl::StrCat(flag, ": exactly one field, got '", spec, "'", which)));
   }
   return f;
 }

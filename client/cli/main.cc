@@ -496,6 +496,17 @@ int RunCommand(int argc, char** argv) {
       header.set_format(urn::v1::DATA_FORMAT_CSV);
     } else if (ds_format == "jsonl") {
       header.set_format(urn::v1::DATA_FORMAT_JSONL);
+      // Each line is an object whose keys name the columns: a header line or a field delimiter
+      // would be silently ignored.
+      for (const char* flag : {"--header", "--delimiter"}) {
+        if (ds_create->count(flag) > 0) {
+          std::fprintf(stderr,
+                       "urn: %s describes TSV and CSV files; JSONL has none (keys name "
+                       "the columns)\n",
+                       flag == std::string("--header") ? "-H/--header" : "-d/--delimiter");
+          return urn::cli::kExitUsage;
+        }
+      }
     } else {
       std::fprintf(stderr, "urn: --format: '%s' is not tsv, csv or jsonl\n", ds_format.c_str());
       return urn::cli::kExitUsage;
@@ -536,9 +547,12 @@ int RunCommand(int argc, char** argv) {
     if (!d.ok()) {
       // urnd names the line of the upload ("line 3: ..."): name the file too, as file:line.
       const std::string message(d.status().message());
-      if (d.status().code() == absl::StatusCode::kInvalidArgument &&
+      // Its code is kept: a field over urnd's size limit is RESOURCE_EXHAUSTED, not a quota.
+      if ((d.status().code() == absl::StatusCode::kInvalidArgument ||
+           d.status().code() == absl::StatusCode::kResourceExhausted) &&
           absl::StartsWith(message, "line ")) {
-        return Fail(absl::InvalidArgumentError(
+        return Fail(absl::Status(
+            d.status().code(),
             absl::StrCat(ds_file == "-" ? "<stdin>" : ds_file, ":", message.substr(5))));
       }
       // Its other errors about the name say header.name, the request's field: name the

@@ -12,6 +12,7 @@
 #include "flag_checks.h"
 #include "query/error.h"
 #include "query/parser.h"
+#include "table/cell_text.h"
 
 namespace urn::cli {
 namespace {
@@ -105,7 +106,9 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   // tsv-sample's own option parser and its documentation have them.
   app.add_option("-n,--num,--n", o.num, "sample size (0 = all selected lines)")
       ->check(UnsignedInteger());
-  app.add_option("-p,--prob,--p", o.prob, "inclusion probability, 0 < P <= 1");
+  // Read as text, then as a weight is read (no hex, no "inf"), not by CLI11's strtod.
+  std::string prob_text;
+  app.add_option("-p,--prob,--p", prob_text, "inclusion probability, 0 < P <= 1");
   app.add_option("-w,--weight-field,--w", o.weight_field, "field with the line's weight (>= 0)");
   std::vector<std::string> key_lists;  // one per -k, joined below
   // One value per -k, as tsv-sample takes it: the files after `-k user` stay files.
@@ -213,6 +216,11 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   const bool has_prob = app.count("--prob") > 0;
   const bool has_weight = !o.weight_field.empty();
   const bool has_key = !o.key_fields.empty();
+  if (has_prob && !table::ParseDoubleInRange(prob_text, &o.prob)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("-p/--prob must be a decimal number in (0, 1], got '",
+                     table::TextForMessage(prob_text), "'"));
+  }
   if (has_prob && !(o.prob > 0 && o.prob <= 1)) {  // also rejects NaN
     char shortest[32];  // every digit that tells it from 1 (StrCat printed 1.0000001 as 1)
     const auto end = std::to_chars(shortest, shortest + sizeof(shortest), o.prob).ptr;

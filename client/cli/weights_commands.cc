@@ -25,6 +25,7 @@
 #include "table/cell_text.h"
 #include "table/utf8.h"
 #include "urn/errors.h"
+#include "weights/weight_store.h"
 
 namespace urn::cli {
 namespace {
@@ -74,7 +75,13 @@ absl::StatusOr<Updates> ReadUpdates(const std::string& path, Lines kind) {
     };
     // urnd keeps keys as text (protobuf strings): a file of bytes that are no UTF-8 is refused
     // here, naming its line, rather than by urnd as a message it cannot read.
+    // A key longer than a store takes is refused here too, by its line (urnd would name only its
+    // index in the batch).
     const auto bad_key = [&](std::string_view key) -> std::optional<absl::Status> {
+      if (key.size() > weights::WeightStore::kMaxKeyBytes) {
+        return bad(absl::StrCat("key has ", key.size(), " bytes; at most ",
+                                weights::WeightStore::kMaxKeyBytes));
+      }
       const size_t valid = urn::table::Utf8Prefix(key);
       if (valid == key.size()) return std::nullopt;
       return bad(absl::StrCat("key is not valid UTF-8 at its byte ", valid + 1));

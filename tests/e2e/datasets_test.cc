@@ -203,6 +203,13 @@ TEST_F(DatasetsE2E, ErrorsNameTheProblem) {
   r = Urn({"datasets", "create", "bad", bad, "-H"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "urn: " + bad + ":2: field 'b': expected 2 fields, got 1\n");
+  // A field over urnd's size limit is named by file:line too (its code is RESOURCE_EXHAUSTED,
+  // not a plan quota: exit 1).
+  const std::string huge = File("huge.tsv", "a\tb\n1\t" + std::string((16 << 20) + 1, 'x') + "\n");
+  r = Urn({"datasets", "create", "huge", huge, "-H"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "urn: resource exhausted: " + huge +
+                       ":2: field 'b': field longer than max_field_bytes (16777216)\n");
   r = Urn({"datasets", "create", "no/slash", tsv});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "urn: name: 'no/slash' may only use letters, digits, '_', '.' and '-'\n");
