@@ -690,8 +690,8 @@ void SumTree::Apply(absl::Span<const uint64_t> slots, absl::Span<const double> w
   rescans_ = 0;
   const UpdatePlan plan = PlanUpdate(slots.size());
   // Where levels >= 2 are walked, CPUs with AVX-512 take the AVX2 walk too: it is written for
-  // fewer instructions than WalkLines, and on Zen 4 it was 1.15-1.2x the AVX-512 WalkLines at
-  // 2^20 slots, k = 256 (see sum_tree.h).
+  // fewer instructions than WalkLines, and on Zen 4 it was ~1.15x the AVX-512 WalkLines (see
+  // sum_tree.h).
   const bool avx2_walk = simd_ == Simd::kAvx2 || (simd_ == Simd::kAvx512 && plan.top >= 2);
   if (avx2_walk) {
     positive_count_ += ApplyAvx2(plan, slots, weights);

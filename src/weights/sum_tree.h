@@ -66,7 +66,12 @@
 // CPUs with AVX-512 take this AVX2 walk too wherever levels >= 2 are walked (the AVX-512 walk,
 // WalkLines, is kept for batches large against the tree): on Zen 4 at k = 256 it gave 105.6-109.3
 // M/s against 89.3-95.6 at 2^14 slots (1.15x), and 55-67 against 41-57 at 2^20, where this
-// host's memory made runs vary (3 alternating A/B rounds, medians of 5).
+// host's memory made runs vary (3 alternating A/B rounds, medians of 5). There, beyond L2 the
+// update rate falls with the tree's size (k = 256: 93, 90, 79, 64, 51, 39 M/s at 2^17, 2^18,
+// 2^19, 2^20, 2^21, 2^23 slots), and these were measured at 2^20 and dropped: the level-2 lines
+// prefetched too (0.9x), a prefetch distance of 32 items, PREFETCHNTA for the leaf lines (both
+// within the noise), and mappings aligned to 2 MiB so that level 1 gets huge pages too
+// (~1.035x, within the noise, for up to 2 MiB more memory per level).
 // bench/sum_tree_bench.cc measures this against the binary float tree and the alternatives (binary
 // lockstep, one draw at a time, SSE2 only, 4 KiB pages).
 //
