@@ -106,7 +106,8 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   // tsv-sample's own option parser and its documentation have them.
   app.add_option("-n,--num,--n", o.num, "sample size (0 = all selected lines)")
       ->check(UnsignedInteger());
-  // Read as text, then as a weight is read (no hex, no "inf"), not by CLI11's strtod.
+  // Read as text, then as a weight in a file is read (spaces around it allowed; no hex, no
+  // numeral a double cannot hold), not by CLI11's strtod.
   std::string prob_text;
   app.add_option("-p,--prob,--p", prob_text, "inclusion probability, 0 < P <= 1");
   app.add_option("-w,--weight-field,--w", o.weight_field, "field with the line's weight (>= 0)");
@@ -216,7 +217,7 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   const bool has_prob = app.count("--prob") > 0;
   const bool has_weight = !o.weight_field.empty();
   const bool has_key = !o.key_fields.empty();
-  if (has_prob && !table::ParseDoubleInRange(prob_text, &o.prob)) {
+  if (has_prob && !table::ParseDoubleInRange(table::TrimSpaces(prob_text), &o.prob)) {
     return absl::InvalidArgumentError(
         absl::StrCat("-p/--prob must be a decimal number in (0, 1], got '",
                      table::TextForMessage(prob_text), "'"));

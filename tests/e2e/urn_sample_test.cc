@@ -719,6 +719,7 @@ TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
             2,
             "-p/--prob must be a decimal number in (0, 1], got 'half'"},
            {"a\t1\n", {"-p", "inf"}, 2, "-p/--prob must be in (0, 1], got inf"},
+           {"a\t1\n", {"-p", " 1 ", "-s"}, 0, ""},  // spaces around it, as around a weight
            {"a\t1\n",
             {"-n", "1", "--gen-random-inorder", "--with-weight", "W"},
             2,
