@@ -498,12 +498,13 @@ int RunCommand(int argc, char** argv) {
       header.set_format(urn::v1::DATA_FORMAT_JSONL);
       // Each line is an object whose keys name the columns: a header line or a field delimiter
       // would be silently ignored.
-      for (const char* flag : {"--header", "--delimiter"}) {
-        if (ds_create->count(flag) > 0) {
+      for (const auto& [option, shown] :
+           {std::pair{"--header", "-H/--header"}, std::pair{"--delimiter", "-d/--delimiter"}}) {
+        if (ds_create->count(option) > 0) {
           std::fprintf(stderr,
                        "urn: %s describes TSV and CSV files; JSONL has none (keys name "
                        "the columns)\n",
-                       flag == std::string("--header") ? "-H/--header" : "-d/--delimiter");
+                       shown);
           return urn::cli::kExitUsage;
         }
       }

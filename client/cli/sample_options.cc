@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <cmath>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -186,10 +187,12 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   if (!o.dataset.empty()) {
     // How to read a file: a dataset was read when it was uploaded (urn datasets create --format,
     // -d, --list-delimiter), and would silently ignore them here.
-    for (const char* flag : {"--csv", "--delimiter", "--list-delimiter"}) {
-      if (app.count(flag) > 0) {
+    for (const auto& [option, shown] :
+         {std::pair{"--csv", "--csv"}, std::pair{"--delimiter", "-d/--delimiter"},
+          std::pair{"--list-delimiter", "--list-delimiter"}}) {
+      if (app.count(option) > 0) {
         return absl::InvalidArgumentError(
-            absl::StrCat(flag == std::string("--delimiter") ? "-d/--delimiter" : flag,
+            absl::StrCat(shown,
                          " describes input files; a dataset on urnd was parsed when it was created "
                          "(urn datasets create --format, -d, --list-delimiter)"));
       }

@@ -14,7 +14,6 @@
 #include <system_error>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -106,14 +105,14 @@ absl::StatusOr<Updates> ReadUpdates(const std::string& path, Lines kind) {
     // Read as `urn sample -w` reads a weight (spaces around it allowed): a decimal numeral, not
     // hexadecimal; one out of a double's range (1e-400 would be 0) is refused.
     double p = 0;
-    const absl::string_view trimmed = absl::StripAsciiWhitespace(second);
-    const std::string_view priority_text(trimmed.data(), trimmed.size());
+    const std::string_view priority_text = table::TrimSpaces(second);
     if (!table::ParseDoubleInRange(priority_text, &p) || !std::isfinite(p) || p < 0) {
+      const std::string shown = table::TextForMessage(second);
       if (table::IsOutOfDoubleRange(priority_text)) {
-        return bad(absl::StrCat("priority '", second,
+        return bad(absl::StrCat("priority '", shown,
                                 "' is out of the range of a double (about 4.9e-324 to 1.8e308)"));
       }
-      return bad(absl::StrCat("priority '", second, "' is not a finite number >= 0"));
+      return bad(absl::StrCat("priority '", shown, "' is not a finite number >= 0"));
     }
     if (by_key) {
       if (first.empty()) return bad("empty key");
