@@ -116,6 +116,13 @@ TEST_F(WeightStoresE2E, CommandLineCreateUpdateGetSample) {
   EXPECT_NE(r.err.find("hex.tsv:1: priority '0x1p1' is not a finite number >= 0"),
             std::string::npos)
       << r.err;
+  // A priority's text is shown escaped, as a weight's is: a NUL does not cut the message.
+  r = Urn({"weights", "update", "per", File("nul.tsv", std::string("0\t1\0x\n", 6))});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("nul.tsv:1: priority '1\\x00x' is not a finite number >= 0 (nothing was "
+                       "sent)"),
+            std::string::npos)
+      << r.err;
   r = Urn({"weights", "update", "per", "--batch", "1", File("spaced.tsv", "5\t 2.5 \n")});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Urn({"weights", "get", "per", "--slots", "5"}).out, "5\t2.5\n");
