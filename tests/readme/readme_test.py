@@ -32,6 +32,8 @@ BUILD = os.environ.get("URN_BUILD_DIR") or os.path.join(SOURCE, "build")
 MARKER = re.compile(r"<!--\s*readme-test:\s*(\S+)(?:\s+(\S+))?\s*-->")
 FENCE = re.compile(r"^```(\w*)\s*$")
 ERROR_LINE = re.compile(r"^(urn|urn sample|urnd): ", re.M)
+# A block that starts its own server gives it a fixed loopback port (the TLS example).
+FIXED_PORT = re.compile(r"listen[= ]+127\.0\.0\.1:(\d{1,5})\b")
 
 
 def blocks(text):
@@ -70,6 +72,26 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def port_taken(port):
+    """True when something on this machine already listens on 127.0.0.1:port."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not in use
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def kill_group(process):
+    """Kills what a block left running in its process group (its own urnd, if it failed
+    before stopping it), so that it cannot hold a port or answer the next run's requests."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def wait_healthy(address, seconds=60):
@@ -137,8 +159,22 @@ class ReadmeTest(unittest.TestCase):
                 argv = ["bash", "-e", "-u", "-c", code]
             else:
                 argv = ["/usr/bin/python3", "-c", code]
-            r = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True,
-                               timeout=300)
+            # A port the block starts a server on must be free: otherwise its server fails to
+            # bind and the block's client reaches whatever holds the port (once, a urnd left
+            # by an interrupted run), which fails with a misleading error.
+            for port in sorted({int(p) for p in FIXED_PORT.findall(code)}):
+                self.assertFalse(port_taken(port),
+                                 "README.md:%d: 127.0.0.1:%d, which this block serves on, is "
+                                 "already in use by another process (a urnd left by an "
+                                 "interrupted run? `ss -ltnp | grep %d` shows it)"
+                                 % (line, port, port))
+            block = subprocess.Popen(argv, cwd=work, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, start_new_session=True)
+            try:
+                stdout, stderr = block.communicate(timeout=300)
+            finally:
+                kill_group(block)
+            r = subprocess.CompletedProcess(argv, block.returncode, stdout, stderr)
             where = "README.md:%d (%s block)\nstdout:\n%s\nstderr:\n%s" % (
                 line, language, r.stdout[-3000:], r.stderr[-3000:])
             self.assertEqual(r.returncode, 0, where)
