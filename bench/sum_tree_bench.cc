@@ -137,6 +137,17 @@
 // change: draws 2^20 9.76x / 5.14x / 7.38x, 2^27 5.68x / 8.44x / 4.78x, updates 3.15x / 4.02x /
 // 2.16x (the baseline's updates 13.7 / 8.6 / 16.7 M/s); three more after CI: draws 2^20 7.72x /
 // 7.03x / 6.84x, 2^27 7.16x / 6.33x / 6.50x, updates 3.09x / 4.66x / 4.08x.
+// 2026-11-25, Zen 4 VM with AVX-512 (updates 2^20, k = 256; one binary with a switch, or old
+// against new, 3 alternating rounds, medians of 3-5). Where the time goes: slots confined to the
+// first 2^18 / 2^16 / 2^14 slots of the 2^20 tree 76 / 80 / 81-82 M/s against 67-68 with all
+// (a 2^18 tree: 88-90), so the memory beyond L2 costs ~1.2x; without FinishUpdate's pass over the
+// top level (a wrong tree, an upper bound) 77-81 against 66-67 M/s; a loop doing only the
+// update's memory accesses (read-modify-write of the leaf's and the level-1 line, prefetched 16
+// ahead; a standalone sketch) 2.4 ns an update, and 6.1 ns with the level-2 and level-3 lines
+// too, so the misses themselves are not the limit. Dropped: levels >= 1 packed into one 2 MiB
+// aligned mapping, all of it on huge pages (smaps showed it), 1.00-1.02x (~1.44 MiB of inner
+// levels then sit on one TLB entry); the top level's pass only over the nodes the batch reached
+// (~63% at k = 256; flags set by the walk, a bitmap or bytes) 0.91-1.0x.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>

@@ -71,7 +71,10 @@
 // 2^19, 2^20, 2^21, 2^23 slots), and these were measured at 2^20 and dropped: the level-2 lines
 // prefetched too (0.9x), a prefetch distance of 32 items, PREFETCHNTA for the leaf lines (both
 // within the noise), and mappings aligned to 2 MiB so that level 1 gets huge pages too
-// (~1.035x, within the noise, for up to 2 MiB more memory per level).
+// (~1.035x, within the noise, for up to 2 MiB more memory per level); later, all levels >= 1 in
+// one 2 MiB-aligned huge-page mapping (1.00-1.02x) and the pass at the top level only over the
+// nodes the batch reached (0.91-1.0x). There, slots confined to 2^14 of the 2^20 slots gave only
+// ~1.2x: the memory beyond L2 is not the whole gap to the 2^18 tree (see the benchmark's notes).
 // bench/sum_tree_bench.cc measures this against the binary float tree and the alternatives (binary
 // lockstep, one draw at a time, SSE2 only, 4 KiB pages).
 //
