@@ -147,7 +147,9 @@
 // too, so the misses themselves are not the limit. Dropped: levels >= 1 packed into one 2 MiB
 // aligned mapping, all of it on huge pages (smaps showed it), 1.00-1.02x (~1.44 MiB of inner
 // levels then sit on one TLB entry); the top level's pass only over the nodes the batch reached
-// (~63% at k = 256; flags set by the walk, a bitmap or bytes) 0.91-1.0x.
+// (~63% at k = 256; flags set by the walk, a bitmap or bytes) 0.91-1.0x; level 3 walked per item
+// too, the pass then at level 4 (top = the first level with at most k / 2, k / 4 or k / 8 nodes)
+// 0.91-0.95x.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
