@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/casts.h"
 #include "absl/strings/str_cat.h"
 #include "codec/checked_record.h"
 #include "random/counter_rng.h"
@@ -454,6 +455,31 @@ TEST(WeightStoreTest, DrawsWithoutReplacementAreDistinctAndChangeNothing) {
   EXPECT_EQ(Dump(*store), before);
   EXPECT_EQ(store->Sample({.batch_size = 942, .replacement = false}).status().code(),
             absl::StatusCode::kFailedPrecondition);  // only 941 priorities are positive
+}
+
+// With alpha 1 a priority is its own tree weight, bit for bit, at any magnitude (the store
+// takes p itself rather than pow(p, 1)): drawing every positive item without replacement reads
+// each one's priority back from the tree. -0 is stored as +0, and never drawn.
+TEST(WeightStoreTest, WithAlphaOneTreeWeightsAreThePrioritiesBitForBit) {
+  const std::vector<double> p = {0x1p-1074, 0x1p-1022, 1 - 0x1p-53, 0.1, 0x1p990, -0.0};
+  auto store = StoreOf(p.size(), 1);
+  std::vector<uint64_t> slots(p.size());
+  for (size_t i = 0; i < slots.size(); ++i) slots[i] = i;
+  ASSERT_TRUE(store->UpdateSlots(slots, p).ok());
+  auto draws = store->Sample({.batch_size = 5, .seed = 2, .replacement = false});
+  ASSERT_TRUE(draws.ok()) << draws.status();
+  std::set<uint64_t> drawn;
+  for (const auto& d : *draws) {
+    ASSERT_LT(d.slot, 5u);
+    EXPECT_EQ(absl::bit_cast<uint64_t>(d.priority), absl::bit_cast<uint64_t>(p[d.slot]))
+        << "slot " << d.slot;
+    drawn.insert(d.slot);
+  }
+  EXPECT_EQ(drawn.size(), 5u);
+  EXPECT_EQ(store->positive_slots(), 5u);
+  auto stored = store->Priorities(5, 1);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_FALSE(std::signbit((*stored)[0]));
 }
 
 TEST(WeightStoreTest, SampleRejectsBadRequestsAndEmptyStores) {
