@@ -12,6 +12,9 @@ it is exercised; a block without one fails this test:
   <!-- readme-test: covered-by F --> needs a container engine or a cluster: F (a file of this
                                      repository) must exist and name each command's program
 
+Each `run` block runs in its own session, and whatever it leaves running is killed after it; a
+block that serves on a fixed loopback port (`--listen 127.0.0.1:PORT`) first needs that port free.
+
 Environment (from ctest): URN_BUILD_DIR, the build directory; URN_SOURCE_DIR, the checkout.
 """
 
