@@ -3,9 +3,13 @@
 #include <sys/random.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -82,6 +86,60 @@ uint64_t RandomSeed() {
   uint64_t seed = 0;
   if (::getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) seed = 0x9E3779B97F4A7C15ULL;
   return seed;
+}
+
+// Where command-line token `arg` gives option `name` ("--seed", "-v"), as the whole token, as
+// --name=VALUE or as -vVALUE (long names in any case where the option ignores case): the length
+// of the spelling in `arg`, else 0.
+size_t Gives(std::string_view arg, std::string_view name, bool ignore_case) {
+  if (arg.size() < name.size()) return 0;
+  const auto same = [ignore_case](char a, char b) {
+    return ignore_case ? absl::ascii_tolower(a) == absl::ascii_tolower(b) : a == b;
+  };
+  if (!std::equal(name.begin(), name.end(), arg.begin(), same)) return 0;
+  if (arg.size() > name.size() && name[1] == '-' && arg[name.size()] != '=') return 0;
+  return name.size();
+}
+
+// CLI11 names an option in its errors by its first long name ("--seed-value: must be an
+// integer ... not x"), which need not be the spelling on the command line (-v, --seed, --NUM).
+// Puts the spelling used in its place, so that the message names what was typed: the last one
+// whose value ends the message, else the last one. Other messages are returned as they are.
+std::string NameAsTyped(const CLI::App& app, std::string message, int argc,
+                        const char* const* argv) {
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->get_lnames().empty()) continue;
+    const std::string name = "--" + option->get_lnames()[0];
+    const size_t at = message.find(name);
+    if (at == std::string::npos) continue;
+    const size_t end = at + name.size();
+    if (end < message.size() && message[end] != ':' && message[end] != ' ') continue;
+    std::vector<std::string> spellings;
+    for (const std::string& l : option->get_lnames()) spellings.push_back("--" + l);
+    for (const std::string& c : option->get_snames()) spellings.push_back("-" + c);
+    std::string typed, typed_with_value;
+    for (int i = 1; i < argc; ++i) {
+      const std::string_view arg = argv[i];
+      for (const std::string& spelling : spellings) {
+        const size_t n = Gives(arg, spelling, spelling[1] == '-' && option->get_ignore_case());
+        if (n == 0) continue;
+        typed = arg.substr(0, n);
+        std::string_view value = arg.substr(n);
+        if (!value.empty() && value[0] == '=' && spelling[1] == '-') value.remove_prefix(1);
+        if (value.empty() && arg.size() == n && i + 1 < argc) value = argv[i + 1];
+        if (!value.empty() && message.size() > value.size() &&
+            message.compare(message.size() - value.size(), value.size(), value) == 0 &&
+            message[message.size() - value.size() - 1] == ' ') {
+          typed_with_value = typed;
+        }
+        break;
+      }
+    }
+    const std::string& shown = typed_with_value.empty() ? typed : typed_with_value;
+    if (!shown.empty()) message.replace(at, name.size(), shown);
+    return message;
+  }
+  return message;
 }
 
 }  // namespace
@@ -164,7 +222,8 @@ absl::StatusOr<SampleOptions> ParseSampleOptions(int argc, char** argv) {
   } catch (const CLI::CallForHelp&) {
     return absl::CancelledError(app.help());
   } catch (const CLI::ParseError& e) {
-    return absl::InvalidArgumentError(absl::StrCat(e.what(), " (see urn sample --help)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(NameAsTyped(app, e.what(), argc, argv), " (see urn sample --help)"));
   }
   o.key_fields = absl::StrJoin(key_lists, ",");
   if (version) return absl::CancelledError("urn sample (urn " URN_VERSION ")\n");

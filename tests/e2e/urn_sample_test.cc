@@ -643,9 +643,18 @@ TEST_F(UrnSample, BadInputGetsOneLineErrorNamingFileAndLine) {
            {"a\t1\n",
             {"-n", "-1"},
             2,
-            "--num: must be an integer from 0 to 18446744073709551615, not -1"},
+            "urn sample: -n: must be an integer from 0 to 18446744073709551615, not -1"},
            // Not wrapped to 2^64 - 1 nor clamped to it: either would silently be another seed.
-           {"a\t1\n", {"-v", "-1"}, 2, "--seed-value: must be an integer from 0 to"},
+           {"a\t1\n", {"-v", "-1"}, 2, "urn sample: -v: must be an integer from 0 to"},
+           // The message names the spelling that was typed, not CLI11's first long name.
+           {"a\t1\n", {"--seed", "abc"}, 2, "urn sample: --seed: must be an integer"},
+           {"a\t1\n", {"--seed=abc"}, 2, "urn sample: --seed: must be an integer"},
+           {"a\t1\n", {"--NUM", "x"}, 2, "urn sample: --NUM: must be an integer"},
+           {"a\t1\n", {"-v5x"}, 2, "urn sample: -v: must be an integer from 0 to"},
+           // Given twice: the spelling whose value is refused.
+           {"a\t1\n", {"-v", "x", "--seed-value", "1"}, 2, "urn sample: -v: must be"},
+           {"a\t1\n", {"--seed-value", "1", "--seed", "y"}, 2, "urn sample: --seed: must be"},
+           {"a\t1\n", {"--threads", "z"}, 2, "Could not convert: --threads = z"},
            {"a\t1\n", {"-v", "18446744073709551616"}, 2, "not 18446744073709551616"},
            {"a\t1\n", {"-k", "1", "-p", "0.5", "--min-per-key", "-2"}, 2, "--min-per-key: must be"},
            {"a\t1\n", {"--query", " "}, 2, "--query: the query is empty"},
