@@ -150,6 +150,18 @@
 // (~63% at k = 256; flags set by the walk, a bitmap or bytes) 0.91-1.0x; level 3 walked per item
 // too, the pass then at level 4 (top = the first level with at most k / 2, k / 4 or k / 8 nodes)
 // 0.91-0.95x.
+// 2026-11-26, a 2-core AMD EPYC VM of CPU family 26 (Zen 5: AVX-512 with full 512-bit units, L2 1
+// MiB a core, L3 32 MiB), seven runs of the command above: draws 2^20 76.6-80.6 M/s vs 6.7-8.6
+// M/s (9.0x-11.4x), draws 2^27 37.4-41.7 M/s vs 3.0-3.5 M/s (11.4x-13.4x), updates 2^20
+// 73.6-92.2 M/s vs 19.6 / 24.5 / 30.5 / 46.4 / 44.2 / 46.8 / 40.0 M/s (3.76x / 3.09x / 2.46x /
+// 1.62x / 1.97x / 1.97x / 2.20x). The baseline's update rate more than doubled over the session
+// (the host's other load, presumably) while ours moved far less, so at the baseline's 40-47 M/s
+// 3x asks 120-140 M/s at 2^20: about what this layout gives with the whole tree in L2 (2^14
+// slots: 133-153 M/s, the baseline 97-101).
+// Measured that day (one binary with a switch, 2-3 alternating rounds of medians of 3-5) and all
+// within the rounds' spread (77-93 M/s for the kept walk): the level-2 sum line, or sum and minimum
+// lines, prefetched with the leaf and level-1 lines; those two prefetched with PREFETCHT0; 24 or 32
+// items ahead; the AVX-512 WalkLines instead of the AVX2 walk. 8 items ahead: 0.80-0.92x.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
