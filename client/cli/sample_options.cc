@@ -124,9 +124,10 @@ std::string NameAsTyped(const CLI::App& app, std::string message, int argc,
         const size_t n = Gives(arg, spelling, spelling[1] == '-' && option->get_ignore_case());
         if (n == 0) continue;
         typed = arg.substr(0, n);
+        // The value: the next token, or what follows the spelling (past a long name's '=').
         std::string_view value = arg.substr(n);
-        if (!value.empty() && value[0] == '=' && spelling[1] == '-') value.remove_prefix(1);
-        if (value.empty() && arg.size() == n && i + 1 < argc) value = argv[i + 1];
+        if (value.empty() && i + 1 < argc) value = argv[i + 1];
+        if (arg.size() > n && spelling[1] == '-') value.remove_prefix(1);
         if (!value.empty() && message.size() > value.size() &&
             message.compare(message.size() - value.size(), value.size(), value) == 0 &&
             message[message.size() - value.size() - 1] == ' ') {
